@@ -1,0 +1,407 @@
+/* kvmdbg: options, wiring of engine and devices, the control loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../src/arch.h"
+#include "../src/devices/devices.h"
+#include "../src/err.h"
+#include "../src/loader.h"
+#include "../src/vcpu.h"
+#include "../src/vm.h"
+
+/* Exit statuses besides the guest's own. */
+#define STATUS_OK 0
+#define STATUS_USAGE 2    /* bad command line or set-up failure */
+#define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
+#define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
+#define STATUS_TIMEOUT 124
+#define STATUS_INTERRUPTED 130
+
+/* The demo guest linked into the binary (cli/demo.S). */
+extern const unsigned char demo_guest_start[], demo_guest_end[];
+
+struct options {
+	uint64_t mem;          /* bytes of guest RAM */
+	const char *guest;     /* ELF path, or NULL */
+	const char *raw;       /* --raw FILE, or NULL */
+	uint64_t raw_addr;     /* --raw @ADDR */
+	const char *serial;    /* stdio, none or a file name */
+	double timeout;        /* seconds; 0: none */
+	bool stats;            /* --stats */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kvmdbg [OPTIONS] [GUEST]\n"
+		"Run GUEST, an x86-64 or i386 ELF executable, in its own KVM virtual machine.\n"
+		"Without GUEST, run the built-in demo guest.\n"
+		"\n"
+		"  -m, --mem SIZE         guest RAM (default 128M; suffixes K, M, G)\n"
+		"      --raw FILE@ADDR    load a flat image at guest-physical ADDR and start it\n"
+		"                         in real mode at 0000:ADDR (ADDR below 1 MiB)\n"
+		"      --serial WHERE     serial and debug-console output: stdio (default),\n"
+		"                         none, or a file name\n"
+		"      --timeout SECONDS  stop the guest after SECONDS\n"
+		"      --stats            print exit and I/O statistics when the run ends\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          the version\n"
+		"\n"
+		"Guests start in 64-bit long mode (x86-64 ELF), flat 32-bit protected mode\n"
+		"(i386 ELF, multiboot register state) or real mode (--raw). A guest ends the\n"
+		"run by writing its exit status to port 0xf4.\n"
+		"\n"
+		"Exit status: the guest's own (value written to port 0xf4, & 0xff); 0 when the\n"
+		"guest halts for good; 3 when it shuts down (triple fault); 4 when KVM stops it\n"
+		"with an error; 124 on --timeout; 130 when interrupted; 2 for bad options and\n"
+		"set-up errors.\n"
+		"\n"
+		"Environment: %s names the KVM device (default /dev/kvm).\n",
+		VM_KVM_DEVICE_ENV);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvmdbg: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'kvmdbg --help' for more information.\n", stderr);
+	return -EINVAL;
+}
+
+/* "128M", "1G", "65536": bytes, with binary K/M/G/T suffixes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_raw(char *arg, struct options *opt)
+{
+	char *at = strrchr(arg, '@'), *end;
+
+	if (!at || at == arg || !at[1])
+		return usage_error("--raw wants FILE@ADDR (e.g. boot.bin@0x7c00), not '%s'", arg);
+	*at = '\0';
+	errno = 0;
+	opt->raw_addr = strtoull(at + 1, &end, 0);
+	if (errno || *end || at[1] == '-')
+		return usage_error("--raw: '%s' is not an address", at + 1);
+	opt->raw = arg;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS };
+	static const struct option longopts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio" };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &opt->mem) < 0)
+				return usage_error("invalid --mem '%s': expected a size such as "
+						   "128M or 1G", optarg);
+			break;
+		case OPT_RAW:
+			if (parse_raw(optarg, opt) < 0)
+				return -EINVAL;
+			break;
+		case OPT_SERIAL:
+			if (!*optarg)
+				return usage_error("--serial wants stdio, none or a file name");
+			opt->serial = optarg;
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			opt->timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(opt->timeout > 0) ||
+			    opt->timeout > 1e9)
+				return usage_error("invalid --timeout '%s': expected seconds > 0",
+						   optarg);
+			break;
+		case OPT_STATS:
+			opt->stats = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(STATUS_OK);
+		case 'V':
+			printf("kvmdbg %s\n", KVMDBG_VERSION);
+			exit(STATUS_OK);
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		opt->guest = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s' (one guest at a time)", argv[optind]);
+	if (opt->guest && opt->raw)
+		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
+	return 0;
+}
+
+static int open_output(const char *serial, FILE **out)
+{
+	if (!strcmp(serial, "stdio")) {
+		*out = stdout;
+	} else if (!strcmp(serial, "none")) {
+		*out = NULL;
+	} else {
+		*out = fopen(serial, "w");
+		if (!*out)
+			return err_set(errno, "cannot open serial output %s: %s", serial,
+				       strerror(errno));
+	}
+	return 0;
+}
+
+static int load_demo(struct vm *vm, struct image *img)
+{
+	size_t len = (size_t)(demo_guest_end - demo_guest_start);
+	int fd = memfd_create("kvmdbg-demo", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(errno, "memfd_create: %s", strerror(errno));
+	if (write(fd, demo_guest_start, len) != (ssize_t)len) {
+		close(fd);
+		return err_set(EIO, "cannot stage the built-in demo guest");
+	}
+	return loader_load_elf_fd(vm, img, "built-in demo", fd);
+}
+
+static int load_guest(struct vm *vm, struct image *img, const struct options *opt)
+{
+	if (opt->raw)
+		return loader_load_raw(vm, img, opt->raw, opt->raw_addr);
+	if (opt->guest)
+		return loader_load_elf(vm, img, opt->guest);
+	return load_demo(vm, img);
+}
+
+static void report_pc(struct vcpu *vcpu, const struct image *img)
+{
+	uint64_t pc = arch_pc(vcpu);
+	char sym[128];
+
+	symbols_format(&img->symbols, pc, sym, sizeof(sym));
+	fprintf(stderr, " at pc %#llx%s%s%s\n", (unsigned long long)pc, *sym ? " <" : "", sym,
+		*sym ? ">" : "");
+}
+
+/* Says why the guest stopped and returns the exit status for it. */
+static int report_stop(struct vcpu *vcpu, const struct image *img, const struct vcpu_stop *stop,
+		       bool timed_out, bool interrupted)
+{
+	switch (stop->reason) {
+	case STOP_EXITED:
+		return stop->status;
+	case STOP_HALTED:
+		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
+		report_pc(vcpu, img);
+		return STATUS_OK;
+	case STOP_REQUESTED:
+		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
+		report_pc(vcpu, img);
+		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
+	case STOP_SHUTDOWN:
+		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
+		arch_dump_regs(vcpu, stderr);
+		return STATUS_SHUTDOWN;
+	case STOP_DEBUG:
+	case STOP_ERROR:
+	case STOP_NONE:
+		break;
+	}
+	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);
+	arch_dump_regs(vcpu, stderr);
+	return STATUS_KVM_ERROR;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
+static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout)
+{
+	const struct vcpu_stop *stop;
+	bool timed_out = false, interrupted = false;
+	double deadline = timeout > 0 ? now() + timeout : 0;
+	sigset_t sigs;
+	int sfd;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0)
+		return err_set(errno, "signalfd: %s", strerror(errno));
+
+	vcpu_resume(vcpu);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = vcpu->stop_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int ms = -1;
+
+		if (deadline > 0 && !timed_out && !interrupted) {
+			double left = deadline - now();
+
+			ms = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
+		int n = poll(pfd, 2, ms);
+
+		if (n < 0 && errno != EINTR) {
+			close(sfd);
+			return err_set(errno, "poll: %s", strerror(errno));
+		}
+		if (n > 0 && pfd[0].revents)
+			break;
+		if (n > 0 && pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) > 0)
+				interrupted = true;
+			vcpu_request_stop(vcpu);
+		} else if (n == 0 && !timed_out) {
+			timed_out = true;
+			vcpu_request_stop(vcpu);
+		}
+	}
+	close(sfd);
+	stop = vcpu_collect_stop(vcpu);
+	return report_stop(vcpu, img, stop, timed_out, interrupted);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct devices devs;
+	struct image img = { 0 };
+	struct vcpu vcpu = { .fd = -1 };
+	struct vm vm;
+	FILE *out = NULL;
+	sigset_t sigs;
+	int status = STATUS_USAGE, r;
+
+	if (parse_options(argc, argv, &opt) < 0)
+		return STATUS_USAGE;
+
+	/* The control thread takes these through a signalfd; every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (open_output(opt.serial, &out) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return STATUS_USAGE;
+	}
+	r = vm_create(&vm, opt.mem);
+	if (r < 0)
+		goto err_setup;
+	r = devices_create(&devs, &vm.bus, out);
+	if (r < 0) {
+		err_set(r, "cannot register the built-in devices: %s", strerror(-r));
+		goto err_vm;
+	}
+	r = vcpu_create(&vcpu, &vm, 0);
+	if (r < 0)
+		goto err_vm;
+	r = load_guest(&vm, &img, &opt);
+	if (r < 0)
+		goto err_vcpu;
+	r = loader_boot(&vcpu, &img);
+	if (r < 0)
+		goto err_image;
+	r = vcpu_start_thread(&vcpu);
+	if (r < 0)
+		goto err_image;
+
+	status = run_guest(&vcpu, &img, opt.timeout);
+	devices_output_flush(&devs.output);
+	if (status < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		status = STATUS_USAGE;
+	}
+	if (opt.stats)
+		stats_print(&vm.stats, stderr);
+	image_free(&img);
+	vcpu_destroy(&vcpu);
+	vm_destroy(&vm);
+	if (out && out != stdout)
+		fclose(out);
+	return status;
+
+err_image:
+	image_free(&img);
+err_vcpu:
+	vcpu_destroy(&vcpu);
+err_vm:
+	vm_destroy(&vm);
+err_setup:
+	fprintf(stderr, "kvmdbg: %s\n", err_msg());
+	if (out && out != stdout)
+		fclose(out);
+	return STATUS_USAGE;
+}

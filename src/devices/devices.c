@@ -1,0 +1,49 @@
+#include "devices.h"
+
+#include "layout.h"
+
+void devices_output_byte(struct devices_output *o, uint8_t byte)
+{
+	if (!o->out)
+		return;
+	fputc(byte, o->out);
+	if (byte == '\n')
+		fflush(o->out);
+}
+
+void devices_output_flush(struct devices_output *o)
+{
+	if (o->out)
+		fflush(o->out);
+}
+
+int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
+{
+	const struct {
+		enum io_space space;
+		uint64_t base, len;
+		const char *name;
+		io_handler handler;
+		void *opaque;
+	} table[] = {
+		{ IO_PIO, LAYOUT_SERIAL_PORT, LAYOUT_SERIAL_PORTS, "serial", serial_access,
+		  &devs->serial },
+		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, &devs->output },
+		{ IO_PIO, LAYOUT_DEBUGCON_PORT_FW, 1, "debugcon", debugcon_access,
+		  &devs->output },
+		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL },
+		{ IO_MMIO, LAYOUT_TESTDEV_BASE, LAYOUT_TESTDEV_SIZE, "testdev", testdev_access,
+		  &devs->testdev },
+	};
+	int r;
+
+	*devs = (struct devices){ .output = { .out = out } };
+	devs->serial.output = &devs->output;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		r = iobus_register(bus, table[i].space, table[i].base, table[i].len,
+				   table[i].name, table[i].handler, table[i].opaque);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * The machine as the guest sees it: port numbers, physical addresses and
+ * register offsets of kvmdbg's built-in devices. Macros only, so freestanding
+ * guests include this same file and the two sides cannot drift apart.
+ */
+#ifndef KVMDBG_LAYOUT_H
+#define KVMDBG_LAYOUT_H
+
+/* 16550 UART (COM1). */
+#define LAYOUT_SERIAL_PORT 0x3f8
+#define LAYOUT_SERIAL_PORTS 8
+
+/* Debug console: a byte written is printed (Bochs 0xe9, QEMU/firmware 0x402). */
+#define LAYOUT_DEBUGCON_PORT 0xe9
+#define LAYOUT_DEBUGCON_PORT_FW 0x402
+#define LAYOUT_DEBUGCON_ID 0xe9 /* what a read of either port returns */
+
+/* Exit port: a write of V (any size) ends the run with exit status V & 0xff. */
+#define LAYOUT_EXIT_PORT 0xf4
+
+/* Guest RAM below 4 GiB ends where the MMIO hole starts; the rest of RAM
+ * continues at 4 GiB. */
+#define LAYOUT_MMIO_HOLE 0xc0000000ULL
+#define LAYOUT_HIGH_RAM 0x100000000ULL
+
+/*
+ * Test MMIO device: registers are 64 bits wide, little-endian, and may be
+ * accessed with 1, 2, 4 or 8-byte loads and stores that stay inside one
+ * register.
+ */
+#define LAYOUT_TESTDEV_BASE 0xd0000000ULL
+#define LAYOUT_TESTDEV_SIZE 0x1000
+#define TESTDEV_ID 0x00       /* read-only: TESTDEV_ID_VALUE */
+#define TESTDEV_SCRATCH 0x08  /* read/write, no side effect */
+#define TESTDEV_COUNTER 0x10  /* a read returns the value, then adds 1; a write sets it */
+#define TESTDEV_ACCESSES 0x18 /* read-only: accesses to the device so far, this one excluded */
+#define TESTDEV_ID_VALUE 0x444d564bULL /* "KVMD" */
+
+#endif

@@ -1,0 +1,244 @@
+#include "exits.h"
+
+#include <ctype.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch.h"
+#include "iobus.h"
+#include "vcpu.h"
+#include "vm.h"
+
+/* Numbered as in the kernel's uapi; the Debian 12 headers stop at 37. */
+static const char *const exit_names[] = {
+	[KVM_EXIT_UNKNOWN] = "KVM_EXIT_UNKNOWN",
+	[KVM_EXIT_EXCEPTION] = "KVM_EXIT_EXCEPTION",
+	[KVM_EXIT_IO] = "KVM_EXIT_IO",
+	[KVM_EXIT_HYPERCALL] = "KVM_EXIT_HYPERCALL",
+	[KVM_EXIT_DEBUG] = "KVM_EXIT_DEBUG",
+	[KVM_EXIT_HLT] = "KVM_EXIT_HLT",
+	[KVM_EXIT_MMIO] = "KVM_EXIT_MMIO",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "KVM_EXIT_IRQ_WINDOW_OPEN",
+	[KVM_EXIT_SHUTDOWN] = "KVM_EXIT_SHUTDOWN",
+	[KVM_EXIT_FAIL_ENTRY] = "KVM_EXIT_FAIL_ENTRY",
+	[KVM_EXIT_INTR] = "KVM_EXIT_INTR",
+	[KVM_EXIT_SET_TPR] = "KVM_EXIT_SET_TPR",
+	[KVM_EXIT_TPR_ACCESS] = "KVM_EXIT_TPR_ACCESS",
+	[KVM_EXIT_S390_SIEIC] = "KVM_EXIT_S390_SIEIC",
+	[KVM_EXIT_S390_RESET] = "KVM_EXIT_S390_RESET",
+	[KVM_EXIT_DCR] = "KVM_EXIT_DCR",
+	[KVM_EXIT_NMI] = "KVM_EXIT_NMI",
+	[KVM_EXIT_INTERNAL_ERROR] = "KVM_EXIT_INTERNAL_ERROR",
+	[KVM_EXIT_OSI] = "KVM_EXIT_OSI",
+	[KVM_EXIT_PAPR_HCALL] = "KVM_EXIT_PAPR_HCALL",
+	[KVM_EXIT_S390_UCONTROL] = "KVM_EXIT_S390_UCONTROL",
+	[KVM_EXIT_WATCHDOG] = "KVM_EXIT_WATCHDOG",
+	[KVM_EXIT_S390_TSCH] = "KVM_EXIT_S390_TSCH",
+	[KVM_EXIT_EPR] = "KVM_EXIT_EPR",
+	[KVM_EXIT_SYSTEM_EVENT] = "KVM_EXIT_SYSTEM_EVENT",
+	[KVM_EXIT_S390_STSI] = "KVM_EXIT_S390_STSI",
+	[KVM_EXIT_IOAPIC_EOI] = "KVM_EXIT_IOAPIC_EOI",
+	[KVM_EXIT_HYPERV] = "KVM_EXIT_HYPERV",
+	[KVM_EXIT_ARM_NISV] = "KVM_EXIT_ARM_NISV",
+	[KVM_EXIT_X86_RDMSR] = "KVM_EXIT_X86_RDMSR",
+	[KVM_EXIT_X86_WRMSR] = "KVM_EXIT_X86_WRMSR",
+	[KVM_EXIT_DIRTY_RING_FULL] = "KVM_EXIT_DIRTY_RING_FULL",
+	[KVM_EXIT_AP_RESET_HOLD] = "KVM_EXIT_AP_RESET_HOLD",
+	[KVM_EXIT_X86_BUS_LOCK] = "KVM_EXIT_X86_BUS_LOCK",
+	[KVM_EXIT_XEN] = "KVM_EXIT_XEN",
+	[KVM_EXIT_RISCV_SBI] = "KVM_EXIT_RISCV_SBI",
+	[KVM_EXIT_RISCV_CSR] = "KVM_EXIT_RISCV_CSR",
+	[KVM_EXIT_NOTIFY] = "KVM_EXIT_NOTIFY",
+	[38] = "KVM_EXIT_LOONGARCH_IOCSR",
+	[39] = "KVM_EXIT_MEMORY_FAULT",
+	[40] = "KVM_EXIT_TDX",
+};
+#define EXIT_NAMES (sizeof(exit_names) / sizeof(exit_names[0]))
+
+const char *exits_name(uint32_t reason)
+{
+	static _Thread_local char buf[32];
+
+	if (reason < EXIT_NAMES && exit_names[reason])
+		return exit_names[reason];
+	snprintf(buf, sizeof(buf), "KVM_EXIT_%u", reason);
+	return buf;
+}
+
+const char *exits_short_name(uint32_t reason)
+{
+	static _Thread_local char buf[32];
+	const char *name = exits_name(reason) + strlen("KVM_EXIT_");
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reason,
+				   uint32_t exit_reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reason,
+				   uint32_t exit_reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	stop->reason = reason;
+	stop->exit_reason = exit_reason;
+	va_start(ap, fmt);
+	vsnprintf(stop->detail, sizeof(stop->detail), fmt, ap);
+	va_end(ap);
+	return EXIT_STOP;
+}
+
+/* Runs one access through the bus; on IO_EXIT records the guest's exit. */
+static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
+				     struct vcpu_stop *stop)
+{
+	if (iobus_access(&vcpu->vm->bus, acc) == IO_EXIT) {
+		stop->status = (int)(acc->value & 0xff);
+		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
+	}
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action exits_io(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t size = run->io.size, count = run->io.count;
+	enum exit_action action = EXIT_CONTINUE;
+
+	/* The instruction completes on the next KVM_RUN, whatever happens here. */
+	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE_COMPLETION);
+	if ((size != 1 && size != 2 && size != 4) || !count ||
+	    run->io.data_offset > vcpu->vm->run_size ||
+	    size * count > vcpu->vm->run_size - run->io.data_offset)
+		return exits_stop(stop, STOP_ERROR, KVM_EXIT_IO,
+				  "malformed KVM_EXIT_IO (port %#x size %llu count %llu)",
+				  run->io.port, (unsigned long long)size,
+				  (unsigned long long)count);
+
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	/* A string instruction (rep ins/outs) hands over count elements at once. */
+	for (uint64_t i = 0; i < count && action == EXIT_CONTINUE; i++) {
+		struct io_access acc = {
+			.space = IO_PIO,
+			.addr = run->io.port,
+			.size = (unsigned)size,
+			.is_write = run->io.direction == KVM_EXIT_IO_OUT,
+		};
+
+		if (acc.is_write)
+			memcpy(&acc.value, data + i * size, size);
+		action = exits_access(vcpu, &acc, stop);
+		if (!acc.is_write)
+			memcpy(data + i * size, &acc.value, size);
+	}
+	return action;
+}
+
+static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct kvm_run *run = vcpu->run;
+	struct io_access acc = {
+		.space = IO_MMIO,
+		.addr = run->mmio.phys_addr,
+		.size = run->mmio.len,
+		.is_write = run->mmio.is_write,
+	};
+	enum exit_action action;
+
+	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE_COMPLETION);
+	if (acc.size == 0 || acc.size > sizeof(run->mmio.data))
+		return exits_stop(stop, STOP_ERROR, KVM_EXIT_MMIO,
+				  "malformed KVM_EXIT_MMIO (address %#llx length %u)",
+				  (unsigned long long)acc.addr, acc.size);
+	if (acc.is_write)
+		memcpy(&acc.value, run->mmio.data, acc.size);
+	action = exits_access(vcpu, &acc, stop);
+	if (!acc.is_write)
+		memcpy(run->mmio.data, &acc.value, acc.size);
+	return action;
+}
+
+static enum exit_action exits_hlt(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	/* No device raises interrupts yet, so a halted vCPU never wakes either way. */
+	return exits_stop(stop, STOP_HALTED, KVM_EXIT_HLT, "%s",
+			  arch_irqs_enabled(vcpu) ? "interrupts enabled, but no device "
+						    "raises interrupts"
+						  : "interrupts disabled");
+}
+
+static const char *exits_internal_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception during exception delivery";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default: return "unknown suberror";
+	}
+}
+
+static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct kvm_run *run = vcpu->run;
+	char data[160] = "";
+	size_t len = 0;
+	uint32_t n = run->internal.ndata;
+
+	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (uint32_t i = 0; i < n && len < sizeof(data); i++)
+		len += (size_t)snprintf(data + len, sizeof(data) - len, " %#llx",
+					(unsigned long long)run->internal.data[i]);
+	return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR,
+			  "KVM internal error %u (%s) at pc %#llx%s%s",
+			  run->internal.suberror, exits_internal_name(run->internal.suberror),
+			  (unsigned long long)arch_pc(vcpu), n ? ", data" : "", data);
+}
+
+enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t reason = run->exit_reason;
+
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return exits_io(vcpu, stop);
+	case KVM_EXIT_MMIO:
+		return exits_mmio(vcpu, stop);
+	case KVM_EXIT_HLT:
+		return exits_hlt(vcpu, stop);
+	case KVM_EXIT_INTR:
+		return EXIT_CONTINUE;
+	case KVM_EXIT_SHUTDOWN:
+		return exits_stop(stop, STOP_SHUTDOWN, reason,
+				  "shutdown (triple fault) at pc %#llx",
+				  (unsigned long long)arch_pc(vcpu));
+	case KVM_EXIT_FAIL_ENTRY:
+		return exits_stop(stop, STOP_ERROR, reason,
+				  "VM entry failed: hardware reason %#llx on host cpu %u",
+				  (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+				  run->fail_entry.cpu);
+	case KVM_EXIT_INTERNAL_ERROR:
+		return exits_internal_error(vcpu, stop);
+	case KVM_EXIT_DEBUG:
+		return exits_stop(stop, STOP_DEBUG, reason, "debug exception %u at pc %#llx",
+				  run->debug.arch.exception,
+				  (unsigned long long)run->debug.arch.pc);
+	case KVM_EXIT_SYSTEM_EVENT:
+		return exits_stop(stop, STOP_SHUTDOWN, reason, "system event type %u",
+				  run->system_event.type);
+	default:
+		return exits_stop(stop, STOP_ERROR, reason, "unhandled exit %s (%u)",
+				  exits_name(reason), reason);
+	}
+}

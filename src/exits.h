@@ -1,0 +1,22 @@
+/* One switch on kvm_run->exit_reason: every reason handled or reported. */
+#ifndef KVMDBG_EXITS_H
+#define KVMDBG_EXITS_H
+
+#include <stdint.h>
+
+struct vcpu;
+struct vcpu_stop;
+
+enum exit_action {
+	EXIT_CONTINUE, /* re-enter the guest */
+	EXIT_STOP,     /* stop; *stop says why */
+};
+
+/* Handles the exit in vcpu->run; fills *stop when it returns EXIT_STOP. */
+enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop);
+/* "KVM_EXIT_IO", or "KVM_EXIT_<n>" for reasons this build does not know. */
+const char *exits_name(uint32_t reason);
+/* "io": the name in lower case without the prefix, for statistics. */
+const char *exits_short_name(uint32_t reason);
+
+#endif

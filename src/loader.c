@@ -1,0 +1,309 @@
+#include "loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bfdinc.h"
+#include "devices/layout.h"
+#include "err.h"
+#include "vm.h"
+
+/* Boot structures go at the lowest free 4 KiB-aligned spot from here up. */
+#define LOADER_AREA_START 0x10000ULL
+#define LOADER_PAGE 0x1000ULL
+
+/* ELF e_machine values people are likely to hand us by mistake. */
+static const struct {
+	unsigned machine;
+	const char *name;
+} loader_machines[] = {
+	{ 2, "SPARC" }, { 8, "MIPS" },  { 20, "PowerPC" }, { 21, "PowerPC64" },
+	{ 22, "S/390" }, { 40, "ARM" }, { 50, "IA-64" },   { 183, "AArch64" },
+	{ 243, "RISC-V" }, { 258, "LoongArch" },
+};
+
+static void loader_silent(const char *fmt, va_list ap)
+{
+	/* libbfd's own warnings go nowhere: our messages say what went wrong. */
+	(void)fmt;
+	(void)ap;
+}
+
+static void loader_bfd_init(void)
+{
+	static bool done;
+
+	if (!done) {
+		bfd_init();
+		bfd_set_error_handler(loader_silent);
+		done = true;
+	}
+}
+
+static int loader_add_range(struct image *img, uint64_t start, uint64_t end, const char *name)
+{
+	struct image_range *r = realloc(img->ranges, (img->nr_ranges + 1) * sizeof(*r));
+
+	if (!r)
+		return err_set(ENOMEM, "out of memory");
+	img->ranges = r;
+	r = &img->ranges[img->nr_ranges++];
+	r->start = start;
+	r->end = end;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	return 0;
+}
+
+static int loader_outside_ram(const struct vm *vm, const struct image *img, const char *what,
+			      uint64_t start, uint64_t end)
+{
+	return err_set(ERANGE, "%s: %s at %#llx-%#llx is outside guest RAM (%#llx bytes at 0%s) "
+		       "— link the guest inside RAM or give more with -m", img->name, what,
+		       (unsigned long long)start, (unsigned long long)end,
+		       (unsigned long long)vm->low_size,
+		       vm->ram_size > vm->low_size ? ", the rest at 4 GiB" : "");
+}
+
+/* Finds room for the boot structures that overlaps nothing the image holds. */
+static int loader_place_area(const struct vm *vm, struct image *img)
+{
+	uint64_t size = arch_boot_area_size(vm, img->boot.mode);
+	uint64_t at = LOADER_AREA_START;
+
+	if (!size)
+		return 0;
+	while (at + size <= vm->low_size) {
+		bool clash = false;
+
+		for (unsigned i = 0; i < img->nr_ranges; i++) {
+			const struct image_range *r = &img->ranges[i];
+
+			if (at < r->end && r->start < at + size) {
+				at = (r->end + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
+				clash = true;
+				break;
+			}
+		}
+		if (!clash) {
+			img->boot.area = at;
+			return 0;
+		}
+	}
+	return err_set(ENOSPC, "%s: no room in guest RAM for the boot structures (%llu KiB) "
+		       "outside the image — give more memory with -m", img->name,
+		       (unsigned long long)(size >> 10));
+}
+
+static const char *loader_machine_name(unsigned machine)
+{
+	for (size_t i = 0; i < sizeof(loader_machines) / sizeof(loader_machines[0]); i++)
+		if (loader_machines[i].machine == machine)
+			return loader_machines[i].name;
+	return NULL;
+}
+
+/* Says which machine a non-x86 ELF is for, from its header. */
+static int loader_wrong_machine(const struct image *img, int fd)
+{
+	unsigned char hdr[20];
+	unsigned machine;
+	const char *name;
+
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || memcmp(hdr, "\177ELF", 4))
+		return err_set(ENOEXEC, "%s: not an x86 executable", img->name);
+	machine = hdr[5] == 2 ? (unsigned)hdr[18] << 8 | hdr[19] : (unsigned)hdr[19] << 8 | hdr[18];
+	name = loader_machine_name(machine);
+	if (name)
+		return err_set(ENOEXEC, "%s: ELF for %s (e_machine %u), not x86 — kvmdbg runs "
+			       "x86-64 and i386 guests", img->name, name, machine);
+	return err_set(ENOEXEC, "%s: ELF for machine %u, not x86 — kvmdbg runs x86-64 and "
+		       "i386 guests", img->name, machine);
+}
+
+static int loader_mode(bfd *abfd, struct image *img, int fd)
+{
+	if (bfd_get_flavour(abfd) != bfd_target_elf_flavour)
+		return err_set(ENOEXEC, "%s: a %s file, not ELF — use --raw FILE@ADDR for a flat "
+			       "image", img->name, bfd_get_target(abfd));
+	if (bfd_get_arch(abfd) != bfd_arch_i386)
+		return loader_wrong_machine(img, fd);
+	if (!(bfd_get_file_flags(abfd) & EXEC_P))
+		return err_set(ENOEXEC, "%s: not an executable (a relocatable object or shared "
+			       "library?) — link it first", img->name);
+	if (bfd_get_arch_size(abfd) == 64 && bfd_get_mach(abfd) & bfd_mach_x86_64) {
+		img->boot.mode = BOOT_LONG64;
+		return 0;
+	}
+	if (bfd_get_arch_size(abfd) == 32 && bfd_get_mach(abfd) & bfd_mach_i386_i386) {
+		img->boot.mode = BOOT_PROT32;
+		return 0;
+	}
+	return err_set(ENOEXEC, "%s: %s ELF is not supported (x86-64 and i386 only)", img->name,
+		       bfd_printable_name(abfd));
+}
+
+static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
+{
+	bool entry_ok = false;
+	int r;
+
+	for (asection *sec = abfd->sections; sec; sec = sec->next) {
+		flagword flags = bfd_section_flags(sec);
+		uint64_t start = bfd_section_lma(sec), size = bfd_section_size(sec);
+		uint64_t vma = bfd_section_vma(sec);
+		void *dst;
+
+		if (!(flags & SEC_ALLOC) || !size)
+			continue;
+		dst = vm_phys_ptr(vm, start, size);
+		if (!dst)
+			return loader_outside_ram(vm, img, sec->name, start, start + size);
+		if ((flags & SEC_LOAD) && (flags & SEC_HAS_CONTENTS)) {
+			if (!bfd_get_section_contents(abfd, sec, dst, 0, size))
+				return err_set(EIO, "%s: cannot read section %s: %s", img->name,
+					       sec->name, bfd_errmsg(bfd_get_error()));
+		} else {
+			memset(dst, 0, size);
+		}
+		r = loader_add_range(img, start, start + size, sec->name);
+		if (r < 0)
+			return r;
+		/* The entry point is a link-time address: translate it to where it loads. */
+		if ((flags & SEC_CODE) && img->boot.entry >= vma && img->boot.entry - vma < size) {
+			img->boot.entry = img->boot.entry - vma + start;
+			entry_ok = true;
+		}
+	}
+	if (!img->nr_ranges)
+		return err_set(ENOEXEC, "%s: nothing to load (no allocated sections)", img->name);
+	if (!entry_ok)
+		return err_set(ENOEXEC, "%s: entry point %#llx is not in any loaded code section",
+			       img->name, (unsigned long long)img->boot.entry);
+	return 0;
+}
+
+int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int fd)
+{
+	bfd *abfd;
+	int r;
+
+	*img = (struct image){ 0 };
+	snprintf(img->name, sizeof(img->name), "%s", name);
+	loader_bfd_init();
+	abfd = bfd_fdopenr(name, NULL, fd);
+	if (!abfd) {
+		close(fd);
+		return err_set(EIO, "%s: %s", name, bfd_errmsg(bfd_get_error()));
+	}
+	if (!bfd_check_format(abfd, bfd_object)) {
+		r = err_set(ENOEXEC, "%s: not an ELF executable (%s) — use --raw FILE@ADDR for a "
+			    "flat image", name, bfd_errmsg(bfd_get_error()));
+		goto out;
+	}
+	r = loader_mode(abfd, img, fd);
+	if (r < 0)
+		goto out;
+	img->boot.entry = bfd_get_start_address(abfd);
+	r = loader_copy_sections(vm, abfd, img);
+	if (r < 0)
+		goto out;
+	r = loader_place_area(vm, img);
+	if (r < 0)
+		goto out;
+	r = symbols_load(&img->symbols, abfd);
+out:
+	bfd_close(abfd);
+	if (r < 0)
+		image_free(img);
+	return r;
+}
+
+/* Opens path as a regular file, with a message that says what is wrong. */
+static int loader_open(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(errno, "cannot open guest %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EINVAL, "guest %s is not a regular file", path);
+	}
+	return fd;
+}
+
+int loader_load_elf(struct vm *vm, struct image *img, const char *path)
+{
+	int fd = loader_open(path);
+
+	if (fd < 0)
+		return fd;
+	return loader_load_elf_fd(vm, img, path, fd);
+}
+
+int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t addr)
+{
+	struct stat st;
+	void *dst;
+	int fd, r;
+
+	*img = (struct image){ .boot = { .mode = BOOT_REAL16, .entry = addr } };
+	snprintf(img->name, sizeof(img->name), "%s", path);
+	fd = loader_open(path);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		r = err_set(errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size == 0) {
+		r = err_set(EINVAL, "%s: empty image", path);
+		goto out;
+	}
+	if (addr >= 0x100000) {
+		r = err_set(EINVAL, "%s: load address %#llx is above 1 MiB, out of reach in real "
+			    "mode", path, (unsigned long long)addr);
+		goto out;
+	}
+	dst = vm_phys_ptr(vm, addr, (uint64_t)st.st_size);
+	if (!dst) {
+		r = loader_outside_ram(vm, img, "image", addr, addr + (uint64_t)st.st_size);
+		goto out;
+	}
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = pread(fd, (char *)dst + done, (size_t)(st.st_size - done), done);
+
+		if (n <= 0) {
+			r = err_set(n < 0 ? errno : EIO, "%s: read failed: %s", path,
+				    n < 0 ? strerror(errno) : "file shrank");
+			goto out;
+		}
+		done += n;
+	}
+	r = loader_add_range(img, addr, addr + (uint64_t)st.st_size, "image");
+out:
+	close(fd);
+	if (r < 0)
+		image_free(img);
+	return r;
+}
+
+int loader_boot(struct vcpu *vcpu, const struct image *img)
+{
+	return arch_boot(vcpu, &img->boot);
+}
+
+void image_free(struct image *img)
+{
+	symbols_free(&img->symbols);
+	free(img->ranges);
+	img->ranges = NULL;
+	img->nr_ranges = 0;
+}

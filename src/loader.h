@@ -1,0 +1,38 @@
+/* Puts a guest image into RAM and says how it starts: ELF via libbfd, or raw. */
+#ifndef KVMDBG_LOADER_H
+#define KVMDBG_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "symbols.h"
+
+struct vm;
+struct vcpu;
+
+/* A guest-physical range the image occupies. */
+struct image_range {
+	uint64_t start, end; /* [start, end) */
+	char name[32];       /* section name, for messages */
+};
+
+struct image {
+	char name[256];             /* file name (or "built-in demo"), for messages */
+	struct boot_info boot;      /* mode, entry and boot area */
+	struct symtab symbols;      /* empty for raw images */
+	struct image_range *ranges; /* what the image occupies */
+	unsigned nr_ranges;
+};
+
+/* Loads an x86-64 (long mode) or i386 (32-bit protected mode) ELF executable. */
+int loader_load_elf(struct vm *vm, struct image *img, const char *path);
+/* Same, from an open descriptor (taken over); name is for messages. */
+int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int fd);
+/* Loads a flat image at guest-physical addr; it starts in real mode there. */
+int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t addr);
+/* Writes the boot structures and sets the vCPU's registers for img. */
+int loader_boot(struct vcpu *vcpu, const struct image *img);
+void image_free(struct image *img);
+
+#endif

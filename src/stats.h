@@ -1,0 +1,24 @@
+/* Exit and I/O counters of one VM, printed by --stats (after gem5's regStats). */
+#ifndef KVMDBG_STATS_H
+#define KVMDBG_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATS_EXIT_REASONS 64 /* KVM_EXIT_* values below this get their own counter */
+
+struct stats {
+	uint64_t runs;                          /* KVM_RUN calls */
+	uint64_t exits[STATS_EXIT_REASONS + 1]; /* by exit reason; the last one: any larger reason */
+	uint64_t pio_reads, pio_writes;         /* port accesses, one per element of a string op */
+	uint64_t mmio_reads, mmio_writes;       /* MMIO accesses */
+	uint64_t pio_unclaimed_reads;           /* of those, the ones no device claimed */
+	uint64_t pio_unclaimed_writes;
+	uint64_t mmio_unclaimed_reads;
+	uint64_t mmio_unclaimed_writes;
+};
+
+void stats_count_exit(struct stats *st, uint32_t reason);
+void stats_print(const struct stats *st, FILE *out);
+
+#endif

@@ -1,0 +1,318 @@
+#include "vcpu.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "err.h"
+#include "exits.h"
+#include "vm.h"
+
+/* Sent to the vCPU thread to make KVM_RUN return with EINTR. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static pthread_once_t vcpu_kick_once = PTHREAD_ONCE_INIT;
+
+static void vcpu_install_kick(void)
+{
+	/* No SA_RESTART: the point of the signal is to interrupt KVM_RUN. */
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
+{
+	int r;
+
+	*vcpu = (struct vcpu){ .vm = vm, .id = id, .fd = -1, .stop_fd = -1 };
+	atomic_init(&vcpu->state, VCPU_IDLE);
+	atomic_init(&vcpu->stop_req, false);
+	pthread_mutex_init(&vcpu->lock, NULL);
+	pthread_cond_init(&vcpu->cond, NULL);
+
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0) {
+		r = err_set(errno, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+		goto err;
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		r = err_set(errno, "cannot map kvm_run of vCPU %d: %s", id, strerror(errno));
+		goto err;
+	}
+	vcpu->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vcpu->stop_fd < 0) {
+		r = err_set(errno, "eventfd: %s", strerror(errno));
+		goto err;
+	}
+	r = arch_vcpu_init(vcpu);
+	if (r < 0)
+		goto err;
+	return 0;
+
+err:
+	vcpu_destroy(vcpu);
+	return r;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started) {
+		vcpu_request_stop(vcpu);
+		pthread_mutex_lock(&vcpu->lock);
+		vcpu->quit = true;
+		pthread_cond_signal(&vcpu->cond);
+		pthread_mutex_unlock(&vcpu->lock);
+		pthread_join(vcpu->thread, NULL);
+		vcpu->thread_started = false;
+	}
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	vcpu->run = NULL;
+	if (vcpu->stop_fd >= 0)
+		close(vcpu->stop_fd);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->fd = vcpu->stop_fd = -1;
+	pthread_cond_destroy(&vcpu->cond);
+	pthread_mutex_destroy(&vcpu->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	const uint64_t one = 1;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	pthread_mutex_lock(&vcpu->lock);
+	for (;;) {
+		while (!vcpu->go && !vcpu->quit)
+			pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+		if (vcpu->quit)
+			break;
+		vcpu->go = false;
+		pthread_mutex_unlock(&vcpu->lock);
+
+		vcpu_run(vcpu, &vcpu->stop);
+		while (write(vcpu->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+
+		pthread_mutex_lock(&vcpu->lock);
+	}
+	pthread_mutex_unlock(&vcpu->lock);
+	return NULL;
+}
+
+int vcpu_start_thread(struct vcpu *vcpu)
+{
+	sigset_t all, old;
+	int r;
+
+	pthread_once(&vcpu_kick_once, vcpu_install_kick);
+	/* The thread starts with every signal blocked (SIGINT and friends belong to
+	 * the control thread) and unblocks only the kick. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return err_set(r, "cannot start the vCPU thread: %s", strerror(r));
+	vcpu->thread_started = true;
+	return 0;
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	atomic_store(&vcpu->stop_req, false);
+	vcpu->run->immediate_exit = 0;
+	vcpu->stop = (struct vcpu_stop){ .reason = STOP_NONE };
+	atomic_store(&vcpu->state, VCPU_RUNNING);
+	vcpu->go = true;
+	pthread_cond_signal(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+}
+
+void vcpu_request_stop(struct vcpu *vcpu)
+{
+	/*
+	 * stop_req is checked before each entry; immediate_exit covers a kick that
+	 * lands between that check and KVM_RUN; the signal covers a vCPU already
+	 * inside KVM_RUN.
+	 */
+	atomic_store(&vcpu->stop_req, true);
+	if (vcpu->run)
+		((volatile struct kvm_run *)vcpu->run)->immediate_exit = 1;
+	if (vcpu->thread_started)
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu)
+{
+	uint64_t n;
+
+	while (read(vcpu->stop_fd, &n, sizeof(n)) < 0 && errno == EINTR)
+		;
+	return &vcpu->stop;
+}
+
+const struct vcpu_stop *vcpu_wait_stop(struct vcpu *vcpu)
+{
+	struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	return vcpu_collect_stop(vcpu);
+}
+
+static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
+{
+	stop->reason = STOP_ERROR;
+	snprintf(stop->detail, sizeof(stop->detail), "%s", msg);
+}
+
+/*
+ * A PIO/MMIO instruction is finished only by the next KVM_RUN. With
+ * immediate_exit set, KVM completes it and returns EINTR without running
+ * further guest code (seen on PVM and documented for VMX/SVM), so registers
+ * are consistent afterwards.
+ */
+static int vcpu_complete_io(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu->vm->stats.runs++;
+	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+	if (r == 0)
+		return err_set(EIO, "KVM_RUN with immediate_exit ran the guest (exit %s)",
+			       exits_name(vcpu->run->exit_reason));
+	if (errno != EINTR)
+		return err_set(errno, "KVM_RUN (completing I/O): %s", strerror(errno));
+	return 0;
+}
+
+void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct vm *vm = vcpu->vm;
+
+	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
+	for (;;) {
+		if (atomic_load(&vcpu->stop_req)) {
+			stop->reason = STOP_REQUESTED;
+			break;
+		}
+		if (vcpu_flush_regs(vcpu) < 0) {
+			vcpu_stop_error(stop, err_msg());
+			break;
+		}
+		vcpu->regs_valid = vcpu->sregs_valid = false;
+		atomic_store(&vcpu->state, VCPU_RUNNING);
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+		int e = errno;
+
+		vm->stats.runs++;
+		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+		if (r < 0) {
+			if (e == EINTR || e == EAGAIN) {
+				stats_count_exit(&vm->stats, KVM_EXIT_INTR);
+				continue;
+			}
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "KVM_RUN: %s", strerror(e));
+			vcpu_stop_error(stop, msg);
+			break;
+		}
+		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
+		if (exits_handle(vcpu, stop) == EXIT_STOP)
+			break;
+	}
+	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION &&
+	    vcpu_complete_io(vcpu) < 0 && stop->reason != STOP_ERROR)
+		vcpu_stop_error(stop, err_msg());
+	vcpu->regs_valid = vcpu->sregs_valid = false;
+	atomic_store(&vcpu->state, VCPU_IDLE);
+}
+
+static int vcpu_regs_usable(struct vcpu *vcpu)
+{
+	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION)
+		return err_set(EBUSY, "vCPU %d is completing an I/O access; registers are "
+			       "not consistent yet", vcpu->id);
+	return 0;
+}
+
+struct kvm_regs *vcpu_regs(struct vcpu *vcpu)
+{
+	if (vcpu_regs_usable(vcpu) < 0)
+		return NULL;
+	if (!vcpu->regs_valid) {
+		if (ioctl(vcpu->fd, KVM_GET_REGS, &vcpu->regs) < 0) {
+			err_set(errno, "KVM_GET_REGS: %s", strerror(errno));
+			return NULL;
+		}
+		vcpu->regs_valid = true;
+	}
+	return &vcpu->regs;
+}
+
+struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu)
+{
+	if (vcpu_regs_usable(vcpu) < 0)
+		return NULL;
+	if (!vcpu->sregs_valid) {
+		if (ioctl(vcpu->fd, KVM_GET_SREGS, &vcpu->sregs) < 0) {
+			err_set(errno, "KVM_GET_SREGS: %s", strerror(errno));
+			return NULL;
+		}
+		vcpu->sregs_valid = true;
+	}
+	return &vcpu->sregs;
+}
+
+void vcpu_regs_changed(struct vcpu *vcpu)
+{
+	vcpu->regs_dirty = true;
+}
+
+void vcpu_sregs_changed(struct vcpu *vcpu)
+{
+	vcpu->sregs_dirty = true;
+}
+
+int vcpu_flush_regs(struct vcpu *vcpu)
+{
+	/* sregs first: KVM checks the general registers against the mode. */
+	if (vcpu->sregs_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_SREGS, &vcpu->sregs) < 0)
+			return err_set(errno, "KVM_SET_SREGS: %s", strerror(errno));
+		vcpu->sregs_dirty = false;
+	}
+	if (vcpu->regs_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_REGS, &vcpu->regs) < 0)
+			return err_set(errno, "KVM_SET_REGS: %s", strerror(errno));
+		vcpu->regs_dirty = false;
+	}
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * One vCPU: its kvm_run mapping, the run state machine (after gem5's
+ * BaseKvmCPU), a register cache, and the thread that runs KVM_RUN.
+ *
+ * The control thread owns the vCPU while it is Idle: it may read and write
+ * registers then. vcpu_resume() hands it to the vCPU thread, which runs the
+ * guest until something stops it and signals stop_fd.
+ */
+#ifndef KVMDBG_VCPU_H
+#define KVMDBG_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+enum vcpu_state {
+	VCPU_IDLE,                       /* stopped; registers may be touched */
+	VCPU_RUNNING,                    /* in or about to enter KVM_RUN */
+	VCPU_RUNNING_SERVICE,            /* an exit is being handled */
+	VCPU_RUNNING_SERVICE_COMPLETION, /* a PIO/MMIO result waits for one more
+					    KVM_RUN; registers are off limits */
+};
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_REQUESTED, /* vcpu_request_stop() */
+	STOP_EXITED,    /* the guest wrote the exit port */
+	STOP_HALTED,    /* HLT with nothing that could wake the vCPU */
+	STOP_SHUTDOWN,  /* shutdown (triple fault) */
+	STOP_DEBUG,     /* KVM_EXIT_DEBUG: a step or breakpoint */
+	STOP_ERROR,     /* KVM reported an error or an exit kvmdbg cannot handle */
+};
+
+struct vcpu_stop {
+	enum stop_reason reason; /* why the vCPU stopped */
+	int status;              /* STOP_EXITED: exit status (value & 0xff) */
+	uint32_t exit_reason;    /* the KVM_EXIT_* that caused the stop, if any */
+	char detail[256];        /* one line for the user ("" if the reason says it all) */
+};
+
+struct vcpu {
+	struct vm *vm;           /* the VM this vCPU belongs to */
+	int id;                  /* vCPU index */
+	int fd;                  /* KVM vCPU file descriptor */
+	struct kvm_run *run;     /* shared kvm_run mapping */
+	_Atomic enum vcpu_state state;
+
+	/* Register cache: read once per stop, written back once before entry. */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool regs_valid, sregs_valid; /* cache holds KVM's current values */
+	bool regs_dirty, sregs_dirty; /* cache must be written back before KVM_RUN */
+
+	/* Hand-off between the control thread and the vCPU thread. */
+	pthread_t thread;         /* runs KVM_RUN */
+	bool thread_started;      /* thread exists */
+	pthread_mutex_t lock;     /* protects go and quit */
+	pthread_cond_t cond;      /* signalled when go or quit change */
+	bool go;                  /* control thread asked the vCPU to run */
+	bool quit;                /* thread should exit */
+	atomic_bool stop_req;     /* control thread wants the vCPU stopped */
+	int stop_fd;              /* eventfd, readable when the vCPU has stopped */
+	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
+};
+
+int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id);
+void vcpu_destroy(struct vcpu *vcpu);
+
+/* Starts the vCPU thread; the vCPU stays Idle until vcpu_resume(). */
+int vcpu_start_thread(struct vcpu *vcpu);
+/* Lets an Idle vCPU run; stop_fd becomes readable when it stops again. */
+void vcpu_resume(struct vcpu *vcpu);
+/* Asks a running vCPU to stop soon (kicks it out of KVM_RUN). */
+void vcpu_request_stop(struct vcpu *vcpu);
+/* Consumes the stop notification and returns why the vCPU stopped. */
+const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu);
+/* Blocks until the vCPU has stopped, then as vcpu_collect_stop(). */
+const struct vcpu_stop *vcpu_wait_stop(struct vcpu *vcpu);
+
+/* Runs the guest on the calling thread until it stops (used by the vCPU thread). */
+void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);
+
+/* Cached registers; NULL with err_msg() set if they cannot be read now. */
+struct kvm_regs *vcpu_regs(struct vcpu *vcpu);
+struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu);
+/* Marks the cached registers as changed: written back before the next entry. */
+void vcpu_regs_changed(struct vcpu *vcpu);
+void vcpu_sregs_changed(struct vcpu *vcpu);
+/* Writes changed registers back to KVM now. */
+int vcpu_flush_regs(struct vcpu *vcpu);
+
+#endif

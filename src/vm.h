@@ -1,0 +1,39 @@
+/* /dev/kvm, the VM, guest RAM and its memslots. */
+#ifndef KVMDBG_VM_H
+#define KVMDBG_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iobus.h"
+#include "stats.h"
+
+#define VM_DEFAULT_RAM (128ULL << 20)
+#define VM_MIN_RAM (2ULL << 20)    /* room for the boot structures and a guest */
+#define VM_MAX_RAM (256ULL << 30)  /* what the boot page tables map */
+#define VM_KVM_DEVICE_ENV "KVMDBG_KVM_DEVICE" /* overrides the path of /dev/kvm */
+
+struct vm {
+	int sys_fd;        /* /dev/kvm (or $KVMDBG_KVM_DEVICE) */
+	int fd;            /* the VM */
+	size_t run_size;   /* bytes of each vCPU's kvm_run mapping */
+	uint8_t *ram;      /* guest RAM, one anonymous mapping */
+	uint64_t ram_size; /* bytes of RAM */
+	uint64_t low_size; /* RAM at guest-physical 0; the rest sits at LAYOUT_HIGH_RAM */
+	struct stats stats;
+	struct iobus bus;  /* port and MMIO devices */
+};
+
+/* Opens KVM, checks the API and capabilities, creates the VM with ram_size
+ * bytes of RAM. On failure the message (err_msg) names the cause and the fix. */
+int vm_create(struct vm *vm, uint64_t ram_size);
+void vm_destroy(struct vm *vm);
+/* Host pointer to [gpa, gpa + len) if all of it is RAM, else NULL. */
+void *vm_phys_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
+/* Copy to or from guest RAM; -EFAULT when any byte is outside RAM. */
+int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
+int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+/* The guest-physical address one past the end of RAM. */
+uint64_t vm_ram_end(const struct vm *vm);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * The CPU state a guest starts in: real mode, flat 32-bit protected mode
+ * (the multiboot state), or 64-bit long mode with identity-mapped page tables.
+ */
+#include "../arch.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../devices/layout.h"
+#include "../err.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "x86.h"
+
+/* Layout of the boot area (arch_boot_area_size bytes at boot->area). */
+#define AREA_STACK_TOP 0x4000 /* 16 KiB stack below this offset */
+#define AREA_GDT 0x4000
+#define AREA_MBI 0x5000       /* multiboot information (32-bit guests) */
+#define AREA_PML4 0x6000
+#define AREA_PDPT 0x7000
+#define AREA_PD 0x8000        /* one page directory per GiB mapped */
+#define AREA_32BIT_SIZE AREA_PML4
+
+#define GIB (1ULL << 30)
+#define PAGE_2M (2ULL << 20)
+
+/* Multiboot information (multiboot spec 0.6.96, section 3.3). */
+#define MBI_FLAG_MEM (1U << 0)
+#define MBI_FLAG_MMAP (1U << 6)
+#define MBI_FLAG_LOADER_NAME (1U << 9)
+#define MBI_MMAP_RAM 1
+#define MBI_LOADER_NAME_OFF 0x100
+#define MBI_MMAP_OFF 0x200
+
+struct mbi {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr, drives_length, drives_addr, config_table;
+	uint32_t boot_loader_name;
+} __attribute__((packed));
+
+struct mbi_mmap {
+	uint32_t size; /* of the rest of the entry */
+	uint64_t base, len;
+	uint32_t type;
+} __attribute__((packed));
+
+/* GiB of address space the 64-bit page tables map: RAM, and at least 4 GiB. */
+static uint64_t boot_gib_mapped(const struct vm *vm)
+{
+	uint64_t end = vm_ram_end(vm);
+
+	if (end < 4 * GIB)
+		end = 4 * GIB;
+	return (end + GIB - 1) / GIB;
+}
+
+uint64_t arch_boot_area_size(const struct vm *vm, enum boot_mode mode)
+{
+	switch (mode) {
+	case BOOT_REAL16:
+		return 0;
+	case BOOT_PROT32:
+		return AREA_32BIT_SIZE;
+	case BOOT_LONG64:
+		return AREA_PD + boot_gib_mapped(vm) * 4096;
+	}
+	return 0;
+}
+
+static void boot_segment(struct kvm_segment *seg, uint16_t sel, uint8_t type, bool code64,
+			 bool db)
+{
+	*seg = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .s = 1, .l = code64, .db = db, .g = 1,
+	};
+}
+
+static void boot_real_segment(struct kvm_segment *seg, uint16_t sel, uint8_t type)
+{
+	*seg = (struct kvm_segment){
+		.base = (uint64_t)sel << 4, .limit = 0xffff, .selector = sel, .type = type,
+		.present = 1, .s = 1,
+	};
+}
+
+static int boot_write_gdt(struct vm *vm, struct kvm_sregs *sregs, uint64_t gdt)
+{
+	const uint64_t entries[GDT_ENTRIES] = {
+		[GDT_SEL_CODE32 / 8] = 0x00cf9b000000ffffULL, /* 32-bit code, 4 GiB */
+		[GDT_SEL_DATA / 8] = 0x00cf93000000ffffULL,   /* data, 4 GiB */
+		[GDT_SEL_CODE64 / 8] = 0x00af9b000000ffffULL, /* 64-bit code */
+	};
+
+	sregs->gdt.base = gdt;
+	sregs->gdt.limit = sizeof(entries) - 1;
+	return vm_write_phys(vm, gdt, entries, sizeof(entries));
+}
+
+static int boot_write_mbi(struct vm *vm, uint64_t at)
+{
+	static const char name[] = "kvmdbg";
+	struct mbi_mmap map[2] = {
+		{ .size = 20, .base = 0, .len = vm->low_size, .type = MBI_MMAP_RAM },
+		{ .size = 20, .base = LAYOUT_HIGH_RAM, .len = vm->ram_size - vm->low_size,
+		  .type = MBI_MMAP_RAM },
+	};
+	unsigned nmap = vm->ram_size > vm->low_size ? 2 : 1;
+	uint64_t upper = (vm->low_size > (1 << 20) ? vm->low_size - (1 << 20) : 0) >> 10;
+	struct mbi mbi = {
+		.flags = MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME,
+		.mem_lower = 640,
+		.mem_upper = upper > 0xffffffffULL ? 0xffffffffU : (uint32_t)upper,
+		.mmap_length = nmap * (uint32_t)sizeof(map[0]),
+		.mmap_addr = (uint32_t)(at + MBI_MMAP_OFF),
+		.boot_loader_name = (uint32_t)(at + MBI_LOADER_NAME_OFF),
+	};
+	int r;
+
+	r = vm_write_phys(vm, at, &mbi, sizeof(mbi));
+	if (!r)
+		r = vm_write_phys(vm, at + MBI_LOADER_NAME_OFF, name, sizeof(name));
+	if (!r)
+		r = vm_write_phys(vm, at + MBI_MMAP_OFF, map, nmap * sizeof(map[0]));
+	return r;
+}
+
+static int boot_write_page_tables(struct vm *vm, uint64_t area)
+{
+	uint64_t gib = boot_gib_mapped(vm);
+	uint64_t *pml4 = vm_phys_ptr(vm, area + AREA_PML4, 4096);
+	uint64_t *pdpt = vm_phys_ptr(vm, area + AREA_PDPT, 4096);
+	uint64_t *pd = vm_phys_ptr(vm, area + AREA_PD, gib * 4096);
+
+	if (!pml4 || !pdpt || !pd)
+		return err_set(EFAULT, "boot page tables at %#llx do not fit in RAM",
+			       (unsigned long long)area);
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	pml4[0] = (area + AREA_PDPT) | PTE_P | PTE_RW;
+	for (uint64_t g = 0; g < gib; g++) {
+		pdpt[g] = (area + AREA_PD + g * 4096) | PTE_P | PTE_RW;
+		for (uint64_t i = 0; i < 512; i++)
+			pd[g * 512 + i] = (g * GIB + i * PAGE_2M) | PTE_P | PTE_RW | PTE_PS;
+	}
+	return 0;
+}
+
+static void boot_real(struct kvm_regs *regs, struct kvm_sregs *sregs, uint64_t entry)
+{
+	uint16_t sel = (uint16_t)((entry & 0xf0000) >> 4);
+
+	boot_real_segment(&sregs->cs, sel, SEG_TYPE_CODE_RX_A);
+	boot_real_segment(&sregs->ds, sel, SEG_TYPE_DATA_RW_A);
+	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	sregs->cr0 = CR0_ET;
+	sregs->cr4 = 0;
+	sregs->efer = 0;
+	regs->rip = entry & 0xffff;
+	/* The stack grows down from the image start, as below a boot sector. */
+	regs->rsp = entry & 0xffff;
+	regs->rdx = 0x80; /* boot drive, as a BIOS passes it */
+}
+
+int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_regs *regs = vcpu_regs(vcpu);
+	struct kvm_sregs *sregs = vcpu_sregs(vcpu);
+	int r;
+
+	if (!regs || !sregs)
+		return -EIO;
+	memset(regs, 0, sizeof(*regs));
+	regs->rflags = RFLAGS_FIXED;
+
+	switch (boot->mode) {
+	case BOOT_REAL16:
+		if (boot->entry >= 0x100000)
+			return err_set(EINVAL, "real-mode entry %#llx is above 1 MiB",
+				       (unsigned long long)boot->entry);
+		boot_real(regs, sregs, boot->entry);
+		break;
+	case BOOT_PROT32:
+		r = boot_write_gdt(vm, sregs, boot->area + AREA_GDT);
+		if (!r)
+			r = boot_write_mbi(vm, boot->area + AREA_MBI);
+		if (r)
+			return r;
+		boot_segment(&sregs->cs, GDT_SEL_CODE32, SEG_TYPE_CODE_RX_A, false, true);
+		boot_segment(&sregs->ds, GDT_SEL_DATA, SEG_TYPE_DATA_RW_A, false, true);
+		sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+		sregs->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
+		sregs->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+		sregs->efer = 0;
+		regs->rip = boot->entry;
+		regs->rsp = boot->area + AREA_STACK_TOP;
+		regs->rax = MULTIBOOT_BOOTLOADER_MAGIC;
+		regs->rbx = boot->area + AREA_MBI;
+		break;
+	case BOOT_LONG64:
+		r = boot_write_gdt(vm, sregs, boot->area + AREA_GDT);
+		if (!r)
+			r = boot_write_page_tables(vm, boot->area);
+		if (r)
+			return r;
+		boot_segment(&sregs->cs, GDT_SEL_CODE64, SEG_TYPE_CODE_RX_A, true, false);
+		boot_segment(&sregs->ds, GDT_SEL_DATA, SEG_TYPE_DATA_RW_A, false, true);
+		sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+		sregs->cr3 = boot->area + AREA_PML4;
+		sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+		sregs->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE | CR0_MP | CR0_WP;
+		sregs->efer = EFER_LME | EFER_LMA;
+		regs->rip = boot->entry;
+		regs->rsp = boot->area + AREA_STACK_TOP;
+		break;
+	}
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+	vcpu_regs_changed(vcpu);
+	vcpu_sregs_changed(vcpu);
+	return vcpu_flush_regs(vcpu);
+}

@@ -1,0 +1,133 @@
+/* x86 side of the VM and vCPU: set-up ioctls, CPUID, register reports. */
+#include "../arch.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "../err.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "x86.h"
+
+/* Below 4 GiB, above the test device, where QEMU puts them too. */
+#define X86_TSS_ADDR 0xfffbd000ULL
+#define X86_IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+const struct arch_cap arch_required_caps[] = {
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ 0, NULL },
+};
+
+int arch_vm_init(struct vm *vm)
+{
+	uint64_t map = X86_IDENTITY_MAP_ADDR;
+
+	/* Intel VMX needs these pages for real mode without unrestricted guest;
+	 * AMD and PVM accept and ignore them. */
+	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &map) < 0)
+		return err_set(errno, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)X86_TSS_ADDR) < 0)
+		return err_set(errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	return 0;
+}
+
+/* The guest sees what KVM supports; without it, long mode is refused on VMX. */
+static int x86_set_cpuid(struct vcpu *vcpu)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	int nent = 64, r;
+
+	for (;;) {
+		free(cpuid);
+		cpuid = calloc(1, sizeof(*cpuid) + (size_t)nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return err_set(ENOMEM, "out of memory for CPUID entries");
+		cpuid->nent = (uint32_t)nent;
+		if (ioctl(vcpu->vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
+		if (errno != E2BIG || nent >= 4096) {
+			r = err_set(errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			goto out;
+		}
+		nent *= 2;
+	}
+	r = 0;
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0)
+		r = err_set(errno, "KVM_SET_CPUID2: %s", strerror(errno));
+out:
+	free(cpuid);
+	return r;
+}
+
+int arch_vcpu_init(struct vcpu *vcpu)
+{
+	return x86_set_cpuid(vcpu);
+}
+
+bool arch_irqs_enabled(struct vcpu *vcpu)
+{
+	struct kvm_regs *regs = vcpu_regs(vcpu);
+
+	return regs && (regs->rflags & RFLAGS_IF);
+}
+
+uint64_t arch_pc(struct vcpu *vcpu)
+{
+	struct kvm_regs *regs = vcpu_regs(vcpu);
+	struct kvm_sregs *sregs = vcpu_sregs(vcpu);
+
+	if (!regs || !sregs)
+		return 0;
+	if (sregs->efer & EFER_LMA && sregs->cs.l)
+		return regs->rip;
+	return (sregs->cs.base + regs->rip) & 0xffffffffULL;
+}
+
+static void x86_dump_seg(FILE *out, const char *name, const struct kvm_segment *s)
+{
+	fprintf(out, "%-3s %04x base %016llx limit %08x type %x%s%s%s dpl %u\n", name,
+		s->selector, (unsigned long long)s->base, s->limit, s->type,
+		s->l ? " L" : "", s->db ? " D" : "", s->g ? " G" : "", s->dpl);
+}
+
+void arch_dump_regs(struct vcpu *vcpu, FILE *out)
+{
+	struct kvm_regs *r = vcpu_regs(vcpu);
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+
+	if (!r || !s) {
+		fprintf(out, "registers unavailable: %s\n", err_msg());
+		return;
+	}
+	const struct {
+		const char *name;
+		uint64_t value;
+	} gpr[] = {
+		{ "rax", r->rax }, { "rbx", r->rbx }, { "rcx", r->rcx }, { "rdx", r->rdx },
+		{ "rsi", r->rsi }, { "rdi", r->rdi }, { "rbp", r->rbp }, { "rsp", r->rsp },
+		{ "r8", r->r8 },   { "r9", r->r9 },   { "r10", r->r10 }, { "r11", r->r11 },
+		{ "r12", r->r12 }, { "r13", r->r13 }, { "r14", r->r14 }, { "r15", r->r15 },
+		{ "rip", r->rip }, { "rflags", r->rflags },
+	};
+	for (size_t i = 0; i < sizeof(gpr) / sizeof(gpr[0]); i++)
+		fprintf(out, "%-6s %016llx%s", gpr[i].name, (unsigned long long)gpr[i].value,
+			i % 4 == 3 || i + 1 == sizeof(gpr) / sizeof(gpr[0]) ? "\n" : "   ");
+	x86_dump_seg(out, "cs", &s->cs);
+	x86_dump_seg(out, "ss", &s->ss);
+	x86_dump_seg(out, "ds", &s->ds);
+	x86_dump_seg(out, "es", &s->es);
+	x86_dump_seg(out, "fs", &s->fs);
+	x86_dump_seg(out, "gs", &s->gs);
+	fprintf(out, "gdt base %016llx limit %04x   idt base %016llx limit %04x\n",
+		(unsigned long long)s->gdt.base, s->gdt.limit, (unsigned long long)s->idt.base,
+		s->idt.limit);
+	fprintf(out, "cr0 %016llx   cr2 %016llx   cr3 %016llx\ncr4 %016llx   efer %016llx\n",
+		(unsigned long long)s->cr0, (unsigned long long)s->cr2,
+		(unsigned long long)s->cr3, (unsigned long long)s->cr4,
+		(unsigned long long)s->efer);
+}
