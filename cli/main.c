@@ -215,7 +215,7 @@ static int load_demo(struct vm *vm, struct image *img)
 
 	if (fd < 0)
 		return err_set(errno, "memfd_create: %s", strerror(errno));
-	if (write(fd, demo_guest_start, len) != (ssize_t)len) {
+	if (write(fd, demo_guest_start, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
 		return err_set(EIO, "cannot stage the built-in demo guest");
 	}
@@ -346,7 +346,14 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &opt) < 0)
 		return STATUS_USAGE;
 
-	/* The control thread takes these through a signalfd; every thread inherits the mask. */
+	/*
+	 * The control thread takes these through a signalfd; every thread inherits
+	 * the mask. A shell starts background jobs with SIGINT ignored, which would
+	 * discard it even from the signalfd: an explicit Ctrl-C or kill -INT
+	 * should stop the guest however we were started.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);

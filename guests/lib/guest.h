@@ -58,6 +58,11 @@ void serial_put_dec(unsigned long v);
 /* Ends the run: kvmdbg exits with status & 0xff. */
 __attribute__((noreturn)) void guest_exit(uint32_t status);
 
+#if defined(GUEST_32)
+/* What a multiboot loader left in eax and ebx (saved by lib/start.S). */
+extern uint32_t multiboot_magic, multiboot_info;
+#endif
+
 /* The guest's entry in C; what it returns becomes the exit status. */
 int main(void);
 

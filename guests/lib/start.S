@@ -25,6 +25,9 @@ _start:
 	calll guest_exit
 #elif defined(GUEST_32)
 	.code32
+	/* The multiboot hand-over: magic in eax, information block in ebx. */
+	movl %eax, multiboot_magic
+	movl %ebx, multiboot_info
 	cld
 	call main
 	pushl %eax
@@ -35,5 +38,15 @@ _start:
 	call main
 	movl %eax, %edi
 	call guest_exit
+#endif
+#if defined(GUEST_32)
+	.section .bss
+	.balign 4
+	.globl multiboot_magic
+	.globl multiboot_info
+multiboot_magic:
+	.long 0
+multiboot_info:
+	.long 0
 #endif
 	.section .note.GNU-stack, "", @progbits

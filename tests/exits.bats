@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# How a run ends: the guest's exit status, halt, shutdown, timeout, signals.
+
+load helper
+
+@test "one-byte write of 42 to the exit port ends the run with status 42" {
+	run kvmdbg "$(guest exit8.elf)"
+	assert_equal "$status" 42
+	assert_output ""
+}
+
+@test "four-byte write of 0x12345678 to the exit port gives status 0x78" {
+	run kvmdbg "$(guest exit32.elf)"
+	assert_equal "$status" 120
+}
+
+@test "cli; hlt is reported as guest halted with status 0" {
+	run kvmdbg "$(guest halt.elf)"
+	assert_success
+	assert_output --regexp '^kvmdbg: guest halted \(interrupts disabled\) at pc 0x100002$'
+}
+
+@test "triple fault is reported as a shutdown with registers and status 3" {
+	run kvmdbg "$(guest triple.elf)"
+	assert_equal "$status" 3
+	assert_line --index 0 "kvmdbg: guest shut down: shutdown (triple fault) at pc 0x100000"
+	assert_line --regexp '^rip +0000000000100000 +rflags'
+	assert_line --regexp '^cs +0018 base 0000000000000000 limit ffffffff type b L G dpl 0$'
+	assert_line --regexp '^cr4 .* efer 0000000000000500$'
+}
+
+@test "--timeout stops a spinning guest with status 124 and says where" {
+	run kvmdbg --timeout 0.5 "$(guest spin.elf)"
+	assert_equal "$status" 124
+	assert_output --regexp '^kvmdbg: timeout at pc 0x10000[02] <_start(\+0x2)?>$'
+}
+
+@test "SIGINT stops a spinning guest with status 130" {
+	"$KVMDBG" "$(guest spin.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	assert_equal "$status" 130
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output --regexp '^kvmdbg: interrupted at pc 0x10000[02] <_start(\+0x2)?>$'
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# Guests in every CPU mode run under a real KVM VM and print what they should.
+
+load helper
+
+@test "64-bit ELF hello prints its greeting from long mode and exits 0" {
+	run kvmdbg "$(guest hello64.elf)"
+	assert_success
+	assert_output "Hello from 64-bit long mode!"
+}
+
+@test "32-bit ELF hello prints its greeting from protected mode and exits 0" {
+	run kvmdbg "$(guest hello32.elf)"
+	assert_success
+	assert_output "Hello from 32-bit protected mode!"
+}
+
+@test "raw real-mode hello loaded at 0x7c00 prints its greeting and exits 0" {
+	run kvmdbg --raw "$(guest hello16.bin)@0x7c00"
+	assert_success
+	assert_output "Hello from 16-bit real mode!"
+}
+
+@test "raw real-mode image above 64 KiB starts at segment:offset and runs" {
+	# hello16.bin is linked for 0x7c00; at 0x17c00 cs becomes 0x1000 and ip 0x7c00.
+	run kvmdbg --raw "$(guest hello16.bin)@0x17c00"
+	assert_success
+	assert_output "Hello from 16-bit real mode!"
+}
+
+@test "multiboot ELF linked at 1 MiB gets the multiboot hand-over in 32-bit mode" {
+	run kvmdbg "$(guest multiboot.elf)"
+	assert_success
+	assert_line --index 0 --regexp '^multiboot magic 0x2badb002, cr0 0x(1|3)[0-9a-f], loaded at 0x10[0-9a-f]{4}$'
+	assert_line "mem_lower 640 KiB, mem_upper 130048 KiB"
+	assert_line "boot loader: kvmdbg"
+}
+
+@test "multiboot mem_upper follows -m" {
+	run kvmdbg -m 64M "$(guest multiboot.elf)"
+	assert_success
+	assert_line "mem_lower 640 KiB, mem_upper 64512 KiB"
+}
+
+@test "without a guest the built-in demo prints its banner and exits 0" {
+	run kvmdbg
+	assert_success
+	assert_line --index 0 "kvmdbg demo guest: hello from 64-bit long mode under KVM"
+	assert_line "  test device id: 0x444d564b"
+}
+
+@test "demo guest file is the same guest as the built-in one" {
+	run kvmdbg "$(guest demo.elf)"
+	assert_success
+	assert_line --index 0 "kvmdbg demo guest: hello from 64-bit long mode under KVM"
+}
+
+@test "MMIO guest reads back every access size from the test device" {
+	run kvmdbg "$(guest mmio.elf)"
+	assert_success
+	assert_line "scratch = 0xcafef00dbeefaa88"
+	assert_line "counter = 0x2a"
+	assert_line "unclaimed mmio = 0xffffffff"
+	assert_line "unclaimed port = 0xff"
+	assert_line "debugcon id = 0xe9"
+	assert_line "ok"
+	assert_line "accesses = 0xe"
+	assert_line "mmio: all checks passed"
+}
+
+@test "guest linked at 128 MiB runs once -m gives it the RAM" {
+	run kvmdbg -m 256M "$(guest far64.elf)"
+	assert_success
+	assert_output "Hello from 64-bit long mode!"
+}
+
+@test "guest RAM above the 3 GiB MMIO hole continues at 4 GiB" {
+	run kvmdbg -m 4G --stats "$(guest mmio.elf)"
+	assert_success
+	assert_line "mmio: all checks passed"
+}
+
+@test "--serial FILE sends guest output to the file" {
+	run kvmdbg --serial "$BATS_TEST_TMPDIR/out.txt" "$(guest hello64.elf)"
+	assert_success
+	assert_output ""
+	run cat "$BATS_TEST_TMPDIR/out.txt"
+	assert_output "Hello from 64-bit long mode!"
+}
+
+@test "--serial none drops guest output" {
+	run kvmdbg --serial none "$(guest hello32.elf)"
+	assert_success
+	assert_output ""
+}

@@ -1,0 +1,26 @@
+# Shared by every suite: bats-support/bats-assert, paths, guest runners.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+KVMDBG=$ROOT/kvmdbg
+GUESTS=$ROOT/guests
+
+# kvmdbg with a safety net: no test may hang the suite.
+kvmdbg() {
+	timeout --kill-after=5 60 "$KVMDBG" "$@"
+}
+
+# The file name of a guest under guests/ (fails the test if it was not built).
+guest() {
+	local path=$GUESTS/$1
+
+	[ -f "$path" ] || fail "guest $1 was not built (run make)"
+	echo "$path"
+}
+
+# The value of one --stats counter in $output.
+stat_value() {
+	awk -v name="$1" '$1 == name { print $2 }' <<<"$output"
+}
