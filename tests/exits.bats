@@ -46,3 +46,19 @@ load helper
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output --regexp '^kvmdbg: interrupted at pc 0x10000[02] <_start(\+0x2)?>$'
 }
+
+@test "rep outsb and rep insb go through the bus element by element" {
+	run kvmdbg --stats "$(guest strio.elf)"
+	# Four all-ones bytes from a port with no device: 4 * 0xff & 0xff = 252.
+	assert_equal "$status" 252
+	assert_line "rep outsb ok"
+	assert_equal "$(stat_value io.pio.unclaimed_reads)" 4
+	assert_equal "$(stat_value io.pio.writes)" 14
+}
+
+@test "executing from an MMIO hole is reported with registers and status 4" {
+	run kvmdbg "$(guest wild.elf)"
+	assert_equal "$status" 4
+	assert_line --index 0 --regexp '^kvmdbg: guest stopped: KVM internal error [0-9]+ \(.*\) at pc 0xd0000000'
+	assert_line --regexp '^rip +00000000d0000000 '
+}
