@@ -24,3 +24,14 @@ guest() {
 stat_value() {
 	awk -v name="$1" '$1 == name { print $2 }' <<<"$output"
 }
+
+# Runs kvmdbg as user nobody from a world-readable copy (the checkout may be
+# private to root). Sets $NOBODY_DIR, where the copy and its files live.
+run_as_nobody() {
+	[ "$(id -u)" = 0 ] || skip "needs root to drop to an unprivileged user"
+	NOBODY_DIR=$(mktemp -d /tmp/kvmdbg-nobody.XXXXXX)
+	chmod 755 "$NOBODY_DIR"
+	cp "$KVMDBG" "$NOBODY_DIR/kvmdbg"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$NOBODY_DIR/kvmdbg" "$@"
+	rm -rf "$NOBODY_DIR"
+}
