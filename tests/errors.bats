@@ -45,6 +45,12 @@ arm_elf() {
 	assert_output "kvmdbg: cannot open guest $BATS_TEST_TMPDIR/secret.elf: Permission denied"
 }
 
+@test "a guest file that does not exist" {
+	run kvmdbg "$BATS_TEST_TMPDIR/nope.elf"
+	assert_equal "$status" 2
+	assert_output "kvmdbg: cannot open guest $BATS_TEST_TMPDIR/nope.elf: No such file or directory"
+}
+
 @test "a directory as guest" {
 	run kvmdbg "$BATS_TEST_TMPDIR"
 	assert_equal "$status" 2
