@@ -28,17 +28,25 @@ void stats_print(const struct stats *st, FILE *out)
 		snprintf(name, sizeof(name), "vcpu0.exits.%s", exits_short_name(r));
 		stats_line(out, name, st->exits[r], exits_name(r));
 	}
-	stats_line(out, "io.pio.reads", st->pio_reads, "port reads");
-	stats_line(out, "io.pio.writes", st->pio_writes, "port writes");
-	stats_line(out, "io.pio.unclaimed_reads", st->pio_unclaimed_reads,
-		   "port reads no device claimed (read as all-ones)");
-	stats_line(out, "io.pio.unclaimed_writes", st->pio_unclaimed_writes,
-		   "port writes no device claimed (dropped)");
-	stats_line(out, "io.mmio.reads", st->mmio_reads, "MMIO reads");
-	stats_line(out, "io.mmio.writes", st->mmio_writes, "MMIO writes");
-	stats_line(out, "io.mmio.unclaimed_reads", st->mmio_unclaimed_reads,
-		   "MMIO reads no device claimed (read as all-ones)");
-	stats_line(out, "io.mmio.unclaimed_writes", st->mmio_unclaimed_writes,
-		   "MMIO writes no device claimed (dropped)");
+	const struct {
+		const char *name;
+		uint64_t value;
+		const char *what;
+	} io[] = {
+		{ "io.pio.reads", st->pio_reads, "port reads" },
+		{ "io.pio.writes", st->pio_writes, "port writes" },
+		{ "io.pio.unclaimed_reads", st->pio_unclaimed_reads,
+		  "port reads no device claimed (read as all-ones)" },
+		{ "io.pio.unclaimed_writes", st->pio_unclaimed_writes,
+		  "port writes no device claimed (dropped)" },
+		{ "io.mmio.reads", st->mmio_reads, "MMIO reads" },
+		{ "io.mmio.writes", st->mmio_writes, "MMIO writes" },
+		{ "io.mmio.unclaimed_reads", st->mmio_unclaimed_reads,
+		  "MMIO reads no device claimed (read as all-ones)" },
+		{ "io.mmio.unclaimed_writes", st->mmio_unclaimed_writes,
+		  "MMIO writes no device claimed (dropped)" },
+	};
+	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++)
+		stats_line(out, io[i].name, io[i].value, io[i].what);
 	fprintf(out, "---------- end statistics ----------\n");
 }

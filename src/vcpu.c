@@ -263,32 +263,30 @@ static int vcpu_regs_usable(struct vcpu *vcpu)
 	return 0;
 }
 
-struct kvm_regs *vcpu_regs(struct vcpu *vcpu)
+/* Fills a register cache from KVM unless it already holds KVM's values. */
+static void *vcpu_load(struct vcpu *vcpu, bool *valid, unsigned long request, void *cache,
+		       const char *name)
 {
 	if (vcpu_regs_usable(vcpu) < 0)
 		return NULL;
-	if (!vcpu->regs_valid) {
-		if (ioctl(vcpu->fd, KVM_GET_REGS, &vcpu->regs) < 0) {
-			err_set(errno, "KVM_GET_REGS: %s", strerror(errno));
+	if (!*valid) {
+		if (ioctl(vcpu->fd, request, cache) < 0) {
+			err_set(errno, "%s: %s", name, strerror(errno));
 			return NULL;
 		}
-		vcpu->regs_valid = true;
+		*valid = true;
 	}
-	return &vcpu->regs;
+	return cache;
+}
+
+struct kvm_regs *vcpu_regs(struct vcpu *vcpu)
+{
+	return vcpu_load(vcpu, &vcpu->regs_valid, KVM_GET_REGS, &vcpu->regs, "KVM_GET_REGS");
 }
 
 struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu)
 {
-	if (vcpu_regs_usable(vcpu) < 0)
-		return NULL;
-	if (!vcpu->sregs_valid) {
-		if (ioctl(vcpu->fd, KVM_GET_SREGS, &vcpu->sregs) < 0) {
-			err_set(errno, "KVM_GET_SREGS: %s", strerror(errno));
-			return NULL;
-		}
-		vcpu->sregs_valid = true;
-	}
-	return &vcpu->sregs;
+	return vcpu_load(vcpu, &vcpu->sregs_valid, KVM_GET_SREGS, &vcpu->sregs, "KVM_GET_SREGS");
 }
 
 void vcpu_regs_changed(struct vcpu *vcpu)
