@@ -263,6 +263,8 @@ static int report_stop(struct vcpu *vcpu, const struct image *img, const struct 
 	case STOP_DEBUG:
 	case STOP_ERROR:
 	case STOP_NONE:
+	case STOP_STEPPED:
+	case STOP_BREAKPOINT:
 		break;
 	}
 	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);
@@ -295,7 +297,7 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout)
 	if (sfd < 0)
 		return err_set(errno, "signalfd: %s", strerror(errno));
 
-	vcpu_resume(vcpu);
+	vcpu_resume(vcpu, VCPU_CONTINUE);
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = vcpu->stop_fd, .events = POLLIN },

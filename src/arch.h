@@ -6,11 +6,13 @@
 #define KVMDBG_ARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct vm;
 struct vcpu;
+struct symtab;
 
 /* A KVM capability the architecture cannot do without. */
 struct arch_cap {
@@ -45,5 +47,61 @@ bool arch_irqs_enabled(struct vcpu *vcpu);
 uint64_t arch_pc(struct vcpu *vcpu);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
+
+/*
+ * The register table: the registers gdb and the console name, in gdb's order
+ * for the architecture. Values are at most 64 bits wide.
+ */
+struct arch_reg {
+	const char *name; /* gdb's name */
+	unsigned bits;    /* width in the gdb layout */
+};
+extern const struct arch_reg arch_regs[];
+extern const unsigned arch_nregs;
+/* Index in arch_regs of name or an alias ("pc", "sp", "fp", "eflags"), or -1. */
+int arch_reg_find(const char *name);
+int arch_reg_get(struct vcpu *vcpu, unsigned idx, uint64_t *value);
+int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value);
+
+/* Guest-virtual (linear) to guest-physical through the guest's page tables;
+ * -EFAULT when the address is not mapped. */
+int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa);
+/* Code size of the current CPU mode for the disassembler: 16, 32 or 64. */
+unsigned arch_code_bits(struct vcpu *vcpu);
+/* The current CPU mode in words ("64-bit long mode, CPL 0, paging 4-level"). */
+void arch_describe_mode(struct vcpu *vcpu, char *buf, size_t len);
+
+/* Console views; each prints an error line when the state cannot be read. */
+int arch_print_regs(struct vcpu *vcpu, FILE *out, const struct symtab *syms);
+int arch_print_sregs(struct vcpu *vcpu, FILE *out);
+int arch_print_fpu(struct vcpu *vcpu, FILE *out);
+int arch_print_xmm(struct vcpu *vcpu, FILE *out);
+int arch_print_dregs(struct vcpu *vcpu, FILE *out);
+
+/* Up to this many hardware execution breakpoints. */
+#define ARCH_MAX_HW_BREAKPOINTS 4
+/* Guest debug for the next run: single-step, software breakpoints planted,
+ * hardware execution breakpoints at hw[0..nhw). */
+int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw);
+/* What a STOP_DEBUG means: 1 single-step, 3 software breakpoint, 2 hardware
+ * breakpoint (*hw_slot set), 0 anything else. */
+int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);
+
+/*
+ * ONE_REG: what the architecture adds to the generic id decoding of onereg.c.
+ */
+/* Ids to list when KVM_GET_REG_LIST offers none (x86: the MSR index list). */
+int arch_onereg_ids(struct vcpu *vcpu, uint64_t **ids, size_t *n);
+/* The register's name ("IA32_APIC_BASE") or NULL; the id's type ("msr") or NULL. */
+const char *arch_onereg_name(uint64_t id);
+const char *arch_onereg_type(uint64_t id);
+/* The id of a named register; -ENOENT if the name is unknown. */
+int arch_onereg_find(const char *name, uint64_t *id);
+/* Reads a register another way when the host lacks ONE_REG for it (x86: KVM_GET_MSRS). */
+int arch_onereg_get_fallback(struct vcpu *vcpu, uint64_t id, uint64_t *value);
+/* Names bit fields of well-known registers after the value. */
+void arch_onereg_fields(FILE *out, uint64_t id, uint64_t value);
+/* The n-th register name for completion; NULL past the end. */
+const char *arch_onereg_name_at(unsigned n);
 
 #endif

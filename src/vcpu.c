@@ -140,9 +140,10 @@ int vcpu_start_thread(struct vcpu *vcpu)
 	return 0;
 }
 
-void vcpu_resume(struct vcpu *vcpu)
+void vcpu_resume(struct vcpu *vcpu, enum vcpu_run_mode mode)
 {
 	pthread_mutex_lock(&vcpu->lock);
+	vcpu->mode = mode;
 	atomic_store(&vcpu->stop_req, false);
 	vcpu->run->immediate_exit = 0;
 	vcpu->stop = (struct vcpu_stop){ .reason = STOP_NONE };
@@ -175,13 +176,12 @@ const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu)
 	return &vcpu->stop;
 }
 
-const struct vcpu_stop *vcpu_wait_stop(struct vcpu *vcpu)
+void vcpu_wait(struct vcpu *vcpu)
 {
 	struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
 
 	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		;
-	return vcpu_collect_stop(vcpu);
 }
 
 static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
@@ -194,7 +194,9 @@ static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
  * A PIO/MMIO instruction is finished only by the next KVM_RUN. With
  * immediate_exit set, KVM completes it and returns EINTR without running
  * further guest code (seen on PVM and documented for VMX/SVM), so registers
- * are consistent afterwards.
+ * are consistent afterwards. While single-stepping, VMX/SVM finish the
+ * instruction and report the step trap at once (KVM_RUN returns 0 with
+ * KVM_EXIT_DEBUG); that is a completed instruction too.
  */
 static int vcpu_complete_io(struct vcpu *vcpu)
 {
@@ -204,6 +206,8 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	r = ioctl(vcpu->fd, KVM_RUN, 0);
 	vcpu->vm->stats.runs++;
 	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+	if (r == 0 && vcpu->run->exit_reason == KVM_EXIT_DEBUG)
+		return 0;
 	if (r == 0)
 		return err_set(EIO, "KVM_RUN with immediate_exit ran the guest (exit %s)",
 			       exits_name(vcpu->run->exit_reason));
@@ -247,6 +251,16 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
 		if (exits_handle(vcpu, stop) == EXIT_STOP)
 			break;
+		/*
+		 * Stepping: an instruction that exited for PIO/MMIO is the step.
+		 * Re-entering normally would, on PVM, also run the next instruction
+		 * before the trap; it is completed below with immediate_exit instead.
+		 */
+		if (vcpu->mode == VCPU_STEP &&
+		    atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION) {
+			stop->reason = STOP_STEPPED;
+			break;
+		}
 	}
 	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION &&
 	    vcpu_complete_io(vcpu) < 0 && stop->reason != STOP_ERROR)

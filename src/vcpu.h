@@ -33,6 +33,13 @@ enum stop_reason {
 	STOP_SHUTDOWN,  /* shutdown (triple fault) */
 	STOP_DEBUG,     /* KVM_EXIT_DEBUG: a step or breakpoint */
 	STOP_ERROR,     /* KVM reported an error or an exit kvmdbg cannot handle */
+	STOP_STEPPED,   /* VCPU_STEP: one instruction completed */
+	STOP_BREAKPOINT, /* a debugger breakpoint (set by the debug layer) */
+};
+
+enum vcpu_run_mode {
+	VCPU_CONTINUE, /* run until something stops the guest */
+	VCPU_STEP,     /* run one instruction (guest debug single-step must be on) */
 };
 
 struct vcpu_stop {
@@ -40,6 +47,7 @@ struct vcpu_stop {
 	int status;              /* STOP_EXITED: exit status (value & 0xff) */
 	uint32_t exit_reason;    /* the KVM_EXIT_* that caused the stop, if any */
 	char detail[256];        /* one line for the user ("" if the reason says it all) */
+	int breakpoint;          /* STOP_BREAKPOINT: the breakpoint's number */
 };
 
 struct vcpu {
@@ -62,6 +70,7 @@ struct vcpu {
 	pthread_cond_t cond;      /* signalled when go or quit change */
 	bool go;                  /* control thread asked the vCPU to run */
 	bool quit;                /* thread should exit */
+	enum vcpu_run_mode mode;  /* how the next resume runs */
 	atomic_bool stop_req;     /* control thread wants the vCPU stopped */
 	int stop_fd;              /* eventfd, readable when the vCPU has stopped */
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
@@ -73,13 +82,13 @@ void vcpu_destroy(struct vcpu *vcpu);
 /* Starts the vCPU thread; the vCPU stays Idle until vcpu_resume(). */
 int vcpu_start_thread(struct vcpu *vcpu);
 /* Lets an Idle vCPU run; stop_fd becomes readable when it stops again. */
-void vcpu_resume(struct vcpu *vcpu);
+void vcpu_resume(struct vcpu *vcpu, enum vcpu_run_mode mode);
 /* Asks a running vCPU to stop soon (kicks it out of KVM_RUN). */
 void vcpu_request_stop(struct vcpu *vcpu);
 /* Consumes the stop notification and returns why the vCPU stopped. */
 const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu);
-/* Blocks until the vCPU has stopped, then as vcpu_collect_stop(). */
-const struct vcpu_stop *vcpu_wait_stop(struct vcpu *vcpu);
+/* Blocks until the vCPU has stopped (stop_fd readable); collect it next. */
+void vcpu_wait(struct vcpu *vcpu);
 
 /* Runs the guest on the calling thread until it stops (used by the vCPU thread). */
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);

@@ -131,3 +131,48 @@ void arch_dump_regs(struct vcpu *vcpu, FILE *out)
 		(unsigned long long)s->cr3, (unsigned long long)s->cr4,
 		(unsigned long long)s->efer);
 }
+
+int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw)
+{
+	struct kvm_guest_debug dbg = { 0 };
+	int caps;
+
+	if (step || sw || nhw)
+		dbg.control = KVM_GUESTDBG_ENABLE;
+	if (step) {
+		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+		/* Keep interrupts from landing the step in a handler, where offered. */
+		caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+		if (caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
+			dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
+	}
+	if (sw)
+		dbg.control |= KVM_GUESTDBG_USE_SW_BP;
+	if (nhw) {
+		dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+		for (unsigned i = 0; i < nhw && i < ARCH_MAX_HW_BREAKPOINTS; i++) {
+			dbg.arch.debugreg[i] = hw[i];
+			dbg.arch.debugreg[7] |= DR7_G(i); /* RW and LEN 0: execute, 1 byte */
+		}
+	}
+	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	return 0;
+}
+
+int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
+{
+	const struct kvm_debug_exit_arch *d = &vcpu->run->debug.arch;
+
+	if (d->exception == 3)
+		return 3;
+	if (d->exception != 1)
+		return 0;
+	for (unsigned i = 0; i < ARCH_MAX_HW_BREAKPOINTS; i++) {
+		if (d->dr6 & (1ULL << i)) {
+			*hw_slot = i;
+			return 2;
+		}
+	}
+	return d->dr6 & DR6_BS ? 1 : 0;
+}

@@ -10,7 +10,28 @@
 #define CR0_WP (1ULL << 16) /* write-protect at CPL0 */
 #define CR0_PG (1ULL << 31) /* paging */
 
+#define CR0_TS (1ULL << 3)  /* task switched */
+#define CR0_AM (1ULL << 18) /* alignment mask */
+#define CR0_NW (1ULL << 29) /* not write-through */
+#define CR0_CD (1ULL << 30) /* cache disable */
+
+#define CR4_VME (1ULL << 0)         /* virtual-8086 mode extensions */
+#define CR4_PVI (1ULL << 1)         /* protected-mode virtual interrupts */
+#define CR4_TSD (1ULL << 2)         /* rdtsc at CPL0 only */
+#define CR4_DE (1ULL << 3)          /* debugging extensions */
 #define CR4_PSE (1ULL << 4)         /* 4 MiB pages in 32-bit paging */
+#define CR4_MCE (1ULL << 6)         /* machine check enable */
+#define CR4_PGE (1ULL << 7)         /* global pages */
+#define CR4_PCE (1ULL << 8)         /* rdpmc at any CPL */
+#define CR4_UMIP (1ULL << 11)       /* user-mode instruction prevention */
+#define CR4_LA57 (1ULL << 12)       /* 5-level paging */
+#define CR4_VMXE (1ULL << 13)       /* VMX enable */
+#define CR4_FSGSBASE (1ULL << 16)   /* rdfsbase and friends */
+#define CR4_PCIDE (1ULL << 17)      /* process-context identifiers */
+#define CR4_OSXSAVE (1ULL << 18)    /* xsave enabled */
+#define CR4_SMEP (1ULL << 20)       /* supervisor-mode execution prevention */
+#define CR4_SMAP (1ULL << 21)       /* supervisor-mode access prevention */
+#define CR4_PKE (1ULL << 22)        /* protection keys */
 #define CR4_PAE (1ULL << 5)         /* physical address extension */
 #define CR4_OSFXSR (1ULL << 9)      /* fxsave/fxrstor and SSE enabled */
 #define CR4_OSXMMEXCPT (1ULL << 10) /* SIMD floating-point exceptions */
@@ -21,11 +42,24 @@
 #define EFER_NXE (1ULL << 11) /* no-execute enable */
 
 #define RFLAGS_FIXED (1ULL << 1) /* reserved, always 1 */
+#define RFLAGS_TF (1ULL << 8)    /* trap (single-step) */
 #define RFLAGS_IF (1ULL << 9)    /* interrupts enabled */
+#define RFLAGS_VM (1ULL << 17)   /* virtual-8086 mode */
 
 #define PTE_P (1ULL << 0)  /* present */
 #define PTE_RW (1ULL << 1) /* writable */
+#define PTE_US (1ULL << 2) /* user */
 #define PTE_PS (1ULL << 7) /* large page (2 MiB in a PD entry) */
+#define PTE_ADDR_MASK 0x000ffffffffff000ULL /* physical address bits of a PAE/long entry */
+
+/* DR6 and DR7. */
+#define DR6_BS (1ULL << 14) /* single step */
+#define DR6_BD (1ULL << 13) /* debug register access */
+#define DR6_BT (1ULL << 15) /* task switch */
+#define DR7_L(n) (1ULL << (2 * (n)))      /* local enable of breakpoint n */
+#define DR7_G(n) (1ULL << (2 * (n) + 1))  /* global enable of breakpoint n */
+#define DR7_RW_SHIFT(n) (16 + 4 * (n))    /* 2 bits: 0 exec, 1 write, 2 io, 3 access */
+#define DR7_LEN_SHIFT(n) (18 + 4 * (n))   /* 2 bits: 0 1 byte, 1 2, 3 4, 2 8 */
 
 /* Segment descriptor type field (S=1). */
 #define SEG_TYPE_DATA_RW_A 0x3 /* read/write data, accessed */

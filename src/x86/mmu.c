@@ -1,0 +1,88 @@
+/*
+ * Guest page-table walk: real mode and flat protected mode (no paging),
+ * 32-bit paging (4 KiB and 4 MiB pages), PAE, and 4- and 5-level long mode.
+ * Only the present bits matter: the debugger may look at any mapped page.
+ */
+#include "../arch.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+
+#include "../err.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "x86.h"
+
+static int mmu_fault(uint64_t va, const char *why)
+{
+	return err_set(EFAULT, "cannot access memory at address %#llx (%s)",
+		       (unsigned long long)va, why);
+}
+
+static int mmu_entry(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *entry)
+{
+	*entry = 0;
+	return vm_read_phys(vm, gpa, entry, size);
+}
+
+/* PAE and long-mode walks: levels of 512 8-byte entries from the top. */
+static int mmu_walk64(struct vm *vm, uint64_t table, uint64_t va, int levels, uint64_t *pa)
+{
+	for (int level = levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (unsigned)(level - 1);
+		uint64_t e;
+
+		if (mmu_entry(vm, table + ((va >> shift) & 511) * 8, 8, &e) < 0)
+			return mmu_fault(va, "page table outside RAM");
+		if (!(e & PTE_P))
+			return mmu_fault(va, "not mapped");
+		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+			uint64_t page = 1ULL << shift;
+
+			*pa = (e & PTE_ADDR_MASK & ~(page - 1)) | (va & (page - 1));
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return mmu_fault(va, "bad page-table walk");
+}
+
+int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
+{
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct vm *vm = vcpu->vm;
+	uint64_t e;
+
+	if (!s)
+		return -EIO;
+	if (!(s->cr0 & CR0_PG)) {
+		*pa = va & 0xffffffffULL;
+		return 0;
+	}
+	if (s->efer & EFER_LMA)
+		return mmu_walk64(vm, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa);
+	va &= 0xffffffffULL;
+	if (s->cr4 & CR4_PAE) {
+		/* Four PDPTEs at cr3 (32-byte aligned), then a two-level walk. */
+		if (mmu_entry(vm, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, &e) < 0)
+			return mmu_fault(va, "page table outside RAM");
+		if (!(e & PTE_P))
+			return mmu_fault(va, "not mapped");
+		return mmu_walk64(vm, e & PTE_ADDR_MASK, va, 2, pa);
+	}
+	if (mmu_entry(vm, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, &e) < 0)
+		return mmu_fault(va, "page table outside RAM");
+	if (!(e & PTE_P))
+		return mmu_fault(va, "not mapped");
+	if ((e & PTE_PS) && (s->cr4 & CR4_PSE)) {
+		/* 4 MiB page: bits 13-20 of the entry are physical bits 32-39. */
+		*pa = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32 | (va & 0x3fffff);
+		return 0;
+	}
+	if (mmu_entry(vm, (e & 0xfffff000ULL) + ((va >> 12) & 1023) * 4, 4, &e) < 0)
+		return mmu_fault(va, "page table outside RAM");
+	if (!(e & PTE_P))
+		return mmu_fault(va, "not mapped");
+	*pa = (e & 0xfffff000ULL) | (va & 0xfff);
+	return 0;
+}

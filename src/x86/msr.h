@@ -1,0 +1,40 @@
+/* x86 MSRs: names, indices, reading and writing them through KVM. */
+#ifndef KVMDBG_X86_MSR_H
+#define KVMDBG_X86_MSR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct vcpu;
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_APIC_BASE 0x1b
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+
+/* The name of MSR index, or NULL. */
+const char *msr_name(uint32_t index);
+/* Index of a named MSR (case-insensitive, with or without "IA32_"/"MSR_"). */
+int msr_find(const char *name, uint32_t *index);
+/* The n-th known MSR name, for completion; NULL past the end. */
+const char *msr_name_at(unsigned n);
+int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value);
+/* Names the bit fields of well-known MSRs ("[ SCE LME LMA ]"); nothing for others. */
+void msr_print_fields(FILE *out, uint32_t index, uint64_t value);
+
+#endif
