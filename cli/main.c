@@ -14,14 +14,18 @@
 #include <unistd.h>
 
 #include "../src/arch.h"
+#include "../src/debug.h"
 #include "../src/devices/devices.h"
 #include "../src/err.h"
 #include "../src/loader.h"
 #include "../src/vcpu.h"
 #include "../src/vm.h"
+#include "commands.h"
+#include "console.h"
 
 /* Exit statuses besides the guest's own. */
 #define STATUS_OK 0
+#define STATUS_COMMAND_FAILED 1 /* --eval/--script: a command failed */
 #define STATUS_USAGE 2    /* bad command line or set-up failure */
 #define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
 #define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
@@ -31,6 +35,14 @@
 /* The demo guest linked into the binary (cli/demo.S). */
 extern const unsigned char demo_guest_start[], demo_guest_end[];
 
+/* One --eval command or --script file, in command-line order. */
+struct batch_item {
+	bool script;      /* text names a file of commands */
+	const char *text; /* the command or the file name */
+};
+
+#define MAX_BATCH 64
+
 struct options {
 	uint64_t mem;          /* bytes of guest RAM */
 	const char *guest;     /* ELF path, or NULL */
@@ -39,6 +51,9 @@ struct options {
 	const char *serial;    /* stdio, none or a file name */
 	double timeout;        /* seconds; 0: none */
 	bool stats;            /* --stats */
+	bool console;          /* --console */
+	struct batch_item batch[MAX_BATCH]; /* --eval and --script */
+	unsigned nbatch;
 };
 
 static void usage(FILE *out)
@@ -55,6 +70,11 @@ static void usage(FILE *out)
 		"                         none, or a file name\n"
 		"      --timeout SECONDS  stop the guest after SECONDS\n"
 		"      --stats            print exit and I/O statistics when the run ends\n"
+		"  -c, --console          stop at the first instruction and open the console\n"
+		"                         (commands from stdin when it is not a terminal)\n"
+		"  -e, --eval COMMAND     run a console command with the guest stopped at the\n"
+		"                         start (repeatable); then exit unless --console\n"
+		"  -x, --script FILE      run the console commands in FILE, likewise\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
 		"\n"
@@ -65,7 +85,7 @@ static void usage(FILE *out)
 		"Exit status: the guest's own (value written to port 0xf4, & 0xff); 0 when the\n"
 		"guest halts for good; 3 when it shuts down (triple fault); 4 when KVM stops it\n"
 		"with an error; 124 on --timeout; 130 when interrupted; 2 for bad options and\n"
-		"set-up errors.\n"
+		"set-up errors. With --eval/--script: 1 if a command failed, else 0.\n"
 		"\n"
 		"Environment: %s names the KVM device (default /dev/kvm).\n",
 		VM_KVM_DEVICE_ENV);
@@ -134,6 +154,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "console", no_argument, NULL, 'c' },
+		{ "eval", required_argument, NULL, 'e' },
+		{ "script", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -143,7 +166,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio" };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:ce:x:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_size(optarg, &opt->mem) < 0)
@@ -169,6 +192,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_STATS:
 			opt->stats = true;
+			break;
+		case 'c':
+			opt->console = true;
+			break;
+		case 'e':
+		case 'x':
+			if (opt->nbatch == MAX_BATCH)
+				return usage_error("at most %d --eval and --script options", MAX_BATCH);
+			opt->batch[opt->nbatch++] = (struct batch_item){ c == 'x', optarg };
 			break;
 		case 'h':
 			usage(stdout);
@@ -281,21 +313,11 @@ static double now(void)
 }
 
 /* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
-static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout)
+static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout, int sfd)
 {
 	const struct vcpu_stop *stop;
 	bool timed_out = false, interrupted = false;
 	double deadline = timeout > 0 ? now() + timeout : 0;
-	sigset_t sigs;
-	int sfd;
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0)
-		return err_set(errno, "signalfd: %s", strerror(errno));
 
 	vcpu_resume(vcpu, VCPU_CONTINUE);
 	for (;;) {
@@ -312,10 +334,8 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout)
 		}
 		int n = poll(pfd, 2, ms);
 
-		if (n < 0 && errno != EINTR) {
-			close(sfd);
+		if (n < 0 && errno != EINTR)
 			return err_set(errno, "poll: %s", strerror(errno));
-		}
 		if (n > 0 && pfd[0].revents)
 			break;
 		if (n > 0 && pfd[1].revents) {
@@ -329,9 +349,46 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout)
 			vcpu_request_stop(vcpu);
 		}
 	}
-	close(sfd);
 	stop = vcpu_collect_stop(vcpu);
 	return report_stop(vcpu, img, stop, timed_out, interrupted);
+}
+
+/* --eval, --script and --console: the guest waits at its first instruction. */
+static int run_session(struct session *s, const struct options *opt)
+{
+	int failures = 0;
+
+	for (unsigned i = 0; i < opt->nbatch && !s->quit; i++) {
+		const struct batch_item *b = &opt->batch[i];
+
+		if (!b->script) {
+			failures += commands_execute(s, b->text, stdout) < 0;
+			continue;
+		}
+		FILE *f = fopen(b->text, "r");
+
+		if (!f) {
+			fprintf(stdout, "cannot open script %s: %s\n", b->text, strerror(errno));
+			failures++;
+			continue;
+		}
+		failures += console_run_stream(s, f, b->text);
+		fclose(f);
+	}
+	fflush(stdout);
+	if (opt->console && !s->quit) {
+		if (isatty(STDIN_FILENO)) {
+			struct vcpu_stop here = { .reason = STOP_STEPPED };
+
+			printf("kvmdbg %s: %s stopped; 'help' lists the commands\n", KVMDBG_VERSION,
+			       s->img->name);
+			commands_report_stop(s, &here, stdout);
+			failures += console_run(s);
+		} else {
+			failures += console_run_stream(s, stdin, "stdin");
+		}
+	}
+	return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
 }
 
 int main(int argc, char **argv)
@@ -341,9 +398,11 @@ int main(int argc, char **argv)
 	struct image img = { 0 };
 	struct vcpu vcpu = { .fd = -1 };
 	struct vm vm;
+	struct debug dbg;
+	struct session session;
 	FILE *out = NULL;
 	sigset_t sigs;
-	int status = STATUS_USAGE, r;
+	int status = STATUS_USAGE, r, sfd;
 
 	if (parse_options(argc, argv, &opt) < 0)
 		return STATUS_USAGE;
@@ -361,6 +420,11 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "kvmdbg: signalfd: %s\n", strerror(errno));
+		return STATUS_USAGE;
+	}
 
 	if (open_output(opt.serial, &out) < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
@@ -387,7 +451,14 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto err_image;
 
-	status = run_guest(&vcpu, &img, opt.timeout);
+	if (opt.console || opt.nbatch) {
+		debug_init(&dbg, &vm, &vcpu, &img.symbols);
+		session = (struct session){ .vm = &vm, .vcpu = &vcpu, .img = &img, .dbg = &dbg,
+					    .sigfd = sfd };
+		status = run_session(&session, &opt);
+	} else {
+		status = run_guest(&vcpu, &img, opt.timeout, sfd);
+	}
 	devices_output_flush(&devs.output);
 	if (status < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());

@@ -266,14 +266,3 @@ void debug_collect(struct debug *d, struct vcpu_stop *stop)
 	debug_resolve(d, stop, false);
 	debug_unplant(d);
 }
-
-int debug_continue_wait(struct debug *d, struct vcpu_stop *stop)
-{
-	int r = debug_continue(d, stop);
-
-	if (r != 0)
-		return r < 0 ? r : 0;
-	vcpu_wait(d->vcpu);
-	debug_collect(d, stop);
-	return 0;
-}

@@ -57,8 +57,6 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop);
 void debug_interrupt(struct debug *d);
 /* After stop_fd became readable: why the guest stopped (breakpoints resolved). */
 void debug_collect(struct debug *d, struct vcpu_stop *stop);
-/* Runs and waits for the stop (for batch use). */
-int debug_continue_wait(struct debug *d, struct vcpu_stop *stop);
 /* Executes one instruction and waits; *stop is STOP_STEPPED or why not. */
 int debug_step(struct debug *d, struct vcpu_stop *stop);
 

@@ -1,0 +1,945 @@
+#include "commands.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "../src/arch.h"
+#include "../src/debug.h"
+#include "../src/disasm.h"
+#include "../src/err.h"
+#include "../src/loader.h"
+#include "../src/onereg.h"
+#include "../src/stats.h"
+#include "../src/vm.h"
+#include "../src/x86/msr.h"
+
+#define CMD_MAX_ARGS 32
+#define CMD_MAX_INSN 16 /* longest x86 instruction */
+#define CMD_MAX_COUNT 65536 /* units one x or disas may print */
+
+static int cmd_fail(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int cmd_fail(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	return -1;
+}
+
+/* ---- expressions: numbers, symbols, sym+off, $reg, + and - ---------------- */
+
+static int cmd_eval_term(struct session *s, const char **p, uint64_t *v, FILE *out)
+{
+	const char *q = *p;
+	char name[128];
+	size_t n = 0;
+	int reg;
+
+	while (isspace((unsigned char)*q))
+		q++;
+	if (isdigit((unsigned char)*q)) {
+		char *end;
+
+		errno = 0;
+		*v = strtoull(q, &end, 0);
+		if (errno || isalnum((unsigned char)*end) || *end == '_')
+			return cmd_fail(out, "invalid number in '%s'", q);
+		*p = end;
+		return 0;
+	}
+	bool dollar = *q == '$';
+
+	if (dollar)
+		q++;
+	while ((isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '@') &&
+	       n < sizeof(name) - 1)
+		name[n++] = *q++;
+	name[n] = '\0';
+	if (!n)
+		return cmd_fail(out, "expected a number, symbol or $register at '%s'", *p);
+	*p = q;
+	if (dollar) {
+		reg = arch_reg_find(name);
+		if (reg < 0)
+			return cmd_fail(out, "unknown register '$%s'", name);
+		if (arch_reg_get(s->vcpu, (unsigned)reg, v) < 0)
+			return cmd_fail(out, "cannot read $%s: %s", name, err_msg());
+		return 0;
+	}
+	if (symbols_find(&s->img->symbols, name, v) == 0)
+		return 0;
+	return cmd_fail(out, "no symbol '%s' in the guest (a register needs '$', as in $%s)",
+			name, name);
+}
+
+/* Evaluates an address expression such as "main+4", "$rsp - 8" or "0x1000". */
+static int cmd_eval(struct session *s, const char *expr, uint64_t *value, FILE *out)
+{
+	const char *p = expr;
+	uint64_t v, sum = 0;
+	int sign = 1;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p)
+		return cmd_fail(out, "an address or value is missing");
+	if (*p == '-') {
+		sign = -1;
+		p++;
+	}
+	for (;;) {
+		if (cmd_eval_term(s, &p, &v, out) < 0)
+			return -1;
+		sum = sign > 0 ? sum + v : sum - v;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if (*p != '+' && *p != '-')
+			return cmd_fail(out, "unexpected '%s' in '%s' (only + and - combine terms)", p,
+					expr);
+		sign = *p++ == '+' ? 1 : -1;
+	}
+	*value = sum;
+	return 0;
+}
+
+/* Joins argv[from..] with spaces, for expressions typed with blanks in them. */
+static void cmd_join(int argc, char **argv, int from, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = from; i < argc && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i > from ? " " : "", argv[i]);
+}
+
+static int cmd_eval_args(struct session *s, int argc, char **argv, int from, uint64_t *v,
+			 FILE *out)
+{
+	char expr[512];
+
+	cmd_join(argc, argv, from, expr, sizeof(expr));
+	return cmd_eval(s, expr, v, out);
+}
+
+static int cmd_parse_count(const char *text, unsigned long *n, FILE *out)
+{
+	char *end;
+
+	errno = 0;
+	*n = strtoul(text, &end, 0);
+	if (errno || *end || !*n || *n > CMD_MAX_COUNT || *text == '-')
+		return cmd_fail(out, "invalid count '%s' (1 to %d)", text, CMD_MAX_COUNT);
+	return 0;
+}
+
+/* "0x100030 <main+4>" */
+static void cmd_print_addr(struct session *s, uint64_t addr, FILE *out)
+{
+	char sym[160];
+
+	symbols_format(&s->img->symbols, addr, sym, sizeof(sym));
+	fprintf(out, "%#llx", (unsigned long long)addr);
+	if (*sym)
+		fprintf(out, " <%s>", sym);
+}
+
+/* ---- disassembly ---------------------------------------------------------- */
+
+typedef int (*cmd_reader)(struct session *s, uint64_t addr, void *buf, size_t len);
+
+static int cmd_read_virt(struct session *s, uint64_t addr, void *buf, size_t len)
+{
+	return debug_read_virt(s->dbg, addr, buf, len);
+}
+
+static int cmd_read_phys(struct session *s, uint64_t addr, void *buf, size_t len)
+{
+	return vm_read_phys(s->vm, addr, buf, len);
+}
+
+/* Reads up to len bytes, fewer where memory ends; returns how many. */
+static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uint8_t *buf,
+			    size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && rd(s, addr + n, buf + n, 1) == 0)
+		n++;
+	return n;
+}
+
+static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,
+			   FILE *out)
+{
+	uint64_t pc = arch_pc(s->vcpu);
+	unsigned bits = arch_code_bits(s->vcpu);
+
+	for (unsigned long i = 0; i < count; i++) {
+		uint8_t bytes[CMD_MAX_INSN];
+		char text[256];
+		size_t n = cmd_read_some(s, rd, addr, bytes, sizeof(bytes));
+		int len;
+
+		if (!n)
+			return cmd_fail(out, "cannot access memory at address %#llx",
+					(unsigned long long)addr);
+		len = disasm_one(bits, addr, bytes, n, &s->img->symbols, text, sizeof(text));
+		fputs(addr == pc ? "=> " : "   ", out);
+		cmd_print_addr(s, addr, out);
+		if (len < 0) {
+			fprintf(out, ":\t(bad)\n");
+			return -1;
+		}
+		fprintf(out, ":\t%s\n", text);
+		addr += (uint64_t)len;
+	}
+	return 0;
+}
+
+/* ---- stops ------------------------------------------------------------------ */
+
+void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out)
+{
+	uint64_t pc = arch_pc(s->vcpu);
+
+	switch (stop->reason) {
+	case STOP_EXITED:
+		fprintf(out, "[guest exited with status %d]\n", stop->status);
+		return;
+	case STOP_HALTED:
+		fprintf(out, "[guest halted (%s) at ", stop->detail);
+		cmd_print_addr(s, pc, out);
+		fputs("]\n", out);
+		return;
+	case STOP_SHUTDOWN:
+		fprintf(out, "[guest shut down: %s]\n", stop->detail);
+		arch_dump_regs(s->vcpu, out);
+		return;
+	case STOP_ERROR:
+	case STOP_DEBUG:
+	case STOP_NONE:
+		fprintf(out, "[guest stopped: %s]\n", stop->detail);
+		arch_dump_regs(s->vcpu, out);
+		return;
+	case STOP_BREAKPOINT:
+		fprintf(out, "Breakpoint %d, ", stop->breakpoint);
+		cmd_print_addr(s, pc, out);
+		fputc('\n', out);
+		break;
+	case STOP_REQUESTED:
+		fputs("Stopped at ", out);
+		cmd_print_addr(s, pc, out);
+		fputc('\n', out);
+		break;
+	case STOP_STEPPED:
+		break;
+	}
+	cmd_disas_lines(s, cmd_read_virt, pc, 1, out);
+}
+
+void commands_wait_stop(struct session *s, FILE *out)
+{
+	struct vcpu_stop stop;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = s->vcpu->stop_fd, .events = POLLIN },
+			{ .fd = s->sigfd, .events = POLLIN },
+		};
+
+		if (poll(pfd, s->sigfd >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(s->sigfd, &si, sizeof(si)) > 0)
+				s->interrupted = true;
+			debug_interrupt(s->dbg);
+		}
+	}
+	debug_collect(s->dbg, &stop);
+	commands_report_stop(s, &stop, out);
+}
+
+/* ---- handlers ---------------------------------------------------------------- */
+
+static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "regs takes no arguments");
+	if (arch_print_regs(s->vcpu, out, &s->img->symbols) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	return 0;
+}
+
+static int cmd_view(int (*print)(struct vcpu *, FILE *), struct session *s, int argc,
+		    char **argv, FILE *out)
+{
+	if (argc > 1)
+		return cmd_fail(out, "%s takes no arguments", argv[0]);
+	if (print(s->vcpu, out) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	return 0;
+}
+
+static int cmd_sregs(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_view(arch_print_sregs, s, argc, argv, out);
+}
+
+static int cmd_fpu(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_view(arch_print_fpu, s, argc, argv, out);
+}
+
+static int cmd_xmm(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_view(arch_print_xmm, s, argc, argv, out);
+}
+
+static int cmd_dregs(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_view(arch_print_dregs, s, argc, argv, out);
+}
+
+static const char *const onereg_subcommands[] = { "list", "get", "dump", NULL };
+
+static int cmd_onereg(struct session *s, int argc, char **argv, FILE *out)
+{
+	const char *source;
+	uint64_t *ids, id;
+	size_t n;
+	int failed = 0;
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: onereg list | onereg get NAME|ID | onereg dump");
+	if (!strcmp(argv[1], "get")) {
+		if (argc != 3)
+			return cmd_fail(out, "usage: onereg get NAME|ID");
+		if (onereg_parse(argv[2], &id) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		return onereg_print(s->vcpu, id, out) < 0 ? -1 : 0;
+	}
+	if (strcmp(argv[1], "list") && strcmp(argv[1], "dump"))
+		return cmd_fail(out, "unknown subcommand 'onereg %s' (list, get, dump)", argv[1]);
+	if (argc != 2)
+		return cmd_fail(out, "onereg %s takes no arguments", argv[1]);
+	if (onereg_list(s->vcpu, &ids, &n, &source) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "%zu registers (ids from %s)\n", n, source);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(argv[1], "dump")) {
+			failed |= onereg_print(s->vcpu, ids[i], out) < 0;
+			continue;
+		}
+		const char *name = arch_onereg_name(ids[i]);
+
+		fprintf(out, "%#018llx  %s\n", (unsigned long long)ids[i], name ? name : "");
+	}
+	free(ids);
+	/* Some listed MSRs are not readable on every host: not the command's failure. */
+	(void)failed;
+	return 0;
+}
+
+static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
+{
+	char text[256], *eq, *name, *end;
+	uint32_t index;
+	uint64_t value;
+	const char *known;
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: msr NAME|INDEX [= VALUE]");
+	cmd_join(argc, argv, 1, text, sizeof(text));
+	eq = strchr(text, '=');
+	if (eq)
+		*eq = '\0';
+	name = strtok(text, " \t");
+	if (!name || strtok(NULL, " \t"))
+		return cmd_fail(out, "usage: msr NAME|INDEX [= VALUE]");
+	if (msr_find(name, &index) < 0) {
+		errno = 0;
+		unsigned long long v = strtoull(name, &end, 0);
+
+		if (errno || *end || v > 0xffffffffULL)
+			return cmd_fail(out, "unknown MSR '%s' (a name such as EFER, or an index "
+					"such as 0xc0000080)", name);
+		index = (uint32_t)v;
+	}
+	known = msr_name(index);
+	if (eq) {
+		if (cmd_eval(s, eq + 1, &value, out) < 0)
+			return -1;
+		if (msr_write(s->vcpu, index, value) < 0)
+			return cmd_fail(out, "%s", err_msg());
+	}
+	if (msr_read(s->vcpu, index, &value) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "%s (%#x) = %#llx", known ? known : "MSR", index, (unsigned long long)value);
+	msr_print_fields(out, index, value);
+	fputc('\n', out);
+	return 0;
+}
+
+/* x/FMT: count, format letter, unit size letter (gdb's conventions). */
+struct xfmt {
+	unsigned long count; /* units to show */
+	char format;         /* x d u c s i */
+	unsigned size;       /* 1 2 4 8 bytes */
+};
+
+static int cmd_parse_xfmt(const char *cmd, struct xfmt *f, FILE *out)
+{
+	const char *p = strchr(cmd, '/');
+	char *end;
+
+	*f = (struct xfmt){ .count = 1, .format = 'x', .size = 4 };
+	if (!p)
+		return 0;
+	p++;
+	if (isdigit((unsigned char)*p)) {
+		errno = 0;
+		f->count = strtoul(p, &end, 10);
+		if (errno || !f->count || f->count > CMD_MAX_COUNT)
+			return cmd_fail(out, "invalid count in '%s' (1 to %d)", cmd, CMD_MAX_COUNT);
+		p = end;
+	}
+	for (; *p; p++) {
+		switch (*p) {
+		case 'x': case 'd': case 'u': case 'c': case 's': case 'i':
+			f->format = *p;
+			break;
+		case 'b': f->size = 1; break;
+		case 'h': f->size = 2; break;
+		case 'w': f->size = 4; break;
+		case 'g': f->size = 8; break;
+		default:
+			return cmd_fail(out, "invalid format letter '%c' in '%s' (formats x d u c s i, "
+					"sizes b h w g)", *p, cmd);
+		}
+	}
+	if (f->format == 'c')
+		f->size = 1;
+	return 0;
+}
+
+static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
+			       unsigned long count, FILE *out)
+{
+	for (unsigned long i = 0; i < count; i++) {
+		uint8_t c;
+		size_t n = 0;
+
+		cmd_print_addr(s, addr, out);
+		fputs(":\t\"", out);
+		while (n < 4096 && rd(s, addr + n, &c, 1) == 0 && c) {
+			if (c == '"' || c == '\\')
+				fprintf(out, "\\%c", c);
+			else if (isprint(c))
+				fputc(c, out);
+			else
+				fprintf(out, "\\%03o", c);
+			n++;
+		}
+		fputs("\"\n", out);
+		if (rd(s, addr + n, &c, 1) < 0)
+			return cmd_fail(out, "cannot access memory at address %#llx",
+					(unsigned long long)(addr + n));
+		addr += n + 1;
+	}
+	return 0;
+}
+
+static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, FILE *out)
+{
+	struct xfmt f;
+	uint64_t addr;
+	unsigned per_line;
+
+	if (cmd_parse_xfmt(argv[0], &f, out) < 0)
+		return -1;
+	if (argc < 2)
+		return cmd_fail(out, "usage: %s/FMT ADDRESS (e.g. x/4xg $rsp)", argv[0]);
+	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
+		return -1;
+	if (f.format == 'i')
+		return cmd_disas_lines(s, rd, addr, f.count, out);
+	if (f.format == 's')
+		return cmd_examine_strings(s, rd, addr, f.count, out);
+	per_line = f.format == 'c' ? 8 : f.size == 8 ? 2 : f.size == 4 ? 4 : 8;
+	for (unsigned long i = 0; i < f.count; i++) {
+		uint64_t v = 0;
+
+		if (rd(s, addr, &v, f.size) < 0) {
+			if (i % per_line)
+				fputc('\n', out);
+			return cmd_fail(out, "cannot access memory at address %#llx",
+					(unsigned long long)addr);
+		}
+		if (i % per_line == 0) {
+			cmd_print_addr(s, addr, out);
+			fputc(':', out);
+		}
+		switch (f.format) {
+		case 'x':
+			fprintf(out, "\t0x%0*llx", (int)f.size * 2, (unsigned long long)v);
+			break;
+		case 'u':
+			fprintf(out, "\t%llu", (unsigned long long)v);
+			break;
+		case 'd': {
+			int64_t sv = f.size == 8 ? (int64_t)v : (int64_t)(v << (64 - 8 * f.size)) >>
+								    (64 - 8 * f.size);
+			fprintf(out, "\t%lld", (long long)sv);
+			break;
+		}
+		case 'c':
+			fprintf(out, isprint((int)v) ? "\t%u '%c'" : "\t%u '\\%03o'", (unsigned)v,
+				(unsigned)v);
+			break;
+		}
+		if (i % per_line == per_line - 1 || i + 1 == f.count)
+			fputc('\n', out);
+		addr += f.size;
+	}
+	return 0;
+}
+
+static int cmd_x(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_examine(s, cmd_read_virt, argc, argv, out);
+}
+
+static int cmd_xp(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_examine(s, cmd_read_phys, argc, argv, out);
+}
+
+static int cmd_disas(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t addr = arch_pc(s->vcpu);
+	unsigned long count = 10;
+
+	if (argc > 3)
+		return cmd_fail(out, "usage: disas [ADDRESS [COUNT]] (write an address with "
+				"blanks as one word: main+4)");
+	if (argc >= 2 && cmd_eval(s, argv[1], &addr, out) < 0)
+		return -1;
+	if (argc == 3 && cmd_parse_count(argv[2], &count, out) < 0)
+		return -1;
+	return cmd_disas_lines(s, cmd_read_virt, addr, count, out);
+}
+
+static int cmd_print(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t v;
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: print EXPRESSION (e.g. print $rip, print main+4)");
+	if (cmd_eval_args(s, argc, argv, 1, &v, out) < 0)
+		return -1;
+	fprintf(out, "%#llx (%llu)", (unsigned long long)v, (unsigned long long)v);
+	char sym[160];
+
+	symbols_format(&s->img->symbols, v, sym, sizeof(sym));
+	if (*sym)
+		fprintf(out, " <%s>", sym);
+	fputc('\n', out);
+	return 0;
+}
+
+static int cmd_sym(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t addr;
+	char sym[160];
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: sym ADDRESS");
+	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
+		return -1;
+	symbols_format(&s->img->symbols, addr, sym, sizeof(sym));
+	if (!*sym)
+		return cmd_fail(out, "no symbol matches %#llx", (unsigned long long)addr);
+	fprintf(out, "%#llx = %s\n", (unsigned long long)addr, sym);
+	return 0;
+}
+
+static int cmd_addr(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t addr;
+
+	if (argc != 2)
+		return cmd_fail(out, "usage: addr SYMBOL");
+	if (symbols_find(&s->img->symbols, argv[1], &addr) < 0)
+		return cmd_fail(out, "no symbol '%s' in the guest", argv[1]);
+	fprintf(out, "%s = %#llx\n", argv[1], (unsigned long long)addr);
+	return 0;
+}
+
+static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct vcpu_stop stop = { 0 };
+	unsigned long n = 1;
+
+	if (argc > 2)
+		return cmd_fail(out, "usage: stepi [COUNT]");
+	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
+		return -1;
+	for (unsigned long i = 0; i < n; i++) {
+		if (debug_step(s->dbg, &stop) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		if (stop.reason != STOP_STEPPED)
+			break;
+	}
+	commands_report_stop(s, &stop, out);
+	return 0;
+}
+
+static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct vcpu_stop stop;
+	int r;
+
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "cont takes no arguments");
+	r = debug_continue(s->dbg, &stop);
+	if (r < 0)
+		return cmd_fail(out, "%s", err_msg());
+	if (r > 0) {
+		commands_report_stop(s, &stop, out);
+		return 0;
+	}
+	fputs("Continuing.\n", out);
+	if (!s->async)
+		commands_wait_stop(s, out);
+	return 0;
+}
+
+static int cmd_stop(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "stop takes no arguments");
+	if (!s->dbg->running)
+		return cmd_fail(out, "the guest is not running");
+	debug_interrupt(s->dbg);
+	return 0;
+}
+
+static int cmd_break_kind(struct session *s, enum bp_kind kind, int argc, char **argv, FILE *out)
+{
+	uint64_t addr;
+	int id;
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: %s ADDRESS", argv[0]);
+	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
+		return -1;
+	id = debug_break_insert(s->dbg, kind, addr);
+	if (id < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "%s %d at ", kind == BP_HW ? "Hardware breakpoint" : "Breakpoint", id);
+	cmd_print_addr(s, addr, out);
+	fputc('\n', out);
+	return 0;
+}
+
+static int cmd_break(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_break_kind(s, BP_SW, argc, argv, out);
+}
+
+static int cmd_hbreak(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_break_kind(s, BP_HW, argc, argv, out);
+}
+
+static int cmd_delete(struct session *s, int argc, char **argv, FILE *out)
+{
+	int failed = 0;
+
+	if (argc == 1) {
+		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+			if (s->dbg->bp[i].id)
+				debug_break_remove(s->dbg, s->dbg->bp[i].id);
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		long id = strtol(argv[i], &end, 10);
+
+		if (*end || id <= 0 || id > 1000000000L)
+			failed |= cmd_fail(out, "invalid breakpoint number '%s'", argv[i]);
+		else if (debug_break_remove(s->dbg, (int)id) < 0)
+			failed |= cmd_fail(out, "%s", err_msg());
+	}
+	return failed ? -1 : 0;
+}
+
+static int cmd_info_break(struct session *s, FILE *out)
+{
+	bool any = false;
+
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
+		const struct breakpoint *bp = &s->dbg->bp[i];
+
+		if (!bp->id)
+			continue;
+		if (!any)
+			fprintf(out, "Num  Type          Address             Hits  What\n");
+		any = true;
+		fprintf(out, "%-4d %-13s 0x%016llx  %4u  ", bp->id,
+			bp->kind == BP_HW ? "hw breakpoint" : "breakpoint",
+			(unsigned long long)bp->addr, bp->hits);
+		cmd_print_addr(s, bp->addr, out);
+		fputc('\n', out);
+	}
+	if (!any)
+		fputs("No breakpoints.\n", out);
+	return 0;
+}
+
+static const char *const info_subcommands[] = { "break", "registers", NULL };
+
+static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
+{
+	if (argc != 2)
+		return cmd_fail(out, "usage: info break | info registers");
+	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b"))
+		return cmd_info_break(s, out);
+	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
+		if (s->dbg->running)
+			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+		return cmd_regs(s, 1, argv, out);
+	}
+	return cmd_fail(out, "unknown subcommand 'info %s' (break, registers)", argv[1]);
+}
+
+static int cmd_stats(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "stats takes no arguments");
+	stats_print(&s->vm->stats, out);
+	return 0;
+}
+
+static int cmd_quit(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argc;
+	(void)argv;
+	(void)out;
+	s->quit = true;
+	return 0;
+}
+
+static int cmd_help(struct session *s, int argc, char **argv, FILE *out);
+
+static const struct command commands[] = {
+	{ "help", cmd_help, "[COMMAND]", "list the commands, or say what one does",
+	  COMPLETE_COMMAND, NULL, false },
+	{ "regs", cmd_regs, "", "general registers, rip with its symbol, rflags decoded",
+	  COMPLETE_NONE, NULL, true },
+	{ "sregs", cmd_sregs, "", "segments, descriptor tables, control registers, CPU mode",
+	  COMPLETE_NONE, NULL, true },
+	{ "fpu", cmd_fpu, "", "x87 registers and control/status words", COMPLETE_NONE, NULL, true },
+	{ "xmm", cmd_xmm, "", "SSE registers and mxcsr", COMPLETE_NONE, NULL, true },
+	{ "dregs", cmd_dregs, "", "debug registers DR0-DR7, decoded", COMPLETE_NONE, NULL, true },
+	{ "onereg", cmd_onereg, "list | get NAME|ID | dump",
+	  "KVM ONE_REG registers: ids, formatted values, named bit fields", COMPLETE_SUB,
+	  onereg_subcommands, true },
+	{ "msr", cmd_msr, "NAME|INDEX [= VALUE]", "read (or write) one MSR", COMPLETE_MSR, NULL,
+	  true },
+	{ "x", cmd_x, "/FMT ADDRESS",
+	  "memory at a guest-virtual address (FMT: count, x d u c s i, b h w g)", COMPLETE_ADDR,
+	  NULL, true },
+	{ "xp", cmd_xp, "/FMT ADDRESS", "memory at a guest-physical address, as x",
+	  COMPLETE_ADDR, NULL, true },
+	{ "disas", cmd_disas, "[ADDRESS [COUNT]]", "disassemble (default: 10 instructions at pc)",
+	  COMPLETE_ADDR, NULL, true },
+	{ "print", cmd_print, "EXPRESSION", "value of an expression ($reg, symbol, +, -)",
+	  COMPLETE_ADDR, NULL, true },
+	{ "sym", cmd_sym, "ADDRESS", "the symbol at an address", COMPLETE_ADDR, NULL, true },
+	{ "addr", cmd_addr, "SYMBOL", "the address of a symbol", COMPLETE_ADDR, NULL, false },
+	{ "stepi", cmd_stepi, "[COUNT]", "execute COUNT instructions (default 1)", COMPLETE_NONE,
+	  NULL, true },
+	{ "cont", cmd_cont, "", "run the guest until it stops", COMPLETE_NONE, NULL, true },
+	{ "stop", cmd_stop, "", "stop the running guest (Ctrl-C does the same)", COMPLETE_NONE,
+	  NULL, false },
+	{ "break", cmd_break, "ADDRESS", "software breakpoint (int3)", COMPLETE_ADDR, NULL, true },
+	{ "hbreak", cmd_hbreak, "ADDRESS", "hardware breakpoint (debug register, 4 at most)",
+	  COMPLETE_ADDR, NULL, true },
+	{ "delete", cmd_delete, "[NUMBER...]", "delete breakpoints (all without numbers)",
+	  COMPLETE_NONE, NULL, true },
+	{ "info", cmd_info, "break | registers", "breakpoints, or the registers", COMPLETE_SUB,
+	  info_subcommands, false },
+	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
+	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },
+};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* gdb's habits. */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{ "q", "quit" }, { "exit", "quit" }, { "c", "cont" }, { "continue", "cont" },
+	{ "si", "stepi" }, { "b", "break" }, { "d", "delete" }, { "p", "print" },
+	{ "h", "help" }, { "disassemble", "disas" }, { "i", "info" },
+};
+
+static const struct command *cmd_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(name, aliases[i].alias))
+			name = aliases[i].name;
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(struct session *s, int argc, char **argv, FILE *out)
+{
+	const struct command *c;
+
+	(void)s;
+	if (argc == 1) {
+		for (size_t i = 0; i < NR_COMMANDS; i++) {
+			char synopsis[64];
+
+			snprintf(synopsis, sizeof(synopsis), "%s%s%s", commands[i].name,
+				 commands[i].args[0] && commands[i].args[0] != '/' ? " " : "",
+				 commands[i].args);
+			fprintf(out, "  %-34s %s\n", synopsis, commands[i].help);
+		}
+		fputs("Addresses: numbers, symbols, sym+off, $registers, joined by + and -.\n", out);
+		return 0;
+	}
+	if (argc > 2)
+		return cmd_fail(out, "usage: help [COMMAND]");
+	c = cmd_find(argv[1]);
+	if (!c)
+		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[1]);
+	fprintf(out, "%s%s%s — %s\n", c->name, c->args[0] && c->args[0] != '/' ? " " : "",
+		c->args, c->help);
+	return 0;
+}
+
+int commands_execute(struct session *s, const char *line, FILE *out)
+{
+	char buf[1024], *argv[CMD_MAX_ARGS], *tok, *save, name[64];
+	const struct command *c;
+	int argc = 0;
+
+	if (strlen(line) >= sizeof(buf))
+		return cmd_fail(out, "command line too long (%zu bytes at most)", sizeof(buf) - 1);
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == CMD_MAX_ARGS)
+			return cmd_fail(out, "too many arguments (%d at most)", CMD_MAX_ARGS - 1);
+		argv[argc++] = tok;
+	}
+	if (!argc || argv[0][0] == '#')
+		return 0;
+	/* x/4xg: the name ends at the slash. */
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[0], "/"), argv[0]);
+	c = cmd_find(name);
+	if (!c || (strchr(argv[0], '/') && strcmp(c->name, "x") && strcmp(c->name, "xp")))
+		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[0]);
+	if (c->needs_stopped && s->dbg->running)
+		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+	return c->handler(s, argc, argv, out) < 0 ? -1 : 0;
+}
+
+/* ---- completion ---------------------------------------------------------------- */
+
+/* Candidate i for a completion kind, or NULL past the end. */
+static const char *cmd_candidate(const struct command *c, enum cmd_complete kind, bool dollar,
+				 const struct session *s, size_t i)
+{
+	switch (kind) {
+	case COMPLETE_COMMAND:
+		return i < NR_COMMANDS ? commands[i].name : NULL;
+	case COMPLETE_SUB:
+		for (size_t k = 0; c->subcommands[k]; k++)
+			if (k == i)
+				return c->subcommands[k];
+		return NULL;
+	case COMPLETE_MSR:
+		return msr_name_at((unsigned)i);
+	case COMPLETE_ADDR:
+		if (dollar)
+			return i < arch_nregs ? arch_regs[i].name : NULL;
+		return i < s->img->symbols.nr ? s->img->symbols.syms[i].name : NULL;
+	case COMPLETE_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* Copies word k (from 0) of line into buf; returns how many words come before byte start. */
+static int cmd_words(const char *line, int start, int k, char *buf, size_t len)
+{
+	int words = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; line[i]; i++) {
+		if (isspace((unsigned char)line[i]) || (i > 0 && !isspace((unsigned char)line[i - 1])))
+			continue;
+		if (words == k)
+			snprintf(buf, len, "%.*s", (int)strcspn(line + i, " \t/"), line + i);
+		if (i < start)
+			words++;
+	}
+	return words;
+}
+
+char *commands_complete(const struct session *s, const char *line, int start, const char *text,
+			int state)
+{
+	static size_t next;
+	static enum cmd_complete kind;
+	static const struct command *cmd;
+	static bool dollar;
+	const char *cand;
+	size_t len = strlen(text);
+
+	if (!state) {
+		char first[64], second[64];
+		int word = cmd_words(line, start, 0, first, sizeof(first));
+
+		cmd_words(line, start, 1, second, sizeof(second));
+		next = 0;
+		cmd = word > 0 ? cmd_find(first) : NULL;
+		dollar = start > 0 && line[start - 1] == '$';
+		kind = word == 0 ? COMPLETE_COMMAND : cmd ? cmd->complete : COMPLETE_NONE;
+		if ((kind == COMPLETE_COMMAND || kind == COMPLETE_SUB) && word > 1)
+			kind = COMPLETE_NONE;
+		if (cmd && cmd->handler == cmd_onereg && word == 2 && !strcmp(second, "get"))
+			kind = COMPLETE_MSR;
+	}
+	while ((cand = cmd_candidate(cmd, kind, dollar, s, next)) != NULL) {
+		next++;
+		if (!strncmp(cand, text, len))
+			return strdup(cand);
+	}
+	return NULL;
+}

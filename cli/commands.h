@@ -1,0 +1,61 @@
+/*
+ * The command table: one list of {name, handler, args, help} that drives
+ * dispatch, `help` and tab completion. The console and gdb's `monitor` run
+ * the same table; handlers write to the FILE they are given, never stdout.
+ */
+#ifndef KVMDBG_COMMANDS_H
+#define KVMDBG_COMMANDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../src/vcpu.h"
+
+struct vm;
+struct image;
+struct debug;
+
+/* What a kvmdbg process debugs, as the commands see it. */
+struct session {
+	struct vm *vm;       /* the VM */
+	struct vcpu *vcpu;   /* its vCPU */
+	struct image *img;   /* the guest image (symbols) */
+	struct debug *dbg;   /* run control and breakpoints */
+	int sigfd;           /* signalfd for SIGINT/SIGTERM/SIGHUP, -1 if none */
+	bool async;          /* `cont` returns at once; the caller collects the stop */
+	bool quit;           /* `quit` was given */
+	bool interrupted;    /* a signal asked to stop (batch: the run ends) */
+};
+
+/* What completes a command's arguments. */
+enum cmd_complete {
+	COMPLETE_NONE,
+	COMPLETE_ADDR,    /* symbols, and register names after '$' */
+	COMPLETE_SUB,     /* the command's subcommands */
+	COMPLETE_MSR,     /* MSR names */
+	COMPLETE_COMMAND, /* command names (help) */
+};
+
+struct command {
+	const char *name;  /* what the user types */
+	int (*handler)(struct session *s, int argc, char **argv, FILE *out);
+	const char *args;  /* argument synopsis for help */
+	const char *help;  /* one line */
+	enum cmd_complete complete;         /* how its arguments complete */
+	const char *const *subcommands;     /* COMPLETE_SUB: NULL-terminated */
+	bool needs_stopped;                 /* refused while the guest runs */
+};
+
+/* Runs one command line; 0 on success, -1 after printing why it failed. */
+int commands_execute(struct session *s, const char *line, FILE *out);
+/* Readline-style generator over completions of text, the word that starts at
+ * byte `start` of line; state 0 restarts. Returns malloc'd strings, then NULL. */
+char *commands_complete(const struct session *s, const char *line, int start, const char *text,
+			int state);
+/* Says why the guest stopped, in the console's words. */
+void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out);
+/* Waits for a running guest to stop (SIGINT stops it) and reports it. */
+void commands_wait_stop(struct session *s, FILE *out);
+
+#endif

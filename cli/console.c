@@ -1,0 +1,200 @@
+#include "console.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "../src/debug.h"
+#include "commands.h"
+
+#define CONSOLE_PROMPT "(kvmdbg) "
+#define CONSOLE_HISTORY_LINES 1000
+
+/* Readline's callbacks take no context: the console's state lives here. */
+static struct {
+	struct session *s;  /* what the commands act on */
+	char history[4096]; /* history file, "" if none */
+	char *last;         /* last command, repeated by an empty line (as gdb does) */
+	int failures;       /* commands that failed */
+	bool done;          /* quit or Ctrl-D */
+} con;
+
+/* $XDG_STATE_HOME/kvmdbg/history, else ~/.kvmdbg_history. */
+static void console_history_path(char *buf, size_t len)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char dir[3072];
+
+	buf[0] = '\0';
+	if (state && *state) {
+		snprintf(dir, sizeof(dir), "%s/kvmdbg", state);
+		mkdir(state, 0700);
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			snprintf(buf, len, "%s/history", dir);
+	} else if (home && *home) {
+		snprintf(buf, len, "%s/.kvmdbg_history", home);
+	}
+}
+
+static char *console_generator(const char *text, int state)
+{
+	return commands_complete(con.s, rl_line_buffer, rl_point - (int)strlen(text), text, state);
+}
+
+static char **console_completion(const char *text, int start, int end)
+{
+	(void)start;
+	(void)end;
+	rl_attempted_completion_over = 1; /* never fall back to file names */
+	return rl_completion_matches(text, console_generator);
+}
+
+static void console_execute(const char *line)
+{
+	if (commands_execute(con.s, line, stdout) < 0)
+		con.failures++;
+	fflush(stdout);
+	if (con.s->quit)
+		con.done = true;
+}
+
+static void console_line(char *line)
+{
+	if (!line) {
+		/* Ctrl-D */
+		fputs("quit\n", stdout);
+		con.done = true;
+		return;
+	}
+	if (*line) {
+		add_history(line);
+		if (con.history[0])
+			write_history(con.history);
+		free(con.last);
+		con.last = strdup(line);
+		console_execute(line);
+	} else if (con.last) {
+		console_execute(con.last);
+	}
+	free(line);
+}
+
+/* Prints text above the prompt, keeping what the user has typed so far. */
+static void console_report_stop(void)
+{
+	struct vcpu_stop stop;
+	char *typed = rl_copy_text(0, rl_end);
+	int point = rl_point;
+
+	rl_set_prompt("");
+	rl_replace_line("", 0);
+	rl_redisplay();
+	debug_collect(con.s->dbg, &stop);
+	commands_report_stop(con.s, &stop, stdout);
+	fflush(stdout);
+	rl_set_prompt(CONSOLE_PROMPT);
+	rl_replace_line(typed ? typed : "", 0);
+	rl_point = point;
+	rl_redisplay();
+	free(typed);
+}
+
+static void console_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	if (read(con.s->sigfd, &si, sizeof(si)) <= 0)
+		return;
+	if (si.ssi_signo != SIGINT) {
+		con.done = true;
+		return;
+	}
+	if (con.s->dbg->running) {
+		debug_interrupt(con.s->dbg);
+		return;
+	}
+	/* Ctrl-C at the prompt throws away the line, as in a shell. */
+	fputs("^C\n", stdout);
+	rl_replace_line("", 0);
+	rl_on_new_line();
+	rl_redisplay();
+}
+
+int console_run(struct session *s)
+{
+	con.s = s;
+	con.failures = 0;
+	con.done = false;
+	s->async = true;
+	console_history_path(con.history, sizeof(con.history));
+	using_history();
+	stifle_history(CONSOLE_HISTORY_LINES);
+	if (con.history[0])
+		read_history(con.history);
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 1;
+	rl_readline_name = "kvmdbg";
+	rl_attempted_completion_function = console_completion;
+	rl_callback_handler_install(CONSOLE_PROMPT, console_line);
+
+	while (!con.done) {
+		struct pollfd pfd[3] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = s->sigfd, .events = POLLIN },
+			{ .fd = s->dbg->running ? s->vcpu->stop_fd : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[2].revents)
+			console_report_stop();
+		if (pfd[1].revents)
+			console_signal();
+		if (pfd[0].revents & (POLLIN | POLLHUP))
+			rl_callback_read_char();
+	}
+	rl_callback_handler_remove();
+	if (s->dbg->running) {
+		debug_interrupt(s->dbg);
+		vcpu_wait(s->vcpu);
+		struct vcpu_stop stop;
+
+		debug_collect(s->dbg, &stop);
+	}
+	free(con.last);
+	con.last = NULL;
+	return con.failures;
+}
+
+int console_run_stream(struct session *s, FILE *in, const char *name)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int failures = 0;
+
+	s->async = false;
+	while (!s->quit && getline(&line, &cap, in) >= 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (commands_execute(s, line, stdout) < 0) {
+			failures++;
+			fprintf(stdout, "(%s, line %u: %s)\n", name, lineno, line);
+		}
+		fflush(stdout);
+	}
+	free(line);
+	return failures;
+}
