@@ -44,6 +44,7 @@ static int cmd_eval_term(struct session *s, const char **p, uint64_t *v, FILE *o
 	const char *q = *p;
 	char name[128];
 	size_t n = 0;
+	uint64_t mask;
 	int reg;
 
 	while (isspace((unsigned char)*q))
@@ -70,11 +71,12 @@ static int cmd_eval_term(struct session *s, const char **p, uint64_t *v, FILE *o
 		return cmd_fail(out, "expected a number, symbol or $register at '%s'", *p);
 	*p = q;
 	if (dollar) {
-		reg = arch_reg_find(name);
+		reg = arch_reg_find(name, &mask);
 		if (reg < 0)
 			return cmd_fail(out, "unknown register '$%s'", name);
 		if (arch_reg_get(s->vcpu, (unsigned)reg, v) < 0)
 			return cmd_fail(out, "cannot read $%s: %s", name, err_msg());
+		*v &= mask;
 		return 0;
 	}
 	if (symbols_find(&s->img->symbols, name, v) == 0)
@@ -452,6 +454,10 @@ static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 		while (n < 4096 && rd(s, addr + n, &c, 1) == 0 && c) {
 			if (c == '"' || c == '\\')
 				fprintf(out, "\\%c", c);
+			else if (c == '\n')
+				fputs("\\n", out);
+			else if (c == '\t')
+				fputs("\\t", out);
 			else if (isprint(c))
 				fputc(c, out);
 			else
@@ -706,11 +712,12 @@ static int cmd_info_break(struct session *s, FILE *out)
 		if (!any)
 			fprintf(out, "Num  Type          Address             Hits  What\n");
 		any = true;
-		fprintf(out, "%-4d %-13s 0x%016llx  %4u  ", bp->id,
+		char sym[160];
+
+		symbols_format(&s->img->symbols, bp->addr, sym, sizeof(sym));
+		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %s\n", bp->id,
 			bp->kind == BP_HW ? "hw breakpoint" : "breakpoint",
-			(unsigned long long)bp->addr, bp->hits);
-		cmd_print_addr(s, bp->addr, out);
-		fputc('\n', out);
+			(unsigned long long)bp->addr, bp->hits, sym);
 	}
 	if (!any)
 		fputs("No breakpoints.\n", out);

@@ -58,8 +58,9 @@ struct arch_reg {
 };
 extern const struct arch_reg arch_regs[];
 extern const unsigned arch_nregs;
-/* Index in arch_regs of name or an alias ("pc", "sp", "fp", "eflags"), or -1. */
-int arch_reg_find(const char *name);
+/* Index in arch_regs of name or an alias ("pc", "sp", "eax", "ip"), or -1;
+ * *mask selects the bits the name covers (0xffffffff for "eax"). */
+int arch_reg_find(const char *name, uint64_t *mask);
 int arch_reg_get(struct vcpu *vcpu, unsigned idx, uint64_t *value);
 int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value);
 

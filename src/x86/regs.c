@@ -38,7 +38,7 @@ const struct arch_reg arch_regs[] = {
 };
 const unsigned arch_nregs = R_COUNT;
 
-int arch_reg_find(const char *name)
+int arch_reg_find(const char *name, uint64_t *mask)
 {
 	static const struct {
 		const char *alias;
@@ -47,13 +47,33 @@ int arch_reg_find(const char *name)
 		{ "pc", R_RIP }, { "sp", R_RSP }, { "fp", R_RBP }, { "rflags", R_EFLAGS },
 		{ "flags", R_EFLAGS },
 	};
+	/* The 32- and 16-bit names of the first eight registers and rip. */
+	static const char *const narrow[][2] = {
+		{ "eax", "ax" }, { "ebx", "bx" }, { "ecx", "cx" }, { "edx", "dx" },
+		{ "esi", "si" }, { "edi", "di" }, { "ebp", "bp" }, { "esp", NULL },
+	};
 
+	*mask = ~0ULL;
 	for (unsigned i = 0; i < R_COUNT; i++)
 		if (!strcasecmp(name, arch_regs[i].name))
 			return (int)i;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (!strcasecmp(name, aliases[i].alias))
 			return aliases[i].reg;
+	for (unsigned i = 0; i < sizeof(narrow) / sizeof(narrow[0]); i++) {
+		if (!strcasecmp(name, narrow[i][0])) {
+			*mask = 0xffffffffULL;
+			return (int)i;
+		}
+		if (narrow[i][1] && !strcasecmp(name, narrow[i][1])) {
+			*mask = 0xffffULL;
+			return (int)i;
+		}
+	}
+	if (!strcasecmp(name, "eip") || !strcasecmp(name, "ip")) {
+		*mask = name[0] == 'e' || name[0] == 'E' ? 0xffffffffULL : 0xffffULL;
+		return R_RIP;
+	}
 	return -1;
 }
 

@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# Console commands in batch mode (--eval, --script, stdin) against guests in
+# long, protected and real mode: decoded output and error handling.
+
+load helper
+
+@test "regs after three steps shows the values the guest set and decoded flags" {
+	run kvmdbg -e 'stepi 3' -e regs "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 --regexp '^=> 0x100011 <after_xor>:	call +0x10001c <leaf>$'
+	assert_line --regexp '^rax +0x1122334455667788 +1234605616436508552$'
+	assert_line --regexp '^rcx +0x5 +5$'
+	assert_line --regexp '^rip +0x100011 +0x100011 <after_xor>$'
+	assert_line --regexp '^eflags +0x46 +\[ PF ZF \]$'
+}
+
+@test "sregs in long mode names cr0, cr4 and efer bits and the CPU mode" {
+	run kvmdbg -e sregs "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^cs +0x0018  base 0x0000000000000000  limit 0xffffffff  type 0xb code xr,accessed +dpl 0 P L G$'
+	assert_line "cr0  0x0000000080010033 [ PE MP ET NE WP PG ]"
+	assert_line "cr4  0x0000000000000620 [ PAE OSFXSR OSXMMEXCPT ]"
+	assert_line "efer 0x0000000000000500 [ LME LMA ]"
+	assert_line "mode: 64-bit long mode, CPL 0, paging 4-level"
+}
+
+@test "sregs in 32-bit protected mode" {
+	run kvmdbg -e sregs "$(guest hello32.elf)"
+	assert_success
+	assert_line "cr0  0x0000000000000033 [ PE MP ET NE ]"
+	assert_line "mode: 32-bit protected mode, CPL 0, paging off"
+	assert_line --regexp '^cs +0x0008  base 0x0000000000000000  limit 0xffffffff  type 0xb code xr,accessed +dpl 0 P D G$'
+}
+
+@test "sregs in real mode" {
+	run kvmdbg -e sregs --raw "$(guest hello16.bin)@0x7c00"
+	assert_success
+	assert_line "cr0  0x0000000000000010 [ ET ]"
+	assert_line "mode: 16-bit real mode"
+}
+
+@test "disas of a known function shows its instructions in long mode" {
+	run kvmdbg -e 'disas _start 6' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 --regexp '^=> 0x100000 <_start>:	movabs \$0x1122334455667788,%rax$'
+	assert_line --index 1 --regexp '^   0x10000a <_start\+0xa>:	mov +\$0x5,%ecx$'
+	assert_line --index 2 --regexp '^   0x10000f <_start\+0xf>:	xor +%edx,%edx$'
+	assert_line --index 3 --regexp '^   0x100011 <after_xor>:	call +0x10001c <leaf>$'
+	assert_line --index 5 --regexp '^   0x100018 <after_xor\+0x7>:	out +%al,\$0xf4$'
+}
+
+@test "disas decodes 32-bit code in protected mode and 16-bit code in real mode" {
+	run kvmdbg -e 'disas _start 1' "$(guest hello32.elf)"
+	assert_success
+	assert_output --regexp '^=> 0x10000c <_start>:	mov +%eax,0x[0-9a-f]+( <multiboot_magic>)?$'
+	run kvmdbg -e 'disas $pc 2' --raw "$(guest hello16.bin)@0x7c00"
+	assert_success
+	assert_line --index 0 --regexp '^=> 0x7c00:	cld$'
+	assert_line --index 1 --regexp '^   0x7c01:	calll +0x7c[0-9a-f]{2}$'
+}
+
+@test "onereg get IA32_APIC_BASE shows the id, base address and BSP EN bits" {
+	run kvmdbg -e 'onereg get IA32_APIC_BASE' "$(guest regs.elf)"
+	assert_success
+	assert_output --regexp '^IA32_APIC_BASE \(0x203000020000001b: x86 u64 msr 0x1b\) = 0xfee00900 \[ BSP EN \] base 0xfee00000$'
+}
+
+@test "onereg get by numeric id, list and dump agree" {
+	run kvmdbg -e 'onereg get 0x20300002c0000080' "$(guest regs.elf)"
+	assert_success
+	assert_output "EFER (0x20300002c0000080: x86 u64 msr 0xc0000080) = 0x500 [ LME LMA ]"
+	run kvmdbg -e 'onereg list' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 --regexp '^[1-9][0-9]* registers \(ids from KVM_GET_(REG|MSR_INDEX)_LIST\)$'
+	n=$(sed -n '1s/ .*//p' <<<"$output")
+	assert_equal "$(grep -c '^0x2030' <<<"$output")" "$n"
+	assert_line --regexp '^0x2030000200000010  IA32_TSC$'
+	run kvmdbg -e 'onereg dump' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^IA32_PAT \(0x2030000200000277: x86 u64 msr 0x277\) = 0x7040600070406 \[ PA0=WB PA1=WT PA2=UC- PA3=UC PA4=WB PA5=WT PA6=UC- PA7=UC \]$'
+	assert_equal "$(grep -c ': x86 u64 msr ' <<<"$output")" "$n"
+}
+
+@test "msr reads, writes and reports a refused write in one line" {
+	run kvmdbg -e 'msr EFER' -e 'msr KERNEL_GS_BASE = 0x1234' -e 'msr 0xc0000102' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 "EFER (0xc0000080) = 0x500 [ LME LMA ]"
+	assert_line --index 1 "KERNEL_GS_BASE (0xc0000102) = 0x1234 address 0x1234"
+	assert_line --index 2 "KERNEL_GS_BASE (0xc0000102) = 0x1234 address 0x1234"
+	run kvmdbg -e 'msr IA32_APIC_BASE = 0x1234' -e 'msr IA32_APIC_BASE' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 0 "KVM refused to write 0x1234 to MSR 0x1b"
+	assert_line --index 1 "IA32_APIC_BASE (0x1b) = 0xfee00900 [ BSP EN ] base 0xfee00000"
+}
+
+@test "fpu, xmm and dregs print their registers" {
+	run kvmdbg -e fpu -e xmm -e dregs "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^st0  0x[0-9a-f]{20}  '
+	assert_line --regexp '^fctrl 0x037f  fstat 0x0000 \(top 0\)'
+	assert_line --regexp '^xmm15 0x[0-9a-f]{32}  v4_int32 \{'
+	assert_line "dr0  0x0000000000000000  disabled"
+	assert_line --regexp '^dr7  0x0000000000000400 \[ \]$'
+}
+
+@test "dregs shows a hardware breakpoint's debug register while it is armed" {
+	run kvmdbg -e 'hbreak leaf' -e cont -e 'info break' "$(guest regs.elf)"
+	assert_success
+	assert_line "Hardware breakpoint 1 at 0x10001c <leaf>"
+	assert_line "Breakpoint 1, 0x10001c <leaf>"
+	assert_line --regexp '^1 +hw breakpoint 0x000000000010001c +1  leaf$'
+}
+
+@test "x formats: bytes, giants, decimal, chars, strings, instructions, physical" {
+	run kvmdbg -e 'x/8xb _start' -e 'x/2xg _start' -e 'x/s message' -e 'x/3c message' \
+		-e 'x/2i after_xor' -e 'x/1dw $rsp - 4' -e 'xp/xg 0x16000' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 "0x100000 <_start>:	0x48	0xb8	0x88	0x77	0x66	0x55	0x44	0x33"
+	assert_line --index 1 "0x100000 <_start>:	0x334455667788b848	0x3100000005b91122"
+	assert_line --index 2 --regexp '^0x[0-9a-f]+ <message>:	"kvmdbg\\tregs"$'
+	assert_line --index 3 --regexp "^0x[0-9a-f]+ <message>:	107 'k'	118 'v'	109 'm'$"
+	assert_line --index 4 --regexp '^   0x100011 <after_xor>:	call +0x10001c <leaf>$'
+	assert_line --index 6 --regexp '^0x13ffc:	0$'
+	assert_line --index 7 "0x16000:	0x0000000000017003"
+}
+
+@test "addresses accept symbols, sym+off, registers and arithmetic" {
+	run kvmdbg -e 'print leaf+1' -e 'sym after_xor + 7' -e 'addr leaf' -e 'print $rip - 0x100000 + 3' \
+		-e 'print $eip' -e 'break leaf + 1' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 "0x10001d (1048605) <leaf+0x1>"
+	assert_line --index 1 "0x100018 = after_xor+0x7"
+	assert_line --index 2 "leaf = 0x10001c"
+	assert_line --index 3 "0x3 (3)"
+	assert_line --index 4 "0x100000 (1048576) <_start>"
+	assert_line --index 5 "Breakpoint 1 at 0x10001d <leaf+0x1>"
+}
+
+@test "break, cont, info break and delete" {
+	run kvmdbg -e 'break leaf' -e 'break after_xor' -e 'info break' -e cont -e cont \
+		-e 'delete 1' -e 'info break' -e 'delete' -e 'info break' -e cont "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^1 +breakpoint +0x000000000010001c +0  leaf$'
+	assert_line "Breakpoint 2, 0x100011 <after_xor>"
+	assert_line "Breakpoint 1, 0x10001c <leaf>"
+	assert_line --regexp '^2 +breakpoint +0x0000000000100011 +1  after_xor$'
+	assert_line "No breakpoints."
+	assert_line "[guest exited with status 7]"
+}
+
+@test "a breakpoint in 32-bit code stops there" {
+	run kvmdbg -e 'break serial_puts' -e cont -e 'print $esp' "$(guest hello32.elf)"
+	assert_success
+	assert_line --regexp '^Breakpoint 1, 0x[0-9a-f]+ <serial_puts>$'
+	assert_line --regexp '^0x13f[0-9a-f]{2} \([0-9]+\)$'
+}
+
+@test "more than four hardware breakpoints is a clear error" {
+	run kvmdbg -e 'hbreak _start' -e 'hbreak leaf' -e 'hbreak after_xor' -e 'hbreak _start+10' \
+		-e 'hbreak _start+15' -e 'info break' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line "all 4 hardware breakpoints are in use (delete one, or use a software breakpoint)"
+	assert_equal "$(grep -c 'hw breakpoint' <<<"$output")" 4
+}
+
+@test "stepi N lands where N single steps land" {
+	for n in 1 2 3 4 5 6; do
+		run kvmdbg -e "stepi $n" -e 'print $rip' "$(guest regs.elf)"
+		assert_success
+		one=$(tail -n1 <<<"$output")
+		args=()
+		for ((i = 0; i < n; i++)); do args+=(-e stepi); done
+		run kvmdbg "${args[@]}" -e 'print $rip' "$(guest regs.elf)"
+		assert_success
+		assert_equal "$(tail -n1 <<<"$output")" "$one"
+	done
+}
+
+@test "stepping over the exit port reports the guest's exit" {
+	run kvmdbg -e 'stepi 8' "$(guest regs.elf)"
+	assert_success
+	assert_output "[guest exited with status 7]"
+}
+
+@test "errors are one line each and keep the state" {
+	run kvmdbg -e 'stepi 2' -e frobnicate -e 'x/4x nosuchsym' -e 'x/4x 0x40000000000' \
+		-e 'print $nosuchreg' -e 'msr NOSUCH' -e 'x/4q $rsp' -e 'stepi 0' -e 'delete 9' \
+		-e 'print $rip' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 1 "unknown command 'frobnicate'; 'help' lists them"
+	assert_line --index 2 "no symbol 'nosuchsym' in the guest (a register needs '\$', as in \$nosuchsym)"
+	assert_line --index 3 "cannot access memory at address 0x40000000000"
+	assert_line --index 4 "unknown register '\$nosuchreg'"
+	assert_line --index 5 "unknown MSR 'NOSUCH' (a name such as EFER, or an index such as 0xc0000080)"
+	assert_line --index 6 "invalid format letter 'q' in 'x/4q' (formats x d u c s i, sizes b h w g)"
+	assert_line --index 7 "invalid count '0' (1 to 65536)"
+	assert_line --index 8 "no breakpoint number 9"
+	assert_line --index 9 "0x10000f (1048591) <_start+0xf>"
+	assert_equal "${#lines[@]}" 10
+}
+
+@test "--script runs a file of commands and names the failing line" {
+	cat >"$BATS_TEST_TMPDIR/cmds" <<'CMDS'
+# comments and blank lines are skipped
+
+break leaf
+cont
+bogus
+print $rip
+CMDS
+	run kvmdbg -x "$BATS_TEST_TMPDIR/cmds" "$(guest regs.elf)"
+	assert_failure 1
+	assert_line "Breakpoint 1, 0x10001c <leaf>"
+	assert_line "unknown command 'bogus'; 'help' lists them"
+	assert_line "($BATS_TEST_TMPDIR/cmds, line 5: bogus)"
+	assert_line "0x10001c (1048604) <leaf>"
+	run kvmdbg -x "$BATS_TEST_TMPDIR/nope" "$(guest regs.elf)"
+	assert_failure 1
+	assert_output "cannot open script $BATS_TEST_TMPDIR/nope: No such file or directory"
+}
+
+@test "--console reads commands from a pipe without prompts" {
+	run bash -c "printf 'stepi 3\nprint \$rcx\nquit\nregs\n' | timeout 60 '$KVMDBG' --console '$(guest regs.elf)'"
+	assert_success
+	assert_output "=> 0x100011 <after_xor>:	call   0x10001c <leaf>
+0x5 (5)"
+}
+
+@test "quit ends the batch before later commands" {
+	run kvmdbg -e 'print 1' -e quit -e 'print 2' "$(guest regs.elf)"
+	assert_success
+	assert_output "0x1 (1)"
+}
+
+@test "help lists every command and explains one" {
+	run kvmdbg -e help -e 'help x' "$(guest regs.elf)"
+	assert_success
+	for c in regs sregs fpu xmm dregs onereg msr x xp disas sym addr stepi cont stop break hbreak delete info stats quit help; do
+		assert_line --regexp "^  $c( |/)"
+	done
+	assert_line "x/FMT ADDRESS — memory at a guest-virtual address (FMT: count, x d u c s i, b h w g)"
+}
+
+@test "stats in the console counts the exits so far" {
+	run kvmdbg -e 'stepi 8' -e stats "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^vcpu0\.exits\.io +1  # KVM_EXIT_IO$'
+}
