@@ -58,13 +58,20 @@ static char **console_completion(const char *text, int start, int end)
 	return rl_completion_matches(text, console_generator);
 }
 
+/* Leaving from inside the line handler: otherwise readline shows a new prompt. */
+static void console_finish(void)
+{
+	con.done = true;
+	rl_callback_handler_remove();
+}
+
 static void console_execute(const char *line)
 {
 	if (commands_execute(con.s, line, stdout) < 0)
 		con.failures++;
 	fflush(stdout);
 	if (con.s->quit)
-		con.done = true;
+		console_finish();
 }
 
 static void console_line(char *line)
@@ -72,7 +79,7 @@ static void console_line(char *line)
 	if (!line) {
 		/* Ctrl-D */
 		fputs("quit\n", stdout);
-		con.done = true;
+		console_finish();
 		return;
 	}
 	if (*line) {
@@ -115,7 +122,7 @@ static void console_signal(void)
 	if (read(con.s->sigfd, &si, sizeof(si)) <= 0)
 		return;
 	if (si.ssi_signo != SIGINT) {
-		con.done = true;
+		console_finish();
 		return;
 	}
 	if (con.s->dbg->running) {
@@ -165,7 +172,6 @@ int console_run(struct session *s)
 		if (pfd[0].revents & (POLLIN | POLLHUP))
 			rl_callback_read_char();
 	}
-	rl_callback_handler_remove();
 	if (s->dbg->running) {
 		debug_interrupt(s->dbg);
 		vcpu_wait(s->vcpu);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# The interactive console in a real terminal (tmux): completion, history,
+# Ctrl-C while the guest runs, Ctrl-D.
+
+load helper
+
+setup() {
+	command -v tmux >/dev/null || fail "tmux is not installed"
+	SOCK=$BATS_TEST_TMPDIR/tmux.sock
+	export KVMDBG_TEST_HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$KVMDBG_TEST_HOME"
+}
+
+teardown() {
+	tmux -S "$SOCK" kill-server 2>/dev/null || true
+}
+
+# Starts kvmdbg --console on GUEST in a detached tmux terminal.
+start_console() {
+	tmux -S "$SOCK" new-session -d -x 120 -y 50 \
+		"env HOME=$KVMDBG_TEST_HOME XDG_STATE_HOME=$KVMDBG_TEST_HOME/state $KVMDBG --console $1; echo KVMDBG-EXIT=\$?; sleep 60"
+	wait_screen '^\(kvmdbg\)$'
+}
+
+# The terminal's lines, without the blank ones below the last text (tmux drops
+# trailing blanks of each line, so a prompt reads "(kvmdbg)").
+screen() {
+	tmux -S "$SOCK" capture-pane -p | awk 'NF { last = NR } { line[NR] = $0 } END { for (i = 1; i <= last; i++) print line[i] }'
+}
+
+keys() {
+	tmux -S "$SOCK" send-keys "$@"
+}
+
+# Waits (up to 10 s) until a screen line matches the extended regexp.
+wait_screen() {
+	for _ in $(seq 100); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "screen never showed /$1/:" >&2
+	screen >&2
+	return 1
+}
+
+@test "console starts at the first instruction with a prompt" {
+	start_console "$(guest regs.elf)"
+	run screen
+	assert_line --index 0 --regexp "^kvmdbg [0-9.]+: .*regs.elf stopped; 'help' lists the commands$"
+	assert_line --index 1 --regexp '^=> 0x100000 <_start>: +movabs'
+}
+
+@test "tab completes a command name, a register, a symbol, a subcommand and an MSR" {
+	start_console "$(guest regs.elf)"
+	keys 'sreg' Tab
+	wait_screen '^\(kvmdbg\) sregs$'
+	keys Enter
+	wait_screen '^mode: 64-bit long mode, CPL 0, paging 4-level$'
+	keys 'print $ri' Tab
+	wait_screen '^\(kvmdbg\) print \$rip$'
+	keys Enter
+	wait_screen '^0x100000 \(1048576\) <_start>$'
+	keys 'break lea' Tab
+	wait_screen '^\(kvmdbg\) break leaf$'
+	keys Enter
+	wait_screen '^Breakpoint 1 at 0x10001c <leaf>$'
+	keys 'onereg g' Tab
+	wait_screen '^\(kvmdbg\) onereg get$'
+	keys 'IA32_APIC_B' Tab
+	wait_screen '^\(kvmdbg\) onereg get IA32_APIC_BASE$'
+	keys Enter
+	wait_screen '= 0xfee00900 \[ BSP EN \] base 0xfee00000$'
+}
+
+@test "up arrow recalls the previous command and history is saved" {
+	start_console "$(guest regs.elf)"
+	keys 'print 0x1234' Enter
+	wait_screen '^0x1234 \(4660\)$'
+	keys 'stepi' Enter
+	wait_screen '<_start\+0xa>: +mov +\$0x5,%ecx$'
+	keys Up Up
+	wait_screen '^\(kvmdbg\) print 0x1234$'
+	keys C-u 'quit' Enter
+	wait_screen '^KVMDBG-EXIT=0$'
+	run cat "$KVMDBG_TEST_HOME/state/kvmdbg/history"
+	assert_output "print 0x1234
+stepi
+quit"
+}
+
+@test "an empty line repeats the last command" {
+	start_console "$(guest regs.elf)"
+	keys 'stepi' Enter
+	wait_screen '<_start\+0xa>:'
+	keys Enter
+	wait_screen '^=> 0x10000f <_start\+0xf>: +xor'
+}
+
+@test "Ctrl-C during cont stops the guest and returns to the prompt" {
+	start_console "$(guest spin.elf)"
+	keys 'cont' Enter
+	wait_screen '^Continuing\.$'
+	sleep 0.5
+	keys C-c
+	wait_screen '^Stopped at 0x10000[02] <_start(\+0x2)?>$'
+	wait_screen '^\(kvmdbg\)$'
+	keys 'print $rip' Enter
+	wait_screen '^0x10000[02] \([0-9]+\) <_start(\+0x2)?>$'
+}
+
+@test "the stop command typed while the guest runs stops it" {
+	start_console "$(guest spin.elf)"
+	keys 'cont' Enter
+	wait_screen '^Continuing\.$'
+	keys 'regs' Enter
+	wait_screen "^the guest is running; 'stop' or Ctrl-C first$"
+	keys 'stop' Enter
+	wait_screen '^Stopped at 0x10000[02]'
+}
+
+@test "Ctrl-C at the prompt discards the line; Ctrl-D quits" {
+	start_console "$(guest regs.elf)"
+	keys 'bogus words'
+	wait_screen '^\(kvmdbg\) bogus words$'
+	keys C-c
+	wait_screen '^\(kvmdbg\) bogus words\^C$'
+	keys C-d
+	wait_screen '^KVMDBG-EXIT=0$'
+	run screen
+	refute_line --partial "unknown command 'bogus'"
+}
