@@ -10,6 +10,7 @@
 
 #include "../err.h"
 #include "../vcpu.h"
+#include "bits.h"
 
 static const struct {
 	uint32_t index;
@@ -118,19 +119,11 @@ int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
 	return 0;
 }
 
-/* A named single bit of an MSR. */
-struct msr_bit {
-	unsigned bit;
-	const char *name;
-};
-
-static void msr_print_bits(FILE *out, uint64_t value, const struct msr_bit *bits, size_t n)
+/* " [ A B ]" after a value. */
+static void msr_print_bits(FILE *out, uint64_t value, const struct x86_bit *bits, size_t n)
 {
-	fputs(" [", out);
-	for (size_t i = 0; i < n; i++)
-		if (value & (1ULL << bits[i].bit))
-			fprintf(out, " %s", bits[i].name);
-	fputs(" ]", out);
+	fputc(' ', out);
+	x86_bits_print(out, value, (struct x86_bits){ bits, n });
 }
 
 static const char *msr_mem_type(unsigned type)
@@ -142,31 +135,22 @@ static const char *msr_mem_type(unsigned type)
 
 void msr_print_fields(FILE *out, uint32_t index, uint64_t value)
 {
-	static const struct msr_bit efer[] = {
-		{ 0, "SCE" }, { 8, "LME" }, { 10, "LMA" }, { 11, "NXE" },
-		{ 12, "SVME" }, { 13, "LMSLE" }, { 14, "FFXSR" }, { 15, "TCE" },
-	};
-	static const struct msr_bit apic[] = { { 8, "BSP" }, { 10, "EXTD" }, { 11, "EN" } };
-	static const struct msr_bit fctl[] = {
+	static const struct x86_bit apic[] = { { 8, "BSP" }, { 10, "EXTD" }, { 11, "EN" } };
+	static const struct x86_bit fctl[] = {
 		{ 0, "LOCK" }, { 1, "VMX_IN_SMX" }, { 2, "VMX_OUTSIDE_SMX" }, { 15, "SENTER" },
 		{ 20, "LMCE" },
 	};
-	static const struct msr_bit misc[] = {
+	static const struct x86_bit misc[] = {
 		{ 0, "FAST_STRINGS" }, { 3, "TCC" }, { 7, "PERFMON" }, { 11, "BTS_UNAVAILABLE" },
 		{ 12, "PEBS_UNAVAILABLE" }, { 16, "EIST" }, { 18, "MONITOR" },
 		{ 22, "LIMIT_CPUID" }, { 23, "XTPR_DISABLE" }, { 34, "XD_DISABLE" },
 	};
-	static const struct msr_bit mtrr[] = { { 10, "FE" }, { 11, "E" } };
-	static const struct msr_bit rflags[] = {
-		{ 0, "CF" }, { 2, "PF" }, { 4, "AF" }, { 6, "ZF" }, { 7, "SF" }, { 8, "TF" },
-		{ 9, "IF" }, { 10, "DF" }, { 11, "OF" }, { 14, "NT" }, { 16, "RF" }, { 17, "VM" },
-		{ 18, "AC" }, { 21, "ID" },
-	};
+	static const struct x86_bit mtrr[] = { { 10, "FE" }, { 11, "E" } };
 #define BITS(a) a, sizeof(a) / sizeof(a[0])
 
 	switch (index) {
 	case MSR_EFER:
-		msr_print_bits(out, value, BITS(efer));
+		msr_print_bits(out, value, x86_efer_bits.bits, x86_efer_bits.n);
 		break;
 	case MSR_IA32_APIC_BASE:
 		msr_print_bits(out, value, BITS(apic));
@@ -196,7 +180,7 @@ void msr_print_fields(FILE *out, uint32_t index, uint64_t value)
 		break;
 	case MSR_SFMASK:
 		fputs(" clears", out);
-		msr_print_bits(out, value, BITS(rflags));
+		msr_print_bits(out, value, x86_rflags_bits.bits, x86_rflags_bits.n);
 		break;
 	case MSR_LSTAR:
 	case MSR_CSTAR:

@@ -10,6 +10,7 @@
 #include "../err.h"
 #include "../symbols.h"
 #include "../vcpu.h"
+#include "bits.h"
 #include "msr.h"
 #include "x86.h"
 
@@ -163,44 +164,6 @@ int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value)
 	return 0;
 }
 
-/* A named bit, for flag decoding. */
-struct x86_bit {
-	unsigned bit;
-	const char *name;
-};
-
-static void x86_print_bits(FILE *out, uint64_t v, const struct x86_bit *bits, size_t n)
-{
-	fputs("[", out);
-	for (size_t i = 0; i < n; i++)
-		if (v & (1ULL << bits[i].bit))
-			fprintf(out, " %s", bits[i].name);
-	fputs(" ]", out);
-}
-
-#define BITS(a) a, sizeof(a) / sizeof(a[0])
-
-static const struct x86_bit rflags_bits[] = {
-	{ 0, "CF" }, { 2, "PF" }, { 4, "AF" }, { 6, "ZF" }, { 7, "SF" }, { 8, "TF" },
-	{ 9, "IF" }, { 10, "DF" }, { 11, "OF" }, { 14, "NT" }, { 16, "RF" }, { 17, "VM" },
-	{ 18, "AC" }, { 19, "VIF" }, { 20, "VIP" }, { 21, "ID" },
-};
-static const struct x86_bit cr0_bits[] = {
-	{ 0, "PE" }, { 1, "MP" }, { 2, "EM" }, { 3, "TS" }, { 4, "ET" }, { 5, "NE" },
-	{ 16, "WP" }, { 18, "AM" }, { 29, "NW" }, { 30, "CD" }, { 31, "PG" },
-};
-static const struct x86_bit cr4_bits[] = {
-	{ 0, "VME" }, { 1, "PVI" }, { 2, "TSD" }, { 3, "DE" }, { 4, "PSE" }, { 5, "PAE" },
-	{ 6, "MCE" }, { 7, "PGE" }, { 8, "PCE" }, { 9, "OSFXSR" }, { 10, "OSXMMEXCPT" },
-	{ 11, "UMIP" }, { 12, "LA57" }, { 13, "VMXE" }, { 14, "SMXE" }, { 16, "FSGSBASE" },
-	{ 17, "PCIDE" }, { 18, "OSXSAVE" }, { 20, "SMEP" }, { 21, "SMAP" }, { 22, "PKE" },
-	{ 23, "CET" },
-};
-static const struct x86_bit efer_bits[] = {
-	{ 0, "SCE" }, { 8, "LME" }, { 10, "LMA" }, { 11, "NXE" }, { 12, "SVME" },
-	{ 13, "LMSLE" }, { 14, "FFXSR" }, { 15, "TCE" },
-};
-
 int arch_print_regs(struct vcpu *vcpu, FILE *out, const struct symtab *syms)
 {
 	struct kvm_regs *r = vcpu_regs(vcpu);
@@ -215,7 +178,7 @@ int arch_print_regs(struct vcpu *vcpu, FILE *out, const struct symtab *syms)
 		arch_reg_get(vcpu, i, &v);
 		fprintf(out, "%-15s0x%-18llx", arch_regs[i].name, (unsigned long long)v);
 		if (i == R_EFLAGS) {
-			x86_print_bits(out, v, BITS(rflags_bits));
+			x86_bits_print(out, v, x86_rflags_bits);
 		} else if (i == R_RIP) {
 			symbols_format(syms, arch_pc(vcpu), sym, sizeof(sym));
 			fprintf(out, "0x%llx%s%s%s", (unsigned long long)v, *sym ? " <" : "", sym,
@@ -266,12 +229,11 @@ static void x86_print_seg(FILE *out, const char *name, const struct kvm_segment 
 		seg->unusable ? " unusable" : "");
 }
 
-static void x86_print_cr(FILE *out, const char *name, uint64_t v, const struct x86_bit *bits,
-			 size_t n)
+static void x86_print_cr(FILE *out, const char *name, uint64_t v, const struct x86_bits *bits)
 {
 	fprintf(out, "%-4s 0x%016llx ", name, (unsigned long long)v);
 	if (bits)
-		x86_print_bits(out, v, bits, n);
+		x86_bits_print(out, v, *bits);
 	fputc('\n', out);
 }
 
@@ -328,12 +290,12 @@ int arch_print_sregs(struct vcpu *vcpu, FILE *out)
 		s->gdt.limit);
 	fprintf(out, "idt  base 0x%016llx  limit 0x%04x\n", (unsigned long long)s->idt.base,
 		s->idt.limit);
-	x86_print_cr(out, "cr0", s->cr0, BITS(cr0_bits));
-	x86_print_cr(out, "cr2", s->cr2, NULL, 0);
-	x86_print_cr(out, "cr3", s->cr3, NULL, 0);
-	x86_print_cr(out, "cr4", s->cr4, BITS(cr4_bits));
-	x86_print_cr(out, "cr8", s->cr8, NULL, 0);
-	x86_print_cr(out, "efer", s->efer, BITS(efer_bits));
+	x86_print_cr(out, "cr0", s->cr0, &x86_cr0_bits);
+	x86_print_cr(out, "cr2", s->cr2, NULL);
+	x86_print_cr(out, "cr3", s->cr3, NULL);
+	x86_print_cr(out, "cr4", s->cr4, &x86_cr4_bits);
+	x86_print_cr(out, "cr8", s->cr8, NULL);
+	x86_print_cr(out, "efer", s->efer, &x86_efer_bits);
 	fprintf(out, "apic_base 0x%llx", (unsigned long long)s->apic_base);
 	msr_print_fields(out, MSR_IA32_APIC_BASE, s->apic_base);
 	arch_describe_mode(vcpu, mode, sizeof(mode));
