@@ -49,18 +49,28 @@ uint64_t arch_pc(struct vcpu *vcpu);
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
 
 /*
- * The register table: the registers gdb and the console name, in gdb's order
- * for the architecture. Values are at most 64 bits wide.
+ * The register table: every register gdb and the console name, in the order
+ * of gdb's 'g' packet; the gdb target description is generated from it.
  */
 struct arch_reg {
-	const char *name; /* gdb's name */
-	unsigned bits;    /* width in the gdb layout */
+	const char *name;    /* gdb's name */
+	unsigned bits;       /* width, the same in every CPU mode */
+	const char *type;    /* gdb type: int64, code_ptr, i387_ext, vec128, ... */
+	const char *feature; /* gdb feature it belongs to */
+	const char *group;   /* gdb register group, or NULL */
 };
 extern const struct arch_reg arch_regs[];
 extern const unsigned arch_nregs;
+extern const char arch_gdb_architecture[]; /* "i386:x86-64" */
+/* gdb type definitions (XML) that registers of a feature use; "" if none. */
+const char *arch_gdb_types(const char *feature);
 /* Index in arch_regs of name or an alias ("pc", "sp", "eax", "ip"), or -1;
  * *mask selects the bits the name covers (0xffffffff for "eax"). */
 int arch_reg_find(const char *name, uint64_t *mask);
+/* A register as bits / 8 little-endian bytes. */
+int arch_reg_read(struct vcpu *vcpu, unsigned idx, uint8_t *buf);
+int arch_reg_write(struct vcpu *vcpu, unsigned idx, const uint8_t *buf);
+/* Registers up to 64 bits wide as numbers (-EINVAL for wider ones). */
 int arch_reg_get(struct vcpu *vcpu, unsigned idx, uint64_t *value);
 int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value);
 
