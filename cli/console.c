@@ -1,19 +1,16 @@
 #include "console.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "../src/debug.h"
+#include "../src/loader.h"
 #include "commands.h"
 
 #define CONSOLE_PROMPT "(kvmdbg) "
@@ -95,18 +92,16 @@ static void console_line(char *line)
 	free(line);
 }
 
-/* Prints text above the prompt, keeping what the user has typed so far. */
-static void console_report_stop(void)
+/* Prints a stop report above the prompt, keeping what the user has typed so far. */
+void console_show_stop(const struct vcpu_stop *stop)
 {
-	struct vcpu_stop stop;
 	char *typed = rl_copy_text(0, rl_end);
 	int point = rl_point;
 
 	rl_set_prompt("");
 	rl_replace_line("", 0);
 	rl_redisplay();
-	debug_collect(con.s->dbg, &stop);
-	commands_report_stop(con.s, &stop, stdout);
+	commands_report_stop(con.s, stop, stdout);
 	fflush(stdout);
 	rl_set_prompt(CONSOLE_PROMPT);
 	rl_replace_line(typed ? typed : "", 0);
@@ -115,33 +110,25 @@ static void console_report_stop(void)
 	free(typed);
 }
 
-static void console_signal(void)
+/* Ctrl-C at the prompt throws away the line, as in a shell. */
+void console_sigint(void)
 {
-	struct signalfd_siginfo si;
-
-	if (read(con.s->sigfd, &si, sizeof(si)) <= 0)
-		return;
-	if (si.ssi_signo != SIGINT) {
-		console_finish();
-		return;
-	}
-	if (con.s->dbg->running) {
-		debug_interrupt(con.s->dbg);
-		return;
-	}
-	/* Ctrl-C at the prompt throws away the line, as in a shell. */
 	fputs("^C\n", stdout);
 	rl_replace_line("", 0);
 	rl_on_new_line();
 	rl_redisplay();
 }
 
-int console_run(struct session *s)
+void console_start(struct session *s)
 {
+	struct vcpu_stop here = { .reason = STOP_STEPPED };
+
 	con.s = s;
 	con.failures = 0;
 	con.done = false;
-	s->async = true;
+	printf("kvmdbg %s: %s stopped; 'help' lists the commands\n", KVMDBG_VERSION, s->img->name);
+	commands_report_stop(s, &here, stdout);
+	fflush(stdout);
 	console_history_path(con.history, sizeof(con.history));
 	using_history();
 	stifle_history(CONSOLE_HISTORY_LINES);
@@ -152,33 +139,22 @@ int console_run(struct session *s)
 	rl_readline_name = "kvmdbg";
 	rl_attempted_completion_function = console_completion;
 	rl_callback_handler_install(CONSOLE_PROMPT, console_line);
+}
 
-	while (!con.done) {
-		struct pollfd pfd[3] = {
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = s->sigfd, .events = POLLIN },
-			{ .fd = s->dbg->running ? s->vcpu->stop_fd : -1, .events = POLLIN },
-		};
+void console_input(void)
+{
+	rl_callback_read_char();
+}
 
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[2].revents)
-			console_report_stop();
-		if (pfd[1].revents)
-			console_signal();
-		if (pfd[0].revents & (POLLIN | POLLHUP))
-			rl_callback_read_char();
-	}
-	if (s->dbg->running) {
-		debug_interrupt(s->dbg);
-		vcpu_wait(s->vcpu);
-		struct vcpu_stop stop;
+bool console_done(void)
+{
+	return con.done;
+}
 
-		debug_collect(s->dbg, &stop);
-	}
+int console_end(void)
+{
+	if (!con.done)
+		console_finish();
 	free(con.last);
 	con.last = NULL;
 	return con.failures;

@@ -20,6 +20,7 @@
 #include "../src/loader.h"
 #include "../src/vcpu.h"
 #include "../src/vm.h"
+#include "../stub/packets.h"
 #include "commands.h"
 #include "console.h"
 
@@ -54,7 +55,11 @@ struct options {
 	bool console;          /* --console */
 	struct batch_item batch[MAX_BATCH]; /* --eval and --script */
 	unsigned nbatch;
+	const char *gdb;       /* --gdb [HOST:]PORT or unix:PATH, or NULL */
+	bool wait;             /* --wait: the guest waits for a debugger to continue it */
 };
+
+#define GDB_DEFAULT "127.0.0.1:1234" /* -s, as in QEMU but on loopback */
 
 static void usage(FILE *out)
 {
@@ -75,6 +80,11 @@ static void usage(FILE *out)
 		"  -e, --eval COMMAND     run a console command with the guest stopped at the\n"
 		"                         start (repeatable); then exit unless --console\n"
 		"  -x, --script FILE      run the console commands in FILE, likewise\n"
+		"  -g, --gdb [HOST:]PORT  serve gdb's remote protocol (HOST defaults to\n"
+		"                         127.0.0.1); or --gdb unix:PATH (a 0600 socket)\n"
+		"  -s                     --gdb 127.0.0.1:1234\n"
+		"  -S, --wait             with --gdb: the guest waits for the debugger to\n"
+		"                         continue it (else it starts running at once)\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
 		"\n"
@@ -157,6 +167,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "console", no_argument, NULL, 'c' },
 		{ "eval", required_argument, NULL, 'e' },
 		{ "script", required_argument, NULL, 'x' },
+		{ "gdb", required_argument, NULL, 'g' },
+		{ "wait", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -166,7 +178,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio" };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:ce:x:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_size(optarg, &opt->mem) < 0)
@@ -196,6 +208,15 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'c':
 			opt->console = true;
 			break;
+		case 'g':
+			opt->gdb = optarg;
+			break;
+		case 's':
+			opt->gdb = GDB_DEFAULT;
+			break;
+		case 'S':
+			opt->wait = true;
+			break;
 		case 'e':
 		case 'x':
 			if (opt->nbatch == MAX_BATCH)
@@ -222,6 +243,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return usage_error("unexpected argument '%s' (one guest at a time)", argv[optind]);
 	if (opt->guest && opt->raw)
 		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
+	if (opt->wait && !opt->gdb)
+		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
 	return 0;
 }
 
@@ -353,9 +376,106 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout,
 	return report_stop(vcpu, img, stop, timed_out, interrupted);
 }
 
-/* --eval, --script and --console: the guest waits at its first instruction. */
+/* gdb's `monitor`: the console's commands, run to completion. */
+static int monitor_run(void *opaque, const char *cmd, FILE *out)
+{
+	struct session *s = opaque;
+	bool async = s->async;
+	int r;
+
+	s->async = false;
+	r = commands_execute(s, cmd, out);
+	s->async = async;
+	return r;
+}
+
+/* Where a stop goes when no console shows it: the notable ones to stderr. */
+static void loop_log_stop(struct session *s, const struct vcpu_stop *stop)
+{
+	if (stop->reason == STOP_EXITED || stop->reason == STOP_HALTED ||
+	    stop->reason == STOP_SHUTDOWN || stop->reason == STOP_ERROR) {
+		fputs("kvmdbg: ", stderr);
+		commands_report_stop(s, stop, stderr);
+	}
+}
+
+/*
+ * The control thread's event loop with a console on a terminal and/or a gdb
+ * server: one poll over signals, the vCPU's stop notification, stdin and the
+ * sockets. Whoever resumes the guest, both see its stops.
+ */
+static int run_loop(struct session *s, struct stub *st, bool console)
+{
+	bool quit = false;
+
+	s->async = true;
+	if (console)
+		console_start(s);
+	while (!quit && !s->quit && !(console && console_done()) && !(st && st->killed)) {
+		struct pollfd pfd[8];
+		int n = 0, stub_first, stub_n = 0;
+
+		pfd[n++] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = s->dbg->running ? s->vcpu->stop_fd : -1,
+					    .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = console ? STDIN_FILENO : -1, .events = POLLIN };
+		stub_first = n;
+		if (st) {
+			stub_n = stub_fds(st, pfd + n);
+			n += stub_n;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(errno, "poll: %s", strerror(errno));
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(s->sigfd, &si, sizeof(si)) > 0) {
+				if (si.ssi_signo != SIGINT)
+					quit = true;
+				else if (s->dbg->running)
+					debug_interrupt(s->dbg);
+				else if (console)
+					console_sigint();
+				else
+					quit = true;
+			}
+		}
+		if (pfd[1].revents) {
+			struct vcpu_stop stop;
+
+			debug_collect(s->dbg, &stop);
+			if (st)
+				stub_stopped(st, &stop);
+			if (console)
+				console_show_stop(&stop);
+			else
+				loop_log_stop(s, &stop);
+		}
+		if (pfd[2].revents)
+			console_input();
+		if (st)
+			stub_ready(st, pfd + stub_first, stub_n);
+	}
+	if (s->dbg->running) {
+		struct vcpu_stop stop;
+
+		debug_interrupt(s->dbg);
+		vcpu_wait(s->vcpu);
+		debug_collect(s->dbg, &stop);
+	}
+	if (st && st->killed)
+		fprintf(stderr, "kvmdbg: killed by the debugger\n");
+	return console ? console_end() : 0;
+}
+
+/* --eval, --script, --console and --gdb: the guest waits at its first instruction. */
 static int run_session(struct session *s, const struct options *opt)
 {
+	struct stub stub, *st = NULL;
+	struct vcpu_stop stop;
 	int failures = 0;
 
 	for (unsigned i = 0; i < opt->nbatch && !s->quit; i++) {
@@ -376,18 +496,27 @@ static int run_session(struct session *s, const struct options *opt)
 		fclose(f);
 	}
 	fflush(stdout);
-	if (opt->console && !s->quit) {
-		if (isatty(STDIN_FILENO)) {
-			struct vcpu_stop here = { .reason = STOP_STEPPED };
+	if (s->quit)
+		return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
+	bool tty_console = opt->console && isatty(STDIN_FILENO);
 
-			printf("kvmdbg %s: %s stopped; 'help' lists the commands\n", KVMDBG_VERSION,
-			       s->img->name);
-			commands_report_stop(s, &here, stdout);
-			failures += console_run(s);
-		} else {
-			failures += console_run_stream(s, stdin, "stdin");
+	if (opt->console && !tty_console)
+		failures += console_run_stream(s, stdin, "stdin");
+	if (opt->gdb && !s->quit) {
+		if (stub_start(&stub, opt->gdb, s->dbg, monitor_run, s) < 0) {
+			fprintf(stderr, "kvmdbg: %s\n", err_msg());
+			return STATUS_USAGE;
 		}
+		st = &stub;
+		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
+			opt->wait ? "; the guest waits for the debugger" : "");
+		if (!opt->wait && !tty_console && debug_continue(s->dbg, &stop) > 0)
+			loop_log_stop(s, &stop);
 	}
+	if ((tty_console || st) && !s->quit)
+		failures += run_loop(s, st, tty_console);
+	if (st)
+		stub_close(st);
 	return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
 }
 
@@ -451,7 +580,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto err_image;
 
-	if (opt.console || opt.nbatch) {
+	if (opt.console || opt.nbatch || opt.gdb) {
 		debug_init(&dbg, &vm, &vcpu, &img.symbols);
 		session = (struct session){ .vm = &vm, .vcpu = &vcpu, .img = &img, .dbg = &dbg,
 					    .sigfd = sfd };

@@ -1,0 +1,181 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../src/err.h"
+
+#define CONN_DEFAULT_HOST "127.0.0.1"
+
+static int conn_listen_unix(struct conn *c, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(c->unix_path))
+		return err_set(ENAMETOOLONG, "unix socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	/* A socket left by an earlier run is replaced; any other file is not. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return err_set(EEXIST, "%s exists and is not a socket", path);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(errno, "socket: %s", strerror(errno));
+	old = umask(0177); /* the socket is created 0600 */
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 1) < 0) {
+		r = err_set(errno, "cannot listen on unix:%s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	c->listen_fd = fd;
+	snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
+	snprintf(c->where, sizeof(c->where), "unix:%s", path);
+	return 0;
+}
+
+static bool conn_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
+int conn_listen(struct conn *c, const char *spec, bool *warning)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char host[256], *end;
+	const char *port = spec, *colon = strrchr(spec, ':');
+	unsigned long n;
+	int fd = -1, r, one = 1;
+
+	*c = (struct conn){ .listen_fd = -1, .client_fd = -1 };
+	*warning = false;
+	if (!strncmp(spec, "unix:", 5))
+		return conn_listen_unix(c, spec + 5);
+	snprintf(host, sizeof(host), "%s", CONN_DEFAULT_HOST);
+	if (colon) {
+		size_t hl = (size_t)(colon - spec);
+
+		if (hl >= sizeof(host))
+			return err_set(EINVAL, "host name too long in '%s'", spec);
+		if (hl) {
+			memcpy(host, spec, hl);
+			host[hl] = '\0';
+			/* [::1]:1234 */
+			if (host[0] == '[' && host[hl - 1] == ']') {
+				memmove(host, host + 1, hl - 2);
+				host[hl - 2] = '\0';
+			}
+		}
+		port = colon + 1;
+	}
+	errno = 0;
+	n = strtoul(port, &end, 10);
+	if (!*port || *end || errno || n > 65535)
+		return err_set(EINVAL, "'%s' is not [HOST:]PORT or unix:PATH", spec);
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r)
+		return err_set(EINVAL, "cannot resolve %s: %s", host, gai_strerror(r));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = err_set(errno, "socket: %s", strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+		r = err_set(errno, "cannot listen on %s:%s: %s", host, port, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	*warning = !conn_is_loopback(res->ai_addr);
+	c->listen_fd = fd;
+	snprintf(c->where, sizeof(c->where), "%s:%s", host, port);
+	r = 0;
+out:
+	freeaddrinfo(res);
+	return r;
+}
+
+int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
+{
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+
+	if (fd < 0)
+		return 0;
+	if (c->client_fd >= 0) {
+		/* Best effort: the refused client is told why, the current one is untouched. */
+		if (write(fd, busy_msg, busy_len) < 0)
+			(void)0;
+		close(fd);
+		return 0;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->client_fd = fd;
+	return 1;
+}
+
+ssize_t conn_read(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(c->client_fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int conn_write(struct conn *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(c->client_fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void conn_drop(struct conn *c)
+{
+	if (c->client_fd >= 0)
+		close(c->client_fd);
+	c->client_fd = -1;
+}
+
+void conn_close(struct conn *c)
+{
+	conn_drop(c);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	c->listen_fd = -1;
+	if (c->unix_path[0])
+		unlink(c->unix_path);
+	c->unix_path[0] = '\0';
+}

@@ -1,0 +1,729 @@
+#include "packets.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/arch.h"
+#include "../src/debug.h"
+#include "../src/err.h"
+#include "../src/vm.h"
+#include "target_xml.h"
+
+/* Signals in stop replies (gdb's numbering). */
+#define GDB_SIGINT 2
+#define GDB_SIGILL 4
+#define GDB_SIGTRAP 5
+#define GDB_SIGSEGV 11
+
+#define STUB_THREAD "01"
+#define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
+#define STUB_O_CHUNK 1024                          /* text bytes per O packet */
+
+static const char stub_busy[] = "$E.kvmdbg: another debugger is already connected#00";
+
+/* ---- replies ------------------------------------------------------------------ */
+
+static void stub_send_raw(struct stub *st, const void *payload, size_t len, bool remember)
+{
+	size_t n;
+
+	if (st->conn.client_fd < 0)
+		return;
+	n = rsp_frame(payload, len, (uint8_t *)st->last);
+	if (remember)
+		st->last_len = n;
+	if (conn_write(&st->conn, st->last, n) < 0)
+		conn_drop(&st->conn);
+}
+
+static void stub_send(struct stub *st, const char *payload, size_t len)
+{
+	stub_send_raw(st, payload, len, true);
+}
+
+static void stub_reply(struct stub *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void stub_reply(struct stub *st, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(st->reply, st->reply_cap, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	stub_send(st, st->reply, (size_t)n < st->reply_cap ? (size_t)n : st->reply_cap - 1);
+}
+
+/* The empty reply: gdb reads it as "not supported". */
+static void stub_unsupported(struct stub *st)
+{
+	stub_send(st, "", 0);
+}
+
+/* Console text for gdb to print, while it waits (O packets). */
+static void stub_console(struct stub *st, const char *text, size_t len)
+{
+	for (size_t off = 0; off < len; off += STUB_O_CHUNK) {
+		size_t n = len - off < STUB_O_CHUNK ? len - off : STUB_O_CHUNK;
+
+		st->reply[0] = 'O';
+		rsp_hex_encode((const uint8_t *)text + off, n, st->reply + 1);
+		stub_send_raw(st, st->reply, 1 + 2 * n, false);
+	}
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+static bool stub_parse_hex(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int digits = 0;
+
+	for (;; s++, digits++) {
+		int d = (*s >= '0' && *s <= '9') ? *s - '0'
+			: (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
+			: (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10 : -1;
+
+		if (d < 0)
+			break;
+		if (digits == 16)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	*p = s;
+	*v = x;
+	return digits > 0;
+}
+
+/* "ADDR,LEN" followed by stop (':' or '\0'). */
+static bool stub_parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, char stop)
+{
+	return stub_parse_hex(p, addr) && *(*p)++ == ',' && stub_parse_hex(p, len) && **p == stop;
+}
+
+/* ---- memory and registers ------------------------------------------------------- */
+
+static int stub_mem(struct stub *st, uint64_t addr, uint8_t *buf, size_t len, bool write)
+{
+	if (st->phys)
+		return write ? vm_write_phys(st->dbg->vm, addr, buf, len)
+			     : vm_read_phys(st->dbg->vm, addr, buf, len);
+	return write ? debug_write_virt(st->dbg, addr, buf, len)
+		     : debug_read_virt(st->dbg, addr, buf, len);
+}
+
+static void h_read_mem(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t addr, n;
+	uint8_t *buf;
+	size_t got = 0;
+
+	(void)len;
+	if (!stub_parse_addr_len(&p, &addr, &n, '\0'))
+		return stub_reply(st, "E22");
+	if (n > STUB_MAX_MEM)
+		n = STUB_MAX_MEM;
+	buf = (uint8_t *)st->reply + st->reply_cap - n - 1;
+	/* Page by page, so a read that runs into unmapped memory returns what it got. */
+	while (got < n) {
+		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
+
+		if (chunk > n - got)
+			chunk = n - got;
+		if (stub_mem(st, addr + got, buf + got, chunk, false) < 0)
+			break;
+		got += chunk;
+	}
+	if (!got && n)
+		return stub_reply(st, "E14");
+	rsp_hex_encode(buf, got, st->reply);
+	stub_send(st, st->reply, 2 * got);
+}
+
+static void h_write_mem_hex(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t addr, n;
+	uint8_t *buf;
+
+	if (!stub_parse_addr_len(&p, &addr, &n, ':') || n > STUB_MAX_MEM ||
+	    strlen(p + 1) != 2 * n || (size_t)(p + 1 - pkt) + 2 * n != len)
+		return stub_reply(st, "E22");
+	buf = (uint8_t *)st->reply;
+	if (rsp_hex_decode(p + 1, 2 * n, buf) < 0)
+		return stub_reply(st, "E22");
+	if (stub_mem(st, addr, buf, n, true) < 0)
+		return stub_reply(st, "E14");
+	stub_reply(st, "OK");
+}
+
+static void h_write_mem_bin(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t addr, n;
+	size_t data;
+
+	if (!stub_parse_addr_len(&p, &addr, &n, ':'))
+		return stub_reply(st, "E22");
+	data = (size_t)(p + 1 - pkt);
+	if (len - data != n)
+		return stub_reply(st, "E22");
+	if (n && stub_mem(st, addr, (uint8_t *)pkt + data, n, true) < 0)
+		return stub_reply(st, "E14");
+	stub_reply(st, "OK");
+}
+
+static size_t stub_reg_bytes(unsigned i)
+{
+	return arch_regs[i].bits / 8;
+}
+
+/* Appends register i as hex, or 'x's when it cannot be read. */
+static size_t stub_put_reg(struct stub *st, unsigned i, char *out)
+{
+	uint8_t buf[64];
+	size_t n = stub_reg_bytes(i);
+
+	if (arch_reg_read(st->dbg->vcpu, i, buf) < 0) {
+		memset(out, 'x', 2 * n);
+		out[2 * n] = '\0';
+	} else {
+		rsp_hex_encode(buf, n, out);
+	}
+	return 2 * n;
+}
+
+static void h_read_regs(struct stub *st, const char *pkt, size_t len)
+{
+	size_t n = 0;
+
+	(void)pkt;
+	(void)len;
+	for (unsigned i = 0; i < arch_nregs; i++)
+		n += stub_put_reg(st, i, st->reply + n);
+	stub_send(st, st->reply, n);
+}
+
+static void h_write_regs(struct stub *st, const char *pkt, size_t len)
+{
+	size_t off = 1, total = 0;
+	uint8_t buf[64];
+
+	for (unsigned i = 0; i < arch_nregs; i++)
+		total += 2 * stub_reg_bytes(i);
+	if (len - 1 != total)
+		return stub_reply(st, "E22");
+	for (unsigned i = 0; i < arch_nregs; i++) {
+		size_t n = stub_reg_bytes(i);
+
+		if (rsp_hex_decode(pkt + off, 2 * n, buf) < 0)
+			return stub_reply(st, "E22");
+		if (arch_reg_write(st->dbg->vcpu, i, buf) < 0)
+			return stub_reply(st, "E01");
+		off += 2 * n;
+	}
+	stub_reply(st, "OK");
+}
+
+static void h_read_reg(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t i;
+
+	(void)len;
+	if (!stub_parse_hex(&p, &i) || *p || i >= arch_nregs)
+		return stub_reply(st, "E22");
+	stub_send(st, st->reply, stub_put_reg(st, (unsigned)i, st->reply));
+}
+
+static void h_write_reg(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t i;
+	uint8_t buf[64];
+
+	(void)len;
+	if (!stub_parse_hex(&p, &i) || *p++ != '=' || i >= arch_nregs ||
+	    strlen(p) != 2 * stub_reg_bytes((unsigned)i) ||
+	    rsp_hex_decode(p, 2 * stub_reg_bytes((unsigned)i), buf) < 0)
+		return stub_reply(st, "E22");
+	if (arch_reg_write(st->dbg->vcpu, (unsigned)i, buf) < 0)
+		return stub_reply(st, "E01");
+	stub_reply(st, "OK");
+}
+
+/* ---- stops and run control ------------------------------------------------------------ */
+
+static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
+{
+	static const char *const expedite[] = { "fp", "sp", "pc" };
+	char *out = st->stop_reply;
+	size_t len = sizeof(st->stop_reply), n;
+	int sig = GDB_SIGTRAP;
+	uint64_t mask;
+
+	switch (stop->reason) {
+	case STOP_EXITED:
+		snprintf(out, len, "W%02x", stop->status & 0xff);
+		return;
+	case STOP_REQUESTED: sig = GDB_SIGINT; break;
+	case STOP_SHUTDOWN: sig = GDB_SIGSEGV; break;
+	case STOP_ERROR: sig = GDB_SIGILL; break;
+	default: break;
+	}
+	n = (size_t)snprintf(out, len, "T%02xthread:" STUB_THREAD ";", sig);
+	for (size_t i = 0; i < sizeof(expedite) / sizeof(expedite[0]); i++) {
+		int r = arch_reg_find(expedite[i], &mask);
+		char hex[40];
+
+		if (r < 0)
+			continue;
+		stub_put_reg(st, (unsigned)r, hex);
+		n += (size_t)snprintf(out + n, len - n, "%x:%s;", r, hex);
+	}
+	if (stop->reason == STOP_BREAKPOINT) {
+		const struct breakpoint *bp = NULL;
+
+		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+			if (st->dbg->bp[i].id == stop->breakpoint)
+				bp = &st->dbg->bp[i];
+		snprintf(out + n, len - n, "%s:;", bp && bp->kind == BP_HW ? "hwbreak" : "swbreak");
+	}
+}
+
+static void stub_report(struct stub *st, const struct vcpu_stop *stop)
+{
+	char msg[400];
+	int n = 0;
+
+	switch (stop->reason) {
+	case STOP_SHUTDOWN:
+		n = snprintf(msg, sizeof(msg), "kvmdbg: guest shut down: %s\n", stop->detail);
+		break;
+	case STOP_ERROR:
+		n = snprintf(msg, sizeof(msg), "kvmdbg: guest stopped: %s\n", stop->detail);
+		break;
+	case STOP_HALTED:
+		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
+		break;
+	default:
+		break;
+	}
+	if (n > 0)
+		stub_console(st, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	stub_format_stop(st, stop);
+	stub_send(st, st->stop_reply, strlen(st->stop_reply));
+}
+
+void stub_stopped(struct stub *st, const struct vcpu_stop *stop)
+{
+	stub_format_stop(st, stop);
+	if (!st->waiting)
+		return;
+	st->waiting = false;
+	stub_report(st, stop);
+}
+
+/* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
+static void stub_resume(struct stub *st, bool step, const char *addr)
+{
+	struct vcpu_stop stop;
+	uint64_t pc, mask;
+	int r;
+
+	if (addr && *addr) {
+		if (!stub_parse_hex(&addr, &pc) || *addr)
+			return stub_reply(st, "E22");
+		if (arch_reg_set(st->dbg->vcpu, (unsigned)arch_reg_find("pc", &mask), pc) < 0)
+			return stub_reply(st, "E01");
+	}
+	if (step) {
+		if (debug_step(st->dbg, &stop) < 0)
+			return stub_reply(st, "E01");
+		return stub_report(st, &stop);
+	}
+	r = debug_continue(st->dbg, &stop);
+	if (r < 0) {
+		char msg[300];
+		int n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", err_msg());
+
+		stub_console(st, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		return stub_reply(st, "E01");
+	}
+	if (r > 0)
+		return stub_report(st, &stop);
+	st->waiting = true;
+}
+
+static void h_continue(struct stub *st, const char *pkt, size_t len)
+{
+	(void)len;
+	stub_resume(st, pkt[0] == 's', pkt + 1);
+}
+
+/* C sig[;addr] and S sig[;addr]: signals mean nothing to a bare-metal guest. */
+static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
+{
+	const char *semi = strchr(pkt, ';');
+	const char *p = pkt + 1;
+	uint64_t sig;
+
+	(void)len;
+	if (!stub_parse_hex(&p, &sig) || (*p && *p != ';'))
+		return stub_reply(st, "E22");
+	stub_resume(st, pkt[0] == 'S', semi ? semi + 1 : NULL);
+}
+
+static void h_vcont(struct stub *st, const char *pkt, size_t len)
+{
+	const char *a = pkt + strlen("vCont;");
+	uint64_t sig;
+
+	(void)len;
+	switch (*a) {
+	case 'c':
+	case 's':
+		return stub_resume(st, *a == 's', NULL);
+	case 'C':
+	case 'S':
+		a++;
+		if (!stub_parse_hex(&a, &sig))
+			return stub_reply(st, "E22");
+		return stub_resume(st, pkt[strlen("vCont;")] == 'S', NULL);
+	default:
+		return stub_unsupported(st);
+	}
+}
+
+static void h_break(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 3;
+	enum bp_kind kind;
+	uint64_t addr, size;
+	struct breakpoint *bp;
+
+	(void)len;
+	if (pkt[1] != '0' && pkt[1] != '1')
+		return stub_unsupported(st); /* watchpoints: not yet */
+	if (pkt[2] != ',' || !stub_parse_hex(&p, &addr) || *p++ != ',' || !stub_parse_hex(&p, &size))
+		return stub_reply(st, "E22");
+	kind = pkt[1] == '0' ? BP_SW : BP_HW;
+	bp = debug_break_find(st->dbg, kind, addr);
+	if (pkt[0] == 'z') {
+		if (bp)
+			debug_break_remove(st->dbg, bp->id);
+		return stub_reply(st, "OK");
+	}
+	if (!bp && debug_break_insert(st->dbg, kind, addr) < 0)
+		return stub_reply(st, kind == BP_HW ? "E28" : "E14");
+	stub_reply(st, "OK");
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+static void h_supported(struct stub *st, const char *pkt, size_t len)
+{
+	(void)pkt;
+	(void)len;
+	stub_reply(st, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;"
+		       "QStartNoAckMode+", RSP_PACKET_SIZE);
+}
+
+static void h_features(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + strlen("qXfer:features:read:");
+	const char *colon = strchr(p, ':');
+	uint64_t off, n;
+	size_t xml_len;
+	const char *xml = target_xml(&xml_len);
+
+	(void)len;
+	if (!colon || (size_t)(colon - p) != strlen("target.xml") || strncmp(p, "target.xml", 10))
+		return stub_reply(st, "E00");
+	p = colon + 1;
+	if (!xml || !stub_parse_addr_len(&p, &off, &n, '\0'))
+		return stub_reply(st, "E22");
+	if (off >= xml_len)
+		return stub_reply(st, "l");
+	if (n > xml_len - off)
+		n = xml_len - off;
+	if (n > RSP_PACKET_SIZE / 2)
+		n = RSP_PACKET_SIZE / 2;
+	st->reply[0] = off + n < xml_len ? 'm' : 'l';
+	memcpy(st->reply + 1, xml + off, n);
+	stub_send(st, st->reply, 1 + n);
+}
+
+static void h_monitor(struct stub *st, const char *pkt, size_t len)
+{
+	const char *hex = pkt + strlen("qRcmd,");
+	size_t hexlen = len - strlen("qRcmd,");
+	char *cmd, *text = NULL;
+	size_t text_len = 0;
+	FILE *out;
+
+	cmd = calloc(1, hexlen / 2 + 1);
+	if (!cmd || rsp_hex_decode(hex, hexlen, (uint8_t *)cmd) < 0) {
+		free(cmd);
+		return stub_reply(st, "E22");
+	}
+	out = open_memstream(&text, &text_len);
+	if (!out) {
+		free(cmd);
+		return stub_reply(st, "E01");
+	}
+	if (!strncmp(cmd, "phys", 4) && (!cmd[4] || cmd[4] == ' ')) {
+		const char *arg = cmd + 4 + strspn(cmd + 4, " ");
+
+		if (!strcmp(arg, "on"))
+			st->phys = true;
+		else if (!strcmp(arg, "off"))
+			st->phys = false;
+		else if (*arg)
+			fprintf(out, "usage: monitor phys on|off\n");
+		fprintf(out, "memory addresses are guest-%s\n", st->phys ? "physical" : "virtual");
+	} else if (st->monitor) {
+		st->monitor(st->monitor_opaque, cmd, out);
+	}
+	fclose(out);
+	stub_console(st, text, text_len);
+	free(text);
+	free(cmd);
+	stub_reply(st, "OK");
+}
+
+static void h_reply_fixed(struct stub *st, const char *pkt, size_t len)
+{
+	static const struct {
+		const char *pkt, *reply;
+	} fixed[] = {
+		{ "qAttached", "1" }, { "qC", "QC" STUB_THREAD }, { "qfThreadInfo", "m" STUB_THREAD },
+		{ "qsThreadInfo", "l" }, { "vCont?", "vCont;c;C;s;S" }, { "H", "OK" }, { "T", "OK" },
+		{ "vMustReplyEmpty", "" },
+	};
+
+	(void)len;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strncmp(pkt, fixed[i].pkt, strlen(fixed[i].pkt)))
+			return stub_reply(st, "%s", fixed[i].reply);
+	stub_unsupported(st);
+}
+
+static void h_noack(struct stub *st, const char *pkt, size_t len)
+{
+	(void)pkt;
+	(void)len;
+	stub_reply(st, "OK");
+	st->noack = true;
+}
+
+static void h_status(struct stub *st, const char *pkt, size_t len)
+{
+	(void)pkt;
+	(void)len;
+	stub_send(st, st->stop_reply, strlen(st->stop_reply));
+}
+
+static void h_kill(struct stub *st, const char *pkt, size_t len)
+{
+	(void)len;
+	st->killed = true;
+	if (pkt[0] == 'v')
+		stub_reply(st, "OK");
+}
+
+static void h_detach(struct stub *st, const char *pkt, size_t len)
+{
+	(void)pkt;
+	(void)len;
+	stub_reply(st, "OK");
+	conn_drop(&st->conn);
+}
+
+/* The packet table: exact names first, then prefixes, then one-letter packets. */
+static const struct {
+	const char *name;  /* packet name or prefix */
+	bool exact;        /* the whole packet must equal name */
+	void (*handler)(struct stub *st, const char *pkt, size_t len);
+} packets[] = {
+	{ "qAttached", false, h_reply_fixed },
+	{ "qC", true, h_reply_fixed },
+	{ "qfThreadInfo", true, h_reply_fixed },
+	{ "qsThreadInfo", true, h_reply_fixed },
+	{ "vCont?", true, h_reply_fixed },
+	{ "vMustReplyEmpty", true, h_reply_fixed },
+	{ "qSupported", false, h_supported },
+	{ "qXfer:features:read:", false, h_features },
+	{ "qRcmd,", false, h_monitor },
+	{ "QStartNoAckMode", true, h_noack },
+	{ "vCont;", false, h_vcont },
+	{ "vKill", false, h_kill },
+	{ "?", true, h_status },
+	{ "g", true, h_read_regs },
+	{ "G", false, h_write_regs },
+	{ "p", false, h_read_reg },
+	{ "P", false, h_write_reg },
+	{ "m", false, h_read_mem },
+	{ "M", false, h_write_mem_hex },
+	{ "X", false, h_write_mem_bin },
+	{ "c", false, h_continue },
+	{ "s", false, h_continue },
+	{ "C", false, h_continue_sig },
+	{ "S", false, h_continue_sig },
+	{ "Z", false, h_break },
+	{ "z", false, h_break },
+	{ "H", false, h_reply_fixed },
+	{ "T", false, h_reply_fixed },
+	{ "k", true, h_kill },
+	{ "D", false, h_detach },
+};
+
+static void stub_dispatch(struct stub *st, const char *pkt, size_t len)
+{
+	for (size_t i = 0; i < sizeof(packets) / sizeof(packets[0]); i++) {
+		const char *name = packets[i].name;
+		bool match = packets[i].exact ? !strcmp(pkt, name)
+					      : !strncmp(pkt, name, strlen(name));
+
+		if (!match)
+			continue;
+		/* Everything but '?', queries and run control needs the guest stopped. */
+		if (st->dbg->running && !strchr("?qQvk", pkt[0]))
+			return stub_reply(st, "E01");
+		return packets[i].handler(st, pkt, len);
+	}
+	stub_unsupported(st);
+}
+
+/* ---- connection ------------------------------------------------------------------ */
+
+int stub_start(struct stub *st, const char *spec, struct debug *dbg, stub_monitor_fn monitor,
+	       void *opaque)
+{
+	bool warning;
+	int r;
+
+	*st = (struct stub){ .dbg = dbg, .monitor = monitor, .monitor_opaque = opaque };
+	st->conn.listen_fd = st->conn.client_fd = -1;
+	st->reply_cap = RSP_PACKET_SIZE + 16;
+	st->reply = malloc(st->reply_cap);
+	st->last = malloc(2 * st->reply_cap + 8);
+	if (!st->reply || !st->last || rsp_init(&st->rsp) < 0) {
+		stub_close(st);
+		return err_set(ENOMEM, "out of memory for the gdb stub");
+	}
+	r = conn_listen(&st->conn, spec, &warning);
+	if (r < 0) {
+		stub_close(st);
+		return r;
+	}
+	if (warning)
+		fprintf(stderr, "kvmdbg: warning: the gdb server on %s is reachable from other "
+			"machines, and gdb can read and write all guest memory\n", st->conn.where);
+	snprintf(st->stop_reply, sizeof(st->stop_reply), "S%02x", GDB_SIGTRAP);
+	return 0;
+}
+
+void stub_close(struct stub *st)
+{
+	conn_close(&st->conn);
+	rsp_free(&st->rsp);
+	free(st->reply);
+	free(st->last);
+	st->reply = st->last = NULL;
+}
+
+bool stub_connected(const struct stub *st)
+{
+	return st->conn.client_fd >= 0;
+}
+
+int stub_fds(struct stub *st, struct pollfd *pfd)
+{
+	int n = 0;
+
+	if (st->conn.listen_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = st->conn.listen_fd, .events = POLLIN };
+	if (st->conn.client_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = st->conn.client_fd, .events = POLLIN };
+	return n;
+}
+
+/* A new debugger finds the guest stopped, as after a breakpoint. */
+static void stub_attach(struct stub *st)
+{
+	struct vcpu_stop stop = { .reason = STOP_STEPPED };
+
+	st->rsp.state = 0;
+	st->noack = false;
+	st->waiting = false;
+	st->phys = false;
+	if (st->dbg->running) {
+		debug_interrupt(st->dbg);
+		vcpu_wait(st->dbg->vcpu);
+		debug_collect(st->dbg, &stop);
+	}
+	stub_format_stop(st, &stop);
+}
+
+static void stub_input(struct stub *st)
+{
+	uint8_t buf[4096];
+	ssize_t n = conn_read(&st->conn, buf, sizeof(buf));
+
+	if (n <= 0) {
+		/* gdb went away: the guest stays as it is. */
+		conn_drop(&st->conn);
+		st->waiting = false;
+		return;
+	}
+	for (ssize_t i = 0; i < n && stub_connected(st); i++) {
+		switch (rsp_feed(&st->rsp, buf[i])) {
+		case RSP_PACKET:
+			if (!st->noack && conn_write(&st->conn, "+", 1) < 0) {
+				conn_drop(&st->conn);
+				return;
+			}
+			if (st->rsp.overflow)
+				stub_reply(st, "E22");
+			else
+				stub_dispatch(st, (const char *)st->rsp.buf, st->rsp.len);
+			break;
+		case RSP_BAD:
+			if (!st->noack && conn_write(&st->conn, "-", 1) < 0)
+				conn_drop(&st->conn);
+			break;
+		case RSP_NAK:
+			if (!st->noack && st->last_len && conn_write(&st->conn, st->last, st->last_len) < 0)
+				conn_drop(&st->conn);
+			break;
+		case RSP_INTERRUPT:
+			debug_interrupt(st->dbg);
+			break;
+		case RSP_ACK:
+		case RSP_NONE:
+			break;
+		}
+	}
+}
+
+void stub_ready(struct stub *st, const struct pollfd *pfd, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (pfd[i].fd == st->conn.listen_fd) {
+			if (conn_accept(&st->conn, stub_busy, sizeof(stub_busy) - 1) > 0)
+				stub_attach(st);
+		} else if (pfd[i].fd == st->conn.client_fd) {
+			stub_input(st);
+		}
+	}
+}

@@ -1,0 +1,52 @@
+/*
+ * The gdb stub: packet handlers in one table, over rsp.c framing and
+ * conn.c transport. The caller's event loop polls stub_fds() and calls
+ * stub_ready(); when the guest stops it calls stub_stopped().
+ */
+#ifndef KVMDBG_PACKETS_H
+#define KVMDBG_PACKETS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../src/vcpu.h"
+#include "conn.h"
+#include "rsp.h"
+
+struct debug;
+struct pollfd;
+
+/* Runs a `monitor` command; output goes to out; 0 on success. */
+typedef int (*stub_monitor_fn)(void *opaque, const char *cmd, FILE *out);
+
+struct stub {
+	struct conn conn;           /* sockets */
+	struct rsp rsp;             /* framing state of the client's bytes */
+	struct debug *dbg;          /* what gdb debugs */
+	stub_monitor_fn monitor;    /* console commands for qRcmd */
+	void *monitor_opaque;
+	bool noack;                 /* QStartNoAckMode is in force */
+	bool waiting;               /* gdb resumed the guest and waits for a stop reply */
+	bool phys;                  /* m/M/X take guest-physical addresses */
+	bool killed;                /* gdb sent k or vKill */
+	char *last;                 /* last packet framed, for retransmission */
+	size_t last_len;
+	char *reply;                /* reply under construction */
+	size_t reply_cap;
+	char stop_reply[512];       /* reply to '?': the last stop */
+};
+
+/* Listens on spec; messages (err_msg) on failure. */
+int stub_start(struct stub *st, const char *spec, struct debug *dbg, stub_monitor_fn monitor,
+	       void *opaque);
+void stub_close(struct stub *st);
+/* File descriptors to poll for input (listening socket, client); returns how many. */
+int stub_fds(struct stub *st, struct pollfd *pfd);
+/* Handles whatever became readable among the polled descriptors. */
+void stub_ready(struct stub *st, const struct pollfd *pfd, int n);
+/* The guest stopped: tell gdb if it is waiting for that. */
+void stub_stopped(struct stub *st, const struct vcpu_stop *stop);
+/* Whether a debugger is connected. */
+bool stub_connected(const struct stub *st);
+
+#endif

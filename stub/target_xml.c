@@ -1,0 +1,51 @@
+#include "target_xml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/arch.h"
+
+const char *target_xml(size_t *len)
+{
+	static char *xml;
+	static size_t xml_len;
+	const char *feature = NULL;
+	FILE *f;
+
+	if (xml) {
+		*len = xml_len;
+		return xml;
+	}
+	f = open_memstream(&xml, &xml_len);
+	if (!f)
+		return NULL;
+	fprintf(f, "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+		   "<target version=\"1.0\">\n<architecture>%s</architecture>\n",
+		arch_gdb_architecture);
+	for (unsigned i = 0; i < arch_nregs; i++) {
+		const struct arch_reg *r = &arch_regs[i];
+
+		if (!feature || strcmp(feature, r->feature)) {
+			if (feature)
+				fputs("</feature>\n", f);
+			feature = r->feature;
+			fprintf(f, "<feature name=\"%s\">\n%s\n", feature, arch_gdb_types(feature));
+		}
+		fprintf(f, "<reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"", r->name,
+			r->bits, r->type, i);
+		if (r->group)
+			fprintf(f, " group=\"%s\"", r->group);
+		fputs("/>\n", f);
+	}
+	if (feature)
+		fputs("</feature>\n", f);
+	fputs("</target>\n", f);
+	if (fclose(f)) {
+		free(xml);
+		xml = NULL;
+		return NULL;
+	}
+	*len = xml_len;
+	return xml;
+}
