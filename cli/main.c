@@ -503,7 +503,8 @@ static int run_session(struct session *s, const struct options *opt)
 	if (opt->console && !tty_console)
 		failures += console_run_stream(s, stdin, "stdin");
 	if (opt->gdb && !s->quit) {
-		if (stub_start(&stub, opt->gdb, s->dbg, monitor_run, s) < 0) {
+		if (stub_start(&stub, opt->gdb, s->dbg, arch_gdb_layout(s->img->boot.mode),
+			       monitor_run, s) < 0) {
 			fprintf(stderr, "kvmdbg: %s\n", err_msg());
 			return STATUS_USAGE;
 		}

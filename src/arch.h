@@ -61,7 +61,21 @@ struct arch_reg {
 };
 extern const struct arch_reg arch_regs[];
 extern const unsigned arch_nregs;
-extern const char arch_gdb_architecture[]; /* "i386:x86-64" */
+
+/*
+ * What gdb sees: a register layout and its architecture. Each entry shows
+ * (the low bits of) one register of arch_regs. A 64-bit guest gets the x86-64
+ * layout, which stays the same whatever mode the CPU is in; an i386 or
+ * real-mode guest gets gdb's i386 layout, because gdb refuses an x86-64
+ * description while an i386 ELF is loaded.
+ */
+struct arch_gdb_layout {
+	const char *architecture;    /* "i386:x86-64", "i386" */
+	unsigned n;                  /* registers */
+	const struct arch_reg *regs; /* name, width (<= the register's), type, feature */
+	const unsigned *index;       /* arch_regs index of each entry; NULL: the same */
+};
+const struct arch_gdb_layout *arch_gdb_layout(enum boot_mode mode);
 /* gdb type definitions (XML) that registers of a feature use; "" if none. */
 const char *arch_gdb_types(const char *feature);
 /* Index in arch_regs of name or an alias ("pc", "sp", "eax", "ip"), or -1;

@@ -110,11 +110,38 @@ int conn_listen(struct conn *c, const char *spec, bool *warning)
 	}
 	*warning = !conn_is_loopback(res->ai_addr);
 	c->listen_fd = fd;
-	snprintf(c->where, sizeof(c->where), "%s:%s", host, port);
+	/* Port 0 lets the kernel choose: say which one it chose. */
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	unsigned bound = (unsigned)n;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						       : ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(c->where, sizeof(c->where), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, bound);
 	r = 0;
 out:
 	freeaddrinfo(res);
 	return r;
+}
+
+/*
+ * Tells a second client why it is turned away: msg answers its first request
+ * (waited for up to 500 ms). Its input is drained before closing, since
+ * closing with unread input resets the connection and loses the message.
+ */
+static void conn_refuse(int fd, const char *msg, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char sink[4096];
+
+	if (poll(&pfd, 1, 500) > 0 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0 &&
+	    send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+		shutdown(fd, SHUT_WR);
+		while (poll(&pfd, 1, 200) > 0 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
+	close(fd);
 }
 
 int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
@@ -124,10 +151,7 @@ int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 	if (fd < 0)
 		return 0;
 	if (c->client_fd >= 0) {
-		/* Best effort: the refused client is told why, the current one is untouched. */
-		if (write(fd, busy_msg, busy_len) < 0)
-			(void)0;
-		close(fd);
+		conn_refuse(fd, busy_msg, busy_len);
 		return 0;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

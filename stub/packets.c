@@ -22,7 +22,7 @@
 #define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
 #define STUB_O_CHUNK 1024                          /* text bytes per O packet */
 
-static const char stub_busy[] = "$E.kvmdbg: another debugger is already connected#00";
+static const char stub_busy_text[] = "E.kvmdbg: another debugger is already connected";
 
 /* ---- replies ------------------------------------------------------------------ */
 
@@ -180,18 +180,23 @@ static void h_write_mem_bin(struct stub *st, const char *pkt, size_t len)
 	stub_reply(st, "OK");
 }
 
-static size_t stub_reg_bytes(unsigned i)
+static size_t stub_reg_bytes(const struct stub *st, unsigned i)
 {
-	return arch_regs[i].bits / 8;
+	return st->layout->regs[i].bits / 8;
 }
 
-/* Appends register i as hex, or 'x's when it cannot be read. */
+static unsigned stub_reg_index(const struct stub *st, unsigned i)
+{
+	return st->layout->index ? st->layout->index[i] : i;
+}
+
+/* Appends layout register i as hex, or 'x's when it cannot be read. */
 static size_t stub_put_reg(struct stub *st, unsigned i, char *out)
 {
 	uint8_t buf[64];
-	size_t n = stub_reg_bytes(i);
+	size_t n = stub_reg_bytes(st, i);
 
-	if (arch_reg_read(st->dbg->vcpu, i, buf) < 0) {
+	if (arch_reg_read(st->dbg->vcpu, stub_reg_index(st, i), buf) < 0) {
 		memset(out, 'x', 2 * n);
 		out[2 * n] = '\0';
 	} else {
@@ -200,13 +205,25 @@ static size_t stub_put_reg(struct stub *st, unsigned i, char *out)
 	return 2 * n;
 }
 
+/* Writes the low bytes of a register from hex; the rest of it is kept. */
+static int stub_set_reg(struct stub *st, unsigned i, const char *hex)
+{
+	uint8_t buf[64];
+	unsigned idx = stub_reg_index(st, i);
+
+	if (arch_reg_read(st->dbg->vcpu, idx, buf) < 0 ||
+	    rsp_hex_decode(hex, 2 * stub_reg_bytes(st, i), buf) < 0)
+		return -1;
+	return arch_reg_write(st->dbg->vcpu, idx, buf);
+}
+
 static void h_read_regs(struct stub *st, const char *pkt, size_t len)
 {
 	size_t n = 0;
 
 	(void)pkt;
 	(void)len;
-	for (unsigned i = 0; i < arch_nregs; i++)
+	for (unsigned i = 0; i < st->layout->n; i++)
 		n += stub_put_reg(st, i, st->reply + n);
 	stub_send(st, st->reply, n);
 }
@@ -214,20 +231,15 @@ static void h_read_regs(struct stub *st, const char *pkt, size_t len)
 static void h_write_regs(struct stub *st, const char *pkt, size_t len)
 {
 	size_t off = 1, total = 0;
-	uint8_t buf[64];
 
-	for (unsigned i = 0; i < arch_nregs; i++)
-		total += 2 * stub_reg_bytes(i);
+	for (unsigned i = 0; i < st->layout->n; i++)
+		total += 2 * stub_reg_bytes(st, i);
 	if (len - 1 != total)
 		return stub_reply(st, "E22");
-	for (unsigned i = 0; i < arch_nregs; i++) {
-		size_t n = stub_reg_bytes(i);
-
-		if (rsp_hex_decode(pkt + off, 2 * n, buf) < 0)
-			return stub_reply(st, "E22");
-		if (arch_reg_write(st->dbg->vcpu, i, buf) < 0)
+	for (unsigned i = 0; i < st->layout->n; i++) {
+		if (stub_set_reg(st, i, pkt + off) < 0)
 			return stub_reply(st, "E01");
-		off += 2 * n;
+		off += 2 * stub_reg_bytes(st, i);
 	}
 	stub_reply(st, "OK");
 }
@@ -238,7 +250,7 @@ static void h_read_reg(struct stub *st, const char *pkt, size_t len)
 	uint64_t i;
 
 	(void)len;
-	if (!stub_parse_hex(&p, &i) || *p || i >= arch_nregs)
+	if (!stub_parse_hex(&p, &i) || *p || i >= st->layout->n)
 		return stub_reply(st, "E22");
 	stub_send(st, st->reply, stub_put_reg(st, (unsigned)i, st->reply));
 }
@@ -247,15 +259,13 @@ static void h_write_reg(struct stub *st, const char *pkt, size_t len)
 {
 	const char *p = pkt + 1;
 	uint64_t i;
-	uint8_t buf[64];
 
 	(void)len;
-	if (!stub_parse_hex(&p, &i) || *p++ != '=' || i >= arch_nregs ||
-	    strlen(p) != 2 * stub_reg_bytes((unsigned)i) ||
-	    rsp_hex_decode(p, 2 * stub_reg_bytes((unsigned)i), buf) < 0)
+	if (!stub_parse_hex(&p, &i) || *p++ != '=' || i >= st->layout->n ||
+	    strlen(p) != 2 * stub_reg_bytes(st, (unsigned)i))
 		return stub_reply(st, "E22");
-	if (arch_reg_write(st->dbg->vcpu, (unsigned)i, buf) < 0)
-		return stub_reply(st, "E01");
+	if (stub_set_reg(st, (unsigned)i, p) < 0)
+		return stub_reply(st, "E22");
 	stub_reply(st, "OK");
 }
 
@@ -279,14 +289,16 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 	default: break;
 	}
 	n = (size_t)snprintf(out, len, "T%02xthread:" STUB_THREAD ";", sig);
-	for (size_t i = 0; i < sizeof(expedite) / sizeof(expedite[0]); i++) {
-		int r = arch_reg_find(expedite[i], &mask);
+	for (size_t k = 0; k < sizeof(expedite) / sizeof(expedite[0]); k++) {
+		int r = arch_reg_find(expedite[k], &mask);
 		char hex[40];
 
-		if (r < 0)
-			continue;
-		stub_put_reg(st, (unsigned)r, hex);
-		n += (size_t)snprintf(out + n, len - n, "%x:%s;", r, hex);
+		for (unsigned i = 0; r >= 0 && i < st->layout->n; i++) {
+			if (stub_reg_index(st, i) != (unsigned)r)
+				continue;
+			stub_put_reg(st, i, hex);
+			n += (size_t)snprintf(out + n, len - n, "%x:%s;", i, hex);
+		}
 	}
 	if (stop->reason == STOP_BREAKPOINT) {
 		const struct breakpoint *bp = NULL;
@@ -441,8 +453,8 @@ static void h_features(struct stub *st, const char *pkt, size_t len)
 	const char *p = pkt + strlen("qXfer:features:read:");
 	const char *colon = strchr(p, ':');
 	uint64_t off, n;
-	size_t xml_len;
-	const char *xml = target_xml(&xml_len);
+	size_t xml_len = st->xml_len;
+	const char *xml = st->xml;
 
 	(void)len;
 	if (!colon || (size_t)(colon - p) != strlen("target.xml") || strncmp(p, "target.xml", 10))
@@ -604,18 +616,20 @@ static void stub_dispatch(struct stub *st, const char *pkt, size_t len)
 
 /* ---- connection ------------------------------------------------------------------ */
 
-int stub_start(struct stub *st, const char *spec, struct debug *dbg, stub_monitor_fn monitor,
-	       void *opaque)
+int stub_start(struct stub *st, const char *spec, struct debug *dbg,
+	       const struct arch_gdb_layout *layout, stub_monitor_fn monitor, void *opaque)
 {
 	bool warning;
 	int r;
 
-	*st = (struct stub){ .dbg = dbg, .monitor = monitor, .monitor_opaque = opaque };
+	*st = (struct stub){ .dbg = dbg, .layout = layout, .monitor = monitor,
+			     .monitor_opaque = opaque };
 	st->conn.listen_fd = st->conn.client_fd = -1;
 	st->reply_cap = RSP_PACKET_SIZE + 16;
 	st->reply = malloc(st->reply_cap);
 	st->last = malloc(2 * st->reply_cap + 8);
-	if (!st->reply || !st->last || rsp_init(&st->rsp) < 0) {
+	st->xml = target_xml(layout, &st->xml_len);
+	if (!st->reply || !st->last || !st->xml || rsp_init(&st->rsp) < 0) {
 		stub_close(st);
 		return err_set(ENOMEM, "out of memory for the gdb stub");
 	}
@@ -637,7 +651,8 @@ void stub_close(struct stub *st)
 	rsp_free(&st->rsp);
 	free(st->reply);
 	free(st->last);
-	st->reply = st->last = NULL;
+	free(st->xml);
+	st->reply = st->last = st->xml = NULL;
 }
 
 bool stub_connected(const struct stub *st)
@@ -720,7 +735,11 @@ void stub_ready(struct stub *st, const struct pollfd *pfd, int n)
 		if (!pfd[i].revents)
 			continue;
 		if (pfd[i].fd == st->conn.listen_fd) {
-			if (conn_accept(&st->conn, stub_busy, sizeof(stub_busy) - 1) > 0)
+			uint8_t busy[2 * sizeof(stub_busy_text) + 8] = "+";
+			size_t n = 1 + rsp_frame((const uint8_t *)stub_busy_text,
+						 sizeof(stub_busy_text) - 1, busy + 1);
+
+			if (conn_accept(&st->conn, (const char *)busy, n) > 0)
 				stub_attach(st);
 		} else if (pfd[i].fd == st->conn.client_fd) {
 			stub_input(st);

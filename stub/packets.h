@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "rsp.h"
 
+struct arch_gdb_layout;
 struct debug;
 struct pollfd;
 
@@ -23,6 +24,9 @@ struct stub {
 	struct conn conn;           /* sockets */
 	struct rsp rsp;             /* framing state of the client's bytes */
 	struct debug *dbg;          /* what gdb debugs */
+	const struct arch_gdb_layout *layout; /* registers as gdb sees them */
+	char *xml;                  /* target description for layout */
+	size_t xml_len;
 	stub_monitor_fn monitor;    /* console commands for qRcmd */
 	void *monitor_opaque;
 	bool noack;                 /* QStartNoAckMode is in force */
@@ -37,8 +41,8 @@ struct stub {
 };
 
 /* Listens on spec; messages (err_msg) on failure. */
-int stub_start(struct stub *st, const char *spec, struct debug *dbg, stub_monitor_fn monitor,
-	       void *opaque);
+int stub_start(struct stub *st, const char *spec, struct debug *dbg,
+	       const struct arch_gdb_layout *layout, stub_monitor_fn monitor, void *opaque);
 void stub_close(struct stub *st);
 /* File descriptors to poll for input (listening socket, client); returns how many. */
 int stub_fds(struct stub *st, struct pollfd *pfd);

@@ -6,25 +6,21 @@
 
 #include "../src/arch.h"
 
-const char *target_xml(size_t *len)
+char *target_xml(const struct arch_gdb_layout *layout, size_t *len)
 {
-	static char *xml;
-	static size_t xml_len;
+	char *xml = NULL;
+	size_t xml_len = 0;
 	const char *feature = NULL;
 	FILE *f;
 
-	if (xml) {
-		*len = xml_len;
-		return xml;
-	}
 	f = open_memstream(&xml, &xml_len);
 	if (!f)
 		return NULL;
 	fprintf(f, "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
 		   "<target version=\"1.0\">\n<architecture>%s</architecture>\n",
-		arch_gdb_architecture);
-	for (unsigned i = 0; i < arch_nregs; i++) {
-		const struct arch_reg *r = &arch_regs[i];
+		layout->architecture);
+	for (unsigned i = 0; i < layout->n; i++) {
+		const struct arch_reg *r = &layout->regs[i];
 
 		if (!feature || strcmp(feature, r->feature)) {
 			if (feature)
@@ -43,7 +39,6 @@ const char *target_xml(size_t *len)
 	fputs("</target>\n", f);
 	if (fclose(f)) {
 		free(xml);
-		xml = NULL;
 		return NULL;
 	}
 	*len = xml_len;

@@ -4,7 +4,9 @@
 
 #include <stddef.h>
 
-/* The XML document (built once, owned by this module); NULL when out of memory. */
-const char *target_xml(size_t *len);
+struct arch_gdb_layout;
+
+/* The XML document for a register layout, malloc'd; NULL when out of memory. */
+char *target_xml(const struct arch_gdb_layout *layout, size_t *len);
 
 #endif

@@ -1,0 +1,266 @@
+#!/usr/bin/env bats
+# Real gdb (batch mode) against kvmdbg's gdb server.
+
+load helper
+
+teardown() {
+	stop_stub
+}
+
+# Sends one well-formed packet on fd 7 (bats keeps fd 3 for itself).
+send_packet() {
+	local sum=0 i
+	for ((i = 0; i < ${#1}; i++)); do
+		sum=$(( (sum + $(printf '%d' "'${1:i:1}")) % 256 ))
+	done
+	printf '$%s#%02x' "$1" $sum >&7
+}
+
+@test "gdb stops at a C function by name, shows bt, prints a global, finishes" {
+	start_stub "$(guest gdbtest.elf)"
+	run gdb_batch -ex 'break bump' -ex continue -ex continue -ex bt -ex 'print counter' \
+		-ex 'print by' -ex finish -ex 'print total' "$(guest gdbtest.elf)"
+	assert_success
+	assert_line --regexp '^Breakpoint 1, bump \(by=1\) at guests/gdbtest.c:[0-9]+$'
+	assert_line --regexp '^Breakpoint 1, bump \(by=2\) at guests/gdbtest.c:[0-9]+$'
+	assert_line --regexp '^#0  bump \(by=2\) at guests/gdbtest.c:[0-9]+$'
+	assert_line --regexp '^#1  0x[0-9a-f]+ in main \(\) at guests/gdbtest.c:[0-9]+$'
+	assert_line '$1 = 1'
+	assert_line '$2 = 2'
+	# finish returns to main, after add() has made total 1 + 2.
+	assert_line --regexp '^main \(\) at guests/gdbtest.c:[0-9]+$'
+	assert_line '$3 = 3'
+}
+
+@test "gdb next steps over a call line by line" {
+	start_stub "$(guest gdbtest.elf)"
+	run gdb_batch -ex 'break bump' -ex continue -ex next -ex next -ex 'print total' \
+		-ex 'print counter' "$(guest gdbtest.elf)"
+	assert_success
+	assert_line --regexp '^[0-9]+		counter \+= by;$'
+	assert_line --regexp '^[0-9]+		total = add\(total, by\);$'
+	assert_line --regexp '^[0-9]+	}$'
+	assert_line '$1 = 1'
+	assert_line '$2 = 1'
+}
+
+@test "set var changes what the guest computes and the exit code shows it" {
+	start_stub "$(guest gdbtest.elf)"
+	run gdb_batch -ex 'break bump' -ex continue -ex 'set var total = 100' -ex 'delete' \
+		-ex continue "$(guest gdbtest.elf)"
+	assert_success
+	assert_line '[Inferior 1 (Remote target) exited with code 01]'
+	run cat "$BATS_TEST_TMPDIR/stub.out"
+	assert_output "total 115"
+}
+
+@test "x/4i \$pc, info registers with system registers, stepi" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'x/4i $pc' -ex 'stepi' -ex 'stepi' -ex 'stepi' \
+		-ex 'info registers rax rcx rip eflags cr0 cr3 cr4 efer fs_base gs_base k_gs_base' \
+		"$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^=> 0x100000 <_start>:	movabs \$0x1122334455667788,%rax$'
+	assert_line --regexp '^   0x100011 <after_xor>:	call +0x10001c <leaf>$'
+	assert_line --regexp '^rax +0x1122334455667788 +1234605616436508552$'
+	assert_line --regexp '^rcx +0x5 +5$'
+	assert_line --regexp '^rip +0x100011 +0x100011 <after_xor>$'
+	assert_line --regexp '^eflags +0x46 +\[ PF ZF \]$'
+	assert_line --regexp '^cr0 +0x80010033 '
+	assert_line --regexp '^efer +0x500 '
+	assert_line --regexp '^k_gs_base +0x0 '
+}
+
+@test "hbreak stops with a hardware breakpoint and continue runs to the exit" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'hbreak leaf' -ex continue -ex 'info registers rip' -ex continue \
+		"$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^Hardware assisted breakpoint 1 at 0x10001c'
+	assert_line --regexp '^rip +0x10001c +0x10001c <leaf>$'
+	assert_line '[Inferior 1 (Remote target) exited with code 07]'
+}
+
+@test "memory reads show original bytes under a planted breakpoint; writes keep it" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'break leaf' -ex 'set breakpoint always-inserted on' \
+		-ex 'x/1xb leaf' -ex 'set var *(unsigned char *)leaf = 0x90' -ex continue \
+		-ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^0x10001c <leaf>:	0x90$'
+	assert_line --regexp '^rip +0x10001c +0x10001c <leaf>$'
+}
+
+@test "writes to registers and memory are seen by the guest" {
+	start_stub "$(guest regs.elf)"
+	# Skip the call: jump straight to the exit with al = 42.
+	run gdb_batch -ex 'set $pc = after_xor + 7' -ex 'set $rax = 42' -ex continue \
+		"$(guest regs.elf)"
+	assert_success
+	assert_line '[Inferior 1 (Remote target) exited with code 052]'
+}
+
+@test "a 32-bit ELF in gdb connects and debugs without 'g' packet errors" {
+	start_stub "$(guest hello32.elf)"
+	run gdb_batch -ex 'break serial_puts' -ex continue -ex 'info registers eip cr0' \
+		-ex 'x/2i $pc' -ex bt -ex finish "$(guest hello32.elf)"
+	assert_success
+	refute_output --partial "too long"
+	refute_output --partial "warning"
+	assert_line --regexp '^Breakpoint 1(\.1)?, serial_puts \(s=0x[0-9a-f]+ "Hello from 32-bit protected mode!\\n"\) at guests/lib/serial.c:[0-9]+$'
+	assert_line --regexp '^eip +0x[0-9a-f]+ +0x[0-9a-f]+ <serial_puts>$'
+	assert_line --regexp '^cr0 +0x33 +51$'
+	assert_line --regexp '^=> 0x[0-9a-f]+ <serial_puts>:	push +%edi$'
+	assert_line --regexp '^#1  0x[0-9a-f]+ in main \(\) at guests/hello.c:[0-9]+$'
+}
+
+@test "a real-mode guest: pc at 0x7c00 and stepping" {
+	start_stub --raw "$(guest hello16.bin)@0x7c00"
+	run gdb_batch -ex 'p/x $pc' -ex 'stepi' -ex 'p/x $pc' -ex 'p/x $cs'
+	assert_success
+	assert_line '$1 = 0x7c00'
+	assert_line '$2 = 0x7c01'
+	assert_line '$3 = 0x0'
+}
+
+@test "detach leaves the guest as it is and a new gdb reconnects" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'stepi' -ex 'stepi' -ex detach "$(guest regs.elf)"
+	assert_success
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x10000f +0x10000f <_start\+15>$'
+}
+
+@test "a second debugger is refused while the first stays connected" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_failure
+	assert_output --partial "another debugger is already connected"
+	send_packet g
+	IFS= read -r -t 5 -N 8 reply <&7
+	[[ "$reply" == '+$'* ]]
+	exec 7>&-
+}
+
+@test "garbage, bad checksums and oversized packets leave the server answering" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	printf 'garbage\x00\xff' >&7
+	printf '$g#00' >&7
+	IFS= read -r -t 5 -N 1 nak <&7
+	assert_equal "$nak" "-"
+	{ printf '$M0,1:'; head -c 300000 /dev/zero | tr '\0' 'a'; printf '#00'; } >&7
+	IFS= read -r -t 5 -N 1 nak <&7
+	assert_equal "$nak" "-"
+	# An oversized packet with a good checksum: acknowledged and refused.
+	sum=$(( (300000 * 0x61) % 256 ))
+	{ printf '$'; head -c 300000 /dev/zero | tr '\0' 'a'; printf '#%02x' $sum; } >&7
+	IFS= read -r -t 5 -N 8 reply <&7
+	assert_equal "$reply" '+$E22#a9'
+	send_packet 'm0,zz'
+	IFS= read -r -t 5 -N 8 reply <&7
+	assert_equal "$reply" '+$E22#a9'
+	exec 7>&-
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x100000 +0x100000 <_start>$'
+}
+
+@test "Ctrl-C stops a running guest within 100 ms" {
+	start_stub "$(guest spin.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	send_packet QStartNoAckMode
+	IFS= read -r -t 5 -N 7 reply <&7
+	assert_equal "$reply" '+$OK#9a'
+	send_packet c
+	sleep 0.3
+	start=$(date +%s%N)
+	printf '\003' >&7
+	IFS= read -r -t 5 -d '#' reply <&7
+	end=$(date +%s%N)
+	[[ "$reply" == '$T02thread:01;'* ]]
+	echo "stop after $(( (end - start) / 1000000 )) ms"
+	[ $(( (end - start) / 1000000 )) -lt 100 ]
+	exec 7>&-
+}
+
+@test "monitor runs console commands and prints what the console prints" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'stepi 3' -ex 'monitor regs' -ex 'monitor onereg get EFER' \
+		-ex 'monitor frobnicate' "$(guest regs.elf)"
+	assert_success
+	gdb_out=$output
+	stop_stub
+	run kvmdbg -e 'stepi 3' -e regs -e 'onereg get EFER' "$(guest regs.elf)"
+	expected=$(tail -n +2 <<<"$output")
+	grep -qF -- "$expected" <<<"$gdb_out" || fail "monitor output differs: $gdb_out"
+	grep -qF "unknown command 'frobnicate'; 'help' lists them" <<<"$gdb_out"
+}
+
+@test "monitor onereg dump and monitor phys switch to physical addresses" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'monitor onereg dump' -ex 'monitor phys on' -ex 'x/1xg 0x16000' \
+		-ex 'monitor phys off' -ex 'x/1xg 0x40000000000' "$(guest regs.elf)"
+	assert_line --regexp '^IA32_PAT \(0x2030000200000277: x86 u64 msr 0x277\) = 0x7040600070406 '
+	assert_line 'memory addresses are guest-physical'
+	assert_line --regexp '^0x16000:	0x0000000000017003$'
+	assert_line --partial 'Cannot access memory at address 0x40000000000'
+}
+
+@test "a triple fault reaches gdb as SIGSEGV and the server keeps serving" {
+	start_stub "$(guest triple.elf)"
+	run gdb_batch -ex continue -ex 'info registers rip' "$(guest triple.elf)"
+	assert_success
+	assert_line --partial 'kvmdbg: guest shut down: shutdown (triple fault)'
+	assert_line --regexp '^Program (received|terminated with) signal SIGSEGV'
+	run gdb_batch -ex 'info registers rip' "$(guest triple.elf)"
+	assert_success
+}
+
+@test "kill ends kvmdbg" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex kill "$(guest regs.elf)"
+	assert_success
+	wait $STUB_PID || true
+	STUB_PID=
+	run cat "$STUB_ERR"
+	assert_line "kvmdbg: killed by the debugger"
+}
+
+@test "unix socket with mode 0600" {
+	sock=$BATS_TEST_TMPDIR/gdb.sock
+	"$KVMDBG" --gdb "unix:$sock" -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
+	assert_equal "$(stat -c %a "$sock")" 600
+	run timeout 60 gdb -batch -nx -ex "target remote $sock" -ex 'info registers rip' \
+		"$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x100000 '
+}
+
+@test "-s listens on 127.0.0.1:1234 and a non-loopback address warns" {
+	"$KVMDBG" -s -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	sleep 0.3
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "kvmdbg: gdb server on 127.0.0.1:1234; the guest waits for the debugger"
+	stop_stub
+	"$KVMDBG" --gdb 0.0.0.0:0 -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	sleep 0.3
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_line --index 0 --partial "warning: the gdb server on 0.0.0.0:"
+	assert_line --index 0 --partial "is reachable from other machines"
+}
+
+@test "bad --gdb values are usage errors" {
+	run kvmdbg --gdb notaport "$(guest regs.elf)"
+	assert_equal "$status" 2
+	assert_output "kvmdbg: 'notaport' is not [HOST:]PORT or unix:PATH"
+	run kvmdbg -S "$(guest regs.elf)"
+	assert_equal "$status" 2
+	assert_line --index 0 "kvmdbg: --wait waits for a debugger: give --gdb (or -s) too"
+}
