@@ -10,9 +10,20 @@
 
 #define INT3 0xcc
 
+/* Called on the vCPU thread while the guest runs: planted breakpoints do not change then. */
+static bool debug_own_breakpoint(void *opaque, uint64_t pc)
+{
+	struct debug *d = opaque;
+	const struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
+
+	return bp && bp->planted;
+}
+
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
 {
 	*d = (struct debug){ .vm = vm, .vcpu = vcpu, .syms = syms, .next_id = 1 };
+	vcpu->own_breakpoint = debug_own_breakpoint;
+	vcpu->own_opaque = d;
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -57,12 +68,15 @@ struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t
 	return NULL;
 }
 
-static unsigned debug_hw_addrs(const struct debug *d, uint64_t *hw, int *ids)
+/* Hardware breakpoints in debug-register order (skip's left out); ids optional. */
+static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *skip, uint64_t *hw,
+			       int *ids)
 {
 	unsigned n = 0;
 
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		if (d->bp[i].id && d->bp[i].kind == BP_HW && n < ARCH_MAX_HW_BREAKPOINTS) {
+		if (d->bp[i].id && d->bp[i].kind == BP_HW && &d->bp[i] != skip &&
+		    n < ARCH_MAX_HW_BREAKPOINTS) {
 			if (ids)
 				ids[n] = d->bp[i].id;
 			hw[n++] = d->bp[i].addr;
@@ -79,7 +93,7 @@ int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr)
 	if (debug_break_find(d, kind, addr))
 		return err_set(EEXIST, "there is already a %s breakpoint at %#llx",
 			       kind == BP_HW ? "hardware" : "software", (unsigned long long)addr);
-	if (kind == BP_HW && debug_hw_addrs(d, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
+	if (kind == BP_HW && debug_hw_addrs(d, NULL, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
 		return err_set(ENOSPC, "all %d hardware breakpoints are in use (delete one, or "
 			       "use a software breakpoint)", ARCH_MAX_HW_BREAKPOINTS);
 	if (kind == BP_SW && arch_virt_to_phys(d->vcpu, addr, &pa) == 0 &&
@@ -106,15 +120,16 @@ int debug_break_remove(struct debug *d, int id)
 	return err_set(ENOENT, "no breakpoint number %d", id);
 }
 
-/* Writes int3 at every software breakpoint; one that cannot be planted is an error. */
-static int debug_plant(struct debug *d)
+/* Writes int3 at every software breakpoint but the one at skip (the pc being
+ * stepped off, or none); one that cannot be planted is an error. */
+static int debug_plant(struct debug *d, const struct breakpoint *skip)
 {
 	static const uint8_t int3 = INT3;
 
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
 		struct breakpoint *bp = &d->bp[i];
 
-		if (!bp->id || bp->kind != BP_SW || bp->planted)
+		if (!bp->id || bp->kind != BP_SW || bp->planted || bp == skip)
 			continue;
 		if (arch_virt_to_phys(d->vcpu, bp->addr, &bp->phys) < 0 ||
 		    vm_read_phys(d->vm, bp->phys, &bp->saved, 1) < 0 ||
@@ -141,12 +156,26 @@ static void debug_unplant(struct debug *d)
 	}
 }
 
-static bool debug_has_sw(const struct debug *d)
+static bool debug_has_planted(const struct debug *d)
 {
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-		if (d->bp[i].id && d->bp[i].kind == BP_SW)
+		if (d->bp[i].planted)
 			return true;
 	return false;
+}
+
+/* Plants breakpoints (all but skip) and sets guest debug for a run or a step. */
+static int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
+{
+	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
+	unsigned nhw = debug_hw_addrs(d, skip, hw, NULL);
+	int r = debug_plant(d, skip);
+
+	if (!r)
+		r = arch_set_guest_debug(d->vcpu, step, debug_has_planted(d), hw, nhw);
+	if (r < 0)
+		debug_unplant(d);
+	return r;
 }
 
 /* Turns what the vCPU reported into what the debugger means. */
@@ -166,7 +195,7 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 				stop->reason = STOP_STEPPED;
 			break;
 		case 2:
-			if (slot < debug_hw_addrs(d, hw, ids)) {
+			if (slot < debug_hw_addrs(d, d->armed_skip, hw, ids)) {
 				stop->reason = STOP_BREAKPOINT;
 				stop->breakpoint = ids[slot];
 				bp = debug_break_find(d, BP_HW, hw[slot]);
@@ -197,34 +226,42 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 	d->last = *stop;
 }
 
+static struct breakpoint *debug_at_breakpoint(struct debug *d);
+
 int debug_step(struct debug *d, struct vcpu_stop *stop)
 {
+	/* Other breakpoints stay armed: the step may run into one (an exception
+	 * handler entered on the way, say). */
+	struct breakpoint *here;
 	int r;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	r = arch_set_guest_debug(d->vcpu, true, false, NULL, 0);
+	here = debug_at_breakpoint(d);
+	r = debug_arm(d, here, true);
 	if (r < 0)
 		return r;
+	d->armed_skip = here;
 	vcpu_resume(d->vcpu, VCPU_STEP);
 	vcpu_wait(d->vcpu);
 	vcpu_collect_stop(d->vcpu);
 	debug_resolve(d, stop, true);
+	debug_unplant(d);
+	d->armed_skip = NULL;
 	return 0;
 }
 
-/* Whether a breakpoint sits at pc, so the guest must step off it first. */
-static bool debug_at_breakpoint(struct debug *d)
+/* The breakpoint at pc, if any: the guest must step off it before running. */
+static struct breakpoint *debug_at_breakpoint(struct debug *d)
 {
 	uint64_t pc = arch_pc(d->vcpu);
+	struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
 
-	return debug_break_find(d, BP_SW, pc) || debug_break_find(d, BP_HW, pc);
+	return bp ? bp : debug_break_find(d, BP_HW, pc);
 }
 
 int debug_continue(struct debug *d, struct vcpu_stop *stop)
 {
-	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
-	unsigned nhw;
 	int r;
 
 	if (d->running)
@@ -236,18 +273,20 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 			return r;
 		if (stop->reason != STOP_STEPPED)
 			return 1;
+		/* The step landed on another breakpoint (say, in an exception handler). */
+		struct breakpoint *bp = debug_at_breakpoint(d);
+
+		if (bp) {
+			stop->reason = STOP_BREAKPOINT;
+			stop->breakpoint = bp->id;
+			bp->hits++;
+			d->last = *stop;
+			return 1;
+		}
 	}
-	r = debug_plant(d);
-	if (r < 0) {
-		debug_unplant(d);
+	r = debug_arm(d, NULL, false);
+	if (r < 0)
 		return r;
-	}
-	nhw = debug_hw_addrs(d, hw, NULL);
-	r = arch_set_guest_debug(d->vcpu, false, debug_has_sw(d), hw, nhw);
-	if (r < 0) {
-		debug_unplant(d);
-		return r;
-	}
 	d->running = true;
 	vcpu_resume(d->vcpu, VCPU_CONTINUE);
 	return 0;

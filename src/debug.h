@@ -45,6 +45,7 @@ struct debug {
 	bool exited;                    /* the guest wrote the exit port */
 	int exit_status;                /* its status */
 	struct vcpu_stop last;          /* the last stop */
+	const struct breakpoint *armed_skip; /* left unarmed for the step in progress */
 };
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms);

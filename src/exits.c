@@ -194,6 +194,16 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	size_t len = 0;
 	uint32_t n = run->internal.ndata;
 
+	/*
+	 * PVM's emulator cannot execute int3 at CPL0 and reports an emulation
+	 * failure with rip at it. Unless it is the debugger's breakpoint, it is
+	 * the guest's own: deliver #BP as the CPU would have.
+	 */
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && arch_at_int3(vcpu) &&
+	    !(vcpu->own_breakpoint && vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
+	    arch_deliver_int3(vcpu, true) == 0)
+		return EXIT_CONTINUE;
+
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
 		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
 	for (uint32_t i = 0; i < n && len < sizeof(data); i++)
@@ -231,6 +241,12 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 	case KVM_EXIT_INTERNAL_ERROR:
 		return exits_internal_error(vcpu, stop);
 	case KVM_EXIT_DEBUG:
+		/* VMX/SVM with KVM_GUESTDBG_USE_SW_BP: every int3 exits here, the
+		 * guest's own included; those go back to the guest. */
+		if (run->debug.arch.exception == 3 && !(vcpu->own_breakpoint &&
+		    vcpu->own_breakpoint(vcpu->own_opaque, run->debug.arch.pc)) &&
+		    arch_deliver_int3(vcpu, false) == 0)
+			return EXIT_CONTINUE;
 		return exits_stop(stop, STOP_DEBUG, reason, "debug exception %u at pc %#llx",
 				  run->debug.arch.exception,
 				  (unsigned long long)run->debug.arch.pc);

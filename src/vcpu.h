@@ -73,6 +73,10 @@ struct vcpu {
 	enum vcpu_run_mode mode;  /* how the next resume runs */
 	atomic_bool stop_req;     /* control thread wants the vCPU stopped */
 	int stop_fd;              /* eventfd, readable when the vCPU has stopped */
+	/* The debugger's: whether an int3 at pc is its own breakpoint (else the
+	 * guest's, delivered to the guest). NULL without a debugger. */
+	bool (*own_breakpoint)(void *opaque, uint64_t pc);
+	void *own_opaque;
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
 };
 

@@ -246,3 +246,14 @@ CMDS
 	assert_success
 	assert_line --regexp '^vcpu0\.exits\.io +1  # KVM_EXIT_IO$'
 }
+
+@test "a breakpoint on the guest's own int3, and the int3 still reaches the guest" {
+	run kvmdbg -e 'break guest_int3' -e 'break bp_handler' -e cont -e cont -e 'x/xg $rsp' \
+		-e cont "$(guest int3.elf)"
+	assert_success
+	assert_line "Breakpoint 1, 0x100040 <guest_int3>"
+	assert_line "Breakpoint 2, 0x100053 <bp_handler>"
+	# The #BP frame returns to the instruction after the int3.
+	assert_line "0x13fd8:	0x0000000000100041"
+	assert_line "[guest exited with status 0]"
+}

@@ -62,3 +62,11 @@ load helper
 	assert_line --index 0 --regexp '^kvmdbg: guest stopped: KVM internal error [0-9]+ \(.*\) at pc 0xd0000000'
 	assert_line --regexp '^rip +00000000d0000000 '
 }
+
+@test "the guest's own int3 goes to its #BP handler" {
+	run kvmdbg "$(guest int3.elf)"
+	assert_success
+	assert_output "before
+#BP
+after"
+}

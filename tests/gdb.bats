@@ -264,3 +264,24 @@ send_packet() {
 	assert_equal "$status" 2
 	assert_line --index 0 "kvmdbg: --wait waits for a debugger: give --gdb (or -s) too"
 }
+
+@test "with gdb breakpoints set, the guest's own int3 is delivered to the guest" {
+	start_stub "$(guest int3.elf)"
+	run gdb_batch -ex 'break after_int3' -ex 'break bp_handler' -ex continue \
+		-ex 'x/xg $rsp' -ex continue -ex continue "$(guest int3.elf)"
+	assert_success
+	assert_line --regexp '^Breakpoint 2, 0x0*100053 in bp_handler \(\)$|^Breakpoint 2, bp_handler \(\)'
+	assert_line --regexp '^0x13fd8:	0x0000000000100041$'
+	assert_line --regexp 'Breakpoint 1, .*after_int3'
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+	run cat "$BATS_TEST_TMPDIR/stub.out"
+	assert_output "before
+#BP
+after"
+}
+
+@test "the framing unit test passes" {
+	run "$ROOT/tests/unit/rsp_test"
+	assert_success
+	assert_output --regexp '^all [0-9]+ checks passed$'
+}

@@ -176,3 +176,40 @@ int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
 	}
 	return d->dr6 & DR6_BS ? 1 : 0;
 }
+
+#define X86_INT3 0xcc
+#define X86_BP_VECTOR 3
+
+bool arch_at_int3(struct vcpu *vcpu)
+{
+	uint64_t pa;
+	uint8_t byte;
+
+	return arch_virt_to_phys(vcpu, arch_pc(vcpu), &pa) == 0 &&
+	       vm_read_phys(vcpu->vm, pa, &byte, 1) == 0 && byte == X86_INT3;
+}
+
+int arch_deliver_int3(struct vcpu *vcpu, bool past)
+{
+	struct kvm_regs *regs = vcpu_regs(vcpu);
+	struct kvm_vcpu_events ev;
+
+	if (!regs)
+		return -EIO;
+	if (past) {
+		regs->rip += 1;
+		vcpu_regs_changed(vcpu);
+		if (vcpu_flush_regs(vcpu) < 0)
+			return -EIO;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return err_set(errno, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
+	ev.exception.injected = 1;
+	ev.exception.nr = X86_BP_VECTOR;
+	ev.exception.has_error_code = 0;
+	ev.exception.pending = 0;
+	ev.flags = 0;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return err_set(errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
+	return 0;
+}
