@@ -659,7 +659,7 @@ static int cmd_break_kind(struct session *s, enum bp_kind kind, int argc, char *
 		return cmd_fail(out, "usage: %s ADDRESS", argv[0]);
 	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
 		return -1;
-	id = debug_break_insert(s->dbg, kind, addr);
+	id = debug_break_insert(s->dbg, kind, addr, BP_OWNER_CONSOLE);
 	if (id < 0)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "%s %d at ", kind == BP_HW ? "Hardware breakpoint" : "Breakpoint", id);

@@ -85,14 +85,18 @@ static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *s
 	return n;
 }
 
-int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr)
+int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsigned owner)
 {
 	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS], pa;
-	struct breakpoint *free_slot = NULL;
+	struct breakpoint *free_slot = NULL, *bp = debug_break_find(d, kind, addr);
 
-	if (debug_break_find(d, kind, addr))
+	if (bp && (bp->owners & owner))
 		return err_set(EEXIST, "there is already a %s breakpoint at %#llx",
 			       kind == BP_HW ? "hardware" : "software", (unsigned long long)addr);
+	if (bp) {
+		bp->owners |= owner;
+		return bp->id;
+	}
 	if (kind == BP_HW && debug_hw_addrs(d, NULL, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
 		return err_set(ENOSPC, "all %d hardware breakpoints are in use (delete one, or "
 			       "use a software breakpoint)", ARCH_MAX_HW_BREAKPOINTS);
@@ -105,8 +109,16 @@ int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr)
 			free_slot = &d->bp[i];
 	if (!free_slot)
 		return err_set(ENOSPC, "too many breakpoints (%d)", DEBUG_MAX_BREAKPOINTS);
-	*free_slot = (struct breakpoint){ .id = d->next_id++, .kind = kind, .addr = addr };
+	*free_slot = (struct breakpoint){ .id = d->next_id++, .owners = owner, .kind = kind,
+					  .addr = addr };
 	return free_slot->id;
+}
+
+void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner)
+{
+	bp->owners &= ~owner;
+	if (!bp->owners)
+		debug_break_remove(d, bp->id);
 }
 
 int debug_break_remove(struct debug *d, int id)

@@ -25,8 +25,13 @@ enum bp_kind {
 	BP_HW, /* debug register (at most ARCH_MAX_HW_BREAKPOINTS) */
 };
 
+/* Who asked for a breakpoint: a gdb stop reply names only gdb's own. */
+#define BP_OWNER_CONSOLE 1u
+#define BP_OWNER_GDB 2u
+
 struct breakpoint {
 	int id;            /* number shown to the user; 0: slot unused */
+	unsigned owners;   /* BP_OWNER_* bits */
 	enum bp_kind kind; /* software or hardware */
 	uint64_t addr;     /* guest-virtual (linear) address */
 	uint64_t phys;     /* BP_SW while planted: where the int3 went */
@@ -61,10 +66,13 @@ void debug_collect(struct debug *d, struct vcpu_stop *stop);
 /* Executes one instruction and waits; *stop is STOP_STEPPED or why not. */
 int debug_step(struct debug *d, struct vcpu_stop *stop);
 
-/* Inserts a breakpoint; returns its number or -errno. */
-int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr);
-/* Removes breakpoint id; -ENOENT if there is none. */
+/* Inserts a breakpoint for owner (or adds owner to the one already there);
+ * returns its number, or -errno (-EEXIST if owner already has it). */
+int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsigned owner);
+/* Removes breakpoint id whoever asked for it; -ENOENT if there is none. */
 int debug_break_remove(struct debug *d, int id);
+/* Drops owner's claim on bp; the breakpoint goes when nobody wants it. */
+void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner);
 /* The breakpoint of a kind at addr, or NULL. */
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr);
 

@@ -306,7 +306,9 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 			if (st->dbg->bp[i].id == stop->breakpoint)
 				bp = &st->dbg->bp[i];
-		snprintf(out + n, len - n, "%s:;", bp && bp->kind == BP_HW ? "hwbreak" : "swbreak");
+		/* gdb resumes silently from a swbreak it did not insert: name only its own. */
+		if (bp && (bp->owners & BP_OWNER_GDB))
+			snprintf(out + n, len - n, "%s:;", bp->kind == BP_HW ? "hwbreak" : "swbreak");
 	}
 }
 
@@ -430,10 +432,11 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 	bp = debug_break_find(st->dbg, kind, addr);
 	if (pkt[0] == 'z') {
 		if (bp)
-			debug_break_remove(st->dbg, bp->id);
+			debug_break_release(st->dbg, bp, BP_OWNER_GDB);
 		return stub_reply(st, "OK");
 	}
-	if (!bp && debug_break_insert(st->dbg, kind, addr) < 0)
+	if ((!bp || !(bp->owners & BP_OWNER_GDB)) &&
+	    debug_break_insert(st->dbg, kind, addr, BP_OWNER_GDB) < 0)
 		return stub_reply(st, kind == BP_HW ? "E28" : "E14");
 	stub_reply(st, "OK");
 }
@@ -551,12 +554,22 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
 		stub_reply(st, "OK");
 }
 
+/* A debugger that went away leaves no breakpoints of its own behind. */
+static void stub_forget_client(struct stub *st)
+{
+	conn_drop(&st->conn);
+	st->waiting = false;
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
+			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
+}
+
 static void h_detach(struct stub *st, const char *pkt, size_t len)
 {
 	(void)pkt;
 	(void)len;
 	stub_reply(st, "OK");
-	conn_drop(&st->conn);
+	stub_forget_client(st);
 }
 
 /* The packet table: exact names first, then prefixes, then one-letter packets. */
@@ -695,8 +708,7 @@ static void stub_input(struct stub *st)
 
 	if (n <= 0) {
 		/* gdb went away: the guest stays as it is. */
-		conn_drop(&st->conn);
-		st->waiting = false;
+		stub_forget_client(st);
 		return;
 	}
 	for (ssize_t i = 0; i < n && stub_connected(st); i++) {

@@ -129,3 +129,26 @@ quit"
 	run screen
 	refute_line --partial "unknown command 'bogus'"
 }
+
+@test "--console and --gdb together: both drive the guest and see the same state" {
+	tmux -S "$SOCK" new-session -d -x 120 -y 50 \
+		"env HOME=$KVMDBG_TEST_HOME $KVMDBG --console --gdb 127.0.0.1:0 $(guest regs.elf); sleep 60"
+	wait_screen '^\(kvmdbg\)$'
+	STUB_PORT=$(screen | sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p')
+	[ -n "$STUB_PORT" ]
+	keys 'break leaf' Enter
+	wait_screen '^Breakpoint 1 at 0x10001c <leaf>$'
+	# gdb continues; the console's breakpoint stops the guest for both.
+	run gdb_batch -ex continue -ex 'info registers rip' -ex 'stepi' -ex detach "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x10001c +0x10001c <leaf>$'
+	wait_screen '^Breakpoint 1, 0x10001c <leaf>$'
+	keys 'print $rip' Enter
+	wait_screen '^0x10001d \(1048605\) <leaf\+0x1>$'
+	# The console steps; a new gdb sees where it went.
+	keys 'stepi' Enter
+	wait_screen '^=> 0x100016 <after_xor\+0x5>:'
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x100016 +0x100016 <after_xor\+5>$'
+}
