@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -17,6 +18,36 @@
 
 /* Sent to the vCPU thread to make KVM_RUN return with EINTR. */
 #define VCPU_KICK_SIGNAL SIGUSR1
+
+/*
+ * After a stop, both threads spin this long for the other's next move before
+ * sleeping: a debugger stepping the guest hands it back and forth every few
+ * microseconds, and two wake-ups per step would cost more than the step.
+ */
+#define VCPU_SPIN_NS 1000000
+
+static uint64_t vcpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Spins until *flag reads as want, for up to VCPU_SPIN_NS; true if it did. */
+static bool vcpu_spin_until(const atomic_bool *flag, bool want)
+{
+	uint64_t start = vcpu_now_ns();
+
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (atomic_load_explicit(flag, memory_order_acquire) == want)
+				return true;
+			__builtin_ia32_pause();
+		}
+	} while (vcpu_now_ns() - start < VCPU_SPIN_NS);
+	return false;
+}
 
 static void vcpu_kick_handler(int sig)
 {
@@ -41,6 +72,8 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
 	*vcpu = (struct vcpu){ .vm = vm, .id = id, .fd = -1, .stop_fd = -1 };
 	atomic_init(&vcpu->state, VCPU_IDLE);
 	atomic_init(&vcpu->stop_req, false);
+	atomic_init(&vcpu->go, false);
+	atomic_init(&vcpu->stopped, false);
 	pthread_mutex_init(&vcpu->lock, NULL);
 	pthread_cond_init(&vcpu->cond, NULL);
 
@@ -105,16 +138,18 @@ static void *vcpu_thread(void *arg)
 
 	pthread_mutex_lock(&vcpu->lock);
 	for (;;) {
-		while (!vcpu->go && !vcpu->quit)
+		while (!atomic_load(&vcpu->go) && !vcpu->quit)
 			pthread_cond_wait(&vcpu->cond, &vcpu->lock);
 		if (vcpu->quit)
 			break;
-		vcpu->go = false;
+		atomic_store(&vcpu->go, false);
 		pthread_mutex_unlock(&vcpu->lock);
 
 		vcpu_run(vcpu, &vcpu->stop);
+		atomic_store_explicit(&vcpu->stopped, true, memory_order_release);
 		while (write(vcpu->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 			;
+		vcpu_spin_until(&vcpu->go, true);
 
 		pthread_mutex_lock(&vcpu->lock);
 	}
@@ -148,7 +183,8 @@ void vcpu_resume(struct vcpu *vcpu, enum vcpu_run_mode mode)
 	vcpu->run->immediate_exit = 0;
 	vcpu->stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	atomic_store(&vcpu->state, VCPU_RUNNING);
-	vcpu->go = true;
+	atomic_store(&vcpu->stopped, false);
+	atomic_store(&vcpu->go, true);
 	pthread_cond_signal(&vcpu->cond);
 	pthread_mutex_unlock(&vcpu->lock);
 }
@@ -167,21 +203,30 @@ void vcpu_request_stop(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
-const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu)
-{
-	uint64_t n;
-
-	while (read(vcpu->stop_fd, &n, sizeof(n)) < 0 && errno == EINTR)
-		;
-	return &vcpu->stop;
-}
-
 void vcpu_wait(struct vcpu *vcpu)
 {
 	struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
 
+	if (vcpu_spin_until(&vcpu->stopped, true))
+		return;
 	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		;
+}
+
+const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu)
+{
+	uint64_t n;
+
+	/* After a spinning wait the notification may still be on its way. */
+	while (read(vcpu->stop_fd, &n, sizeof(n)) < 0) {
+		struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
+
+		if (errno == EAGAIN)
+			poll(&pfd, 1, -1);
+		else if (errno != EINTR)
+			break;
+	}
+	return &vcpu->stop;
 }
 
 static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
@@ -230,7 +275,7 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
-		vcpu->regs_valid = vcpu->sregs_valid = false;
+		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
@@ -265,7 +310,7 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION &&
 	    vcpu_complete_io(vcpu) < 0 && stop->reason != STOP_ERROR)
 		vcpu_stop_error(stop, err_msg());
-	vcpu->regs_valid = vcpu->sregs_valid = false;
+	vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 	atomic_store(&vcpu->state, VCPU_IDLE);
 }
 
@@ -303,6 +348,11 @@ struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu)
 	return vcpu_load(vcpu, &vcpu->sregs_valid, KVM_GET_SREGS, &vcpu->sregs, "KVM_GET_SREGS");
 }
 
+struct kvm_fpu *vcpu_fpu(struct vcpu *vcpu)
+{
+	return vcpu_load(vcpu, &vcpu->fpu_valid, KVM_GET_FPU, &vcpu->fpu, "KVM_GET_FPU");
+}
+
 void vcpu_regs_changed(struct vcpu *vcpu)
 {
 	vcpu->regs_dirty = true;
@@ -311,6 +361,11 @@ void vcpu_regs_changed(struct vcpu *vcpu)
 void vcpu_sregs_changed(struct vcpu *vcpu)
 {
 	vcpu->sregs_dirty = true;
+}
+
+void vcpu_fpu_changed(struct vcpu *vcpu)
+{
+	vcpu->fpu_dirty = true;
 }
 
 int vcpu_flush_regs(struct vcpu *vcpu)
@@ -325,6 +380,11 @@ int vcpu_flush_regs(struct vcpu *vcpu)
 		if (ioctl(vcpu->fd, KVM_SET_REGS, &vcpu->regs) < 0)
 			return err_set(errno, "KVM_SET_REGS: %s", strerror(errno));
 		vcpu->regs_dirty = false;
+	}
+	if (vcpu->fpu_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_FPU, &vcpu->fpu) < 0)
+			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
+		vcpu->fpu_dirty = false;
 	}
 	return 0;
 }

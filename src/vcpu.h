@@ -60,19 +60,21 @@ struct vcpu {
 	/* Register cache: read once per stop, written back once before entry. */
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	bool regs_valid, sregs_valid; /* cache holds KVM's current values */
-	bool regs_dirty, sregs_dirty; /* cache must be written back before KVM_RUN */
+	struct kvm_fpu fpu;
+	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
+	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
 
 	/* Hand-off between the control thread and the vCPU thread. */
 	pthread_t thread;         /* runs KVM_RUN */
 	bool thread_started;      /* thread exists */
 	pthread_mutex_t lock;     /* protects go and quit */
 	pthread_cond_t cond;      /* signalled when go or quit change */
-	bool go;                  /* control thread asked the vCPU to run */
+	atomic_bool go;           /* control thread asked the vCPU to run */
 	bool quit;                /* thread should exit */
 	enum vcpu_run_mode mode;  /* how the next resume runs */
 	atomic_bool stop_req;     /* control thread wants the vCPU stopped */
 	int stop_fd;              /* eventfd, readable when the vCPU has stopped */
+	atomic_bool stopped;      /* the same, for a waiter that spins */
 	/* The debugger's: whether an int3 at pc is its own breakpoint (else the
 	 * guest's, delivered to the guest). NULL without a debugger. */
 	bool (*own_breakpoint)(void *opaque, uint64_t pc);
@@ -100,9 +102,11 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);
 /* Cached registers; NULL with err_msg() set if they cannot be read now. */
 struct kvm_regs *vcpu_regs(struct vcpu *vcpu);
 struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu);
+struct kvm_fpu *vcpu_fpu(struct vcpu *vcpu);
 /* Marks the cached registers as changed: written back before the next entry. */
 void vcpu_regs_changed(struct vcpu *vcpu);
 void vcpu_sregs_changed(struct vcpu *vcpu);
+void vcpu_fpu_changed(struct vcpu *vcpu);
 /* Writes changed registers back to KVM now. */
 int vcpu_flush_regs(struct vcpu *vcpu);
 

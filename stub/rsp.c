@@ -10,6 +10,7 @@ enum { RSP_IDLE, RSP_DATA, RSP_CSUM1, RSP_CSUM2 };
 #define RSP_RUNLENGTH '*'
 #define RSP_ESCAPE_XOR 0x20
 #define RSP_RUNLENGTH_BIAS 29 /* a run-length count is sent as n + 29 */
+#define RSP_RUNLENGTH_MAX (126 - RSP_RUNLENGTH_BIAS) /* repeats one count can carry */
 #define RSP_CTRL_C 0x03
 
 int rsp_init(struct rsp *r)
@@ -140,14 +141,32 @@ size_t rsp_frame(const uint8_t *payload, size_t len, uint8_t *out)
 	out[n++] = '$';
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = payload[i];
+		size_t run = 1;
 
 		if (c == '#' || c == '$' || c == RSP_ESCAPE || c == RSP_RUNLENGTH) {
 			out[n++] = RSP_ESCAPE;
 			sum += RSP_ESCAPE;
 			c ^= RSP_ESCAPE_XOR;
+			out[n++] = c;
+			sum += c;
+			continue;
 		}
 		out[n++] = c;
 		sum += c;
+		/* Run-length encoding: c '*' (repeats + 29), where the count is a
+		 * printable character that is neither '#' nor '$' (at most 97). */
+		while (i + run < len && payload[i + run] == c && run <= RSP_RUNLENGTH_MAX)
+			run++;
+		if (run < 4)
+			continue;
+		size_t repeat = run - 1;
+
+		if (repeat + RSP_RUNLENGTH_BIAS == '#' || repeat + RSP_RUNLENGTH_BIAS == '$')
+			repeat = '"' - RSP_RUNLENGTH_BIAS;
+		out[n++] = RSP_RUNLENGTH;
+		out[n++] = (uint8_t)(repeat + RSP_RUNLENGTH_BIAS);
+		sum += RSP_RUNLENGTH + (uint8_t)(repeat + RSP_RUNLENGTH_BIAS);
+		i += repeat;
 	}
 	out[n++] = '#';
 	out[n++] = (uint8_t)hex[sum >> 4];

@@ -35,8 +35,9 @@ int rsp_init(struct rsp *r);
 void rsp_free(struct rsp *r);
 /* Feeds one received byte. */
 enum rsp_event rsp_feed(struct rsp *r, uint8_t c);
-/* Frames payload as $payload#cs, escaping '#', '$', '}' and '*'. Returns the
- * bytes written to out (which needs 2 * len + 4), */
+/* Frames payload as $payload#cs, escaping '#', '$', '}' and '*' and
+ * run-length encoding repeats. Returns the bytes written to out (which needs
+ * 2 * len + 4). */
 size_t rsp_frame(const uint8_t *payload, size_t len, uint8_t *out);
 
 /* Hex helpers: -1 on a bad digit or an odd count. */

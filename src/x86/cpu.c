@@ -132,18 +132,30 @@ void arch_dump_regs(struct vcpu *vcpu, FILE *out)
 		(unsigned long long)s->efer);
 }
 
+/* What KVM_SET_GUEST_DEBUG was last given, per vCPU (one here): a stepping
+ * debugger would otherwise repeat the same ioctl before every step. */
+static struct {
+	const struct vcpu *vcpu;
+	struct kvm_guest_debug dbg;
+	int caps; /* KVM_CAP_SET_GUEST_DEBUG2, probed once */
+} x86_debug_cache;
+
 int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw)
 {
 	struct kvm_guest_debug dbg = { 0 };
-	int caps;
 
+	if (x86_debug_cache.vcpu != vcpu) {
+		x86_debug_cache.vcpu = vcpu;
+		x86_debug_cache.caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION,
+					     KVM_CAP_SET_GUEST_DEBUG2);
+		x86_debug_cache.dbg.control = ~0u; /* nothing set yet */
+	}
 	if (step || sw || nhw)
 		dbg.control = KVM_GUESTDBG_ENABLE;
 	if (step) {
 		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
 		/* Keep interrupts from landing the step in a handler, where offered. */
-		caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
-		if (caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
+		if (x86_debug_cache.caps > 0 && (x86_debug_cache.caps & KVM_GUESTDBG_BLOCKIRQ))
 			dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
 	}
 	if (sw)
@@ -155,8 +167,13 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 			dbg.arch.debugreg[7] |= DR7_G(i); /* RW and LEN 0: execute, 1 byte */
 		}
 	}
-	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+	if (!memcmp(&dbg, &x86_debug_cache.dbg, sizeof(dbg)))
+		return 0;
+	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
+		x86_debug_cache.dbg.control = ~0u;
 		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	}
+	x86_debug_cache.dbg = dbg;
 	return 0;
 }
 

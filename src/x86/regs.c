@@ -174,10 +174,12 @@ static void x86_print_hex_le(FILE *out, const uint8_t *p, size_t n)
 
 int arch_print_fpu(struct vcpu *vcpu, FILE *out)
 {
-	struct kvm_fpu fpu;
+	const struct kvm_fpu *f = vcpu_fpu(vcpu);
 
-	if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) < 0)
-		return err_set(errno, "KVM_GET_FPU: %s", strerror(errno));
+	if (!f)
+		return -EIO;
+	const struct kvm_fpu fpu = *f;
+
 	for (int i = 0; i < 8; i++) {
 		long double v;
 
@@ -195,10 +197,12 @@ int arch_print_fpu(struct vcpu *vcpu, FILE *out)
 
 int arch_print_xmm(struct vcpu *vcpu, FILE *out)
 {
-	struct kvm_fpu fpu;
+	const struct kvm_fpu *f = vcpu_fpu(vcpu);
 
-	if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) < 0)
-		return err_set(errno, "KVM_GET_FPU: %s", strerror(errno));
+	if (!f)
+		return -EIO;
+	const struct kvm_fpu fpu = *f;
+
 	for (int i = 0; i < 16; i++) {
 		uint32_t w[4];
 

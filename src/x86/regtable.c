@@ -258,12 +258,13 @@ static void *x86_fpu_slot(struct kvm_fpu *f, unsigned idx, size_t *size)
 
 static int x86_fpu_access(struct vcpu *vcpu, unsigned idx, uint8_t *buf, bool write)
 {
-	struct kvm_fpu f;
+	struct kvm_fpu *fp = vcpu_fpu(vcpu), f;
 	size_t size;
 	void *slot;
 
-	if (ioctl(vcpu->fd, KVM_GET_FPU, &f) < 0)
-		return err_set(errno, "KVM_GET_FPU: %s", strerror(errno));
+	if (!fp)
+		return -EIO;
+	f = *fp;
 	if (idx == R_FTAG) {
 		uint16_t full;
 
@@ -286,8 +287,10 @@ static int x86_fpu_access(struct vcpu *vcpu, unsigned idx, uint8_t *buf, bool wr
 			return 0;
 		memcpy(slot, buf, size);
 	}
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &f) < 0)
-		return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
+	if (memcmp(fp, &f, sizeof(f))) {
+		*fp = f;
+		vcpu_fpu_changed(vcpu);
+	}
 	return 0;
 }
 

@@ -82,6 +82,24 @@ int main(void)
 	CHECK(!strcmp((char *)out, "$a}\003b}\004c}]d}\ne#51"));
 	CHECK(feed(&r, (char *)out, n) == RSP_PACKET && !strcmp((char *)r.buf, "a#b$c}d*e"));
 
+	/* Run lengths: 3 alike stay literal; 4 and more are encoded and decode back,
+	 * including runs of 7 and 8 whose counts would be '#' and '$'. */
+	for (size_t len = 1; len <= 300; len++) {
+		char *p = malloc(len + 2), *f = malloc(2 * len + 8);
+
+		memset(p, '0', len);
+		p[len] = 'x';
+		n = rsp_frame((const uint8_t *)p, len + 1, (uint8_t *)f);
+		if (len >= 4 && n >= len + 5)
+			CHECK(!"a run was not encoded");
+		if (feed(&r, f, n) != RSP_PACKET || r.len != len + 1 || memcmp(r.buf, p, len + 1))
+			CHECK(!"run-length round trip failed");
+		free(p);
+		free(f);
+	}
+	n = rsp_frame((const uint8_t *)"000", 3, out);
+	CHECK(n == 7 && !memcmp(out, "$000#90", 7));
+
 	rsp_hex_encode((const uint8_t *)"\x01\xab\xff", 3, hex);
 	CHECK(!strcmp(hex, "01abff"));
 	CHECK(rsp_hex_decode("01abff", 6, bin) == 0 && bin[1] == 0xab && bin[2] == 0xff);
