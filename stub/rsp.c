@@ -114,9 +114,13 @@ enum rsp_event rsp_feed(struct rsp *r, uint8_t c)
 		return RSP_NONE;
 	case RSP_CSUM1:
 		v = rsp_hexval(c);
+		if (v < 0) {
+			r->state = RSP_IDLE;
+			return RSP_BAD;
+		}
 		r->rx_sum = (uint8_t)(v << 4);
-		r->state = v < 0 ? RSP_IDLE : RSP_CSUM2;
-		return v < 0 ? RSP_BAD : RSP_NONE;
+		r->state = RSP_CSUM2;
+		return RSP_NONE;
 	default:
 		r->state = RSP_IDLE;
 		v = rsp_hexval(c);
