@@ -550,8 +550,11 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
 {
 	(void)len;
 	st->killed = true;
+	/* gdb expects nothing after 'k'; lldb waits for an exit: "killed by signal 9". */
 	if (pkt[0] == 'v')
 		stub_reply(st, "OK");
+	else
+		stub_reply(st, "X09");
 }
 
 /* A debugger that went away leaves no breakpoints of its own behind. */

@@ -285,3 +285,16 @@ after"
 	assert_success
 	assert_output --regexp '^all [0-9]+ checks passed$'
 }
+
+@test "lldb attaches with gdb-remote, stops at a C function and reads variables" {
+	start_stub "$(guest gdbtest.elf)"
+	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'register read rip' \
+		-o 'breakpoint set -n bump' -o continue -o bt -o 'frame variable' -o kill \
+		"$(guest gdbtest.elf)"
+	assert_success
+	assert_line --regexp '^ +rip = 0x0000000000100000 +gdbtest.elf`_start$'
+	assert_line --regexp 'stop reason = breakpoint 1'
+	assert_line --regexp 'frame #1: 0x[0-9a-f]+ gdbtest.elf`main at gdbtest.c:[0-9]+'
+	assert_line '(int) by = 1'
+	refute_output --partial 'failed to send'
+}
