@@ -298,3 +298,70 @@ after"
 	assert_line '(int) by = 1'
 	refute_output --partial 'failed to send'
 }
+
+# Reads one reply packet from fd 7 (after its '+' ack) and prints its payload.
+read_packet() {
+	local c payload=""
+	IFS= read -r -t 5 -N 1 c <&7 || return 1
+	[ "$c" = "+" ] && { IFS= read -r -t 5 -N 1 c <&7 || return 1; }
+	[ "$c" = '$' ] || return 1
+	IFS= read -r -t 5 -d '#' payload <&7 || return 1
+	IFS= read -r -t 5 -N 2 c <&7 || return 1
+	# Undo run-length encoding: X*n is X and (n - 29) more of it.
+	local out="" i=0 n
+	while ((i < ${#payload})); do
+		if [ "${payload:i:1}" = '*' ]; then
+			n=$(($(printf '%d' "'${payload:i+1:1}") - 29))
+			out+=$(printf "%${n}s" "" | tr ' ' "${out: -1}")
+			i=$((i + 2))
+		else
+			out+=${payload:i:1}
+			i=$((i + 1))
+		fi
+	done
+	printf '%s' "$out"
+}
+
+rsp() {
+	send_packet "$1"
+	read_packet
+}
+
+@test "raw protocol: queries, thread packets, G round trip, C and S, unknown packets" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	assert_equal "$(rsp 'qSupported:multiprocess+;swbreak+')" \
+		"PacketSize=20000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+"
+	assert_equal "$(rsp '?')" "$(rsp '?')"
+	assert_equal "$(rsp qAttached)" 1
+	assert_equal "$(rsp qC)" QC01
+	assert_equal "$(rsp qfThreadInfo)" m01
+	assert_equal "$(rsp qsThreadInfo)" l
+	assert_equal "$(rsp 'vCont?')" 'vCont;c;C;s;S'
+	assert_equal "$(rsp Hg0)" OK
+	assert_equal "$(rsp T01)" OK
+	assert_equal "$(rsp qTStatus)" ""
+	assert_equal "$(rsp vMustReplyEmpty)" ""
+	assert_equal "$(rsp 'Z2,100000,1')" ""
+	# G writes back what g read; p 10 (rip) is unchanged.
+	regs=$(rsp g)
+	assert_equal "$(rsp "G$regs")" OK
+	assert_equal "$(rsp g)" "$regs"
+	assert_equal "$(rsp 'p10')" 0000100000000000
+	assert_equal "$(rsp 'G00')" E22
+	assert_equal "$(rsp 'pfff')" E22
+	# S with a signal steps one instruction (signals mean nothing here).
+	[[ "$(rsp 'S05')" == T05thread:01\;* ]]
+	assert_equal "$(rsp 'p10')" 0a00100000000000
+	# Hardware breakpoints: four, then E28.
+	for a in 100011 10001c 100016 100018; do assert_equal "$(rsp "Z1,$a,1")" OK; done
+	assert_equal "$(rsp 'Z1,10001d,1')" E28
+	[[ "$(rsp 'C05')" == T05thread:01\;*10:1100100000000000\;hwbreak:\; ]]
+	# A NAK gets the last packet again.
+	send_packet qC
+	assert_equal "$(read_packet)" QC01
+	printf '%s' - >&7
+	IFS= read -r -t 5 -N 8 again <&7
+	assert_equal "$again" '$QC01#f5'
+	exec 7>&-
+}
