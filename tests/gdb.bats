@@ -7,15 +7,6 @@ teardown() {
 	stop_stub
 }
 
-# Sends one well-formed packet on fd 7 (bats keeps fd 3 for itself).
-send_packet() {
-	local sum=0 i
-	for ((i = 0; i < ${#1}; i++)); do
-		sum=$(( (sum + $(printf '%d' "'${1:i:1}")) % 256 ))
-	done
-	printf '$%s#%02x' "$1" $sum >&7
-}
-
 @test "gdb stops at a C function by name, shows bt, prints a global, finishes" {
 	start_stub "$(guest gdbtest.elf)"
 	run gdb_batch -ex 'break bump' -ex continue -ex continue -ex bt -ex 'print counter' \
@@ -297,34 +288,6 @@ after"
 	assert_line --regexp 'frame #1: 0x[0-9a-f]+ gdbtest.elf`main at gdbtest.c:[0-9]+'
 	assert_line '(int) by = 1'
 	refute_output --partial 'failed to send'
-}
-
-# Reads one reply packet from fd 7 (after its '+' ack) and prints its payload.
-read_packet() {
-	local c payload=""
-	IFS= read -r -t 5 -N 1 c <&7 || return 1
-	[ "$c" = "+" ] && { IFS= read -r -t 5 -N 1 c <&7 || return 1; }
-	[ "$c" = '$' ] || return 1
-	IFS= read -r -t 5 -d '#' payload <&7 || return 1
-	IFS= read -r -t 5 -N 2 c <&7 || return 1
-	# Undo run-length encoding: X*n is X and (n - 29) more of it.
-	local out="" i=0 n
-	while ((i < ${#payload})); do
-		if [ "${payload:i:1}" = '*' ]; then
-			n=$(($(printf '%d' "'${payload:i+1:1}") - 29))
-			out+=$(printf "%${n}s" "" | tr ' ' "${out: -1}")
-			i=$((i + 2))
-		else
-			out+=${payload:i:1}
-			i=$((i + 1))
-		fi
-	done
-	printf '%s' "$out"
-}
-
-rsp() {
-	send_packet "$1"
-	read_packet
 }
 
 @test "raw protocol: queries, thread packets, G round trip, C and S, unknown packets" {

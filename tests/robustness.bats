@@ -8,15 +8,6 @@ teardown() {
 	stop_stub
 }
 
-# Sends one packet on fd 7 with a correct checksum.
-send_packet() {
-	local sum=0 i
-	for ((i = 0; i < ${#1}; i++)); do
-		sum=$(( (sum + $(printf '%d' "'${1:i:1}")) % 256 ))
-	done
-	printf '$%s#%02x' "$1" $sum >&7
-}
-
 hex() {
 	printf '%x' $(( (RANDOM << 15 | RANDOM) % $1 ))
 }
