@@ -245,6 +245,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
 	if (opt->wait && !opt->gdb)
 		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
+	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb))
+		return usage_error("--timeout limits plain runs; with --console, --eval, --script "
+				   "or --gdb the guest is stopped with Ctrl-C or 'stop'");
 	return 0;
 }
 
