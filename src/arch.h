@@ -112,12 +112,15 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
  * breakpoint (*hw_slot set), 0 anything else. */
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);
 
-/* Whether the instruction at pc is a one-byte software breakpoint (x86: int3). */
-bool arch_at_int3(struct vcpu *vcpu);
-/* Delivers the guest's own int3 (#BP) to the guest. past: rip must first be
- * moved past the int3 (after an emulation failure at it, as on PVM); else KVM
- * takes the length from the #BP exit that reported it (VMX/SVM). */
-int arch_deliver_int3(struct vcpu *vcpu, bool past);
+/* The software breakpoint vector (x86: 3, int3). */
+#define ARCH_BREAKPOINT_VECTOR 3
+/* Whether a software-interrupt instruction (x86: int3, int n) is at pc; if
+ * so, its vector and length. */
+bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len);
+/* Delivers a software interrupt to the guest as the CPU would. len > 0: move
+ * rip past the instruction first (after an emulation failure at it, as on
+ * PVM); 0: KVM takes the length from the #BP exit that reported it (VMX/SVM). */
+int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
 
 /*
  * ONE_REG: what the architecture adds to the generic id decoding of onereg.c.

@@ -194,14 +194,18 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	size_t len = 0;
 	uint32_t n = run->internal.ndata;
 
+	unsigned vector, insn_len;
+
 	/*
-	 * PVM's emulator cannot execute int3 at CPL0 and reports an emulation
-	 * failure with rip at it. Unless it is the debugger's breakpoint, it is
-	 * the guest's own: deliver #BP as the CPU would have.
+	 * PVM's emulator cannot execute int3 or int n at CPL0 and reports an
+	 * emulation failure with rip at it. Unless it is the debugger's
+	 * breakpoint, deliver the interrupt to the guest as the CPU would have.
 	 */
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && arch_at_int3(vcpu) &&
-	    !(vcpu->own_breakpoint && vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
-	    arch_deliver_int3(vcpu, true) == 0)
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    arch_soft_int_at(vcpu, &vector, &insn_len) &&
+	    !(vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
+	      vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
+	    arch_deliver_soft_int(vcpu, vector, insn_len) == 0)
 		return EXIT_CONTINUE;
 
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
@@ -243,9 +247,9 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 	case KVM_EXIT_DEBUG:
 		/* VMX/SVM with KVM_GUESTDBG_USE_SW_BP: every int3 exits here, the
 		 * guest's own included; those go back to the guest. */
-		if (run->debug.arch.exception == 3 && !(vcpu->own_breakpoint &&
+		if (run->debug.arch.exception == ARCH_BREAKPOINT_VECTOR && !(vcpu->own_breakpoint &&
 		    vcpu->own_breakpoint(vcpu->own_opaque, run->debug.arch.pc)) &&
-		    arch_deliver_int3(vcpu, false) == 0)
+		    arch_deliver_soft_int(vcpu, ARCH_BREAKPOINT_VECTOR, 0) == 0)
 			return EXIT_CONTINUE;
 		return exits_stop(stop, STOP_DEBUG, reason, "debug exception %u at pc %#llx",
 				  run->debug.arch.exception,

@@ -257,3 +257,13 @@ CMDS
 	assert_line "0x13fd8:	0x0000000000100041"
 	assert_line "[guest exited with status 0]"
 }
+
+@test "a breakpoint in a software-interrupt handler sees the interrupt frame" {
+	run kvmdbg -e 'break int_handler' -e cont -e 'x/3xg $rsp' -e cont "$(guest softint.elf)"
+	assert_success
+	assert_line --regexp '^Breakpoint 1, 0x[0-9a-f]+ <int_handler>$'
+	# Return address after the two-byte int $0x40, code segment 0x18, then rflags.
+	ret=$(printf '0x%016x' $(( $(kvmdbg -e 'print after_int' "$(guest softint.elf)" | cut -d' ' -f1) )))
+	assert_line --regexp "^0x[0-9a-f]+:	$ret	0x0000000000000018$"
+	assert_line "[guest exited with status 0]"
+}

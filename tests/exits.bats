@@ -70,3 +70,10 @@ load helper
 #BP
 after"
 }
+
+@test "ud2 reaches the guest's #UD handler and int \$0x40 its handler" {
+	run kvmdbg "$(guest softint.elf)"
+	assert_success
+	assert_output "U
+I"
+}

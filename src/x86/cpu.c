@@ -195,37 +195,56 @@ int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
 }
 
 #define X86_INT3 0xcc
-#define X86_BP_VECTOR 3
+#define X86_INT_N 0xcd
 
-bool arch_at_int3(struct vcpu *vcpu)
+bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len)
 {
+	uint8_t insn[2] = { 0 };
 	uint64_t pa;
-	uint8_t byte;
 
-	return arch_virt_to_phys(vcpu, arch_pc(vcpu), &pa) == 0 &&
-	       vm_read_phys(vcpu->vm, pa, &byte, 1) == 0 && byte == X86_INT3;
+	if (arch_virt_to_phys(vcpu, arch_pc(vcpu), &pa) < 0 ||
+	    vm_read_phys(vcpu->vm, pa, insn, 1) < 0)
+		return false;
+	if (insn[0] == X86_INT3) {
+		*vector = ARCH_BREAKPOINT_VECTOR;
+		*len = 1;
+		return true;
+	}
+	if (insn[0] == X86_INT_N && vm_read_phys(vcpu->vm, pa + 1, insn + 1, 1) == 0) {
+		*vector = insn[1];
+		*len = 2;
+		return true;
+	}
+	return false;
 }
 
-int arch_deliver_int3(struct vcpu *vcpu, bool past)
+int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
 {
 	struct kvm_regs *regs = vcpu_regs(vcpu);
 	struct kvm_vcpu_events ev;
 
 	if (!regs)
 		return -EIO;
-	if (past) {
-		regs->rip += 1;
+	if (len) {
+		regs->rip += len;
 		vcpu_regs_changed(vcpu);
 		if (vcpu_flush_regs(vcpu) < 0)
 			return -EIO;
 	}
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return err_set(errno, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
-	ev.exception.injected = 1;
-	ev.exception.nr = X86_BP_VECTOR;
-	ev.exception.has_error_code = 0;
-	ev.exception.pending = 0;
 	ev.flags = 0;
+	if (vector == ARCH_BREAKPOINT_VECTOR) {
+		ev.exception.injected = 1;
+		ev.exception.nr = (uint8_t)vector;
+		ev.exception.has_error_code = 0;
+		ev.exception.pending = 0;
+	} else {
+		/* int n: an interrupt already accepted, so IF does not hold it back. */
+		ev.interrupt.injected = 1;
+		ev.interrupt.nr = (uint8_t)vector;
+		ev.interrupt.soft = 0;
+	}
 	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		return err_set(errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
 	return 0;
