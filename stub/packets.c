@@ -118,20 +118,12 @@ static int stub_mem(struct stub *st, uint64_t addr, uint8_t *buf, size_t len, bo
 		     : debug_read_virt(st->dbg, addr, buf, len);
 }
 
-static void h_read_mem(struct stub *st, const char *pkt, size_t len)
+/* Reads up to n bytes at addr into buf, page by page, so that a read running
+ * into unmapped memory returns what it got. */
+static size_t stub_read_some(struct stub *st, uint64_t addr, uint8_t *buf, size_t n)
 {
-	const char *p = pkt + 1;
-	uint64_t addr, n;
-	uint8_t *buf;
 	size_t got = 0;
 
-	(void)len;
-	if (!stub_parse_addr_len(&p, &addr, &n, '\0'))
-		return stub_reply(st, "E22");
-	if (n > STUB_MAX_MEM)
-		n = STUB_MAX_MEM;
-	buf = (uint8_t *)st->reply + st->reply_cap - n - 1;
-	/* Page by page, so a read that runs into unmapped memory returns what it got. */
 	while (got < n) {
 		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
 
@@ -141,10 +133,53 @@ static void h_read_mem(struct stub *st, const char *pkt, size_t len)
 			break;
 		got += chunk;
 	}
+	return got;
+}
+
+static void h_read_mem(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	uint64_t addr, n;
+	uint8_t *buf;
+	size_t got;
+
+	(void)len;
+	if (!stub_parse_addr_len(&p, &addr, &n, '\0'))
+		return stub_reply(st, "E22");
+	if (n > STUB_MAX_MEM)
+		n = STUB_MAX_MEM;
+	buf = (uint8_t *)st->reply + st->reply_cap - n - 1;
+	got = stub_read_some(st, addr, buf, n);
 	if (!got && n)
 		return stub_reply(st, "E14");
 	rsp_hex_encode(buf, got, st->reply);
 	stub_send(st, st->reply, 2 * got);
+}
+
+/*
+ * x: memory as binary, half the bytes of m. gdb 16 and later announce
+ * binary-upload+ and want a 'b' before the data; lldb probes with x0,0,
+ * wants "OK" for it, and takes the bare data.
+ */
+static void h_read_mem_bin(struct stub *st, const char *pkt, size_t len)
+{
+	const char *p = pkt + 1;
+	size_t off = st->binary_upload ? 1 : 0;
+	uint64_t addr, n;
+	size_t got;
+
+	(void)len;
+	if (!stub_parse_addr_len(&p, &addr, &n, '\0'))
+		return stub_reply(st, "E22");
+	if (!n)
+		return stub_reply(st, "%s", st->binary_upload ? "b" : "OK");
+	if (n > RSP_PACKET_SIZE - 8)
+		n = RSP_PACKET_SIZE - 8;
+	st->reply[0] = 'b';
+	got = stub_read_some(st, addr, (uint8_t *)st->reply + off, n);
+	if (!got)
+		return stub_reply(st, "E14");
+	stub_send(st, st->reply, off + got);
 }
 
 static void h_write_mem_hex(struct stub *st, const char *pkt, size_t len)
@@ -445,10 +480,10 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 
 static void h_supported(struct stub *st, const char *pkt, size_t len)
 {
-	(void)pkt;
 	(void)len;
+	st->binary_upload = strstr(pkt, "binary-upload+") != NULL;
 	stub_reply(st, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;"
-		       "QStartNoAckMode+", RSP_PACKET_SIZE);
+		       "QStartNoAckMode+;binary-upload+", RSP_PACKET_SIZE);
 }
 
 static void h_features(struct stub *st, const char *pkt, size_t len)
@@ -599,6 +634,7 @@ static const struct {
 	{ "p", false, h_read_reg },
 	{ "P", false, h_write_reg },
 	{ "m", false, h_read_mem },
+	{ "x", false, h_read_mem_bin },
 	{ "M", false, h_write_mem_hex },
 	{ "X", false, h_write_mem_bin },
 	{ "c", false, h_continue },

@@ -32,6 +32,7 @@ struct stub {
 	bool noack;                 /* QStartNoAckMode is in force */
 	bool waiting;               /* gdb resumed the guest and waits for a stop reply */
 	bool phys;                  /* m/M/X take guest-physical addresses */
+	bool binary_upload;         /* the client said binary-upload+: 'x' replies start with 'b' */
 	bool killed;                /* gdb sent k or vKill */
 	char *last;                 /* last packet framed, for retransmission */
 	size_t last_len;

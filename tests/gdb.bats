@@ -294,7 +294,11 @@ after"
 	start_stub "$(guest regs.elf)"
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
 	assert_equal "$(rsp 'qSupported:multiprocess+;swbreak+')" \
-		"PacketSize=20000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+"
+		"PacketSize=20000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;binary-upload+"
+	# x without binary-upload+ from the client: lldb's flavour.
+	assert_equal "$(rsp 'x0,0')" OK
+	assert_equal "$(rsp 'x10001c,2' | od -An -tx1 | tr -d ' \n')" 90c3
+	assert_equal "$(rsp 'x40000000000,4')" E14
 	assert_equal "$(rsp '?')" "$(rsp '?')"
 	assert_equal "$(rsp qAttached)" 1
 	assert_equal "$(rsp qC)" QC01
@@ -327,4 +331,21 @@ after"
 	IFS= read -r -t 5 -N 8 again <&7
 	assert_equal "$again" '$QC01#f5'
 	exec 7>&-
+}
+
+@test "x reads memory as binary: gdb 16's form after binary-upload+" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	[[ "$(rsp 'qSupported:binary-upload+;swbreak+')" == *binary-upload+ ]]
+	assert_equal "$(rsp 'x0,0')" b
+	assert_equal "$(rsp 'x10001c,2' | od -An -tx1 | tr -d ' \n')" 6290c3
+	exec 7>&-
+}
+
+@test "lldb reads memory" {
+	start_stub "$(guest regs.elf)"
+	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
+		-o 'memory read --size 1 --count 8 --format x 0x100000' -o kill "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^0x00100000: 0x48 0xb8 0x88 0x77 0x66 0x55 0x44 0x33$'
 }

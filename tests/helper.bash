@@ -76,7 +76,7 @@ send_packet() {
 
 # Reads one reply packet from fd 7 (after its '+' ack) and prints its payload.
 read_packet() {
-	local c payload=""
+	local LC_ALL=C c payload=""
 	IFS= read -r -t 5 -N 1 c <&7 || return 1
 	[ "$c" = "+" ] && { IFS= read -r -t 5 -N 1 c <&7 || return 1; }
 	[ "$c" = '$' ] || return 1
