@@ -460,7 +460,7 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 
 	(void)len;
 	if (pkt[1] != '0' && pkt[1] != '1')
-		return stub_unsupported(st); /* watchpoints: not yet */
+		return stub_unsupported(st); /* watchpoints: issue 6 */
 	if (pkt[2] != ',' || !stub_parse_hex(&p, &addr) || *p++ != ',' || !stub_parse_hex(&p, &size))
 		return stub_reply(st, "E22");
 	kind = pkt[1] == '0' ? BP_SW : BP_HW;
