@@ -184,7 +184,7 @@ static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uin
 }
 
 static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,
-			   FILE *out)
+			   FILE *out, uint64_t *end)
 {
 	uint64_t pc = arch_pc(s->vcpu);
 	unsigned bits = arch_code_bits(s->vcpu);
@@ -201,12 +201,15 @@ static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsi
 		len = disasm_one(bits, addr, bytes, n, &s->img->symbols, text, sizeof(text));
 		fputs(addr == pc ? "=> " : "   ", out);
 		cmd_print_addr(s, addr, out);
+		/* Bytes that decode to nothing are shown as gdb does, one at a time. */
 		if (len < 0) {
-			fprintf(out, ":\t(bad)\n");
-			return -1;
+			len = 1;
+			snprintf(text, sizeof(text), "(bad)");
 		}
 		fprintf(out, ":\t%s\n", text);
 		addr += (uint64_t)len;
+		if (end)
+			*end = addr;
 	}
 	return 0;
 }
@@ -249,7 +252,7 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 	case STOP_STEPPED:
 		break;
 	}
-	cmd_disas_lines(s, cmd_read_virt, pc, 1, out);
+	cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
 }
 
 void commands_wait_stop(struct session *s, FILE *out)
@@ -280,13 +283,74 @@ void commands_wait_stop(struct session *s, FILE *out)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
+/* One register by name ("rax", "$eax", "xmm0"), as gdb's info registers shows it. */
+static int cmd_print_reg(struct session *s, const char *name, FILE *out)
+{
+	uint8_t buf[64];
+	uint64_t v, mask;
+	int idx;
+
+	if (*name == '$')
+		name++;
+	idx = arch_reg_find(name, &mask);
+	if (idx < 0)
+		return cmd_fail(out, "unknown register '%s'", name);
+	if (arch_regs[idx].bits > 64) {
+		if (arch_reg_read(s->vcpu, (unsigned)idx, buf) < 0)
+			return cmd_fail(out, "cannot read %s: %s", name, err_msg());
+		fprintf(out, "%-15s0x", name);
+		for (unsigned i = arch_regs[idx].bits / 8; i-- > 0;)
+			fprintf(out, "%02x", buf[i]);
+		fputc('\n', out);
+		return 0;
+	}
+	if (arch_reg_get(s->vcpu, (unsigned)idx, &v) < 0)
+		return cmd_fail(out, "cannot read %s: %s", name, err_msg());
+	v &= mask;
+	fprintf(out, "%-15s0x%-18llx%llu\n", name, (unsigned long long)v, (unsigned long long)v);
+	return 0;
+}
+
 static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
 {
-	(void)argv;
-	if (argc > 1)
-		return cmd_fail(out, "regs takes no arguments");
-	if (arch_print_regs(s->vcpu, out, &s->img->symbols) < 0)
-		return cmd_fail(out, "%s", err_msg());
+	int failed = 0;
+
+	if (argc == 1) {
+		if (arch_print_regs(s->vcpu, out, &s->img->symbols) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		return 0;
+	}
+	for (int i = 1; i < argc; i++)
+		failed |= cmd_print_reg(s, argv[i], out);
+	return failed ? -1 : 0;
+}
+
+/* set $REGISTER = VALUE */
+static int cmd_set(struct session *s, int argc, char **argv, FILE *out)
+{
+	char text[512], *eq, *name;
+	uint64_t v, old, mask;
+	size_t len;
+	int idx;
+
+	cmd_join(argc, argv, 1, text, sizeof(text));
+	eq = strchr(text, '=');
+	if (!eq)
+		return cmd_fail(out, "usage: set $REGISTER = VALUE");
+	*eq = '\0';
+	name = text + strspn(text, " \t");
+	len = strcspn(name, " \t");
+	if (*name != '$' || len < 2 || name[len + strspn(name + len, " \t")])
+		return cmd_fail(out, "usage: set $REGISTER = VALUE");
+	name[len] = '\0';
+	idx = arch_reg_find(name + 1, &mask);
+	if (idx < 0)
+		return cmd_fail(out, "unknown register '%s'", name);
+	if (cmd_eval(s, eq + 1, &v, out) < 0)
+		return -1;
+	if (arch_reg_get(s->vcpu, (unsigned)idx, &old) < 0 ||
+	    arch_reg_set(s->vcpu, (unsigned)idx, (old & ~mask) | (v & mask)) < 0)
+		return cmd_fail(out, "cannot set %s: %s", name, err_msg());
 	return 0;
 }
 
@@ -443,7 +507,7 @@ static int cmd_parse_xfmt(const char *cmd, struct xfmt *f, FILE *out)
 }
 
 static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
-			       unsigned long count, FILE *out)
+			       unsigned long count, FILE *out, uint64_t *end)
 {
 	for (unsigned long i = 0; i < count; i++) {
 		uint8_t c;
@@ -469,6 +533,7 @@ static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 			return cmd_fail(out, "cannot access memory at address %#llx",
 					(unsigned long long)(addr + n));
 		addr += n + 1;
+		*end = addr;
 	}
 	return 0;
 }
@@ -479,16 +544,32 @@ static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, 
 	uint64_t addr;
 	unsigned per_line;
 
-	if (cmd_parse_xfmt(argv[0], &f, out) < 0)
+	const char *cmd = argv[0];
+	size_t word = strcspn(argv[0], "/");
+	bool same = s->x_last[0] && strcspn(s->x_last, "/") == word &&
+		    !strncmp(s->x_last, argv[0], word);
+
+	/* Without an address, x (or xp) goes on where the last one of its kind
+	 * stopped, in the last format unless a new one is given (as in gdb). */
+	if (argc < 2) {
+		if (!same)
+			return cmd_fail(out, "usage: %.*s/FMT ADDRESS (e.g. x/4xg $rsp)",
+					(int)word, argv[0]);
+		if (!argv[0][word])
+			cmd = s->x_last;
+		addr = s->x_next;
+	} else if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0) {
 		return -1;
-	if (argc < 2)
-		return cmd_fail(out, "usage: %s/FMT ADDRESS (e.g. x/4xg $rsp)", argv[0]);
-	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
+	}
+	if (cmd_parse_xfmt(cmd, &f, out) < 0)
 		return -1;
+	if (cmd != s->x_last)
+		snprintf(s->x_last, sizeof(s->x_last), "%s", cmd);
+	s->x_next = addr;
 	if (f.format == 'i')
-		return cmd_disas_lines(s, rd, addr, f.count, out);
+		return cmd_disas_lines(s, rd, addr, f.count, out, &s->x_next);
 	if (f.format == 's')
-		return cmd_examine_strings(s, rd, addr, f.count, out);
+		return cmd_examine_strings(s, rd, addr, f.count, out, &s->x_next);
 	per_line = f.format == 'c' ? 8 : f.size == 8 ? 2 : f.size == 4 ? 4 : 8;
 	for (unsigned long i = 0; i < f.count; i++) {
 		uint64_t v = 0;
@@ -524,6 +605,7 @@ static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, 
 		if (i % per_line == per_line - 1 || i + 1 == f.count)
 			fputc('\n', out);
 		addr += f.size;
+		s->x_next = addr;
 	}
 	return 0;
 }
@@ -550,7 +632,7 @@ static int cmd_disas(struct session *s, int argc, char **argv, FILE *out)
 		return -1;
 	if (argc == 3 && cmd_parse_count(argv[2], &count, out) < 0)
 		return -1;
-	return cmd_disas_lines(s, cmd_read_virt, addr, count, out);
+	return cmd_disas_lines(s, cmd_read_virt, addr, count, out, NULL);
 }
 
 static int cmd_print(struct session *s, int argc, char **argv, FILE *out)
@@ -728,14 +810,14 @@ static const char *const info_subcommands[] = { "break", "registers", NULL };
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
-	if (argc != 2)
-		return cmd_fail(out, "usage: info break | info registers");
+	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
+		return cmd_fail(out, "usage: info break | info registers [NAME...]");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b"))
 		return cmd_info_break(s, out);
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
 		if (s->dbg->running)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
-		return cmd_regs(s, 1, argv, out);
+		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, registers)", argv[1]);
 }
@@ -763,8 +845,8 @@ static int cmd_help(struct session *s, int argc, char **argv, FILE *out);
 static const struct command commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "list the commands, or say what one does",
 	  COMPLETE_COMMAND, NULL, false },
-	{ "regs", cmd_regs, "", "general registers, rip with its symbol, rflags decoded",
-	  COMPLETE_NONE, NULL, true },
+	{ "regs", cmd_regs, "[NAME...]", "general registers, rip with its symbol, rflags "
+	  "decoded; or the named ones", COMPLETE_ADDR, NULL, true },
 	{ "sregs", cmd_sregs, "", "segments, descriptor tables, control registers, CPU mode",
 	  COMPLETE_NONE, NULL, true },
 	{ "fpu", cmd_fpu, "", "x87 registers and control/status words", COMPLETE_NONE, NULL, true },
@@ -784,6 +866,7 @@ static const struct command commands[] = {
 	  COMPLETE_ADDR, NULL, true },
 	{ "print", cmd_print, "EXPRESSION", "value of an expression ($reg, symbol, +, -)",
 	  COMPLETE_ADDR, NULL, true },
+	{ "set", cmd_set, "$REGISTER = VALUE", "change a register", COMPLETE_ADDR, NULL, true },
 	{ "sym", cmd_sym, "ADDRESS", "the symbol at an address", COMPLETE_ADDR, NULL, true },
 	{ "addr", cmd_addr, "SYMBOL", "the address of a symbol", COMPLETE_ADDR, NULL, false },
 	{ "stepi", cmd_stepi, "[COUNT]", "execute COUNT instructions (default 1)", COMPLETE_NONE,
@@ -796,7 +879,7 @@ static const struct command commands[] = {
 	  COMPLETE_ADDR, NULL, true },
 	{ "delete", cmd_delete, "[NUMBER...]", "delete breakpoints (all without numbers)",
 	  COMPLETE_NONE, NULL, true },
-	{ "info", cmd_info, "break | registers", "breakpoints, or the registers", COMPLETE_SUB,
+	{ "info", cmd_info, "break | registers [NAME...]", "breakpoints, or registers", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

@@ -26,6 +26,8 @@ struct session {
 	bool async;          /* `cont` returns at once; the caller collects the stop */
 	bool quit;           /* `quit` was given */
 	bool interrupted;    /* a signal asked to stop (batch: the run ends) */
+	uint64_t x_next;     /* where a bare `x` goes on (after the last x/xp) */
+	char x_last[16];     /* the last x or xp command word with its format, "" if none */
 };
 
 /* What completes a command's arguments. */

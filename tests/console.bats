@@ -267,3 +267,31 @@ CMDS
 	assert_line --regexp "^0x[0-9a-f]+:	$ret	0x0000000000000018$"
 	assert_line "[guest exited with status 0]"
 }
+
+@test "x without an address goes on where the last x stopped" {
+	run kvmdbg -e 'x/2xg _start' -e x -e 'x/1i after_xor' -e x -e 'x/1xb' "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 "0x100000 <_start>:	0x334455667788b848	0x3100000005b91122"
+	assert_line --index 1 "0x100010 <_start+0x10>:	0x07b000000006e8d2	0x766bc3900b0ff4e6"
+	assert_line --index 2 --regexp '^   0x100011 <after_xor>:	call +0x10001c <leaf>$'
+	assert_line --index 3 --regexp '^   0x100016 <after_xor\+0x5>:	mov +\$0x7,%al$'
+	assert_line --index 4 "0x100018 <after_xor+0x7>:	0xe6"
+	run kvmdbg -e x "$(guest regs.elf)"
+	assert_failure 1
+	assert_output "usage: x/FMT ADDRESS (e.g. x/4xg \$rsp)"
+}
+
+@test "regs NAME and info registers NAME show just those; set changes a register" {
+	run kvmdbg -e 'stepi 3' -e 'regs rip $ecx xmm0' -e 'set $rax = 0x1234 + 1' -e 'set $eax = 7' \
+		-e 'info registers rax' -e 'set $rip = leaf' -e stepi -e 'set rax = 1' \
+		-e 'set $xmm0 = 1' -e 'regs nosuch' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 1 "rip            0x100011            1048593"
+	assert_line --index 2 "ecx            0x5                 5"
+	assert_line --index 3 "xmm0           0x00000000000000000000000000000000"
+	assert_line --index 4 "rax            0x7                 7"
+	assert_line --index 5 --regexp '^=> 0x10001d <leaf\+0x1>:	ret'
+	assert_line --index 6 'usage: set $REGISTER = VALUE'
+	assert_line --index 7 'cannot set $xmm0: register xmm0 is wider than 64 bits'
+	assert_line --index 8 "unknown register 'nosuch'"
+}
