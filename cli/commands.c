@@ -249,6 +249,11 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 		cmd_print_addr(s, pc, out);
 		fputc('\n', out);
 		break;
+	case STOP_ICOUNT:
+		fprintf(out, "icount %llu, ", (unsigned long long)s->dbg->icount);
+		cmd_print_addr(s, pc, out);
+		fputc('\n', out);
+		break;
 	case STOP_STEPPED:
 		break;
 	}
@@ -806,7 +811,61 @@ static int cmd_info_break(struct session *s, FILE *out)
 	return 0;
 }
 
-static const char *const info_subcommands[] = { "break", "registers", NULL };
+static const char *const icount_subcommands[] = { "break", "delete", NULL };
+
+static int cmd_info_icount(struct session *s, FILE *out)
+{
+	if (!s->dbg->icount_on)
+		return cmd_fail(out, "instructions are not being counted (start kvmdbg with --icount)");
+	fprintf(out, "icount %llu (step backend)\n", (unsigned long long)s->dbg->icount);
+	if (!s->dbg->nevents)
+		fputs("No icount stops.\n", out);
+	for (unsigned i = 0; i < s->dbg->nevents; i++)
+		fprintf(out, "icount stop %d at %llu\n", s->dbg->events[i].id,
+			(unsigned long long)s->dbg->events[i].at);
+	return 0;
+}
+
+static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct debug *d = s->dbg;
+	unsigned long long at;
+	char *end;
+	int id;
+
+	if (!d->icount_on)
+		return cmd_fail(out, "instructions are not being counted (start kvmdbg with --icount)");
+	if (argc == 1) {
+		fprintf(out, "icount %llu\n", (unsigned long long)d->icount);
+		return 0;
+	}
+	if (!strcmp(argv[1], "break") && argc == 3) {
+		const char *n = argv[2] + (argv[2][0] == '+');
+
+		errno = 0;
+		at = strtoull(n, &end, 0);
+		if (errno || *end || !*n || *n == '-')
+			return cmd_fail(out, "invalid count '%s'", argv[2]);
+		if (argv[2][0] == '+')
+			at += d->icount;
+		id = debug_icount_break(d, at);
+		if (id < 0)
+			return cmd_fail(out, "%s", err_msg());
+		fprintf(out, "icount stop %d at %llu\n", id, at);
+		return 0;
+	}
+	if (!strcmp(argv[1], "delete") && argc <= 3) {
+		id = argc == 3 ? atoi(argv[2]) : 0;
+		if (argc == 3 && id <= 0)
+			return cmd_fail(out, "invalid icount stop number '%s'", argv[2]);
+		if (debug_icount_delete(d, id) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		return 0;
+	}
+	return cmd_fail(out, "usage: icount | icount break N|+N | icount delete [NUMBER]");
+}
+
+static const char *const info_subcommands[] = { "break", "registers", "icount", NULL };
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
@@ -814,6 +873,8 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_fail(out, "usage: info break | info registers [NAME...]");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b"))
 		return cmd_info_break(s, out);
+	if (!strcmp(argv[1], "icount"))
+		return cmd_info_icount(s, out);
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
 		if (s->dbg->running)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
@@ -879,7 +940,11 @@ static const struct command commands[] = {
 	  COMPLETE_ADDR, NULL, true },
 	{ "delete", cmd_delete, "[NUMBER...]", "delete breakpoints (all without numbers)",
 	  COMPLETE_NONE, NULL, true },
-	{ "info", cmd_info, "break | registers [NAME...]", "breakpoints, or registers", COMPLETE_SUB,
+	{ "icount", cmd_icount, "[break N|+N | delete [NUMBER]]",
+	  "instructions retired since power-on; stops at exact counts", COMPLETE_SUB,
+	  icount_subcommands, true },
+	{ "info", cmd_info, "break | registers [NAME...] | icount",
+	  "breakpoints, registers, or instruction count and stops", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

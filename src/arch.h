@@ -123,6 +123,25 @@ bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len);
 int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
 
 /*
+ * Instruction counting by single steps (debug.c's icount).
+ */
+/* Whether pc is at a REP-prefixed string instruction, which a host may step
+ * through iteration by iteration (or all at once) with pc unchanged. */
+bool arch_rep_string_at(struct vcpu *vcpu);
+/* Whether the instruction at pc delays the single-step trap by one
+ * instruction (x86: iret and popf setting TF, mov/pop ss); if so, *next is
+ * where it alone would leave pc (iret: the return address it will pop). */
+bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next);
+/* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */
+int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
+/* The handler addresses (linear) of the present entries of a copy of the table. */
+unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
+			  uint64_t *targets, unsigned max);
+/* Just after entering a handler: whether the frame's return address is
+ * prev_pc, i.e. the instruction there faulted and did not retire. */
+bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);
+
+/*
  * ONE_REG: what the architecture adds to the generic id decoding of onereg.c.
  */
 /* Ids to list when KVM_GET_REG_LIST offers none (x86: the MSR index list). */

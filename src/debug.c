@@ -11,19 +11,33 @@
 #define INT3 0xcc
 
 /* Called on the vCPU thread while the guest runs: planted breakpoints do not change then. */
+static int debug_entry_at(const struct debug *d, uint64_t pc)
+{
+	for (unsigned i = 0; i < d->nentries; i++)
+		if (d->entry[i].planted && d->entry[i].addr == pc)
+			return (int)i;
+	return -1;
+}
+
 static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 {
 	struct debug *d = opaque;
 	const struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
 
-	return bp && bp->planted;
+	return (bp && bp->planted) || debug_entry_at(d, pc) >= 0 ||
+	       (d->after.planted && d->after.addr == pc);
 }
+
+static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
 {
 	*d = (struct debug){ .vm = vm, .vcpu = vcpu, .syms = syms, .next_id = 1 };
 	vcpu->own_breakpoint = debug_own_breakpoint;
+	vcpu->count_hook = debug_count_hook;
 	vcpu->own_opaque = d;
+	d->entry_lifted = -1;
+	d->next_event_id = 1;
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -238,10 +252,270 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 	d->last = *stop;
 }
 
+/* ---- instruction counting --------------------------------------------------- */
+
+static void debug_bp_unplant(struct debug *d, struct entry_bp *e)
+{
+	uint8_t now;
+
+	if (e->planted && vm_read_phys(d->vm, e->phys, &now, 1) == 0 && now == INT3)
+		vm_write_phys(d->vm, e->phys, &e->saved, 1);
+	e->planted = false;
+}
+
+static void debug_entries_unplant(struct debug *d)
+{
+	for (unsigned i = 0; i < d->nentries; i++)
+		debug_bp_unplant(d, &d->entry[i]);
+	debug_bp_unplant(d, &d->after);
+	d->entry_lifted = -1;
+}
+
+static void debug_entry_plant(struct debug *d, struct entry_bp *e)
+{
+	static const uint8_t int3 = INT3;
+
+	if (arch_virt_to_phys(d->vcpu, e->addr, &e->phys) == 0 &&
+	    vm_read_phys(d->vm, e->phys, &e->saved, 1) == 0 && e->saved != INT3 &&
+	    vm_write_phys(d->vm, e->phys, &int3, 1) == 0)
+		e->planted = true;
+}
+
+/* Plants int3 at every interrupt handler, again whenever the table changed. */
+static void debug_entries_refresh(struct debug *d)
+{
+	uint8_t idt[DEBUG_MAX_IDT];
+	uint64_t base, targets[DEBUG_MAX_ENTRIES];
+	unsigned size, n;
+
+	if (arch_idt(d->vcpu, &base, &size) < 0)
+		return;
+	if (size > DEBUG_MAX_IDT)
+		size = DEBUG_MAX_IDT;
+	if (debug_read_virt(d, base, idt, size) < 0)
+		size = 0;
+	if (base == d->idt_base && size == d->idt_size && !memcmp(idt, d->idt, size))
+		return;
+	debug_entries_unplant(d);
+	memcpy(d->idt, idt, size);
+	d->idt_size = size;
+	d->idt_base = base;
+	n = arch_idt_targets(d->vcpu, idt, size, targets, DEBUG_MAX_ENTRIES);
+	d->nentries = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (unsigned k = 0; k < d->nentries && !dup; k++)
+			dup = d->entry[k].addr == targets[i];
+		if (dup)
+			continue;
+		d->entry[d->nentries] = (struct entry_bp){ .addr = targets[i] };
+		debug_entry_plant(d, &d->entry[d->nentries++]);
+	}
+}
+
+/* Before a counted step: remember where it starts; step off an entry int3. */
+static void debug_count_prepare(struct debug *d)
+{
+	int e;
+
+	d->prev_pc = arch_pc(d->vcpu);
+	/* Off an entry's int3 first: the instruction under it is what runs. */
+	e = debug_entry_at(d, d->prev_pc);
+	if (e >= 0) {
+		vm_write_phys(d->vm, d->entry[e].phys, &d->entry[e].saved, 1);
+		d->entry[e].planted = false;
+		d->entry_lifted = e;
+	}
+	d->prev_rep = arch_rep_string_at(d->vcpu);
+	d->prev_delayed = arch_step_delayed(d->vcpu, &d->prev_next);
+	/* The trap would come one instruction late: an int3 there stops it in time. */
+	if (d->prev_delayed && debug_entry_at(d, d->prev_next) < 0) {
+		d->after = (struct entry_bp){ .addr = d->prev_next };
+		debug_entry_plant(d, &d->after);
+	}
+}
+
+/*
+ * After each counted step, on the vCPU thread. A step normally retires one
+ * instruction; it retires none while a REP string instruction is still at
+ * pc (hosts step those per iteration, or all at once and once more to move
+ * on: PLATFORM.md), and none when the instruction faulted into a handler
+ * (the handler's int3 stops the step at its entry on every host, and the
+ * pushed return address tells a fault from int n or a trap).
+ */
+static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
+{
+	struct debug *d = opaque;
+	unsigned slot = 0;
+	bool stepped = stop->reason == STOP_STEPPED, entered = false;
+	uint64_t pc;
+
+	if (d->entry_lifted >= 0) {
+		debug_entry_plant(d, &d->entry[d->entry_lifted]);
+		d->entry_lifted = -1;
+	}
+	pc = arch_pc(d->vcpu);
+	bool at_after = d->after.planted && pc == d->after.addr;
+
+	debug_bp_unplant(d, &d->after);
+	if (stop->reason == STOP_DEBUG) {
+		int kind = arch_debug_kind(d->vcpu, &slot);
+
+		stepped = kind == 1 || (kind == ARCH_BREAKPOINT_VECTOR && at_after);
+		entered = kind == ARCH_BREAKPOINT_VECTOR && debug_entry_at(d, pc) >= 0;
+	} else if (stop->reason == STOP_ERROR && stop->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+		   d->vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		/* PVM: kvmdbg's int3 failed to emulate, rip at it. */
+		stepped = at_after;
+		entered = debug_entry_at(d, pc) >= 0;
+	}
+	/*
+	 * After iret or popf setting TF, and after mov/pop ss, the trap comes one
+	 * instruction late: the step also ran the instruction at prev_next.
+	 */
+	if (stepped) {
+		if (!(d->prev_rep && pc == d->prev_pc))
+			d->icount++;
+		if (d->prev_delayed && pc != d->prev_next)
+			d->icount++;
+	} else if (entered) {
+		if (arch_fault_frame(d->vcpu, d->prev_pc))
+			;
+		else if (!d->prev_delayed)
+			d->icount++;
+		else
+			d->icount += arch_fault_frame(d->vcpu, d->prev_next) ? 1 : 2;
+	} else {
+		/* A real stop. The exit port's out did retire. */
+		if (stop->reason == STOP_EXITED)
+			d->icount++;
+		return true;
+	}
+	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
+	if (atomic_load(&d->vcpu->stop_req)) {
+		stop->reason = STOP_REQUESTED;
+		return true;
+	}
+	if (d->icount >= d->count_target) {
+		stop->reason = STOP_ICOUNT;
+		return true;
+	}
+	struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
+
+	if (!bp)
+		bp = debug_break_find(d, BP_HW, pc);
+	if (bp) {
+		stop->reason = STOP_BREAKPOINT;
+		stop->breakpoint = bp->id;
+		bp->hits++;
+		return true;
+	}
+	debug_entries_refresh(d);
+	debug_count_prepare(d);
+	return false;
+}
+
+static int debug_count_start(struct debug *d, uint64_t target)
+{
+	int r;
+
+	d->count_target = target;
+	debug_entries_refresh(d);
+	debug_count_prepare(d);
+	r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
+	if (r < 0) {
+		debug_entries_unplant(d);
+		return r;
+	}
+	d->running = true;
+	vcpu_resume(d->vcpu, VCPU_COUNT);
+	return 0;
+}
+
+/* A counted run stopped: memory back as the guest wrote it, events due removed. */
+static void debug_count_end(struct debug *d, struct vcpu_stop *stop)
+{
+	*stop = d->vcpu->stop;
+	debug_entries_unplant(d);
+	d->idt_size = 0; /* plant afresh next time */
+	while (d->nevents && d->events[0].at <= d->icount) {
+		memmove(&d->events[0], &d->events[1], --d->nevents * sizeof(d->events[0]));
+	}
+	if (stop->reason == STOP_EXITED) {
+		d->exited = true;
+		d->exit_status = stop->status;
+	}
+	d->last = *stop;
+}
+
+void debug_icount_start(struct debug *d)
+{
+	d->icount_on = true;
+}
+
+int debug_icount_break(struct debug *d, uint64_t at)
+{
+	unsigned i;
+
+	if (!d->icount_on)
+		return err_set(ENOTSUP, "instructions are not being counted (start kvmdbg with --icount)");
+	if (at <= d->icount)
+		return err_set(EINVAL, "icount %llu has passed (the count is %llu)",
+			       (unsigned long long)at, (unsigned long long)d->icount);
+	if (d->nevents == DEBUG_MAX_EVENTS)
+		return err_set(ENOSPC, "too many icount stops (%d)", DEBUG_MAX_EVENTS);
+	for (i = 0; i < d->nevents && d->events[i].at <= at; i++)
+		;
+	memmove(&d->events[i + 1], &d->events[i], (d->nevents - i) * sizeof(d->events[0]));
+	d->events[i] = (struct icount_event){ .id = d->next_event_id++, .at = at };
+	d->nevents++;
+	return d->events[i].id;
+}
+
+int debug_icount_delete(struct debug *d, int id)
+{
+	if (!id) {
+		d->nevents = 0;
+		return 0;
+	}
+	for (unsigned i = 0; i < d->nevents; i++) {
+		if (d->events[i].id == id) {
+			memmove(&d->events[i], &d->events[i + 1],
+				(d->nevents - i - 1) * sizeof(d->events[0]));
+			d->nevents--;
+			return 0;
+		}
+	}
+	return err_set(ENOENT, "no icount stop number %d", id);
+}
+
+int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running; stop it first");
+	r = debug_count_start(d, at);
+	if (r < 0)
+		return r;
+	vcpu_wait(d->vcpu);
+	debug_collect(d, stop);
+	return 0;
+}
+
 static struct breakpoint *debug_at_breakpoint(struct debug *d);
 
 int debug_step(struct debug *d, struct vcpu_stop *stop)
 {
+	if (d->icount_on) {
+		int r = debug_run_to(d, d->icount + 1, stop);
+
+		if (r == 0 && stop->reason == STOP_ICOUNT)
+			stop->reason = STOP_STEPPED;
+		return r;
+	}
+
 	/* Other breakpoints stay armed: the step may run into one (an exception
 	 * handler entered on the way, say). */
 	struct breakpoint *here;
@@ -278,6 +552,8 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
+	if (d->icount_on)
+		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
 	/* Resuming on a breakpoint would hit it again at once (PLATFORM.md). */
 	if (debug_at_breakpoint(d)) {
 		r = debug_step(d, stop);
@@ -314,6 +590,10 @@ void debug_collect(struct debug *d, struct vcpu_stop *stop)
 {
 	vcpu_collect_stop(d->vcpu);
 	d->running = false;
+	if (d->icount_on) {
+		debug_count_end(d, stop);
+		return;
+	}
 	debug_resolve(d, stop, false);
 	debug_unplant(d);
 }

@@ -19,6 +19,23 @@ struct vm;
 struct symtab;
 
 #define DEBUG_MAX_BREAKPOINTS 256
+#define DEBUG_MAX_EVENTS 64      /* pending icount stops */
+#define DEBUG_MAX_ENTRIES 256    /* interrupt-table entries watched while counting */
+#define DEBUG_MAX_IDT 4096       /* bytes of interrupt table compared after each step */
+
+/* A stop at an instruction count (after gem5's instruction-event queue). */
+struct icount_event {
+	int id;      /* number shown to the user */
+	uint64_t at; /* absolute instruction count */
+};
+
+/* An int3 kvmdbg plants at an interrupt handler while counting, to see
+ * exception and interrupt entries on every host. */
+struct entry_bp {
+	uint64_t addr, phys; /* handler (linear) and where its int3 went */
+	uint8_t saved;       /* the byte it replaced */
+	bool planted;        /* int3 is in memory now */
+};
 
 enum bp_kind {
 	BP_SW, /* int3 planted in guest memory */
@@ -51,6 +68,26 @@ struct debug {
 	int exit_status;                /* its status */
 	struct vcpu_stop last;          /* the last stop */
 	const struct breakpoint *armed_skip; /* left unarmed for the step in progress */
+
+	/* Instruction counting (the step backend; README "Instruction counts"). */
+	bool icount_on;                 /* counting since power-on */
+	uint64_t icount;                /* instructions retired so far */
+	uint64_t count_target;          /* a counted run stops at this count */
+	struct icount_event events[DEBUG_MAX_EVENTS]; /* sorted by count */
+	unsigned nevents;
+	int next_event_id;
+	/* The counted run in progress (used on the vCPU thread while it runs). */
+	uint64_t prev_pc;               /* pc before the step */
+	bool prev_rep;                  /* a REP string instruction was there */
+	bool prev_delayed;              /* it delays the step trap by an instruction */
+	uint64_t prev_next;             /* where it alone would have left pc */
+	struct entry_bp after;          /* int3 at prev_next, so the step stops there */
+	struct entry_bp entry[DEBUG_MAX_ENTRIES];
+	unsigned nentries;
+	int entry_lifted;               /* entry unplanted for the step off it, or -1 */
+	uint8_t idt[DEBUG_MAX_IDT];     /* the table the entries came from */
+	unsigned idt_size;
+	uint64_t idt_base;
 };
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms);
@@ -75,6 +112,15 @@ int debug_break_remove(struct debug *d, int id);
 void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner);
 /* The breakpoint of a kind at addr, or NULL. */
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr);
+
+/* Starts counting: from now on the guest only runs in counted single steps. */
+void debug_icount_start(struct debug *d);
+/* A stop at absolute count at; returns its number, or -errno (a count passed). */
+int debug_icount_break(struct debug *d, uint64_t at);
+/* Deletes icount stop id (all of them for 0); -ENOENT if there is none. */
+int debug_icount_delete(struct debug *d, int id);
+/* Runs (counted) until exactly at instructions have retired, and waits. */
+int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop);
 
 /* Guest-virtual memory through the guest's page tables; -EFAULT unmapped. */
 int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len);

@@ -251,6 +251,10 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	r = ioctl(vcpu->fd, KVM_RUN, 0);
 	vcpu->vm->stats.runs++;
 	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+	/* A counted run goes on stepping; a stop request that raced with this is
+	 * seen by stop_req before the next entry. */
+	if (!atomic_load(&vcpu->stop_req))
+		vcpu->run->immediate_exit = 0;
 	if (r == 0 && vcpu->run->exit_reason == KVM_EXIT_DEBUG)
 		return 0;
 	if (r == 0)
@@ -261,7 +265,8 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	return 0;
 }
 
-void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
+/* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
+static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	struct vm *vm = vcpu->vm;
 
@@ -301,7 +306,7 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 		 * Re-entering normally would, on PVM, also run the next instruction
 		 * before the trap; it is completed below with immediate_exit instead.
 		 */
-		if (vcpu->mode == VCPU_STEP &&
+		if (vcpu->mode != VCPU_CONTINUE &&
 		    atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION) {
 			stop->reason = STOP_STEPPED;
 			break;
@@ -312,6 +317,14 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vcpu_stop_error(stop, err_msg());
 	vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 	atomic_store(&vcpu->state, VCPU_IDLE);
+}
+
+void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	do
+		vcpu_run_once(vcpu, stop);
+	while (vcpu->mode == VCPU_COUNT && stop->reason != STOP_REQUESTED &&
+	       !vcpu->count_hook(vcpu->own_opaque, stop));
 }
 
 static int vcpu_regs_usable(struct vcpu *vcpu)

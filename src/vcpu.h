@@ -35,11 +35,13 @@ enum stop_reason {
 	STOP_ERROR,     /* KVM reported an error or an exit kvmdbg cannot handle */
 	STOP_STEPPED,   /* VCPU_STEP: one instruction completed */
 	STOP_BREAKPOINT, /* a debugger breakpoint (set by the debug layer) */
+	STOP_ICOUNT,    /* an instruction count the debugger asked for was reached */
 };
 
 enum vcpu_run_mode {
 	VCPU_CONTINUE, /* run until something stops the guest */
 	VCPU_STEP,     /* run one instruction (guest debug single-step must be on) */
+	VCPU_COUNT,    /* single-step until count_hook says stop */
 };
 
 struct vcpu_stop {
@@ -79,6 +81,9 @@ struct vcpu {
 	 * guest's, delivered to the guest). NULL without a debugger. */
 	bool (*own_breakpoint)(void *opaque, uint64_t pc);
 	void *own_opaque;
+	/* VCPU_COUNT: called on the vCPU thread after every step (or other stop);
+	 * returns true to stop there, with *stop saying why. */
+	bool (*count_hook)(void *opaque, struct vcpu_stop *stop);
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
 };
 

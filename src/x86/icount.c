@@ -1,0 +1,175 @@
+/*
+ * x86 pieces of instruction counting: REP string instructions, the interrupt
+ * table, and telling a fault from a trap by the frame an exception pushed.
+ */
+#include "../arch.h"
+
+#include <string.h>
+
+#include "../disasm.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "x86.h"
+
+#define X86_MAX_PREFIXES 14
+
+/* Reads guest-virtual bytes; false if any is not mapped RAM. */
+static bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		uint64_t pa;
+
+		if (arch_virt_to_phys(vcpu, va + i, &pa) < 0 || vm_read_phys(vcpu->vm, pa, p + i, 1) < 0)
+			return false;
+	}
+	return true;
+}
+
+bool arch_rep_string_at(struct vcpu *vcpu)
+{
+	uint8_t insn[X86_MAX_PREFIXES + 2];
+	bool rep = false, rex_ok = arch_code_bits(vcpu) == 64;
+
+	if (!x86_read_virt(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
+		return false;
+	for (size_t i = 0; i < sizeof(insn); i++) {
+		uint8_t b = insn[i];
+
+		switch (b) {
+		case 0xf2: case 0xf3: /* repne, rep */
+			rep = true;
+			continue;
+		case 0xf0: case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
+		case 0x66: case 0x67: /* lock, segment, operand and address size */
+			continue;
+		}
+		if (rex_ok && (b & 0xf0) == 0x40)
+			continue;
+		/* ins, outs, movs, cmps, stos, lods, scas */
+		return rep && ((b >= 0x6c && b <= 0x6f) || (b >= 0xa4 && b <= 0xa7) ||
+			       (b >= 0xaa && b <= 0xaf));
+	}
+	return false;
+}
+
+bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next)
+{
+	struct kvm_regs *r = vcpu_regs(vcpu);
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	uint8_t insn[X86_MAX_PREFIXES + 2];
+	uint64_t pc = arch_pc(vcpu);
+	unsigned bits = arch_code_bits(vcpu);
+	size_t i = 0;
+	char text[128];
+	int len;
+
+	if (!r || !s || !x86_read_virt(vcpu, pc, insn, sizeof(insn)))
+		return false;
+	while (i < X86_MAX_PREFIXES && (insn[i] == 0x66 || insn[i] == 0x67 || insn[i] == 0xf0 ||
+					(bits == 64 && (insn[i] & 0xf0) == 0x40)))
+		i++;
+	switch (insn[i]) {
+	case 0xcf: { /* iret: the return address is on top of the stack */
+		uint64_t ret = 0;
+		unsigned width = bits == 64 && (i && insn[i - 1] & 0x08) ? 8 : bits == 16 ? 2 : 4;
+		uint16_t cs = 0;
+
+		if (bits == 64)
+			width = insn[i - (i ? 1 : 0)] == 0x48 ? 8 : 4;
+		if (!x86_read_virt(vcpu, s->ss.base + r->rsp, &ret, width))
+			return false;
+		if (!(s->cr0 & CR0_PE)) {
+			if (!x86_read_virt(vcpu, s->ss.base + r->rsp + 2, &cs, 2))
+				return false;
+			ret = ((uint64_t)cs << 4) + (ret & 0xffff);
+		}
+		*next = ret;
+		return true;
+	}
+	case 0x9d: /* popf */
+	case 0x17: /* pop ss */
+		*next = pc + i + 1;
+		return true;
+	case 0x8e: /* mov to a segment register: ss is reg field 2 */
+		if (((insn[i + 1] >> 3) & 7) != 2)
+			return false;
+		len = disasm_one(bits, pc, insn, sizeof(insn), NULL, text, sizeof(text));
+		if (len <= 0)
+			return false;
+		*next = pc + (uint64_t)len;
+		return true;
+	}
+	return false;
+}
+
+int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
+{
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+
+	if (!s)
+		return -1;
+	*base = s->idt.base;
+	*size = (unsigned)s->idt.limit + 1;
+	return 0;
+}
+
+unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
+			  uint64_t *targets, unsigned max)
+{
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	unsigned n = 0;
+
+	if (!s)
+		return 0;
+	if (!(s->cr0 & CR0_PE)) {
+		/* Real mode: the IVT holds segment:offset pairs. */
+		for (unsigned i = 0; i + 4 <= size && n < max; i += 4) {
+			uint16_t off, seg;
+
+			memcpy(&off, idt + i, 2);
+			memcpy(&seg, idt + i + 2, 2);
+			targets[n++] = ((uint64_t)seg << 4) + off;
+		}
+		return n;
+	}
+	unsigned gate = s->efer & EFER_LMA ? 16 : 8;
+
+	for (unsigned i = 0; i + gate <= size && n < max; i += gate) {
+		const uint8_t *g = idt + i;
+		uint64_t off;
+
+		if (!(g[5] & 0x80)) /* not present */
+			continue;
+		off = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16;
+		if (gate == 16)
+			off |= (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
+		/* Flat code segments are all kvmdbg's guests use: base 0. */
+		targets[n++] = off;
+	}
+	return n;
+}
+
+bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc)
+{
+	struct kvm_regs *r = vcpu_regs(vcpu);
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	uint64_t slot[2] = { 0, 0 };
+	unsigned width;
+
+	if (!r || !s)
+		return false;
+	if (!(s->cr0 & CR0_PE)) {
+		uint16_t ip;
+
+		return x86_read_virt(vcpu, s->ss.base + (r->rsp & 0xffff), &ip, 2) &&
+		       s->cs.base + ip == prev_pc;
+	}
+	width = s->efer & EFER_LMA ? 8 : 4;
+	/* The return address is on top, or just above an error code. */
+	for (unsigned i = 0; i < 2; i++)
+		if (!x86_read_virt(vcpu, s->ss.base + r->rsp + i * width, &slot[i], width))
+			return false;
+	return slot[0] == prev_pc || slot[1] == prev_pc;
+}

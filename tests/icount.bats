@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# Exact instruction counts with the single-step backend, on a guest whose
+# counts are known by construction (guests/icount.S) and in every CPU mode.
+
+load helper
+
+# pc (with symbol) after exactly N instructions.
+pc_at() {
+	kvmdbg --stop-at-icount "$1" --serial none "${@:2}" 2>/dev/null |
+		sed -n 's/^rip .* \(0x[0-9a-f]*\( <.*>\)\{0,1\}\)$/\1/p'
+}
+
+@test "counts land where guests/icount.S says, through rep, I/O, MMIO, cpuid, call, faults and int" {
+	g=$(guest icount.elf)
+	assert_equal "$(pc_at 1 "$g")" "0x100005 <loop>"
+	assert_equal "$(pc_at 200 "$g")" "0x100007 <loop+0x2>"
+	assert_equal "$(pc_at 201 "$g")" "0x100009 <after_loop>"
+	assert_equal "$(pc_at 204 "$g")" "0x100017 <stos>"
+	assert_equal "$(pc_at 205 "$g")" "0x100019 <stos+0x2>"
+	assert_equal "$(pc_at 208 "$g")" "0x10002c <movs>"
+	assert_equal "$(pc_at 209 "$g")" "0x10002e <port>"
+	assert_equal "$(pc_at 210 "$g")" "0x100030 <port+0x2>"
+	assert_equal "$(pc_at 212 "$g")" "0x100041 <mmio_load>"
+	assert_equal "$(pc_at 213 "$g")" "0x100044 <mmio_load+0x3>"
+	assert_equal "$(pc_at 214 "$g")" "0x100046 <cpuid_insn>"
+	assert_equal "$(pc_at 215 "$g")" "0x100048 <call_insn>"
+	assert_equal "$(pc_at 216 "$g")" "0x100085 <leaf>"
+	assert_equal "$(pc_at 218 "$g")" "0x10004d <call_insn+0x5>"
+	assert_equal "$(pc_at 246 "$g")" "0x10007d <fault>"
+	# ud2 faults (not counted); the handler's addq and iretq are 247 and 248.
+	assert_equal "$(pc_at 247 "$g")" "0x1000b1 <ud_handler+0x5>"
+	assert_equal "$(pc_at 248 "$g")" "0x10007f <swint>"
+	assert_equal "$(pc_at 249 "$g")" "0x1000b3 <int_handler>"
+	assert_equal "$(pc_at 250 "$g")" "0x100081 <last>"
+	run kvmdbg --icount step "$g"
+	assert_success
+	assert_line "kvmdbg: icount 252"
+}
+
+@test "rax holds what the MMIO load read at its count" {
+	run kvmdbg --stop-at-icount 213 "$(guest icount.elf)"
+	assert_success
+	assert_line "icount 213"
+	assert_line --regexp '^rax +0x5 +5$'
+}
+
+# The pcs after every count up to total, reached two ways in one session each:
+# stopping at N with icount break, and with N single stepi commands.
+sweep() {
+	local total=$1 n
+	shift
+	for ((n = 1; n < total; n++)); do
+		echo "icount break $n"
+		echo cont
+		echo 'print $pc'
+	done >"$BATS_TEST_TMPDIR/stops"
+	for ((n = 1; n < total; n++)); do
+		echo stepi
+		echo 'print $pc'
+	done >"$BATS_TEST_TMPDIR/steps"
+	kvmdbg --icount step --serial none -x "$BATS_TEST_TMPDIR/stops" "$@" 2>/dev/null |
+		grep -E '^0x[0-9a-f]+ \(' >"$BATS_TEST_TMPDIR/a"
+	kvmdbg --icount step --serial none -x "$BATS_TEST_TMPDIR/steps" "$@" 2>/dev/null |
+		grep -E '^0x[0-9a-f]+ \(' >"$BATS_TEST_TMPDIR/b"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq $((total - 1)) ] || fail "$(wc -l <"$BATS_TEST_TMPDIR/a") stops"
+	diff "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+}
+
+@test "stop at N then stepi equals stop at N+1, for every N of the long-mode guest" {
+	sweep 252 "$(guest icount.elf)"
+}
+
+@test "the same sweep in 32-bit protected mode" {
+	run kvmdbg --icount step --serial none "$(guest hello32.elf)"
+	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
+	[ "$total" -gt 100 ]
+	sweep "$total" "$(guest hello32.elf)"
+}
+
+@test "the same sweep in real mode" {
+	run kvmdbg --icount step --serial none --raw "$(guest hello16.bin)@0x7c00"
+	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
+	[ "$total" -gt 100 ]
+	sweep "$total" --raw "$(guest hello16.bin)@0x7c00"
+}
+
+@test "icount commands: break +N, delete, info icount; stops are one-shot" {
+	run kvmdbg --icount step -e 'icount break +10' -e 'icount break 300' -e 'icount break 20' \
+		-e 'info icount' -e 'icount delete 3' -e cont -e icount -e cont -e 'info icount' \
+		-e 'icount break 5' "$(guest icount.elf)"
+	assert_failure 1
+	assert_line "icount stop 1 at 10"
+	assert_line "icount stop 3 at 20"
+	assert_line "icount stop 1 at 10"
+	assert_line "icount 10, 0x100007 <loop+0x2>"
+	assert_line "icount 10"
+	assert_line "[guest exited with status 0]"
+	assert_line "icount 252 (step backend)"
+	assert_line "icount 5 has passed (the count is 252)"
+}
+
+@test "a breakpoint stops a counted run and the count is right there" {
+	run kvmdbg --icount step -e 'break leaf' -e cont -e icount "$(guest icount.elf)"
+	assert_success
+	assert_line "Breakpoint 1, 0x100085 <leaf>"
+	assert_line "icount 216"
+}
+
+@test "gdb continue stops at an icount stop set with monitor, as SIGTRAP" {
+	"$KVMDBG" --icount step --gdb 127.0.0.1:0 -S "$(guest icount.elf)" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	for _ in $(seq 100); do
+		STUB_PORT=$(sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err")
+		[ -n "$STUB_PORT" ] && break
+		sleep 0.05
+	done
+	run gdb_batch -ex 'monitor icount break 209' -ex continue -ex 'monitor icount' \
+		-ex 'info registers rip' "$(guest icount.elf)"
+	kill $STUB_PID; wait $STUB_PID || true
+	assert_success
+	assert_line --regexp 'Program received signal SIGTRAP'
+	assert_line 'icount 209'
+	assert_line --regexp '^rip +0x10002e +0x10002e <port>$'
+}
+
+@test "without --icount the icount commands say how to start counting" {
+	run kvmdbg -e icount "$(guest regs.elf)"
+	assert_failure 1
+	assert_output "instructions are not being counted (start kvmdbg with --icount)"
+	run kvmdbg --icount sometimes "$(guest regs.elf)"
+	assert_equal "$status" 2
+	run kvmdbg --icount perf "$(guest regs.elf)"
+	assert_equal "$status" 2
+	assert_output --partial "--icount perf:"
+	run kvmdbg --stop-at-icount 100000 "$(guest regs.elf)"
+	assert_failure 1
+	assert_line "[guest exited with status 7]"
+	assert_line "kvmdbg: the guest stopped at icount 8, before 100000"
+}
