@@ -65,6 +65,8 @@ struct vcpu {
 	struct kvm_fpu fpu;
 	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
 	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
+	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
+	bool synced;             /* ... and it has done so since our last write */
 
 	/* Hand-off between the control thread and the vCPU thread. */
 	pthread_t thread;         /* runs KVM_RUN */

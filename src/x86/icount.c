@@ -13,18 +13,35 @@
 
 #define X86_MAX_PREFIXES 14
 
-/* Reads guest-virtual bytes; false if any is not mapped RAM. */
+/* Reads guest-virtual bytes, one translation per page; false if any byte is
+ * not mapped RAM. */
 static bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 
-	for (size_t i = 0; i < len; i++) {
+	while (len) {
+		size_t chunk = 0x1000 - (va & 0xfff);
 		uint64_t pa;
 
-		if (arch_virt_to_phys(vcpu, va + i, &pa) < 0 || vm_read_phys(vcpu->vm, pa, p + i, 1) < 0)
+		if (chunk > len)
+			chunk = len;
+		if (arch_virt_to_phys(vcpu, va, &pa) < 0 || vm_read_phys(vcpu->vm, pa, p, chunk) < 0)
 			return false;
+		va += chunk;
+		p += chunk;
+		len -= chunk;
 	}
 	return true;
+}
+
+/* The bytes at pc, as many as are mapped up to len (the rest zero). */
+static bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len)
+{
+	size_t to_page_end = 0x1000 - (pc & 0xfff);
+
+	memset(buf, 0, len);
+	return x86_read_virt(vcpu, pc, buf, len) ||
+	       (to_page_end < len && x86_read_virt(vcpu, pc, buf, to_page_end));
 }
 
 bool arch_rep_string_at(struct vcpu *vcpu)
@@ -32,7 +49,7 @@ bool arch_rep_string_at(struct vcpu *vcpu)
 	uint8_t insn[X86_MAX_PREFIXES + 2];
 	bool rep = false, rex_ok = arch_code_bits(vcpu) == 64;
 
-	if (!x86_read_virt(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
+	if (!x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
 		return false;
 	for (size_t i = 0; i < sizeof(insn); i++) {
 		uint8_t b = insn[i];
@@ -65,7 +82,7 @@ bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next)
 	char text[128];
 	int len;
 
-	if (!r || !s || !x86_read_virt(vcpu, pc, insn, sizeof(insn)))
+	if (!r || !s || !x86_read_insn(vcpu, pc, insn, sizeof(insn)))
 		return false;
 	while (i < X86_MAX_PREFIXES && (insn[i] == 0x66 || insn[i] == 0x67 || insn[i] == 0xf0 ||
 					(bits == 64 && (insn[i] & 0xf0) == 0x40)))

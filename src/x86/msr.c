@@ -105,6 +105,11 @@ int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 
 int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
+	/* EFER and friends are in sregs too: write ours back, then reread. */
+	if (vcpu_flush_regs(vcpu) < 0)
+		return -EIO;
+	vcpu->sregs_valid = false;
+	vcpu->synced = false;
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry entry;
