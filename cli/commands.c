@@ -264,25 +264,26 @@ void commands_wait_stop(struct session *s, FILE *out)
 {
 	struct vcpu_stop stop;
 
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = s->vcpu->stop_fd, .events = POLLIN },
-			{ .fd = s->sigfd, .events = POLLIN },
-		};
+	do {
+		for (;;) {
+			struct pollfd pfd[2] = {
+				{ .fd = s->vcpu->stop_fd, .events = POLLIN },
+				{ .fd = s->sigfd, .events = POLLIN },
+			};
 
-		if (poll(pfd, s->sigfd >= 0 ? 2 : 1, -1) < 0)
-			continue;
-		if (pfd[0].revents)
-			break;
-		if (pfd[1].revents) {
-			struct signalfd_siginfo si;
+			if (poll(pfd, s->sigfd >= 0 ? 2 : 1, -1) < 0)
+				continue;
+			if (pfd[0].revents)
+				break;
+			if (pfd[1].revents) {
+				struct signalfd_siginfo si;
 
-			if (read(s->sigfd, &si, sizeof(si)) > 0)
-				s->interrupted = true;
-			debug_interrupt(s->dbg);
+				if (read(s->sigfd, &si, sizeof(si)) > 0)
+					s->interrupted = true;
+				debug_interrupt(s->dbg);
+			}
 		}
-	}
-	debug_collect(s->dbg, &stop);
+	} while (!debug_collect(s->dbg, &stop));
 	commands_report_stop(s, &stop, out);
 }
 

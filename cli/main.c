@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/perf_event.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +17,7 @@
 #include "../src/debug.h"
 #include "../src/devices/devices.h"
 #include "../src/err.h"
+#include "../src/icount.h"
 #include "../src/loader.h"
 #include "../src/vcpu.h"
 #include "../src/vm.h"
@@ -60,6 +59,7 @@ struct options {
 	const char *gdb;       /* --gdb [HOST:]PORT or unix:PATH, or NULL */
 	const char *icount;    /* --icount auto|step|perf, or NULL: not counting */
 	bool stop_at_set;      /* --stop-at-icount given */
+	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */
 };
@@ -92,6 +92,8 @@ static void usage(FILE *out)
 		"                         continue it (else it starts running at once)\n"
 		"      --icount MODE      count instructions retired since power-on: auto,\n"
 		"                         step or perf (see README, Instruction counts)\n"
+		"      --icount-margin N  perf backend: stop N instructions early, then single-\n"
+		"                         step (default by CPU vendor)\n"
 		"      --stop-at-icount N run to exactly N instructions, print the count and\n"
 		"                         the registers, then exit (or go on with --console,\n"
 		"                         --eval, --script, --gdb)\n"
@@ -167,7 +169,8 @@ static int parse_raw(char *arg, struct options *opt)
 
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT };
+	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
+	       OPT_MARGIN };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "raw", required_argument, NULL, OPT_RAW },
@@ -180,6 +183,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "gdb", required_argument, NULL, 'g' },
 		{ "icount", required_argument, NULL, OPT_ICOUNT },
 		{ "stop-at-icount", required_argument, NULL, OPT_STOP_AT },
+		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -227,6 +231,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (strcmp(optarg, "auto") && strcmp(optarg, "step") && strcmp(optarg, "perf"))
 				return usage_error("--icount wants auto, step or perf, not '%s'", optarg);
 			opt->icount = optarg;
+			break;
+		case OPT_MARGIN:
+			errno = 0;
+			opt->margin = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-' || !opt->margin)
+				return usage_error("invalid --icount-margin '%s': expected a count > 0",
+						   optarg);
 			break;
 		case OPT_STOP_AT:
 			errno = 0;
@@ -476,7 +487,8 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		if (pfd[1].revents) {
 			struct vcpu_stop stop;
 
-			debug_collect(s->dbg, &stop);
+			if (!debug_collect(s->dbg, &stop))
+				continue;
 			if (st)
 				stub_stopped(st, &stop);
 			if (console)
@@ -493,8 +505,9 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		struct vcpu_stop stop;
 
 		debug_interrupt(s->dbg);
-		vcpu_wait(s->vcpu);
-		debug_collect(s->dbg, &stop);
+		do
+			vcpu_wait(s->vcpu);
+		while (!debug_collect(s->dbg, &stop));
 	}
 	if (st && st->killed)
 		fprintf(stderr, "kvmdbg: killed by the debugger\n");
@@ -502,36 +515,30 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 }
 
 /*
- * Picks the instruction-counting backend and says which, and why. Only the
- * single-step backend exists so far; perf (a hardware instructions counter
- * landing with single steps) is issue 5's other half.
+ * Picks the instruction-counting backend and says which, and why: perf (a
+ * guest-instructions counter whose overflow stops runs near the target, single
+ * steps landing on it) where the host has one, else single steps throughout.
  */
-static int icount_select(const char *mode)
+static int icount_select(const struct options *opt, struct icount_perf *perf, bool *use_perf)
 {
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_HARDWARE,
-		.size = sizeof(attr),
-		.config = PERF_COUNT_HW_INSTRUCTIONS,
-		.exclude_host = 1,
-		.disabled = 1,
-	};
-	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
-	int e = errno;
+	char why[160];
+	int r = icount_perf_probe(perf, why, sizeof(why));
 
-	if (fd >= 0)
-		close(fd);
-	if (!strcmp(mode, "step")) {
+	perf->margin = opt->margin ? opt->margin : icount_perf_default_margin();
+	*use_perf = false;
+	if (!strcmp(opt->icount, "step")) {
 		fprintf(stderr, "kvmdbg: icount: single-step backend (--icount step)\n");
 		return 0;
 	}
-	if (!strcmp(mode, "perf"))
-		return err_set(ENOTSUP, fd < 0 ? "--icount perf: no hardware instructions counter "
-					       "here (perf_event_open: %s); use --icount step"
-					     : "--icount perf: the perf backend is not implemented yet%s; "
-					       "use --icount step", fd < 0 ? strerror(e) : "");
-	fprintf(stderr, "kvmdbg: icount: single-step backend (%s%s)\n",
-		fd < 0 ? "no hardware instructions counter: " : "the perf backend is not "
-		"implemented yet", fd < 0 ? strerror(e) : "");
+	if (r < 0 && !strcmp(opt->icount, "perf"))
+		return err_set(ENOTSUP, "--icount perf: %s; use --icount step", why);
+	if (r < 0) {
+		fprintf(stderr, "kvmdbg: icount: single-step backend (%s)\n", why);
+		return 0;
+	}
+	*use_perf = true;
+	fprintf(stderr, "kvmdbg: icount: perf backend (%s, margin %llu), landing by single steps\n",
+		why, (unsigned long long)perf->margin);
 	return 0;
 }
 
@@ -586,11 +593,14 @@ static int run_session(struct session *s, const struct options *opt)
 	int failures = 0;
 
 	if (opt->icount) {
-		if (icount_select(opt->icount) < 0) {
+		struct icount_perf perf;
+		bool use_perf;
+
+		if (icount_select(opt, &perf, &use_perf) < 0) {
 			fprintf(stderr, "kvmdbg: %s\n", err_msg());
 			return STATUS_USAGE;
 		}
-		debug_icount_start(s->dbg);
+		debug_icount_start(s->dbg, use_perf ? &perf : NULL);
 	}
 	if (opt->stop_at_set) {
 		if (run_to_icount(s, opt->stop_at) < 0)

@@ -38,6 +38,7 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	vcpu->own_opaque = d;
 	d->entry_lifted = -1;
 	d->next_event_id = 1;
+	d->perf.fd = -1;
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -449,9 +450,63 @@ static void debug_count_end(struct debug *d, struct vcpu_stop *stop)
 	d->last = *stop;
 }
 
-void debug_icount_start(struct debug *d)
+void debug_icount_start(struct debug *d, const struct icount_perf *perf)
 {
 	d->icount_on = true;
+	d->use_perf = perf != NULL;
+	if (perf)
+		d->perf = *perf;
+	d->perf.fd = -1;
+}
+
+/* Exits that completed an instruction in userspace: a guest counter never sees those. */
+static uint64_t debug_io_exits(const struct debug *d)
+{
+	return d->vm->stats.exits[KVM_EXIT_IO] + d->vm->stats.exits[KVM_EXIT_MMIO];
+}
+
+/* Runs with the perf counter on; with a target, its overflow stops the run a
+ * margin short of it. */
+static int debug_perf_arm(struct debug *d)
+{
+	uint64_t target = d->nevents ? d->events[0].at : UINT64_MAX;
+	uint64_t period = 0;
+
+	if (target != UINT64_MAX)
+		period = target - d->icount > d->perf.margin ? target - d->icount - d->perf.margin : 0;
+	d->perf_base = d->icount;
+	d->perf_io = debug_io_exits(d);
+	d->count_target = target;
+	if (icount_perf_start(&d->perf, d->vcpu->tid, VCPU_KICK_SIGNAL, period) < 0)
+		return -EIO;
+	d->vcpu->perf = &d->perf;
+	d->vcpu->perf_period = period;
+	return 0;
+}
+
+/* A perf run stopped: the count from the counter (plus I/O instructions it
+ * cannot see); near the target, land on it by single steps. */
+static bool debug_perf_end(struct debug *d, struct vcpu_stop *stop)
+{
+	uint64_t n;
+
+	icount_perf_finish(&d->perf, &n);
+	d->vcpu->perf = NULL;
+	d->vcpu->perf_period = 0;
+	d->icount = d->perf_base + n + (debug_io_exits(d) - d->perf_io);
+	if (stop->reason != STOP_ICOUNT)
+		return true;
+	if (d->icount > d->count_target) {
+		stop->reason = STOP_ERROR;
+		snprintf(stop->detail, sizeof(stop->detail),
+			 "icount overshoot: the perf counter stopped at %llu, past %llu; raise "
+			 "--icount-margin (now %llu)", (unsigned long long)d->icount,
+			 (unsigned long long)d->count_target, (unsigned long long)d->perf.margin);
+		return true;
+	}
+	if (d->icount == d->count_target)
+		return true;
+	return debug_count_start(d, d->count_target) < 0;
 }
 
 int debug_icount_break(struct debug *d, uint64_t at)
@@ -496,11 +551,24 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	r = debug_count_start(d, at);
-	if (r < 0)
-		return r;
-	vcpu_wait(d->vcpu);
-	debug_collect(d, stop);
+	if (d->use_perf && at - d->icount > d->perf.margin) {
+		int id = debug_icount_break(d, at);
+
+		if (id < 0)
+			return id;
+		r = debug_continue(d, stop);
+		if (r != 0) {
+			debug_icount_delete(d, id);
+			return r < 0 ? r : 0;
+		}
+	} else {
+		r = debug_count_start(d, at);
+		if (r < 0)
+			return r;
+	}
+	do
+		vcpu_wait(d->vcpu);
+	while (!debug_collect(d, stop));
 	return 0;
 }
 
@@ -552,7 +620,7 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
-	if (d->icount_on)
+	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
 		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
 	/* Resuming on a breakpoint would hit it again at once (PLATFORM.md). */
 	if (debug_at_breakpoint(d)) {
@@ -575,6 +643,10 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 	r = debug_arm(d, NULL, false);
 	if (r < 0)
 		return r;
+	if (d->icount_on && debug_perf_arm(d) < 0) {
+		debug_unplant(d);
+		return -EIO;
+	}
 	d->running = true;
 	vcpu_resume(d->vcpu, VCPU_CONTINUE);
 	return 0;
@@ -586,14 +658,20 @@ void debug_interrupt(struct debug *d)
 		vcpu_request_stop(d->vcpu);
 }
 
-void debug_collect(struct debug *d, struct vcpu_stop *stop)
+bool debug_collect(struct debug *d, struct vcpu_stop *stop)
 {
 	vcpu_collect_stop(d->vcpu);
 	d->running = false;
+	if (d->perf.fd >= 0) {
+		debug_resolve(d, stop, false);
+		debug_unplant(d);
+		return debug_perf_end(d, stop);
+	}
 	if (d->icount_on) {
 		debug_count_end(d, stop);
-		return;
+		return true;
 	}
 	debug_resolve(d, stop, false);
 	debug_unplant(d);
+	return true;
 }

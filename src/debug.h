@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "icount.h"
 #include "vcpu.h"
 
 struct vm;
@@ -71,6 +72,10 @@ struct debug {
 
 	/* Instruction counting (the step backend; README "Instruction counts"). */
 	bool icount_on;                 /* counting since power-on */
+	bool use_perf;                  /* the perf backend runs the guest between stops */
+	struct icount_perf perf;        /* its counter */
+	uint64_t perf_base;             /* icount when the counter started */
+	uint64_t perf_io;               /* I/O exits then: instructions the counter misses */
 	uint64_t icount;                /* instructions retired so far */
 	uint64_t count_target;          /* a counted run stops at this count */
 	struct icount_event events[DEBUG_MAX_EVENTS]; /* sorted by count */
@@ -98,8 +103,10 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 int debug_continue(struct debug *d, struct vcpu_stop *stop);
 /* Asks a running guest to stop. */
 void debug_interrupt(struct debug *d);
-/* After stop_fd became readable: why the guest stopped (breakpoints resolved). */
-void debug_collect(struct debug *d, struct vcpu_stop *stop);
+/* After stop_fd became readable: why the guest stopped (breakpoints resolved).
+ * false: it has not stopped for good (a perf run goes on to land by single
+ * steps); wait for stop_fd again. */
+bool debug_collect(struct debug *d, struct vcpu_stop *stop);
 /* Executes one instruction and waits; *stop is STOP_STEPPED or why not. */
 int debug_step(struct debug *d, struct vcpu_stop *stop);
 
@@ -113,8 +120,9 @@ void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner)
 /* The breakpoint of a kind at addr, or NULL. */
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr);
 
-/* Starts counting: from now on the guest only runs in counted single steps. */
-void debug_icount_start(struct debug *d);
+/* Starts counting: with perf NULL, the guest only runs in counted single
+ * steps; else runs use the perf counter, and single steps land. */
+void debug_icount_start(struct debug *d, const struct icount_perf *perf);
 /* A stop at absolute count at; returns its number, or -errno (a count passed). */
 int debug_icount_break(struct debug *d, uint64_t at);
 /* Deletes icount stop id (all of them for 0); -ENOENT if there is none. */

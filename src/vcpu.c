@@ -8,16 +8,17 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "err.h"
 #include "exits.h"
+#include "icount.h"
 #include "vm.h"
 
-/* Sent to the vCPU thread to make KVM_RUN return with EINTR. */
-#define VCPU_KICK_SIGNAL SIGUSR1
 
 /*
  * After a stop, both threads spin this long for the other's next move before
@@ -142,6 +143,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	atomic_store(&vcpu->tid, (pid_t)syscall(SYS_gettid));
 
 	pthread_mutex_lock(&vcpu->lock);
 	for (;;) {
@@ -179,6 +181,8 @@ int vcpu_start_thread(struct vcpu *vcpu)
 	if (r)
 		return err_set(r, "cannot start the vCPU thread: %s", strerror(r));
 	vcpu->thread_started = true;
+	while (!atomic_load(&vcpu->tid))
+		sched_yield();
 	return 0;
 }
 
@@ -273,6 +277,20 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	return 0;
 }
 
+/* Whether the perf counter's overflow (the signal that just interrupted
+ * KVM_RUN) says the run has gone far enough. */
+static bool vcpu_perf_reached(struct vcpu *vcpu)
+{
+	uint64_t n;
+
+	if (!vcpu->perf || !vcpu->perf_period || icount_perf_read(vcpu->perf, &n) < 0)
+		return false;
+	if (n < vcpu->perf_period)
+		return false;
+	vcpu->perf->overflows++;
+	return true;
+}
+
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
 static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
@@ -299,6 +317,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		if (r < 0) {
 			if (e == EINTR || e == EAGAIN) {
 				stats_count_exit(&vm->stats, KVM_EXIT_INTR);
+				if (vcpu_perf_reached(vcpu)) {
+					stop->reason = STOP_ICOUNT;
+					snprintf(stop->detail, sizeof(stop->detail), "perf overflow");
+					break;
+				}
 				continue;
 			}
 			char msg[128];

@@ -11,11 +11,18 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
+struct icount_perf;
+
+/* Sent to the vCPU thread to make KVM_RUN return with EINTR (kicks, and the
+ * perf counter's overflow). */
+#define VCPU_KICK_SIGNAL SIGUSR1
 
 enum vcpu_state {
 	VCPU_IDLE,                       /* stopped; registers may be touched */
@@ -70,6 +77,9 @@ struct vcpu {
 
 	/* Hand-off between the control thread and the vCPU thread. */
 	pthread_t thread;         /* runs KVM_RUN */
+	_Atomic pid_t tid;        /* its kernel thread id (0 until it runs) */
+	struct icount_perf *perf; /* counter whose overflow ends a run, or NULL */
+	uint64_t perf_period;     /* ... when it has counted this much (0: never) */
 	bool thread_started;      /* thread exists */
 	pthread_mutex_t lock;     /* protects go and quit */
 	pthread_cond_t cond;      /* signalled when go or quit change */

@@ -734,8 +734,9 @@ static void stub_attach(struct stub *st)
 	st->phys = false;
 	if (st->dbg->running) {
 		debug_interrupt(st->dbg);
-		vcpu_wait(st->dbg->vcpu);
-		debug_collect(st->dbg, &stop);
+		do
+			vcpu_wait(st->dbg->vcpu);
+		while (!debug_collect(st->dbg, &stop));
 	}
 	stub_format_stop(st, &stop);
 }

@@ -138,3 +138,35 @@ sweep() {
 	assert_line "[guest exited with status 7]"
 	assert_line "kvmdbg: the guest stopped at icount 8, before 100000"
 }
+
+# The perf backend's overflow path, on this PMU-less host with a software
+# event: task-clock counts nanoseconds of vCPU thread time instead of
+# instructions, so only the mechanism is checked, not instruction counts.
+@test "perf backend: the counter's overflow signal kicks the vCPU out of KVM_RUN, steps land" {
+	KVMDBG_ICOUNT_PERF_EVENT=task-clock run kvmdbg --icount perf --icount-margin 500000 \
+		--stop-at-icount 30000000 --stats "$(guest spin.elf)"
+	assert_success
+	assert_line --index 0 "kvmdbg: icount: perf backend (task-clock test event, margin 500000), landing by single steps"
+	assert_line "icount 30000000"
+	# One KVM_RUN ended by the overflow signal, then single steps to land.
+	assert_line --regexp '^vcpu0\.exits\.intr +[1-9][0-9]*  # KVM_EXIT_INTR$'
+	assert_line --regexp '^vcpu0\.exits\.debug +[1-9][0-9]*  # KVM_EXIT_DEBUG$'
+}
+
+@test "perf backend: an overshoot past the target is reported, not accepted" {
+	# A margin of 1 ns is far below the timer's skid: the count passes the target.
+	KVMDBG_ICOUNT_PERF_EVENT=task-clock run kvmdbg --icount perf --icount-margin 1 \
+		--stop-at-icount 20000000 "$(guest spin.elf)"
+	assert_failure 1
+	assert_line --regexp '^\[guest stopped: icount overshoot: the perf counter stopped at [0-9]+, past 20000000; raise --icount-margin \(now 1\)\]$'
+	refute_line "icount 20000000"
+}
+
+@test "bad --icount-margin and --stop-at-icount values are usage errors" {
+	run kvmdbg --icount-margin 0 "$(guest regs.elf)"
+	assert_equal "$status" 2
+	assert_line --index 0 "kvmdbg: invalid --icount-margin '0': expected a count > 0"
+	run kvmdbg --stop-at-icount -5 "$(guest regs.elf)"
+	assert_equal "$status" 2
+	assert_line --index 0 "kvmdbg: invalid --stop-at-icount '-5': expected a count"
+}
