@@ -260,18 +260,41 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 	cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
 }
 
-void commands_wait_stop(struct session *s, FILE *out)
+/* A line on a terminal's stderr while a counted run takes long: how far it got. */
+static void cmd_progress(struct session *s, bool done)
 {
-	struct vcpu_stop stop;
+	static bool shown;
+	uint64_t n = __atomic_load_n(&s->dbg->icount, __ATOMIC_RELAXED);
 
+	if (done) {
+		if (shown)
+			fputs("\r\033[K", stderr);
+		shown = false;
+		return;
+	}
+	if (!s->dbg->icount_on || !isatty(STDERR_FILENO))
+		return;
+	if (s->dbg->count_target != UINT64_MAX)
+		fprintf(stderr, "\rkvmdbg: icount %llu of %llu", (unsigned long long)n,
+			(unsigned long long)s->dbg->count_target);
+	else
+		fprintf(stderr, "\rkvmdbg: icount %llu", (unsigned long long)n);
+	shown = true;
+}
+
+void commands_wait(struct session *s, struct vcpu_stop *stop)
+{
 	do {
 		for (;;) {
 			struct pollfd pfd[2] = {
 				{ .fd = s->vcpu->stop_fd, .events = POLLIN },
 				{ .fd = s->sigfd, .events = POLLIN },
 			};
+			int n = poll(pfd, s->sigfd >= 0 ? 2 : 1, 1000);
 
-			if (poll(pfd, s->sigfd >= 0 ? 2 : 1, -1) < 0)
+			if (n == 0)
+				cmd_progress(s, false);
+			if (n <= 0)
 				continue;
 			if (pfd[0].revents)
 				break;
@@ -283,7 +306,15 @@ void commands_wait_stop(struct session *s, FILE *out)
 				debug_interrupt(s->dbg);
 			}
 		}
-	} while (!debug_collect(s->dbg, &stop));
+	} while (!debug_collect(s->dbg, stop));
+	cmd_progress(s, true);
+}
+
+void commands_wait_stop(struct session *s, FILE *out)
+{
+	struct vcpu_stop stop;
+
+	commands_wait(s, &stop);
 	commands_report_stop(s, &stop, out);
 }
 

@@ -57,7 +57,10 @@ char *commands_complete(const struct session *s, const char *line, int start, co
 			int state);
 /* Says why the guest stopped, in the console's words. */
 void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out);
-/* Waits for a running guest to stop (SIGINT stops it) and reports it. */
+/* Waits for a running guest to stop (SIGINT stops it; a long counted run
+ * shows its progress on a terminal). */
+void commands_wait(struct session *s, struct vcpu_stop *stop);
+/* The same, then reports the stop. */
 void commands_wait_stop(struct session *s, FILE *out);
 
 #endif

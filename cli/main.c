@@ -546,11 +546,20 @@ static int icount_select(const struct options *opt, struct icount_perf *perf, bo
 static int run_to_icount(struct session *s, uint64_t at)
 {
 	struct vcpu_stop stop;
+	int id = debug_icount_break(s->dbg, at), r;
 
-	if (debug_run_to(s->dbg, at, &stop) < 0) {
+	if (id < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		return -1;
 	}
+	r = debug_continue(s->dbg, &stop);
+	if (r < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return -1;
+	}
+	if (r == 0)
+		commands_wait(s, &stop);
+	debug_icount_delete(s->dbg, id);
 	if (stop.reason != STOP_ICOUNT) {
 		commands_report_stop(s, &stop, stdout);
 		fprintf(stderr, "kvmdbg: the guest stopped at icount %llu, before %llu\n",

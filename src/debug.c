@@ -375,24 +375,27 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 	 * After iret or popf setting TF, and after mov/pop ss, the trap comes one
 	 * instruction late: the step also ran the instruction at prev_next.
 	 */
+	uint64_t retired = 0;
+
 	if (stepped) {
-		if (!(d->prev_rep && pc == d->prev_pc))
-			d->icount++;
+		retired = !(d->prev_rep && pc == d->prev_pc);
 		if (d->prev_delayed && pc != d->prev_next)
-			d->icount++;
+			retired++;
 	} else if (entered) {
 		if (arch_fault_frame(d->vcpu, d->prev_pc))
-			;
+			retired = 0;
 		else if (!d->prev_delayed)
-			d->icount++;
+			retired = 1;
 		else
-			d->icount += arch_fault_frame(d->vcpu, d->prev_next) ? 1 : 2;
+			retired = arch_fault_frame(d->vcpu, d->prev_next) ? 1 : 2;
 	} else {
 		/* A real stop. The exit port's out did retire. */
 		if (stop->reason == STOP_EXITED)
-			d->icount++;
+			__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
 		return true;
 	}
+	/* Atomic: a progress line reads it from the control thread meanwhile. */
+	__atomic_add_fetch(&d->icount, retired, __ATOMIC_RELAXED);
 	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	if (atomic_load(&d->vcpu->stop_req)) {
 		stop->reason = STOP_REQUESTED;

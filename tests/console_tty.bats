@@ -152,3 +152,13 @@ quit"
 	assert_success
 	assert_line --regexp '^rip +0x100016 +0x100016 <after_xor\+5>$'
 }
+
+@test "a counted run that takes more than a second shows its progress on a terminal" {
+	tmux -S "$SOCK" new-session -d -x 120 -y 50 \
+		"$KVMDBG --icount step --stop-at-icount 600000 --serial none $(guest spin.elf) >/dev/null; echo KVMDBG-EXIT=\$?; sleep 60"
+	wait_screen '^kvmdbg: icount [0-9]+ of 600000'
+	wait_screen '^KVMDBG-EXIT=0$'
+	run screen
+	# The progress line is cleared at the end.
+	refute_output --partial "of 600000"
+}
