@@ -653,7 +653,7 @@ static int run_session(struct session *s, const struct options *opt)
 		st = &stub;
 		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
 			opt->wait ? "; the guest waits for the debugger" : "");
-		if (!opt->wait && !tty_console && debug_continue(s->dbg, &stop) > 0)
+		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)
 			loop_log_stop(s, &stop);
 	}
 	if ((tty_console || st) && !s->quit)

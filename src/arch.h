@@ -132,6 +132,8 @@ bool arch_rep_string_at(struct vcpu *vcpu);
  * instruction (x86: iret and popf setting TF, mov/pop ss); if so, *next is
  * where it alone would leave pc (iret: the return address it will pop). */
 bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next);
+/* Whether the instruction at pc halts the CPU (x86: hlt). */
+bool arch_halt_at(struct vcpu *vcpu);
 /* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
 /* The handler addresses (linear) of the present entries of a copy of the table. */

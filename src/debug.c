@@ -338,6 +338,27 @@ static void debug_count_prepare(struct debug *d)
 }
 
 /*
+ * A HLT about to run: single steps would step over it as if it did nothing
+ * (PVM and KVM both), so kvmdbg retires it itself and stops as halted, as
+ * an uncounted run would (no device raises interrupts yet).
+ */
+static bool debug_count_halt(struct debug *d, struct vcpu_stop *stop)
+{
+	struct kvm_regs *regs;
+
+	if (!arch_halt_at(d->vcpu) || !(regs = vcpu_regs(d->vcpu)))
+		return false;
+	regs->rip += 1;
+	vcpu_regs_changed(d->vcpu);
+	__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
+	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
+	snprintf(stop->detail, sizeof(stop->detail), "%s",
+		 arch_irqs_enabled(d->vcpu) ? "interrupts enabled, but no device raises interrupts"
+					    : "interrupts disabled");
+	return true;
+}
+
+/*
  * After each counted step, on the vCPU thread. A step normally retires one
  * instruction; it retires none while a REP string instruction is still at
  * pc (hosts step those per iteration, or all at once and once more to move
@@ -415,6 +436,8 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		bp->hits++;
 		return true;
 	}
+	if (debug_count_halt(d, stop))
+		return true;
 	debug_entries_refresh(d);
 	debug_count_prepare(d);
 	return false;
@@ -554,6 +577,10 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
+	if (debug_count_halt(d, stop)) {
+		d->last = *stop;
+		return 0;
+	}
 	if (d->use_perf && at - d->icount > d->perf.margin) {
 		int id = debug_icount_break(d, at);
 
@@ -623,6 +650,10 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
+	if (d->icount_on && debug_count_halt(d, stop)) {
+		d->last = *stop;
+		return 1;
+	}
 	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
 		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
 	/* Resuming on a breakpoint would hit it again at once (PLATFORM.md). */

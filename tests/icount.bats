@@ -170,3 +170,32 @@ sweep() {
 	assert_equal "$status" 2
 	assert_line --index 0 "kvmdbg: invalid --stop-at-icount '-5': expected a count"
 }
+
+@test "a counted hlt retires once and the guest halts, as without counting" {
+	run kvmdbg --icount step "$(guest halt.elf)"
+	assert_success
+	assert_line "[guest halted (interrupts disabled) at 0x100002]"
+	assert_line "kvmdbg: icount 2"
+	run kvmdbg --stop-at-icount 1 -e stepi -e icount "$(guest halt.elf)"
+	assert_success
+	assert_line "[guest halted (interrupts disabled) at 0x100002]"
+	assert_line "icount 2"
+}
+
+@test "--stop-at-icount with --gdb stops there and waits for gdb" {
+	"$KVMDBG" --stop-at-icount 209 --gdb 127.0.0.1:0 "$(guest icount.elf)" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	for _ in $(seq 100); do
+		STUB_PORT=$(sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err")
+		[ -n "$STUB_PORT" ] && break
+		sleep 0.05
+	done
+	run gdb_batch -ex 'info registers rip' -ex 'monitor icount' "$(guest icount.elf)"
+	kill $STUB_PID; wait $STUB_PID || true
+	assert_success
+	assert_line --regexp '^rip +0x10002e +0x10002e <port>$'
+	assert_line 'icount 209'
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 "icount 209"
+}

@@ -121,6 +121,15 @@ bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next)
 	return false;
 }
 
+#define X86_HLT 0xf4
+
+bool arch_halt_at(struct vcpu *vcpu)
+{
+	uint8_t insn[1];
+
+	return x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)) && insn[0] == X86_HLT;
+}
+
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
 {
 	struct kvm_sregs *s = vcpu_sregs(vcpu);
