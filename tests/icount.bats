@@ -199,3 +199,29 @@ sweep() {
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line --index 0 "icount 209"
 }
+
+@test "known counts in 32-bit protected mode (guests/icount32.S)" {
+	g=$(guest icount32.elf)
+	assert_equal "$(pc_at 101 "$g")" "0x100014 <after_loop32>"
+	assert_equal "$(pc_at 104 "$g")" "0x10001f <stos32>"
+	assert_equal "$(pc_at 105 "$g")" "0x100021 <stos32+0x2>"
+	assert_equal "$(pc_at 106 "$g")" "0x10002a <leaf32>"
+	assert_equal "$(pc_at 108 "$g")" "0x100026 <last32>"
+	run kvmdbg --icount step "$g"
+	assert_success
+	assert_line "kvmdbg: icount 110"
+	sweep 110 "$g"
+}
+
+@test "known counts in real mode (guests/icount16.S)" {
+	g=$(guest icount16.bin)
+	assert_equal "$(pc_at 61 --raw "$g@0x7c00")" "0x7c06"
+	assert_equal "$(pc_at 66 --raw "$g@0x7c00")" "0x7c11"
+	assert_equal "$(pc_at 67 --raw "$g@0x7c00")" "0x7c13"
+	assert_equal "$(pc_at 68 --raw "$g@0x7c00")" "0x7c18"
+	assert_equal "$(pc_at 70 --raw "$g@0x7c00")" "0x7c16"
+	run kvmdbg --icount step --raw "$g@0x7c00"
+	assert_success
+	assert_line "kvmdbg: icount 71"
+	sweep 71 --raw "$g@0x7c00"
+}
