@@ -37,10 +37,11 @@ run_as_nobody() {
 }
 
 # Starts kvmdbg with a gdb server on a free loopback port, the guest waiting
-# (-S), in the background. Sets STUB_PID, STUB_PORT and STUB_ERR (its stderr).
+# (-S; set STUB_WAIT= for none), in the background; extra arguments are
+# kvmdbg's. Sets STUB_PID, STUB_PORT and STUB_ERR (its stderr).
 start_stub() {
 	STUB_ERR=$BATS_TEST_TMPDIR/stub.err
-	"$KVMDBG" --gdb 127.0.0.1:0 -S "$@" >"$BATS_TEST_TMPDIR/stub.out" 2>"$STUB_ERR" &
+	"$KVMDBG" --gdb 127.0.0.1:0 ${STUB_WAIT--S} "$@" >"$BATS_TEST_TMPDIR/stub.out" 2>"$STUB_ERR" &
 	STUB_PID=$!
 	for _ in $(seq 100); do
 		STUB_PORT=$(sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$STUB_ERR")

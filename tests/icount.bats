@@ -4,6 +4,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 # pc (with symbol) after exactly N instructions.
 pc_at() {
 	kvmdbg --stop-at-icount "$1" --serial none "${@:2}" 2>/dev/null |
@@ -107,17 +111,10 @@ sweep() {
 }
 
 @test "gdb continue stops at an icount stop set with monitor, as SIGTRAP" {
-	"$KVMDBG" --icount step --gdb 127.0.0.1:0 -S "$(guest icount.elf)" \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	STUB_PID=$!
-	for _ in $(seq 100); do
-		STUB_PORT=$(sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err")
-		[ -n "$STUB_PORT" ] && break
-		sleep 0.05
-	done
+	start_stub --icount step "$(guest icount.elf)"
 	run gdb_batch -ex 'monitor icount break 209' -ex continue -ex 'monitor icount' \
 		-ex 'info registers rip' "$(guest icount.elf)"
-	kill $STUB_PID; wait $STUB_PID || true
+	stop_stub
 	assert_success
 	assert_line --regexp 'Program received signal SIGTRAP'
 	assert_line 'icount 209'
@@ -183,20 +180,13 @@ sweep() {
 }
 
 @test "--stop-at-icount with --gdb stops there and waits for gdb" {
-	"$KVMDBG" --stop-at-icount 209 --gdb 127.0.0.1:0 "$(guest icount.elf)" \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	STUB_PID=$!
-	for _ in $(seq 100); do
-		STUB_PORT=$(sed -n 's/^kvmdbg: gdb server on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/err")
-		[ -n "$STUB_PORT" ] && break
-		sleep 0.05
-	done
+	STUB_WAIT= start_stub --stop-at-icount 209 "$(guest icount.elf)"
 	run gdb_batch -ex 'info registers rip' -ex 'monitor icount' "$(guest icount.elf)"
-	kill $STUB_PID; wait $STUB_PID || true
+	stop_stub
 	assert_success
 	assert_line --regexp '^rip +0x10002e +0x10002e <port>$'
 	assert_line 'icount 209'
-	run cat "$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/stub.out"
 	assert_line --index 0 "icount 209"
 }
 
