@@ -125,15 +125,16 @@ int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
 /*
  * Instruction counting by single steps (debug.c's icount).
  */
-/* Whether pc is at a REP-prefixed string instruction, which a host may step
- * through iteration by iteration (or all at once) with pc unchanged. */
-bool arch_rep_string_at(struct vcpu *vcpu);
-/* Whether the instruction at pc delays the single-step trap by one
- * instruction (x86: iret and popf setting TF, mov/pop ss); if so, *next is
- * where it alone would leave pc (iret: the return address it will pop). */
-bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next);
-/* Whether the instruction at pc halts the CPU (x86: hlt). */
-bool arch_halt_at(struct vcpu *vcpu);
+/* What the instruction at pc means for counting it by single steps. */
+struct arch_step_info {
+	bool rep_string; /* a REP string instruction: hosts may step it, pc unchanged,
+			    iteration by iteration or all at once */
+	bool delayed;    /* it delays the step trap by one instruction (x86: iret and
+			    popf setting TF, mov/pop ss) */
+	uint64_t next;   /* delayed: where it alone leaves pc (iret: the address it pops) */
+	bool halt;       /* it halts the CPU (x86: hlt) */
+};
+void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
 /* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
 /* The handler addresses (linear) of the present entries of a copy of the table. */

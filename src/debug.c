@@ -315,21 +315,27 @@ static void debug_entries_refresh(struct debug *d)
 	}
 }
 
-/* Before a counted step: remember where it starts; step off an entry int3. */
-static void debug_count_prepare(struct debug *d)
+/* Before a counted step: where it starts and what is there (with kvmdbg's
+ * int3 lifted if pc is at a handler entry: the instruction under it runs). */
+static void debug_count_look(struct debug *d, struct arch_step_info *info)
 {
 	int e;
 
 	d->prev_pc = arch_pc(d->vcpu);
-	/* Off an entry's int3 first: the instruction under it is what runs. */
 	e = debug_entry_at(d, d->prev_pc);
 	if (e >= 0) {
 		vm_write_phys(d->vm, d->entry[e].phys, &d->entry[e].saved, 1);
 		d->entry[e].planted = false;
 		d->entry_lifted = e;
 	}
-	d->prev_rep = arch_rep_string_at(d->vcpu);
-	d->prev_delayed = arch_step_delayed(d->vcpu, &d->prev_next);
+	arch_step_info(d->vcpu, info);
+}
+
+static void debug_count_prepare(struct debug *d, const struct arch_step_info *info)
+{
+	d->prev_rep = info->rep_string;
+	d->prev_delayed = info->delayed;
+	d->prev_next = info->next;
 	/* The trap would come one instruction late: an int3 there stops it in time. */
 	if (d->prev_delayed && debug_entry_at(d, d->prev_next) < 0) {
 		d->after = (struct entry_bp){ .addr = d->prev_next };
@@ -342,11 +348,12 @@ static void debug_count_prepare(struct debug *d)
  * (PVM and KVM both), so kvmdbg retires it itself and stops as halted, as
  * an uncounted run would (no device raises interrupts yet).
  */
-static bool debug_count_halt(struct debug *d, struct vcpu_stop *stop)
+static bool debug_count_halt(struct debug *d, const struct arch_step_info *info,
+			     struct vcpu_stop *stop)
 {
 	struct kvm_regs *regs;
 
-	if (!arch_halt_at(d->vcpu) || !(regs = vcpu_regs(d->vcpu)))
+	if (!info->halt || !(regs = vcpu_regs(d->vcpu)))
 		return false;
 	regs->rip += 1;
 	vcpu_regs_changed(d->vcpu);
@@ -436,10 +443,13 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		bp->hits++;
 		return true;
 	}
-	if (debug_count_halt(d, stop))
-		return true;
+	struct arch_step_info info;
+
 	debug_entries_refresh(d);
-	debug_count_prepare(d);
+	debug_count_look(d, &info);
+	if (debug_count_halt(d, &info, stop))
+		return true;
+	debug_count_prepare(d, &info);
 	return false;
 }
 
@@ -447,9 +457,12 @@ static int debug_count_start(struct debug *d, uint64_t target)
 {
 	int r;
 
+	struct arch_step_info info;
+
 	d->count_target = target;
 	debug_entries_refresh(d);
-	debug_count_prepare(d);
+	debug_count_look(d, &info);
+	debug_count_prepare(d, &info);
 	r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
 	if (r < 0) {
 		debug_entries_unplant(d);
@@ -577,7 +590,10 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	if (debug_count_halt(d, stop)) {
+	struct arch_step_info info;
+
+	arch_step_info(d->vcpu, &info);
+	if (debug_count_halt(d, &info, stop)) {
 		d->last = *stop;
 		return 0;
 	}
@@ -650,9 +666,14 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
-	if (d->icount_on && debug_count_halt(d, stop)) {
-		d->last = *stop;
-		return 1;
+	struct arch_step_info info;
+
+	if (d->icount_on) {
+		arch_step_info(d->vcpu, &info);
+		if (debug_count_halt(d, &info, stop)) {
+			d->last = *stop;
+			return 1;
+		}
 	}
 	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
 		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);

@@ -44,90 +44,79 @@ static bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t l
 	       (to_page_end < len && x86_read_virt(vcpu, pc, buf, to_page_end));
 }
 
-bool arch_rep_string_at(struct vcpu *vcpu)
-{
-	uint8_t insn[X86_MAX_PREFIXES + 2];
-	bool rep = false, rex_ok = arch_code_bits(vcpu) == 64;
+#define X86_HLT 0xf4
 
-	if (!x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
-		return false;
-	for (size_t i = 0; i < sizeof(insn); i++) {
-		uint8_t b = insn[i];
-
-		switch (b) {
-		case 0xf2: case 0xf3: /* repne, rep */
-			rep = true;
-			continue;
-		case 0xf0: case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
-		case 0x66: case 0x67: /* lock, segment, operand and address size */
-			continue;
-		}
-		if (rex_ok && (b & 0xf0) == 0x40)
-			continue;
-		/* ins, outs, movs, cmps, stos, lods, scas */
-		return rep && ((b >= 0x6c && b <= 0x6f) || (b >= 0xa4 && b <= 0xa7) ||
-			       (b >= 0xaa && b <= 0xaf));
-	}
-	return false;
-}
-
-bool arch_step_delayed(struct vcpu *vcpu, uint64_t *next)
+/* Where iret at pc returns to: the address on top of the stack. */
+static bool x86_iret_target(struct vcpu *vcpu, unsigned width, uint64_t *target)
 {
 	struct kvm_regs *r = vcpu_regs(vcpu);
 	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	uint64_t ret = 0;
+	uint16_t cs = 0;
+
+	if (!r || !s || !x86_read_virt(vcpu, s->ss.base + r->rsp, &ret, width))
+		return false;
+	if (!(s->cr0 & CR0_PE)) {
+		if (!x86_read_virt(vcpu, s->ss.base + r->rsp + 2, &cs, 2))
+			return false;
+		ret = ((uint64_t)cs << 4) + (ret & 0xffff);
+	}
+	*target = ret;
+	return true;
+}
+
+void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
+{
 	uint8_t insn[X86_MAX_PREFIXES + 2];
 	uint64_t pc = arch_pc(vcpu);
 	unsigned bits = arch_code_bits(vcpu);
+	bool rep = false, rex_w = false;
 	size_t i = 0;
 	char text[128];
 	int len;
 
-	if (!r || !s || !x86_read_insn(vcpu, pc, insn, sizeof(insn)))
-		return false;
-	while (i < X86_MAX_PREFIXES && (insn[i] == 0x66 || insn[i] == 0x67 || insn[i] == 0xf0 ||
-					(bits == 64 && (insn[i] & 0xf0) == 0x40)))
-		i++;
-	switch (insn[i]) {
-	case 0xcf: { /* iret: the return address is on top of the stack */
-		uint64_t ret = 0;
-		unsigned width = bits == 64 && (i && insn[i - 1] & 0x08) ? 8 : bits == 16 ? 2 : 4;
-		uint16_t cs = 0;
+	*info = (struct arch_step_info){ 0 };
+	if (!x86_read_insn(vcpu, pc, insn, sizeof(insn)))
+		return;
+	for (; i < X86_MAX_PREFIXES; i++) {
+		uint8_t b = insn[i];
 
-		if (bits == 64)
-			width = insn[i - (i ? 1 : 0)] == 0x48 ? 8 : 4;
-		if (!x86_read_virt(vcpu, s->ss.base + r->rsp, &ret, width))
-			return false;
-		if (!(s->cr0 & CR0_PE)) {
-			if (!x86_read_virt(vcpu, s->ss.base + r->rsp + 2, &cs, 2))
-				return false;
-			ret = ((uint64_t)cs << 4) + (ret & 0xffff);
-		}
-		*next = ret;
-		return true;
+		if (b == 0xf2 || b == 0xf3) /* repne, rep */
+			rep = true;
+		else if (bits == 64 && (b & 0xf0) == 0x40) /* REX */
+			rex_w = b & 0x08;
+		else if (b != 0xf0 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 &&
+			 b != 0x64 && b != 0x65 && b != 0x66 && b != 0x67)
+			break;
 	}
+	switch (insn[i]) {
+	case 0x6c: case 0x6d: case 0x6e: case 0x6f: /* ins, outs */
+	case 0xa4: case 0xa5: case 0xa6: case 0xa7: /* movs, cmps */
+	case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf: /* stos, lods, scas */
+		info->rep_string = rep;
+		break;
+	case X86_HLT:
+		info->halt = true;
+		break;
+	case 0xcf: /* iret */
+		info->delayed = x86_iret_target(vcpu, bits == 64 ? (rex_w ? 8 : 4) : bits / 8,
+						&info->next);
+		break;
 	case 0x9d: /* popf */
 	case 0x17: /* pop ss */
-		*next = pc + i + 1;
-		return true;
+		info->delayed = true;
+		info->next = pc + i + 1;
+		break;
 	case 0x8e: /* mov to a segment register: ss is reg field 2 */
 		if (((insn[i + 1] >> 3) & 7) != 2)
-			return false;
+			break;
 		len = disasm_one(bits, pc, insn, sizeof(insn), NULL, text, sizeof(text));
-		if (len <= 0)
-			return false;
-		*next = pc + (uint64_t)len;
-		return true;
+		if (len > 0) {
+			info->delayed = true;
+			info->next = pc + (uint64_t)len;
+		}
+		break;
 	}
-	return false;
-}
-
-#define X86_HLT 0xf4
-
-bool arch_halt_at(struct vcpu *vcpu)
-{
-	uint8_t insn[1];
-
-	return x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)) && insn[0] == X86_HLT;
 }
 
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
