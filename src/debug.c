@@ -14,7 +14,7 @@
 static int debug_entry_at(const struct debug *d, uint64_t pc)
 {
 	for (unsigned i = 0; i < d->nentries; i++)
-		if (d->entry[i].planted && d->entry[i].addr == pc)
+		if (d->entry[i].int3.planted && d->entry[i].addr == pc)
 			return (int)i;
 	return -1;
 }
@@ -24,8 +24,8 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 	struct debug *d = opaque;
 	const struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
 
-	return (bp && bp->planted) || debug_entry_at(d, pc) >= 0 ||
-	       (d->after.planted && d->after.addr == pc);
+	return (bp && bp->int3.planted) || debug_entry_at(d, pc) >= 0 ||
+	       (d->after.int3.planted && d->after.addr == pc);
 }
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
@@ -81,6 +81,38 @@ struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t
 		if (d->bp[i].id && d->bp[i].kind == kind && d->bp[i].addr == addr)
 			return &d->bp[i];
 	return NULL;
+}
+
+/* The breakpoint at pc, if any: the guest must step off it before running. */
+static struct breakpoint *debug_at_breakpoint(struct debug *d)
+{
+	uint64_t pc = arch_pc(d->vcpu);
+	struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
+
+	return bp ? bp : debug_break_find(d, BP_HW, pc);
+}
+
+/* Stops at the breakpoint at pc, if any: fills *stop and counts the hit. */
+static bool debug_stop_at_breakpoint(struct debug *d, struct vcpu_stop *stop)
+{
+	struct breakpoint *bp = debug_at_breakpoint(d);
+
+	if (!bp)
+		return false;
+	stop->reason = STOP_BREAKPOINT;
+	stop->breakpoint = bp->id;
+	bp->hits++;
+	return true;
+}
+
+/* Remembers a stop, and the guest's exit status if it exited. */
+static void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)
+{
+	if (stop->reason == STOP_EXITED) {
+		d->exited = true;
+		d->exit_status = stop->status;
+	}
+	d->last = *stop;
 }
 
 /* Hardware breakpoints in debug-register order (skip's left out); ids optional. */
@@ -147,46 +179,53 @@ int debug_break_remove(struct debug *d, int id)
 	return err_set(ENOENT, "no breakpoint number %d", id);
 }
 
+/* Writes int3 at addr; false if addr is not mapped RAM. */
+static bool debug_int3_plant(struct debug *d, uint64_t addr, struct int3_site *site)
+{
+	static const uint8_t int3 = INT3;
+
+	site->planted = arch_virt_to_phys(d->vcpu, addr, &site->phys) == 0 &&
+			vm_read_phys(d->vm, site->phys, &site->saved, 1) == 0 &&
+			vm_write_phys(d->vm, site->phys, &int3, 1) == 0;
+	return site->planted;
+}
+
+/* Puts the original byte back, unless the guest has overwritten the int3. */
+static void debug_int3_unplant(struct debug *d, struct int3_site *site)
+{
+	uint8_t now;
+
+	if (site->planted && vm_read_phys(d->vm, site->phys, &now, 1) == 0 && now == INT3)
+		vm_write_phys(d->vm, site->phys, &site->saved, 1);
+	site->planted = false;
+}
+
 /* Writes int3 at every software breakpoint but the one at skip (the pc being
  * stepped off, or none); one that cannot be planted is an error. */
 static int debug_plant(struct debug *d, const struct breakpoint *skip)
 {
-	static const uint8_t int3 = INT3;
-
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
 		struct breakpoint *bp = &d->bp[i];
 
-		if (!bp->id || bp->kind != BP_SW || bp->planted || bp == skip)
+		if (!bp->id || bp->kind != BP_SW || bp->int3.planted || bp == skip)
 			continue;
-		if (arch_virt_to_phys(d->vcpu, bp->addr, &bp->phys) < 0 ||
-		    vm_read_phys(d->vm, bp->phys, &bp->saved, 1) < 0 ||
-		    vm_write_phys(d->vm, bp->phys, &int3, 1) < 0)
+		if (!debug_int3_plant(d, bp->addr, &bp->int3))
 			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: %s", bp->id,
 				       (unsigned long long)bp->addr, err_msg());
-		bp->planted = true;
 	}
 	return 0;
 }
 
-/* Puts the original bytes back, unless the guest has overwritten the int3. */
 static void debug_unplant(struct debug *d)
 {
-	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		struct breakpoint *bp = &d->bp[i];
-		uint8_t now;
-
-		if (!bp->planted)
-			continue;
-		if (vm_read_phys(d->vm, bp->phys, &now, 1) == 0 && now == INT3)
-			vm_write_phys(d->vm, bp->phys, &bp->saved, 1);
-		bp->planted = false;
-	}
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		debug_int3_unplant(d, &d->bp[i].int3);
 }
 
 static bool debug_has_planted(const struct debug *d)
 {
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-		if (d->bp[i].planted)
+		if (d->bp[i].int3.planted)
 			return true;
 	return false;
 }
@@ -246,40 +285,24 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 	}
 	if (bp && stop->reason == STOP_BREAKPOINT)
 		bp->hits++;
-	if (stop->reason == STOP_EXITED) {
-		d->exited = true;
-		d->exit_status = stop->status;
-	}
-	d->last = *stop;
+	debug_note_stop(d, stop);
 }
 
 /* ---- instruction counting --------------------------------------------------- */
 
-static void debug_bp_unplant(struct debug *d, struct entry_bp *e)
-{
-	uint8_t now;
-
-	if (e->planted && vm_read_phys(d->vm, e->phys, &now, 1) == 0 && now == INT3)
-		vm_write_phys(d->vm, e->phys, &e->saved, 1);
-	e->planted = false;
-}
-
 static void debug_entries_unplant(struct debug *d)
 {
 	for (unsigned i = 0; i < d->nentries; i++)
-		debug_bp_unplant(d, &d->entry[i]);
-	debug_bp_unplant(d, &d->after);
+		debug_int3_unplant(d, &d->entry[i].int3);
+	debug_int3_unplant(d, &d->after.int3);
 	d->entry_lifted = -1;
 }
 
+/* A handler that starts with the guest's own int3 keeps it as the guest's. */
 static void debug_entry_plant(struct debug *d, struct entry_bp *e)
 {
-	static const uint8_t int3 = INT3;
-
-	if (arch_virt_to_phys(d->vcpu, e->addr, &e->phys) == 0 &&
-	    vm_read_phys(d->vm, e->phys, &e->saved, 1) == 0 && e->saved != INT3 &&
-	    vm_write_phys(d->vm, e->phys, &int3, 1) == 0)
-		e->planted = true;
+	if (debug_int3_plant(d, e->addr, &e->int3) && e->int3.saved == INT3)
+		e->int3.planted = false;
 }
 
 /* Plants int3 at every interrupt handler, again whenever the table changed. */
@@ -324,8 +347,7 @@ static void debug_count_look(struct debug *d, struct arch_step_info *info)
 	d->prev_pc = arch_pc(d->vcpu);
 	e = debug_entry_at(d, d->prev_pc);
 	if (e >= 0) {
-		vm_write_phys(d->vm, d->entry[e].phys, &d->entry[e].saved, 1);
-		d->entry[e].planted = false;
+		debug_int3_unplant(d, &d->entry[e].int3);
 		d->entry_lifted = e;
 	}
 	arch_step_info(d->vcpu, info);
@@ -385,9 +407,9 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		d->entry_lifted = -1;
 	}
 	pc = arch_pc(d->vcpu);
-	bool at_after = d->after.planted && pc == d->after.addr;
+	bool at_after = d->after.int3.planted && pc == d->after.addr;
 
-	debug_bp_unplant(d, &d->after);
+	debug_int3_unplant(d, &d->after.int3);
 	if (stop->reason == STOP_DEBUG) {
 		int kind = arch_debug_kind(d->vcpu, &slot);
 
@@ -433,16 +455,8 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		stop->reason = STOP_ICOUNT;
 		return true;
 	}
-	struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
-
-	if (!bp)
-		bp = debug_break_find(d, BP_HW, pc);
-	if (bp) {
-		stop->reason = STOP_BREAKPOINT;
-		stop->breakpoint = bp->id;
-		bp->hits++;
+	if (debug_stop_at_breakpoint(d, stop))
 		return true;
-	}
 	struct arch_step_info info;
 
 	debug_entries_refresh(d);
@@ -451,6 +465,20 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		return true;
 	debug_count_prepare(d, &info);
 	return false;
+}
+
+/* Counting and at a hlt: it retires now and the guest halts, without a run. */
+static bool debug_count_halt_here(struct debug *d, struct vcpu_stop *stop)
+{
+	struct arch_step_info info;
+
+	if (!d->icount_on)
+		return false;
+	arch_step_info(d->vcpu, &info);
+	if (!debug_count_halt(d, &info, stop))
+		return false;
+	debug_note_stop(d, stop);
+	return true;
 }
 
 static int debug_count_start(struct debug *d, uint64_t target)
@@ -479,14 +507,9 @@ static void debug_count_end(struct debug *d, struct vcpu_stop *stop)
 	*stop = d->vcpu->stop;
 	debug_entries_unplant(d);
 	d->idt_size = 0; /* plant afresh next time */
-	while (d->nevents && d->events[0].at <= d->icount) {
+	while (d->nevents && d->events[0].at <= d->icount)
 		memmove(&d->events[0], &d->events[1], --d->nevents * sizeof(d->events[0]));
-	}
-	if (stop->reason == STOP_EXITED) {
-		d->exited = true;
-		d->exit_status = stop->status;
-	}
-	d->last = *stop;
+	debug_note_stop(d, stop);
 }
 
 void debug_icount_start(struct debug *d, const struct icount_perf *perf)
@@ -590,13 +613,8 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	struct arch_step_info info;
-
-	arch_step_info(d->vcpu, &info);
-	if (debug_count_halt(d, &info, stop)) {
-		d->last = *stop;
+	if (debug_count_halt_here(d, stop))
 		return 0;
-	}
 	if (d->use_perf && at - d->icount > d->perf.margin) {
 		int id = debug_icount_break(d, at);
 
@@ -617,8 +635,6 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 	while (!debug_collect(d, stop));
 	return 0;
 }
-
-static struct breakpoint *debug_at_breakpoint(struct debug *d);
 
 int debug_step(struct debug *d, struct vcpu_stop *stop)
 {
@@ -651,30 +667,14 @@ int debug_step(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
-/* The breakpoint at pc, if any: the guest must step off it before running. */
-static struct breakpoint *debug_at_breakpoint(struct debug *d)
-{
-	uint64_t pc = arch_pc(d->vcpu);
-	struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
-
-	return bp ? bp : debug_break_find(d, BP_HW, pc);
-}
-
 int debug_continue(struct debug *d, struct vcpu_stop *stop)
 {
 	int r;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
-	struct arch_step_info info;
-
-	if (d->icount_on) {
-		arch_step_info(d->vcpu, &info);
-		if (debug_count_halt(d, &info, stop)) {
-			d->last = *stop;
-			return 1;
-		}
-	}
+	if (debug_count_halt_here(d, stop))
+		return 1;
 	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
 		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
 	/* Resuming on a breakpoint would hit it again at once (PLATFORM.md). */
@@ -685,13 +685,8 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 		if (stop->reason != STOP_STEPPED)
 			return 1;
 		/* The step landed on another breakpoint (say, in an exception handler). */
-		struct breakpoint *bp = debug_at_breakpoint(d);
-
-		if (bp) {
-			stop->reason = STOP_BREAKPOINT;
-			stop->breakpoint = bp->id;
-			bp->hits++;
-			d->last = *stop;
+		if (debug_stop_at_breakpoint(d, stop)) {
+			debug_note_stop(d, stop);
 			return 1;
 		}
 	}

@@ -30,13 +30,6 @@ struct icount_event {
 	uint64_t at; /* absolute instruction count */
 };
 
-/* An int3 kvmdbg plants at an interrupt handler while counting, to see
- * exception and interrupt entries on every host. */
-struct entry_bp {
-	uint64_t addr, phys; /* handler (linear) and where its int3 went */
-	uint8_t saved;       /* the byte it replaced */
-	bool planted;        /* int3 is in memory now */
-};
 
 enum bp_kind {
 	BP_SW, /* int3 planted in guest memory */
@@ -47,15 +40,28 @@ enum bp_kind {
 #define BP_OWNER_CONSOLE 1u
 #define BP_OWNER_GDB 2u
 
+/* An int3 kvmdbg has written into guest memory, and the byte it replaced. */
+struct int3_site {
+	uint64_t phys; /* where it went */
+	uint8_t saved; /* the byte it replaced */
+	bool planted;  /* it is in memory now */
+};
+
 struct breakpoint {
-	int id;            /* number shown to the user; 0: slot unused */
-	unsigned owners;   /* BP_OWNER_* bits */
-	enum bp_kind kind; /* software or hardware */
-	uint64_t addr;     /* guest-virtual (linear) address */
-	uint64_t phys;     /* BP_SW while planted: where the int3 went */
-	uint8_t saved;     /* BP_SW while planted: the byte it replaced */
-	bool planted;      /* BP_SW: int3 is in memory now */
-	unsigned hits;     /* times the guest stopped here */
+	int id;                /* number shown to the user; 0: slot unused */
+	unsigned owners;       /* BP_OWNER_* bits */
+	enum bp_kind kind;     /* software or hardware */
+	uint64_t addr;         /* guest-virtual (linear) address */
+	struct int3_site int3; /* BP_SW: its int3 while the guest runs */
+	unsigned hits;         /* times the guest stopped here */
+};
+
+/* An int3 kvmdbg plants by itself while counting: at an interrupt handler, to
+ * see exception and interrupt entries on every host, or after an instruction
+ * that delays the step trap. */
+struct entry_bp {
+	uint64_t addr;         /* where (linear) */
+	struct int3_site int3; /* the int3 there */
 };
 
 struct debug {
