@@ -21,7 +21,6 @@ struct icount_perf {
 	uint32_t type;      /* perf event type and config */
 	uint64_t config;
 	uint64_t margin;    /* stop this many events before the target */
-	uint64_t overflows; /* overflow signals that stopped a run */
 };
 
 /* Fills type/config (from ICOUNT_PERF_EVENT_ENV or the hardware instructions

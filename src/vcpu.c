@@ -283,12 +283,8 @@ static bool vcpu_perf_reached(struct vcpu *vcpu)
 {
 	uint64_t n;
 
-	if (!vcpu->perf || !vcpu->perf_period || icount_perf_read(vcpu->perf, &n) < 0)
-		return false;
-	if (n < vcpu->perf_period)
-		return false;
-	vcpu->perf->overflows++;
-	return true;
+	return vcpu->perf && vcpu->perf_period && icount_perf_read(vcpu->perf, &n) == 0 &&
+	       n >= vcpu->perf_period;
 }
 
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
@@ -319,7 +315,6 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 				stats_count_exit(&vm->stats, KVM_EXIT_INTR);
 				if (vcpu_perf_reached(vcpu)) {
 					stop->reason = STOP_ICOUNT;
-					snprintf(stop->detail, sizeof(stop->detail), "perf overflow");
 					break;
 				}
 				continue;
@@ -368,42 +363,40 @@ static int vcpu_regs_usable(struct vcpu *vcpu)
 }
 
 /* Fills a register cache from KVM unless it already holds KVM's values. */
+/* Fills a register cache unless it already holds KVM's values: from the copy
+ * KVM left in kvm_run at the last exit where there is one, else by ioctl. */
 static void *vcpu_load(struct vcpu *vcpu, bool *valid, unsigned long request, void *cache,
-		       const char *name)
+		       const void *synced, size_t size, const char *name)
 {
 	if (vcpu_regs_usable(vcpu) < 0)
 		return NULL;
-	if (!*valid) {
-		if (ioctl(vcpu->fd, request, cache) < 0) {
-			err_set(errno, "%s: %s", name, strerror(errno));
-			return NULL;
-		}
-		*valid = true;
+	if (*valid)
+		return cache;
+	if (synced && vcpu->synced) {
+		memcpy(cache, synced, size);
+	} else if (ioctl(vcpu->fd, request, cache) < 0) {
+		err_set(errno, "%s: %s", name, strerror(errno));
+		return NULL;
 	}
+	*valid = true;
 	return cache;
 }
 
 struct kvm_regs *vcpu_regs(struct vcpu *vcpu)
 {
-	if (!vcpu->regs_valid && vcpu->synced && vcpu_regs_usable(vcpu) == 0) {
-		vcpu->regs = vcpu->run->s.regs.regs;
-		vcpu->regs_valid = true;
-	}
-	return vcpu_load(vcpu, &vcpu->regs_valid, KVM_GET_REGS, &vcpu->regs, "KVM_GET_REGS");
+	return vcpu_load(vcpu, &vcpu->regs_valid, KVM_GET_REGS, &vcpu->regs,
+			 &vcpu->run->s.regs.regs, sizeof(vcpu->regs), "KVM_GET_REGS");
 }
 
 struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu)
 {
-	if (!vcpu->sregs_valid && vcpu->synced && vcpu_regs_usable(vcpu) == 0) {
-		vcpu->sregs = vcpu->run->s.regs.sregs;
-		vcpu->sregs_valid = true;
-	}
-	return vcpu_load(vcpu, &vcpu->sregs_valid, KVM_GET_SREGS, &vcpu->sregs, "KVM_GET_SREGS");
+	return vcpu_load(vcpu, &vcpu->sregs_valid, KVM_GET_SREGS, &vcpu->sregs,
+			 &vcpu->run->s.regs.sregs, sizeof(vcpu->sregs), "KVM_GET_SREGS");
 }
 
 struct kvm_fpu *vcpu_fpu(struct vcpu *vcpu)
 {
-	return vcpu_load(vcpu, &vcpu->fpu_valid, KVM_GET_FPU, &vcpu->fpu, "KVM_GET_FPU");
+	return vcpu_load(vcpu, &vcpu->fpu_valid, KVM_GET_FPU, &vcpu->fpu, NULL, 0, "KVM_GET_FPU");
 }
 
 void vcpu_regs_changed(struct vcpu *vcpu)
