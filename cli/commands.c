@@ -127,6 +127,24 @@ static void cmd_join(int argc, char **argv, int from, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i > from ? " " : "", argv[i]);
 }
 
+/* "WORD [= EXPRESSION]" from argv[1..], joined into text: *word is the one
+ * word, *expr what follows '=' (NULL without one); false if not that shape. */
+static bool cmd_split_assign(int argc, char **argv, char *text, size_t len, char **word,
+			     char **expr)
+{
+	char *eq, *rest;
+
+	cmd_join(argc, argv, 1, text, len);
+	eq = strchr(text, '=');
+	*expr = NULL;
+	if (eq) {
+		*eq = '\0';
+		*expr = eq + 1;
+	}
+	*word = strtok_r(text, " \t", &rest);
+	return *word && !strtok_r(NULL, " \t", &rest);
+}
+
 static int cmd_eval_args(struct session *s, int argc, char **argv, int from, uint64_t *v,
 			 FILE *out)
 {
@@ -365,25 +383,17 @@ static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
 /* set $REGISTER = VALUE */
 static int cmd_set(struct session *s, int argc, char **argv, FILE *out)
 {
-	char text[512], *eq, *name;
+	char text[512], *name, *expr;
 	uint64_t v, old, mask;
-	size_t len;
 	int idx;
 
-	cmd_join(argc, argv, 1, text, sizeof(text));
-	eq = strchr(text, '=');
-	if (!eq)
+	if (!cmd_split_assign(argc, argv, text, sizeof(text), &name, &expr) || !expr ||
+	    name[0] != '$' || !name[1])
 		return cmd_fail(out, "usage: set $REGISTER = VALUE");
-	*eq = '\0';
-	name = text + strspn(text, " \t");
-	len = strcspn(name, " \t");
-	if (*name != '$' || len < 2 || name[len + strspn(name + len, " \t")])
-		return cmd_fail(out, "usage: set $REGISTER = VALUE");
-	name[len] = '\0';
 	idx = arch_reg_find(name + 1, &mask);
 	if (idx < 0)
 		return cmd_fail(out, "unknown register '%s'", name);
-	if (cmd_eval(s, eq + 1, &v, out) < 0)
+	if (cmd_eval(s, expr, &v, out) < 0)
 		return -1;
 	if (arch_reg_get(s->vcpu, (unsigned)idx, &old) < 0 ||
 	    arch_reg_set(s->vcpu, (unsigned)idx, (old & ~mask) | (v & mask)) < 0)
@@ -463,19 +473,12 @@ static int cmd_onereg(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
 {
-	char text[256], *eq, *name, *end;
+	char text[256], *expr, *name, *end;
 	uint32_t index;
 	uint64_t value;
 	const char *known;
 
-	if (argc < 2)
-		return cmd_fail(out, "usage: msr NAME|INDEX [= VALUE]");
-	cmd_join(argc, argv, 1, text, sizeof(text));
-	eq = strchr(text, '=');
-	if (eq)
-		*eq = '\0';
-	name = strtok(text, " \t");
-	if (!name || strtok(NULL, " \t"))
+	if (argc < 2 || !cmd_split_assign(argc, argv, text, sizeof(text), &name, &expr))
 		return cmd_fail(out, "usage: msr NAME|INDEX [= VALUE]");
 	if (msr_find(name, &index) < 0) {
 		errno = 0;
@@ -487,8 +490,8 @@ static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
 		index = (uint32_t)v;
 	}
 	known = msr_name(index);
-	if (eq) {
-		if (cmd_eval(s, eq + 1, &value, out) < 0)
+	if (expr) {
+		if (cmd_eval(s, expr, &value, out) < 0)
 			return -1;
 		if (msr_write(s->vcpu, index, value) < 0)
 			return cmd_fail(out, "%s", err_msg());
