@@ -199,18 +199,16 @@ int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
 
 bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len)
 {
-	uint8_t insn[2] = { 0 };
-	uint64_t pa;
+	uint8_t insn[2];
 
-	if (arch_virt_to_phys(vcpu, arch_pc(vcpu), &pa) < 0 ||
-	    vm_read_phys(vcpu->vm, pa, insn, 1) < 0)
+	if (!x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
 		return false;
 	if (insn[0] == X86_INT3) {
 		*vector = ARCH_BREAKPOINT_VECTOR;
 		*len = 1;
 		return true;
 	}
-	if (insn[0] == X86_INT_N && vm_read_phys(vcpu->vm, pa + 1, insn + 1, 1) == 0) {
+	if (insn[0] == X86_INT_N && x86_read_virt(vcpu, arch_pc(vcpu) + 1, insn + 1, 1)) {
 		*vector = insn[1];
 		*len = 2;
 		return true;

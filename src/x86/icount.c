@@ -8,41 +8,9 @@
 
 #include "../disasm.h"
 #include "../vcpu.h"
-#include "../vm.h"
 #include "x86.h"
 
 #define X86_MAX_PREFIXES 14
-
-/* Reads guest-virtual bytes, one translation per page; false if any byte is
- * not mapped RAM. */
-static bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		size_t chunk = 0x1000 - (va & 0xfff);
-		uint64_t pa;
-
-		if (chunk > len)
-			chunk = len;
-		if (arch_virt_to_phys(vcpu, va, &pa) < 0 || vm_read_phys(vcpu->vm, pa, p, chunk) < 0)
-			return false;
-		va += chunk;
-		p += chunk;
-		len -= chunk;
-	}
-	return true;
-}
-
-/* The bytes at pc, as many as are mapped up to len (the rest zero). */
-static bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len)
-{
-	size_t to_page_end = 0x1000 - (pc & 0xfff);
-
-	memset(buf, 0, len);
-	return x86_read_virt(vcpu, pc, buf, len) ||
-	       (to_page_end < len && x86_read_virt(vcpu, pc, buf, to_page_end));
-}
 
 #define X86_HLT 0xf4
 

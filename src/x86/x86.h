@@ -73,4 +73,16 @@
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vcpu;
+
+/* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
+ * byte is not mapped RAM. */
+bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);
+/* The instruction bytes at pc, as many as are mapped up to len (the rest zero). */
+bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len);
+
 #endif
