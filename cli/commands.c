@@ -194,11 +194,7 @@ static int cmd_read_phys(struct session *s, uint64_t addr, void *buf, size_t len
 static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uint8_t *buf,
 			    size_t len)
 {
-	size_t n = 0;
-
-	while (n < len && rd(s, addr + n, buf + n, 1) == 0)
-		n++;
-	return n;
+	return debug_read_upto(s->dbg, addr, buf, len, rd == cmd_read_phys);
 }
 
 static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,

@@ -75,6 +75,24 @@ int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len)
 	return debug_access_virt(d, va, (uint8_t *)buf, len, true);
 }
 
+size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bool phys)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
+
+		if (chunk > len - got)
+			chunk = len - got;
+		if ((phys ? vm_read_phys(d->vm, addr + got, p + got, chunk)
+			  : debug_read_virt(d, addr + got, p + got, chunk)) < 0)
+			break;
+		got += chunk;
+	}
+	return got;
+}
+
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr)
 {
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)

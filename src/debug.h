@@ -139,5 +139,8 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop);
 /* Guest-virtual memory through the guest's page tables; -EFAULT unmapped. */
 int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len);
 int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len);
+/* Reads up to len bytes at addr (guest-virtual, or physical), page by page;
+ * returns how many could be read before memory that is not mapped or not RAM. */
+size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bool phys);
 
 #endif

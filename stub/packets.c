@@ -118,24 +118,6 @@ static int stub_mem(struct stub *st, uint64_t addr, uint8_t *buf, size_t len, bo
 		     : debug_read_virt(st->dbg, addr, buf, len);
 }
 
-/* Reads up to n bytes at addr into buf, page by page, so that a read running
- * into unmapped memory returns what it got. */
-static size_t stub_read_some(struct stub *st, uint64_t addr, uint8_t *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
-
-		if (chunk > n - got)
-			chunk = n - got;
-		if (stub_mem(st, addr + got, buf + got, chunk, false) < 0)
-			break;
-		got += chunk;
-	}
-	return got;
-}
-
 static void h_read_mem(struct stub *st, const char *pkt, size_t len)
 {
 	const char *p = pkt + 1;
@@ -149,7 +131,7 @@ static void h_read_mem(struct stub *st, const char *pkt, size_t len)
 	if (n > STUB_MAX_MEM)
 		n = STUB_MAX_MEM;
 	buf = (uint8_t *)st->reply + st->reply_cap - n - 1;
-	got = stub_read_some(st, addr, buf, n);
+	got = debug_read_upto(st->dbg, addr, buf, n, st->phys);
 	if (!got && n)
 		return stub_reply(st, "E14");
 	rsp_hex_encode(buf, got, st->reply);
@@ -176,7 +158,7 @@ static void h_read_mem_bin(struct stub *st, const char *pkt, size_t len)
 	if (n > RSP_PACKET_SIZE - 8)
 		n = RSP_PACKET_SIZE - 8;
 	st->reply[0] = 'b';
-	got = stub_read_some(st, addr, (uint8_t *)st->reply + off, n);
+	got = debug_read_upto(st->dbg, addr, st->reply + off, n, st->phys);
 	if (!got)
 		return stub_reply(st, "E14");
 	stub_send(st, st->reply, off + got);
