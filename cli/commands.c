@@ -230,6 +230,20 @@ static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsi
 
 /* ---- stops ------------------------------------------------------------------ */
 
+static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE *out)
+{
+	int digits = (int)h->size * 2;
+
+	fprintf(out, "Watchpoint %d: %s of %u bytes at ", h->id, h->is_write ? "write" : "read",
+		h->size);
+	cmd_print_addr(s, h->addr, out);
+	if (h->is_write)
+		fprintf(out, "\nOld value = 0x%0*llx\nNew value = 0x%0*llx\n", digits,
+			(unsigned long long)h->old, digits, (unsigned long long)h->value);
+	else
+		fprintf(out, "\nValue = 0x%0*llx\n", digits, (unsigned long long)h->value);
+}
+
 void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out)
 {
 	uint64_t pc = arch_pc(s->vcpu);
@@ -267,6 +281,9 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 		fprintf(out, "icount %llu, ", (unsigned long long)s->dbg->icount);
 		cmd_print_addr(s, pc, out);
 		fputc('\n', out);
+		break;
+	case STOP_WATCHPOINT:
+		cmd_report_watch(s, &s->vm->watch.hit, out);
 		break;
 	case STOP_STEPPED:
 		break;

@@ -361,6 +361,7 @@ static int report_stop(struct vcpu *vcpu, const struct image *img, const struct 
 	case STOP_STEPPED:
 	case STOP_BREAKPOINT:
 	case STOP_ICOUNT:
+	case STOP_WATCHPOINT:
 		break;
 	}
 	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);

@@ -45,6 +45,9 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot);
 bool arch_irqs_enabled(struct vcpu *vcpu);
 /* Current instruction pointer, as a linear address. */
 uint64_t arch_pc(struct vcpu *vcpu);
+/* While a PIO/MMIO exit is being handled: the linear address of the
+ * instruction that made the access; false if it cannot be known. */
+bool arch_access_pc(struct vcpu *vcpu, bool pio, bool is_write, uint64_t *pc);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
 
@@ -108,6 +111,9 @@ int arch_print_dregs(struct vcpu *vcpu, FILE *out);
 /* Guest debug for the next run: single-step, software breakpoints planted,
  * hardware execution breakpoints at hw[0..nhw). */
 int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw);
+/* Single-steps the next run whatever the debugger set (on), or puts back
+ * what it set (off); for the vCPU thread's own use between two runs. */
+int arch_guest_debug_step(struct vcpu *vcpu, bool on);
 /* What a STOP_DEBUG means: 1 single-step, 3 software breakpoint, 2 hardware
  * breakpoint (*hw_slot set), 0 anything else. */
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);

@@ -1,6 +1,7 @@
 #include "debug.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/kvm.h>
 #include <string.h>
 
@@ -29,6 +30,8 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 }
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
+static uint64_t debug_io_exits(const struct debug *d);
+static bool debug_watch_icount(void *opaque, uint64_t *count);
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
 {
@@ -39,6 +42,9 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	d->entry_lifted = -1;
 	d->next_event_id = 1;
 	d->perf.fd = -1;
+	vm->watch.syms = syms;
+	vm->watch.icount = debug_watch_icount;
+	vm->watch.icount_opaque = d;
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -194,7 +200,107 @@ int debug_break_remove(struct debug *d, int id)
 			return 0;
 		}
 	}
-	return err_set(ENOENT, "no breakpoint number %d", id);
+	if (watch_mem_get(&d->vm->watch, id)) {
+		watch_mem_remove(&d->vm->watch, id);
+		return 0;
+	}
+	return err_set(ENOENT, "no breakpoint or watchpoint number %d", id);
+}
+
+/* ---- memory watchpoints ------------------------------------------------------ */
+
+static const char *debug_watch_kind_name(unsigned kind)
+{
+	return kind == WATCH_WRITE ? "write" : kind == WATCH_READ ? "read" : "access";
+}
+
+/* The guest-physical pieces of [addr, addr + len), page by page; all must be RAM. */
+static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool phys,
+			      struct watch_piece **out, unsigned *n)
+{
+	uint64_t pages = ((addr & (VM_PAGE - 1)) + len + VM_PAGE - 1) / VM_PAGE;
+	struct watch_piece *p;
+	uint64_t va = addr, left = len;
+	int r;
+
+	if (!len || addr + len - 1 < addr)
+		return err_set(EINVAL, "bad watchpoint range %#llx+%#llx", (unsigned long long)addr,
+			       (unsigned long long)len);
+	if (pages > DEBUG_MAX_WATCH_PAGES)
+		return err_set(E2BIG, "a watchpoint may span at most %d pages",
+			       DEBUG_MAX_WATCH_PAGES);
+	p = calloc(pages, sizeof(*p));
+	if (!p)
+		return err_set(ENOMEM, "out of memory");
+	for (unsigned i = 0; left; i++) {
+		uint64_t chunk = VM_PAGE - (va & (VM_PAGE - 1)), pa = va;
+
+		if (chunk > left)
+			chunk = left;
+		r = phys ? 0 : arch_virt_to_phys(d->vcpu, va, &pa);
+		if (r == 0 && !vm_phys_ptr(d->vm, pa, chunk))
+			r = err_set(EFAULT, "cannot watch %#llx: it is not RAM (watch devices with "
+				    "'mmio watch')", (unsigned long long)va);
+		if (r < 0) {
+			free(p);
+			return r;
+		}
+		p[i] = (struct watch_piece){ .pa = pa, .len = chunk, .va = va };
+		*n = i + 1;
+		va += chunk;
+		left -= chunk;
+	}
+	*out = p;
+	return 0;
+}
+
+int debug_watch_insert(struct debug *d, unsigned kind, uint64_t addr, uint64_t len, bool phys,
+		       unsigned owner)
+{
+	struct mem_watch *m = watch_mem_find(&d->vm->watch, kind, addr, len, phys);
+	struct watch_piece *pieces = NULL;
+	unsigned n = 0;
+	int r;
+
+	if (m && (m->owners & owner))
+		return err_set(EEXIST, "there is already a %s watchpoint at %#llx+%llu",
+			       debug_watch_kind_name(kind), (unsigned long long)addr,
+			       (unsigned long long)len);
+	if (m) {
+		m->owners |= owner;
+		return m->id;
+	}
+	r = debug_watch_pieces(d, addr, len, phys, &pieces, &n);
+	if (r < 0)
+		return r;
+	return watch_mem_add(&d->vm->watch, d->next_id++, owner, kind, addr, len, phys, pieces, n);
+}
+
+void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner)
+{
+	m->owners &= ~owner;
+	if (!m->owners)
+		watch_mem_remove(&d->vm->watch, m->id);
+}
+
+/* The icount of the instruction making an I/O access, for the log (vCPU thread). */
+static bool debug_watch_icount(void *opaque, uint64_t *count)
+{
+	struct debug *d = opaque;
+	uint64_t n;
+
+	if (!d->icount_on)
+		return false;
+	if (d->perf.fd < 0) {
+		*count = __atomic_load_n(&d->icount, __ATOMIC_RELAXED);
+		return true;
+	}
+	/* Counted by perf: this exit is counted among the I/O exits, but its
+	 * instruction has not retired yet. */
+	if (icount_perf_read(&d->perf, &n) < 0)
+		return false;
+	*count = d->perf_base + n + (debug_io_exits(d) - d->perf_io) - 1;
+	return true;
 }
 
 /* Writes int3 at addr; false if addr is not mapped RAM. */
@@ -253,7 +359,11 @@ static int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 {
 	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
 	unsigned nhw = debug_hw_addrs(d, skip, hw, NULL);
-	int r = debug_plant(d, skip);
+	int r = watch_mem_apply(&d->vm->watch);
+
+	if (r < 0)
+		return r;
+	r = debug_plant(d, skip);
 
 	if (!r)
 		r = arch_set_guest_debug(d->vcpu, step, debug_has_planted(d), hw, nhw);
@@ -457,8 +567,11 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		else
 			retired = arch_fault_frame(d->vcpu, d->prev_next) ? 1 : 2;
 	} else {
-		/* A real stop. The exit port's out did retire. */
-		if (stop->reason == STOP_EXITED)
+		/* A real stop. The exit port's out did retire, and so did an
+		 * access a watchpoint caught, unless a REP string instruction is
+		 * still iterating. */
+		if (stop->reason == STOP_EXITED ||
+		    (stop->reason == STOP_WATCHPOINT && !(d->prev_rep && pc == d->prev_pc)))
 			__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
 		return true;
 	}
@@ -506,6 +619,9 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	struct arch_step_info info;
 
 	d->count_target = target;
+	r = watch_mem_apply(&d->vm->watch);
+	if (r < 0)
+		return r;
 	debug_entries_refresh(d);
 	debug_count_look(d, &info);
 	debug_count_prepare(d, &info);

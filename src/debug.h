@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "icount.h"
+#include "watch.h"
 #include "vcpu.h"
 
 struct vm;
@@ -23,6 +24,7 @@ struct symtab;
 #define DEBUG_MAX_EVENTS 64      /* pending icount stops */
 #define DEBUG_MAX_ENTRIES 256    /* interrupt-table entries watched while counting */
 #define DEBUG_MAX_IDT 4096       /* bytes of interrupt table compared after each step */
+#define DEBUG_MAX_WATCH_PAGES 4096 /* pages one memory watchpoint may span (16 MiB) */
 
 /* A stop at an instruction count (after gem5's instruction-event queue). */
 struct icount_event {
@@ -119,12 +121,20 @@ int debug_step(struct debug *d, struct vcpu_stop *stop);
 /* Inserts a breakpoint for owner (or adds owner to the one already there);
  * returns its number, or -errno (-EEXIST if owner already has it). */
 int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsigned owner);
-/* Removes breakpoint id whoever asked for it; -ENOENT if there is none. */
+/* Removes breakpoint or watchpoint id whoever asked for it; -ENOENT if there is none. */
 int debug_break_remove(struct debug *d, int id);
 /* Drops owner's claim on bp; the breakpoint goes when nobody wants it. */
 void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner);
 /* The breakpoint of a kind at addr, or NULL. */
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr);
+
+/* Inserts a memory watchpoint (kind: WATCH_WRITE, WATCH_READ, WATCH_ACCESS)
+ * on [addr, addr + len), guest-virtual unless phys, for owner; returns its
+ * number (shared with breakpoints) or -errno. The pages are translated now. */
+int debug_watch_insert(struct debug *d, unsigned kind, uint64_t addr, uint64_t len, bool phys,
+		       unsigned owner);
+/* Drops owner's claim on m; the watchpoint goes when nobody wants it. */
+void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner);
 
 /* Starts counting: with perf NULL, the guest only runs in counted single
  * steps; else runs use the perf counter, and single steps land. */

@@ -10,6 +10,7 @@
 #include "iobus.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "watch.h"
 
 /* Numbered as in the kernel's uapi; the Debian 12 headers stop at 37. */
 static const char *const exit_names[] = {
@@ -100,11 +101,25 @@ static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reas
 static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 				     struct vcpu_stop *stop)
 {
-	if (iobus_access(&vcpu->vm->bus, acc) == IO_EXIT) {
+	enum io_result res = iobus_access(&vcpu->vm->bus, acc);
+
+	watch_io_record(&vcpu->vm->watch, vcpu, acc);
+	if (res == IO_EXIT) {
 		stop->status = (int)(acc->value & 0xff);
 		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
 	}
 	return EXIT_CONTINUE;
+}
+
+/* A memory watchpoint caught the access: stop once the instruction completes. */
+static enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	const struct watch_hit *h = &vcpu->vm->watch.hit;
+
+	stop->breakpoint = h->id;
+	return exits_stop(stop, STOP_WATCHPOINT, KVM_EXIT_MMIO,
+			  "%s of %u bytes at %#llx, value %#llx", h->is_write ? "write" : "read",
+			  h->size, (unsigned long long)h->addr, (unsigned long long)h->value);
 }
 
 static enum exit_action exits_io(struct vcpu *vcpu, struct vcpu_stop *stop)
@@ -153,6 +168,7 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 		.is_write = run->mmio.is_write,
 	};
 	enum exit_action action;
+	bool hit;
 
 	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE_COMPLETION);
 	if (acc.size == 0 || acc.size > sizeof(run->mmio.data))
@@ -161,9 +177,43 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 				  (unsigned long long)acc.addr, acc.size);
 	if (acc.is_write)
 		memcpy(&acc.value, run->mmio.data, acc.size);
-	action = exits_access(vcpu, &acc, stop);
+	if (watch_mem_access(&vcpu->vm->watch, &acc, &hit))
+		action = hit ? exits_watchpoint(vcpu, stop) : EXIT_CONTINUE;
+	else
+		action = exits_access(vcpu, &acc, stop);
 	if (!acc.is_write)
 		memcpy(run->mmio.data, &acc.value, acc.size);
+	return action;
+}
+
+enum exit_action exits_flush_coalesced(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_coalesced_mmio_ring *ring;
+	uint32_t max = (uint32_t)((VM_PAGE - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]));
+	enum exit_action action = EXIT_CONTINUE;
+
+	if (!vm->coalesced_page)
+		return EXIT_CONTINUE;
+	ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)vcpu->run + vm->coalesced_page * VM_PAGE);
+	/* KVM fills from last and never overtakes first: when the ring is full a
+	 * write exits as plain MMIO, after the ones queued here. */
+	while (__atomic_load_n(&ring->first, __ATOMIC_ACQUIRE) != __atomic_load_n(&ring->last,
+										   __ATOMIC_ACQUIRE)) {
+		const struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[ring->first % max];
+		struct io_access acc = {
+			.space = e->pio ? IO_PIO : IO_MMIO,
+			.addr = e->phys_addr,
+			.size = e->len <= sizeof(acc.value) ? e->len : sizeof(acc.value),
+			.is_write = true,
+			.coalesced = true,
+		};
+
+		memcpy(&acc.value, e->data, acc.size);
+		__atomic_store_n(&ring->first, (ring->first + 1) % max, __ATOMIC_RELEASE);
+		if (exits_access(vcpu, &acc, stop) == EXIT_STOP)
+			action = EXIT_STOP;
+	}
 	return action;
 }
 
@@ -196,6 +246,10 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 
 	unsigned vector, insn_len;
 
+	/* Code on a page a read watchpoint took away: lend it back for a step. */
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+		return EXIT_CONTINUE;
 	/*
 	 * PVM's emulator cannot execute int3 or int n at CPL0 and reports an
 	 * emulation failure with rip at it. Unless it is the debugger's

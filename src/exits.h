@@ -14,6 +14,9 @@ enum exit_action {
 
 /* Handles the exit in vcpu->run; fills *stop when it returns EXIT_STOP. */
 enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop);
+/* Delivers the writes KVM queued in the coalesced MMIO ring, in guest order
+ * (after every exit, before the exit itself is handled). */
+enum exit_action exits_flush_coalesced(struct vcpu *vcpu, struct vcpu_stop *stop);
 /* "KVM_EXIT_IO", or "KVM_EXIT_<n>" for reasons this build does not know. */
 const char *exits_name(uint32_t reason);
 /* "io": the name in lower case without the prefix, for statistics. */

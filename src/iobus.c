@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -18,7 +19,7 @@ void iobus_free(struct iobus *bus)
 }
 
 int iobus_register(struct iobus *bus, enum io_space space, uint64_t base, uint64_t len,
-		   const char *name, io_handler handler, void *opaque)
+		   const char *name, io_handler handler, io_reg_namer reg_name, void *opaque)
 {
 	struct io_range *r;
 
@@ -35,7 +36,7 @@ int iobus_register(struct iobus *bus, enum io_space space, uint64_t base, uint64
 	bus->ranges = r;
 	bus->ranges[bus->nr++] = (struct io_range){
 		.space = space, .base = base, .len = len,
-		.name = name, .handler = handler, .opaque = opaque,
+		.name = name, .handler = handler, .reg_name = reg_name, .opaque = opaque,
 	};
 	return 0;
 }
@@ -51,6 +52,22 @@ const struct io_range *iobus_find(const struct iobus *bus, enum io_space space, 
 	return NULL;
 }
 
+const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space space,
+				       const char *name)
+{
+	for (unsigned i = 0; i < bus->nr; i++)
+		if (bus->ranges[i].space == space && !strcmp(bus->ranges[i].name, name))
+			return &bus->ranges[i];
+	return NULL;
+}
+
+int iobus_coalesce(struct iobus *bus, enum io_space space, uint64_t base, uint64_t len)
+{
+	if (!bus->coalesce)
+		return -ENOTSUP;
+	return bus->coalesce(bus->coalesce_opaque, space, base, len);
+}
+
 enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
 {
 	const struct io_range *r = iobus_find(bus, acc->space, acc->addr);
@@ -62,6 +79,7 @@ enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
 	else
 		acc->is_write ? st->mmio_writes++ : st->mmio_reads++;
 
+	acc->dev = r;
 	if (!r) {
 		if (pio)
 			acc->is_write ? st->pio_unclaimed_writes++ : st->pio_unclaimed_reads++;

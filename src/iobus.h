@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct stats;
+struct io_range;
 
 enum io_space {
 	IO_PIO,  /* x86 port I/O */
@@ -23,6 +24,9 @@ struct io_access {
 	unsigned size;       /* 1, 2, 4 or 8 bytes */
 	bool is_write;       /* true for out / store */
 	uint64_t value;      /* written value, or the value a read returns */
+	bool coalesced;      /* a write KVM queued in the coalesced MMIO ring */
+	const struct io_range *dev; /* the device that claimed it (set by
+				       iobus_access), or NULL: unclaimed */
 };
 
 /* What a handler asks of the vCPU after the access. */
@@ -32,12 +36,15 @@ enum io_result {
 };
 
 typedef enum io_result (*io_handler)(void *opaque, struct io_access *acc);
+/* The name of the register at offset in a device's range ("SCRATCH"), or NULL. */
+typedef const char *(*io_reg_namer)(uint64_t offset);
 
 struct io_range {
 	enum io_space space; /* which bus */
 	uint64_t base, len;  /* [base, base + len) */
 	const char *name;    /* device name for messages and logs */
 	io_handler handler;  /* called for every access in the range */
+	io_reg_namer reg_name; /* names its registers for logs, or NULL */
 	void *opaque;        /* the device's own state */
 };
 
@@ -45,16 +52,27 @@ struct iobus {
 	struct io_range *ranges; /* unordered; a handful of devices */
 	unsigned nr;             /* ranges in use */
 	struct stats *stats;     /* access counters to bump */
+	/* Asks the VM to queue writes to [base, base + len) in the coalesced
+	 * ring instead of exiting for each (set by the VM; NULL: not offered). */
+	int (*coalesce)(void *opaque, enum io_space space, uint64_t base, uint64_t len);
+	void *coalesce_opaque;
 };
 
 void iobus_init(struct iobus *bus, struct stats *stats);
 void iobus_free(struct iobus *bus);
 /* -EBUSY when the range overlaps one already registered in the same space. */
 int iobus_register(struct iobus *bus, enum io_space space, uint64_t base, uint64_t len,
-		   const char *name, io_handler handler, void *opaque);
-/* Routes acc (space, addr, size, is_write, value for writes) to its device.
+		   const char *name, io_handler handler, io_reg_namer reg_name, void *opaque);
+/* Lets KVM queue writes to [base, base + len) (inside a registered range) and
+ * deliver them at the next exit; -ENOTSUP if the VM cannot. */
+int iobus_coalesce(struct iobus *bus, enum io_space space, uint64_t base, uint64_t len);
+/* Routes acc (space, addr, size, is_write, value for writes) to its device
+ * and sets acc->dev.
  * Unclaimed reads return all-ones, unclaimed writes are dropped; both are counted. */
 enum io_result iobus_access(struct iobus *bus, struct io_access *acc);
 const struct io_range *iobus_find(const struct iobus *bus, enum io_space space, uint64_t addr);
+/* The first range of that name in space, or NULL. */
+const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space space,
+				       const char *name);
 
 #endif

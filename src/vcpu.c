@@ -256,6 +256,7 @@ static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
  */
 static int vcpu_complete_io(struct vcpu *vcpu)
 {
+	struct vcpu_stop ignored;
 	int r;
 
 	vcpu->run->immediate_exit = 1;
@@ -263,6 +264,7 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	vcpu->vm->stats.runs++;
 	vcpu->synced = vcpu->sync_regs;
 	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+	exits_flush_coalesced(vcpu, &ignored);
 	/* A counted run goes on stepping; a stop request that raced with this is
 	 * seen by stop_req before the next entry. */
 	if (!atomic_load(&vcpu->stop_req))
@@ -303,6 +305,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			break;
 		}
 		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
+		/* A page lent back so that code on it runs: for one instruction only. */
+		bool lent = vm->watch.nfetch > 0;
+
+		if (lent)
+			arch_guest_debug_step(vcpu, true);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
@@ -310,7 +317,15 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vm->stats.runs++;
 		vcpu->synced = vcpu->sync_regs;
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+		if (lent) {
+			arch_guest_debug_step(vcpu, false);
+			watch_fetch_end(&vm->watch);
+		}
+		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;
+
 		if (r < 0) {
+			if (queued_stop)
+				break;
 			if (e == EINTR || e == EAGAIN) {
 				stats_count_exit(&vm->stats, KVM_EXIT_INTR);
 				if (vcpu_perf_reached(vcpu)) {
@@ -326,7 +341,13 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			break;
 		}
 		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
-		if (exits_handle(vcpu, stop) == EXIT_STOP)
+		unsigned slot;
+
+		/* The lent step's own trap, which nobody else asked for. */
+		if (lent && vcpu->mode == VCPU_CONTINUE && !queued_stop &&
+		    vcpu->run->exit_reason == KVM_EXIT_DEBUG && arch_debug_kind(vcpu, &slot) == 1)
+			continue;
+		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;
 		/*
 		 * Stepping: an instruction that exited for PIO/MMIO is the step.
@@ -354,21 +375,21 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 	       !vcpu->count_hook(vcpu->own_opaque, stop));
 }
 
-static int vcpu_regs_usable(struct vcpu *vcpu)
+/* Reading the copy KVM left in kvm_run at the exit is harmless then; an ioctl is not. */
+static int vcpu_regs_usable(struct vcpu *vcpu, bool from_copy)
 {
-	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION)
+	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION && !from_copy)
 		return err_set(EBUSY, "vCPU %d is completing an I/O access; registers are "
 			       "not consistent yet", vcpu->id);
 	return 0;
 }
 
-/* Fills a register cache from KVM unless it already holds KVM's values. */
 /* Fills a register cache unless it already holds KVM's values: from the copy
  * KVM left in kvm_run at the last exit where there is one, else by ioctl. */
 static void *vcpu_load(struct vcpu *vcpu, bool *valid, unsigned long request, void *cache,
 		       const void *synced, size_t size, const char *name)
 {
-	if (vcpu_regs_usable(vcpu) < 0)
+	if (vcpu_regs_usable(vcpu, synced && vcpu->synced) < 0)
 		return NULL;
 	if (*valid)
 		return cache;

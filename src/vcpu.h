@@ -43,6 +43,7 @@ enum stop_reason {
 	STOP_STEPPED,   /* VCPU_STEP: one instruction completed */
 	STOP_BREAKPOINT, /* a debugger breakpoint (set by the debug layer) */
 	STOP_ICOUNT,    /* an instruction count the debugger asked for was reached */
+	STOP_WATCHPOINT, /* a memory watchpoint caught an access (vm->watch.hit) */
 };
 
 enum vcpu_run_mode {
@@ -56,7 +57,7 @@ struct vcpu_stop {
 	int status;              /* STOP_EXITED: exit status (value & 0xff) */
 	uint32_t exit_reason;    /* the KVM_EXIT_* that caused the stop, if any */
 	char detail[256];        /* one line for the user ("" if the reason says it all) */
-	int breakpoint;          /* STOP_BREAKPOINT: the breakpoint's number */
+	int breakpoint;          /* STOP_BREAKPOINT, STOP_WATCHPOINT: its number */
 };
 
 struct vcpu {

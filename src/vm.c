@@ -68,26 +68,126 @@ static int vm_check_caps(struct vm *vm, const struct arch_cap *caps)
 	return 0;
 }
 
-static int vm_add_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+/* Registers slot, or deletes it with size 0. */
+static int vm_set_slot(struct vm *vm, uint32_t slot, const struct vm_slot *s, uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
-		.guest_phys_addr = gpa,
+		.flags = s->readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = s->gpa,
 		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+		.userspace_addr = (uint64_t)(uintptr_t)(vm->ram + s->offset),
 	};
 
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return err_set(errno, "KVM_SET_USER_MEMORY_REGION (slot %u, %#llx+%#llx): %s",
-			       slot, (unsigned long long)gpa, (unsigned long long)size,
+			       slot, (unsigned long long)s->gpa, (unsigned long long)size,
 			       strerror(errno));
+	return 0;
+}
+
+/* Appends a slot to the list, merging it into the last one where it continues it. */
+static int vm_slot_append(struct vm_slot **list, unsigned *n, unsigned *cap, struct vm_slot s)
+{
+	struct vm_slot *last = *n ? &(*list)[*n - 1] : NULL;
+
+	if (!s.size)
+		return 0;
+	if (last && last->gpa + last->size == s.gpa && last->offset + last->size == s.offset &&
+	    last->readonly == s.readonly) {
+		last->size += s.size;
+		return 0;
+	}
+	if (*n == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 8;
+		struct vm_slot *p = realloc(*list, ncap * sizeof(*p));
+
+		if (!p)
+			return err_set(ENOMEM, "out of memory");
+		*list = p;
+		*cap = ncap;
+	}
+	(*list)[(*n)++] = s;
+	return 0;
+}
+
+/* The slots covering one RAM bank, around its protected pages. */
+static int vm_bank_slots(const struct vm_page_prot *pages, unsigned n, uint64_t gpa,
+			 uint64_t size, uint64_t offset, struct vm_slot **list, unsigned *nl,
+			 unsigned *cap)
+{
+	uint64_t at = gpa;
+	int r = 0;
+
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		const struct vm_page_prot *p = &pages[i];
+
+		if (p->gpa < gpa || p->gpa >= gpa + size)
+			continue;
+		r = vm_slot_append(list, nl, cap, (struct vm_slot){ at, p->gpa - at,
+				   offset + (at - gpa), false });
+		if (!r && p->readonly)
+			r = vm_slot_append(list, nl, cap, (struct vm_slot){ p->gpa, VM_PAGE,
+					   offset + (p->gpa - gpa), true });
+		at = p->gpa + VM_PAGE;
+	}
+	if (!r)
+		r = vm_slot_append(list, nl, cap, (struct vm_slot){ at, gpa + size - at,
+				   offset + (at - gpa), false });
+	return r;
+}
+
+int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
+{
+	struct vm_slot *list = NULL;
+	unsigned nl = 0, cap = 0;
+	int r;
+
+	r = vm_bank_slots(pages, n, 0, vm->low_size, 0, &list, &nl, &cap);
+	if (!r && vm->ram_size > vm->low_size)
+		r = vm_bank_slots(pages, n, LAYOUT_HIGH_RAM, vm->ram_size - vm->low_size,
+				  vm->low_size, &list, &nl, &cap);
+	if (r < 0)
+		goto out;
+	if (nl == vm->nslots && !memcmp(list, vm->slots, nl * sizeof(*list)))
+		goto out;
+	/* KVM cannot move or resize a slot: delete them all, then add the new ones. */
+	for (unsigned i = 0; i < vm->nslots && r == 0; i++)
+		r = vm_set_slot(vm, i, &vm->slots[i], 0);
+	for (unsigned i = 0; i < nl && r == 0; i++)
+		r = vm_set_slot(vm, i, &list[i], list[i].size);
+	if (r < 0)
+		goto out;
+	free(vm->slots);
+	vm->slots = list;
+	vm->nslots = nl;
+	list = NULL;
+out:
+	free(list);
+	return r;
+}
+
+/* Queues guest writes to a zone in the ring instead of exiting (iobus's coalesce). */
+static int vm_coalesce(void *opaque, enum io_space space, uint64_t base, uint64_t len)
+{
+	struct vm *vm = opaque;
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = base,
+		.size = (uint32_t)len,
+		.pio = space == IO_PIO,
+	};
+
+	if (!vm->coalesced_page || len > UINT32_MAX ||
+	    (space == IO_PIO && ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0))
+		return -ENOTSUP;
+	if (ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return err_set(errno, "KVM_REGISTER_COALESCED_MMIO (%#llx+%#llx): %s",
+			       (unsigned long long)base, (unsigned long long)len, strerror(errno));
 	return 0;
 }
 
 static int vm_setup_ram(struct vm *vm, uint64_t ram_size)
 {
-	int r;
-
 	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
@@ -97,13 +197,7 @@ static int vm_setup_ram(struct vm *vm, uint64_t ram_size)
 	}
 	vm->ram_size = ram_size;
 	vm->low_size = ram_size < LAYOUT_MMIO_HOLE ? ram_size : LAYOUT_MMIO_HOLE;
-	r = vm_add_slot(vm, 0, 0, vm->low_size, vm->ram);
-	if (r < 0)
-		return r;
-	if (ram_size > vm->low_size)
-		return vm_add_slot(vm, 1, LAYOUT_HIGH_RAM, ram_size - vm->low_size,
-				   vm->ram + vm->low_size);
-	return 0;
+	return vm_protect(vm, NULL, 0);
 }
 
 int vm_create(struct vm *vm, uint64_t ram_size)
@@ -112,6 +206,7 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 
 	*vm = (struct vm){ .sys_fd = -1, .fd = -1 };
 	iobus_init(&vm->bus, &vm->stats);
+	watch_init(&vm->watch, vm);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % 4096)
 		return err_set(EINVAL, "guest RAM must be a multiple of 4 KiB between %llu MiB "
 			       "and %llu GiB", VM_MIN_RAM >> 20, VM_MAX_RAM >> 30);
@@ -140,6 +235,11 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 	r = arch_vm_init(vm);
 	if (r < 0)
 		goto err_close;
+	r = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	vm->coalesced_page = r > 0 ? r : 0;
+	vm->bus.coalesce = vm_coalesce;
+	vm->bus.coalesce_opaque = vm;
+	vm->readonly_mem = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	r = vm_setup_ram(vm, ram_size);
 	if (r < 0)
 		goto err_close;
@@ -152,7 +252,11 @@ err_close:
 
 void vm_destroy(struct vm *vm)
 {
+	watch_free(&vm->watch);
 	iobus_free(&vm->bus);
+	free(vm->slots);
+	vm->slots = NULL;
+	vm->nslots = 0;
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	vm->ram = NULL;

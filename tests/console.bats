@@ -194,7 +194,7 @@ load helper
 	assert_line --index 5 "unknown MSR 'NOSUCH' (a name such as EFER, or an index such as 0xc0000080)"
 	assert_line --index 6 "invalid format letter 'q' in 'x/4q' (formats x d u c s i, sizes b h w g)"
 	assert_line --index 7 "invalid count '0' (1 to 65536)"
-	assert_line --index 8 "no breakpoint number 9"
+	assert_line --index 8 "no breakpoint or watchpoint number 9"
 	assert_line --index 9 "0x10000f (1048591) <_start+0xf>"
 	assert_equal "${#lines[@]}" 10
 }

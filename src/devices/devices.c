@@ -1,5 +1,7 @@
 #include "devices.h"
 
+#include <errno.h>
+
 #include "layout.h"
 
 void devices_output_byte(struct devices_output *o, uint8_t byte)
@@ -24,16 +26,18 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 		uint64_t base, len;
 		const char *name;
 		io_handler handler;
+		io_reg_namer reg_name;
 		void *opaque;
 	} table[] = {
 		{ IO_PIO, LAYOUT_SERIAL_PORT, LAYOUT_SERIAL_PORTS, "serial", serial_access,
-		  &devs->serial },
-		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, &devs->output },
-		{ IO_PIO, LAYOUT_DEBUGCON_PORT_FW, 1, "debugcon", debugcon_access,
+		  serial_reg_name, &devs->serial },
+		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, NULL,
 		  &devs->output },
-		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL },
+		{ IO_PIO, LAYOUT_DEBUGCON_PORT_FW, 1, "debugcon", debugcon_access, NULL,
+		  &devs->output },
+		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL, NULL },
 		{ IO_MMIO, LAYOUT_TESTDEV_BASE, LAYOUT_TESTDEV_SIZE, "testdev", testdev_access,
-		  &devs->testdev },
+		  testdev_reg_name, &devs->testdev },
 	};
 	int r;
 
@@ -41,9 +45,12 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 	devs->serial.output = &devs->output;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		r = iobus_register(bus, table[i].space, table[i].base, table[i].len,
-				   table[i].name, table[i].handler, table[i].opaque);
+				   table[i].name, table[i].handler, table[i].reg_name,
+				   table[i].opaque);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	/* Without coalescing (an old host) the window still works, one exit per write. */
+	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
+	return r == -ENOTSUP ? 0 : r;
 }

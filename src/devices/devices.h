@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "../iobus.h"
+#include "layout.h"
 
 /* Where guest text output goes: the UART and the debug console share it. */
 struct devices_output {
@@ -25,6 +26,7 @@ struct testdev {
 	uint64_t scratch;  /* TESTDEV_SCRATCH */
 	uint64_t counter;  /* TESTDEV_COUNTER */
 	uint64_t accesses; /* TESTDEV_ACCESSES */
+	uint8_t data[TESTDEV_DATA_SIZE]; /* the data window (TESTDEV_DATA) */
 };
 
 struct devices {
@@ -43,5 +45,7 @@ enum io_result serial_access(void *opaque, struct io_access *acc);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
 enum io_result testdev_access(void *opaque, struct io_access *acc);
+const char *serial_reg_name(uint64_t offset);
+const char *testdev_reg_name(uint64_t offset);
 
 #endif

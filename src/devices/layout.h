@@ -35,5 +35,10 @@
 #define TESTDEV_COUNTER 0x10  /* a read returns the value, then adds 1; a write sets it */
 #define TESTDEV_ACCESSES 0x18 /* read-only: accesses to the device so far, this one excluded */
 #define TESTDEV_ID_VALUE 0x444d564bULL /* "KVMD" */
+/* Data window: plain storage a frame buffer would be. Writes to it are
+ * coalesced: KVM queues them and kvmdbg applies them, in order, at the next
+ * exit (or reads of the window, which exit at once). */
+#define TESTDEV_DATA 0x800
+#define TESTDEV_DATA_SIZE 0x800
 
 #endif

@@ -21,6 +21,14 @@
 #define UART_MSR_DSR 0x20    /* data set ready */
 #define UART_MSR_DCD 0x80    /* carrier detect */
 
+const char *serial_reg_name(uint64_t offset)
+{
+	static const char *const names[] = { "RBR/THR", "IER", "IIR/FCR", "LCR",
+					     "MCR", "LSR", "MSR", "SCR" };
+
+	return offset < sizeof(names) / sizeof(names[0]) ? names[offset] : NULL;
+}
+
 static uint8_t serial_read(struct serial *s, uint64_t reg)
 {
 	bool dlab = s->lcr & UART_LCR_DLAB;

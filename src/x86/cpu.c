@@ -177,6 +177,19 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 	return 0;
 }
 
+int arch_guest_debug_step(struct vcpu *vcpu, bool on)
+{
+	struct kvm_guest_debug dbg = { 0 };
+
+	if (x86_debug_cache.vcpu == vcpu && x86_debug_cache.dbg.control != ~0u)
+		dbg = x86_debug_cache.dbg;
+	if (on)
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	return 0;
+}
+
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
 {
 	const struct kvm_debug_exit_arch *d = &vcpu->run->debug.arch;

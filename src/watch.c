@@ -1,0 +1,640 @@
+#include "watch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "err.h"
+#include "symbols.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define WATCH_TOP 10 /* busiest addresses `mmio stats` shows */
+
+void watch_init(struct watch *w, struct vm *vm)
+{
+	*w = (struct watch){ .vm = vm, .next_io_id = 1, .out = stdout };
+	clock_gettime(CLOCK_MONOTONIC, &w->start);
+}
+
+void watch_free(struct watch *w)
+{
+	watch_log_open(w, NULL);
+	free(w->io);
+	free(w->sites);
+	for (unsigned i = 0; i < w->nmem; i++)
+		free(w->mem[i].pieces);
+	free(w->mem);
+	free(w->pages);
+	*w = (struct watch){ .vm = w->vm };
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static int watch_number(const char *text, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-')
+		return -EINVAL;
+	return 0;
+}
+
+int watch_parse_range(struct watch *w, enum io_space space, const char *text, uint64_t *base,
+		      uint64_t *len)
+{
+	const struct io_range *dev = iobus_find_name(&w->vm->bus, space, text);
+	char first[64];
+	const char *sep = strpbrk(text, "+-");
+	uint64_t a, b;
+
+	if (dev) {
+		*base = dev->base;
+		*len = dev->len;
+		return 0;
+	}
+	if (!sep) {
+		if (watch_number(text, base) < 0)
+			goto bad;
+		*len = 1;
+		return 0;
+	}
+	if ((size_t)(sep - text) >= sizeof(first))
+		goto bad;
+	memcpy(first, text, (size_t)(sep - text));
+	first[sep - text] = '\0';
+	if (watch_number(first, &a) < 0 || watch_number(sep + 1, &b) < 0)
+		goto bad;
+	if (*sep == '+') {
+		if (!b || a + b < a)
+			goto bad;
+		*base = a;
+		*len = b;
+	} else {
+		if (b < a || b - a == UINT64_MAX)
+			goto bad;
+		*base = a;
+		*len = b - a + 1;
+	}
+	if (space == IO_PIO && (*base > 0xffff || *len > 0x10000 - *base))
+		return err_set(EINVAL, "ports go from 0 to 0xffff: %s", text);
+	return 0;
+bad:
+	return err_set(EINVAL, "not a %s range: '%s' (ADDR, ADDR-END, ADDR+LEN or a device name)",
+		       space == IO_PIO ? "port" : "MMIO", text);
+}
+
+int watch_parse_dirs(const char *text, unsigned *dirs)
+{
+	if (!text || !strcmp(text, "rw") || !strcmp(text, "a"))
+		*dirs = WATCH_ACCESS;
+	else if (!strcmp(text, "r"))
+		*dirs = WATCH_READ;
+	else if (!strcmp(text, "w"))
+		*dirs = WATCH_WRITE;
+	else
+		return err_set(EINVAL, "not a direction: '%s' (r, w or rw)", text);
+	return 0;
+}
+
+/* ---- the access log ------------------------------------------------------- */
+
+int watch_io_add(struct watch *w, enum io_space space, uint64_t base, uint64_t len,
+		 unsigned dirs, const char *what)
+{
+	struct io_watch *p = realloc(w->io, (w->nio + 1) * sizeof(*p));
+
+	if (!p)
+		return err_set(ENOMEM, "out of memory");
+	w->io = p;
+	p = &w->io[w->nio++];
+	*p = (struct io_watch){ .id = w->next_io_id++, .space = space, .base = base, .len = len,
+				.dirs = dirs };
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	return p->id;
+}
+
+int watch_io_remove(struct watch *w, int id)
+{
+	for (unsigned i = 0; i < w->nio; i++) {
+		if (w->io[i].id == id) {
+			memmove(&w->io[i], &w->io[i + 1], (w->nio - i - 1) * sizeof(w->io[0]));
+			w->nio--;
+			return 0;
+		}
+	}
+	return err_set(ENOENT, "no I/O watch number %d", id);
+}
+
+static const char *watch_dirs_name(unsigned dirs)
+{
+	return dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w";
+}
+
+void watch_io_list(const struct watch *w, FILE *out)
+{
+	if (!w->nio)
+		fprintf(out, "No I/O watches%s.\n", w->log ? " (the log takes every access)" : "");
+	for (unsigned i = 0; i < w->nio; i++) {
+		const struct io_watch *io = &w->io[i];
+
+		fprintf(out, "%-3d %-4s %-2s %#" PRIx64 "-%#" PRIx64 "  %s\n", io->id,
+			io->space == IO_PIO ? "pio" : "mmio", watch_dirs_name(io->dirs), io->base,
+			io->base + io->len - 1, io->what);
+	}
+	if (w->log)
+		fprintf(out, "Logging to %s (%s), %" PRIu64 " records so far.\n", w->log_path,
+			w->log_json ? "JSON Lines" : "text", w->records);
+	else
+		fprintf(out, "No log file: watched accesses are printed here.\n");
+}
+
+int watch_log_open(struct watch *w, const char *path)
+{
+	FILE *f = NULL;
+	size_t n;
+
+	if (path) {
+		f = fopen(path, "w");
+		if (!f)
+			return err_set(errno, "cannot open %s: %s", path, strerror(errno));
+		/* Records come by the hundred thousand: a large buffer, flushed at stops. */
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
+	}
+	if (w->log)
+		fclose(w->log);
+	free(w->log_path);
+	w->log = f;
+	w->log_path = path ? strdup(path) : NULL;
+	n = path ? strlen(path) : 0;
+	w->log_json = n >= 6 && !strcmp(path + n - 6, ".jsonl");
+	w->header = !w->log_json;
+	return 0;
+}
+
+void watch_log_flush(struct watch *w)
+{
+	if (w->log)
+		fflush(w->log);
+}
+
+/* The site of an address in the statistics hash, added if new; NULL when out of memory. */
+static struct io_site *watch_site(struct watch *w, enum io_space space, uint64_t addr)
+{
+	size_t mask, i;
+
+	if (2 * (w->nsites + 1) > w->site_cap) {
+		size_t cap = w->site_cap ? w->site_cap * 2 : 256;
+		struct io_site *old = w->sites, *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (size_t k = 0; k < w->site_cap; k++) {
+			if (!old[k].used)
+				continue;
+			for (i = (old[k].addr * 0x9e3779b97f4a7c15ULL >> 32) & (cap - 1); n[i].used;
+			     i = (i + 1) & (cap - 1))
+				;
+			n[i] = old[k];
+		}
+		free(old);
+		w->sites = n;
+		w->site_cap = cap;
+	}
+	mask = w->site_cap - 1;
+	for (i = (addr * 0x9e3779b97f4a7c15ULL >> 32) & mask; w->sites[i].used; i = (i + 1) & mask)
+		if (w->sites[i].addr == addr && w->sites[i].space == space)
+			return &w->sites[i];
+	w->sites[i] = (struct io_site){ .space = space, .addr = addr, .used = true };
+	w->nsites++;
+	return &w->sites[i];
+}
+
+static bool watch_io_wanted(const struct watch *w, const struct io_access *acc)
+{
+	unsigned dir = acc->is_write ? WATCH_WRITE : WATCH_READ;
+
+	if (!w->nio)
+		return w->log != NULL;
+	for (unsigned i = 0; i < w->nio; i++) {
+		const struct io_watch *io = &w->io[i];
+
+		if (io->space == acc->space && (io->dirs & dir) && acc->addr >= io->base &&
+		    acc->addr - io->base < io->len)
+			return true;
+	}
+	return false;
+}
+
+/* The register's name, if its device names registers. */
+static const char *watch_reg_name(const struct io_access *acc)
+{
+	return acc->dev && acc->dev->reg_name ? acc->dev->reg_name(acc->addr - acc->dev->base)
+					      : NULL;
+}
+
+static void watch_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* One access, as a record: what the log and the console print. */
+struct watch_record {
+	bool counted;     /* seq is an icount (else the exit number) */
+	uint64_t seq;
+	double time;      /* seconds since start */
+	int vcpu;
+	bool pc_known;
+	uint64_t pc;      /* the instruction that made the access */
+	char sym[96];     /* pc as symbol+offset, or "" */
+	const struct io_access *acc;
+	const char *reg;  /* register name, or NULL */
+};
+
+static void watch_write_text(const struct watch_record *r, FILE *f, bool header)
+{
+	const struct io_access *acc = r->acc;
+	char pc[160] = "-", dev[96];
+	int digits = (int)acc->size * 2;
+
+	if (header)
+		fprintf(f, "%12s %10s %4s  %-32s %-4s %-3s %-18s %4s  %-18s  %s\n",
+			r->counted ? "icount" : "exit", "time", "vcpu", "pc", "kind", "dir",
+			"address", "size", "value", "device");
+	if (r->pc_known)
+		snprintf(pc, sizeof(pc), "%#" PRIx64 "%s%s%s", r->pc, *r->sym ? " <" : "", r->sym,
+			 *r->sym ? ">" : "");
+	snprintf(dev, sizeof(dev), "%s%s%s%s", acc->dev ? acc->dev->name : "unclaimed",
+		 r->reg ? "." : "", r->reg ? r->reg : "", acc->coalesced ? " coalesced" : "");
+	if (acc->coalesced && !r->counted)
+		fprintf(f, "%12" PRIu64, r->seq);
+	else if (acc->coalesced)
+		fprintf(f, "%12s", "-");
+	else
+		fprintf(f, "%12" PRIu64, r->seq);
+	fprintf(f, " %10.6f %4d  %-32s %-4s %-3s %#-18" PRIx64 " %4u  0x%0*" PRIx64 "%*s  %s\n",
+		r->time, r->vcpu, pc, acc->space == IO_PIO ? "pio" : "mmio",
+		acc->is_write ? "w" : "r", acc->addr, acc->size, digits, acc->value,
+		16 - digits, "", dev);
+}
+
+static void watch_write_json(const struct watch_record *r, FILE *f)
+{
+	const struct io_access *acc = r->acc;
+
+	fprintf(f, "{\"%s\":", r->counted ? "icount" : "exit");
+	if (r->counted && acc->coalesced)
+		fprintf(f, "null");
+	else
+		fprintf(f, "%" PRIu64, r->seq);
+	fprintf(f, ",\"time\":%.6f,\"vcpu\":%d,\"pc\":", r->time, r->vcpu);
+	if (r->pc_known)
+		fprintf(f, "\"%#" PRIx64 "\"", r->pc);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"symbol\":");
+	if (*r->sym)
+		watch_json_string(f, r->sym);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"kind\":\"%s\",\"dir\":\"%s\",\"addr\":\"%#" PRIx64 "\",\"size\":%u,"
+		"\"value\":\"%#" PRIx64 "\",\"device\":",
+		acc->space == IO_PIO ? "pio" : "mmio", acc->is_write ? "w" : "r", acc->addr,
+		acc->size, acc->value);
+	watch_json_string(f, acc->dev ? acc->dev->name : "unclaimed");
+	fprintf(f, ",\"reg\":");
+	if (r->reg)
+		watch_json_string(f, r->reg);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"coalesced\":%s}\n", acc->coalesced ? "true" : "false");
+}
+
+void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access *acc)
+{
+	struct io_site *site = watch_site(w, acc->space, acc->addr);
+	struct watch_record r = { .vcpu = vcpu->id, .acc = acc, .reg = watch_reg_name(acc) };
+	struct timespec now;
+
+	if (site) {
+		site->dev = acc->dev;
+		acc->is_write ? site->writes++ : site->reads++;
+	}
+	if (!watch_io_wanted(w, acc))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r.time = (double)(now.tv_sec - w->start.tv_sec) + (now.tv_nsec - w->start.tv_nsec) / 1e9;
+	r.counted = w->icount && w->icount(w->icount_opaque, &r.seq);
+	if (!r.counted)
+		r.seq = w->vm->stats.runs;
+	/* A coalesced write was made some time before the exit that delivers it. */
+	if (!acc->coalesced)
+		r.pc_known = arch_access_pc(vcpu, acc->space == IO_PIO, acc->is_write, &r.pc);
+	if (r.pc_known)
+		symbols_format(w->syms, r.pc, r.sym, sizeof(r.sym));
+	if (!w->log)
+		watch_write_text(&r, w->out, false);
+	else if (w->log_json)
+		watch_write_json(&r, w->log);
+	else
+		watch_write_text(&r, w->log, w->header);
+	w->header = false;
+	w->records++;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+static int watch_site_by_place(const void *a, const void *b)
+{
+	const struct io_site *x = *(const struct io_site *const *)a;
+	const struct io_site *y = *(const struct io_site *const *)b;
+
+	if (x->space != y->space)
+		return x->space < y->space ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int watch_site_by_count(const void *a, const void *b)
+{
+	const struct io_site *x = *(const struct io_site *const *)a;
+	const struct io_site *y = *(const struct io_site *const *)b;
+	uint64_t nx = x->reads + x->writes, ny = y->reads + y->writes;
+
+	if (nx != ny)
+		return nx > ny ? -1 : 1;
+	return watch_site_by_place(a, b);
+}
+
+/* "testdev.SCRATCH", "serial+0x5" or "unclaimed". */
+static void watch_site_name(const struct io_site *s, char *buf, size_t len)
+{
+	const char *reg = s->dev && s->dev->reg_name ? s->dev->reg_name(s->addr - s->dev->base)
+						     : NULL;
+
+	if (!s->dev)
+		snprintf(buf, len, "unclaimed");
+	else if (reg)
+		snprintf(buf, len, "%s.%s", s->dev->name, reg);
+	else
+		snprintf(buf, len, "%s+%#" PRIx64, s->dev->name, s->addr - s->dev->base);
+}
+
+void watch_io_stats(const struct watch *w, FILE *out)
+{
+	const struct io_site **v = malloc((w->nsites ? w->nsites : 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v) {
+		fprintf(out, "out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < w->site_cap; i++)
+		if (w->sites[i].used)
+			v[n++] = &w->sites[i];
+	if (!n) {
+		fprintf(out, "No PIO or MMIO accesses yet.\n");
+		free(v);
+		return;
+	}
+	/* Per device and register: consecutive sites with the same name add up. */
+	qsort(v, n, sizeof(*v), watch_site_by_place);
+	fprintf(out, "%-4s %-24s %12s %12s\n", "kind", "device.register", "reads", "writes");
+	for (size_t i = 0; i < n;) {
+		char name[96], next[96];
+		uint64_t reads = 0, writes = 0;
+		enum io_space space = v[i]->space;
+
+		watch_site_name(v[i], name, sizeof(name));
+		do {
+			reads += v[i]->reads;
+			writes += v[i]->writes;
+			if (++i < n)
+				watch_site_name(v[i], next, sizeof(next));
+		} while (i < n && v[i]->space == space && !strcmp(next, name));
+		fprintf(out, "%-4s %-24s %12" PRIu64 " %12" PRIu64 "\n",
+			space == IO_PIO ? "pio" : "mmio", name, reads, writes);
+	}
+	qsort(v, n, sizeof(*v), watch_site_by_count);
+	fprintf(out, "Busiest addresses:\n");
+	for (size_t i = 0; i < n && i < WATCH_TOP; i++) {
+		char name[96];
+
+		watch_site_name(v[i], name, sizeof(name));
+		fprintf(out, "  %-4s %#-18" PRIx64 " %-24s %12" PRIu64 "\n",
+			v[i]->space == IO_PIO ? "pio" : "mmio", v[i]->addr, name,
+			v[i]->reads + v[i]->writes);
+	}
+	free(v);
+}
+
+/* ---- memory watchpoints --------------------------------------------------- */
+
+int watch_mem_add(struct watch *w, int id, unsigned owner, unsigned kind, uint64_t addr,
+		  uint64_t len, bool phys, struct watch_piece *pieces, unsigned npieces)
+{
+	if (w->nmem == w->mem_cap) {
+		unsigned cap = w->mem_cap ? w->mem_cap * 2 : 16;
+		struct mem_watch *p = realloc(w->mem, cap * sizeof(*p));
+
+		if (!p) {
+			free(pieces);
+			return err_set(ENOMEM, "out of memory");
+		}
+		w->mem = p;
+		w->mem_cap = cap;
+	}
+	w->mem[w->nmem++] = (struct mem_watch){
+		.id = id, .owners = owner, .kind = kind, .addr = addr, .len = len, .phys = phys,
+		.pieces = pieces, .npieces = npieces,
+	};
+	return id;
+}
+
+struct mem_watch *watch_mem_find(struct watch *w, unsigned kind, uint64_t addr, uint64_t len,
+				 bool phys)
+{
+	for (unsigned i = 0; i < w->nmem; i++) {
+		struct mem_watch *m = &w->mem[i];
+
+		if (m->kind == kind && m->addr == addr && m->len == len && m->phys == phys)
+			return m;
+	}
+	return NULL;
+}
+
+struct mem_watch *watch_mem_get(struct watch *w, int id)
+{
+	for (unsigned i = 0; i < w->nmem; i++)
+		if (w->mem[i].id == id)
+			return &w->mem[i];
+	return NULL;
+}
+
+void watch_mem_remove(struct watch *w, int id)
+{
+	struct mem_watch *m = watch_mem_get(w, id);
+
+	if (!m)
+		return;
+	free(m->pieces);
+	memmove(m, m + 1, (size_t)(&w->mem[w->nmem] - (m + 1)) * sizeof(*m));
+	w->nmem--;
+}
+
+static int watch_page_cmp(const void *a, const void *b)
+{
+	const struct vm_page_prot *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+int watch_mem_apply(struct watch *w)
+{
+	struct vm_page_prot *pages;
+	unsigned n = 0, k = 0;
+	size_t max = 0;
+	int r;
+
+	if (!w->nmem && !w->npages)
+		return 0;
+	for (unsigned i = 0; i < w->nmem; i++)
+		max += w->mem[i].npieces;
+	pages = malloc((max ? max : 1) * sizeof(*pages));
+	if (!pages)
+		return err_set(ENOMEM, "out of memory");
+	for (unsigned i = 0; i < w->nmem; i++) {
+		const struct mem_watch *m = &w->mem[i];
+
+		/* Writes alone: a read-only page. Reads: no page at all, so they exit. */
+		for (unsigned j = 0; j < m->npieces; j++)
+			pages[n++] = (struct vm_page_prot){
+				.gpa = m->pieces[j].pa & ~(VM_PAGE - 1),
+				.readonly = m->kind == WATCH_WRITE && w->vm->readonly_mem,
+			};
+	}
+	qsort(pages, n, sizeof(*pages), watch_page_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		if (k && pages[k - 1].gpa == pages[i].gpa) {
+			pages[k - 1].readonly &= pages[i].readonly;
+			continue;
+		}
+		pages[k++] = pages[i];
+	}
+	/* Lent back for a step: the code on them runs, writes still exit. */
+	for (unsigned i = 0; i < k; i++)
+		for (unsigned f = 0; f < w->nfetch; f++)
+			if (pages[i].gpa == w->fetch[f])
+				pages[i].readonly = w->vm->readonly_mem;
+	r = vm_protect(w->vm, pages, k);
+	if (r < 0) {
+		free(pages);
+		return r;
+	}
+	free(w->pages);
+	w->pages = pages;
+	w->npages = k;
+	return 0;
+}
+
+/* The protection of the page holding gpa, or NULL if it is plain RAM. */
+static const struct vm_page_prot *watch_page(const struct watch *w, uint64_t gpa)
+{
+	struct vm_page_prot key = { .gpa = gpa & ~(VM_PAGE - 1) };
+
+	if (!w->npages)
+		return NULL;
+	return bsearch(&key, w->pages, w->npages, sizeof(key), watch_page_cmp);
+}
+
+bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
+{
+	unsigned dir = acc->is_write ? WATCH_WRITE : WATCH_READ;
+	uint8_t *p;
+
+	*hit = false;
+	if (!watch_page(w, acc->addr) && !watch_page(w, acc->addr + acc->size - 1))
+		return false;
+	p = vm_phys_ptr(w->vm, acc->addr, acc->size);
+	if (!p)
+		return false;
+	w->hit.old = 0;
+	if (acc->is_write) {
+		memcpy(&w->hit.old, p, acc->size);
+		memcpy(p, &acc->value, acc->size);
+	} else {
+		acc->value = 0;
+		memcpy(&acc->value, p, acc->size);
+	}
+	for (unsigned i = 0; i < w->nmem; i++) {
+		struct mem_watch *m = &w->mem[i];
+
+		if (!(m->kind & dir))
+			continue;
+		for (unsigned j = 0; j < m->npieces; j++) {
+			const struct watch_piece *pc = &m->pieces[j];
+			uint64_t from = acc->addr > pc->pa ? acc->addr : pc->pa;
+
+			if (acc->addr >= pc->pa + pc->len || pc->pa >= acc->addr + acc->size)
+				continue;
+			w->hit.id = m->id;
+			w->hit.kind = m->kind;
+			w->hit.is_write = acc->is_write;
+			w->hit.addr = pc->va + (from - pc->pa);
+			w->hit.pa = acc->addr;
+			w->hit.size = acc->size;
+			w->hit.value = acc->value;
+			m->hits++;
+			*hit = true;
+			return true;
+		}
+	}
+	return true;
+}
+
+bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
+{
+	unsigned before = w->nfetch;
+
+	/* An instruction may run onto the next page: lend both. */
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t va = i ? (pc | (VM_PAGE - 1)) + 1 : pc, pa;
+		const struct vm_page_prot *p;
+
+		if (arch_virt_to_phys(vcpu, va, &pa) < 0)
+			continue;
+		p = watch_page(w, pa);
+		if (!p || p->readonly || w->nfetch == 2)
+			continue;
+		w->fetch[w->nfetch++] = p->gpa;
+	}
+	if (w->nfetch == before)
+		return false;
+	if (watch_mem_apply(w) < 0) {
+		w->nfetch = before;
+		return false;
+	}
+	return true;
+}
+
+void watch_fetch_end(struct watch *w)
+{
+	if (!w->nfetch)
+		return;
+	w->nfetch = 0;
+	watch_mem_apply(w);
+}

@@ -1,0 +1,151 @@
+/*
+ * Watching the guest: the MMIO and port-I/O access log (what each access
+ * was, which instruction made it, which device took it), access statistics,
+ * and memory watchpoints built from memslot protection, any number of any
+ * length: a write watchpoint makes its pages read-only, a read or access
+ * watchpoint takes its pages out of the guest's memory map, and kvmdbg itself
+ * performs the accesses that then exit.
+ */
+#ifndef KVMDBG_WATCH_H
+#define KVMDBG_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "iobus.h"
+
+struct vm;
+struct vcpu;
+struct symtab;
+struct vm_page_prot;
+
+/* Directions an I/O watch or a memory watchpoint cares about (bits). */
+#define WATCH_READ 1u
+#define WATCH_WRITE 2u
+#define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
+
+/* Accesses to [base, base + len) are logged. */
+struct io_watch {
+	int id;              /* number shown to the user */
+	enum io_space space; /* MMIO or ports */
+	uint64_t base, len;  /* the range */
+	unsigned dirs;       /* WATCH_READ and/or WATCH_WRITE */
+	char what[64];       /* how the user named it: a device or a range */
+};
+
+/* Accesses to one address, for statistics. */
+struct io_site {
+	enum io_space space;        /* MMIO or ports */
+	uint64_t addr;              /* the address or port */
+	const struct io_range *dev; /* the device, or NULL */
+	uint64_t reads, writes;     /* how many */
+	bool used;                  /* the hash slot is taken */
+};
+
+/* The part of a memory watchpoint inside one guest page. */
+struct watch_piece {
+	uint64_t pa;  /* guest-physical start */
+	uint64_t len; /* bytes, all in one page */
+	uint64_t va;  /* the watchpoint's own address for pa */
+};
+
+struct mem_watch {
+	int id;                     /* number shown to the user (shared with breakpoints) */
+	unsigned owners;            /* who asked for it (debug.h's BP_OWNER_*) */
+	unsigned kind;              /* WATCH_WRITE, WATCH_READ or WATCH_ACCESS */
+	uint64_t addr, len;         /* as given: guest-virtual, or physical */
+	bool phys;                  /* addr is guest-physical */
+	struct watch_piece *pieces; /* page by page */
+	unsigned npieces;
+	unsigned hits;              /* times it stopped the guest */
+};
+
+/* What stopped the guest at a memory watchpoint. */
+struct watch_hit {
+	int id;        /* the watchpoint */
+	unsigned kind; /* its kind */
+	bool is_write; /* what the access did */
+	uint64_t addr; /* first byte of the access inside the watchpoint, in its terms */
+	uint64_t pa;   /* guest-physical address of the access */
+	unsigned size; /* bytes accessed */
+	uint64_t value; /* value written or read */
+	uint64_t old;  /* a write: what memory held before */
+};
+
+struct watch {
+	struct vm *vm;
+	const struct symtab *syms; /* names instructions in records, or NULL */
+	/* The icount of the instruction making an access, when counting (the
+	 * debugger's; NULL: records carry the exit number). Called on the vCPU thread. */
+	bool (*icount)(void *opaque, uint64_t *count);
+	void *icount_opaque;
+	struct timespec start;     /* time 0 of the records */
+
+	/* The access log. */
+	struct io_watch *io;       /* what is watched; none: a log takes everything */
+	unsigned nio;
+	int next_io_id;
+	FILE *log;                 /* --mmio-log / mmio log FILE, or NULL */
+	bool log_json;             /* JSON Lines (the file name ends in .jsonl) */
+	char *log_path;
+	FILE *out;                 /* watched accesses go here while no log is open */
+	uint64_t records;          /* records written so far */
+	bool header;               /* the text header is still to be written */
+
+	/* Statistics: an open-addressed hash of addresses. */
+	struct io_site *sites;
+	size_t site_cap, nsites;
+
+	/* Memory watchpoints. */
+	struct mem_watch *mem;
+	unsigned nmem, mem_cap;
+	struct vm_page_prot *pages; /* what vm_protect() was last given */
+	unsigned npages;
+	uint64_t fetch[2];         /* unbacked pages lent back for one step so code runs */
+	unsigned nfetch;
+	struct watch_hit hit;      /* the last hit */
+};
+
+void watch_init(struct watch *w, struct vm *vm);
+void watch_free(struct watch *w);
+
+/* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or a device name. */
+int watch_parse_range(struct watch *w, enum io_space space, const char *text, uint64_t *base,
+		      uint64_t *len);
+/* Parses r, w or rw (a for rw too); NULL means rw. */
+int watch_parse_dirs(const char *text, unsigned *dirs);
+/* Watches accesses to a range; returns the watch's number. */
+int watch_io_add(struct watch *w, enum io_space space, uint64_t base, uint64_t len,
+		 unsigned dirs, const char *what);
+int watch_io_remove(struct watch *w, int id);
+void watch_io_list(const struct watch *w, FILE *out);
+/* Opens the log (JSON Lines if path ends in .jsonl); NULL closes it. */
+int watch_log_open(struct watch *w, const char *path);
+void watch_log_flush(struct watch *w);
+/* On the vCPU thread, for every PIO/MMIO access after its device handled it:
+ * counts it, and logs it if it is watched. */
+void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access *acc);
+/* Accesses per device and register, and the busiest addresses. */
+void watch_io_stats(const struct watch *w, FILE *out);
+
+/* Memory watchpoints; id and owners come from the debugger. pieces is taken over. */
+int watch_mem_add(struct watch *w, int id, unsigned owner, unsigned kind, uint64_t addr,
+		  uint64_t len, bool phys, struct watch_piece *pieces, unsigned npieces);
+struct mem_watch *watch_mem_find(struct watch *w, unsigned kind, uint64_t addr, uint64_t len,
+				 bool phys);
+struct mem_watch *watch_mem_get(struct watch *w, int id);
+void watch_mem_remove(struct watch *w, int id);
+/* Protects exactly the pages watchpoints need (before the guest runs). */
+int watch_mem_apply(struct watch *w);
+/* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
+ * page, performs it and returns true; *hit then tells whether a watchpoint caught it. */
+bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
+/* After the guest failed to fetch code at pc from a page kvmdbg took away:
+ * lends the page(s) back read-only for one step; false if that is not the cause. */
+bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
+/* Takes the lent pages away again. */
+void watch_fetch_end(struct watch *w);
+
+#endif
