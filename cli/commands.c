@@ -821,6 +821,8 @@ static int cmd_delete(struct session *s, int argc, char **argv, FILE *out)
 		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 			if (s->dbg->bp[i].id)
 				debug_break_remove(s->dbg, s->dbg->bp[i].id);
+		while (s->vm->watch.nmem)
+			debug_break_remove(s->dbg, s->vm->watch.mem[0].id);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -854,9 +856,112 @@ static int cmd_info_break(struct session *s, FILE *out)
 			bp->kind == BP_HW ? "hw breakpoint" : "breakpoint",
 			(unsigned long long)bp->addr, bp->hits, sym);
 	}
+	for (unsigned i = 0; i < s->vm->watch.nmem; i++) {
+		const struct mem_watch *m = &s->vm->watch.mem[i];
+		char sym[160];
+
+		if (!any)
+			fprintf(out, "Num  Type          Address             Hits  What\n");
+		any = true;
+		symbols_format(&s->img->symbols, m->addr, sym, sizeof(sym));
+		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %llu byte%s%s%s%s\n", m->id,
+			m->kind == WATCH_WRITE ? "watchpoint" : m->kind == WATCH_READ ?
+			"read watch" : "acc watch", (unsigned long long)m->addr, m->hits,
+			(unsigned long long)m->len, m->len == 1 ? "" : "s", m->phys ? " physical" : "",
+			*sym ? " at " : "", sym);
+	}
 	if (!any)
-		fputs("No breakpoints.\n", out);
+		fputs("No breakpoints or watchpoints.\n", out);
 	return 0;
+}
+
+/* ---- watching ------------------------------------------------------------- */
+
+static int cmd_watch(struct session *s, int argc, char **argv, FILE *out)
+{
+	unsigned kind = WATCH_WRITE;
+	uint64_t addr, len = 1;
+	int i = 1, id;
+
+	if (argc > 1 && (!strcmp(argv[1], "r") || !strcmp(argv[1], "w") || !strcmp(argv[1], "a"))) {
+		kind = argv[1][0] == 'r' ? WATCH_READ : argv[1][0] == 'a' ? WATCH_ACCESS : WATCH_WRITE;
+		i++;
+	}
+	if (argc - i < 1 || argc - i > 2)
+		return cmd_fail(out, "usage: watch [r|w|a] ADDRESS [LENGTH]");
+	if (cmd_eval(s, argv[i], &addr, out) < 0)
+		return -1;
+	if (argc - i == 2 && cmd_eval(s, argv[i + 1], &len, out) < 0)
+		return -1;
+	id = debug_watch_insert(s->dbg, kind, addr, len, false, BP_OWNER_CONSOLE);
+	if (id < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "%s %d: %llu byte%s at ", kind == WATCH_WRITE ? "Watchpoint" :
+		kind == WATCH_READ ? "Read watchpoint" : "Access watchpoint", id,
+		(unsigned long long)len, len == 1 ? "" : "s");
+	cmd_print_addr(s, addr, out);
+	fputc('\n', out);
+	return 0;
+}
+
+static const char *const mmio_subcommands[] = { "watch", "unwatch", "list", "log", "stats", NULL };
+
+/* mmio and pio: one set of subcommands over the two spaces. */
+static int cmd_io(struct session *s, enum io_space space, int argc, char **argv, FILE *out)
+{
+	struct watch *w = &s->vm->watch;
+	const char *sub = argc > 1 ? argv[1] : "";
+	uint64_t base, len;
+	unsigned dirs;
+	int id;
+
+	if (!strcmp(sub, "watch") && (argc == 3 || argc == 4)) {
+		if (watch_parse_range(w, space, argv[2], &base, &len) < 0 ||
+		    watch_parse_dirs(argc == 4 ? argv[3] : NULL, &dirs) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		id = watch_io_add(w, space, base, len, dirs, argv[2]);
+		if (id < 0)
+			return cmd_fail(out, "%s", err_msg());
+		fprintf(out, "I/O watch %d: %s %s %#llx-%#llx\n", id, argv[0],
+			dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w",
+			(unsigned long long)base, (unsigned long long)(base + len - 1));
+		return 0;
+	}
+	if (!strcmp(sub, "unwatch") && argc == 3) {
+		char *end;
+		long n = strtol(argv[2], &end, 10);
+
+		if (*end || n <= 0 || n > 1000000000L)
+			return cmd_fail(out, "invalid watch number '%s'", argv[2]);
+		if (watch_io_remove(w, (int)n) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		return 0;
+	}
+	if (!strcmp(sub, "list") && argc == 2) {
+		watch_io_list(w, out);
+		return 0;
+	}
+	if (!strcmp(sub, "log") && argc == 3) {
+		if (watch_log_open(w, strcmp(argv[2], "off") ? argv[2] : NULL) < 0)
+			return cmd_fail(out, "%s", err_msg());
+		return 0;
+	}
+	if (!strcmp(sub, "stats") && argc == 2) {
+		watch_io_stats(w, out);
+		return 0;
+	}
+	return cmd_fail(out, "usage: %s watch %s [r|w|rw] | unwatch NUMBER | list | log FILE|off "
+			"| stats", argv[0], space == IO_PIO ? "PORT[-PORT]" : "RANGE");
+}
+
+static int cmd_mmio(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_io(s, IO_MMIO, argc, argv, out);
+}
+
+static int cmd_pio(struct session *s, int argc, char **argv, FILE *out)
+{
+	return cmd_io(s, IO_PIO, argc, argv, out);
 }
 
 static const char *const icount_subcommands[] = { "break", "delete", NULL };
@@ -986,8 +1091,16 @@ static const struct command commands[] = {
 	{ "break", cmd_break, "ADDRESS", "software breakpoint (int3)", COMPLETE_ADDR, NULL, true },
 	{ "hbreak", cmd_hbreak, "ADDRESS", "hardware breakpoint (debug register, 4 at most)",
 	  COMPLETE_ADDR, NULL, true },
-	{ "delete", cmd_delete, "[NUMBER...]", "delete breakpoints (all without numbers)",
-	  COMPLETE_NONE, NULL, true },
+	{ "delete", cmd_delete, "[NUMBER...]",
+	  "delete breakpoints and watchpoints (all without numbers)", COMPLETE_NONE, NULL, true },
+	{ "watch", cmd_watch, "[r|w|a] ADDRESS [LENGTH]",
+	  "stop when the guest writes (w, default), reads (r) or accesses (a) memory; "
+	  "any number, any length", COMPLETE_ADDR, NULL, true },
+	{ "mmio", cmd_mmio, "watch RANGE [r|w|rw] | unwatch N | list | log FILE|off | stats",
+	  "log MMIO accesses (RANGE: ADDR, ADDR-END, ADDR+LEN or a device); statistics",
+	  COMPLETE_SUB, mmio_subcommands, true },
+	{ "pio", cmd_pio, "watch PORT[-PORT] [r|w|rw] | unwatch N | list | log FILE|off | stats",
+	  "log port I/O, as mmio", COMPLETE_SUB, mmio_subcommands, true },
 	{ "icount", cmd_icount, "[break N|+N | delete [NUMBER]]",
 	  "instructions retired since power-on; stops at exact counts", COMPLETE_SUB,
 	  icount_subcommands, true },

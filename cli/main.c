@@ -44,6 +44,13 @@ struct batch_item {
 };
 
 #define MAX_BATCH 64
+#define MAX_WATCHES 64
+
+/* One --watch-mmio or --watch-pio. */
+struct io_watch_opt {
+	enum io_space space; /* which */
+	const char *range;   /* RANGE[,r|w|rw] as given */
+};
 
 struct options {
 	uint64_t mem;          /* bytes of guest RAM */
@@ -62,6 +69,9 @@ struct options {
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */
+	const char *mmio_log;  /* --mmio-log FILE, or NULL */
+	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
+	unsigned nwatches;
 };
 
 #define GDB_DEFAULT "127.0.0.1:1234" /* -s, as in QEMU but on loopback */
@@ -80,6 +90,13 @@ static void usage(FILE *out)
 		"                         none, or a file name\n"
 		"      --timeout SECONDS  stop the guest after SECONDS\n"
 		"      --stats            print exit and I/O statistics when the run ends\n"
+		"      --mmio-log FILE    log MMIO and port accesses to FILE (JSON Lines if it\n"
+		"                         ends in .jsonl, else aligned text): all of them, or\n"
+		"                         the watched ones\n"
+		"      --watch-mmio RANGE[,r|w|rw]  watch MMIO accesses (RANGE: ADDR, ADDR-END,\n"
+		"                         ADDR+LEN or a device name); repeatable. Without\n"
+		"                         --mmio-log they are printed on stdout\n"
+		"      --watch-pio PORT[-PORT][,r|w|rw]  watch port accesses, likewise\n"
 		"  -c, --console          stop at the first instruction and open the console\n"
 		"                         (commands from stdin when it is not a terminal)\n"
 		"  -e, --eval COMMAND     run a console command with the guest stopped at the\n"
@@ -170,7 +187,7 @@ static int parse_raw(char *arg, struct options *opt)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-	       OPT_MARGIN };
+	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "raw", required_argument, NULL, OPT_RAW },
@@ -185,6 +202,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "stop-at-icount", required_argument, NULL, OPT_STOP_AT },
 		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
 		{ "wait", no_argument, NULL, 'S' },
+		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
+		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
+		{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -246,6 +266,19 @@ static int parse_options(int argc, char **argv, struct options *opt)
 				return usage_error("invalid --stop-at-icount '%s': expected a count", optarg);
 			opt->stop_at_set = true;
 			break;
+		case OPT_MMIO_LOG:
+			if (!*optarg)
+				return usage_error("--mmio-log wants a file name");
+			opt->mmio_log = optarg;
+			break;
+		case OPT_WATCH_MMIO:
+		case OPT_WATCH_PIO:
+			if (opt->nwatches == MAX_WATCHES)
+				return usage_error("at most %d --watch-mmio and --watch-pio options",
+						   MAX_WATCHES);
+			opt->watches[opt->nwatches++] = (struct io_watch_opt){
+				c == OPT_WATCH_PIO ? IO_PIO : IO_MMIO, optarg };
+			break;
 		case 's':
 			opt->gdb = GDB_DEFAULT;
 			break;
@@ -300,6 +333,32 @@ static int open_output(const char *serial, FILE **out)
 			return err_set(errno, "cannot open serial output %s: %s", serial,
 				       strerror(errno));
 	}
+	return 0;
+}
+
+/* --watch-mmio, --watch-pio and --mmio-log, once the devices are there. */
+static int setup_watching(struct watch *w, const struct options *opt)
+{
+	for (unsigned i = 0; i < opt->nwatches; i++) {
+		const struct io_watch_opt *o = &opt->watches[i];
+		const char *name = o->space == IO_PIO ? "--watch-pio" : "--watch-mmio";
+		const char *comma = strrchr(o->range, ',');
+		char range[128];
+		uint64_t base, len;
+		unsigned dirs;
+		size_t n = comma ? (size_t)(comma - o->range) : strlen(o->range);
+
+		if (n >= sizeof(range))
+			return usage_error("%s: range too long", name);
+		memcpy(range, o->range, n);
+		range[n] = '\0';
+		if (watch_parse_range(w, o->space, range, &base, &len) < 0 ||
+		    watch_parse_dirs(comma ? comma + 1 : NULL, &dirs) < 0 ||
+		    watch_io_add(w, o->space, base, len, dirs, range) < 0)
+			return usage_error("%s: %s", name, err_msg());
+	}
+	if (opt->mmio_log && watch_log_open(w, opt->mmio_log) < 0)
+		return usage_error("--mmio-log: %s", err_msg());
 	return 0;
 }
 
@@ -720,6 +779,11 @@ int main(int argc, char **argv)
 	r = loader_boot(&vcpu, &img);
 	if (r < 0)
 		goto err_image;
+	vm.watch.syms = &img.symbols;
+	if (setup_watching(&vm.watch, &opt) < 0) {
+		status = STATUS_USAGE;
+		goto err_quiet;
+	}
 	r = vcpu_start_thread(&vcpu);
 	if (r < 0)
 		goto err_image;
@@ -737,8 +801,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		status = STATUS_USAGE;
 	}
-	if (opt.stats)
+	if (opt.stats) {
 		stats_print(&vm.stats, stderr);
+		watch_io_stats(&vm.watch, stderr);
+	}
+	image_free(&img);
+	vcpu_destroy(&vcpu);
+	vm_destroy(&vm);
+	if (out && out != stdout)
+		fclose(out);
+	return status;
+
+err_quiet:
 	image_free(&img);
 	vcpu_destroy(&vcpu);
 	vm_destroy(&vm);

@@ -137,6 +137,7 @@ static void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)
 		d->exit_status = stop->status;
 	}
 	d->last = *stop;
+	watch_log_flush(&d->vm->watch);
 }
 
 /* Hardware breakpoints in debug-register order (skip's left out); ids optional. */

@@ -86,7 +86,7 @@ void symbols_free(struct symtab *tab)
 
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr)
 {
-	size_t lo = 0, hi = tab->nr;
+	size_t lo = 0, hi = tab ? tab->nr : 0;
 
 	/* Last symbol with address <= addr. */
 	while (lo < hi) {

@@ -20,7 +20,7 @@ struct symtab {
 
 int symbols_load(struct symtab *tab, struct bfd *abfd);
 void symbols_free(struct symtab *tab);
-/* The symbol at or below addr within the same section, or NULL. */
+/* The symbol at or below addr within the same section, or NULL (also for tab NULL). */
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr);
 /* The address of the symbol called name; -ENOENT if there is none. */
 int symbols_find(const struct symtab *tab, const char *name, uint64_t *addr);

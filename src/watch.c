@@ -178,8 +178,7 @@ int watch_log_open(struct watch *w, const char *path)
 
 void watch_log_flush(struct watch *w)
 {
-	if (w->log)
-		fflush(w->log);
+	fflush(w->log ? w->log : w->out);
 }
 
 /* The site of an address in the statistics hash, added if new; NULL when out of memory. */
