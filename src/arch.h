@@ -46,8 +46,10 @@ bool arch_irqs_enabled(struct vcpu *vcpu);
 /* Current instruction pointer, as a linear address. */
 uint64_t arch_pc(struct vcpu *vcpu);
 /* While a PIO/MMIO exit is being handled: the linear address of the
- * instruction that made the access; false if it cannot be known. */
-bool arch_access_pc(struct vcpu *vcpu, bool pio, bool is_write, uint64_t *pc);
+ * instruction that made the access (syms, if any, help find it); false if it
+ * cannot be known. */
+bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool is_write,
+		    uint64_t *pc);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
 

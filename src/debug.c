@@ -31,7 +31,8 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
 static uint64_t debug_io_exits(const struct debug *d);
-static bool debug_watch_icount(void *opaque, uint64_t *count);
+static bool debug_watch_icount(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
+			       bool *pc_known);
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
 {
@@ -284,18 +285,30 @@ void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner)
 		watch_mem_remove(&d->vm->watch, m->id);
 }
 
-/* The icount of the instruction making an I/O access, for the log (vCPU thread). */
-static bool debug_watch_icount(void *opaque, uint64_t *count)
+/* The icount of the instruction making an I/O access, for the log (vCPU
+ * thread). The ring is drained right after each counted step, before the
+ * count moves on: the queued writes are the stepped instruction's. */
+static bool debug_watch_icount(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
+			       bool *pc_known)
 {
 	struct debug *d = opaque;
 	uint64_t n;
 
+	*pc_known = false;
 	if (!d->icount_on)
 		return false;
 	if (d->perf.fd < 0) {
+		if (d->vcpu->mode == VCPU_COUNT) {
+			*pc = d->prev_pc;
+			*pc_known = true;
+		} else if (queued) {
+			return false;
+		}
 		*count = __atomic_load_n(&d->icount, __ATOMIC_RELAXED);
 		return true;
 	}
+	if (queued)
+		return false;
 	/* Counted by perf: this exit is counted among the I/O exits, but its
 	 * instruction has not retired yet. */
 	if (icount_perf_read(&d->perf, &n) < 0)

@@ -268,7 +268,7 @@ struct watch_record {
 static void watch_write_text(const struct watch_record *r, FILE *f, bool header)
 {
 	const struct io_access *acc = r->acc;
-	char pc[160] = "-", dev[96];
+	char pc[160] = "-", dev[96], addr[24];
 	int digits = (int)acc->size * 2;
 
 	if (header)
@@ -276,19 +276,14 @@ static void watch_write_text(const struct watch_record *r, FILE *f, bool header)
 			r->counted ? "icount" : "exit", "time", "vcpu", "pc", "kind", "dir",
 			"address", "size", "value", "device");
 	if (r->pc_known)
-		snprintf(pc, sizeof(pc), "%#" PRIx64 "%s%s%s", r->pc, *r->sym ? " <" : "", r->sym,
+		snprintf(pc, sizeof(pc), "0x%" PRIx64 "%s%s%s", r->pc, *r->sym ? " <" : "", r->sym,
 			 *r->sym ? ">" : "");
 	snprintf(dev, sizeof(dev), "%s%s%s%s", acc->dev ? acc->dev->name : "unclaimed",
 		 r->reg ? "." : "", r->reg ? r->reg : "", acc->coalesced ? " coalesced" : "");
-	if (acc->coalesced && !r->counted)
-		fprintf(f, "%12" PRIu64, r->seq);
-	else if (acc->coalesced)
-		fprintf(f, "%12s", "-");
-	else
-		fprintf(f, "%12" PRIu64, r->seq);
-	fprintf(f, " %10.6f %4d  %-32s %-4s %-3s %#-18" PRIx64 " %4u  0x%0*" PRIx64 "%*s  %s\n",
-		r->time, r->vcpu, pc, acc->space == IO_PIO ? "pio" : "mmio",
-		acc->is_write ? "w" : "r", acc->addr, acc->size, digits, acc->value,
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, acc->addr);
+	fprintf(f, "%12" PRIu64 " %10.6f %4d  %-32s %-4s %-3s %-18s %4u  0x%0*" PRIx64
+		"%*s  %s\n", r->seq, r->time, r->vcpu, pc, acc->space == IO_PIO ? "pio" : "mmio",
+		acc->is_write ? "w" : "r", addr, acc->size, digits, acc->value,
 		16 - digits, "", dev);
 }
 
@@ -296,14 +291,10 @@ static void watch_write_json(const struct watch_record *r, FILE *f)
 {
 	const struct io_access *acc = r->acc;
 
-	fprintf(f, "{\"%s\":", r->counted ? "icount" : "exit");
-	if (r->counted && acc->coalesced)
-		fprintf(f, "null");
-	else
-		fprintf(f, "%" PRIu64, r->seq);
+	fprintf(f, "{\"%s\":%" PRIu64, r->counted ? "icount" : "exit", r->seq);
 	fprintf(f, ",\"time\":%.6f,\"vcpu\":%d,\"pc\":", r->time, r->vcpu);
 	if (r->pc_known)
-		fprintf(f, "\"%#" PRIx64 "\"", r->pc);
+		fprintf(f, "\"0x%" PRIx64 "\"", r->pc);
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"symbol\":");
@@ -311,8 +302,8 @@ static void watch_write_json(const struct watch_record *r, FILE *f)
 		watch_json_string(f, r->sym);
 	else
 		fprintf(f, "null");
-	fprintf(f, ",\"kind\":\"%s\",\"dir\":\"%s\",\"addr\":\"%#" PRIx64 "\",\"size\":%u,"
-		"\"value\":\"%#" PRIx64 "\",\"device\":",
+	fprintf(f, ",\"kind\":\"%s\",\"dir\":\"%s\",\"addr\":\"0x%" PRIx64 "\",\"size\":%u,"
+		"\"value\":\"0x%" PRIx64 "\",\"device\":",
 		acc->space == IO_PIO ? "pio" : "mmio", acc->is_write ? "w" : "r", acc->addr,
 		acc->size, acc->value);
 	watch_json_string(f, acc->dev ? acc->dev->name : "unclaimed");
@@ -338,12 +329,16 @@ void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access 
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r.time = (double)(now.tv_sec - w->start.tv_sec) + (now.tv_nsec - w->start.tv_nsec) / 1e9;
-	r.counted = w->icount && w->icount(w->icount_opaque, &r.seq);
+	/* A counted single step knows its instruction. Else a coalesced write was
+	 * made some time before the exit that delivers it, and the instruction
+	 * of any other access is found from the exit's rip. */
+	r.counted = w->icount && w->icount(w->icount_opaque, acc->coalesced, &r.seq, &r.pc,
+					   &r.pc_known);
 	if (!r.counted)
 		r.seq = w->vm->stats.runs;
-	/* A coalesced write was made some time before the exit that delivers it. */
-	if (!acc->coalesced)
-		r.pc_known = arch_access_pc(vcpu, acc->space == IO_PIO, acc->is_write, &r.pc);
+	if (!r.pc_known && !acc->coalesced)
+		r.pc_known = arch_access_pc(vcpu, w->syms, acc->space == IO_PIO, acc->is_write,
+					    &r.pc);
 	if (r.pc_known)
 		symbols_format(w->syms, r.pc, r.sym, sizeof(r.sym));
 	if (!w->log)
@@ -389,6 +384,8 @@ static void watch_site_name(const struct io_site *s, char *buf, size_t len)
 		snprintf(buf, len, "unclaimed");
 	else if (reg)
 		snprintf(buf, len, "%s.%s", s->dev->name, reg);
+	else if (s->dev->len == 1)
+		snprintf(buf, len, "%s", s->dev->name);
 	else
 		snprintf(buf, len, "%s+%#" PRIx64, s->dev->name, s->addr - s->dev->base);
 }

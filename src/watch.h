@@ -78,8 +78,10 @@ struct watch {
 	struct vm *vm;
 	const struct symtab *syms; /* names instructions in records, or NULL */
 	/* The icount of the instruction making an access, when counting (the
-	 * debugger's; NULL: records carry the exit number). Called on the vCPU thread. */
-	bool (*icount)(void *opaque, uint64_t *count);
+	 * debugger's; NULL: records carry the exit number), and its address if
+	 * known (*pc_known). For a queued (coalesced) write, true only if both
+	 * are known. Called on the vCPU thread. */
+	bool (*icount)(void *opaque, bool queued, uint64_t *count, uint64_t *pc, bool *pc_known);
 	void *icount_opaque;
 	struct timespec start;     /* time 0 of the records */
 

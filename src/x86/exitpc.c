@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include "../disasm.h"
+#include "../symbols.h"
 #include "../vcpu.h"
 #include "../vm.h"
 #include "x86.h"
 
 #define EXITPC_BACK 48      /* bytes before rip the trace-back starts from */
 #define EXITPC_CACHE 256    /* traced-back instructions remembered */
+#define EXITPC_SWEEP 4096   /* farthest a symbol may start before the instruction */
 #define EXITPC_PROBE_CODE 0x1000
 #define EXITPC_PROBE_MMIO 0x3000
 
@@ -89,13 +91,41 @@ out:
 	close(fd);
 }
 
+/* Decodes from start on; true if an instruction ends exactly at after. */
+static bool exitpc_sweep(struct vcpu *vcpu, unsigned bits, uint64_t start, uint64_t after,
+			 uint64_t *found)
+{
+	uint8_t buf[EXITPC_SWEEP + 16];
+	char text[160];
+	uint64_t p = 0, len = after - start;
+
+	if (len > EXITPC_SWEEP || !x86_read_virt(vcpu, start, buf, (size_t)len))
+		return false;
+	x86_read_insn(vcpu, after, buf + len, 16);
+	while (p < len) {
+		int n = disasm_one(bits, start + p, buf + p, sizeof(buf) - p, NULL, text,
+				   sizeof(text));
+
+		if (n <= 0)
+			return false;
+		if (p + (uint64_t)n == len) {
+			*found = start + p;
+			return true;
+		}
+		p += (uint64_t)n;
+	}
+	return false;
+}
+
 /*
- * The start of the instruction that ends at after. x86 code decodes back
+ * The start of the instruction that ends at after. Functions decode from
+ * their symbol onwards; without one, x86 code decodes back
  * into step within a few instructions, so decoding forward from each of the
  * EXITPC_BACK bytes before and letting the landings on after vote finds it
  * (a lone instruction decoded from the middle of another loses the vote).
  */
-static bool exitpc_trace_back(struct vcpu *vcpu, uint64_t after, uint64_t *start)
+static bool exitpc_trace_back(struct vcpu *vcpu, const struct symtab *syms, uint64_t after,
+			      uint64_t *start)
 {
 	struct exitpc_entry *e = &exitpc_cache[(after ^ (after >> 8)) % EXITPC_CACHE];
 	uint8_t buf[EXITPC_BACK + 16];
@@ -109,6 +139,10 @@ static bool exitpc_trace_back(struct vcpu *vcpu, uint64_t after, uint64_t *start
 		*start = e->start;
 		return true;
 	}
+	const struct symbol *sym = symbols_lookup(syms, after - 1);
+
+	if (sym && exitpc_sweep(vcpu, bits, sym->addr, after, start))
+		goto found;
 	x86_read_insn(vcpu, after, buf + EXITPC_BACK, 16);
 	for (unsigned s = 0; s < EXITPC_BACK; s++) {
 		unsigned p = s, last = s;
@@ -130,13 +164,15 @@ static bool exitpc_trace_back(struct vcpu *vcpu, uint64_t after, uint64_t *start
 			best = p;
 	if (!votes[best])
 		return false;
-	*e = (struct exitpc_entry){ .after = after, .start = base + best, .used = true };
-	memcpy(e->bytes, buf, EXITPC_BACK);
 	*start = base + best;
+found:
+	*e = (struct exitpc_entry){ .after = after, .start = *start, .used = true };
+	memcpy(e->bytes, buf, EXITPC_BACK);
 	return true;
 }
 
-bool arch_access_pc(struct vcpu *vcpu, bool pio, bool is_write, uint64_t *pc)
+bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool is_write,
+		    uint64_t *pc)
 {
 	struct arch_step_info info;
 
@@ -153,5 +189,5 @@ bool arch_access_pc(struct vcpu *vcpu, bool pio, bool is_write, uint64_t *pc)
 	arch_step_info(vcpu, &info);
 	if (info.rep_string && (vcpu_regs(vcpu)->rcx & 0xffffffffULL) > 1)
 		return true;
-	return exitpc_trace_back(vcpu, *pc, pc);
+	return exitpc_trace_back(vcpu, syms, *pc, pc);
 }
