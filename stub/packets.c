@@ -327,6 +327,15 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 		if (bp && (bp->owners & BP_OWNER_GDB))
 			snprintf(out + n, len - n, "%s:;", bp->kind == BP_HW ? "hwbreak" : "swbreak");
 	}
+	if (stop->reason == STOP_WATCHPOINT) {
+		const struct watch_hit *h = &st->dbg->vm->watch.hit;
+		const struct mem_watch *m = watch_mem_get(&st->dbg->vm->watch, h->id);
+
+		if (m && (m->owners & BP_OWNER_GDB))
+			snprintf(out + n, len - n, "%s:%llx;", h->kind == WATCH_WRITE ? "watch" :
+				 h->kind == WATCH_READ ? "rwatch" : "awatch",
+				 (unsigned long long)h->addr);
+	}
 }
 
 static void stub_report(struct stub *st, const struct vcpu_stop *stop)
@@ -433,6 +442,28 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 	}
 }
 
+/* Z2, Z3, Z4 in order. */
+static const unsigned watch_kinds[] = { WATCH_WRITE, WATCH_READ, WATCH_ACCESS };
+
+/* Z2-Z4 / z2-z4: memory watchpoints, as many and as long as gdb likes. */
+static void stub_watch(struct stub *st, bool insert, unsigned kind, uint64_t addr, uint64_t len)
+{
+	struct mem_watch *m = watch_mem_find(&st->dbg->vm->watch, kind, addr, len, st->phys);
+
+	if (!insert) {
+		if (m)
+			debug_watch_release(st->dbg, m, BP_OWNER_GDB);
+		return stub_reply(st, "OK");
+	}
+	if (m && (m->owners & BP_OWNER_GDB))
+		return stub_reply(st, "OK");
+	int r = debug_watch_insert(st->dbg, kind, addr, len, st->phys, BP_OWNER_GDB);
+
+	if (r < 0)
+		return stub_reply(st, r == -EINVAL || r == -E2BIG ? "E22" : "E14");
+	stub_reply(st, "OK");
+}
+
 static void h_break(struct stub *st, const char *pkt, size_t len)
 {
 	const char *p = pkt + 3;
@@ -441,10 +472,12 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 	struct breakpoint *bp;
 
 	(void)len;
-	if (pkt[1] != '0' && pkt[1] != '1')
-		return stub_unsupported(st); /* watchpoints: issue 6 */
+	if (pkt[1] < '0' || pkt[1] > '4')
+		return stub_unsupported(st);
 	if (pkt[2] != ',' || !stub_parse_hex(&p, &addr) || *p++ != ',' || !stub_parse_hex(&p, &size))
 		return stub_reply(st, "E22");
+	if (pkt[1] >= '2')
+		return stub_watch(st, pkt[0] == 'Z', watch_kinds[pkt[1] - '2'], addr, size);
 	kind = pkt[1] == '0' ? BP_SW : BP_HW;
 	bp = debug_break_find(st->dbg, kind, addr);
 	if (pkt[0] == 'z') {
