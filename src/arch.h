@@ -50,6 +50,9 @@ uint64_t arch_pc(struct vcpu *vcpu);
  * cannot be known. */
 bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool is_write,
 		    uint64_t *pc);
+/* Whether the instruction at pc reads memory through an explicit operand;
+ * if so, the operand's linear address and size. */
+bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
 

@@ -111,8 +111,7 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 	return EXIT_CONTINUE;
 }
 
-/* A memory watchpoint caught the access: stop once the instruction completes. */
-static enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop)
+enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	const struct watch_hit *h = &vcpu->vm->watch.hit;
 

@@ -317,9 +317,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vm->stats.runs++;
 		vcpu->synced = vcpu->sync_regs;
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+		bool read_hit = false;
+
 		if (lent) {
 			arch_guest_debug_step(vcpu, false);
-			watch_fetch_end(&vm->watch);
+			read_hit = watch_fetch_end(&vm->watch);
 		}
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;
 
@@ -343,9 +345,18 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
 		unsigned slot;
 
+		bool step_trap = vcpu->run->exit_reason == KVM_EXIT_DEBUG &&
+				 arch_debug_kind(vcpu, &slot) == 1;
+
+		/* The lent step read watched memory: stop after it (and after the
+		 * access it exited for, if any). */
+		if (read_hit) {
+			if ((step_trap || exits_handle(vcpu, stop) == EXIT_CONTINUE) && !queued_stop)
+				exits_watchpoint(vcpu, stop);
+			break;
+		}
 		/* The lent step's own trap, which nobody else asked for. */
-		if (lent && vcpu->mode == VCPU_CONTINUE && !queued_stop &&
-		    vcpu->run->exit_reason == KVM_EXIT_DEBUG && arch_debug_kind(vcpu, &slot) == 1)
+		if (lent && vcpu->mode == VCPU_CONTINUE && !queued_stop && step_trap)
 			continue;
 		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;

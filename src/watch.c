@@ -557,25 +557,11 @@ static const struct vm_page_prot *watch_page(const struct watch *w, uint64_t gpa
 	return bsearch(&key, w->pages, w->npages, sizeof(key), watch_page_cmp);
 }
 
-bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
+/* Whether a watchpoint catches acc (already performed); fills w->hit. */
+static bool watch_mem_hit(struct watch *w, const struct io_access *acc)
 {
 	unsigned dir = acc->is_write ? WATCH_WRITE : WATCH_READ;
-	uint8_t *p;
 
-	*hit = false;
-	if (!watch_page(w, acc->addr) && !watch_page(w, acc->addr + acc->size - 1))
-		return false;
-	p = vm_phys_ptr(w->vm, acc->addr, acc->size);
-	if (!p)
-		return false;
-	w->hit.old = 0;
-	if (acc->is_write) {
-		memcpy(&w->hit.old, p, acc->size);
-		memcpy(p, &acc->value, acc->size);
-	} else {
-		acc->value = 0;
-		memcpy(&acc->value, p, acc->size);
-	}
 	for (unsigned i = 0; i < w->nmem; i++) {
 		struct mem_watch *m = &w->mem[i];
 
@@ -595,10 +581,31 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
 			w->hit.size = acc->size;
 			w->hit.value = acc->value;
 			m->hits++;
-			*hit = true;
 			return true;
 		}
 	}
+	return false;
+}
+
+bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
+{
+	uint8_t *p;
+
+	*hit = false;
+	if (!watch_page(w, acc->addr) && !watch_page(w, acc->addr + acc->size - 1))
+		return false;
+	p = vm_phys_ptr(w->vm, acc->addr, acc->size);
+	if (!p)
+		return false;
+	w->hit.old = 0;
+	if (acc->is_write) {
+		memcpy(&w->hit.old, p, acc->size);
+		memcpy(p, &acc->value, acc->size);
+	} else {
+		acc->value = 0;
+		memcpy(&acc->value, p, acc->size);
+	}
+	*hit = watch_mem_hit(w, acc);
 	return true;
 }
 
@@ -624,13 +631,33 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 		w->nfetch = before;
 		return false;
 	}
+	/* Its own reads from the lent pages will not exit: find them out now,
+	 * with the registers it starts from. */
+	uint64_t la, pa;
+	unsigned size;
+	const uint8_t *p;
+
+	w->fetch_read = (struct io_access){ .space = IO_MMIO };
+	if (arch_insn_reads(vcpu, pc, &la, &size) && size <= 8 &&
+	    arch_virt_to_phys(vcpu, la, &pa) == 0 && (p = vm_phys_ptr(w->vm, pa, size))) {
+		w->fetch_read.addr = pa;
+		w->fetch_read.size = size;
+		memcpy(&w->fetch_read.value, p, size);
+	}
 	return true;
 }
 
-void watch_fetch_end(struct watch *w)
+bool watch_fetch_end(struct watch *w)
 {
+	bool lent_page = false;
+
 	if (!w->nfetch)
-		return;
+		return false;
+	for (unsigned f = 0; f < w->nfetch && w->fetch_read.size; f++)
+		lent_page |= (w->fetch_read.addr & ~(VM_PAGE - 1)) == w->fetch[f] ||
+			     ((w->fetch_read.addr + w->fetch_read.size - 1) & ~(VM_PAGE - 1)) ==
+				     w->fetch[f];
 	w->nfetch = 0;
 	watch_mem_apply(w);
+	return lent_page && watch_mem_hit(w, &w->fetch_read);
 }

@@ -107,6 +107,7 @@ struct watch {
 	unsigned npages;
 	uint64_t fetch[2];         /* unbacked pages lent back for one step so code runs */
 	unsigned nfetch;
+	struct io_access fetch_read; /* what the lent instruction reads, if size > 0 */
 	struct watch_hit hit;      /* the last hit */
 };
 
@@ -147,7 +148,8 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
 /* After the guest failed to fetch code at pc from a page kvmdbg took away:
  * lends the page(s) back read-only for one step; false if that is not the cause. */
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
-/* Takes the lent pages away again. */
-void watch_fetch_end(struct watch *w);
+/* Takes the lent pages away again; true if the instruction run from them
+ * read memory a read or access watchpoint covers (w->hit says what). */
+bool watch_fetch_end(struct watch *w);
 
 #endif
