@@ -373,7 +373,7 @@ static int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 {
 	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
 	unsigned nhw = debug_hw_addrs(d, skip, hw, NULL);
-	int r = watch_mem_apply(&d->vm->watch);
+	int r = watch_mem_apply(&d->vm->watch, d->vcpu);
 
 	if (r < 0)
 		return r;
@@ -633,7 +633,7 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	struct arch_step_info info;
 
 	d->count_target = target;
-	r = watch_mem_apply(&d->vm->watch);
+	r = watch_mem_apply(&d->vm->watch, d->vcpu);
 	if (r < 0)
 		return r;
 	debug_entries_refresh(d);

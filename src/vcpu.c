@@ -321,7 +321,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 
 		if (lent) {
 			arch_guest_debug_step(vcpu, false);
-			read_hit = watch_fetch_end(&vm->watch);
+			read_hit = watch_fetch_end(&vm->watch, vcpu);
 		}
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;
 

@@ -61,7 +61,7 @@ int watch_parse_range(struct watch *w, enum io_space space, const char *text, ui
 		if (watch_number(text, base) < 0)
 			goto bad;
 		*len = 1;
-		return 0;
+		goto check;
 	}
 	if ((size_t)(sep - text) >= sizeof(first))
 		goto bad;
@@ -80,6 +80,7 @@ int watch_parse_range(struct watch *w, enum io_space space, const char *text, ui
 		*base = a;
 		*len = b - a + 1;
 	}
+check:
 	if (space == IO_PIO && (*base > 0xffff || *len > 0x10000 - *base))
 		return err_set(EINVAL, "ports go from 0 to 0xffff: %s", text);
 	return 0;
@@ -499,7 +500,54 @@ static int watch_page_cmp(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-int watch_mem_apply(struct watch *w)
+static int watch_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A page the CPU reads for itself (page tables, descriptor tables) cannot be
+ * taken away: its walks do not exit, they fail, and the guest dies. Such a
+ * page stays readable and only writes to it are watched; say so once.
+ */
+static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
+				    struct vm_page_prot *pages, unsigned n)
+{
+	uint64_t *sys;
+	unsigned ns;
+	bool any = false;
+
+	for (unsigned i = 0; i < n && !any; i++)
+		any = !pages[i].readonly;
+	if (!any || !(sys = malloc(WATCH_MAX_SYSTEM_PAGES * sizeof(*sys))))
+		return;
+	ns = arch_system_pages(vcpu, sys, WATCH_MAX_SYSTEM_PAGES);
+	qsort(sys, ns, sizeof(*sys), watch_u64_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		if (pages[i].readonly || !bsearch(&pages[i].gpa, sys, ns, sizeof(*sys), watch_u64_cmp))
+			continue;
+		pages[i].readonly = true;
+		for (unsigned k = 0; k < w->nmem; k++) {
+			struct mem_watch *m = &w->mem[k];
+
+			for (unsigned j = 0; j < m->npieces && !m->warned; j++) {
+				if ((m->pieces[j].pa & ~(VM_PAGE - 1)) != pages[i].gpa ||
+				    m->kind == WATCH_WRITE)
+					continue;
+				fprintf(stderr, "kvmdbg: watchpoint %d: guest-physical page %#llx holds "
+					"page tables or descriptor tables the CPU reads by itself; "
+					"only writes to it are watched\n", m->id,
+					(unsigned long long)pages[i].gpa);
+				m->warned = true;
+			}
+		}
+	}
+	free(sys);
+}
+
+int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 {
 	struct vm_page_prot *pages;
 	unsigned n = 0, k = 0;
@@ -531,6 +579,8 @@ int watch_mem_apply(struct watch *w)
 		}
 		pages[k++] = pages[i];
 	}
+	if (w->vm->readonly_mem)
+		watch_keep_system_pages(w, vcpu, pages, k);
 	/* Lent back for a step: the code on them runs, writes still exit. */
 	for (unsigned i = 0; i < k; i++)
 		for (unsigned f = 0; f < w->nfetch; f++)
@@ -627,7 +677,7 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	}
 	if (w->nfetch == before)
 		return false;
-	if (watch_mem_apply(w) < 0) {
+	if (watch_mem_apply(w, vcpu) < 0) {
 		w->nfetch = before;
 		return false;
 	}
@@ -647,7 +697,7 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	return true;
 }
 
-bool watch_fetch_end(struct watch *w)
+bool watch_fetch_end(struct watch *w, struct vcpu *vcpu)
 {
 	bool lent_page = false;
 
@@ -658,6 +708,6 @@ bool watch_fetch_end(struct watch *w)
 			     ((w->fetch_read.addr + w->fetch_read.size - 1) & ~(VM_PAGE - 1)) ==
 				     w->fetch[f];
 	w->nfetch = 0;
-	watch_mem_apply(w);
+	watch_mem_apply(w, vcpu);
 	return lent_page && watch_mem_hit(w, &w->fetch_read);
 }

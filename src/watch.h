@@ -25,6 +25,7 @@ struct vm_page_prot;
 #define WATCH_READ 1u
 #define WATCH_WRITE 2u
 #define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
+#define WATCH_MAX_SYSTEM_PAGES 16384 /* page-table pages and such checked per resume */
 
 /* Accesses to [base, base + len) are logged. */
 struct io_watch {
@@ -60,6 +61,7 @@ struct mem_watch {
 	struct watch_piece *pieces; /* page by page */
 	unsigned npieces;
 	unsigned hits;              /* times it stopped the guest */
+	bool warned;                /* told that it watches only writes somewhere */
 };
 
 /* What stopped the guest at a memory watchpoint. */
@@ -141,7 +143,7 @@ struct mem_watch *watch_mem_find(struct watch *w, unsigned kind, uint64_t addr, 
 struct mem_watch *watch_mem_get(struct watch *w, int id);
 void watch_mem_remove(struct watch *w, int id);
 /* Protects exactly the pages watchpoints need (before the guest runs). */
-int watch_mem_apply(struct watch *w);
+int watch_mem_apply(struct watch *w, struct vcpu *vcpu);
 /* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
  * page, performs it and returns true; *hit then tells whether a watchpoint caught it. */
 bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
@@ -150,6 +152,6 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
 /* Takes the lent pages away again; true if the instruction run from them
  * read memory a read or access watchpoint covers (w->hit says what). */
-bool watch_fetch_end(struct watch *w);
+bool watch_fetch_end(struct watch *w, struct vcpu *vcpu);
 
 #endif

@@ -144,7 +144,7 @@ load helper
 	assert_line "Breakpoint 2, 0x100011 <after_xor>"
 	assert_line "Breakpoint 1, 0x10001c <leaf>"
 	assert_line --regexp '^2 +breakpoint +0x0000000000100011 +1  after_xor$'
-	assert_line "No breakpoints."
+	assert_line "No breakpoints or watchpoints."
 	assert_line "[guest exited with status 7]"
 }
 

@@ -309,7 +309,12 @@ after"
 	assert_equal "$(rsp T01)" OK
 	assert_equal "$(rsp qTStatus)" ""
 	assert_equal "$(rsp vMustReplyEmpty)" ""
-	assert_equal "$(rsp 'Z2,100000,1')" ""
+	assert_equal "$(rsp 'Z5,100000,1')" ""
+	assert_equal "$(rsp 'Z2,100000,1')" OK
+	assert_equal "$(rsp 'z2,100000,1')" OK
+	assert_equal "$(rsp 'Z3,100000,0')" E22
+	assert_equal "$(rsp 'Z4,40000000000,4')" E14
+	assert_equal "$(rsp 'Z2,ffffffffffffffff,2')" E22
 	# G writes back what g read; p 10 (rip) is unchanged.
 	regs=$(rsp g)
 	assert_equal "$(rsp "G$regs")" OK

@@ -118,3 +118,73 @@ bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len)
 	return x86_read_virt(vcpu, pc, buf, len) ||
 	       (to_page_end < len && x86_read_virt(vcpu, pc, buf, to_page_end));
 }
+
+/* Collects the pages of the tables in a walk: this table and those below. */
+struct mmu_pages {
+	uint64_t *pages; /* out */
+	unsigned n, max; /* used, room */
+};
+
+static void mmu_add(struct mmu_pages *p, uint64_t gpa)
+{
+	if (p->n < p->max)
+		p->pages[p->n++] = gpa & ~0xfffULL;
+}
+
+/* A table of 512 8-byte entries (PAE, long mode) or 1024 4-byte ones (32-bit). */
+static void mmu_tables(struct vm *vm, uint64_t table, int level, unsigned entry_size,
+		       struct mmu_pages *p)
+{
+	unsigned n = entry_size == 8 ? 512 : 1024;
+
+	mmu_add(p, table);
+	if (level <= 1)
+		return;
+	for (unsigned i = 0; i < n && p->n < p->max; i++) {
+		uint64_t e;
+
+		if (mmu_entry(vm, table + i * entry_size, entry_size, &e) < 0 || !(e & PTE_P) ||
+		    (e & PTE_PS))
+			continue;
+		mmu_tables(vm, e & (entry_size == 8 ? PTE_ADDR_MASK : 0xfffff000ULL), level - 1,
+			   entry_size, p);
+	}
+}
+
+unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max)
+{
+	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct mmu_pages p = { .pages = pages, .max = max };
+	const struct { uint64_t base, limit; } tables[] = {
+		{ s ? s->gdt.base : 0, s ? s->gdt.limit : 0 },
+		{ s ? s->idt.base : 0, s ? s->idt.limit : 0 },
+		{ s ? s->tr.base : 0, s ? s->tr.limit : 0 },
+	};
+	uint64_t pa, e;
+
+	if (!s)
+		return 0;
+	/* Descriptor tables and the TSS: the CPU reads them by linear address. */
+	for (unsigned t = 0; t < 3; t++)
+		for (uint64_t off = 0; tables[t].limit && off <= tables[t].limit + 0xfffULL;
+		     off += 0x1000) {
+			uint64_t la = tables[t].base + (off > tables[t].limit ? tables[t].limit : off);
+
+			if (arch_virt_to_phys(vcpu, la, &pa) == 0)
+				mmu_add(&p, pa);
+		}
+	if (!(s->cr0 & CR0_PG))
+		return p.n;
+	if (s->efer & EFER_LMA) {
+		mmu_tables(vcpu->vm, s->cr3 & PTE_ADDR_MASK, s->cr4 & CR4_LA57 ? 5 : 4, 8, &p);
+	} else if (s->cr4 & CR4_PAE) {
+		mmu_add(&p, s->cr3 & 0xffffffe0ULL);
+		for (unsigned i = 0; i < 4; i++)
+			if (mmu_entry(vcpu->vm, (s->cr3 & 0xffffffe0ULL) + i * 8, 8, &e) == 0 &&
+			    (e & PTE_P))
+				mmu_tables(vcpu->vm, e & PTE_ADDR_MASK, 2, 8, &p);
+	} else {
+		mmu_tables(vcpu->vm, s->cr3 & 0xfffff000ULL, 2, 4, &p);
+	}
+	return p.n;
+}
