@@ -354,6 +354,8 @@ void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access 
 
 /* ---- statistics ----------------------------------------------------------- */
 
+static void watch_site_name(const struct io_site *s, char *buf, size_t len);
+
 static int watch_site_by_place(const void *a, const void *b)
 {
 	const struct io_site *x = *(const struct io_site *const *)a;
@@ -362,6 +364,22 @@ static int watch_site_by_place(const void *a, const void *b)
 	if (x->space != y->space)
 		return x->space < y->space ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* By device (in address order of their first ranges), then register name. */
+static int watch_site_by_name(const void *a, const void *b)
+{
+	const struct io_site *x = *(const struct io_site *const *)a;
+	const struct io_site *y = *(const struct io_site *const *)b;
+	char nx[96], ny[96];
+	int c;
+
+	if (x->space != y->space)
+		return x->space < y->space ? -1 : 1;
+	watch_site_name(x, nx, sizeof(nx));
+	watch_site_name(y, ny, sizeof(ny));
+	c = strcmp(nx, ny);
+	return c ? c : watch_site_by_place(a, b);
 }
 
 static int watch_site_by_count(const void *a, const void *b)
@@ -409,7 +427,7 @@ void watch_io_stats(const struct watch *w, FILE *out)
 		return;
 	}
 	/* Per device and register: consecutive sites with the same name add up. */
-	qsort(v, n, sizeof(*v), watch_site_by_place);
+	qsort(v, n, sizeof(*v), watch_site_by_name);
 	fprintf(out, "%-4s %-24s %12s %12s\n", "kind", "device.register", "reads", "writes");
 	for (size_t i = 0; i < n;) {
 		char name[96], next[96];

@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# Watching the guest: the MMIO/PIO access log (text and JSON Lines), coalesced
+# MMIO, I/O watches and statistics, and memory watchpoints (console and gdb).
+
+load helper
+
+teardown() {
+	stop_stub
+}
+
+# The address of a symbol of a guest, as 0x... without leading zeros.
+sym_addr() {
+	printf '0x%x\n' "0x$(nm "$(guest "$1")" | awk -v s="$2" '$3 == s { print $1 }')"
+}
+
+# What guests/mmiolog.S does, one access per line: icount symbol kind dir
+# address size value device (the icount is the instruction's number - 1).
+mmiolog_expected() {
+	cat <<-'EOF'
+	1 a_id mmio r 0xd0000000 8 0x00000000444d564b testdev.ID
+	3 a_wq mmio w 0xd0000008 8 0x1122334455667788 testdev.SCRATCH
+	4 a_wb mmio w 0xd0000009 1 0xaa testdev.SCRATCH
+	5 a_ww mmio w 0xd000000a 2 0xbeef testdev.SCRATCH
+	6 a_wl mmio w 0xd000000c 4 0xcafef00d testdev.SCRATCH
+	7 a_rb mmio r 0xd0000008 1 0x88 testdev.SCRATCH
+	8 a_rw mmio r 0xd000000a 2 0xbeef testdev.SCRATCH
+	9 a_rl mmio r 0xd000000c 4 0xcafef00d testdev.SCRATCH
+	10 a_rq mmio r 0xd0000008 8 0xcafef00dbeefaa88 testdev.SCRATCH
+	13 p_ob pio w 0x2f8 1 0x78 unclaimed
+	14 p_ow pio w 0x2f8 2 0x5678 unclaimed
+	15 p_ol pio w 0x2f8 4 0x12345678 unclaimed
+	16 p_ib pio r 0x2f8 1 0xff unclaimed
+	17 p_iw pio r 0x2f8 2 0xffff unclaimed
+	18 p_il pio r 0x2f8 4 0xffffffff unclaimed
+	20 u_r mmio r 0xd0100000 4 0xffffffff unclaimed
+	EOF
+	for ((i = 0; i < 400; i++)); do
+		printf '%d c_w mmio w 0x%x 1 0x%02x testdev.DATA coalesced\n' \
+			$((23 + 4 * i)) $((0xd0000800 + i)) $((i & 0xff))
+	done
+	echo "1623 c_r mmio r 0xd000098f 1 0x8f testdev.DATA"
+	echo "1625 done pio w 0xf4 1 0x00 exit"
+}
+
+@test "text log under --icount step: every access of mmiolog, record by record, coalesced burst included" {
+	log=$BATS_TEST_TMPDIR/io.log
+	run kvmdbg --icount step --mmio-log "$log" "$(guest mmiolog.elf)"
+	assert_success
+	run head -1 "$log"
+	assert_output --regexp '^ +icount +time +vcpu +pc +kind +dir +address +size +value +device$'
+	# Each pc must be its label exactly ("<a_id>", never "<a_id+0x3>").
+	run awk 'NR > 1 {
+		sym = $5; gsub(/[<>]/, "", sym)
+		line = $1 " " sym " " $6 " " $7 " " $8 " " $9 " " $10 " " $11
+		if ($12 != "") line = line " " $12
+		print line }' "$log"
+	assert_output "$(mmiolog_expected)"
+	# And each label's address is the pc printed.
+	while read -r n pc sym rest; do
+		[ "$pc" = "$(sym_addr mmiolog.elf "${sym//[<>]/}")" ] || fail "record $n: pc $pc is not $sym"
+	done < <(awk 'NR > 1 { print NR, $4, $5 }' "$log" | sort -u -k3,3)
+	# Times are seconds since the start, in order.
+	run awk 'NR > 2 && $2 < prev { print "time goes back at line " NR } { prev = $2 }' "$log"
+	assert_output ""
+}
+
+@test "JSON Lines log of a plain run: same accesses, exit numbers, 400 coalesced writes in guest order through a ring of 169" {
+	log=$BATS_TEST_TMPDIR/io.jsonl
+	run kvmdbg --mmio-log "$log" "$(guest mmiolog.elf)"
+	assert_success
+	# Every record has the same fields in the same order.
+	run grep -cvE '^\{"exit":[0-9]+,"time":[0-9]+\.[0-9]{6},"vcpu":0,"pc":("0x[0-9a-f]+"|null),"symbol":("[a-z_]+"|null),"kind":"(mmio|pio)","dir":"[rw]","addr":"0x[0-9a-f]+","size":[1248],"value":"0x[0-9a-f]+","device":"[a-z]+","reg":("[A-Z]+"|null),"coalesced":(true|false)\}$' "$log"
+	assert_output 0
+	# Their values: exit time vcpu pc symbol kind dir addr size value device reg coalesced.
+	values=$(sed -E 's/[{}"]//g; s/[a-z]+://g; s/,/ /g' "$log")
+	assert_equal "$(wc -l <<<"$values")" 418
+	# Exit numbers never go back; coalesced writes have no pc.
+	run awk '$1 < prev { print "exit number goes back: " $0 } { prev = $1 }
+		$13 == "true" && $4 != "null" { print "coalesced with a pc: " $0 }' <<<"$values"
+	assert_output ""
+	# Same accesses as the counted run (values without padding in JSON).
+	expected=$(mmiolog_expected | awk '{ v = $7; sub(/^0x0*/, "0x", v); if (v == "0x") v = "0x0"
+		dev = $8; sub(/\..*/, "", dev); print $2, $3, $4, $5, $6, v, dev }')
+	run awk '{ s = $5 == "null" ? "c_w" : $5; print s, $6, $7, $8, $9, $10, $11 }' <<<"$values"
+	assert_output "$expected"
+	# The ring holds 169 writes: 400 in a row wrap it twice; a write that
+	# finds it full exits as plain MMIO, after the queued ones.
+	coalesced=$(grep -c '"coalesced":true' "$log")
+	[ "$coalesced" -ge 398 ] || fail "only $coalesced coalesced writes"
+	assert_equal "$(grep -c '"reg":"DATA","coalesced":false' "$log")" $((400 - coalesced + 1))
+	# Devices name their registers.
+	run grep -c '"device":"testdev","reg":"SCRATCH"' "$log"
+	assert_output 8
+}
+
+@test "--watch-mmio and --watch-pio select accesses by range and direction; they print on stdout without a log" {
+	run kvmdbg --watch-mmio 0xd0000008-0xd000000f,w --watch-pio 0x2f8,r "$(guest mmiolog.elf)"
+	assert_success
+	assert_equal "${#lines[@]}" 7
+	assert_line --index 0 --regexp '^ +[0-9]+ +[0-9.]+ +0  0x[0-9a-f]+ <a_wq> +mmio w +0xd0000008 +8  0x1122334455667788  testdev\.SCRATCH$'
+	assert_line --index 3 --regexp '<a_wl> +mmio w +0xd000000c +4  0xcafef00d +testdev\.SCRATCH$'
+	assert_line --index 4 --regexp '<p_ib> +pio +r +0x2f8 +1  0xff +unclaimed$'
+	assert_line --index 6 --regexp '<p_il> +pio +r +0x2f8 +4  0xffffffff +unclaimed$'
+	# A device name is a range too.
+	run kvmdbg --watch-mmio testdev,r "$(guest mmiolog.elf)"
+	assert_success
+	assert_equal "$(grep -c 'mmio r' <<<"$output")" 6
+	refute_output --partial 'mmio w'
+}
+
+@test "console: mmio and pio watch, list, unwatch, log and stats" {
+	log=$BATS_TEST_TMPDIR/c.log
+	run kvmdbg -e 'mmio watch 0xd0000000+0x18 r' -e 'pio watch exit' -e 'mmio list' \
+		-e 'mmio unwatch 1' -e 'mmio watch 0xd0000010' -e "mmio log $log" -e 'pio list' \
+		-e cont -e 'mmio stats' -e 'mmio log off' "$(guest mmio.elf)"
+	assert_success
+	assert_line 'I/O watch 1: mmio r 0xd0000000-0xd0000017'
+	assert_line 'I/O watch 2: pio rw 0xf4-0xf4'
+	assert_line --regexp '^1   mmio r  0xd0000000-0xd0000017  0xd0000000\+0x18$'
+	assert_line --regexp '^2   pio  rw 0xf4-0xf4  exit$'
+	assert_line 'No log file: watched accesses are printed here.'
+	assert_line "Logging to $log (text), 0 records so far."
+	assert_line '[guest exited with status 0]'
+	# Statistics: per device and register, then the busiest addresses.
+	assert_line --regexp '^mmio testdev\.COUNTER +3 +1$'
+	assert_line --regexp '^mmio testdev\.SCRATCH +5 +4$'
+	assert_line --regexp '^pio  debugcon +1 +3$'
+	assert_line --regexp '^pio  serial\.LSR +[0-9]+ +0$'
+	assert_line --regexp '^pio  exit +0 +1$'
+	assert_line --regexp '^  mmio 0xd0000010 +testdev\.COUNTER +4$'
+	# The log got the COUNTER accesses (watch 3) and the exit (watch 2) only.
+	run cat "$log"
+	assert_equal "${#lines[@]}" 6
+	assert_line --index 1 --regexp ' mmio w +0xd0000010 +8  0x0000000000000028  testdev\.COUNTER$'
+	assert_line --index 5 --regexp ' pio  w +0xf4 +1  0x00 +exit$'
+}
+
+@test "bad watch ranges, directions and log files are refused with a reason and change nothing" {
+	run kvmdbg --watch-mmio nonsense "$(guest mmio.elf)"
+	assert_failure 2
+	assert_line --partial "--watch-mmio: not a MMIO range: 'nonsense' (ADDR, ADDR-END, ADDR+LEN or a device name)"
+	run kvmdbg --watch-pio 0x10000 "$(guest mmio.elf)"
+	assert_failure 2
+	assert_line --partial "ports go from 0 to 0xffff: 0x10000"
+	run kvmdbg --watch-pio 0x3f8,x "$(guest mmio.elf)"
+	assert_failure 2
+	assert_line --partial "not a direction: 'x' (r, w or rw)"
+	run kvmdbg --mmio-log /nonexistent/dir/log "$(guest mmio.elf)"
+	assert_failure 2
+	assert_line --partial "cannot open /nonexistent/dir/log: No such file or directory"
+	run kvmdbg -e 'mmio watch 5-3' -e 'mmio watch 0x10+0' -e 'mmio unwatch 9' -e 'mmio unwatch x' \
+		-e 'mmio frob' -e 'pio watch 70000' -e 'watch' -e 'watch q 0x100000 4' \
+		-e 'watch 0x40000000000 4' -e 'watch 0xd0000000 4' -e 'watch 0x100000 0' -e 'mmio list' \
+		-e 'info break' "$(guest mmio.elf)"
+	assert_failure 1
+	assert_line "not a MMIO range: '5-3' (ADDR, ADDR-END, ADDR+LEN or a device name)"
+	assert_line "not a MMIO range: '0x10+0' (ADDR, ADDR-END, ADDR+LEN or a device name)"
+	assert_line "no I/O watch number 9"
+	assert_line "invalid watch number 'x'"
+	assert_line --partial "usage: mmio watch RANGE [r|w|rw] | unwatch NUMBER"
+	assert_line "ports go from 0 to 0xffff: 70000"
+	assert_line "usage: watch [r|w|a] ADDRESS [LENGTH]"
+	assert_line "cannot access memory at address 0x40000000000 (not mapped)"
+	assert_line "cannot watch 0xd0000000: it is not RAM (watch devices with 'mmio watch')"
+	assert_line "bad watchpoint range 0x100000+0"
+	assert_line "No I/O watches."
+	assert_line "No breakpoints or watchpoints."
+}
+
+@test "console watch, watch r, watch a: stops right after the access with old and new values; delete removes them" {
+	counter=$(sym_addr watchtest.elf counter)
+	run kvmdbg -e 'watch counter 4' -e 'watch r flag 4' -e 'watch a both 4' \
+		-e cont -e cont -e cont -e cont -e cont -e cont -e 'info break' -e delete -e cont \
+		"$(guest watchtest.elf)"
+	assert_success
+	assert_line "Watchpoint 1: 4 bytes at $counter <counter>"
+	assert_line --regexp '^Read watchpoint 2: 4 bytes at 0x[0-9a-f]+ <flag>$'
+	assert_line --regexp '^Access watchpoint 3: 4 bytes at 0x[0-9a-f]+ <both>$'
+	assert_line --index 4 "Watchpoint 1: write of 4 bytes at $counter <counter>"
+	assert_line --index 5 "Old value = 0x00000000"
+	assert_line --index 6 "New value = 0x00000001"
+	assert_line "Old value = 0x00000001"
+	assert_line "New value = 0x00000003"
+	assert_line "New value = 0x00000006"
+	assert_line --regexp '^Watchpoint 2: read of 4 bytes at 0x[0-9a-f]+ <flag>$'
+	assert_line "Value = 0x00000007"
+	assert_line --regexp '^Watchpoint 3: read of 4 bytes at 0x[0-9a-f]+ <both>$'
+	assert_line "Value = 0x00000005"
+	assert_line --regexp '^Watchpoint 3: write of 4 bytes at 0x[0-9a-f]+ <both>$'
+	assert_line "New value = 0x0000000a"
+	assert_line --regexp '^1 +watchpoint +0x0+100[0-9a-f]+ +3  4 bytes at counter$'
+	assert_line --regexp '^2 +read watch +0x0+100[0-9a-f]+ +1  4 bytes at flag$'
+	assert_line --regexp '^3 +acc watch +0x0+100[0-9a-f]+ +2  4 bytes at both$'
+	# After delete the guest runs to its end, its results right.
+	assert_line "sum 5050"
+	assert_line "[guest exited with status 0]"
+}
+
+@test "a stop at a watchpoint is at an exact icount: icount break there lands on the same pc" {
+	run kvmdbg --icount step -e 'watch both 4' -e cont -e 'info icount' -e 'print $pc' \
+		"$(guest watchtest.elf)"
+	assert_success
+	n=$(sed -n 's/^icount \([0-9]*\) (step backend)$/\1/p' <<<"$output")
+	pc=$(sed -n 's/^\(0x[0-9a-f]*\) ([0-9]*).*/\1/p' <<<"$output")
+	[ -n "$n" ] && [ -n "$pc" ] || fail "no icount or pc in: $output"
+	run kvmdbg --icount step -e "icount break $n" -e cont -e 'print $pc' "$(guest watchtest.elf)"
+	assert_success
+	assert_line --regexp "^$pc \\([0-9]+\\)"
+}
+
+@test "a read watchpoint on the page tables watches writes only, says so, and the guest lives" {
+	run kvmdbg -e 'watch r $cr3 8' -e cont "$(guest watchtest.elf)"
+	assert_success
+	assert_line --regexp '^kvmdbg: watchpoint 1: guest-physical page 0x[0-9a-f]+ holds page tables or descriptor tables the CPU reads by itself; only writes to it are watched$'
+	assert_line "sum 5050"
+	assert_line "[guest exited with status 0]"
+}
+
+@test "gdb: watch stops right after each store with old and new values; rwatch and awatch stop on reads" {
+	start_stub "$(guest watchtest.elf)"
+	run gdb_batch -ex 'watch counter' -ex 'rwatch flag' -ex 'awatch both' \
+		-ex c -ex c -ex c -ex c -ex c -ex c -ex 'delete' -ex c "$(guest watchtest.elf)"
+	assert_success
+	assert_line 'Hardware watchpoint 1: counter'
+	assert_line 'Hardware read watchpoint 2: flag'
+	assert_line 'Hardware access (read/write) watchpoint 3: both'
+	for v in "0 1" "1 3" "3 6" "5 10"; do
+		set -- $v
+		assert_line "Old value = $1"
+		assert_line "New value = $2"
+	done
+	assert_line 'Value = 7'
+	assert_line 'Value = 5'
+	# Stopped right after the store: still on the loop's line, not inside the store.
+	assert_line --regexp '^main \(\) at guests/watchtest\.c:[0-9]+$'
+	assert_line --regexp '^0x[0-9a-f]+ in main \(\) at guests/watchtest\.c:[0-9]+$'
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+	run cat "$BATS_TEST_TMPDIR/stub.out"
+	assert_line 'sum 5050'
+}
+
+@test "gdb: 100 watchpoints at once, each hit once with its own value" {
+	script=$BATS_TEST_TMPDIR/w100.gdb
+	for i in $(seq 0 99); do echo "watch table[$i]"; done >"$script"
+	for i in $(seq 100); do echo continue; done >>"$script"
+	echo continue >>"$script"
+	start_stub "$(guest watchtest.elf)"
+	run gdb_batch -x "$script" "$(guest watchtest.elf)"
+	assert_success
+	assert_equal "$(grep -c '^Hardware watchpoint [0-9]*: table\[[0-9]*\]$' <<<"$output")" 200
+	for i in 0 1 37 98 99; do
+		assert_equal "$(grep -A3 "^Hardware watchpoint $((i + 1)): table\[$i\]\$" <<<"$output" |
+			sed -n 's/^New value = //p')" $((i + 1))
+	done
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
+
+@test "gdb: a watchpoint gdb did not set (the console's) stops without naming it; monitor watch works" {
+	start_stub "$(guest watchtest.elf)"
+	run gdb_batch -ex 'monitor watch counter 4' -ex c -ex 'p counter' "$(guest watchtest.elf)"
+	assert_success
+	assert_line --regexp '^Watchpoint 1: 4 bytes at 0x[0-9a-f]+ <counter>$'
+	assert_line --regexp 'received signal SIGTRAP'
+	assert_line '$1 = 1'
+}
