@@ -132,7 +132,8 @@ mmiolog_expected() {
 	run cat "$log"
 	assert_equal "${#lines[@]}" 6
 	assert_line --index 1 --regexp ' mmio w +0xd0000010 +8  0x0000000000000028  testdev\.COUNTER$'
-	assert_line --index 5 --regexp ' pio  w +0xf4 +1  0x00 +exit$'
+	# The exit is an outl in guest_exit.
+	assert_line --index 5 --regexp '<guest_exit\+0x2> +pio  w +0xf4 +4  0x00000000 +exit$'
 }
 
 @test "bad watch ranges, directions and log files are refused with a reason and change nothing" {
