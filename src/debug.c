@@ -31,8 +31,8 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
 static uint64_t debug_io_exits(const struct debug *d);
-static bool debug_watch_icount(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
-			       bool *pc_known);
+static enum watch_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
+					   uint64_t *pc, bool *pc_known);
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
 {
@@ -288,33 +288,31 @@ void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner)
 /* The icount of the instruction making an I/O access, for the log (vCPU
  * thread). The ring is drained right after each counted step, before the
  * count moves on: the queued writes are the stepped instruction's. */
-static bool debug_watch_icount(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
-			       bool *pc_known)
+static enum watch_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
+					   uint64_t *pc, bool *pc_known)
 {
 	struct debug *d = opaque;
 	uint64_t n;
 
 	*pc_known = false;
 	if (!d->icount_on)
-		return false;
+		return WATCH_UNCOUNTED;
 	if (d->perf.fd < 0) {
 		if (d->vcpu->mode == VCPU_COUNT) {
 			*pc = d->prev_pc;
 			*pc_known = true;
 		} else if (queued) {
-			return false;
+			return WATCH_COUNT_UNKNOWN;
 		}
 		*count = __atomic_load_n(&d->icount, __ATOMIC_RELAXED);
-		return true;
+		return WATCH_COUNTED;
 	}
-	if (queued)
-		return false;
 	/* Counted by perf: this exit is counted among the I/O exits, but its
 	 * instruction has not retired yet. */
-	if (icount_perf_read(&d->perf, &n) < 0)
-		return false;
+	if (queued || icount_perf_read(&d->perf, &n) < 0)
+		return WATCH_COUNT_UNKNOWN;
 	*count = d->perf_base + n + (debug_io_exits(d) - d->perf_io) - 1;
-	return true;
+	return WATCH_COUNTED;
 }
 
 /* Writes int3 at addr; false if addr is not mapped RAM. */

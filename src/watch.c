@@ -256,6 +256,7 @@ static void watch_json_string(FILE *f, const char *s)
 /* One access, as a record: what the log and the console print. */
 struct watch_record {
 	bool counted;     /* seq is an icount (else the exit number) */
+	bool seq_known;   /* ... which is known (a queued write's icount may not be) */
 	uint64_t seq;
 	double time;      /* seconds since start */
 	int vcpu;
@@ -282,8 +283,12 @@ static void watch_write_text(const struct watch_record *r, FILE *f, bool header)
 	snprintf(dev, sizeof(dev), "%s%s%s%s", acc->dev ? acc->dev->name : "unclaimed",
 		 r->reg ? "." : "", r->reg ? r->reg : "", acc->coalesced ? " coalesced" : "");
 	snprintf(addr, sizeof(addr), "0x%" PRIx64, acc->addr);
-	fprintf(f, "%12" PRIu64 " %10.6f %4d  %-32s %-4s %-3s %-18s %4u  0x%0*" PRIx64
-		"%*s  %s\n", r->seq, r->time, r->vcpu, pc, acc->space == IO_PIO ? "pio" : "mmio",
+	if (r->seq_known)
+		fprintf(f, "%12" PRIu64, r->seq);
+	else
+		fprintf(f, "%12s", "-");
+	fprintf(f, " %10.6f %4d  %-32s %-4s %-3s %-18s %4u  0x%0*" PRIx64
+		"%*s  %s\n", r->time, r->vcpu, pc, acc->space == IO_PIO ? "pio" : "mmio",
 		acc->is_write ? "w" : "r", addr, acc->size, digits, acc->value,
 		16 - digits, "", dev);
 }
@@ -292,7 +297,11 @@ static void watch_write_json(const struct watch_record *r, FILE *f)
 {
 	const struct io_access *acc = r->acc;
 
-	fprintf(f, "{\"%s\":%" PRIu64, r->counted ? "icount" : "exit", r->seq);
+	fprintf(f, "{\"%s\":", r->counted ? "icount" : "exit");
+	if (r->seq_known)
+		fprintf(f, "%" PRIu64, r->seq);
+	else
+		fprintf(f, "null");
 	fprintf(f, ",\"time\":%.6f,\"vcpu\":%d,\"pc\":", r->time, r->vcpu);
 	if (r->pc_known)
 		fprintf(f, "\"0x%" PRIx64 "\"", r->pc);
@@ -333,8 +342,11 @@ void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access 
 	/* A counted single step knows its instruction. Else a coalesced write was
 	 * made some time before the exit that delivers it, and the instruction
 	 * of any other access is found from the exit's rip. */
-	r.counted = w->icount && w->icount(w->icount_opaque, acc->coalesced, &r.seq, &r.pc,
-					   &r.pc_known);
+	enum watch_count c = w->icount ? w->icount(w->icount_opaque, acc->coalesced, &r.seq,
+						  &r.pc, &r.pc_known) : WATCH_UNCOUNTED;
+
+	r.counted = c != WATCH_UNCOUNTED;
+	r.seq_known = c != WATCH_COUNT_UNKNOWN;
 	if (!r.counted)
 		r.seq = w->vm->stats.runs;
 	if (!r.pc_known && !acc->coalesced)

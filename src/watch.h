@@ -27,6 +27,13 @@ struct vm_page_prot;
 #define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
 #define WATCH_MAX_SYSTEM_PAGES 16384 /* page-table pages and such checked per resume */
 
+/* What the debugger knows of an access's instruction count. */
+enum watch_count {
+	WATCH_UNCOUNTED,     /* instructions are not counted: log the exit number */
+	WATCH_COUNTED,       /* *count is the accessing instruction's icount */
+	WATCH_COUNT_UNKNOWN, /* counted, but not known for this one (a queued write) */
+};
+
 /* Accesses to [base, base + len) are logged. */
 struct io_watch {
 	int id;              /* number shown to the user */
@@ -79,11 +86,11 @@ struct watch_hit {
 struct watch {
 	struct vm *vm;
 	const struct symtab *syms; /* names instructions in records, or NULL */
-	/* The icount of the instruction making an access, when counting (the
-	 * debugger's; NULL: records carry the exit number), and its address if
-	 * known (*pc_known). For a queued (coalesced) write, true only if both
-	 * are known. Called on the vCPU thread. */
-	bool (*icount)(void *opaque, bool queued, uint64_t *count, uint64_t *pc, bool *pc_known);
+	/* The icount of the instruction making an access (the debugger's; NULL:
+	 * records carry the exit number), and its address if known (*pc_known).
+	 * Called on the vCPU thread. */
+	enum watch_count (*icount)(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
+				   bool *pc_known);
 	void *icount_opaque;
 	struct timespec start;     /* time 0 of the records */
 
