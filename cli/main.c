@@ -782,7 +782,7 @@ int main(int argc, char **argv)
 	vm.watch.syms = &img.symbols;
 	if (setup_watching(&vm.watch, &opt) < 0) {
 		status = STATUS_USAGE;
-		goto err_quiet;
+		goto out_image;
 	}
 	r = vcpu_start_thread(&vcpu);
 	if (r < 0)
@@ -805,14 +805,7 @@ int main(int argc, char **argv)
 		stats_print(&vm.stats, stderr);
 		watch_io_stats(&vm.watch, stderr);
 	}
-	image_free(&img);
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
-	if (out && out != stdout)
-		fclose(out);
-	return status;
-
-err_quiet:
+out_image:
 	image_free(&img);
 	vcpu_destroy(&vcpu);
 	vm_destroy(&vm);
