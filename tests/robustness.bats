@@ -27,7 +27,7 @@ hex() {
 		G) send_packet "G$(head -c $((RANDOM % 300)) /dev/zero | tr '\0' '1')" ;;
 		p) send_packet "p$(hex 0x60)" ;;
 		P) send_packet "P$(hex 0x60)=$(hex 0xffffffff)" ;;
-		Z | z) send_packet "$k$((RANDOM % 6)),$(hex 0x200000),1" ;;
+		Z | z) send_packet "$k$((RANDOM % 6)),$(hex 0x200000),$(hex 0x3000)" ;;
 		qRcmd,) send_packet "qRcmd,$(printf 'x/%dx %d' $((RANDOM % 9)) $RANDOM | od -An -tx1 | tr -d ' \n')" ;;
 		qXfer*) send_packet "$k$(hex 0x4000),$(hex 0x8000)" ;;
 		*) send_packet "$k$(hex 0xffff)" ;;
@@ -48,6 +48,7 @@ hex() {
 	RANDOM=7
 	words=(regs sregs fpu xmm dregs onereg list get dump msr x x/4xg x/s xp/2i disas print sym addr
 		stepi cont break hbreak delete info stats help '$rip' '$esp' '$nosuch' main leaf
+		watch r w a rw mmio pio unwatch list stats testdev serial 0xd0000000-0xd0000fff 0xe9
 		+ - 0x 0xffffffffffffffff 99999999999999999999 '=' ',' '/' '"' "'" '\\' '%n%s%x')
 	for ((n = 0; n < 400; n++)); do
 		line=

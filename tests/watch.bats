@@ -198,15 +198,19 @@ mmiolog_expected() {
 }
 
 @test "a stop at a watchpoint is at an exact icount: icount break there lands on the same pc" {
-	run kvmdbg --icount step -e 'watch both 4' -e cont -e 'info icount' -e 'print $pc' \
-		"$(guest watchtest.elf)"
-	assert_success
-	n=$(sed -n 's/^icount \([0-9]*\) (step backend)$/\1/p' <<<"$output")
-	pc=$(sed -n 's/^\(0x[0-9a-f]*\) ([0-9]*).*/\1/p' <<<"$output")
-	[ -n "$n" ] && [ -n "$pc" ] || fail "no icount or pc in: $output"
-	run kvmdbg --icount step -e "icount break $n" -e cont -e 'print $pc' "$(guest watchtest.elf)"
-	assert_success
-	assert_line --regexp "^$pc \\([0-9]+\\)"
+	# A write, and a read by code on the watched page (run from a lent page).
+	for w in 'watch both 4' 'watch r flag 4'; do
+		run kvmdbg --icount step -e "$w" -e cont -e 'info icount' -e 'print $pc' \
+			"$(guest watchtest.elf)"
+		assert_success
+		n=$(sed -n 's/^icount \([0-9]*\) (step backend)$/\1/p' <<<"$output")
+		pc=$(sed -n 's/^\(0x[0-9a-f]*\) ([0-9]*).*/\1/p' <<<"$output")
+		[ -n "$n" ] && [ -n "$pc" ] || fail "no icount or pc in: $output"
+		run kvmdbg --icount step -e "icount break $n" -e cont -e 'print $pc' \
+			"$(guest watchtest.elf)"
+		assert_success
+		assert_line --regexp "^$pc \\([0-9]+\\)"
+	done
 }
 
 @test "a read watchpoint on the page tables watches writes only, says so, and the guest lives" {
