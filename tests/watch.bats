@@ -268,3 +268,29 @@ mmiolog_expected() {
 	assert_line --regexp 'received signal SIGTRAP'
 	assert_line '$1 = 1'
 }
+
+@test "raw protocol: stop replies name watch:, rwatch: and awatch: with the address inside the watchpoint" {
+	counter=$(sym_addr watchtest.elf counter)
+	flag=$(sym_addr watchtest.elf flag)
+	both=$(sym_addr watchtest.elf both)
+	start_stub "$(guest watchtest.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	# A 16-byte write watchpoint from 2 bytes below counter: the store is at counter.
+	assert_equal "$(rsp "Z2,$(printf '%x' $((counter - 2))),10")" OK
+	assert_equal "$(rsp "Z3,${flag#0x},4")" OK
+	assert_equal "$(rsp "Z4,${both#0x},4")" OK
+	run rsp c
+	assert_output --regexp "^T05thread:01;.*watch:${counter#0x};\$"
+	assert_equal "$(rsp "m${counter#0x},4")" 01000000
+	assert_equal "$(rsp "z2,$(printf '%x' $((counter - 2))),10")" OK
+	run rsp c
+	assert_output --regexp "rwatch:${flag#0x};\$"
+	run rsp c
+	assert_output --regexp "awatch:${both#0x};\$"
+	run rsp c
+	assert_output --regexp "awatch:${both#0x};\$"
+	assert_equal "$(rsp "m${both#0x},4")" 0a000000
+	assert_equal "$(rsp "z3,${flag#0x},4")" OK
+	assert_equal "$(rsp "z4,${both#0x},4")" OK
+	assert_equal "$(rsp c)" W00
+}
