@@ -68,11 +68,11 @@ static int vm_check_caps(struct vm *vm, const struct arch_cap *caps)
 	return 0;
 }
 
-/* Registers slot, or deletes it with size 0. */
-static int vm_set_slot(struct vm *vm, uint32_t slot, const struct vm_slot *s, uint64_t size)
+/* Registers a slot, or deletes it with size 0. */
+static int vm_set_slot(struct vm *vm, const struct vm_slot *s, uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = slot,
+		.slot = s->id,
 		.flags = s->readonly ? KVM_MEM_READONLY : 0,
 		.guest_phys_addr = s->gpa,
 		.memory_size = size,
@@ -81,7 +81,7 @@ static int vm_set_slot(struct vm *vm, uint32_t slot, const struct vm_slot *s, ui
 
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return err_set(errno, "KVM_SET_USER_MEMORY_REGION (slot %u, %#llx+%#llx): %s",
-			       slot, (unsigned long long)s->gpa, (unsigned long long)size,
+			       s->id, (unsigned long long)s->gpa, (unsigned long long)size,
 			       strerror(errno));
 	return 0;
 }
@@ -124,17 +124,44 @@ static int vm_bank_slots(const struct vm_page_prot *pages, unsigned n, uint64_t 
 
 		if (p->gpa < gpa || p->gpa >= gpa + size)
 			continue;
-		r = vm_slot_append(list, nl, cap, (struct vm_slot){ at, p->gpa - at,
-				   offset + (at - gpa), false });
+		r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = at, .size = p->gpa - at,
+				   .offset = offset + (at - gpa) });
 		if (!r && p->readonly)
-			r = vm_slot_append(list, nl, cap, (struct vm_slot){ p->gpa, VM_PAGE,
-					   offset + (p->gpa - gpa), true });
+			r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = p->gpa,
+					   .size = VM_PAGE, .offset = offset + (p->gpa - gpa),
+					   .readonly = true });
 		at = p->gpa + VM_PAGE;
 	}
 	if (!r)
-		r = vm_slot_append(list, nl, cap, (struct vm_slot){ at, gpa + size - at,
-				   offset + (at - gpa), false });
+		r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = at,
+				   .size = gpa + size - at, .offset = offset + (at - gpa) });
 	return r;
+}
+
+/* The slot of list that is s (but for its number), or NULL. */
+static const struct vm_slot *vm_slot_in(const struct vm_slot *list, unsigned n,
+					const struct vm_slot *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i].gpa == s->gpa && list[i].size == s->size &&
+		    list[i].offset == s->offset && list[i].readonly == s->readonly)
+			return &list[i];
+	return NULL;
+}
+
+#define VM_SLOT_UNSET UINT32_MAX
+
+/* The lowest slot number no slot of list[0..n) has. */
+static uint32_t vm_slot_free_id(const struct vm_slot *list, unsigned n)
+{
+	for (uint32_t id = 0;; id++) {
+		bool used = false;
+
+		for (unsigned i = 0; i < n && !used; i++)
+			used = list[i].id == id;
+		if (!used)
+			return id;
+	}
 }
 
 int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
@@ -149,13 +176,25 @@ int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
 				  vm->low_size, &list, &nl, &cap);
 	if (r < 0)
 		goto out;
-	if (nl == vm->nslots && !memcmp(list, vm->slots, nl * sizeof(*list)))
-		goto out;
-	/* KVM cannot move or resize a slot: delete them all, then add the new ones. */
+	/*
+	 * KVM cannot move or resize a slot, and deleting one drops the shadow
+	 * pages of its memory: keep the slots that stay as they are, delete the
+	 * others, then add the new ones under free numbers.
+	 */
 	for (unsigned i = 0; i < vm->nslots && r == 0; i++)
-		r = vm_set_slot(vm, i, &vm->slots[i], 0);
-	for (unsigned i = 0; i < nl && r == 0; i++)
-		r = vm_set_slot(vm, i, &list[i], list[i].size);
+		if (!vm_slot_in(list, nl, &vm->slots[i]))
+			r = vm_set_slot(vm, &vm->slots[i], 0);
+	for (unsigned i = 0; i < nl; i++) {
+		const struct vm_slot *kept = vm_slot_in(vm->slots, vm->nslots, &list[i]);
+
+		list[i].id = kept ? kept->id : VM_SLOT_UNSET;
+	}
+	for (unsigned i = 0; i < nl && r == 0; i++) {
+		if (list[i].id != VM_SLOT_UNSET)
+			continue;
+		list[i].id = vm_slot_free_id(list, nl);
+		r = vm_set_slot(vm, &list[i], list[i].size);
+	}
 	if (r < 0)
 		goto out;
 	free(vm->slots);

@@ -20,6 +20,7 @@ struct vm_slot {
 	uint64_t gpa, size; /* guest-physical range */
 	uint64_t offset;    /* where it starts in vm->ram */
 	bool readonly;      /* KVM_MEM_READONLY: guest writes exit as MMIO */
+	uint32_t id;        /* KVM's slot number */
 };
 
 /* A RAM page the guest may not access freely (for watchpoints). */
@@ -41,7 +42,7 @@ struct vm {
 	int coalesced_page; /* page of each kvm_run mapping holding the coalesced
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */
 	bool readonly_mem;  /* KVM_CAP_READONLY_MEM */
-	struct vm_slot *slots; /* RAM memslots, slot number = index */
+	struct vm_slot *slots; /* RAM memslots, by address */
 	unsigned nslots;
 };
 
