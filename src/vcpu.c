@@ -289,6 +289,40 @@ static bool vcpu_perf_reached(struct vcpu *vcpu)
 	       n >= vcpu->perf_period;
 }
 
+/* Whether the last exit is a single-step trap. */
+static bool vcpu_step_trap(struct vcpu *vcpu)
+{
+	unsigned slot;
+
+	return vcpu->run->exit_reason == KVM_EXIT_DEBUG && arch_debug_kind(vcpu, &slot) == 1;
+}
+
+/* Takes lent pages away again and gives the debugger its guest debug back. */
+static void vcpu_lend_end(struct vcpu *vcpu)
+{
+	if (vcpu->lent_step)
+		arch_guest_debug_step(vcpu, false);
+	vcpu->lent_step = false;
+	watch_fetch_end(&vcpu->vm->watch, vcpu);
+}
+
+/*
+ * After a run of code on lent pages (watch.h), which KVM_RUN returned r:
+ * *read_hit says whether the instruction read watched memory from them.
+ * While a continuing run stays on them, they stay lent for the next step;
+ * else they go. True if the exit is that single step's own trap, which
+ * nobody else asked for.
+ */
+static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
+{
+	bool trap = r == 0 && vcpu_step_trap(vcpu), own = trap && vcpu->mode == VCPU_CONTINUE;
+
+	*read_hit = watch_fetch_hit(&vcpu->vm->watch);
+	if (!(own && !*read_hit && watch_fetch_next(&vcpu->vm->watch, vcpu)))
+		vcpu_lend_end(vcpu);
+	return own && !*read_hit;
+}
+
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
 static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
@@ -305,11 +339,13 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			break;
 		}
 		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
-		/* A page lent back so that code on it runs: for one instruction only. */
+		/* Code on a lent page runs by single steps (watch.h). */
 		bool lent = vm->watch.nfetch > 0;
 
-		if (lent)
-			arch_guest_debug_step(vcpu, true);
+		if (lent && vm->watch.fetch_halt && vcpu->lent_step)
+			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
+		else if (lent && !vm->watch.fetch_halt && !vcpu->lent_step)
+			vcpu->lent_step = arch_guest_debug_step(vcpu, true) == 0;
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
@@ -317,12 +353,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vm->stats.runs++;
 		vcpu->synced = vcpu->sync_regs;
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
-		bool read_hit = false;
-
-		if (lent) {
-			arch_guest_debug_step(vcpu, false);
-			read_hit = watch_fetch_end(&vm->watch, vcpu);
-		}
+		bool read_hit = false, own_trap = lent && vcpu_lent_step_done(vcpu, r, &read_hit);
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;
 
 		if (r < 0) {
@@ -343,20 +374,15 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			break;
 		}
 		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
-		unsigned slot;
-
-		bool step_trap = vcpu->run->exit_reason == KVM_EXIT_DEBUG &&
-				 arch_debug_kind(vcpu, &slot) == 1;
-
 		/* The lent step read watched memory: stop after it (and after the
 		 * access it exited for, if any). */
 		if (read_hit) {
-			if ((step_trap || exits_handle(vcpu, stop) == EXIT_CONTINUE) && !queued_stop)
+			if ((vcpu_step_trap(vcpu) || exits_handle(vcpu, stop) == EXIT_CONTINUE) &&
+			    !queued_stop)
 				exits_watchpoint(vcpu, stop);
 			break;
 		}
-		/* The lent step's own trap, which nobody else asked for. */
-		if (lent && vcpu->mode == VCPU_CONTINUE && !queued_stop && step_trap)
+		if (own_trap && !queued_stop)
 			continue;
 		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;
@@ -374,6 +400,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION &&
 	    vcpu_complete_io(vcpu) < 0 && stop->reason != STOP_ERROR)
 		vcpu_stop_error(stop, err_msg());
+	vcpu_lend_end(vcpu);
 	vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 	atomic_store(&vcpu->state, VCPU_IDLE);
 }

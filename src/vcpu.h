@@ -75,6 +75,7 @@ struct vcpu {
 	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
 	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
 	bool synced;             /* ... and it has done so since our last write */
+	bool lent_step;          /* single-stepping code on lent pages (watch.h) */
 
 	/* Hand-off between the control thread and the vCPU thread. */
 	pthread_t thread;         /* runs KVM_RUN */

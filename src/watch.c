@@ -689,6 +689,40 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
 	return true;
 }
 
+/* Whether the page holding la is lent (or plain RAM, when fine is set). */
+static bool watch_lent(const struct watch *w, struct vcpu *vcpu, uint64_t la, bool plain_too)
+{
+	uint64_t pa;
+
+	if (arch_virt_to_phys(vcpu, la, &pa) < 0)
+		return false;
+	for (unsigned f = 0; f < w->nfetch; f++)
+		if ((pa & ~(VM_PAGE - 1)) == w->fetch[f])
+			return true;
+	return plain_too && !watch_page(w, pa);
+}
+
+/* The lent instruction's own reads from lent pages will not exit: find them
+ * out before it runs, from the registers it starts with. */
+static void watch_fetch_decode(struct watch *w, struct vcpu *vcpu, uint64_t pc)
+{
+	uint64_t la, pa;
+	unsigned size;
+	const uint8_t *p;
+
+	struct arch_step_info info;
+
+	arch_step_info(vcpu, &info);
+	w->fetch_halt = info.halt;
+	w->fetch_read = (struct io_access){ .space = IO_MMIO };
+	if (!arch_insn_reads(vcpu, pc, &la, &size) || arch_virt_to_phys(vcpu, la, &pa) < 0 ||
+	    !(p = vm_phys_ptr(w->vm, pa, size)))
+		return;
+	w->fetch_read.addr = pa;
+	w->fetch_read.size = size;
+	memcpy(&w->fetch_read.value, p, size < 8 ? size : 8);
+}
+
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 {
 	unsigned before = w->nfetch;
@@ -711,33 +745,37 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 		w->nfetch = before;
 		return false;
 	}
-	/* Its own reads from the lent pages will not exit: find them out now,
-	 * with the registers it starts from. */
-	uint64_t la, pa;
-	unsigned size;
-	const uint8_t *p;
-
-	w->fetch_read = (struct io_access){ .space = IO_MMIO };
-	if (arch_insn_reads(vcpu, pc, &la, &size) && size <= 8 &&
-	    arch_virt_to_phys(vcpu, la, &pa) == 0 && (p = vm_phys_ptr(w->vm, pa, size))) {
-		w->fetch_read.addr = pa;
-		w->fetch_read.size = size;
-		memcpy(&w->fetch_read.value, p, size);
-	}
+	watch_fetch_decode(w, vcpu, pc);
 	return true;
 }
 
-bool watch_fetch_end(struct watch *w, struct vcpu *vcpu)
+bool watch_fetch_hit(struct watch *w)
 {
+	struct io_access read = w->fetch_read;
 	bool lent_page = false;
 
-	if (!w->nfetch)
+	for (unsigned f = 0; f < w->nfetch && read.size; f++)
+		lent_page |= (read.addr & ~(VM_PAGE - 1)) == w->fetch[f] ||
+			     ((read.addr + read.size - 1) & ~(VM_PAGE - 1)) == w->fetch[f];
+	w->fetch_read.size = 0;
+	return lent_page && watch_mem_hit(w, &read);
+}
+
+bool watch_fetch_next(struct watch *w, struct vcpu *vcpu)
+{
+	uint64_t pc = arch_pc(vcpu);
+
+	if (!w->nfetch || !watch_lent(w, vcpu, pc, false) || !watch_lent(w, vcpu, pc + 15, true))
 		return false;
-	for (unsigned f = 0; f < w->nfetch && w->fetch_read.size; f++)
-		lent_page |= (w->fetch_read.addr & ~(VM_PAGE - 1)) == w->fetch[f] ||
-			     ((w->fetch_read.addr + w->fetch_read.size - 1) & ~(VM_PAGE - 1)) ==
-				     w->fetch[f];
+	watch_fetch_decode(w, vcpu, pc);
+	return true;
+}
+
+void watch_fetch_end(struct watch *w, struct vcpu *vcpu)
+{
+	if (!w->nfetch)
+		return;
 	w->nfetch = 0;
+	w->fetch_read.size = 0;
 	watch_mem_apply(w, vcpu);
-	return lent_page && watch_mem_hit(w, &w->fetch_read);
 }

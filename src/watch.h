@@ -117,6 +117,7 @@ struct watch {
 	uint64_t fetch[2];         /* unbacked pages lent back for one step so code runs */
 	unsigned nfetch;
 	struct io_access fetch_read; /* what the lent instruction reads, if size > 0 */
+	bool fetch_halt;           /* it halts: run it, do not step it (a step skips hlt) */
 	struct watch_hit hit;      /* the last hit */
 };
 
@@ -154,11 +155,18 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu);
 /* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
  * page, performs it and returns true; *hit then tells whether a watchpoint caught it. */
 bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
-/* After the guest failed to fetch code at pc from a page kvmdbg took away:
- * lends the page(s) back read-only for one step; false if that is not the cause. */
+/*
+ * Code on a page kvmdbg took away for a read watchpoint cannot be fetched.
+ * After such a failure at pc, watch_fetch_begin() lends the page(s) back
+ * read-only; the vCPU then runs them by single steps. After each step,
+ * watch_fetch_hit() says whether the stepped instruction read watched
+ * memory from them (w->hit says what: that read did not exit), and
+ * watch_fetch_next() whether the next instruction is still on them (then it
+ * may run lent too); watch_fetch_end() takes the pages away again.
+ */
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
-/* Takes the lent pages away again; true if the instruction run from them
- * read memory a read or access watchpoint covers (w->hit says what). */
-bool watch_fetch_end(struct watch *w, struct vcpu *vcpu);
+bool watch_fetch_hit(struct watch *w);
+bool watch_fetch_next(struct watch *w, struct vcpu *vcpu);
+void watch_fetch_end(struct watch *w, struct vcpu *vcpu);
 
 #endif

@@ -294,3 +294,12 @@ mmiolog_expected() {
 	assert_equal "$(rsp "z4,${both#0x},4")" OK
 	assert_equal "$(rsp c)" W00
 }
+
+@test "code on a page a read watchpoint protects runs on through loops and halts: hlt is run, not stepped over" {
+	run kvmdbg --stats -e 'watch r flag 4' -e cont -e cont -e cont "$(guest watchtest.elf)"
+	assert_success
+	assert_line "Value = 0x00000007"
+	assert_line "sum 5050"
+	assert_line "[guest exited with status 0]"
+	assert_line --regexp '^\[guest halted \(interrupts disabled\) at 0x[0-9a-f]+ <guest_exit\+0x[0-9a-f]+>\]$'
+}

@@ -210,8 +210,13 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 			m = strtok_r(NULL, " ", &save);
 			i = (unsigned)-1;
 		}
-	if (!m || !strncmp(m, "lea", 3) || !strncmp(m, "nop", 3))
+	/* Port I/O's (%dx) is no memory; direct branches name their target. */
+	if (!m || !strncmp(m, "lea", 3) || !strncmp(m, "nop", 3) || !strcmp(m, "in") ||
+	    !strcmp(m, "out"))
 		return false;
+	bool branch = m[0] == 'j' || !strncmp(m, "call", 4) || !strncmp(m, "loop", 4) ||
+		      !strncmp(m, "xbegin", 6);
+
 	/* Operands split at commas outside parentheses. */
 	char *p = strtok_r(NULL, " ", &save);
 
@@ -231,7 +236,7 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 		if (o[0] == '%' && o[3] != ':') {
 			if (operand_reg(vcpu, o + 1, strlen(o + 1), &w, &v) && !width)
 				width = w;
-		} else if (o[0] != '$' && mem < 0) {
+		} else if (o[0] != '$' && mem < 0 && strcmp(o, "(%dx)") && (!branch || o[0] == '*')) {
 			mem = (int)i;
 		}
 	}
