@@ -234,8 +234,8 @@ static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE 
 {
 	int digits = (int)h->size * 2;
 
-	fprintf(out, "Watchpoint %d: %s of %u bytes at ", h->id, h->is_write ? "write" : "read",
-		h->size);
+	fprintf(out, "Watchpoint %d: %s of %u byte%s at ", h->id, h->is_write ? "write" : "read",
+		h->size, h->size == 1 ? "" : "s");
 	cmd_print_addr(s, h->addr, out);
 	if (h->is_write)
 		fprintf(out, "\nOld value = 0x%0*llx\nNew value = 0x%0*llx\n", digits,

@@ -117,8 +117,9 @@ enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop)
 
 	stop->breakpoint = h->id;
 	return exits_stop(stop, STOP_WATCHPOINT, KVM_EXIT_MMIO,
-			  "%s of %u bytes at %#llx, value %#llx", h->is_write ? "write" : "read",
-			  h->size, (unsigned long long)h->addr, (unsigned long long)h->value);
+			  "%s of %u byte%s at %#llx, value %#llx", h->is_write ? "write" : "read",
+			  h->size, h->size == 1 ? "" : "s", (unsigned long long)h->addr,
+			  (unsigned long long)h->value);
 }
 
 static enum exit_action exits_io(struct vcpu *vcpu, struct vcpu_stop *stop)

@@ -303,3 +303,19 @@ mmiolog_expected() {
 	assert_line "[guest exited with status 0]"
 	assert_line --regexp '^\[guest halted \(interrupts disabled\) at 0x[0-9a-f]+ <guest_exit\+0x[0-9a-f]+>\]$'
 }
+
+@test "a read watchpoint in a real-mode guest: each byte of the greeting read stops the guest" {
+	# The greeting's offset in the flat image, loaded at 0x7c00.
+	off=$(grep -boa 'Hello from 16' "$(guest hello16.bin)" | head -1 | cut -d: -f1)
+	addr=$(printf '0x%x' $((0x7c00 + off)))
+	run kvmdbg --raw "$(guest hello16.bin)@0x7c00" -e "watch r $addr 2" -e cont -e cont -e delete \
+		-e cont
+	assert_success
+	refute_output --partial 'page tables'
+	assert_line "Watchpoint 1: read of 1 byte at $addr"
+	assert_line "Value = 0x48"
+	# (after the "H" the guest printed, its line not finished yet)
+	assert_line --regexp "Watchpoint 1: read of 1 byte at $(printf '0x%x' $((addr + 1)))\$"
+	assert_line "Value = 0x65"
+	assert_line "[guest exited with status 0]"
+}

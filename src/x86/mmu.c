@@ -155,16 +155,19 @@ unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max)
 {
 	struct kvm_sregs *s = vcpu_sregs(vcpu);
 	struct mmu_pages p = { .pages = pages, .max = max };
-	const struct { uint64_t base, limit; } tables[] = {
-		{ s ? s->gdt.base : 0, s ? s->gdt.limit : 0 },
-		{ s ? s->idt.base : 0, s ? s->idt.limit : 0 },
-		{ s ? s->tr.base : 0, s ? s->tr.limit : 0 },
-	};
 	uint64_t pa, e;
 
 	if (!s)
 		return 0;
-	/* Descriptor tables and the TSS: the CPU reads them by linear address. */
+	/* Descriptor tables and the TSS: the CPU reads them by linear address.
+	 * Real mode has only the interrupt vector table (1 KiB). */
+	bool prot = s->cr0 & CR0_PE;
+	const struct { uint64_t base, limit; } tables[] = {
+		{ s->idt.base, prot ? s->idt.limit : 0x3ff },
+		{ s->gdt.base, prot ? s->gdt.limit : 0 },
+		{ s->tr.base, prot ? s->tr.limit : 0 },
+	};
+
 	for (unsigned t = 0; t < 3; t++)
 		for (uint64_t off = 0; tables[t].limit && off <= tables[t].limit + 0xfffULL;
 		     off += 0x1000) {
