@@ -607,14 +607,19 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
 		stub_reply(st, "X09");
 }
 
-/* A debugger that went away leaves no breakpoints of its own behind. */
+/* A debugger that went away leaves no breakpoints or watchpoints of its own behind. */
 static void stub_forget_client(struct stub *st)
 {
+	struct watch *w = &st->dbg->vm->watch;
+
 	conn_drop(&st->conn);
 	st->waiting = false;
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
 			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
+	for (unsigned i = w->nmem; i-- > 0;)
+		if (w->mem[i].owners & BP_OWNER_GDB)
+			debug_watch_release(st->dbg, &w->mem[i], BP_OWNER_GDB);
 }
 
 static void h_detach(struct stub *st, const char *pkt, size_t len)

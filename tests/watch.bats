@@ -319,3 +319,16 @@ mmiolog_expected() {
 	assert_line "Value = 0x65"
 	assert_line "[guest exited with status 0]"
 }
+
+@test "a gdb that goes away without removing its watchpoints leaves none behind" {
+	start_stub "$(guest watchtest.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	assert_equal "$(rsp "Z2,$(sym_addr watchtest.elf counter | sed 's/^0x//'),4")" OK
+	assert_equal "$(rsp "Z3,$(sym_addr watchtest.elf flag | sed 's/^0x//'),4")" OK
+	exec 7>&-
+	sleep 0.3
+	run gdb_batch -ex 'monitor info break' -ex continue "$(guest watchtest.elf)"
+	assert_success
+	assert_line 'No breakpoints or watchpoints.'
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
