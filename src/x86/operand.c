@@ -1,8 +1,8 @@
 /*
  * The memory an instruction reads through an explicit operand, worked out
  * from its AT&T disassembly and the registers. A read watchpoint needs it
- * for the one instruction kvmdbg runs from a page it lent back (code that
- * shares a page with watched data): that read does not exit.
+ * for the instructions kvmdbg runs from a page it lent back (code that
+ * shares a page with watched data): their reads of that page do not exit.
  */
 #include "../arch.h"
 
