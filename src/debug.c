@@ -239,15 +239,14 @@ static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool
 
 		if (chunk > left)
 			chunk = left;
+		/* A page is RAM or device space as a whole (RAM ends on a page). */
 		r = phys ? 0 : arch_virt_to_phys(d->vcpu, va, &pa);
-		if (r == 0 && !vm_phys_ptr(d->vm, pa, chunk))
-			r = err_set(EFAULT, "cannot watch %#llx: it is not RAM (watch devices with "
-				    "'mmio watch')", (unsigned long long)va);
 		if (r < 0) {
 			free(p);
 			return r;
 		}
-		p[i] = (struct watch_piece){ .pa = pa, .len = chunk, .va = va };
+		p[i] = (struct watch_piece){ .pa = pa, .len = chunk, .va = va,
+					     .device = !vm_phys_ptr(d->vm, pa, chunk) };
 		*n = i + 1;
 		va += chunk;
 		left -= chunk;

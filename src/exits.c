@@ -179,8 +179,9 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 		memcpy(&acc.value, run->mmio.data, acc.size);
 	if (watch_mem_access(&vcpu->vm->watch, &acc, &hit))
 		action = hit ? exits_watchpoint(vcpu, stop) : EXIT_CONTINUE;
-	else
-		action = exits_access(vcpu, &acc, stop);
+	else if ((action = exits_access(vcpu, &acc, stop)) == EXIT_CONTINUE &&
+		 watch_mem_device_hit(&vcpu->vm->watch, &acc))
+		action = exits_watchpoint(vcpu, stop);
 	if (!acc.is_write)
 		memcpy(run->mmio.data, &acc.value, acc.size);
 	return action;

@@ -594,12 +594,14 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 	for (unsigned i = 0; i < w->nmem; i++) {
 		const struct mem_watch *m = &w->mem[i];
 
-		/* Writes alone: a read-only page. Reads: no page at all, so they exit. */
+		/* Writes alone: a read-only page. Reads: no page at all, so they exit.
+		 * Device space exits anyway. */
 		for (unsigned j = 0; j < m->npieces; j++)
-			pages[n++] = (struct vm_page_prot){
-				.gpa = m->pieces[j].pa & ~(VM_PAGE - 1),
-				.readonly = m->kind == WATCH_WRITE && w->vm->readonly_mem,
-			};
+			if (!m->pieces[j].device)
+				pages[n++] = (struct vm_page_prot){
+					.gpa = m->pieces[j].pa & ~(VM_PAGE - 1),
+					.readonly = m->kind == WATCH_WRITE && w->vm->readonly_mem,
+				};
 	}
 	qsort(pages, n, sizeof(*pages), watch_page_cmp);
 	for (unsigned i = 0; i < n; i++) {
@@ -660,6 +662,7 @@ static bool watch_mem_hit(struct watch *w, const struct io_access *acc)
 			w->hit.pa = acc->addr;
 			w->hit.size = acc->size;
 			w->hit.value = acc->value;
+			w->hit.device = pc->device;
 			m->hits++;
 			return true;
 		}
@@ -721,6 +724,12 @@ static void watch_fetch_decode(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	w->fetch_read.addr = pa;
 	w->fetch_read.size = size;
 	memcpy(&w->fetch_read.value, p, size < 8 ? size : 8);
+}
+
+bool watch_mem_device_hit(struct watch *w, const struct io_access *acc)
+{
+	w->hit.old = 0;
+	return w->nmem && acc->space == IO_MMIO && watch_mem_hit(w, acc);
 }
 
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)

@@ -57,6 +57,7 @@ struct watch_piece {
 	uint64_t pa;  /* guest-physical start */
 	uint64_t len; /* bytes, all in one page */
 	uint64_t va;  /* the watchpoint's own address for pa */
+	bool device;  /* not RAM but device (MMIO) space: every access exits anyway */
 };
 
 struct mem_watch {
@@ -80,7 +81,8 @@ struct watch_hit {
 	uint64_t pa;   /* guest-physical address of the access */
 	unsigned size; /* bytes accessed */
 	uint64_t value; /* value written or read */
-	uint64_t old;  /* a write: what memory held before */
+	uint64_t old;  /* a write to RAM: what memory held before */
+	bool device;   /* an MMIO access (no old value) */
 };
 
 struct watch {
@@ -155,6 +157,9 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu);
 /* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
  * page, performs it and returns true; *hit then tells whether a watchpoint caught it. */
 bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
+/* After a device handled an MMIO access: whether a watchpoint on device space
+ * caught it (w->hit says what). */
+bool watch_mem_device_hit(struct watch *w, const struct io_access *acc);
 /*
  * Code on a page kvmdbg took away for a read watchpoint cannot be fetched.
  * After such a failure at pc, watch_fetch_begin() lends the page(s) back

@@ -151,7 +151,7 @@ mmiolog_expected() {
 	assert_line --partial "cannot open /nonexistent/dir/log: No such file or directory"
 	run kvmdbg -e 'mmio watch 5-3' -e 'mmio watch 0x10+0' -e 'mmio unwatch 9' -e 'mmio unwatch x' \
 		-e 'mmio frob' -e 'pio watch 70000' -e 'watch' -e 'watch q 0x100000 4' \
-		-e 'watch 0x40000000000 4' -e 'watch 0xd0000000 4' -e 'watch 0x100000 0' -e 'mmio list' \
+		-e 'watch 0x40000000000 4' -e 'watch 0x100000 0' -e 'mmio list' \
 		-e 'info break' "$(guest mmio.elf)"
 	assert_failure 1
 	assert_line "not a MMIO range: '5-3' (ADDR, ADDR-END, ADDR+LEN or a device name)"
@@ -162,7 +162,6 @@ mmiolog_expected() {
 	assert_line "ports go from 0 to 0xffff: 70000"
 	assert_line "usage: watch [r|w|a] ADDRESS [LENGTH]"
 	assert_line "cannot access memory at address 0x40000000000 (not mapped)"
-	assert_line "cannot watch 0xd0000000: it is not RAM (watch devices with 'mmio watch')"
 	assert_line "bad watchpoint range 0x100000+0"
 	assert_line "No I/O watches."
 	assert_line "No breakpoints or watchpoints."
@@ -330,5 +329,27 @@ mmiolog_expected() {
 	run gdb_batch -ex 'monitor info break' -ex continue "$(guest watchtest.elf)"
 	assert_success
 	assert_line 'No breakpoints or watchpoints.'
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
+
+@test "watchpoints on device registers: the console's watch and gdb's rwatch stop at MMIO accesses" {
+	run kvmdbg -e 'watch 0xd0000008 8' -e 'watch r 0xd0000010 8' -e cont -e cont -e delete \
+		-e 'watch r 0xd0000010 8' -e cont -e cont -e delete -e cont "$(guest mmio.elf)"
+	assert_success
+	assert_line --index 4 'Watchpoint 1: write of 8 bytes at 0xd0000008 (testdev.SCRATCH)'
+	assert_line --index 5 'Value = 0x1122334455667788'
+	assert_line 'Watchpoint 1: write of 1 byte at 0xd0000009 (testdev.SCRATCH)'
+	assert_line 'Value = 0xaa'
+	# COUNTER is read three times; each read returns the next value.
+	assert_line 'Watchpoint 3: read of 8 bytes at 0xd0000010 (testdev.COUNTER)'
+	assert_line 'Value = 0x0000000000000028'
+	assert_line 'Value = 0x0000000000000029'
+	assert_line 'mmio: all checks passed'
+	start_stub "$(guest mmio.elf)"
+	run gdb_batch -ex 'rwatch *(volatile unsigned long *)0xd0000010' -ex c -ex c -ex c -ex c \
+		"$(guest mmio.elf)"
+	assert_success
+	assert_equal "$(grep -c '^Hardware read watchpoint 1: ' <<<"$output")" 4
+	assert_line --regexp '^0x[0-9a-f]+ in main \(\) at guests/mmio\.c:[0-9]+$'
 	assert_line '[Inferior 1 (Remote target) exited normally]'
 }
