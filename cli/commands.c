@@ -1025,13 +1025,16 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 	return cmd_fail(out, "usage: icount | icount break N|+N | icount delete [NUMBER]");
 }
 
-static const char *const info_subcommands[] = { "break", "registers", "icount", NULL };
+static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
+						 NULL };
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
-		return cmd_fail(out, "usage: info break | info registers [NAME...]");
-	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b"))
+		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
+				"| info icount");
+	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
+	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
 	if (!strcmp(argv[1], "icount"))
 		return cmd_info_icount(s, out);
@@ -1040,7 +1043,8 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
-	return cmd_fail(out, "unknown subcommand 'info %s' (break, registers)", argv[1]);
+	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount)",
+			argv[1]);
 }
 
 static int cmd_stats(struct session *s, int argc, char **argv, FILE *out)
@@ -1111,8 +1115,8 @@ static const struct command commands[] = {
 	{ "icount", cmd_icount, "[break N|+N | delete [NUMBER]]",
 	  "instructions retired since power-on; stops at exact counts", COMPLETE_SUB,
 	  icount_subcommands, true },
-	{ "info", cmd_info, "break | registers [NAME...] | icount",
-	  "breakpoints, registers, or instruction count and stops", COMPLETE_SUB,
+	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount",
+	  "breakpoints and watchpoints, registers, or instruction count and stops", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

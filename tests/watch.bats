@@ -170,7 +170,7 @@ mmiolog_expected() {
 @test "console watch, watch r, watch a: stops right after the access with old and new values; delete removes them" {
 	counter=$(sym_addr watchtest.elf counter)
 	run kvmdbg -e 'watch counter 4' -e 'watch r flag 4' -e 'watch a both 4' \
-		-e cont -e cont -e cont -e cont -e cont -e cont -e 'info break' -e delete -e cont \
+		-e cont -e cont -e cont -e cont -e cont -e cont -e 'info watchpoints' -e delete -e cont \
 		"$(guest watchtest.elf)"
 	assert_success
 	assert_line "Watchpoint 1: 4 bytes at $counter <counter>"
