@@ -315,10 +315,16 @@ static void vcpu_lend_end(struct vcpu *vcpu)
  */
 static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 {
+	struct watch *w = &vcpu->vm->watch;
+	uint32_t reason = r == 0 ? vcpu->run->exit_reason : KVM_EXIT_INTR;
 	bool trap = r == 0 && vcpu_step_trap(vcpu), own = trap && vcpu->mode == VCPU_CONTINUE;
 
-	*read_hit = watch_fetch_hit(&vcpu->vm->watch);
-	if (!(own && !*read_hit && watch_fetch_next(&vcpu->vm->watch, vcpu)))
+	*read_hit = watch_fetch_hit(w, trap || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO);
+	if (reason == KVM_EXIT_INTERNAL_ERROR) {
+		w->fetch_failed = true;
+		w->fetch_failed_pc = arch_pc(vcpu);
+	}
+	if (!(own && !*read_hit && watch_fetch_next(w, vcpu)))
 		vcpu_lend_end(vcpu);
 	return own && !*read_hit;
 }

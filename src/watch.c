@@ -736,6 +736,13 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 {
 	unsigned before = w->nfetch;
 
+	/* It failed lent too: the failure is its own, for the caller to handle. */
+	if (w->fetch_failed && w->fetch_failed_pc == pc) {
+		w->fetch_failed = false;
+		return false;
+	}
+	w->fetch_failed = false;
+
 	/* An instruction may run onto the next page: lend both. */
 	for (unsigned i = 0; i < 2; i++) {
 		uint64_t va = i ? (pc | (VM_PAGE - 1)) + 1 : pc, pa;
@@ -758,12 +765,12 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	return true;
 }
 
-bool watch_fetch_hit(struct watch *w)
+bool watch_fetch_hit(struct watch *w, bool done)
 {
 	struct io_access read = w->fetch_read;
 	bool lent_page = false;
 
-	for (unsigned f = 0; f < w->nfetch && read.size; f++)
+	for (unsigned f = 0; done && f < w->nfetch && read.size; f++)
 		lent_page |= (read.addr & ~(VM_PAGE - 1)) == w->fetch[f] ||
 			     ((read.addr + read.size - 1) & ~(VM_PAGE - 1)) == w->fetch[f];
 	w->fetch_read.size = 0;

@@ -120,6 +120,8 @@ struct watch {
 	unsigned nfetch;
 	struct io_access fetch_read; /* what the lent instruction reads, if size > 0 */
 	bool fetch_halt;           /* it halts: run it, do not step it (a step skips hlt) */
+	bool fetch_failed;         /* it failed to run even lent (an int3 on PVM, say): */
+	uint64_t fetch_failed_pc;  /* ... here; do not lend for it again */
 	struct watch_hit hit;      /* the last hit */
 };
 
@@ -170,7 +172,8 @@ bool watch_mem_device_hit(struct watch *w, const struct io_access *acc);
  * may run lent too); watch_fetch_end() takes the pages away again.
  */
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
-bool watch_fetch_hit(struct watch *w);
+/* done: the lent instruction ran (a step trap or its own PIO/MMIO exit). */
+bool watch_fetch_hit(struct watch *w, bool done);
 bool watch_fetch_next(struct watch *w, struct vcpu *vcpu);
 void watch_fetch_end(struct watch *w, struct vcpu *vcpu);
 

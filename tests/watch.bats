@@ -353,3 +353,22 @@ mmiolog_expected() {
 	assert_line --regexp '^0x[0-9a-f]+ in main \(\) at guests/mmio\.c:[0-9]+$'
 	assert_line '[Inferior 1 (Remote target) exited normally]'
 }
+
+@test "with a read watchpoint on their code page, guests still take int3, int n and faults, and counts stay exact" {
+	for g in int3 softint; do
+		run kvmdbg -e 'watch r 0x100ff0 4' -e cont "$(guest $g.elf)"
+		assert_success
+		assert_line '[guest exited with status 0]'
+	done
+	run kvmdbg --icount step -e 'watch r 0x100ff0 4' -e cont -e 'info icount' "$(guest icount.elf)"
+	assert_success
+	assert_line '[guest exited with status 0]'
+	assert_line 'icount 252 (step backend)'
+	# kvmdbg's own breakpoint on such a page is hit, and the guest goes on after it.
+	run kvmdbg -e 'watch r 0x100ff0 4' -e 'break bump' -e cont -e 'delete 2' -e cont \
+		"$(guest gdbtest.elf)"
+	assert_success
+	assert_line 'Breakpoint 2, 0x100025 <bump>'
+	assert_line 'total 15'
+	assert_line '[guest exited with status 0]'
+}
