@@ -368,7 +368,7 @@ mmiolog_expected() {
 	run kvmdbg -e 'watch r 0x100ff0 4' -e 'break bump' -e cont -e 'delete 2' -e cont \
 		"$(guest gdbtest.elf)"
 	assert_success
-	assert_line 'Breakpoint 2, 0x100025 <bump>'
+	assert_line "Breakpoint 2, $(sym_addr gdbtest.elf bump) <bump>"
 	assert_line 'total 15'
 	assert_line '[guest exited with status 0]'
 }
