@@ -168,7 +168,8 @@ int console_run_stream(struct session *s, FILE *in, const char *name)
 	int failures = 0;
 
 	s->async = false;
-	while (!s->quit && getline(&line, &cap, in) >= 0) {
+	/* A signal that stopped the guest ends a script too. */
+	while (!s->quit && !s->interrupted && getline(&line, &cap, in) >= 0) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (commands_execute(s, line, stdout) < 0) {

@@ -680,7 +680,7 @@ static int run_session(struct session *s, const struct options *opt)
 		return run_counted(s);
 	}
 
-	for (unsigned i = 0; i < opt->nbatch && !s->quit; i++) {
+	for (unsigned i = 0; i < opt->nbatch && !s->quit && !s->interrupted; i++) {
 		const struct batch_item *b = &opt->batch[i];
 
 		if (!b->script) {
@@ -698,9 +698,15 @@ static int run_session(struct session *s, const struct options *opt)
 		fclose(f);
 	}
 	fflush(stdout);
+	bool tty_console = opt->console && isatty(STDIN_FILENO);
+
+	/* A signal ends the commands given in advance; a person at the console
+	 * gets the prompt. */
+	if (s->interrupted && !tty_console)
+		return STATUS_INTERRUPTED;
+	s->interrupted = false;
 	if (s->quit)
 		return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
-	bool tty_console = opt->console && isatty(STDIN_FILENO);
 
 	if (opt->console && !tty_console)
 		failures += console_run_stream(s, stdin, "stdin");

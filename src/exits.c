@@ -227,6 +227,18 @@ static enum exit_action exits_hlt(struct vcpu *vcpu, struct vcpu_stop *stop)
 						  : "interrupts disabled");
 }
 
+/* Delivers a software interrupt to the guest. Its frame may go onto a page a
+ * watchpoint protects, where delivery fails: the step that delivers it runs
+ * with every page given back. */
+static int exits_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
+{
+	int r = arch_deliver_soft_int(vcpu, vector, len);
+
+	if (r == 0)
+		watch_lift(&vcpu->vm->watch, vcpu);
+	return r;
+}
+
 static const char *exits_internal_name(uint32_t suberror)
 {
 	switch (suberror) {
@@ -246,21 +258,24 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	uint32_t n = run->internal.ndata;
 
 	unsigned vector, insn_len;
+	bool emulation = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION;
+	bool soft_int = emulation && arch_soft_int_at(vcpu, &vector, &insn_len);
 
-	/* Code on a page a read watchpoint took away: lend it back for a step. */
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-	    watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+	/* Code on a page a read watchpoint took away: lend it back. */
+	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
 		return EXIT_CONTINUE;
 	/*
 	 * PVM's emulator cannot execute int3 or int n at CPL0 and reports an
 	 * emulation failure with rip at it. Unless it is the debugger's
 	 * breakpoint, deliver the interrupt to the guest as the CPU would have.
 	 */
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-	    arch_soft_int_at(vcpu, &vector, &insn_len) &&
-	    !(vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
-	      vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
-	    arch_deliver_soft_int(vcpu, vector, insn_len) == 0)
+	if (soft_int && !(vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
+			  vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
+	    exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
+		return EXIT_CONTINUE;
+	/* An instruction KVM cannot emulate on protected pages (iret with its
+	 * frame on a watched page): run it once with every page given back. */
+	if (emulation && !soft_int && watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
 		return EXIT_CONTINUE;
 
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
@@ -289,6 +304,10 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 	case KVM_EXIT_INTR:
 		return EXIT_CONTINUE;
 	case KVM_EXIT_SHUTDOWN:
+		/* Delivering an exception onto a protected page fails (PVM): run
+		 * that one instruction again with every page given back. */
+		if (watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+			return EXIT_CONTINUE;
 		return exits_stop(stop, STOP_SHUTDOWN, reason,
 				  "shutdown (triple fault) at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));
@@ -304,7 +323,7 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 		 * guest's own included; those go back to the guest. */
 		if (run->debug.arch.exception == ARCH_BREAKPOINT_VECTOR && !(vcpu->own_breakpoint &&
 		    vcpu->own_breakpoint(vcpu->own_opaque, run->debug.arch.pc)) &&
-		    arch_deliver_soft_int(vcpu, ARCH_BREAKPOINT_VECTOR, 0) == 0)
+		    exits_deliver_soft_int(vcpu, ARCH_BREAKPOINT_VECTOR, 0) == 0)
 			return EXIT_CONTINUE;
 		return exits_stop(stop, STOP_DEBUG, reason, "debug exception %u at pc %#llx",
 				  run->debug.arch.exception,

@@ -254,17 +254,31 @@ static void vcpu_stop_error(struct vcpu_stop *stop, const char *msg)
  * instruction and report the step trap at once (KVM_RUN returns 0 with
  * KVM_EXIT_DEBUG); that is a completed instruction too.
  */
+#define VCPU_MAX_ACCESSES 64 /* exits one instruction may take for its accesses */
+
 static int vcpu_complete_io(struct vcpu *vcpu)
 {
 	struct vcpu_stop ignored;
 	int r;
 
-	vcpu->run->immediate_exit = 1;
-	r = ioctl(vcpu->fd, KVM_RUN, 0);
-	vcpu->vm->stats.runs++;
-	vcpu->synced = vcpu->sync_regs;
-	atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
-	exits_flush_coalesced(vcpu, &ignored);
+	/*
+	 * An instruction with several accesses (iret from a stack in MMIO space
+	 * or on a watched page, add to a device register) exits once for each:
+	 * serve them all. The stop already decided stands.
+	 */
+	for (unsigned n = 0;; n++) {
+		vcpu->run->immediate_exit = 1;
+		r = ioctl(vcpu->fd, KVM_RUN, 0);
+		vcpu->vm->stats.runs++;
+		vcpu->synced = vcpu->sync_regs;
+		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+		exits_flush_coalesced(vcpu, &ignored);
+		if (r != 0 || n == VCPU_MAX_ACCESSES ||
+		    (vcpu->run->exit_reason != KVM_EXIT_MMIO && vcpu->run->exit_reason != KVM_EXIT_IO))
+			break;
+		stats_count_exit(&vcpu->vm->stats, vcpu->run->exit_reason);
+		exits_handle(vcpu, &ignored);
+	}
 	/* A counted run goes on stepping; a stop request that raced with this is
 	 * seen by stop_req before the next entry. */
 	if (!atomic_load(&vcpu->stop_req))
@@ -320,7 +334,7 @@ static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 	bool trap = r == 0 && vcpu_step_trap(vcpu), own = trap && vcpu->mode == VCPU_CONTINUE;
 
 	*read_hit = watch_fetch_hit(w, trap || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO);
-	if (reason == KVM_EXIT_INTERNAL_ERROR) {
+	if (reason == KVM_EXIT_INTERNAL_ERROR || reason == KVM_EXIT_SHUTDOWN) {
 		w->fetch_failed = true;
 		w->fetch_failed_pc = arch_pc(vcpu);
 	}
@@ -346,8 +360,9 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		}
 		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 		/* Code on a lent page runs by single steps (watch.h). */
-		bool lent = vm->watch.nfetch > 0;
+		bool lent = watch_lending(&vm->watch);
 
+		vm->watch.fetch_failed = false;
 		if (lent && vm->watch.fetch_halt && vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
 		else if (lent && !vm->watch.fetch_halt && !vcpu->lent_step)

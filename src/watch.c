@@ -586,12 +586,12 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 
 	if (!w->nmem && !w->npages)
 		return 0;
-	for (unsigned i = 0; i < w->nmem; i++)
+	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++)
 		max += w->mem[i].npieces;
 	pages = malloc((max ? max : 1) * sizeof(*pages));
 	if (!pages)
 		return err_set(ENOMEM, "out of memory");
-	for (unsigned i = 0; i < w->nmem; i++) {
+	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++) {
 		const struct mem_watch *m = &w->mem[i];
 
 		/* Writes alone: a read-only page. Reads: no page at all, so they exit.
@@ -737,11 +737,8 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	unsigned before = w->nfetch;
 
 	/* It failed lent too: the failure is its own, for the caller to handle. */
-	if (w->fetch_failed && w->fetch_failed_pc == pc) {
-		w->fetch_failed = false;
+	if (w->fetch_failed && w->fetch_failed_pc == pc)
 		return false;
-	}
-	w->fetch_failed = false;
 
 	/* An instruction may run onto the next page: lend both. */
 	for (unsigned i = 0; i < 2; i++) {
@@ -765,6 +762,31 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	return true;
 }
 
+bool watch_lift_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
+{
+	if (!w->npages || (w->fetch_failed && w->fetch_failed_pc == pc))
+		return false;
+	watch_lift(w, vcpu);
+	return w->lift_all;
+}
+
+void watch_lift(struct watch *w, struct vcpu *vcpu)
+{
+	if (!w->npages)
+		return;
+	w->lift_all = true;
+	w->nfetch = 0;
+	w->fetch_read.size = 0;
+	w->fetch_halt = false;
+	if (watch_mem_apply(w, vcpu) < 0)
+		w->lift_all = false;
+}
+
+bool watch_lending(const struct watch *w)
+{
+	return w->nfetch > 0 || w->lift_all;
+}
+
 bool watch_fetch_hit(struct watch *w, bool done)
 {
 	struct io_access read = w->fetch_read;
@@ -781,7 +803,8 @@ bool watch_fetch_next(struct watch *w, struct vcpu *vcpu)
 {
 	uint64_t pc = arch_pc(vcpu);
 
-	if (!w->nfetch || !watch_lent(w, vcpu, pc, false) || !watch_lent(w, vcpu, pc + 15, true))
+	if (!w->nfetch || w->lift_all || !watch_lent(w, vcpu, pc, false) ||
+	    !watch_lent(w, vcpu, pc + 15, true))
 		return false;
 	watch_fetch_decode(w, vcpu, pc);
 	return true;
@@ -789,9 +812,10 @@ bool watch_fetch_next(struct watch *w, struct vcpu *vcpu)
 
 void watch_fetch_end(struct watch *w, struct vcpu *vcpu)
 {
-	if (!w->nfetch)
+	if (!watch_lending(w))
 		return;
 	w->nfetch = 0;
+	w->lift_all = false;
 	w->fetch_read.size = 0;
 	watch_mem_apply(w, vcpu);
 }

@@ -120,8 +120,10 @@ struct watch {
 	unsigned nfetch;
 	struct io_access fetch_read; /* what the lent instruction reads, if size > 0 */
 	bool fetch_halt;           /* it halts: run it, do not step it (a step skips hlt) */
+	bool lift_all;             /* every protected page is given back for one step */
 	bool fetch_failed;         /* it failed to run even lent (an int3 on PVM, say): */
-	uint64_t fetch_failed_pc;  /* ... here; do not lend for it again */
+	uint64_t fetch_failed_pc;  /* ... here; do not lend for it again while its exit
+				      is handled (the vCPU clears this before its next run) */
 	struct watch_hit hit;      /* the last hit */
 };
 
@@ -172,6 +174,14 @@ bool watch_mem_device_hit(struct watch *w, const struct io_access *acc);
  * may run lent too); watch_fetch_end() takes the pages away again.
  */
 bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
+/* Likewise after a shutdown at pc while pages are protected: delivering an
+ * exception (pushing its frame, reading the IDT) onto protected pages fails
+ * on some hosts. Gives every page back, fully, for one step. */
+bool watch_lift_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
+/* The same without a failure first (before kvmdbg itself delivers an event). */
+void watch_lift(struct watch *w, struct vcpu *vcpu);
+/* Whether pages are lent or given back now. */
+bool watch_lending(const struct watch *w);
 /* done: the lent instruction ran (a step trap or its own PIO/MMIO exit). */
 bool watch_fetch_hit(struct watch *w, bool done);
 bool watch_fetch_next(struct watch *w, struct vcpu *vcpu);

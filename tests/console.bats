@@ -295,3 +295,17 @@ CMDS
 	assert_line --index 7 'cannot set $xmm0: register xmm0 is wider than 64 bits'
 	assert_line --index 8 "unknown register 'nosuch'"
 }
+
+@test "SIGTERM during a batch's cont stops the guest and ends the batch with status 130" {
+	"$KVMDBG" -e cont -e cont -e 'print 1' "$(guest spin.elf)" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM $pid
+	timeout 10 tail --pid=$pid -f /dev/null || { kill -9 $pid; fail "kvmdbg went on after SIGTERM"; }
+	status=0
+	wait $pid || status=$?
+	assert_equal "$status" 130
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^Stopped at 0x10000[02] <_start(\+0x2)?>$'
+	refute_line '0x1 (1)'
+}

@@ -372,3 +372,23 @@ mmiolog_expected() {
 	assert_line 'total 15'
 	assert_line '[guest exited with status 0]'
 }
+
+@test "watchpoints on the stack page: exceptions, int3 and int n are still delivered, counts stay exact" {
+	# 0x13f00 is in the boot stack's page, below anything these guests push.
+	run kvmdbg -e 'watch a 0x13f00 8' -e cont "$(guest int3.elf)"
+	assert_success
+	assert_line '#BP'
+	assert_line 'after'
+	assert_line '[guest exited with status 0]'
+	run kvmdbg -e 'watch 0x13f00 8' -e cont "$(guest softint.elf)"
+	assert_success
+	assert_line '[guest exited with status 0]'
+	run kvmdbg --icount step -e 'watch a 0x13f00 8' -e cont -e 'info icount' "$(guest icount.elf)"
+	assert_success
+	assert_line 'icount 252 (step backend)'
+	# The frame of the #UD goes onto watched bytes; iretq reads it back from there.
+	run kvmdbg -e 'watch a 0x13fc0 64' -e cont -e cont -e cont -e cont -e cont -e cont -e cont \
+		"$(guest softint.elf)"
+	assert_success
+	assert_line '[guest exited with status 0]'
+}
