@@ -15,14 +15,8 @@ READS=$((3000 * scale))
 DUMP_MIB=16
 GUEST=guests/bench32.elf
 
-command -v qemu-system-x86_64 >/dev/null || {
-	if [ "$(id -u)" = 0 ]; then
-		apt-get install -y -qq qemu-system-x86 >/dev/null
-	else
-		echo "needs QEMU: sudo apt-get install qemu-system-x86" >&2
-		exit 2
-	fi
-}
+. tests/bench/common.sh
+need_qemu
 make -s kvmdbg "$GUEST"
 tick=0x$(nm "$GUEST" | awk '$3 == "tick" { print $1 }')
 tmp=$(mktemp -d)
@@ -30,10 +24,6 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 # Incompressible contents for the second dump (the first reads mostly zeroed RAM).
 head -c $((DUMP_MIB * 1024 * 1024)) /dev/urandom >"$tmp/random.bin"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000))
-}
 
 # The gdb script: a timestamp (ns) before and after each phase. stepi N and
 # a breakpoint ignored N-1 times keep gdb's CLI out of the loop.

@@ -14,23 +14,13 @@ HITS=${1:-2000}
 WAIT=20   # seconds a phase may take before it counts as never stopping
 GUEST=guests/bench32.elf
 
-command -v qemu-system-x86_64 >/dev/null || {
-	if [ "$(id -u)" = 0 ]; then
-		apt-get install -y -qq qemu-system-x86 >/dev/null
-	else
-		echo "needs QEMU: sudo apt-get install qemu-system-x86" >&2
-		exit 2
-	fi
-}
+. tests/bench/common.sh
+need_qemu
 make -s kvmdbg "$GUEST"
 ticks=0x$(nm "$GUEST" | awk '$3 == "ticks" { print $1 }')
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000))
-}
 
 # One gdb session per phase, so a phase that never stops costs only its own.
 phase() { # port, gdb commands that set the watchpoints
