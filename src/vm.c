@@ -189,14 +189,25 @@ int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
 
 		list[i].id = kept ? kept->id : VM_SLOT_UNSET;
 	}
+	unsigned added = 0;
+
 	for (unsigned i = 0; i < nl && r == 0; i++) {
 		if (list[i].id != VM_SLOT_UNSET)
 			continue;
 		list[i].id = vm_slot_free_id(list, nl);
 		r = vm_set_slot(vm, &list[i], list[i].size);
+		added = i + 1;
 	}
-	if (r < 0)
+	if (r < 0) {
+		/* Put the old layout back as far as KVM lets us, so RAM stays RAM. */
+		for (unsigned i = 0; i < added; i++)
+			if (!vm_slot_in(vm->slots, vm->nslots, &list[i]))
+				vm_set_slot(vm, &list[i], 0);
+		for (unsigned i = 0; i < vm->nslots; i++)
+			if (!vm_slot_in(list, nl, &vm->slots[i]))
+				vm_set_slot(vm, &vm->slots[i], vm->slots[i].size);
 		goto out;
+	}
 	free(vm->slots);
 	vm->slots = list;
 	vm->nslots = nl;

@@ -230,11 +230,16 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 			}
 		}
 	}
+	/* A shift's or rotate's %cl is its count, not its size. */
+	bool shift = !strncmp(m, "sh", 2) || !strncmp(m, "sa", 2) || !strncmp(m, "ro", 2) ||
+		     !strncmp(m, "rc", 2);
+
 	for (unsigned i = 0; i < nops; i++) {
 		const char *o = ops[i];
 
 		if (o[0] == '%' && o[3] != ':') {
-			if (operand_reg(vcpu, o + 1, strlen(o + 1), &w, &v) && !width)
+			if (!(shift && !strcmp(o, "%cl")) &&
+			    operand_reg(vcpu, o + 1, strlen(o + 1), &w, &v) && !width)
 				width = w;
 		} else if (o[0] != '$' && mem < 0 && strcmp(o, "(%dx)") && (!branch || o[0] == '*')) {
 			mem = (int)i;
