@@ -692,7 +692,7 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
 	return true;
 }
 
-/* Whether the page holding la is lent (or plain RAM, when fine is set). */
+/* Whether the page holding la is lent (or, with plain_too, not protected at all). */
 static bool watch_lent(const struct watch *w, struct vcpu *vcpu, uint64_t la, bool plain_too)
 {
 	uint64_t pa;
