@@ -392,3 +392,17 @@ mmiolog_expected() {
 	assert_success
 	assert_line '[guest exited with status 0]'
 }
+
+@test "lldb: watchpoint set variable stops at each write with old and new values" {
+	start_stub "$(guest watchtest.elf)"
+	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
+		-o 'watchpoint set variable counter' -o continue -o continue -o 'p counter' -o kill \
+		"$(guest watchtest.elf)"
+	assert_success
+	assert_line --regexp 'stop reason = watchpoint 1'
+	assert_line 'old value: 0'
+	assert_line 'new value: 1'
+	assert_line 'old value: 1'
+	assert_line 'new value: 3'
+	assert_line '(volatile int) $0 = 3'
+}
