@@ -752,12 +752,24 @@ int debug_icount_delete(struct debug *d, int id)
 	return err_set(ENOENT, "no icount stop number %d", id);
 }
 
+/* The guest wrote the exit port: like a process that exited, it has nothing left to run. */
+static int debug_check_exited(const struct debug *d)
+{
+	if (d->exited)
+		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
+			       "to run", d->exit_status);
+	return 0;
+}
+
 int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 {
 	int r;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
+	r = debug_check_exited(d);
+	if (r < 0)
+		return r;
 	if (debug_count_halt_here(d, stop))
 		return 0;
 	if (d->use_perf && at - d->icount > d->perf.margin) {
@@ -798,6 +810,9 @@ int debug_step(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
+	r = debug_check_exited(d);
+	if (r < 0)
+		return r;
 	here = debug_at_breakpoint(d);
 	r = debug_arm(d, here, true);
 	if (r < 0)
@@ -818,6 +833,9 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
+	r = debug_check_exited(d);
+	if (r < 0)
+		return r;
 	if (debug_count_halt_here(d, stop))
 		return 1;
 	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))

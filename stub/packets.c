@@ -378,6 +378,9 @@ static void stub_resume(struct stub *st, bool step, const char *addr)
 	uint64_t pc, mask;
 	int r;
 
+	/* Nothing runs after the guest's exit: say so again, as gdbserver does. */
+	if (st->dbg->exited)
+		return stub_report(st, &st->dbg->last);
 	if (addr && *addr) {
 		if (!stub_parse_hex(&addr, &pc) || *addr)
 			return stub_reply(st, "E22");

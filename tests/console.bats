@@ -309,3 +309,11 @@ CMDS
 	assert_line --regexp '^Stopped at 0x10000[02] <_start(\+0x2)?>$'
 	refute_line '0x1 (1)'
 }
+
+@test "after the guest's exit, cont and stepi say there is nothing left to run" {
+	run kvmdbg -e cont -e cont -e stepi -e 'print 1' "$(guest hello64.elf)"
+	assert_failure 1
+	assert_line '[guest exited with status 0]'
+	assert_equal "$(grep -c '^the guest has exited (status 0); there is nothing left to run$' <<<"$output")" 2
+	assert_line '0x1 (1)'
+}

@@ -354,3 +354,13 @@ after"
 	assert_success
 	assert_line --regexp '^0x00100000: 0x48 0xb8 0x88 0x77 0x66 0x55 0x44 0x33$'
 }
+
+@test "raw protocol: after the guest's exit, c, s and ? all answer with the exit again" {
+	start_stub "$(guest exit8.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	exited=$(rsp c)
+	[[ "$exited" == W* ]] || fail "not an exit: $exited"
+	assert_equal "$(rsp c)" "$exited"
+	assert_equal "$(rsp s)" "$exited"
+	assert_equal "$(rsp '?')" "$exited"
+}
