@@ -182,12 +182,14 @@ void watch_log_flush(struct watch *w)
 	fflush(w->log ? w->log : w->out);
 }
 
-/* The site of an address in the statistics hash, added if new; NULL when out of memory. */
+/* The site of an address in the statistics hash, added if new; NULL when
+ * the table is full (a guest scanning address space must not exhaust
+ * memory) or memory is short. */
 static struct io_site *watch_site(struct watch *w, enum io_space space, uint64_t addr)
 {
 	size_t mask, i;
 
-	if (2 * (w->nsites + 1) > w->site_cap) {
+	if (2 * (w->nsites + 1) > w->site_cap && w->nsites < WATCH_MAX_SITES) {
 		size_t cap = w->site_cap ? w->site_cap * 2 : 256;
 		struct io_site *old = w->sites, *n = calloc(cap, sizeof(*n));
 
@@ -209,6 +211,10 @@ static struct io_site *watch_site(struct watch *w, enum io_space space, uint64_t
 	for (i = (addr * 0x9e3779b97f4a7c15ULL >> 32) & mask; w->sites[i].used; i = (i + 1) & mask)
 		if (w->sites[i].addr == addr && w->sites[i].space == space)
 			return &w->sites[i];
+	if (w->nsites >= WATCH_MAX_SITES) {
+		w->sites_full++;
+		return NULL;
+	}
 	w->sites[i] = (struct io_site){ .space = space, .addr = addr, .used = true };
 	w->nsites++;
 	return &w->sites[i];
@@ -456,6 +462,9 @@ void watch_io_stats(const struct watch *w, FILE *out)
 		fprintf(out, "%-4s %-24s %12" PRIu64 " %12" PRIu64 "\n",
 			space == IO_PIO ? "pio" : "mmio", name, reads, writes);
 	}
+	if (w->sites_full)
+		fprintf(out, "(%" PRIu64 " accesses to further addresses, past %d addresses, are not "
+			"in this table; --stats counts them all)\n", w->sites_full, WATCH_MAX_SITES);
 	qsort(v, n, sizeof(*v), watch_site_by_count);
 	fprintf(out, "Busiest addresses:\n");
 	for (size_t i = 0; i < n && i < WATCH_TOP; i++) {

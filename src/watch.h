@@ -26,6 +26,7 @@ struct vm_page_prot;
 #define WATCH_WRITE 2u
 #define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
 #define WATCH_MAX_SYSTEM_PAGES 16384 /* page-table pages and such checked per resume */
+#define WATCH_MAX_SITES 262144      /* addresses the statistics tell apart */
 
 /* What the debugger knows of an access's instruction count. */
 enum watch_count {
@@ -110,6 +111,7 @@ struct watch {
 	/* Statistics: an open-addressed hash of addresses. */
 	struct io_site *sites;
 	size_t site_cap, nsites;
+	uint64_t sites_full;       /* accesses not counted there: the table was full */
 
 	/* Memory watchpoints. */
 	struct mem_watch *mem;
