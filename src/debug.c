@@ -752,9 +752,12 @@ int debug_icount_delete(struct debug *d, int id)
 	return err_set(ENOENT, "no icount stop number %d", id);
 }
 
-/* The guest wrote the exit port: like a process that exited, it has nothing left to run. */
-static int debug_check_exited(const struct debug *d)
+/* Whether the guest may be started: not while it runs, and not after it
+ * wrote the exit port (like a process that exited, it has nothing left to run). */
+static int debug_may_run(const struct debug *d)
 {
+	if (d->running)
+		return err_set(EBUSY, "the guest is already running");
 	if (d->exited)
 		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
 			       "to run", d->exit_status);
@@ -765,9 +768,7 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 {
 	int r;
 
-	if (d->running)
-		return err_set(EBUSY, "the guest is running; stop it first");
-	r = debug_check_exited(d);
+	r = debug_may_run(d);
 	if (r < 0)
 		return r;
 	if (debug_count_halt_here(d, stop))
@@ -808,9 +809,7 @@ int debug_step(struct debug *d, struct vcpu_stop *stop)
 	struct breakpoint *here;
 	int r;
 
-	if (d->running)
-		return err_set(EBUSY, "the guest is running; stop it first");
-	r = debug_check_exited(d);
+	r = debug_may_run(d);
 	if (r < 0)
 		return r;
 	here = debug_at_breakpoint(d);
@@ -831,9 +830,7 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 {
 	int r;
 
-	if (d->running)
-		return err_set(EBUSY, "the guest is already running");
-	r = debug_check_exited(d);
+	r = debug_may_run(d);
 	if (r < 0)
 		return r;
 	if (debug_count_halt_here(d, stop))
