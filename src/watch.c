@@ -586,6 +586,15 @@ static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
 	free(sys);
 }
 
+/* Whether the page holding gpa is lent back for code on it to run. */
+static bool watch_lent_page(const struct watch *w, uint64_t gpa)
+{
+	for (unsigned f = 0; f < w->nfetch; f++)
+		if ((gpa & ~(VM_PAGE - 1)) == w->fetch[f])
+			return true;
+	return false;
+}
+
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 {
 	struct vm_page_prot *pages;
@@ -624,9 +633,8 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 		watch_keep_system_pages(w, vcpu, pages, k);
 	/* Lent back for a step: the code on them runs, writes still exit. */
 	for (unsigned i = 0; i < k; i++)
-		for (unsigned f = 0; f < w->nfetch; f++)
-			if (pages[i].gpa == w->fetch[f])
-				pages[i].readonly = w->vm->readonly_mem;
+		if (watch_lent_page(w, pages[i].gpa))
+			pages[i].readonly = w->vm->readonly_mem;
 	r = vm_protect(w->vm, pages, k);
 	if (r < 0) {
 		free(pages);
@@ -708,10 +716,7 @@ static bool watch_lent(const struct watch *w, struct vcpu *vcpu, uint64_t la, bo
 
 	if (arch_virt_to_phys(vcpu, la, &pa) < 0)
 		return false;
-	for (unsigned f = 0; f < w->nfetch; f++)
-		if ((pa & ~(VM_PAGE - 1)) == w->fetch[f])
-			return true;
-	return plain_too && !watch_page(w, pa);
+	return watch_lent_page(w, pa) || (plain_too && !watch_page(w, pa));
 }
 
 /* The lent instruction's own reads from lent pages will not exit: find them
@@ -799,13 +804,11 @@ bool watch_lending(const struct watch *w)
 bool watch_fetch_hit(struct watch *w, bool done)
 {
 	struct io_access read = w->fetch_read;
-	bool lent_page = false;
 
-	for (unsigned f = 0; done && f < w->nfetch && read.size; f++)
-		lent_page |= (read.addr & ~(VM_PAGE - 1)) == w->fetch[f] ||
-			     ((read.addr + read.size - 1) & ~(VM_PAGE - 1)) == w->fetch[f];
 	w->fetch_read.size = 0;
-	return lent_page && watch_mem_hit(w, &read);
+	return done && read.size &&
+	       (watch_lent_page(w, read.addr) || watch_lent_page(w, read.addr + read.size - 1)) &&
+	       watch_mem_hit(w, &read);
 }
 
 bool watch_fetch_next(struct watch *w, struct vcpu *vcpu)
