@@ -237,18 +237,18 @@ static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE 
 	fprintf(out, "Watchpoint %d: %s of %u byte%s at ", h->id, h->is_write ? "write" : "read",
 		h->size, h->size == 1 ? "" : "s");
 	cmd_print_addr(s, h->addr, out);
-	if (h->is_write && !h->device)
-		fprintf(out, "\nOld value = 0x%0*llx\nNew value = 0x%0*llx\n", digits,
-			(unsigned long long)h->old, digits, (unsigned long long)h->value);
-	else if (!h->device)
-		fprintf(out, "\nValue = 0x%0*llx\n", digits, (unsigned long long)h->value);
 	if (h->device) {
 		const struct io_range *r = iobus_find(&s->vm->bus, IO_MMIO, h->pa);
 		const char *reg = r && r->reg_name ? r->reg_name(h->pa - r->base) : NULL;
 
-		fprintf(out, " (%s%s%s)\nValue = 0x%0*llx\n", r ? r->name : "unclaimed",
-			reg ? "." : "", reg ? reg : "", digits, (unsigned long long)h->value);
+		fprintf(out, " (%s%s%s)", r ? r->name : "unclaimed", reg ? "." : "", reg ? reg : "");
 	}
+	/* A device register has no old value to show. */
+	if (h->is_write && !h->device)
+		fprintf(out, "\nOld value = 0x%0*llx\nNew value = 0x%0*llx\n", digits,
+			(unsigned long long)h->old, digits, (unsigned long long)h->value);
+	else
+		fprintf(out, "\nValue = 0x%0*llx\n", digits, (unsigned long long)h->value);
 }
 
 void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out)
