@@ -245,10 +245,8 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 			mem = (int)i;
 		}
 	}
-	if (mem < 0 || (mem == (int)nops - 1 && nops > 1 && operand_store_only(m)) ||
-	    (nops == 1 && (!strncmp(m, "set", 3) || !strncmp(m, "pop", 3) ||
-			   !strncmp(m, "fst", 3) || !strncmp(m, "sgdt", 4) ||
-			   !strncmp(m, "sidt", 4))))
+	/* A memory destination alone (also as the only operand: set, pop, sgdt). */
+	if (mem < 0 || (mem == (int)nops - 1 && operand_store_only(m)))
 		return false;
 	if (!operand_address(vcpu, ops[mem], bits, pc + (uint64_t)len, la))
 		return false;
