@@ -891,7 +891,7 @@ static int cmd_watch(struct session *s, int argc, char **argv, FILE *out)
 	int i = 1, id;
 
 	if (argc > 1 && (!strcmp(argv[1], "r") || !strcmp(argv[1], "w") || !strcmp(argv[1], "a"))) {
-		kind = argv[1][0] == 'r' ? WATCH_READ : argv[1][0] == 'a' ? WATCH_ACCESS : WATCH_WRITE;
+		watch_parse_dirs(argv[1], &kind);
 		i++;
 	}
 	if (argc - i < 1 || argc - i > 2)
@@ -930,7 +930,7 @@ static int cmd_io(struct session *s, enum io_space space, int argc, char **argv,
 		if (id < 0)
 			return cmd_fail(out, "%s", err_msg());
 		fprintf(out, "I/O watch %d: %s %s %#llx-%#llx\n", id, argv[0],
-			dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w",
+			watch_dirs_name(dirs),
 			(unsigned long long)base, (unsigned long long)(base + len - 1));
 		return 0;
 	}

@@ -131,7 +131,7 @@ int watch_io_remove(struct watch *w, int id)
 	return err_set(ENOENT, "no I/O watch number %d", id);
 }
 
-static const char *watch_dirs_name(unsigned dirs)
+const char *watch_dirs_name(unsigned dirs)
 {
 	return dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w";
 }

@@ -137,6 +137,8 @@ int watch_parse_range(struct watch *w, enum io_space space, const char *text, ui
 		      uint64_t *len);
 /* Parses r, w or rw (a for rw too); NULL means rw. */
 int watch_parse_dirs(const char *text, unsigned *dirs);
+/* "r", "w" or "rw". */
+const char *watch_dirs_name(unsigned dirs);
 /* Watches accesses to a range; returns the watch's number. */
 int watch_io_add(struct watch *w, enum io_space space, uint64_t base, uint64_t len,
 		 unsigned dirs, const char *what);
