@@ -122,6 +122,12 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 /* Single-steps the next run whatever the debugger set (on), or puts back
  * what it set (off); for the vCPU thread's own use between two runs. */
 int arch_guest_debug_step(struct vcpu *vcpu, bool on);
+/* Registers were written, or KVM's emulator finished an access (an I/O exit,
+ * a coalesced write): rflags may have been written through KVM. */
+void arch_rflags_touched(struct vcpu *vcpu);
+/* Just before KVM_RUN: keeps a single step in force after that (VMX/SVM drop
+ * it when rflags are written at another pc than where it was set). */
+int arch_step_rearm(struct vcpu *vcpu);
 /* What a STOP_DEBUG means: 1 single-step, 3 software breakpoint, 2 hardware
  * breakpoint (*hw_slot set), 0 anything else. */
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);

@@ -103,6 +103,8 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 {
 	enum io_result res = iobus_access(&vcpu->vm->bus, acc);
 
+	/* KVM's emulator writes rflags back when it finishes the access. */
+	arch_rflags_touched(vcpu);
 	watch_io_record(&vcpu->vm->watch, vcpu, acc);
 	if (res == IO_EXIT) {
 		stop->status = (int)(acc->value & 0xff);

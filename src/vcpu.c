@@ -358,7 +358,6 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
-		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 		/* Code on a lent page runs by single steps (watch.h). */
 		bool lent = watch_lending(&vm->watch);
 
@@ -367,6 +366,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
 		else if (lent && !vm->watch.fetch_halt && !vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, true) == 0;
+		if (arch_step_rearm(vcpu) < 0) {
+			vcpu_stop_error(stop, err_msg());
+			break;
+		}
+		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
@@ -496,6 +500,8 @@ void vcpu_fpu_changed(struct vcpu *vcpu)
 
 int vcpu_flush_regs(struct vcpu *vcpu)
 {
+	if (vcpu->regs_dirty || vcpu->sregs_dirty)
+		arch_rflags_touched(vcpu);
 	/* sregs first: KVM checks the general registers against the mode. */
 	if (vcpu->sregs_dirty) {
 		if (ioctl(vcpu->fd, KVM_SET_SREGS, &vcpu->sregs) < 0)

@@ -132,32 +132,64 @@ void arch_dump_regs(struct vcpu *vcpu, FILE *out)
 		(unsigned long long)s->efer);
 }
 
-/* What KVM_SET_GUEST_DEBUG was last given, per vCPU (one here): a stepping
- * debugger would otherwise repeat the same ioctl before every step. */
+/*
+ * Guest debug, per vCPU (one here): what the debugger asked for, and what
+ * KVM was last given (the debugger's, or that plus a single step of the vCPU
+ * thread's own); a stepping debugger would otherwise repeat the same ioctl
+ * before every step.
+ */
 static struct {
 	const struct vcpu *vcpu;
-	struct kvm_guest_debug dbg;
-	int caps; /* KVM_CAP_SET_GUEST_DEBUG2, probed once */
-} x86_debug_cache;
+	struct kvm_guest_debug want; /* arch_set_guest_debug()'s */
+	struct kvm_guest_debug now;  /* KVM's, if known */
+	bool known;                  /* now holds what KVM has */
+	uint64_t step_pc;            /* linear pc when it was given, if it single-steps */
+	bool touched;                /* rflags may have been written through KVM since */
+	int caps;                    /* KVM_CAP_SET_GUEST_DEBUG2, probed once */
+} x86_debug;
+
+static void x86_debug_select(struct vcpu *vcpu)
+{
+	if (x86_debug.vcpu == vcpu)
+		return;
+	x86_debug.vcpu = vcpu;
+	x86_debug.caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	x86_debug.want = (struct kvm_guest_debug){ 0 };
+	x86_debug.known = false;
+}
+
+/* Gives KVM dbg unless it has it already (force: even then). */
+static int x86_debug_apply(struct vcpu *vcpu, const struct kvm_guest_debug *dbg, bool force)
+{
+	if (!force && x86_debug.known && !memcmp(dbg, &x86_debug.now, sizeof(*dbg)))
+		return 0;
+	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, dbg) < 0) {
+		x86_debug.known = false;
+		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	}
+	x86_debug.now = *dbg;
+	x86_debug.known = true;
+	if (dbg->control & KVM_GUESTDBG_SINGLESTEP)
+		x86_debug.step_pc = arch_pc(vcpu);
+	return 0;
+}
+
+/* Adds a single step to dbg. */
+static void x86_debug_add_step(struct kvm_guest_debug *dbg)
+{
+	dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	/* Keep interrupts from landing the step in a handler, where offered. */
+	if (x86_debug.caps > 0 && (x86_debug.caps & KVM_GUESTDBG_BLOCKIRQ))
+		dbg->control |= KVM_GUESTDBG_BLOCKIRQ;
+}
 
 int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw)
 {
 	struct kvm_guest_debug dbg = { 0 };
 
-	if (x86_debug_cache.vcpu != vcpu) {
-		x86_debug_cache.vcpu = vcpu;
-		x86_debug_cache.caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION,
-					     KVM_CAP_SET_GUEST_DEBUG2);
-		x86_debug_cache.dbg.control = ~0u; /* nothing set yet */
-	}
-	if (step || sw || nhw)
+	x86_debug_select(vcpu);
+	if (sw || nhw)
 		dbg.control = KVM_GUESTDBG_ENABLE;
-	if (step) {
-		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-		/* Keep interrupts from landing the step in a handler, where offered. */
-		if (x86_debug_cache.caps > 0 && (x86_debug_cache.caps & KVM_GUESTDBG_BLOCKIRQ))
-			dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
-	}
 	if (sw)
 		dbg.control |= KVM_GUESTDBG_USE_SW_BP;
 	if (nhw) {
@@ -167,27 +199,52 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 			dbg.arch.debugreg[7] |= DR7_G(i); /* RW and LEN 0: execute, 1 byte */
 		}
 	}
-	if (!memcmp(&dbg, &x86_debug_cache.dbg, sizeof(dbg)))
-		return 0;
-	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
-		x86_debug_cache.dbg.control = ~0u;
-		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
-	}
-	x86_debug_cache.dbg = dbg;
-	return 0;
+	x86_debug.want = dbg;
+	if (step)
+		x86_debug_add_step(&dbg);
+	return x86_debug_apply(vcpu, &dbg, false);
 }
 
 int arch_guest_debug_step(struct vcpu *vcpu, bool on)
 {
-	struct kvm_guest_debug dbg = { 0 };
+	struct kvm_guest_debug dbg;
 
-	if (x86_debug_cache.vcpu == vcpu && x86_debug_cache.dbg.control != ~0u)
-		dbg = x86_debug_cache.dbg;
+	x86_debug_select(vcpu);
+	dbg = x86_debug.want;
 	if (on)
-		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
-		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
-	return 0;
+		x86_debug_add_step(&dbg);
+	return x86_debug_apply(vcpu, &dbg, false);
+}
+
+/*
+ * VMX and SVM (nested SVM under QEMU, kernel 6.1, measured): KVM sets the
+ * debugger's TF in the guest's rflags only while the linear rip equals the
+ * one at the last KVM_SET_GUEST_DEBUG. Anything that writes rflags through
+ * KVM at another rip clears it: KVM_SET_REGS, a sync-regs write-back, and
+ * KVM's instruction emulator finishing an MMIO or port access (its write-back
+ * of rflags). The step after that would run on to the next exit. Giving KVM
+ * the same guest debug again where the guest is now keeps every step. Only
+ * after such a write: doing it before every step halves the step rate on PVM
+ * (which keeps TF either way).
+ */
+void arch_rflags_touched(struct vcpu *vcpu)
+{
+	if (x86_debug.vcpu == vcpu)
+		x86_debug.touched = true;
+}
+
+int arch_step_rearm(struct vcpu *vcpu)
+{
+	if (x86_debug.vcpu != vcpu || !x86_debug.touched)
+		return 0;
+	if (!x86_debug.known || !(x86_debug.now.control & KVM_GUESTDBG_SINGLESTEP)) {
+		x86_debug.touched = false;
+		return 0;
+	}
+	if (arch_pc(vcpu) == x86_debug.step_pc)
+		return 0;
+	x86_debug.touched = false;
+	return x86_debug_apply(vcpu, &x86_debug.now, true);
 }
 
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
