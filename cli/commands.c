@@ -14,6 +14,7 @@
 #include "../src/debug.h"
 #include "../src/disasm.h"
 #include "../src/err.h"
+#include "../src/host.h"
 #include "../src/loader.h"
 #include "../src/onereg.h"
 #include "../src/stats.h"
@@ -1026,24 +1027,27 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 }
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
-						 NULL };
+						 "host", NULL };
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
-				"| info icount");
+				"| info icount | info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
 	if (!strcmp(argv[1], "icount"))
 		return cmd_info_icount(s, out);
+	if (!strcmp(argv[1], "host"))
+		return host_report(out, false) < 0 ? -1 : 0;
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
 		if (s->dbg->running)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
-	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount)",
+	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
+			"host)",
 			argv[1]);
 }
 
@@ -1115,8 +1119,9 @@ static const struct command commands[] = {
 	{ "icount", cmd_icount, "[break N|+N | delete [NUMBER]]",
 	  "instructions retired since power-on; stops at exact counts", COMPLETE_SUB,
 	  icount_subcommands, true },
-	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount",
-	  "breakpoints and watchpoints, registers, or instruction count and stops", COMPLETE_SUB,
+	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | host",
+	  "breakpoints and watchpoints, registers, instruction count and stops, or what this "
+	  "host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

@@ -17,6 +17,7 @@
 #include "../src/debug.h"
 #include "../src/devices/devices.h"
 #include "../src/err.h"
+#include "../src/host.h"
 #include "../src/icount.h"
 #include "../src/loader.h"
 #include "../src/vcpu.h"
@@ -72,6 +73,8 @@ struct options {
 	const char *mmio_log;  /* --mmio-log FILE, or NULL */
 	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
 	unsigned nwatches;
+	bool host;             /* --host: report what this host's KVM does */
+	bool json;             /* --json: that report as JSON */
 };
 
 #define GDB_DEFAULT "127.0.0.1:1234" /* -s, as in QEMU but on loopback */
@@ -114,6 +117,9 @@ static void usage(FILE *out)
 		"      --stop-at-icount N run to exactly N instructions, print the count and\n"
 		"                         the registers, then exit (or go on with --console,\n"
 		"                         --eval, --script, --gdb)\n"
+		"      --host             measure and print what this host's KVM does\n"
+		"                         (single-step, breakpoints, PMU, memslots...), then\n"
+		"                         exit; with --json, as one JSON object\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
 		"\n"
@@ -187,7 +193,7 @@ static int parse_raw(char *arg, struct options *opt)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO };
+	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "raw", required_argument, NULL, OPT_RAW },
@@ -205,6 +211,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
 		{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
+		{ "host", no_argument, NULL, OPT_HOST },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -279,6 +287,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			opt->watches[opt->nwatches++] = (struct io_watch_opt){
 				c == OPT_WATCH_PIO ? IO_PIO : IO_MMIO, optarg };
 			break;
+		case OPT_HOST:
+			opt->host = true;
+			break;
+		case OPT_JSON:
+			opt->json = true;
+			break;
 		case 's':
 			opt->gdb = GDB_DEFAULT;
 			break;
@@ -309,6 +323,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		opt->guest = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s' (one guest at a time)", argv[optind]);
+	if (opt->json && !opt->host)
+		return usage_error("--json formats the --host report: give --host too");
+	if (opt->host && (opt->guest || opt->raw || opt->console || opt->nbatch || opt->gdb ||
+			  opt->icount || opt->mmio_log || opt->nwatches))
+		return usage_error("--host measures this machine's KVM and runs no guest: give it "
+				   "alone (or with --json)");
 	if (opt->guest && opt->raw)
 		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
 	if (opt->wait && !opt->gdb)
@@ -744,6 +764,8 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &opt) < 0)
 		return STATUS_USAGE;
+	if (opt.host)
+		return host_report(stdout, opt.json) < 0 ? STATUS_USAGE : STATUS_OK;
 
 	/*
 	 * The control thread takes these through a signalfd; every thread inherits

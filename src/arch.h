@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host.h"
+
 struct vm;
 struct vcpu;
 struct symtab;
@@ -55,6 +57,10 @@ bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool
 bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
+
+/* Measures one host mechanism (host.h) with a probe VM, filling res[probe]
+ * (and the results the same probe program measures besides). */
+void arch_host_probe(const struct host_env *env, enum host_probe probe, struct host_result *res);
 
 /*
  * The register table: every register gdb and the console name, in the order

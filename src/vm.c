@@ -20,15 +20,15 @@ static const struct arch_cap vm_required_caps[] = {
 	{ 0, NULL },
 };
 
-static int vm_open_device(struct vm *vm)
+int vm_open_kvm(void)
 {
 	const char *path = getenv(VM_KVM_DEVICE_ENV);
-	int e;
+	int fd, e;
 
 	if (!path || !*path)
 		path = "/dev/kvm";
-	vm->sys_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (vm->sys_fd < 0) {
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
 		e = errno;
 		if (e == ENOENT)
 			return err_set(e, "cannot open %s: %s — the kvm module is not loaded or "
@@ -41,21 +41,19 @@ static int vm_open_device(struct vm *vm)
 				       "again)", path, strerror(e));
 		return err_set(e, "cannot open %s: %s", path, strerror(e));
 	}
-	int version = ioctl(vm->sys_fd, KVM_GET_API_VERSION, 0);
+	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (version < 0) {
 		e = errno;
-		close(vm->sys_fd);
-		vm->sys_fd = -1;
+		close(fd);
 		return err_set(e, "%s is not a KVM device (KVM_GET_API_VERSION: %s)", path,
 			       strerror(e));
 	}
 	if (version != KVM_API_VERSION) {
-		close(vm->sys_fd);
-		vm->sys_fd = -1;
+		close(fd);
 		return err_set(ENOTSUP, "%s speaks KVM API version %d; kvmdbg needs %d", path,
 			       version, KVM_API_VERSION);
 	}
-	return 0;
+	return fd;
 }
 
 static int vm_check_caps(struct vm *vm, const struct arch_cap *caps)
@@ -260,9 +258,10 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % 4096)
 		return err_set(EINVAL, "guest RAM must be a multiple of 4 KiB between %llu MiB "
 			       "and %llu GiB", VM_MIN_RAM >> 20, VM_MAX_RAM >> 30);
-	r = vm_open_device(vm);
+	r = vm_open_kvm();
 	if (r < 0)
 		return r;
+	vm->sys_fd = r;
 	r = vm_check_caps(vm, vm_required_caps);
 	if (r < 0)
 		goto err_close;

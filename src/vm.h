@@ -46,6 +46,9 @@ struct vm {
 	unsigned nslots;
 };
 
+/* Opens the KVM device and checks its API version; the descriptor, or -errno
+ * with a message that names the cause and the fix. */
+int vm_open_kvm(void);
 /* Opens KVM, checks the API and capabilities, creates the VM with ram_size
  * bytes of RAM. On failure the message (err_msg) names the cause and the fix. */
 int vm_create(struct vm *vm, uint64_t ram_size);

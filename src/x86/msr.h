@@ -2,8 +2,24 @@
 #ifndef KVMDBG_X86_MSR_H
 #define KVMDBG_X86_MSR_H
 
+#include <linux/kvm.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/*
+ * x86 ONE_REG ids. The Debian 12 headers (linux-libc-dev 6.1) do not define
+ * the x86 encoding; kernels from 6.17 on accept MSRs as
+ * KVM_REG_X86 | KVM_REG_SIZE_U64 | type 2 << 32 | index (seen on PVM, 6.18).
+ */
+#ifndef KVM_X86_REG_TYPE_MSR
+#define KVM_X86_REG_TYPE_MSR 2
+#endif
+#ifndef KVM_X86_REG_TYPE_KVM
+#define KVM_X86_REG_TYPE_KVM 3
+#endif
+#define X86_REG_TYPE(id) (((id) >> 32) & 0xff)
+#define X86_MSR_ID(index) (KVM_REG_X86 | KVM_REG_SIZE_U64 | \
+			   (uint64_t)KVM_X86_REG_TYPE_MSR << 32 | (uint32_t)(index))
 
 struct vcpu;
 
