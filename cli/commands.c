@@ -271,6 +271,7 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 		return;
 	case STOP_ERROR:
 	case STOP_DEBUG:
+	case STOP_FETCH:
 	case STOP_NONE:
 		fprintf(out, "[guest stopped: %s]\n", stop->detail);
 		arch_dump_regs(s->vcpu, out);

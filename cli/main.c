@@ -435,6 +435,7 @@ static int report_stop(struct vcpu *vcpu, const struct image *img, const struct 
 		arch_dump_regs(vcpu, stderr);
 		return STATUS_SHUTDOWN;
 	case STOP_DEBUG:
+	case STOP_FETCH:
 	case STOP_ERROR:
 	case STOP_NONE:
 	case STOP_STEPPED:

@@ -7,17 +7,28 @@
 
 #include "arch.h"
 #include "err.h"
+#include "host.h"
 #include "vm.h"
 
 #define INT3 0xcc
 
+static bool debug_entry_armed(const struct entry_bp *e, uint64_t pc, bool int3_only)
+{
+	return e->addr == pc && (e->int3.planted || (e->by_page && !int3_only));
+}
+
 /* Called on the vCPU thread while the guest runs: planted breakpoints do not change then. */
-static int debug_entry_at(const struct debug *d, uint64_t pc)
+static int debug_entry_find(const struct debug *d, uint64_t pc, bool int3_only)
 {
 	for (unsigned i = 0; i < d->nentries; i++)
-		if (d->entry[i].int3.planted && d->entry[i].addr == pc)
+		if (debug_entry_armed(&d->entry[i], pc, int3_only))
 			return (int)i;
 	return -1;
+}
+
+static int debug_entry_at(const struct debug *d, uint64_t pc)
+{
+	return debug_entry_find(d, pc, false);
 }
 
 static bool debug_own_breakpoint(void *opaque, uint64_t pc)
@@ -25,8 +36,27 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 	struct debug *d = opaque;
 	const struct breakpoint *bp = debug_break_find(d, BP_SW, pc);
 
-	return (bp && bp->int3.planted) || debug_entry_at(d, pc) >= 0 ||
-	       (d->after.int3.planted && d->after.addr == pc);
+	return (bp && bp->int3.planted) || debug_entry_find(d, pc, true) >= 0 ||
+	       debug_entry_armed(&d->after, pc, true);
+}
+
+/* Code at pc came from a page kvmdbg took out of the map: whether that is one
+ * of its stops (the step off the one at the starting pc excepted). */
+static bool debug_fetch_stop(void *opaque, uint64_t pc)
+{
+	struct debug *d = opaque;
+
+	if (d->vcpu->mode == VCPU_COUNT) {
+		int e = debug_entry_at(d, pc);
+
+		return (e >= 0 && e != d->entry_lifted && d->entry[e].by_page) ||
+		       (d->after.by_page && d->after.addr == pc);
+	}
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		if (d->bp[i].id && d->bp[i].by_page && d->bp[i].addr == pc &&
+		    &d->bp[i] != d->armed_skip)
+			return true;
+	return false;
 }
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
@@ -38,6 +68,7 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 {
 	*d = (struct debug){ .vm = vm, .vcpu = vcpu, .syms = syms, .next_id = 1 };
 	vcpu->own_breakpoint = debug_own_breakpoint;
+	vcpu->fetch_stop = debug_fetch_stop;
 	vcpu->count_hook = debug_count_hook;
 	vcpu->own_opaque = d;
 	d->entry_lifted = -1;
@@ -148,7 +179,7 @@ static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *s
 	unsigned n = 0;
 
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		if (d->bp[i].id && d->bp[i].kind == BP_HW && &d->bp[i] != skip &&
+		if (d->bp[i].id && d->bp[i].kind == BP_HW && !d->bp[i].by_page && &d->bp[i] != skip &&
 		    n < ARCH_MAX_HW_BREAKPOINTS) {
 			if (ids)
 				ids[n] = d->bp[i].id;
@@ -156,6 +187,34 @@ static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *s
 		}
 	}
 	return n;
+}
+
+/* How this host stops the guest at a breakpoint of a kind, in the CPU's mode now. */
+enum debug_mech {
+	MECH_NONE,   /* it cannot */
+	MECH_NATIVE, /* int3 or DR0-DR3 stop the guest (host.h) */
+	MECH_PAGE,   /* they do not, but a fetch from a page out of the map exits */
+};
+
+static enum debug_mech debug_mech(struct debug *d, enum bp_kind kind)
+{
+	bool native = kind == BP_SW ? host_int3_stops(arch_code_bits(d->vcpu) == 16)
+				    : host_probe(HOST_HWBP)->value == HOST_YES;
+
+	if (native)
+		return MECH_NATIVE;
+	return host_probe(HOST_FETCH)->value == HOST_FETCH_EMULATION ? MECH_PAGE : MECH_NONE;
+}
+
+static int debug_mech_refuse(struct debug *d, enum bp_kind kind, uint64_t addr)
+{
+	return err_set(ENOTSUP, "cannot stop at %#llx on this host: %s, and code fetched from a "
+		       "page without a memslot %s (see kvmdbg --host)", (unsigned long long)addr,
+		       kind == BP_SW ? (host_probe(arch_code_bits(d->vcpu) == 16 ? HOST_SWBP_REAL
+						   : HOST_SWBP)->value == HOST_SWBP_GUEST
+				       ? "int3 is delivered to the guest" : "int3 does not stop it")
+				     : "DR0-DR3 never fire",
+		       host_probe(HOST_FETCH)->detail);
 }
 
 int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsigned owner)
@@ -170,7 +229,13 @@ int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsign
 		bp->owners |= owner;
 		return bp->id;
 	}
-	if (kind == BP_HW && debug_hw_addrs(d, NULL, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
+	enum debug_mech mech = debug_mech(d, kind);
+
+	if (mech == MECH_NONE)
+		return debug_mech_refuse(d, kind, addr);
+	/* By page, hardware breakpoints are not limited by the debug registers. */
+	if (kind == BP_HW && mech == MECH_NATIVE &&
+	    debug_hw_addrs(d, NULL, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
 		return err_set(ENOSPC, "all %d hardware breakpoints are in use (delete one, or "
 			       "use a software breakpoint)", ARCH_MAX_HW_BREAKPOINTS);
 	if (kind == BP_SW && arch_virt_to_phys(d->vcpu, addr, &pa) == 0 &&
@@ -342,7 +407,7 @@ static int debug_plant(struct debug *d, const struct breakpoint *skip)
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
 		struct breakpoint *bp = &d->bp[i];
 
-		if (!bp->id || bp->kind != BP_SW || bp->int3.planted || bp == skip)
+		if (!bp->id || bp->kind != BP_SW || bp->by_page || bp->int3.planted || bp == skip)
 			continue;
 		if (!debug_int3_plant(d, bp->addr, &bp->int3))
 			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: %s", bp->id,
@@ -365,13 +430,84 @@ static bool debug_has_planted(const struct debug *d)
 	return false;
 }
 
+/*
+ * Takes out of the map the pages whose code must not run unseen: those of
+ * breakpoints armed by page (not while counting, which looks at every pc
+ * anyway) and of counting stops armed by page; and applies every page
+ * protection watchpoints want too.
+ */
+static int debug_exec_apply(struct debug *d, bool counting)
+{
+	uint64_t pages[DEBUG_MAX_BREAKPOINTS + DEBUG_MAX_ENTRIES + 1];
+	unsigned n = 0;
+	int r;
+
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS && !counting; i++)
+		if (d->bp[i].id && d->bp[i].by_page &&
+		    arch_virt_to_phys(d->vcpu, d->bp[i].addr, &pages[n]) == 0)
+			n++;
+	for (unsigned i = 0; i < d->nentries; i++)
+		if (d->entry[i].by_page && arch_virt_to_phys(d->vcpu, d->entry[i].addr, &pages[n]) == 0)
+			n++;
+	if (d->after.by_page && arch_virt_to_phys(d->vcpu, d->after.addr, &pages[n]) == 0)
+		n++;
+	r = watch_exec_set(&d->vm->watch, pages, n);
+	return r < 0 ? r : watch_mem_apply(&d->vm->watch, d->vcpu);
+}
+
+/* Chooses how each breakpoint stops the guest on this host in the CPU's mode now. */
+static int debug_choose(struct debug *d)
+{
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
+		struct breakpoint *bp = &d->bp[i];
+		enum debug_mech mech;
+		uint64_t pa;
+
+		if (!bp->id)
+			continue;
+		mech = debug_mech(d, bp->kind);
+		if (mech == MECH_NONE)
+			return debug_mech_refuse(d, bp->kind, bp->addr);
+		bp->by_page = mech == MECH_PAGE;
+		if (bp->by_page && (arch_virt_to_phys(d->vcpu, bp->addr, &pa) < 0 ||
+				    !vm_phys_ptr(d->vm, pa, 1)))
+			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: not mapped "
+				       "to RAM", bp->id, (unsigned long long)bp->addr);
+	}
+	return 0;
+}
+
+/* A breakpoint armed by page whose page could not be taken away (it holds
+ * page tables or descriptor tables, which the CPU must read) would never stop. */
+static int debug_check_trapped(struct debug *d)
+{
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
+		const struct breakpoint *bp = &d->bp[i];
+		uint64_t pa;
+
+		if (bp->id && bp->by_page && arch_virt_to_phys(d->vcpu, bp->addr, &pa) == 0 &&
+		    !watch_page_trapped(&d->vm->watch, pa))
+			return err_set(ENOTSUP, "cannot stop at breakpoint %d (%#llx) on this host: "
+				       "int3 and DR0-DR3 do not stop the guest here, and its page "
+				       "holds page tables or descriptor tables, which cannot be "
+				       "taken out of the map", bp->id, (unsigned long long)bp->addr);
+	}
+	return 0;
+}
+
 /* Plants breakpoints (all but skip) and sets guest debug for a run or a step. */
 static int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 {
 	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
-	unsigned nhw = debug_hw_addrs(d, skip, hw, NULL);
-	int r = watch_mem_apply(&d->vm->watch, d->vcpu);
+	unsigned nhw;
+	int r = debug_choose(d);
 
+	if (r < 0)
+		return r;
+	nhw = debug_hw_addrs(d, skip, hw, NULL);
+	r = debug_exec_apply(d, false);
+	if (r == 0)
+		r = debug_check_trapped(d);
 	if (r < 0)
 		return r;
 	r = debug_plant(d, skip);
@@ -414,8 +550,17 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 		   d->vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
 		/* PVM: KVM's emulator cannot run int3 at CPL0 and fails with rip at it. */
 		bp = debug_break_find(d, BP_SW, arch_pc(d->vcpu));
+	} else if (stop->reason == STOP_FETCH) {
+		pc = arch_pc(d->vcpu);
+		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS && !bp; i++)
+			if (d->bp[i].id && d->bp[i].by_page && d->bp[i].addr == pc)
+				bp = &d->bp[i];
+		if (bp) {
+			stop->reason = STOP_BREAKPOINT;
+			stop->breakpoint = bp->id;
+		}
 	}
-	if (bp && bp->kind == BP_SW) {
+	if (bp && bp->kind == BP_SW && stop->reason != STOP_BREAKPOINT) {
 		pc = arch_pc(d->vcpu);
 		if (bp->addr == pc) {
 			stop->reason = STOP_BREAKPOINT;
@@ -429,17 +574,28 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 
 /* ---- instruction counting --------------------------------------------------- */
 
+static void debug_entry_unplant(struct debug *d, struct entry_bp *e)
+{
+	debug_int3_unplant(d, &e->int3);
+	e->by_page = false;
+}
+
 static void debug_entries_unplant(struct debug *d)
 {
 	for (unsigned i = 0; i < d->nentries; i++)
-		debug_int3_unplant(d, &d->entry[i].int3);
-	debug_int3_unplant(d, &d->after.int3);
+		debug_entry_unplant(d, &d->entry[i]);
+	debug_entry_unplant(d, &d->after);
 	d->entry_lifted = -1;
 }
 
-/* A handler that starts with the guest's own int3 keeps it as the guest's. */
+/* An int3, or its page where int3 does not stop the guest. A handler that
+ * starts with the guest's own int3 keeps it as the guest's. */
 static void debug_entry_plant(struct debug *d, struct entry_bp *e)
 {
+	if (debug_mech(d, BP_SW) == MECH_PAGE) {
+		e->by_page = true;
+		return;
+	}
 	if (debug_int3_plant(d, e->addr, &e->int3) && e->int3.saved == INT3)
 		e->int3.planted = false;
 }
@@ -475,6 +631,7 @@ static void debug_entries_refresh(struct debug *d)
 		d->entry[d->nentries] = (struct entry_bp){ .addr = targets[i] };
 		debug_entry_plant(d, &d->entry[d->nentries++]);
 	}
+	debug_exec_apply(d, true);
 }
 
 /* Before a counted step: where it starts and what is there (with kvmdbg's
@@ -501,6 +658,8 @@ static void debug_count_prepare(struct debug *d, const struct arch_step_info *in
 	if (d->prev_delayed && debug_entry_at(d, d->prev_next) < 0) {
 		d->after = (struct entry_bp){ .addr = d->prev_next };
 		debug_entry_plant(d, &d->after);
+		if (d->after.by_page)
+			debug_exec_apply(d, true);
 	}
 }
 
@@ -546,17 +705,21 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		d->entry_lifted = -1;
 	}
 	pc = arch_pc(d->vcpu);
-	bool at_after = d->after.int3.planted && pc == d->after.addr;
+	bool at_after = debug_entry_armed(&d->after, pc, false), after_page = d->after.by_page;
 
-	debug_int3_unplant(d, &d->after.int3);
+	debug_entry_unplant(d, &d->after);
+	if (after_page)
+		debug_exec_apply(d, true);
 	if (stop->reason == STOP_DEBUG) {
 		int kind = arch_debug_kind(d->vcpu, &slot);
 
 		stepped = kind == 1 || (kind == ARCH_BREAKPOINT_VECTOR && at_after);
 		entered = kind == ARCH_BREAKPOINT_VECTOR && debug_entry_at(d, pc) >= 0;
-	} else if (stop->reason == STOP_ERROR && stop->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
-		   d->vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
-		/* PVM: kvmdbg's int3 failed to emulate, rip at it. */
+	} else if (stop->reason == STOP_FETCH ||
+		   (stop->reason == STOP_ERROR && stop->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+		    d->vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)) {
+		/* PVM: kvmdbg's int3 failed to emulate, rip at it; or its page was
+		 * fetched from, where int3 does not stop the guest. */
 		stepped = at_after;
 		entered = debug_entry_at(d, pc) >= 0;
 	}
@@ -630,13 +793,12 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	struct arch_step_info info;
 
 	d->count_target = target;
-	r = watch_mem_apply(&d->vm->watch, d->vcpu);
-	if (r < 0)
-		return r;
 	debug_entries_refresh(d);
 	debug_count_look(d, &info);
 	debug_count_prepare(d, &info);
-	r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
+	r = debug_exec_apply(d, true);
+	if (r == 0)
+		r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
 	if (r < 0) {
 		debug_entries_unplant(d);
 		return r;

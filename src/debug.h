@@ -55,15 +55,19 @@ struct breakpoint {
 	enum bp_kind kind;     /* software or hardware */
 	uint64_t addr;         /* guest-virtual (linear) address */
 	struct int3_site int3; /* BP_SW: its int3 while the guest runs */
+	bool by_page;          /* armed by taking its page out of the map instead:
+				  this host cannot stop at int3 (or DR0-DR3) here */
 	unsigned hits;         /* times the guest stopped here */
 };
 
-/* An int3 kvmdbg plants by itself while counting: at an interrupt handler, to
+/* A stop kvmdbg sets by itself while counting: at an interrupt handler, to
  * see exception and interrupt entries on every host, or after an instruction
- * that delays the step trap. */
+ * that delays the step trap. An int3, or its page out of the map where int3
+ * does not stop the guest. */
 struct entry_bp {
 	uint64_t addr;         /* where (linear) */
 	struct int3_site int3; /* the int3 there */
+	bool by_page;          /* trapped by its page instead */
 };
 
 struct debug {

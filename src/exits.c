@@ -263,7 +263,13 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	bool emulation = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION;
 	bool soft_int = emulation && arch_soft_int_at(vcpu, &vector, &insn_len);
 
-	/* Code on a page a read watchpoint took away: lend it back. */
+	/* Code on a page the debugger took away to stop there (a breakpoint where
+	 * int3 or DR0-DR3 cannot be); else, or on a page a read watchpoint took
+	 * away, lend it back. */
+	if (emulation && vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, arch_pc(vcpu)))
+		return exits_stop(stop, STOP_FETCH, KVM_EXIT_INTERNAL_ERROR,
+				  "code fetched from a trapped page at pc %#llx",
+				  (unsigned long long)arch_pc(vcpu));
 	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
 		return EXIT_CONTINUE;
 	/*

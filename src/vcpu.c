@@ -378,6 +378,10 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vm->stats.runs++;
 		vcpu->synced = vcpu->sync_regs;
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
+		/* Anything but a step trap may have cleared the step's TF (an event
+		 * delivered, an instruction emulated): see arch_step_rearm(). */
+		if (!(r == 0 && vcpu_step_trap(vcpu)))
+			arch_rflags_touched(vcpu);
 		bool read_hit = false, own_trap = lent && vcpu_lent_step_done(vcpu, r, &read_hit);
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;
 
@@ -407,8 +411,15 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 				exits_watchpoint(vcpu, stop);
 			break;
 		}
-		if (own_trap && !queued_stop)
+		if (own_trap && !queued_stop) {
+			/* Stepping through lent code onto a breakpoint the debugger traps by page. */
+			if (vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, arch_pc(vcpu))) {
+				stop->reason = STOP_FETCH;
+				stop->exit_reason = KVM_EXIT_DEBUG;
+				break;
+			}
 			continue;
+		}
 		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;
 		/*

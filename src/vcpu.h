@@ -44,6 +44,8 @@ enum stop_reason {
 	STOP_BREAKPOINT, /* a debugger breakpoint (set by the debug layer) */
 	STOP_ICOUNT,    /* an instruction count the debugger asked for was reached */
 	STOP_WATCHPOINT, /* a memory watchpoint caught an access (vm->watch.hit) */
+	STOP_FETCH,     /* code at pc was fetched from a page the debugger traps
+			   (fetch_stop said so): a breakpoint where int3 cannot be */
 };
 
 enum vcpu_run_mode {
@@ -94,6 +96,9 @@ struct vcpu {
 	/* The debugger's: whether an int3 at pc is its own breakpoint (else the
 	 * guest's, delivered to the guest). NULL without a debugger. */
 	bool (*own_breakpoint)(void *opaque, uint64_t pc);
+	/* The debugger's: whether it stops when code at pc is fetched from a page
+	 * it took out of the map (watch.h); else the page is lent and the code runs. */
+	bool (*fetch_stop)(void *opaque, uint64_t pc);
 	void *own_opaque;
 	/* VCPU_COUNT: called on the vCPU thread after every step (or other stop);
 	 * returns true to stop there, with *stop saying why. */

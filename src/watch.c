@@ -28,6 +28,7 @@ void watch_free(struct watch *w)
 		free(w->mem[i].pieces);
 	free(w->mem);
 	free(w->pages);
+	free(w->exec);
 	*w = (struct watch){ .vm = w->vm };
 }
 
@@ -595,6 +596,26 @@ static bool watch_lent_page(const struct watch *w, uint64_t gpa)
 	return false;
 }
 
+int watch_exec_set(struct watch *w, const uint64_t *pages, unsigned n)
+{
+	uint64_t *p = NULL;
+	unsigned k = 0;
+
+	if (n && !(p = malloc(n * sizeof(*p))))
+		return err_set(ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++)
+		p[i] = pages[i] & ~(VM_PAGE - 1);
+	if (n)
+		qsort(p, n, sizeof(*p), watch_u64_cmp);
+	for (unsigned i = 0; i < n; i++)
+		if (!k || p[k - 1] != p[i])
+			p[k++] = p[i];
+	free(w->exec);
+	w->exec = p;
+	w->nexec = k;
+	return 0;
+}
+
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 {
 	struct vm_page_prot *pages;
@@ -602,13 +623,18 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 	size_t max = 0;
 	int r;
 
-	if (!w->nmem && !w->npages)
+	if (!w->nmem && !w->npages && !w->nexec)
 		return 0;
 	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++)
 		max += w->mem[i].npieces;
+	max += w->nexec;
 	pages = malloc((max ? max : 1) * sizeof(*pages));
 	if (!pages)
 		return err_set(ENOMEM, "out of memory");
+	/* Fetches from them must exit: no page at all. */
+	for (unsigned i = 0; i < w->nexec && !w->lift_all; i++)
+		if (vm_phys_ptr(w->vm, w->exec[i], VM_PAGE))
+			pages[n++] = (struct vm_page_prot){ .gpa = w->exec[i] };
 	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++) {
 		const struct mem_watch *m = &w->mem[i];
 
@@ -654,6 +680,13 @@ static const struct vm_page_prot *watch_page(const struct watch *w, uint64_t gpa
 	if (!w->npages)
 		return NULL;
 	return bsearch(&key, w->pages, w->npages, sizeof(key), watch_page_cmp);
+}
+
+bool watch_page_trapped(const struct watch *w, uint64_t gpa)
+{
+	const struct vm_page_prot *p = watch_page(w, gpa);
+
+	return p && !p->readonly;
 }
 
 /* Whether a watchpoint catches acc (already performed); fills w->hit. */

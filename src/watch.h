@@ -116,6 +116,9 @@ struct watch {
 	/* Memory watchpoints. */
 	struct mem_watch *mem;
 	unsigned nmem, mem_cap;
+	uint64_t *exec;            /* pages the debugger takes away so that code fetched
+				      from them stops (breakpoints by page), sorted */
+	unsigned nexec;
 	struct vm_page_prot *pages; /* what vm_protect() was last given */
 	unsigned npages;
 	uint64_t fetch[2];         /* unbacked pages lent back for one step so code runs */
@@ -160,6 +163,11 @@ struct mem_watch *watch_mem_find(struct watch *w, unsigned kind, uint64_t addr, 
 				 bool phys);
 struct mem_watch *watch_mem_get(struct watch *w, int id);
 void watch_mem_remove(struct watch *w, int id);
+/* The pages code must not be fetched from unseen (vcpu->fetch_stop decides
+ * what a fetch there means); applied by the next watch_mem_apply(). */
+int watch_exec_set(struct watch *w, const uint64_t *pages, unsigned n);
+/* Whether the page holding gpa is taken out of the map now. */
+bool watch_page_trapped(const struct watch *w, uint64_t gpa);
 /* Protects exactly the pages watchpoints need (before the guest runs). */
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu);
 /* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
