@@ -131,6 +131,8 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on);
 /* Registers were written, or KVM's emulator finished an access (an I/O exit,
  * a coalesced write): rflags may have been written through KVM. */
 void arch_rflags_touched(struct vcpu *vcpu);
+/* Whether KVM single-steps the vCPU now. */
+bool arch_stepping(struct vcpu *vcpu);
 /* Just before KVM_RUN: keeps a single step in force after that (VMX/SVM drop
  * it when rflags are written at another pc than where it was set). */
 int arch_step_rearm(struct vcpu *vcpu);

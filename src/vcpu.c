@@ -16,6 +16,7 @@
 #include "arch.h"
 #include "err.h"
 #include "exits.h"
+#include "host.h"
 #include "icount.h"
 #include "vm.h"
 
@@ -303,6 +304,13 @@ static bool vcpu_perf_reached(struct vcpu *vcpu)
 	       n >= vcpu->perf_period;
 }
 
+/* Whether this host loses a single step when rflags are written through KVM
+ * (VMX/SVM do, PVM does not): then steps are set again after such writes. */
+static bool vcpu_host_drops_steps(void)
+{
+	return host_probe(HOST_STEP_REGS)->value == HOST_REGS_DROP_STEP;
+}
+
 /* Whether the last exit is a single-step trap. */
 static bool vcpu_step_trap(struct vcpu *vcpu)
 {
@@ -366,7 +374,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
 		else if (lent && !vm->watch.fetch_halt && !vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, true) == 0;
-		if (arch_step_rearm(vcpu) < 0) {
+		if (arch_stepping(vcpu) && vcpu_host_drops_steps() && arch_step_rearm(vcpu) < 0) {
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}

@@ -224,8 +224,10 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on)
  * KVM's instruction emulator finishing an MMIO or port access (its write-back
  * of rflags). The step after that would run on to the next exit. Giving KVM
  * the same guest debug again where the guest is now keeps every step. Only
- * after such a write: doing it before every step halves the step rate on PVM
- * (which keeps TF either way).
+ * after such a write, and only where the host drops the step (the engine asks
+ * the probe): doing it before every step halves the step rate on PVM, which
+ * steps by its emulator, and there TF set again would be pushed with the
+ * frame of an event kvmdbg delivers.
  */
 void arch_rflags_touched(struct vcpu *vcpu)
 {
@@ -233,15 +235,15 @@ void arch_rflags_touched(struct vcpu *vcpu)
 		x86_debug.touched = true;
 }
 
+bool arch_stepping(struct vcpu *vcpu)
+{
+	return x86_debug.vcpu == vcpu && x86_debug.known &&
+	       (x86_debug.now.control & KVM_GUESTDBG_SINGLESTEP);
+}
+
 int arch_step_rearm(struct vcpu *vcpu)
 {
-	if (x86_debug.vcpu != vcpu || !x86_debug.touched)
-		return 0;
-	if (!x86_debug.known || !(x86_debug.now.control & KVM_GUESTDBG_SINGLESTEP)) {
-		x86_debug.touched = false;
-		return 0;
-	}
-	if (arch_pc(vcpu) == x86_debug.step_pc)
+	if (!arch_stepping(vcpu) || !x86_debug.touched || arch_pc(vcpu) == x86_debug.step_pc)
 		return 0;
 	x86_debug.touched = false;
 	return x86_debug_apply(vcpu, &x86_debug.now, true);
