@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "host.h"
 #include "iobus.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -316,6 +317,11 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 		 * that one instruction again with every page given back. */
 		if (watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
 			return EXIT_CONTINUE;
+		/* SVM re-initialises the vCPU at a shutdown (nested SVM, 6.1). */
+		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)
+			return exits_stop(stop, STOP_SHUTDOWN, reason, "%s", "shutdown (triple "
+					  "fault); this host resets the vCPU at a shutdown, so the "
+					  "faulting registers are lost (below: the reset state)");
 		return exits_stop(stop, STOP_SHUTDOWN, reason,
 				  "shutdown (triple fault) at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));

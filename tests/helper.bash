@@ -20,6 +20,37 @@ guest() {
 	echo "$path"
 }
 
+# What this host's KVM does: the value of one key of kvmdbg --host --json
+# ("yes", "guest", ...), measured once per test run.
+host_fact() {
+	local file=$BATS_RUN_TMPDIR/host.json
+
+	if [ ! -s "$file" ]; then
+		"$KVMDBG" --host --json >"$file.$$" 2>/dev/null
+		mv "$file.$$" "$file"
+	fi
+	sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$file"
+}
+
+# The probe's words for one key.
+host_detail() {
+	host_fact >/dev/null
+	sed -n "s/^    \"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" "$BATS_RUN_TMPDIR/host.json"
+}
+
+# Skips the test unless the probe's KEY is one of VALUES; the reason is the
+# probe's own ("this host: int3: delivered to the guest's #BP handler").
+require_host() {
+	local key=$1 v value
+
+	shift
+	value=$(host_fact "$key")
+	for v; do
+		[ "$value" = "$v" ] && return 0
+	done
+	skip "this host: $key: $(host_detail "$key")"
+}
+
 # The value of one --stats counter in $output.
 stat_value() {
 	awk -v name="$1" '$1 == name { print $2 }' <<<"$output"
