@@ -131,6 +131,10 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on);
 /* Registers were written, or KVM's emulator finished an access (an I/O exit,
  * a coalesced write): rflags may have been written through KVM. */
 void arch_rflags_touched(struct vcpu *vcpu);
+/* After KVM's emulator failed at an instruction kvmdbg will retry (its page
+ * lent back, say): drops what the failure queued for the guest (VMX/SVM
+ * before Linux 5.16 queue a #UD). */
+int arch_emulation_failure_retry(struct vcpu *vcpu);
 /* Whether KVM single-steps the vCPU now. */
 bool arch_stepping(struct vcpu *vcpu);
 /* Just before KVM_RUN: keeps a single step in force after that (VMX/SVM drop

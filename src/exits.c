@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "err.h"
 #include "host.h"
 #include "iobus.h"
 #include "vcpu.h"
@@ -253,6 +254,14 @@ static const char *exits_internal_name(uint32_t suberror)
 	}
 }
 
+/* The failed instruction runs again (its pages lent or given back). */
+static enum exit_action exits_retry(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	if (arch_emulation_failure_retry(vcpu) < 0)
+		return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
+	return EXIT_CONTINUE;
+}
+
 static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	struct kvm_run *run = vcpu->run;
@@ -272,7 +281,7 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 				  "code fetched from a trapped page at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));
 	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
-		return EXIT_CONTINUE;
+		return exits_retry(vcpu, stop);
 	/*
 	 * PVM's emulator cannot execute int3 or int n at CPL0 and reports an
 	 * emulation failure with rip at it. Unless it is the debugger's
@@ -285,7 +294,7 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	/* An instruction KVM cannot emulate on protected pages (iret with its
 	 * frame on a watched page): run it once with every page given back. */
 	if (emulation && !soft_int && watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
-		return EXIT_CONTINUE;
+		return exits_retry(vcpu, stop);
 
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
 		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);

@@ -113,6 +113,8 @@ static bool probe_open(struct probe_vm *p, const struct host_env *env, const uin
 	p->fd = ioctl(env->kvm_fd, KVM_CREATE_VM, 0);
 	if (p->fd < 0)
 		goto fail;
+	/* As kvmdbg's own VM: an emulation failure only exits. */
+	x86_exit_on_emulation_failure(p->fd);
 	what = "guest memory";
 	p->mem = mmap(NULL, PROBE_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p->mem == MAP_FAILED)

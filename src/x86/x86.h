@@ -71,6 +71,8 @@
 #define GDT_SEL_CODE64 0x18
 #define GDT_ENTRIES 4
 
+#define X86_UD_VECTOR 6 /* invalid opcode */
+
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
 #include <stdbool.h>
@@ -78,6 +80,9 @@
 #include <stdint.h>
 
 struct vcpu;
+
+/* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
+bool x86_exit_on_emulation_failure(int vm_fd);
 
 /* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
  * byte is not mapped RAM. */
