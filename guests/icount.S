@@ -70,6 +70,15 @@ set_gate:
 	mov %eax, 8(%rcx)
 	ret
 
+	/*
+	 * The handlers have a page of their own: on hosts where neither int3
+	 * nor DR0-DR3 stop the guest (nested SVM under QEMU's emulation),
+	 * kvmdbg sees a handler entered only by taking its page out of the
+	 * map, which it cannot do while stepping the faulting code on the
+	 * same page (README, KVM hosts).
+	 */
+	.section .text.handlers, "ax"
+	.balign 4096
 	.globl ud_handler
 ud_handler:
 	addq $2, (%rsp)

@@ -32,9 +32,9 @@ pc_at() {
 	assert_equal "$(pc_at 218 "$g")" "0x10004d <call_insn+0x5>"
 	assert_equal "$(pc_at 246 "$g")" "0x10007d <fault>"
 	# ud2 faults (not counted); the handler's addq and iretq are 247 and 248.
-	assert_equal "$(pc_at 247 "$g")" "0x1000b1 <ud_handler+0x5>"
+	assert_equal "$(pc_at 247 "$g")" "0x101005 <ud_handler+0x5>"
 	assert_equal "$(pc_at 248 "$g")" "0x10007f <swint>"
-	assert_equal "$(pc_at 249 "$g")" "0x1000b3 <int_handler>"
+	assert_equal "$(pc_at 249 "$g")" "0x101007 <int_handler>"
 	assert_equal "$(pc_at 250 "$g")" "0x100081 <last>"
 	run kvmdbg --icount step "$g"
 	assert_success
