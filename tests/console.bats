@@ -171,11 +171,37 @@ onereg_note() {
 }
 
 @test "more than four hardware breakpoints is a clear error" {
+	require_host hw_breakpoints yes
 	run kvmdbg -e 'hbreak _start' -e 'hbreak leaf' -e 'hbreak after_xor' -e 'hbreak _start+10' \
 		-e 'hbreak _start+15' -e 'info break' "$(guest regs.elf)"
 	assert_failure 1
 	assert_line "all 4 hardware breakpoints are in use (delete one, or use a software breakpoint)"
 	assert_equal "$(grep -c 'hw breakpoint' <<<"$output")" 4
+}
+
+@test "where DR0-DR3 never fire, hardware breakpoints stop the guest by page, five of them" {
+	require_host hw_breakpoints no
+	run kvmdbg -e 'hbreak _start+10' -e 'hbreak _start+15' -e 'hbreak after_xor' -e 'hbreak leaf' \
+		-e 'hbreak after_xor+5' -e cont -e cont -e cont -e cont -e cont -e 'info break' \
+		"$(guest regs.elf)"
+	assert_success
+	assert_line "Breakpoint 1, 0x10000a <_start+0xa>"
+	assert_line "Breakpoint 2, 0x10000f <_start+0xf>"
+	assert_line "Breakpoint 3, 0x100011 <after_xor>"
+	assert_line "Breakpoint 4, 0x10001c <leaf>"
+	assert_line "Breakpoint 5, 0x100016 <after_xor+0x5>"
+	assert_equal "$(grep -c 'hw breakpoint .*  1  ' <<<"$output")" 5
+}
+
+@test "a breakpoint in real-mode code stops there, whatever int3 does in real mode here" {
+	run kvmdbg -e 'break 0x7c10' -e cont -e 'print $pc' -e stepi -e 'print $pc' -e cont \
+		--raw "$(guest hello16.bin)@0x7c00"
+	assert_success
+	assert_line "Breakpoint 1, 0x7c10"
+	assert_line "0x7c10 (31760)"
+	assert_line "0x7c16 (31766)"
+	assert_line "Hello from 16-bit real mode!"
+	assert_line "[guest exited with status 0]"
 }
 
 @test "stepi N lands where N single steps land" {
