@@ -106,8 +106,9 @@ int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value);
  * -EFAULT when the address is not mapped. */
 int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa);
 /* Guest-physical pages the CPU itself reads behind the instructions' backs
- * (x86: page tables, GDT, IDT, TSS), up to max; how many. */
-unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max);
+ * (x86: page tables; with descriptors, the GDT, IDT and TSS too), up to max;
+ * how many. */
+unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors);
 /* Code size of the current CPU mode for the disassembler: 16, 32 or 64. */
 unsigned arch_code_bits(struct vcpu *vcpu);
 /* The current CPU mode in words ("64-bit long mode, CPL 0, paging 4-level"). */

@@ -689,9 +689,10 @@ static bool debug_count_halt(struct debug *d, const struct arch_step_info *info,
  * After each counted step, on the vCPU thread. A step normally retires one
  * instruction; it retires none while a REP string instruction is still at
  * pc (hosts step those per iteration, or all at once and once more to move
- * on: PLATFORM.md), and none when the instruction faulted into a handler
- * (the handler's int3 stops the step at its entry on every host, and the
- * pushed return address tells a fault from int n or a trap).
+ * on: README, KVM hosts), and none when the instruction faulted into a
+ * handler (the handler's int3, or its page out of the map, stops the step at
+ * its entry on every host, and the pushed return address tells a fault from
+ * int n or a trap).
  */
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 {
@@ -999,7 +1000,8 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 		return 1;
 	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
 		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
-	/* Resuming on a breakpoint would hit it again at once (PLATFORM.md). */
+	/* Resuming on a breakpoint would hit it again at once (DR0-DR3 on every
+	 * host; README, KVM hosts). */
 	if (debug_at_breakpoint(d)) {
 		r = debug_step(d, stop);
 		if (r < 0)

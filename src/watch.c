@@ -547,41 +547,56 @@ static int watch_u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The read or access watchpoint that takes the page at gpa out of the map, if any. */
+static struct mem_watch *watch_reader_on(struct watch *w, uint64_t gpa)
+{
+	for (unsigned k = 0; k < w->nmem; k++) {
+		struct mem_watch *m = &w->mem[k];
+
+		for (unsigned j = 0; j < m->npieces; j++)
+			if ((m->pieces[j].pa & ~(VM_PAGE - 1)) == gpa && m->kind != WATCH_WRITE)
+				return m;
+	}
+	return NULL;
+}
+
 /*
- * A page the CPU reads for itself (page tables, descriptor tables) cannot be
- * taken away: its walks do not exit, they fail, and the guest dies. Such a
- * page stays readable and only writes to it are watched; say so once.
+ * A page the CPU reads for itself cannot be taken away: page-table walks do
+ * not exit, they fail, and the guest dies. Such a page stays readable and
+ * only writes to it are watched; say so once. A page of descriptor tables
+ * (IDT, GDT, TSS) is read only when an event is delivered or a segment
+ * loaded: one a breakpoint alone takes away stays away, and a delivery that
+ * fails on it is retried with every page given back (watch_lift_begin).
  */
 static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
 				    struct vm_page_prot *pages, unsigned n)
 {
 	uint64_t *sys;
-	unsigned ns;
+	unsigned ns, nt;
 	bool any = false;
 
 	for (unsigned i = 0; i < n && !any; i++)
 		any = !pages[i].readonly;
-	if (!any || !(sys = malloc(WATCH_MAX_SYSTEM_PAGES * sizeof(*sys))))
+	if (!any || !(sys = malloc(2 * WATCH_MAX_SYSTEM_PAGES * sizeof(*sys))))
 		return;
-	ns = arch_system_pages(vcpu, sys, WATCH_MAX_SYSTEM_PAGES);
-	qsort(sys, ns, sizeof(*sys), watch_u64_cmp);
+	nt = arch_system_pages(vcpu, sys, WATCH_MAX_SYSTEM_PAGES, false);
+	ns = arch_system_pages(vcpu, sys + WATCH_MAX_SYSTEM_PAGES, WATCH_MAX_SYSTEM_PAGES, true);
+	qsort(sys, nt, sizeof(*sys), watch_u64_cmp);
+	qsort(sys + WATCH_MAX_SYSTEM_PAGES, ns, sizeof(*sys), watch_u64_cmp);
 	for (unsigned i = 0; i < n; i++) {
-		if (pages[i].readonly || !bsearch(&pages[i].gpa, sys, ns, sizeof(*sys), watch_u64_cmp))
+		struct mem_watch *m = watch_reader_on(w, pages[i].gpa);
+
+		if (pages[i].readonly ||
+		    !(bsearch(&pages[i].gpa, sys, nt, sizeof(*sys), watch_u64_cmp) ||
+		      (m && bsearch(&pages[i].gpa, sys + WATCH_MAX_SYSTEM_PAGES, ns, sizeof(*sys),
+				    watch_u64_cmp))))
 			continue;
 		pages[i].readonly = true;
-		for (unsigned k = 0; k < w->nmem; k++) {
-			struct mem_watch *m = &w->mem[k];
-
-			for (unsigned j = 0; j < m->npieces && !m->warned; j++) {
-				if ((m->pieces[j].pa & ~(VM_PAGE - 1)) != pages[i].gpa ||
-				    m->kind == WATCH_WRITE)
-					continue;
-				fprintf(stderr, "kvmdbg: watchpoint %d: guest-physical page %#llx holds "
-					"page tables or descriptor tables the CPU reads by itself; "
-					"only writes to it are watched\n", m->id,
-					(unsigned long long)pages[i].gpa);
-				m->warned = true;
-			}
+		if (m && !m->warned) {
+			fprintf(stderr, "kvmdbg: watchpoint %d: guest-physical page %#llx holds page "
+				"tables or descriptor tables the CPU reads by itself; only writes to "
+				"it are watched\n", m->id, (unsigned long long)pages[i].gpa);
+			m->warned = true;
 		}
 	}
 	free(sys);

@@ -234,9 +234,9 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 			dbg.arch.debugreg[7] |= DR7_G(i); /* RW and LEN 0: execute, 1 byte */
 		}
 	}
-	x86_debug.want = dbg;
 	if (step)
 		x86_debug_add_step(&dbg);
+	x86_debug.want = dbg;
 	return x86_debug_apply(vcpu, &dbg, false);
 }
 

@@ -151,7 +151,7 @@ static void mmu_tables(struct vm *vm, uint64_t table, int level, unsigned entry_
 	}
 }
 
-unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max)
+unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors)
 {
 	struct kvm_sregs *s = vcpu_sregs(vcpu);
 	struct mmu_pages p = { .pages = pages, .max = max };
@@ -168,7 +168,7 @@ unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max)
 		{ s->tr.base, prot ? s->tr.limit : 0 },
 	};
 
-	for (unsigned t = 0; t < 3; t++)
+	for (unsigned t = 0; t < 3 && descriptors; t++)
 		for (uint64_t off = 0; tables[t].limit && off <= tables[t].limit + 0xfffULL;
 		     off += 0x1000) {
 			uint64_t la = tables[t].base + (off > tables[t].limit ? tables[t].limit : off);
