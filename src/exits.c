@@ -274,23 +274,26 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	bool soft_int = emulation && arch_soft_int_at(vcpu, &vector, &insn_len);
 
 	/* Code on a page the debugger took away to stop there (a breakpoint where
-	 * int3 or DR0-DR3 cannot be); else, or on a page a read watchpoint took
-	 * away, lend it back. */
+	 * int3 or DR0-DR3 cannot be). */
 	if (emulation && vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, arch_pc(vcpu)))
 		return exits_stop(stop, STOP_FETCH, KVM_EXIT_INTERNAL_ERROR,
 				  "code fetched from a trapped page at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));
-	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
-		return exits_retry(vcpu, stop);
 	/*
-	 * PVM's emulator cannot execute int3 or int n at CPL0 and reports an
-	 * emulation failure with rip at it. Unless it is the debugger's
-	 * breakpoint, deliver the interrupt to the guest as the CPU would have.
+	 * A software interrupt is delivered to the guest as the CPU would: PVM's
+	 * emulator cannot execute int3 or int n at CPL0 and fails with rip at it
+	 * (unless it is the debugger's breakpoint); and on a page taken away it
+	 * is not run lent, because a step into a handler on that page would run
+	 * the handler unseen on hosts where delivery clears the step's TF.
+	 * Delivered from here, the handler's first fetch exits if its page is away.
 	 */
 	if (soft_int && !(vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
 			  vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
 	    exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
 		return EXIT_CONTINUE;
+	/* Code on a page a read watchpoint or a breakpoint took away: lend it back. */
+	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+		return exits_retry(vcpu, stop);
 	/* An instruction KVM cannot emulate on protected pages (iret with its
 	 * frame on a watched page): run it once with every page given back. */
 	if (emulation && !soft_int && watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))

@@ -12,6 +12,7 @@
 
 #include "arch.h"
 #include "err.h"
+#include "json.h"
 #include "vm.h"
 
 /* How each probe is reported: its JSON key, its label, and its value's words. */
@@ -163,21 +164,6 @@ void host_identity(char *kernel, size_t klen, char *module, size_t mlen)
 	}
 }
 
-/* s as a JSON string body. */
-static void host_json_string(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 int host_report(FILE *out, bool json)
 {
 	char kernel[128], module[32];
@@ -187,18 +173,18 @@ int host_report(FILE *out, bool json)
 		host_probe((enum host_probe)i);
 	if (host.env.kvm_fd < 0) {
 		if (json) {
-			fprintf(out, "{\"kvm\": false, \"error\": \"");
-			host_json_string(out, host.res[0].detail);
-			fprintf(out, "\"}\n");
+			fprintf(out, "{\"kvm\": false, \"error\": ");
+			json_string(out, host.res[0].detail);
+			fprintf(out, "}\n");
 		} else {
 			fprintf(out, "No KVM here: %s\n", host.res[0].detail);
 		}
 		return -ENODEV;
 	}
 	if (json) {
-		fprintf(out, "{\n  \"kvm\": true,\n  \"module\": \"%s\",\n  \"kernel\": \"", module);
-		host_json_string(out, kernel);
-		fprintf(out, "\",\n");
+		fprintf(out, "{\n  \"kvm\": true,\n  \"module\": \"%s\",\n  \"kernel\": ", module);
+		json_string(out, kernel);
+		fprintf(out, ",\n");
 		for (int i = 0; i < HOST_NPROBES; i++) {
 			const struct host_result *r = &host.res[i];
 
@@ -210,9 +196,9 @@ int host_report(FILE *out, bool json)
 		}
 		fprintf(out, "  \"details\": {\n");
 		for (int i = 0; i < HOST_NPROBES; i++) {
-			fprintf(out, "    \"%s\": \"", host_names[i].key);
-			host_json_string(out, host.res[i].detail);
-			fprintf(out, "\"%s\n", i + 1 < HOST_NPROBES ? "," : "");
+			fprintf(out, "    \"%s\": ", host_names[i].key);
+			json_string(out, host.res[i].detail);
+			fprintf(out, "%s\n", i + 1 < HOST_NPROBES ? "," : "");
 		}
 		fprintf(out, "  }\n}\n");
 		return 0;

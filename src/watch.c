@@ -7,6 +7,7 @@
 
 #include "arch.h"
 #include "err.h"
+#include "json.h"
 #include "symbols.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -244,22 +245,6 @@ static const char *watch_reg_name(const struct io_access *acc)
 					      : NULL;
 }
 
-static void watch_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* One access, as a record: what the log and the console print. */
 struct watch_record {
 	bool counted;     /* seq is an icount (else the exit number) */
@@ -316,17 +301,17 @@ static void watch_write_json(const struct watch_record *r, FILE *f)
 		fprintf(f, "null");
 	fprintf(f, ",\"symbol\":");
 	if (*r->sym)
-		watch_json_string(f, r->sym);
+		json_string(f, r->sym);
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"kind\":\"%s\",\"dir\":\"%s\",\"addr\":\"0x%" PRIx64 "\",\"size\":%u,"
 		"\"value\":\"0x%" PRIx64 "\",\"device\":",
 		acc->space == IO_PIO ? "pio" : "mmio", acc->is_write ? "w" : "r", acc->addr,
 		acc->size, acc->value);
-	watch_json_string(f, acc->dev ? acc->dev->name : "unclaimed");
+	json_string(f, acc->dev ? acc->dev->name : "unclaimed");
 	fprintf(f, ",\"reg\":");
 	if (r->reg)
-		watch_json_string(f, r->reg);
+		json_string(f, r->reg);
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"coalesced\":%s}\n", acc->coalesced ? "true" : "false");
@@ -646,8 +631,9 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 	pages = malloc((max ? max : 1) * sizeof(*pages));
 	if (!pages)
 		return err_set(ENOMEM, "out of memory");
-	/* Fetches from them must exit: no page at all. */
-	for (unsigned i = 0; i < w->nexec && !w->lift_all; i++)
+	/* Fetches from them must exit: no page at all. Even when every page is
+	 * given back for an event's delivery: its handler's fetch exits then. */
+	for (unsigned i = 0; i < w->nexec; i++)
 		if (vm_phys_ptr(w->vm, w->exec[i], VM_PAGE))
 			pages[n++] = (struct vm_page_prot){ .gpa = w->exec[i] };
 	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++) {

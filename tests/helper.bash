@@ -84,6 +84,16 @@ start_stub() {
 	fail "the gdb server did not start"
 }
 
+# Waits (up to 30 s) until a file has a whole line in it.
+wait_file() {
+	local end=$((SECONDS + 30))
+
+	until grep -q . "$1" 2>/dev/null && [ "$(tail -c1 "$1" | od -An -c | tr -d ' ')" = '\n' ]; do
+		[ $SECONDS -lt $end ] || fail "nothing was written to $1"
+		sleep 0.05
+	done
+}
+
 stop_stub() {
 	[ -n "${STUB_PID:-}" ] || return 0
 	kill -TERM $STUB_PID 2>/dev/null || true
