@@ -616,6 +616,27 @@ int watch_exec_set(struct watch *w, const uint64_t *pages, unsigned n)
 	return 0;
 }
 
+/* Whether delivering an event reads or writes the page at gpa: the CPU's
+ * tables, or the stack the frame goes onto. */
+static bool watch_delivery_page(struct vcpu *vcpu, uint64_t gpa)
+{
+	uint64_t sys[WATCH_MAX_DELIVERY_PAGES], sp, mask, pa;
+	int sp_reg = arch_reg_find("sp", &mask);
+	unsigned n = arch_system_pages(vcpu, sys, WATCH_MAX_DELIVERY_PAGES, true);
+
+	for (unsigned i = 0; i < n; i++)
+		if (sys[i] == gpa)
+			return true;
+	if (sp_reg < 0 || arch_reg_get(vcpu, (unsigned)sp_reg, &sp) < 0)
+		return false;
+	/* The frame: at most a few words below the stack pointer. */
+	for (uint64_t back = 0; back <= 64; back += 64)
+		if (arch_virt_to_phys(vcpu, ((sp & mask) - back) & mask, &pa) == 0 &&
+		    (pa & ~(VM_PAGE - 1)) == gpa)
+			return true;
+	return false;
+}
+
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 {
 	struct vm_page_prot *pages;
@@ -632,9 +653,11 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 	if (!pages)
 		return err_set(ENOMEM, "out of memory");
 	/* Fetches from them must exit: no page at all. Even when every page is
-	 * given back for an event's delivery: its handler's fetch exits then. */
+	 * given back for an event's delivery, but for those the delivery itself
+	 * reads or writes: the handler's first fetch exits then. */
 	for (unsigned i = 0; i < w->nexec; i++)
-		if (vm_phys_ptr(w->vm, w->exec[i], VM_PAGE))
+		if (vm_phys_ptr(w->vm, w->exec[i], VM_PAGE) &&
+		    !(w->lift_all && watch_delivery_page(vcpu, w->exec[i])))
 			pages[n++] = (struct vm_page_prot){ .gpa = w->exec[i] };
 	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++) {
 		const struct mem_watch *m = &w->mem[i];

@@ -27,6 +27,7 @@ struct vm_page_prot;
 #define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
 #define WATCH_MAX_SYSTEM_PAGES 16384 /* page-table pages and such checked per resume */
 #define WATCH_MAX_SITES 262144      /* addresses the statistics tell apart */
+#define WATCH_MAX_DELIVERY_PAGES 512 /* table pages checked when lifting for a delivery */
 
 /* What the debugger knows of an access's instruction count. */
 enum watch_count {

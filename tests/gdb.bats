@@ -265,6 +265,9 @@ teardown() {
 }
 
 @test "with gdb breakpoints set, the guest's own int3 is delivered to the guest" {
+	# Where int3 reaches the guest without an exit, the CPU delivers it (and
+	# its handler shares the page kvmdbg takes away): see README, KVM hosts.
+	require_host int3 debug-exit emulation-failure
 	start_stub "$(guest int3.elf)"
 	run gdb_batch -ex 'break after_int3' -ex 'break bp_handler' -ex continue \
 		-ex 'x/xg $rsp' -ex continue -ex continue "$(guest int3.elf)"
@@ -333,9 +336,14 @@ after"
 	# S with a signal steps one instruction (signals mean nothing here).
 	[[ "$(rsp 'S05')" == T05thread:01\;* ]]
 	assert_equal "$(rsp 'p10')" 0a00100000000000
-	# Hardware breakpoints: four, then E28.
+	# Hardware breakpoints: four, then E28 (by page, where DR0-DR3 never
+	# fire, there is no such limit).
 	for a in 100011 10001c 100016 100018; do assert_equal "$(rsp "Z1,$a,1")" OK; done
-	assert_equal "$(rsp 'Z1,10001d,1')" E28
+	if [ "$(host_fact hw_breakpoints)" = yes ]; then
+		assert_equal "$(rsp 'Z1,10001d,1')" E28
+	else
+		assert_equal "$(rsp 'Z1,10001d,1')" OK
+	fi
 	[[ "$(rsp 'C05')" == T05thread:01\;*10:1100100000000000\;hwbreak:\; ]]
 	# A NAK gets the last packet again.
 	send_packet qC

@@ -359,6 +359,9 @@ mmiolog_expected() {
 }
 
 @test "with a read watchpoint on their code page, guests still take int3, int n and faults, and counts stay exact" {
+	# Where int3 reaches the guest without an exit, the CPU delivers it (and
+	# its handler shares the page kvmdbg takes away): see README, KVM hosts.
+	require_host int3 debug-exit emulation-failure
 	for g in int3 softint; do
 		run kvmdbg -e 'watch r 0x100ff0 4' -e cont "$(guest $g.elf)"
 		assert_success
@@ -378,6 +381,9 @@ mmiolog_expected() {
 }
 
 @test "watchpoints on the stack page: exceptions, int3 and int n are still delivered, counts stay exact" {
+	# Where int3 reaches the guest without an exit, the CPU delivers it (and
+	# its handler shares the page kvmdbg takes away): see README, KVM hosts.
+	require_host int3 debug-exit emulation-failure
 	# 0x13f00 is in the boot stack's page, below anything these guests push.
 	run kvmdbg -e 'watch a 0x13f00 8' -e cont "$(guest int3.elf)"
 	assert_success
