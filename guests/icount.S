@@ -75,7 +75,8 @@ set_gate:
 	 * nor DR0-DR3 stop the guest (nested SVM under QEMU's emulation),
 	 * kvmdbg sees a handler entered only by taking its page out of the
 	 * map, which it cannot do while stepping the faulting code on the
-	 * same page (README, KVM hosts).
+	 * same page, nor while the CPU reads the interrupt table from it to
+	 * deliver the exception (README, KVM hosts).
 	 */
 	.section .text.handlers, "ax"
 	.balign 4096
@@ -87,6 +88,7 @@ ud_handler:
 	.globl int_handler
 int_handler:
 	iretq
+	.balign 4096
 
 	.section .rodata
 	.balign 8
