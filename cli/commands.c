@@ -1041,7 +1041,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 	if (!strcmp(argv[1], "icount"))
 		return cmd_info_icount(s, out);
 	if (!strcmp(argv[1], "host"))
-		return host_report(out, false) < 0 ? -1 : 0;
+		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
 		if (s->dbg->running)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");

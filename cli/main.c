@@ -765,8 +765,12 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &opt) < 0)
 		return STATUS_USAGE;
-	if (opt.host)
-		return host_report(stdout, opt.json) < 0 ? STATUS_USAGE : STATUS_OK;
+	if (opt.host) {
+		if (host_report(stdout, opt.json) == 0)
+			return STATUS_OK;
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return STATUS_USAGE;
+	}
 
 	/*
 	 * The control thread takes these through a signalfd; every thread inherits

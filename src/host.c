@@ -68,6 +68,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct host_env env;  /* the KVM device, opened at the first probe */
 	bool opened;
+	char error[512];      /* why KVM could not be opened */
 	bool done[HOST_NPROBES];
 	struct host_result res[HOST_NPROBES];
 } host = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -88,9 +89,11 @@ static bool host_open(void)
 			err_set(errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 			close(fd);
 		}
+		snprintf(host.error, sizeof(host.error), "%s", err_msg());
 		for (int i = 0; i < HOST_NPROBES; i++) {
 			host.res[i].value = HOST_FAILED;
-			snprintf(host.res[i].detail, sizeof(host.res[i].detail), "%s", err_msg());
+			snprintf(host.res[i].detail, sizeof(host.res[i].detail), "%s",
+				 "KVM could not be opened");
 			host.done[i] = true;
 		}
 		return false;
@@ -174,12 +177,10 @@ int host_report(FILE *out, bool json)
 	if (host.env.kvm_fd < 0) {
 		if (json) {
 			fprintf(out, "{\"kvm\": false, \"error\": ");
-			json_string(out, host.res[0].detail);
+			json_string(out, host.error);
 			fprintf(out, "}\n");
-		} else {
-			fprintf(out, "No KVM here: %s\n", host.res[0].detail);
 		}
-		return -ENODEV;
+		return err_set(ENODEV, "no KVM here: %s", host.error);
 	}
 	if (json) {
 		fprintf(out, "{\n  \"kvm\": true,\n  \"module\": \"%s\",\n  \"kernel\": ", module);

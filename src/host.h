@@ -89,7 +89,8 @@ const struct host_result *host_probe(enum host_probe probe);
 bool host_int3_stops(bool real_mode);
 /* The kernel and KVM module, in words ("6.1.0-56-amd64, kvm_amd"). */
 void host_identity(char *kernel, size_t klen, char *module, size_t mlen);
-/* The whole report: every probe, as a table or as one JSON object. */
+/* The whole report: every probe, as a table or as one JSON object; -ENODEV
+ * (err_msg says why; the JSON says so too) when KVM cannot be opened. */
 int host_report(FILE *out, bool json);
 
 #endif
