@@ -107,11 +107,13 @@ gdb_batch() {
 		-ex "target remote 127.0.0.1:$STUB_PORT" "$@"
 }
 
-# Sends one well-formed packet on fd 7 (bats keeps fd 3 for itself).
+# Sends one well-formed packet on fd 7 (bats keeps fd 3 for itself). No
+# subshells here or in read_packet: the test VM forks slowly.
 send_packet() {
-	local sum=0 i
+	local sum=0 i c
 	for ((i = 0; i < ${#1}; i++)); do
-		sum=$(( (sum + $(printf '%d' "'${1:i:1}")) % 256 ))
+		printf -v c '%d' "'${1:i:1}"
+		sum=$(( (sum + c) % 256 ))
 	done
 	printf '$%s#%02x' "$1" $sum >&7
 }
@@ -125,11 +127,12 @@ read_packet() {
 	IFS= read -r -t 5 -d '#' payload <&7 || return 1
 	IFS= read -r -t 5 -N 2 c <&7 || return 1
 	# Undo run-length encoding: X*n is X and (n - 29) more of it.
-	local out="" i=0 n
+	local out="" i=0 n pad
 	while ((i < ${#payload})); do
 		if [ "${payload:i:1}" = '*' ]; then
-			n=$(($(printf '%d' "'${payload:i+1:1}") - 29))
-			out+=$(printf "%${n}s" "" | tr ' ' "${out: -1}")
+			printf -v n '%d' "'${payload:i+1:1}"
+			printf -v pad '%*s' $((n - 29)) ""
+			out+=${pad// /"${out: -1}"}
 			i=$((i + 2))
 		else
 			out+=${payload:i:1}

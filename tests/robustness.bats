@@ -8,8 +8,10 @@ teardown() {
 	stop_stub
 }
 
+# Sets the variable named $1 to a random hex number below $2 (no subshell:
+# the test VM forks slowly).
 hex() {
-	printf '%x' $(( (RANDOM << 15 | RANDOM) % $1 ))
+	printf -v "$1" '%x' $(( (RANDOM << 15 | RANDOM) % $2 ))
 }
 
 @test "two thousand random well-formed packets leave the server answering gdb" {
@@ -21,16 +23,24 @@ hex() {
 	for ((n = 0; n < 2000; n++)); do
 		k=${kinds[RANDOM % ${#kinds[@]}]}
 		case $k in
-		m) send_packet "m$(hex 0x200000000),$(hex 0x30000)" ;;
-		M) send_packet "M$(hex 0x2000000),4:$(hex 0xffffffff)" ;;
-		X) send_packet "X$(hex 0x2000000),$(hex 8):abc" ;;
-		G) send_packet "G$(head -c $((RANDOM % 300)) /dev/zero | tr '\0' '1')" ;;
-		p) send_packet "p$(hex 0x60)" ;;
-		P) send_packet "P$(hex 0x60)=$(hex 0xffffffff)" ;;
-		Z | z) send_packet "$k$((RANDOM % 6)),$(hex 0x200000),$(hex 0x3000)" ;;
-		qRcmd,) send_packet "qRcmd,$(printf 'x/%dx %d' $((RANDOM % 9)) $RANDOM | od -An -tx1 | tr -d ' \n')" ;;
-		qXfer*) send_packet "$k$(hex 0x4000),$(hex 0x8000)" ;;
-		*) send_packet "$k$(hex 0xffff)" ;;
+		m) hex a 0x200000000; hex b 0x30000; send_packet "m$a,$b" ;;
+		M) hex a 0x2000000; hex b 0xffffffff; send_packet "M$a,4:$b" ;;
+		X) hex a 0x2000000; hex b 8; send_packet "X$a,$b:abc" ;;
+		G) printf -v a '%*s' $((RANDOM % 300)) ""; send_packet "G${a// /1}" ;;
+		p) hex a 0x60; send_packet "p$a" ;;
+		P) hex a 0x60; hex b 0xffffffff; send_packet "P$a=$b" ;;
+		Z | z) hex a 0x200000; hex b 0x3000; send_packet "$k$((RANDOM % 6)),$a,$b" ;;
+		qRcmd,)
+			# x/Nx M in hex, as gdb sends monitor commands.
+			printf -v a 'x/%dx %d' $((RANDOM % 9)) $RANDOM
+			b=
+			for ((i = 0; i < ${#a}; i++)); do
+				printf -v c '%02x' "'${a:i:1}"
+				b+=$c
+			done
+			send_packet "qRcmd,$b" ;;
+		qXfer*) hex a 0x4000; hex b 0x8000; send_packet "$k$a,$b" ;;
+		*) hex a 0xffff; send_packet "$k$a" ;;
 		esac
 		# A step or continue may leave the guest running; Ctrl-C brings it back.
 		((n % 50)) || printf '\003' >&7
