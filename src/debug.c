@@ -40,11 +40,21 @@ static bool debug_own_breakpoint(void *opaque, uint64_t pc)
 	       debug_entry_armed(&d->after, pc, true);
 }
 
+/* The breakpoint armed by page at pc, if any. */
+static struct breakpoint *debug_page_bp_at(struct debug *d, uint64_t pc)
+{
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		if (d->bp[i].id && d->bp[i].by_page && d->bp[i].addr == pc)
+			return &d->bp[i];
+	return NULL;
+}
+
 /* Code at pc came from a page kvmdbg took out of the map: whether that is one
  * of its stops (the step off the one at the starting pc excepted). */
 static bool debug_fetch_stop(void *opaque, uint64_t pc)
 {
 	struct debug *d = opaque;
+	const struct breakpoint *bp;
 
 	if (d->vcpu->mode == VCPU_COUNT) {
 		int e = debug_entry_at(d, pc);
@@ -52,11 +62,8 @@ static bool debug_fetch_stop(void *opaque, uint64_t pc)
 		return (e >= 0 && e != d->entry_lifted && d->entry[e].by_page) ||
 		       (d->after.by_page && d->after.addr == pc);
 	}
-	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-		if (d->bp[i].id && d->bp[i].by_page && d->bp[i].addr == pc &&
-		    &d->bp[i] != d->armed_skip)
-			return true;
-	return false;
+	bp = debug_page_bp_at(d, pc);
+	return bp && bp != d->armed_skip;
 }
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
@@ -208,12 +215,12 @@ static enum debug_mech debug_mech(struct debug *d, enum bp_kind kind)
 
 static int debug_mech_refuse(struct debug *d, enum bp_kind kind, uint64_t addr)
 {
-	return err_set(ENOTSUP, "cannot stop at %#llx on this host: %s, and code fetched from a "
-		       "page without a memslot %s (see kvmdbg --host)", (unsigned long long)addr,
-		       kind == BP_SW ? (host_probe(arch_code_bits(d->vcpu) == 16 ? HOST_SWBP_REAL
-						   : HOST_SWBP)->value == HOST_SWBP_GUEST
-				       ? "int3 is delivered to the guest" : "int3 does not stop it")
-				     : "DR0-DR3 never fire",
+	enum host_probe native = kind == BP_HW ? HOST_HWBP : arch_code_bits(d->vcpu) == 16 ?
+				 HOST_SWBP_REAL : HOST_SWBP;
+
+	return err_set(ENOTSUP, "cannot stop at %#llx on this host: %s there: %s; a fetch from a "
+		       "page without a memslot: %s (kvmdbg --host)", (unsigned long long)addr,
+		       kind == BP_HW ? "DR0-DR3" : "int3", host_probe(native)->detail,
 		       host_probe(HOST_FETCH)->detail);
 }
 
@@ -478,7 +485,7 @@ static int debug_choose(struct debug *d)
 }
 
 /* A breakpoint armed by page whose page could not be taken away (it holds
- * page tables or descriptor tables, which the CPU must read) would never stop. */
+ * page tables, which the CPU must read) would never stop. */
 static int debug_check_trapped(struct debug *d)
 {
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
@@ -489,8 +496,8 @@ static int debug_check_trapped(struct debug *d)
 		    !watch_page_trapped(&d->vm->watch, pa))
 			return err_set(ENOTSUP, "cannot stop at breakpoint %d (%#llx) on this host: "
 				       "int3 and DR0-DR3 do not stop the guest here, and its page "
-				       "holds page tables or descriptor tables, which cannot be "
-				       "taken out of the map", bp->id, (unsigned long long)bp->addr);
+				       "holds page tables, which cannot be taken out of the map",
+				       bp->id, (unsigned long long)bp->addr);
 	}
 	return 0;
 }
@@ -551,10 +558,7 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 		/* PVM: KVM's emulator cannot run int3 at CPL0 and fails with rip at it. */
 		bp = debug_break_find(d, BP_SW, arch_pc(d->vcpu));
 	} else if (stop->reason == STOP_FETCH) {
-		pc = arch_pc(d->vcpu);
-		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS && !bp; i++)
-			if (d->bp[i].id && d->bp[i].by_page && d->bp[i].addr == pc)
-				bp = &d->bp[i];
+		bp = debug_page_bp_at(d, arch_pc(d->vcpu));
 		if (bp) {
 			stop->reason = STOP_BREAKPOINT;
 			stop->breakpoint = bp->id;
@@ -601,20 +605,20 @@ static void debug_entry_plant(struct debug *d, struct entry_bp *e)
 }
 
 /* Plants int3 at every interrupt handler, again whenever the table changed. */
-static void debug_entries_refresh(struct debug *d)
+static int debug_entries_refresh(struct debug *d)
 {
 	uint8_t idt[DEBUG_MAX_IDT];
 	uint64_t base, targets[DEBUG_MAX_ENTRIES];
 	unsigned size, n;
 
 	if (arch_idt(d->vcpu, &base, &size) < 0)
-		return;
+		return 0;
 	if (size > DEBUG_MAX_IDT)
 		size = DEBUG_MAX_IDT;
 	if (debug_read_virt(d, base, idt, size) < 0)
 		size = 0;
 	if (base == d->idt_base && size == d->idt_size && !memcmp(idt, d->idt, size))
-		return;
+		return 0;
 	debug_entries_unplant(d);
 	memcpy(d->idt, idt, size);
 	d->idt_size = size;
@@ -631,7 +635,7 @@ static void debug_entries_refresh(struct debug *d)
 		d->entry[d->nentries] = (struct entry_bp){ .addr = targets[i] };
 		debug_entry_plant(d, &d->entry[d->nentries++]);
 	}
-	debug_exec_apply(d, true);
+	return debug_exec_apply(d, true);
 }
 
 /* Before a counted step: where it starts and what is there (with kvmdbg's
@@ -649,7 +653,7 @@ static void debug_count_look(struct debug *d, struct arch_step_info *info)
 	arch_step_info(d->vcpu, info);
 }
 
-static void debug_count_prepare(struct debug *d, const struct arch_step_info *info)
+static int debug_count_prepare(struct debug *d, const struct arch_step_info *info)
 {
 	d->prev_rep = info->rep_string;
 	d->prev_delayed = info->delayed;
@@ -659,8 +663,9 @@ static void debug_count_prepare(struct debug *d, const struct arch_step_info *in
 		d->after = (struct entry_bp){ .addr = d->prev_next };
 		debug_entry_plant(d, &d->after);
 		if (d->after.by_page)
-			debug_exec_apply(d, true);
+			return debug_exec_apply(d, true);
 	}
+	return 0;
 }
 
 /*
@@ -682,6 +687,14 @@ static bool debug_count_halt(struct debug *d, const struct arch_step_info *info,
 	snprintf(stop->detail, sizeof(stop->detail), "%s",
 		 arch_irqs_enabled(d->vcpu) ? "interrupts enabled, but no device raises interrupts"
 					    : "interrupts disabled");
+	return true;
+}
+
+/* The memory map for the next counted step could not be set up: stop, saying why. */
+static bool debug_count_fail(struct vcpu_stop *stop)
+{
+	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
+	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
 	return true;
 }
 
@@ -709,8 +722,8 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 	bool at_after = debug_entry_armed(&d->after, pc, false), after_page = d->after.by_page;
 
 	debug_entry_unplant(d, &d->after);
-	if (after_page)
-		debug_exec_apply(d, true);
+	if (after_page && debug_exec_apply(d, true) < 0)
+		return debug_count_fail(stop);
 	if (stop->reason == STOP_DEBUG) {
 		int kind = arch_debug_kind(d->vcpu, &slot);
 
@@ -765,12 +778,12 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		return true;
 	struct arch_step_info info;
 
-	debug_entries_refresh(d);
+	if (debug_entries_refresh(d) < 0)
+		return debug_count_fail(stop);
 	debug_count_look(d, &info);
 	if (debug_count_halt(d, &info, stop))
 		return true;
-	debug_count_prepare(d, &info);
-	return false;
+	return debug_count_prepare(d, &info) < 0 && debug_count_fail(stop);
 }
 
 /* Counting and at a hlt: it retires now and the guest halts, without a run. */
@@ -794,10 +807,12 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	struct arch_step_info info;
 
 	d->count_target = target;
-	debug_entries_refresh(d);
+	r = debug_entries_refresh(d);
 	debug_count_look(d, &info);
-	debug_count_prepare(d, &info);
-	r = debug_exec_apply(d, true);
+	if (r == 0)
+		r = debug_count_prepare(d, &info);
+	if (r == 0)
+		r = debug_exec_apply(d, true);
 	if (r == 0)
 		r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
 	if (r < 0) {
