@@ -806,9 +806,15 @@ static int cmd_break_kind(struct session *s, enum bp_kind kind, int argc, char *
 	id = debug_break_insert(s->dbg, kind, addr, BP_OWNER_CONSOLE);
 	if (id < 0)
 		return cmd_fail(out, "%s", err_msg());
+	char why[400];
+
 	fprintf(out, "%s %d at ", kind == BP_HW ? "Hardware breakpoint" : "Breakpoint", id);
 	cmd_print_addr(s, addr, out);
 	fputc('\n', out);
+	if (!s->noted_by_page[kind] && debug_break_by_page(s->dbg, kind, why, sizeof(why))) {
+		fprintf(out, "note: %s\n", why);
+		s->noted_by_page[kind] = true;
+	}
 	return 0;
 }
 
@@ -861,9 +867,10 @@ static int cmd_info_break(struct session *s, FILE *out)
 		char sym[160];
 
 		symbols_format(&s->img->symbols, bp->addr, sym, sizeof(sym));
-		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %s\n", bp->id,
+		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %s%s\n", bp->id,
 			bp->kind == BP_HW ? "hw breakpoint" : "breakpoint",
-			(unsigned long long)bp->addr, bp->hits, sym);
+			(unsigned long long)bp->addr, bp->hits, sym,
+			debug_break_by_page(s->dbg, bp->kind, NULL, 0) ? &" (by page)"[!*sym] : "");
 	}
 	for (unsigned i = 0; i < s->vm->watch.nmem; i++) {
 		const struct mem_watch *m = &s->vm->watch.mem[i];

@@ -28,6 +28,7 @@ struct session {
 	bool interrupted;    /* a signal asked to stop (batch: the run ends) */
 	uint64_t x_next;     /* where a bare `x` goes on (after the last x/xp) */
 	char x_last[16];     /* the last x or xp command word with its format, "" if none */
+	bool noted_by_page[2]; /* said once per bp_kind that breakpoints work by page here */
 };
 
 /* What completes a command's arguments. */

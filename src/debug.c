@@ -213,15 +213,34 @@ static enum debug_mech debug_mech(struct debug *d, enum bp_kind kind)
 	return host_probe(HOST_FETCH)->value == HOST_FETCH_EMULATION ? MECH_PAGE : MECH_NONE;
 }
 
+/* The probe that says whether a breakpoint of kind stops the guest natively. */
+static enum host_probe debug_native_probe(struct debug *d, enum bp_kind kind)
+{
+	return kind == BP_HW ? HOST_HWBP : arch_code_bits(d->vcpu) == 16 ? HOST_SWBP_REAL : HOST_SWBP;
+}
+
 static int debug_mech_refuse(struct debug *d, enum bp_kind kind, uint64_t addr)
 {
-	enum host_probe native = kind == BP_HW ? HOST_HWBP : arch_code_bits(d->vcpu) == 16 ?
-				 HOST_SWBP_REAL : HOST_SWBP;
+	enum host_probe native = debug_native_probe(d, kind);
 
 	return err_set(ENOTSUP, "cannot stop at %#llx on this host: %s there: %s; a fetch from a "
 		       "page without a memslot: %s (kvmdbg --host)", (unsigned long long)addr,
 		       kind == BP_HW ? "DR0-DR3" : "int3", host_probe(native)->detail,
 		       host_probe(HOST_FETCH)->detail);
+}
+
+bool debug_break_by_page(struct debug *d, enum bp_kind kind, char *buf, size_t len)
+{
+	if (debug_mech(d, kind) != MECH_PAGE)
+		return false;
+	enum host_probe native = debug_native_probe(d, kind);
+
+	if (buf)
+		snprintf(buf, len, "this host does not stop at %s%s (%s): breakpoints take their code "
+			 "page out of the map and step through that page (kvmdbg --host)",
+			 kind == BP_HW ? "DR0-DR3" : "int3",
+			 native == HOST_SWBP_REAL ? " in real mode" : "", host_probe(native)->detail);
+	return true;
 }
 
 int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsigned owner)

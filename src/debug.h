@@ -129,6 +129,10 @@ int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsign
 int debug_break_remove(struct debug *d, int id);
 /* Drops owner's claim on bp; the breakpoint goes when nobody wants it. */
 void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner);
+/* Whether a breakpoint of kind stops the guest by taking its code page out of
+ * the map (this host's int3 or DR0-DR3 do not stop it in the CPU's mode now);
+ * if so, and buf is not NULL, a sentence saying why and what it costs. */
+bool debug_break_by_page(struct debug *d, enum bp_kind kind, char *buf, size_t len);
 /* The breakpoint of a kind at addr, or NULL. */
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr);
 

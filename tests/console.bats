@@ -123,7 +123,9 @@ onereg_note() {
 	assert_success
 	assert_line "Hardware breakpoint 1 at 0x10001c <leaf>"
 	assert_line "Breakpoint 1, 0x10001c <leaf>"
-	assert_line --regexp '^1 +hw breakpoint 0x000000000010001c +1  leaf$'
+	by_page=
+	[ "$(host_fact hw_breakpoints)" = yes ] || by_page=' \(by page\)'
+	assert_line --regexp "^1 +hw breakpoint 0x000000000010001c +1  leaf$by_page\$"
 }
 
 @test "x formats: bytes, giants, decimal, chars, strings, instructions, physical" {
@@ -155,10 +157,12 @@ onereg_note() {
 	run kvmdbg -e 'break leaf' -e 'break after_xor' -e 'info break' -e cont -e cont \
 		-e 'delete 1' -e 'info break' -e 'delete' -e 'info break' -e cont "$(guest regs.elf)"
 	assert_success
-	assert_line --regexp '^1 +breakpoint +0x000000000010001c +0  leaf$'
+	by_page=
+	[ "$(host_fact int3)" != guest ] || by_page=' \(by page\)'
+	assert_line --regexp "^1 +breakpoint +0x000000000010001c +0  leaf$by_page\$"
 	assert_line "Breakpoint 2, 0x100011 <after_xor>"
 	assert_line "Breakpoint 1, 0x10001c <leaf>"
-	assert_line --regexp '^2 +breakpoint +0x0000000000100011 +1  after_xor$'
+	assert_line --regexp "^2 +breakpoint +0x0000000000100011 +1  after_xor$by_page\$"
 	assert_line "No breakpoints or watchpoints."
 	assert_line "[guest exited with status 7]"
 }
@@ -202,6 +206,20 @@ onereg_note() {
 	assert_line "0x7c16 (31766)"
 	assert_line "Hello from 16-bit real mode!"
 	assert_line "[guest exited with status 0]"
+}
+
+@test "a breakpoint that works by page here says so once, and info break marks it" {
+	run kvmdbg -e 'break 0x7c10' -e 'break 0x7c16' -e 'info break' --raw "$(guest hello16.bin)@0x7c00"
+	assert_success
+	assert_line --index 0 "Breakpoint 1 at 0x7c10"
+	if [ "$(host_fact int3_real_mode)" = guest ]; then
+		assert_line --index 1 "note: this host does not stop at int3 in real mode ($(host_detail int3_real_mode)): breakpoints take their code page out of the map and step through that page (kvmdbg --host)"
+		assert_equal "$(grep -c '^note:' <<<"$output")" 1
+		assert_line --regexp '^2 +breakpoint +0x0000000000007c16 +0  \(by page\)$'
+	else
+		refute_output --partial 'note:'
+		refute_output --partial '(by page)'
+	fi
 }
 
 @test "stepi N lands where N single steps land" {

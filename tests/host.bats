@@ -84,4 +84,17 @@ WORDS='failed|yes|no|per-iteration|whole|runs-next|skipped|exits|drops-step|debu
 	assert_success
 	assert_line "Breakpoint 2, 0x100011 <after_xor>"
 	assert_line "Breakpoint 1, 0x10001c <leaf>"
+	# ... and says where it stops by page, from the probe's facts.
+	if [ "$(host_fact int3)" = guest ]; then
+		assert_line "note: this host does not stop at int3 ($(host_detail int3)): breakpoints take their code page out of the map and step through that page (kvmdbg --host)"
+		assert_line --regexp '^1 +breakpoint +0x000000000010001c +1  leaf \(by page\)$'
+	else
+		assert_line --regexp '^1 +breakpoint +0x000000000010001c +1  leaf$'
+	fi
+	if [ "$(host_fact hw_breakpoints)" = yes ]; then
+		assert_line --regexp '^2 +hw breakpoint 0x0000000000100011 +1  after_xor$'
+	else
+		assert_line "note: this host does not stop at DR0-DR3 ($(host_detail hw_breakpoints)): breakpoints take their code page out of the map and step through that page (kvmdbg --host)"
+		assert_line --regexp '^2 +hw breakpoint 0x0000000000100011 +1  after_xor \(by page\)$'
+	fi
 }
