@@ -8,6 +8,7 @@
 #include "arch.h"
 #include "err.h"
 #include "host.h"
+#include "span.h"
 #include "vm.h"
 
 #define INT3 0xcc
@@ -311,17 +312,24 @@ static const char *debug_watch_kind_name(unsigned kind)
 static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool phys,
 			      struct watch_piece **out, unsigned *n)
 {
-	uint64_t pages = ((addr & (VM_PAGE - 1)) + len + VM_PAGE - 1) / VM_PAGE;
+	const struct watch *w = &d->vm->watch;
+	uint64_t total = 0, pages, va = addr, left = len;
 	struct watch_piece *p;
-	uint64_t va = addr, left = len;
 	int r;
 
-	if (!len || addr + len - 1 < addr)
-		return err_set(EINVAL, "bad watchpoint range %#llx+%#llx", (unsigned long long)addr,
-			       (unsigned long long)len);
-	if (pages > DEBUG_MAX_WATCH_PAGES)
-		return err_set(E2BIG, "a watchpoint may span at most %d pages",
-			       DEBUG_MAX_WATCH_PAGES);
+	for (unsigned i = 0; i < w->nmem; i++)
+		total += w->mem[i].len;
+	if (w->nmem >= DEBUG_MAX_WATCHES)
+		return err_set(ENOSPC, "all %d watchpoints are in use (delete one)",
+			       DEBUG_MAX_WATCHES);
+	r = span_check(addr, len, DEBUG_MAX_WATCH_BYTES - total, "the watchpoint");
+	if (r < 0)
+		return r == -E2BIG ? err_set(ENOSPC, "watchpoints may cover %d MiB together, and "
+					     "%llu bytes are left (asked for %llu)",
+					     DEBUG_MAX_WATCH_BYTES >> 20,
+					     (unsigned long long)(DEBUG_MAX_WATCH_BYTES - total),
+					     (unsigned long long)len) : r;
+	pages = span_pages(addr, len, VM_PAGE);
 	p = calloc(pages, sizeof(*p));
 	if (!p)
 		return err_set(ENOMEM, "out of memory");

@@ -24,7 +24,8 @@ struct symtab;
 #define DEBUG_MAX_EVENTS 64      /* pending icount stops */
 #define DEBUG_MAX_ENTRIES 256    /* interrupt-table entries watched while counting */
 #define DEBUG_MAX_IDT 4096       /* bytes of interrupt table compared after each step */
-#define DEBUG_MAX_WATCH_PAGES 4096 /* pages one memory watchpoint may span (16 MiB) */
+#define DEBUG_MAX_WATCHES 256              /* memory watchpoints at once */
+#define DEBUG_MAX_WATCH_BYTES (16 << 20)   /* bytes they may cover together */
 
 /* A stop at an instruction count (after gem5's instruction-event queue). */
 struct icount_event {

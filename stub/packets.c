@@ -448,7 +448,7 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 /* Z2, Z3, Z4 in order. */
 static const unsigned watch_kinds[] = { WATCH_WRITE, WATCH_READ, WATCH_ACCESS };
 
-/* Z2-Z4 / z2-z4: memory watchpoints, as many and as long as gdb likes. */
+/* Z2-Z4 / z2-z4: memory watchpoints, up to debug.h's limits (E28 past them). */
 static void stub_watch(struct stub *st, bool insert, unsigned kind, uint64_t addr, uint64_t len)
 {
 	struct mem_watch *m = watch_mem_find(&st->dbg->vm->watch, kind, addr, len, st->phys);
@@ -463,7 +463,7 @@ static void stub_watch(struct stub *st, bool insert, unsigned kind, uint64_t add
 	int r = debug_watch_insert(st->dbg, kind, addr, len, st->phys, BP_OWNER_GDB);
 
 	if (r < 0)
-		return stub_reply(st, r == -EINVAL || r == -E2BIG ? "E22" : "E14");
+		return stub_reply(st, r == -EINVAL ? "E22" : r == -ENOSPC ? "E28" : "E14");
 	stub_reply(st, "OK");
 }
 

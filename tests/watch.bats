@@ -164,7 +164,7 @@ mmiolog_expected() {
 	assert_line "ports go from 0 to 0xffff: 70000"
 	assert_line "usage: watch [r|w|a] ADDRESS [LENGTH]"
 	assert_line "cannot access memory at address 0x40000000000 (not mapped)"
-	assert_line "bad watchpoint range 0x100000+0"
+	assert_line "the watchpoint at 0x100000 is empty"
 	assert_line "No I/O watches."
 	assert_line "No breakpoints or watchpoints."
 }
@@ -415,4 +415,41 @@ mmiolog_expected() {
 	assert_line 'old value: 1'
 	assert_line 'new value: 3'
 	assert_line '(volatile int) $0 = 3'
+}
+
+@test "a watchpoint of length 2^64-1 (Z2, monitor watch, console watch) and past the limits is refused and changes nothing" {
+	start_stub "$(guest watchtest.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	regs=$(rsp g)
+	assert_equal "$(rsp 'Z2,0,ffffffffffffffff')" E28
+	assert_equal "$(rsp 'Z2,ffffffffffff0000,20000')" E22
+	assert_equal "$(rsp 'Z2,ffffffffffffff00,101')" E22
+	assert_equal "$(rsp 'Z3,100000,0')" E22
+	# 16 MiB together: one watchpoint of it all, then not a byte more.
+	assert_equal "$(rsp 'Z2,100000,1000000')" OK
+	assert_equal "$(rsp 'Z3,100000,1')" E28
+	assert_equal "$(rsp 'z2,100000,1000000')" OK
+	# 256 at once, then E28.
+	for ((i = 0; i < 256; i++)); do
+		send_packet "Z2,$(printf '%x' $((0x100000 + i))),1"
+		reply=$(read_packet)
+		[ "$reply" = OK ] || fail "watchpoint $i: $reply"
+	done
+	assert_equal "$(rsp 'Z2,100200,1')" E28
+	assert_equal "$(rsp g)" "$regs"
+	exec 7>&-
+	run kvmdbg -e 'watch 0 0xffffffffffffffff' -e 'watch 0x100000 0x1000001' -e 'info break' \
+		"$(guest watchtest.elf)"
+	assert_failure 1
+	assert_line "watchpoints may cover 16 MiB together, and 16777216 bytes are left (asked for 18446744073709551615)"
+	assert_line "watchpoints may cover 16 MiB together, and 16777216 bytes are left (asked for 16777217)"
+	assert_line "No breakpoints or watchpoints."
+	stop_stub
+	start_stub "$(guest watchtest.elf)"
+	run gdb_batch -ex 'monitor watch 0 0xffffffffffffffff' -ex 'monitor info break' -ex continue \
+		"$(guest watchtest.elf)"
+	assert_success
+	assert_line "watchpoints may cover 16 MiB together, and 16777216 bytes are left (asked for 18446744073709551615)"
+	assert_line "No breakpoints or watchpoints."
+	assert_line "[Inferior 1 (Remote target) exited normally]"
 }
