@@ -1118,7 +1118,7 @@ static const struct command commands[] = {
 	  "delete breakpoints and watchpoints (all without numbers)", COMPLETE_NONE, NULL, true },
 	{ "watch", cmd_watch, "[r|w|a] ADDRESS [LENGTH]",
 	  "stop when the guest writes (w, default), reads (r) or accesses (a) memory; "
-	  "any number, any length", COMPLETE_ADDR, NULL, true },
+	  "up to 256, 16 MiB together", COMPLETE_ADDR, NULL, true },
 	{ "mmio", cmd_mmio, "watch RANGE [r|w|rw] | unwatch N | list | log FILE|off | stats",
 	  "log MMIO accesses (RANGE: ADDR, ADDR-END, ADDR+LEN or a device); statistics",
 	  COMPLETE_SUB, mmio_subcommands, true },
