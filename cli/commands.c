@@ -958,7 +958,14 @@ static int cmd_io(struct session *s, enum io_space space, int argc, char **argv,
 		return 0;
 	}
 	if (!strcmp(sub, "log") && argc == 3) {
-		if (watch_log_open(w, strcmp(argv[2], "off") ? argv[2] : NULL) < 0)
+		const char *path = strcmp(argv[2], "off") ? argv[2] : NULL;
+
+		if (path && s->remote && !s->monitor_files)
+			return cmd_fail(out, "%s log FILE is refused over gdb's monitor: it would "
+					"create or overwrite a host file as kvmdbg's user; use the "
+					"console, or start kvmdbg with --allow-monitor-files",
+					argv[0]);
+		if (watch_log_open(w, path, s->remote) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		return 0;
 	}

@@ -29,6 +29,8 @@ struct session {
 	uint64_t x_next;     /* where a bare `x` goes on (after the last x/xp) */
 	char x_last[16];     /* the last x or xp command word with its format, "" if none */
 	bool noted_by_page[2]; /* said once per bp_kind that breakpoints work by page here */
+	bool remote;         /* the command came from a gdb client (monitor) */
+	bool monitor_files;  /* --allow-monitor-files: remote commands may open host files */
 };
 
 /* What completes a command's arguments. */

@@ -75,6 +75,7 @@ struct options {
 	unsigned nwatches;
 	bool host;             /* --host: report what this host's KVM does */
 	bool json;             /* --json: that report as JSON */
+	bool monitor_files;    /* --allow-monitor-files */
 };
 
 #define GDB_DEFAULT "127.0.0.1:1234" /* -s, as in QEMU but on loopback */
@@ -110,6 +111,8 @@ static void usage(FILE *out)
 		"  -s                     --gdb 127.0.0.1:1234\n"
 		"  -S, --wait             with --gdb: the guest waits for the debugger to\n"
 		"                         continue it (else it starts running at once)\n"
+		"      --allow-monitor-files  let gdb's monitor open host files (mmio log FILE,\n"
+		"                         pio log FILE), as kvmdbg's user; else console-only\n"
 		"      --icount MODE      count instructions retired since power-on: auto,\n"
 		"                         step or perf (see README, Instruction counts)\n"
 		"      --icount-margin N  perf backend: stop N instructions early, then single-\n"
@@ -193,7 +196,8 @@ static int parse_raw(char *arg, struct options *opt)
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON };
+	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
+	       OPT_MONITOR_FILES };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "raw", required_argument, NULL, OPT_RAW },
@@ -213,6 +217,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
 		{ "host", no_argument, NULL, OPT_HOST },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "allow-monitor-files", no_argument, NULL, OPT_MONITOR_FILES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -292,6 +297,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_JSON:
 			opt->json = true;
+			break;
+		case OPT_MONITOR_FILES:
+			opt->monitor_files = true;
 			break;
 		case 's':
 			opt->gdb = GDB_DEFAULT;
@@ -377,7 +385,7 @@ static int setup_watching(struct watch *w, const struct options *opt)
 		    watch_io_add(w, o->space, base, len, dirs, range) < 0)
 			return usage_error("%s: %s", name, err_msg());
 	}
-	if (opt->mmio_log && watch_log_open(w, opt->mmio_log) < 0)
+	if (opt->mmio_log && watch_log_open(w, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());
 	return 0;
 }
@@ -506,7 +514,9 @@ static int monitor_run(void *opaque, const char *cmd, FILE *out)
 	int r;
 
 	s->async = false;
+	s->remote = true;
 	r = commands_execute(s, cmd, out);
+	s->remote = false;
 	s->async = async;
 	return r;
 }
@@ -824,7 +834,7 @@ int main(int argc, char **argv)
 	if (opt.console || opt.nbatch || opt.gdb || opt.icount) {
 		debug_init(&dbg, &vm, &vcpu, &img.symbols);
 		session = (struct session){ .vm = &vm, .vcpu = &vcpu, .img = &img, .dbg = &dbg,
-					    .sigfd = sfd };
+					    .sigfd = sfd, .monitor_files = opt.monitor_files };
 		status = run_session(&session, &opt);
 	} else {
 		status = run_guest(&vcpu, &img, opt.timeout, sfd);

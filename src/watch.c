@@ -1,9 +1,12 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "err.h"
@@ -22,7 +25,7 @@ void watch_init(struct watch *w, struct vm *vm)
 
 void watch_free(struct watch *w)
 {
-	watch_log_open(w, NULL);
+	watch_log_open(w, NULL, false);
 	free(w->io);
 	free(w->sites);
 	for (unsigned i = 0; i < w->nmem; i++)
@@ -156,15 +159,42 @@ void watch_io_list(const struct watch *w, FILE *out)
 		fprintf(out, "No log file: watched accesses are printed here.\n");
 }
 
-int watch_log_open(struct watch *w, const char *path)
+/* A file a remote client named: a regular file, reached without symlinks,
+ * never a device node or a FIFO that could block. */
+static FILE *watch_log_open_careful(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		      0644), e;
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (ftruncate(fd, 0) == 0 && (f = fdopen(fd, "w")))
+		return f;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+int watch_log_open(struct watch *w, const char *path, bool careful)
 {
 	FILE *f = NULL;
 	size_t n;
 
 	if (path) {
-		f = fopen(path, "w");
+		f = careful ? watch_log_open_careful(path) : fopen(path, "w");
 		if (!f)
-			return err_set(errno, "cannot open %s: %s", path, strerror(errno));
+			return err_set(errno, "cannot open %s: %s%s", path, strerror(errno),
+				       careful && errno == EINVAL ? " (not a regular file)" : "");
 		/* Records come by the hundred thousand: a large buffer, flushed at stops. */
 		setvbuf(f, NULL, _IOFBF, 1 << 16);
 	}

@@ -149,7 +149,7 @@ int watch_io_add(struct watch *w, enum io_space space, uint64_t base, uint64_t l
 int watch_io_remove(struct watch *w, int id);
 void watch_io_list(const struct watch *w, FILE *out);
 /* Opens the log (JSON Lines if path ends in .jsonl); NULL closes it. */
-int watch_log_open(struct watch *w, const char *path);
+int watch_log_open(struct watch *w, const char *path, bool careful);
 void watch_log_flush(struct watch *w);
 /* On the vCPU thread, for every PIO/MMIO access after its device handled it:
  * counts it, and logs it if it is watched. */

@@ -380,3 +380,30 @@ after"
 	assert_equal "$(rsp s)" "$exited"
 	assert_equal "$(rsp '?')" "$exited"
 }
+
+@test "monitor cannot make kvmdbg open host files, unless --allow-monitor-files, and then only regular files" {
+	start_stub "$(guest mmiolog.elf)"
+	run gdb_batch -ex "monitor mmio log $BATS_TEST_TMPDIR/made" \
+		-ex "monitor pio log $BATS_TEST_TMPDIR/made" -ex 'monitor pio log off' \
+		-ex 'monitor mmio list' -ex continue "$(guest mmiolog.elf)"
+	assert_success
+	assert_line "mmio log FILE is refused over gdb's monitor: it would create or overwrite a host file as kvmdbg's user; use the console, or start kvmdbg with --allow-monitor-files"
+	assert_line "pio log FILE is refused over gdb's monitor: it would create or overwrite a host file as kvmdbg's user; use the console, or start kvmdbg with --allow-monitor-files"
+	assert_line "No log file: watched accesses are printed here."
+	assert_line "[Inferior 1 (Remote target) exited normally]"
+	[ ! -e "$BATS_TEST_TMPDIR/made" ] || fail "monitor created a host file"
+	stop_stub
+
+	echo precious >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/link"
+	start_stub --allow-monitor-files "$(guest mmiolog.elf)"
+	run gdb_batch -ex "monitor mmio log $BATS_TEST_TMPDIR/link" -ex 'monitor mmio log /dev/null' \
+		-ex "monitor mmio log $BATS_TEST_TMPDIR/log.jsonl" -ex continue "$(guest mmiolog.elf)"
+	assert_success
+	assert_line "cannot open $BATS_TEST_TMPDIR/link: Too many levels of symbolic links"
+	assert_line "cannot open /dev/null: Invalid argument (not a regular file)"
+	assert_line "[Inferior 1 (Remote target) exited normally]"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" precious
+	stop_stub
+	grep -q '"kind":"mmio","dir":"r","addr":"0xd0000000"' "$BATS_TEST_TMPDIR/log.jsonl" || fail "no log written: $(head -3 "$BATS_TEST_TMPDIR/log.jsonl")"
+}
