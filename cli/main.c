@@ -510,15 +510,20 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout,
 static int monitor_run(void *opaque, const char *cmd, FILE *out)
 {
 	struct session *s = opaque;
-	bool async = s->async;
+	bool running = s->dbg->running;
 	int r;
 
-	s->async = false;
+	/* In the event loop (s->async), `cont` returns at once and the stub
+	 * replies at the stop: the server goes on serving meanwhile. */
 	s->remote = true;
 	r = commands_execute(s, cmd, out);
 	s->remote = false;
-	s->async = async;
-	return r;
+	return r == 0 && s->async && !running && s->dbg->running ? 1 : r;
+}
+
+static void monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
+{
+	commands_report_stop(opaque, stop, out);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */
@@ -544,7 +549,7 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 	if (console)
 		console_start(s);
 	while (!quit && !s->quit && !(console && console_done()) && !(st && st->killed)) {
-		struct pollfd pfd[8];
+		struct pollfd pfd[3 + CONN_MAX_FDS];
 		int n = 0, stub_first, stub_n = 0;
 
 		pfd[n++] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
@@ -556,7 +561,7 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 			stub_n = stub_fds(st, pfd + n);
 			n += stub_n;
 		}
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if (poll(pfd, (nfds_t)n, st ? stub_timeout(st) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_set(errno, "poll: %s", strerror(errno));
@@ -748,6 +753,7 @@ static int run_session(struct session *s, const struct options *opt)
 			return STATUS_USAGE;
 		}
 		st = &stub;
+		stub.monitor_stop = monitor_stop;
 		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
 			opt->wait ? "; the guest waits for the debugger" : "");
 		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)

@@ -12,11 +12,19 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/err.h"
 
 #define CONN_DEFAULT_HOST "127.0.0.1"
+
+void conn_init(struct conn *c)
+{
+	*c = (struct conn){ .listen_fd = -1, .client_fd = -1 };
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++)
+		c->refused[i].fd = -1;
+}
 
 static int conn_listen_unix(struct conn *c, const char *path)
 {
@@ -69,7 +77,7 @@ int conn_listen(struct conn *c, const char *spec, bool *warning)
 	unsigned long n;
 	int fd = -1, r, one = 1;
 
-	*c = (struct conn){ .listen_fd = -1, .client_fd = -1 };
+	conn_init(c);
 	*warning = false;
 	if (!strncmp(spec, "unix:", 5))
 		return conn_listen_unix(c, spec + 5);
@@ -125,37 +133,61 @@ out:
 	return r;
 }
 
-/*
- * Tells a second client why it is turned away: msg answers its first request
- * (waited for up to 500 ms). Its input is drained before closing, since
- * closing with unread input resets the connection and loses the message.
- */
-static void conn_refuse(int fd, const char *msg, size_t len)
+static long long conn_now_ms(void)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char sink[4096];
+	struct timespec ts;
 
-	if (poll(&pfd, 1, 500) > 0 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0 &&
-	    send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
-		shutdown(fd, SHUT_WR);
-		while (poll(&pfd, 1, 200) > 0 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
-			;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_refused_close(struct conn_refused *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/*
+ * Tells a second client why it is turned away, at once, and stops sending.
+ * Its input is then drained in the background until it goes (or for
+ * CONN_REFUSE_MS): closing with unread input would reset the connection and
+ * lose the message. A client that trickles bytes costs one read per poll.
+ */
+static void conn_refuse(struct conn *c, int fd, const char *msg, size_t len)
+{
+	struct conn_refused *slot = &c->refused[0];
+
+	if (send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		close(fd);
+		return;
 	}
-	close(fd);
+	shutdown(fd, SHUT_WR);
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++) {
+		if (c->refused[i].fd < 0) {
+			slot = &c->refused[i];
+			break;
+		}
+		if (c->refused[i].deadline < slot->deadline)
+			slot = &c->refused[i];
+	}
+	conn_refused_close(slot); /* all busy: the oldest goes */
+	*slot = (struct conn_refused){ .fd = fd, .deadline = conn_now_ms() + CONN_REFUSE_MS };
 }
 
 int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 {
-	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC), one = 1;
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
 
 	if (fd < 0)
 		return 0;
 	if (c->client_fd >= 0) {
-		conn_refuse(fd, busy_msg, busy_len);
+		conn_refuse(c, fd, busy_msg, busy_len);
 		return 0;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->client_fd = fd;
+	c->out_len = 0;
 	return 1;
 }
 
@@ -166,24 +198,123 @@ ssize_t conn_read(struct conn *c, void *buf, size_t len)
 	do
 		n = read(c->client_fd, buf, len);
 	while (n < 0 && errno == EINTR);
-	return n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n > 0 ? n : -1;
+}
+
+/* Sends what the socket takes now; returns how much, or -1 if the client is gone. */
+static ssize_t conn_send_now(int fd, const char *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	if (!c->out_len)
+		return 0;
+	n = conn_send_now(c->client_fd, c->out, c->out_len);
+	if (n < 0)
+		return -EIO;
+	memmove(c->out, c->out + n, c->out_len - (size_t)n);
+	c->out_len -= (size_t)n;
+	return 0;
 }
 
 int conn_write(struct conn *c, const void *buf, size_t len)
 {
-	const char *p = buf;
+	ssize_t n = 0;
 
-	while (len) {
-		ssize_t n = send(c->client_fd, p, len, MSG_NOSIGNAL);
+	if (c->client_fd < 0)
+		return -EIO;
+	/* In order: only what is queued goes first. */
+	if (!c->out_len && (n = conn_send_now(c->client_fd, buf, len)) < 0)
+		return -EIO;
+	len -= (size_t)n;
+	if (!len)
+		return 0;
+	if (len > CONN_MAX_OUT - c->out_len)
+		return -ENOBUFS;
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 65536;
+		char *p;
 
-		if (n < 0 && errno == EINTR)
+		while (cap < c->out_len + len)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p)
+			return -ENOBUFS;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, (const char *)buf + n, len);
+	c->out_len += len;
+	return 0;
+}
+
+int conn_fds(struct conn *c, struct pollfd *pfd)
+{
+	int n = 0;
+
+	if (c->listen_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
+	if (c->client_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = c->client_fd,
+					    .events = POLLIN | (c->out_len ? POLLOUT : 0) };
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++)
+		if (c->refused[i].fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = c->refused[i].fd, .events = POLLIN };
+	return n;
+}
+
+int conn_service(struct conn *c, const struct pollfd *pfd)
+{
+	char sink[4096];
+
+	if (pfd->fd == c->client_fd)
+		return (pfd->revents & POLLOUT) ? conn_flush(c) : 0;
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++) {
+		ssize_t n;
+
+		if (c->refused[i].fd != pfd->fd)
 			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
+		n = recv(pfd->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_refused_close(&c->refused[i]);
 	}
 	return 0;
+}
+
+int conn_timeout(struct conn *c)
+{
+	long long now = conn_now_ms(), first = -1;
+
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++) {
+		struct conn_refused *r = &c->refused[i];
+
+		if (r->fd < 0)
+			continue;
+		if (r->deadline <= now)
+			conn_refused_close(r);
+		else if (first < 0 || r->deadline - now < first)
+			first = r->deadline - now;
+	}
+	return (int)first;
 }
 
 void conn_drop(struct conn *c)
@@ -191,11 +322,17 @@ void conn_drop(struct conn *c)
 	if (c->client_fd >= 0)
 		close(c->client_fd);
 	c->client_fd = -1;
+	c->out_len = 0;
 }
 
 void conn_close(struct conn *c)
 {
 	conn_drop(c);
+	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++)
+		conn_refused_close(&c->refused[i]);
+	free(c->out);
+	c->out = NULL;
+	c->out_cap = 0;
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
 	c->listen_fd = -1;

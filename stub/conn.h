@@ -6,21 +6,53 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct pollfd;
+
+#define CONN_MAX_OUT (4u << 20) /* bytes queued for a client that does not read */
+#define CONN_MAX_REFUSED 8       /* turned-away clients being drained at once */
+#define CONN_REFUSE_MS 2000      /* how long one may take to go */
+
+/* A client turned away: told why, its input drained until it goes. */
+struct conn_refused {
+	int fd;              /* -1: free */
+	long long deadline;  /* CLOCK_MONOTONIC ms after which it is closed anyway */
+};
+
+/* Nothing here blocks: sockets are non-blocking, output that the client does
+ * not take yet is queued (up to CONN_MAX_OUT, then the client is dropped). */
 struct conn {
 	int listen_fd;       /* listening socket */
 	int client_fd;       /* the connected debugger, or -1 */
 	char where[300];     /* "127.0.0.1:1234" or "unix:/path", for messages */
 	char unix_path[256]; /* unix socket to remove at close, "" for TCP */
+	char *out;           /* output queued for the client */
+	size_t out_len, out_cap;
+	struct conn_refused refused[CONN_MAX_REFUSED];
 };
 
+/* Nothing open: conn_close does nothing. */
+void conn_init(struct conn *c);
 /* Listens on "[HOST:]PORT" (HOST defaults to 127.0.0.1) or "unix:PATH" (mode 0600).
  * *warning is set when the address is reachable from other machines. */
 int conn_listen(struct conn *c, const char *spec, bool *warning);
 /* Accepts a pending connection. If a client is already connected, the new one
- * gets msg and is closed (returns 0 with nothing changed); else returns 1. */
+ * gets msg at once and is drained and closed in the background (returns 0
+ * with nothing else changed); else returns 1. */
 int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len);
+/* Reads what the client sent: > 0 bytes, 0 nothing now, -1 it went away. */
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
+/* Sends, or queues what the socket does not take now; -ENOBUFS when the
+ * client has let CONN_MAX_OUT bytes pile up (drop it), -EIO when it is gone. */
 int conn_write(struct conn *c, const void *buf, size_t len);
+/* Descriptors to poll (listening socket, client, refused clients) with their
+ * events; returns how many (at most CONN_MAX_FDS). */
+#define CONN_MAX_FDS (2 + CONN_MAX_REFUSED)
+int conn_fds(struct conn *c, struct pollfd *pfd);
+/* Handles one polled descriptor that is not the listening socket's or the
+ * client's input: queued output, refused clients. -EIO: drop the client. */
+int conn_service(struct conn *c, const struct pollfd *pfd);
+/* Milliseconds until a refused client must be closed, -1 if none. */
+int conn_timeout(struct conn *c);
 void conn_drop(struct conn *c);
 void conn_close(struct conn *c);
 

@@ -24,6 +24,9 @@
 
 static const char stub_busy_text[] = "E.kvmdbg: another debugger is already connected";
 
+static void stub_hangup(struct stub *st);
+static void stub_monitor_done(struct stub *st, const struct vcpu_stop *stop);
+
 /* ---- replies ------------------------------------------------------------------ */
 
 static void stub_send_raw(struct stub *st, const void *payload, size_t len, bool remember)
@@ -36,7 +39,7 @@ static void stub_send_raw(struct stub *st, const void *payload, size_t len, bool
 	if (remember)
 		st->last_len = n;
 	if (conn_write(&st->conn, st->last, n) < 0)
-		conn_drop(&st->conn);
+		stub_hangup(st);
 }
 
 static void stub_send(struct stub *st, const char *payload, size_t len)
@@ -365,6 +368,8 @@ static void stub_report(struct stub *st, const struct vcpu_stop *stop)
 void stub_stopped(struct stub *st, const struct vcpu_stop *stop)
 {
 	stub_format_stop(st, stop);
+	if (st->monitor_pending)
+		return stub_monitor_done(st, stop);
 	if (!st->waiting)
 		return;
 	st->waiting = false;
@@ -535,6 +540,7 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 	size_t hexlen = len - strlen("qRcmd,");
 	char *cmd, *text = NULL;
 	size_t text_len = 0;
+	bool pending = false;
 	FILE *out;
 
 	cmd = calloc(1, hexlen / 2 + 1);
@@ -558,12 +564,35 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 			fprintf(out, "usage: monitor phys on|off\n");
 		fprintf(out, "memory addresses are guest-%s\n", st->phys ? "physical" : "virtual");
 	} else if (st->monitor) {
-		st->monitor(st->monitor_opaque, cmd, out);
+		pending = st->monitor(st->monitor_opaque, cmd, out) == 1;
 	}
 	fclose(out);
 	stub_console(st, text, text_len);
 	free(text);
 	free(cmd);
+	/* The command left the guest running (monitor cont): the reply comes at
+	 * its stop, and meanwhile the server goes on reading (Ctrl-C stops it). */
+	if (pending && stub_connected(st))
+		st->monitor_pending = true;
+	else
+		stub_reply(st, "OK");
+}
+
+/* The guest stopped while a monitor command waited for it: say how, then OK. */
+static void stub_monitor_done(struct stub *st, const struct vcpu_stop *stop)
+{
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+
+	st->monitor_pending = false;
+	if (out) {
+		if (st->monitor_stop)
+			st->monitor_stop(st->monitor_opaque, stop, out);
+		fclose(out);
+		stub_console(st, text, text_len);
+	}
+	free(text);
 	stub_reply(st, "OK");
 }
 
@@ -610,19 +639,31 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
 		stub_reply(st, "X09");
 }
 
-/* A debugger that went away leaves no breakpoints or watchpoints of its own behind. */
-static void stub_forget_client(struct stub *st)
+/*
+ * A debugger that went away (detach, a closed or dropped connection) leaves no
+ * breakpoints or watchpoints of its own behind, and the guest as it was
+ * before it came: running again if connecting stopped it.
+ */
+static void stub_hangup(struct stub *st)
 {
 	struct watch *w = &st->dbg->vm->watch;
+	struct vcpu_stop stop;
+	bool resume = st->attached && st->resume_on_detach;
 
 	conn_drop(&st->conn);
 	st->waiting = false;
+	st->monitor_pending = false;
+	st->attached = false;
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
 			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
 	for (unsigned i = w->nmem; i-- > 0;)
 		if (w->mem[i].owners & BP_OWNER_GDB)
 			debug_watch_release(st->dbg, &w->mem[i], BP_OWNER_GDB);
+	/* (A stop right away, on the step off a breakpoint, is the last stop.) */
+	if (resume && !st->killed && !st->dbg->exited && !st->dbg->running &&
+	    debug_continue(st->dbg, &stop) > 0)
+		stub_format_stop(st, &stop);
 }
 
 static void h_detach(struct stub *st, const char *pkt, size_t len)
@@ -630,7 +671,7 @@ static void h_detach(struct stub *st, const char *pkt, size_t len)
 	(void)pkt;
 	(void)len;
 	stub_reply(st, "OK");
-	stub_forget_client(st);
+	stub_hangup(st);
 }
 
 /* The packet table: exact names first, then prefixes, then one-letter packets. */
@@ -699,7 +740,7 @@ int stub_start(struct stub *st, const char *spec, struct debug *dbg,
 
 	*st = (struct stub){ .dbg = dbg, .layout = layout, .monitor = monitor,
 			     .monitor_opaque = opaque };
-	st->conn.listen_fd = st->conn.client_fd = -1;
+	conn_init(&st->conn);
 	st->reply_cap = RSP_PACKET_SIZE + 16;
 	st->reply = malloc(st->reply_cap);
 	st->last = malloc(2 * st->reply_cap + 8);
@@ -737,24 +778,25 @@ bool stub_connected(const struct stub *st)
 
 int stub_fds(struct stub *st, struct pollfd *pfd)
 {
-	int n = 0;
-
-	if (st->conn.listen_fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = st->conn.listen_fd, .events = POLLIN };
-	if (st->conn.client_fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = st->conn.client_fd, .events = POLLIN };
-	return n;
+	return conn_fds(&st->conn, pfd);
 }
 
-/* A new debugger finds the guest stopped, as after a breakpoint. */
+int stub_timeout(struct stub *st)
+{
+	return conn_timeout(&st->conn);
+}
+
+/*
+ * The client spoke RSP for the first time: it finds the guest stopped, as
+ * after a breakpoint. (A connection that never does, such as a port scan,
+ * leaves the guest alone.)
+ */
 static void stub_attach(struct stub *st)
 {
 	struct vcpu_stop stop = { .reason = STOP_STEPPED };
 
-	st->rsp.state = 0;
-	st->noack = false;
-	st->waiting = false;
-	st->phys = false;
+	st->attached = true;
+	st->resume_on_detach = st->dbg->running;
 	if (st->dbg->running) {
 		debug_interrupt(st->dbg);
 		do
@@ -769,18 +811,17 @@ static void stub_input(struct stub *st)
 	uint8_t buf[4096];
 	ssize_t n = conn_read(&st->conn, buf, sizeof(buf));
 
-	if (n <= 0) {
-		/* gdb went away: the guest stays as it is. */
-		stub_forget_client(st);
-		return;
-	}
+	if (n < 0)
+		return stub_hangup(st);
 	for (ssize_t i = 0; i < n && stub_connected(st); i++) {
-		switch (rsp_feed(&st->rsp, buf[i])) {
+		enum rsp_event ev = rsp_feed(&st->rsp, buf[i]);
+
+		if ((ev == RSP_PACKET || ev == RSP_INTERRUPT) && !st->attached)
+			stub_attach(st);
+		switch (ev) {
 		case RSP_PACKET:
-			if (!st->noack && conn_write(&st->conn, "+", 1) < 0) {
-				conn_drop(&st->conn);
-				return;
-			}
+			if (!st->noack && conn_write(&st->conn, "+", 1) < 0)
+				return stub_hangup(st);
 			if (st->rsp.overflow)
 				stub_reply(st, "E22");
 			else
@@ -788,11 +829,12 @@ static void stub_input(struct stub *st)
 			break;
 		case RSP_BAD:
 			if (!st->noack && conn_write(&st->conn, "-", 1) < 0)
-				conn_drop(&st->conn);
+				return stub_hangup(st);
 			break;
 		case RSP_NAK:
-			if (!st->noack && st->last_len && conn_write(&st->conn, st->last, st->last_len) < 0)
-				conn_drop(&st->conn);
+			if (!st->noack && st->last_len &&
+			    conn_write(&st->conn, st->last, st->last_len) < 0)
+				return stub_hangup(st);
 			break;
 		case RSP_INTERRUPT:
 			debug_interrupt(st->dbg);
@@ -811,13 +853,21 @@ void stub_ready(struct stub *st, const struct pollfd *pfd, int n)
 			continue;
 		if (pfd[i].fd == st->conn.listen_fd) {
 			uint8_t busy[2 * sizeof(stub_busy_text) + 8] = "+";
-			size_t n = 1 + rsp_frame((const uint8_t *)stub_busy_text,
-						 sizeof(stub_busy_text) - 1, busy + 1);
+			size_t len = 1 + rsp_frame((const uint8_t *)stub_busy_text,
+						   sizeof(stub_busy_text) - 1, busy + 1);
 
-			if (conn_accept(&st->conn, (const char *)busy, n) > 0)
-				stub_attach(st);
-		} else if (pfd[i].fd == st->conn.client_fd) {
-			stub_input(st);
+			if (conn_accept(&st->conn, (const char *)busy, len) > 0) {
+				st->rsp.state = 0;
+				st->noack = st->waiting = st->phys = st->attached = false;
+				st->monitor_pending = false;
+				st->last_len = 0;
+			}
+			continue;
 		}
+		if (pfd[i].fd == st->conn.client_fd && (pfd[i].revents & ~POLLOUT))
+			stub_input(st);
+		if ((pfd[i].fd != st->conn.client_fd || (pfd[i].revents & POLLOUT)) &&
+		    conn_service(&st->conn, &pfd[i]) < 0)
+			stub_hangup(st);
 	}
 }

@@ -17,8 +17,11 @@ struct arch_gdb_layout;
 struct debug;
 struct pollfd;
 
-/* Runs a `monitor` command; output goes to out; 0 on success. */
+/* Runs a `monitor` command; output goes to out; 0 on success, 1 when it left
+ * the guest running (the reply waits for its stop), < 0 on failure. */
 typedef int (*stub_monitor_fn)(void *opaque, const char *cmd, FILE *out);
+/* Says what that stop was, for the monitor command's reply. */
+typedef void (*stub_monitor_stop_fn)(void *opaque, const struct vcpu_stop *stop, FILE *out);
 
 struct stub {
 	struct conn conn;           /* sockets */
@@ -34,6 +37,10 @@ struct stub {
 	bool phys;                  /* m/M/X take guest-physical addresses */
 	bool binary_upload;         /* the client said binary-upload+: 'x' replies start with 'b' */
 	bool killed;                /* gdb sent k or vKill */
+	bool attached;              /* the client has spoken RSP (and the guest stopped for it) */
+	bool resume_on_detach;      /* the guest ran before the client attached */
+	bool monitor_pending;       /* a monitor command resumed the guest: reply at its stop */
+	stub_monitor_stop_fn monitor_stop; /* how that stop reads (caller sets it) */
 	char *last;                 /* last packet framed, for retransmission */
 	size_t last_len;
 	char *reply;                /* reply under construction */
@@ -45,8 +52,10 @@ struct stub {
 int stub_start(struct stub *st, const char *spec, struct debug *dbg,
 	       const struct arch_gdb_layout *layout, stub_monitor_fn monitor, void *opaque);
 void stub_close(struct stub *st);
-/* File descriptors to poll for input (listening socket, client); returns how many. */
+/* File descriptors to poll, with their events (at most CONN_MAX_FDS); returns how many. */
 int stub_fds(struct stub *st, struct pollfd *pfd);
+/* How long poll may wait for them (ms, -1: no limit). */
+int stub_timeout(struct stub *st);
 /* Handles whatever became readable among the polled descriptors. */
 void stub_ready(struct stub *st, const struct pollfd *pfd, int n);
 /* The guest stopped: tell gdb if it is waiting for that. */
