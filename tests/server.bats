@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# The gdb server against clients that misbehave: connections that never speak
+# RSP, refused clients that trickle bytes, clients that do not read, a
+# monitor command that leaves the guest running. The server never stalls and
+# the guest keeps the state it had before the connection.
+
+load helper
+
+teardown() {
+	exec 7>&- 8>&- 2>/dev/null || true
+	[ -z "${TRICKLER:-}" ] || kill "$TRICKLER" 2>/dev/null || true
+	stop_stub
+}
+
+# Lines the ticker guest has printed so far.
+ticks() {
+	wc -l <"$BATS_TEST_TMPDIR/stub.out"
+}
+
+# Waits (up to 30 s) until the ticker prints more than $1 lines.
+ticks_above() {
+	local end=$((SECONDS + 30))
+
+	until [ "$(ticks)" -gt "$1" ]; do
+		[ $SECONDS -lt $end ] || fail "the guest is not running: still $(ticks) lines"
+		sleep 0.05
+	done
+}
+
+@test "a bare TCP connection does not stop a running guest, nor its disconnect; gdb's detach lets it run on" {
+	STUB_WAIT= start_stub "$(guest ticker.elf)"
+	ticks_above 0
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	n=$(ticks)
+	ticks_above "$n"
+	exec 7>&-
+	n=$(ticks)
+	ticks_above "$n"
+	# gdb stops it while connected; after gdb's detach it runs again.
+	run gdb_batch -ex 'info registers rip' -ex detach "$(guest ticker.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <main\+[0-9]+>$'
+	n=$(ticks)
+	ticks_above "$n"
+	# A client that drops the connection without a word does the same.
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	[[ "$(rsp '?')" == T02* ]] || fail "not stopped by the connection"
+
+	n=$(ticks)
+	sleep 0.5
+	assert_equal "$(ticks)" "$n"
+	exec 7>&-
+	ticks_above "$n"
+	kill -0 $STUB_PID
+}
+
+@test "a refused second client that trickles bytes gets its answer and does not delay the first" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	regs=$(rsp g)
+	start=$EPOCHREALTIME
+	for _ in $(seq 20); do rsp g >/dev/null; done
+	idle=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+	exec 8<>/dev/tcp/127.0.0.1/$STUB_PORT
+	(while printf '$' >&8 2>/dev/null; do sleep 0.01; done) &
+	TRICKLER=$!
+	IFS= read -r -t 5 -d '#' busy <&8 || fail "the second client got no answer"
+	assert_equal "$busy" '+$E.kvmdbg: another debugger is already connected'
+	start=$EPOCHREALTIME
+	for _ in $(seq 20); do
+		assert_equal "$(rsp g)" "$regs"
+	done
+	busy=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+	echo "20 register reads: $idle ms alone, $busy ms while a refused client trickled" >&3
+	[ "$busy" -lt $((2 * idle + 1000)) ] || fail "the first client waited"
+	# The refused client is closed after a while, however slowly it sends.
+	for _ in $(seq 100); do
+		kill -0 "$TRICKLER" 2>/dev/null || break
+		sleep 0.05
+	done
+	! kill -0 "$TRICKLER" 2>/dev/null || fail "the refused client is still connected"
+	TRICKLER=
+}
+
+@test "a client that sends requests and never reads the replies is dropped; the server and the guest go on" {
+	STUB_WAIT= start_stub "$(guest ticker.elf)"
+	ticks_above 0
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	# 5000 reads of the target description (6 KiB each, text that run-length
+	# encoding does not shrink), 30 MiB of replies: far more than the 4 MiB
+	# queued per client and what the sockets hold.
+	frame=$(send_packet 'qXfer:features:read:target.xml:0,ffff' 7>&1)
+	flood=
+	for _ in $(seq 5000); do flood+=$frame; done
+	printf '%s' "$flood" >&7
+	# Dropped: the guest, stopped by the connection, runs again.
+	n=$(ticks)
+	ticks_above "$n"
+	exec 7>&-
+	run gdb_batch -ex 'info registers rip' "$(guest ticker.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <main\+[0-9]+>$'
+}
+
+@test "monitor cont: the server still reads, Ctrl-C (0x03) stops the guest and the reply says where" {
+	start_stub "$(guest ticker.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	send_packet "qRcmd,$(printf cont | od -An -tx1 | tr -d ' \n')"
+	reply=$(read_packet)
+	assert_equal "$(xxd -r -p <<<"${reply#O}")" "Continuing."
+	ticks_above 1
+	printf '\003' >&7
+	text=
+	while reply=$(read_packet) && [ "$reply" != OK ]; do
+		[ "${reply:0:1}" = O ] || fail "not console output: $reply"
+		text+=$(xxd -r -p <<<"${reply#O}")
+	done
+	assert_equal "$reply" OK
+	[[ "$text" == "Stopped at 0x"*"<main+"* ]] || fail "the reply does not say where: $text"
+	n=$(ticks)
+	sleep 0.3
+	assert_equal "$(ticks)" "$n"
+	[[ "$(rsp g)" == [0-9a-f]* ]]
+}
