@@ -159,11 +159,21 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 		uint64_t vma = bfd_section_vma(sec);
 		void *dst;
 
-		if (!(flags & SEC_ALLOC) || !size)
+		/* (Thread-local bss takes no memory of its own: it overlaps by design.) */
+		if (!(flags & SEC_ALLOC) || !size || ((flags & SEC_THREAD_LOCAL) && !(flags & SEC_LOAD)))
 			continue;
 		dst = vm_phys_ptr(vm, start, size);
 		if (!dst)
 			return loader_outside_ram(vm, img, sec->name, start, start + size);
+		for (unsigned i = 0; i < img->nr_ranges; i++)
+			if (start < img->ranges[i].end && img->ranges[i].start < start + size)
+				return err_set(ENOEXEC, "%s: sections %s (%#llx-%#llx) and %s "
+					       "(%#llx-%#llx) overlap — not a well-formed "
+					       "executable", img->name, img->ranges[i].name,
+					       (unsigned long long)img->ranges[i].start,
+					       (unsigned long long)img->ranges[i].end, sec->name,
+					       (unsigned long long)start,
+					       (unsigned long long)(start + size));
 		if ((flags & SEC_LOAD) && (flags & SEC_HAS_CONTENTS)) {
 			if (!bfd_get_section_contents(abfd, sec, dst, 0, size))
 				return err_set(EIO, "%s: cannot read section %s: %s", img->name,

@@ -8,6 +8,8 @@
 #include "bfdinc.h"
 #include "err.h"
 
+#define SYMBOLS_MAX (1u << 22) /* symbols one guest may have */
+
 static int symbols_cmp(const void *a, const void *b)
 {
 	const struct symbol *x = a, *y = b;
@@ -30,6 +32,7 @@ static bool symbols_wanted(const asymbol *sym)
 int symbols_load(struct symtab *tab, struct bfd *abfd)
 {
 	asymbol **syms = NULL;
+	uint64_t file_size;
 	long bound, n;
 	int r = 0;
 
@@ -39,6 +42,14 @@ int symbols_load(struct symtab *tab, struct bfd *abfd)
 	bound = bfd_get_symtab_upper_bound(abfd);
 	if (bound <= 0)
 		return 0;
+	/* The size comes from the file: no more entries than the file could hold
+	 * (an ELF symbol takes at least 16 bytes), and not absurdly many. */
+	file_size = bfd_get_file_size(abfd);
+	if ((uint64_t)bound / sizeof(asymbol *) > (file_size / 16 + 1) ||
+	    (uint64_t)bound / sizeof(asymbol *) > SYMBOLS_MAX)
+		return err_set(EINVAL, "the symbol table claims %llu entries: more than the file "
+			       "holds (or than %u)", (unsigned long long)(bound / sizeof(asymbol *)),
+			       SYMBOLS_MAX);
 	syms = malloc((size_t)bound);
 	if (!syms)
 		return err_set(ENOMEM, "out of memory reading symbols");

@@ -127,10 +127,14 @@ quit"
 	wait_screen '^\(kvmdbg\) bogus words$'
 	keys C-c
 	wait_screen '^\(kvmdbg\) bogus words\^C$'
+	# The next line is a fresh one: what was typed before Ctrl-C is gone.
+	keys 'print $rip' Enter
+	wait_screen '^0x100000 \(1048576\) <_start>$'
 	keys C-d
 	wait_screen '^KVMDBG-EXIT=0$'
 	run screen
-	refute_line --partial "unknown command 'bogus'"
+	assert_line '(kvmdbg) print $rip'
+	refute_line --partial "unknown command"
 }
 
 @test "--console and --gdb together: both drive the guest and see the same state" {

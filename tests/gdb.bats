@@ -193,9 +193,13 @@ teardown() {
 	gdb_out=$output
 	stop_stub
 	run kvmdbg -e 'stepi 3' -e regs -e 'onereg get EFER' "$(guest regs.elf)"
+	assert_success
 	expected=$(tail -n +2 <<<"$output")
+	# (the console's own output, at least the registers and EFER's fields)
+	[[ "$expected" == *rip*EFER* ]] || fail "the console printed no registers: $expected"
 	grep -qF -- "$expected" <<<"$gdb_out" || fail "monitor output differs: $gdb_out"
-	grep -qF "unknown command 'frobnicate'; 'help' lists them" <<<"$gdb_out"
+	grep -qF "unknown command 'frobnicate'; 'help' lists them" <<<"$gdb_out" ||
+		fail "no refusal of frobnicate: $gdb_out"
 }
 
 @test "monitor onereg dump and monitor phys switch to physical addresses" {
@@ -222,8 +226,9 @@ teardown() {
 	start_stub "$(guest regs.elf)"
 	run gdb_batch -ex kill "$(guest regs.elf)"
 	assert_success
-	wait $STUB_PID || true
+	wait $STUB_PID && status=0 || status=$?
 	STUB_PID=
+	assert_equal "$status" 0
 	run cat "$STUB_ERR"
 	assert_line "kvmdbg: killed by the debugger"
 }

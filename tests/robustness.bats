@@ -26,6 +26,10 @@ random_packets() {
 			else if (k == "G") { p = "G"; for (j = r(300); j > 0; j--) p = p "1" }
 			else if (k == "p") p = sprintf("p%x", r(96))
 			else if (k == "P") p = sprintf("P%x=%x", r(96), r(4294967296))
+			else if ((k == "Z" || k == "z") && r(4) == 0)
+				# lengths and addresses anywhere in 64 bits, 2^64-1 included
+				p = sprintf("%s%d,%x%08x,%s", k, r(6), r(4294967296), r(4294967296),
+					    r(2) ? "ffffffffffffffff" : sprintf("%x%08x", r(4294967296), r(4294967296)))
 			else if (k == "Z" || k == "z") p = sprintf("%s%d,%x,%x", k, r(6), r(2097152), r(12288))
 			else if (k == "qRcmd,") {
 				cmd = sprintf("x/%dx %d", r(9), r(32768))
@@ -42,18 +46,49 @@ random_packets() {
 	function r(limit) { return int(rand() * limit) }'
 }
 
+# Checks every frame in a file of replies: "$payload#xx" with the right
+# checksum ('+' acks and nothing else between them). Prints the number of frames.
+check_frames() {
+	LC_ALL=C awk 'BEGIN { RS = "\\$"; for (c = 0; c < 256; c++) ord[sprintf("%c", c)] = c }
+		NR == 1 { if ($0 !~ /^\+*$/) { print "junk before the first frame: " $0; exit 1 } next }
+		{
+			h = index($0, "#")
+			if (!h || length($0) < h + 2) { print "unterminated frame: " $0; exit 1 }
+			sum = 0
+			for (j = 1; j < h; j++) sum += ord[substr($0, j, 1)]
+			if (sprintf("%02x", sum % 256) != substr($0, h + 1, 2)) { print "bad checksum: " $0; exit 1 }
+			if (substr($0, h + 3) !~ /^\+*$/) { print "junk after a frame: " $0; exit 1 }
+			n++
+		}
+		END { print n + 0 }' "$1"
+}
+
 @test "two thousand random well-formed packets leave the server answering gdb" {
+	# KVMDBG_TEST_SEED=N replays a run.
+	seed=${KVMDBG_TEST_SEED:-$((RANDOM * 32768 + RANDOM))}
+	echo "# random packets: KVMDBG_TEST_SEED=$seed" >&3
 	start_stub "$(guest regs.elf)"
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
 	send_packet QStartNoAckMode
-	# Replies are read and dropped meanwhile, so that neither side blocks.
-	cat <&7 >/dev/null &
+	# Replies are kept meanwhile, so that neither side blocks, and checked after.
+	cat <&7 >"$BATS_TEST_TMPDIR/replies" &
 	drain=$!
-	random_packets 42 2000 >&7
+	random_packets "$seed" 2000 >&7
+	# Then the guest is stopped and a last command answers with its own text.
 	printf '\003' >&7
+	send_packet "qRcmd,$(printf 'print 4660' | od -An -tx1 | tr -d ' \n')"
+	marker=$(printf '0x1234 (4660)' | od -An -tx1 | tr -d ' \n')
+	for _ in $(seq 200); do
+		grep -q "$marker" "$BATS_TEST_TMPDIR/replies" && break
+		sleep 0.05
+	done
 	exec 7>&-
-	sleep 0.5
 	kill $drain 2>/dev/null || true
+	grep -q "$marker" "$BATS_TEST_TMPDIR/replies" || fail "no answer to the last command (seed $seed)"
+	run check_frames "$BATS_TEST_TMPDIR/replies"
+	assert_success
+	echo "# $output frames, all well-formed" >&3
+	[ "$output" -ge 2000 ] || fail "only $output replies to 2001 packets (seed $seed)"
 	kill -0 $STUB_PID
 	run gdb_batch -ex 'info registers rip' -ex 'x/2i $pc' "$(guest regs.elf)"
 	assert_success
@@ -61,7 +96,10 @@ random_packets() {
 }
 
 @test "random console lines never crash the console" {
-	RANDOM=7
+	# KVMDBG_TEST_SEED=N replays a run.
+	seed=${KVMDBG_TEST_SEED:-$((RANDOM * 32768 + RANDOM))}
+	echo "# random console lines: KVMDBG_TEST_SEED=$seed" >&3
+	RANDOM=$seed
 	words=(regs sregs fpu xmm dregs onereg list get dump msr x x/4xg x/s xp/2i disas print sym addr
 		stepi cont break hbreak delete info stats help '$rip' '$esp' '$nosuch' main leaf
 		watch r w a rw mmio pio unwatch list stats testdev serial 0xd0000000-0xd0000fff 0xe9
