@@ -26,28 +26,46 @@ void conn_init(struct conn *c)
 		c->refused[i].fd = -1;
 }
 
+/* Whether path is a unix socket nobody listens on (left by an earlier run). */
+static bool conn_unix_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return r < 0 && errno == ECONNREFUSED;
+}
+
 static int conn_listen_unix(struct conn *c, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
 	mode_t old;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(c->unix_path))
 		return err_set(ENAMETOOLONG, "unix socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
-	/* A socket left by an earlier run is replaced; any other file is not. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return err_set(EEXIST, "%s exists and is not a socket", path);
-		unlink(path);
-	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_set(errno, "socket: %s", strerror(errno));
 	old = umask(0177); /* the socket is created 0600 */
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	/* Only a socket that nobody listens on is replaced; any other file is not,
+	 * and a live server's socket is not taken over. */
+	if (r < 0 && errno == EADDRINUSE && conn_unix_stale(&sa) && unlink(path) == 0)
+		r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	if (r < 0 && errno == EADDRINUSE) {
+		close(fd);
+		return err_set(EEXIST, "%s exists and is not a stale socket (a file, or a server "
+			       "still listening)", path);
+	}
 	if (r < 0 || listen(fd, 1) < 0) {
 		r = err_set(errno, "cannot listen on unix:%s: %s", path, strerror(errno));
 		close(fd);

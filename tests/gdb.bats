@@ -243,6 +243,23 @@ teardown() {
 		"$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^rip +0x100000 '
+	# A second kvmdbg does not take over the live socket, nor replace a file.
+	run kvmdbg --gdb "unix:$sock" -S "$(guest regs.elf)"
+	assert_failure 2
+	assert_output "kvmdbg: $sock exists and is not a stale socket (a file, or a server still listening)"
+	echo data >"$BATS_TEST_TMPDIR/file"
+	run kvmdbg --gdb "unix:$BATS_TEST_TMPDIR/file" -S "$(guest regs.elf)"
+	assert_failure 2
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/file")" data
+	# A socket left by a run that died is replaced.
+	kill -KILL $STUB_PID
+	wait $STUB_PID || true
+	[ -S "$sock" ]
+	"$KVMDBG" --gdb "unix:$sock" -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	STUB_PID=$!
+	wait_file "$BATS_TEST_TMPDIR/err"
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "kvmdbg: gdb server on unix:$sock; the guest waits for the debugger"
 }
 
 @test "-s listens on 127.0.0.1:1234 and a non-loopback address warns" {
