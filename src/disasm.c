@@ -19,6 +19,9 @@ struct disasm_out {
 };
 
 static int disasm_vprintf(struct disasm_out *o, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static int disasm_vprintf(struct disasm_out *o, const char *fmt, va_list ap)
 {
 	int n;
 
@@ -30,6 +33,8 @@ static int disasm_vprintf(struct disasm_out *o, const char *fmt, va_list ap)
 	return n;
 }
 
+static int disasm_printf(void *stream, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int disasm_printf(void *stream, const char *fmt, ...)
 {
 	va_list ap;
@@ -40,6 +45,9 @@ static int disasm_printf(void *stream, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+static int disasm_styled_printf(void *stream, enum disassembler_style style, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int disasm_styled_printf(void *stream, enum disassembler_style style, const char *fmt, ...)
 {

@@ -229,6 +229,11 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 	r = symbols_load(&img->symbols, abfd);
 out:
 	bfd_close(abfd);
+	/* libbfd does not close the descriptor of a file it found no format in
+	 * (an empty one, for one): the loader owns it, so it goes here. (Loading
+	 * happens before any other thread could have reused the number.) */
+	if (fcntl(fd, F_GETFD) != -1)
+		close(fd);
 	if (r < 0)
 		image_free(img);
 	return r;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# The fuzzing corpus (tests/fuzz/corpus: seeds, and the reproducer of every
+# crash make fuzz found) replayed through each harness, built with gcc (and
+# ASan/UBSan with SANITIZE=1): each input must run through without a crash,
+# an abort from the harness's own checks, or a sanitizer's report.
+
+load helper
+
+replay() {
+	local h=$1 n
+	shift
+	n=$(find "$ROOT/tests/fuzz/corpus/$h" -type f | wc -l)
+	[ "$n" -gt 0 ] || fail "no corpus for $h"
+	run timeout 600 "$ROOT/tests/fuzz/replay-$h" "$ROOT/tests/fuzz/corpus/$h" "$@"
+	assert_success
+	refute_output --partial 'Sanitizer'
+	refute_output --partial 'runtime error'
+	assert_line --regexp "^$ROOT/tests/fuzz/replay-$h: [0-9]+ inputs replayed\$"
+	replayed=$(sed -n 's/.* \([0-9]*\) inputs replayed$/\1/p' <<<"$output")
+	[ "$replayed" -ge "$n" ] || fail "$replayed of $n inputs replayed"
+}
+
+@test "fuzz corpus: RSP framing and decoding" {
+	replay rsp
+}
+
+@test "fuzz corpus: the loader (and every built guest as an ELF and as a raw image)" {
+	replay loader "$ROOT"/guests/*.elf "$ROOT"/guests/*.bin
+}
+
+@test "fuzz corpus: the gdb stub's packets over a real connection to a real engine" {
+	replay packets
+}
+
+@test "fuzz corpus: console command lines" {
+	replay console
+}
+
+@test "fuzz corpus: address expressions" {
+	replay expr
+}

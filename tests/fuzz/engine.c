@@ -1,0 +1,117 @@
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/arch.h"
+#include "../../src/err.h"
+
+struct engine engine;
+
+static void engine_fail(const char *what)
+{
+	fprintf(stderr, "fuzz engine: %s: %s\n", what, err_msg());
+	exit(2);
+}
+
+/* The monitor and stop callbacks, as cli/main.c has them. */
+static int engine_monitor(void *opaque, const char *cmd, FILE *out)
+{
+	struct session *s = opaque;
+	bool running = s->dbg->running;
+	int r;
+
+	s->remote = true;
+	r = commands_execute(s, cmd, out);
+	s->remote = false;
+	return r == 0 && !running && s->dbg->running ? 1 : r;
+}
+
+static void engine_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
+{
+	commands_report_stop(opaque, stop, out);
+}
+
+/* The guest: $KVMDBG_FUZZ_GUEST, else guests/ticker.elf in the checkout that
+ * holds this binary (tests/fuzz/ or tests/fuzz/build/). */
+static void engine_guest(char *path, size_t len)
+{
+	const char *env = getenv("KVMDBG_FUZZ_GUEST");
+	char dir[4096];
+	ssize_t n;
+
+	if (env) {
+		snprintf(path, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		engine_fail("readlink /proc/self/exe");
+	dir[n] = '\0';
+	for (int up = 0; up < 4; up++) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		snprintf(path, len, "%s/guests/ticker.elf", dir);
+		if (access(path, R_OK) == 0)
+			return;
+	}
+	err_set(ENOENT, "no guests/ticker.elf above this binary (run make, or set KVMDBG_FUZZ_GUEST)");
+	engine_fail("guest");
+}
+
+void engine_init(void)
+{
+	struct engine *e = &engine;
+	char guest[4200];
+
+	if (e->sink)
+		return;
+	e->sink = fopen("/dev/null", "w");
+	if (!e->sink)
+		exit(2);
+	e->vcpu.fd = -1;
+	engine_guest(guest, sizeof(guest));
+	if (vm_create(&e->vm, 8 << 20) < 0)
+		engine_fail("vm_create");
+	if (devices_create(&e->devs, &e->vm.bus, e->sink) < 0)
+		engine_fail("devices_create");
+	if (vcpu_create(&e->vcpu, &e->vm, 0) < 0)
+		engine_fail("vcpu_create");
+	if (loader_load_elf(&e->vm, &e->img, guest) < 0)
+		engine_fail(guest);
+	if (loader_boot(&e->vcpu, &e->img) < 0)
+		engine_fail("loader_boot");
+	e->vm.watch.syms = &e->img.symbols;
+	e->vm.watch.out = e->sink;
+	if (vcpu_start_thread(&e->vcpu) < 0)
+		engine_fail("vcpu_start_thread");
+	debug_init(&e->dbg, &e->vm, &e->vcpu, &e->img.symbols);
+	e->session = (struct session){ .vm = &e->vm, .vcpu = &e->vcpu, .img = &e->img,
+				       .dbg = &e->dbg, .sigfd = -1, .async = true };
+	if (stub_start(&e->stub, "127.0.0.1:0", &e->dbg, arch_gdb_layout(e->img.boot.mode),
+		       engine_monitor, &e->session) < 0)
+		engine_fail("stub_start");
+	e->stub.monitor_stop = engine_monitor_stop;
+}
+
+void engine_settle(void)
+{
+	struct engine *e = &engine;
+	struct vcpu_stop stop;
+
+	while (e->dbg.running) {
+		debug_interrupt(&e->dbg);
+		do
+			vcpu_wait(&e->vcpu);
+		while (!debug_collect(&e->dbg, &stop));
+		stub_stopped(&e->stub, &stop);
+	}
+	e->session.quit = false;
+	e->session.interrupted = false;
+}

@@ -1,0 +1,65 @@
+/*
+ * Fuzzes the guest loader (src/loader.c, src/symbols.c and libbfd under
+ * them): any bytes as an ELF file, and as a raw image. Guest memory is a
+ * plain buffer shaped as the VM's (RAM at 0 and 4 GiB): the loader only
+ * copies into it, so no KVM is needed. Checks besides not crashing: the
+ * loader closes the descriptor it was given, on success and failure alike.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../src/loader.h"
+#include "../../src/vm.h"
+#include "fuzz.h"
+
+#define FUZZ_RAM (32ULL << 20)
+
+static struct vm vm;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	vm.ram = mmap(NULL, FUZZ_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		      MAP_NORESERVE, -1, 0);
+	if (vm.ram == MAP_FAILED)
+		abort();
+	vm.ram_size = vm.low_size = FUZZ_RAM;
+	vm.sys_fd = vm.fd = -1;
+	return 0;
+}
+
+static int fuzz_file(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("guest", MFD_CLOEXEC);
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	return fd;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct image img;
+	char path[64];
+	int fd;
+
+	/* As an ELF: the loader owns the descriptor from here. */
+	fd = fuzz_file(data, size);
+	if (loader_load_elf_fd(&vm, &img, "fuzz.elf", fd) == 0)
+		image_free(&img);
+	if (fcntl(fd, F_GETFD) != -1) {
+		fprintf(stderr, "loader_load_elf_fd left its descriptor open\n");
+		abort();
+	}
+	/* As a raw image at an address the first bytes choose. */
+	fd = fuzz_file(data, size);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (loader_load_raw(&vm, &img, path, size >= 2 ? (uint64_t)(data[0] | data[1] << 8) << 4 : 0x7c00) == 0)
+		image_free(&img);
+	close(fd);
+	return 0;
+}
