@@ -122,3 +122,75 @@ ticks_above() {
 	assert_equal "$(ticks)" "$n"
 	[[ "$(rsp g)" == [0-9a-f]* ]]
 }
+
+# A gdb session that single-steps for IDLE seconds, creates $1 (the load
+# starts), then steps LOADED seconds more; prints both rates (steps/s).
+STEP_RATES_PY='
+import os, time
+def rate(seconds):
+    n, t0 = 0, time.time()
+    while time.time() - t0 < seconds:
+        gdb.execute("stepi 100", to_string=True)
+        n += 100
+    return n / (time.time() - t0)
+idle = rate(float(os.environ["IDLE"]))
+open(os.environ["LOAD_FLAG"], "w").close()
+loaded = rate(float(os.environ["LOADED"]))
+print("RATES %d %d" % (idle, loaded))
+'
+
+# One hostile client: connects, sends random bytes (framing characters and
+# Ctrl-C among them) in bursts, reconnects whenever it is turned away, until
+# $1 exists. Builtins only: 50 of these must not eat the machine.
+garbage_client() {
+	local stop=$1 fd chunk i x
+	while [ ! -e "$stop" ]; do
+		exec {fd}<>/dev/tcp/127.0.0.1/$STUB_PORT || { read -r -t 0.1 x <>"$BATS_TEST_TMPDIR/never" || true; continue; }
+		while [ ! -e "$stop" ]; do
+			chunk=
+			for ((i = 0; i < 64; i++)); do
+				case $((RANDOM % 8)) in
+				0) chunk+='$' ;; 1) chunk+='#' ;; 2) chunk+=$'\003' ;; 3) chunk+='}' ;;
+				*) chunk+=$(printf "\\x$(printf %x $((RANDOM % 94 + 33)))") ;;
+				esac
+			done
+			printf '%s' "$chunk" >&$fd 2>/dev/null || break
+			# (a read as the pause: no sleep process)
+			read -r -t 0.05 -N 4096 x <&$fd 2>/dev/null
+			[ $? -gt 128 ] || [ -n "$x" ] || break
+		done
+		exec {fd}>&-
+	done
+}
+
+@test "50 clients sending garbage for 30 s: gdb's stepping on the first connection keeps its rate, kvmdbg's memory does not grow" {
+	seconds=${KVMDBG_LOAD_SECONDS:-30}
+	mkfifo "$BATS_TEST_TMPDIR/never"
+	start_stub "$(guest ticker.elf)"
+	flag=$BATS_TEST_TMPDIR/load
+	stop=$BATS_TEST_TMPDIR/stop
+	IDLE=5 LOADED=$seconds LOAD_FLAG=$flag timeout $((seconds + 120)) gdb -batch -nx \
+		-ex "target remote 127.0.0.1:$STUB_PORT" -ex "python $STEP_RATES_PY" \
+		"$(guest ticker.elf)" >"$BATS_TEST_TMPDIR/gdb.out" 2>&1 &
+	gdb_pid=$!
+	wait_file_exists() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+	wait_file_exists "$flag" || fail "gdb did not start stepping: $(cat "$BATS_TEST_TMPDIR/gdb.out")"
+	rss_before=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
+	pids=()
+	for ((c = 0; c < 50; c++)); do
+		garbage_client "$stop" &
+		pids+=($!)
+	done
+	sleep 2
+	rss_early=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
+	wait $gdb_pid || fail "gdb failed: $(cat "$BATS_TEST_TMPDIR/gdb.out")"
+	rss_after=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
+	touch "$stop"
+	exec 9<>"$BATS_TEST_TMPDIR/never"
+	wait "${pids[@]}" 2>/dev/null || true
+	read -r _ idle loaded < <(grep '^RATES' "$BATS_TEST_TMPDIR/gdb.out")
+	echo "# stepi: $idle/s idle, $loaded/s under 50 garbage clients; kvmdbg RSS $rss_before kB, $rss_early kB after 2 s, $rss_after kB at the end" >&3
+	[ "$loaded" -ge $((idle * 8 / 10)) ] || fail "stepping slowed down: $idle/s idle, $loaded/s under load"
+	[ "$rss_after" -le $((rss_early + 2048)) ] || fail "kvmdbg grew from $rss_early kB to $rss_after kB"
+	kill -0 $STUB_PID
+}
