@@ -186,7 +186,6 @@ garbage_client() {
 	wait $gdb_pid || fail "gdb failed: $(cat "$BATS_TEST_TMPDIR/gdb.out")"
 	rss_after=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
 	touch "$stop"
-	exec 9<>"$BATS_TEST_TMPDIR/never"
 	wait "${pids[@]}" 2>/dev/null || true
 	read -r _ idle loaded < <(grep '^RATES' "$BATS_TEST_TMPDIR/gdb.out")
 	echo "# stepi: $idle/s idle, $loaded/s under 50 garbage clients; kvmdbg RSS $rss_before kB, $rss_early kB after 2 s, $rss_after kB at the end" >&3
