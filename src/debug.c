@@ -90,6 +90,8 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
 static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t len, bool write)
 {
+	if (len && !span_ok(va, len, SIZE_MAX))
+		return span_check(va, len, SIZE_MAX, "the access");
 	while (len) {
 		uint64_t pa, chunk = 0x1000 - (va & 0xfff);
 		int r;
@@ -126,6 +128,9 @@ size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bo
 	uint8_t *p = buf;
 	size_t got = 0;
 
+	/* Up to the end of the address space, not round it. */
+	if (len && !span_ok(addr, len, SIZE_MAX))
+		len = (size_t)(UINT64_MAX - addr) + 1;
 	while (got < len) {
 		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
 

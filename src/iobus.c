@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "span.h"
 #include "stats.h"
 
 void iobus_init(struct iobus *bus, struct stats *stats)
@@ -23,11 +24,12 @@ int iobus_register(struct iobus *bus, enum io_space space, uint64_t base, uint64
 {
 	struct io_range *r;
 
-	if (!len || base + len < base)
+	if (!span_ok(base, len, UINT64_MAX))
 		return -EINVAL;
 	for (unsigned i = 0; i < bus->nr; i++) {
 		r = &bus->ranges[i];
-		if (r->space == space && base < r->base + r->len && r->base < base + len)
+		if (r->space == space && base <= span_last(r->base, r->len) &&
+		    r->base <= span_last(base, len))
 			return -EBUSY;
 	}
 	r = realloc(bus->ranges, (bus->nr + 1) * sizeof(*r));

@@ -11,6 +11,7 @@
 #include "arch.h"
 #include "err.h"
 #include "json.h"
+#include "span.h"
 #include "symbols.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -75,7 +76,7 @@ int watch_parse_range(struct watch *w, enum io_space space, const char *text, ui
 	if (watch_number(first, &a) < 0 || watch_number(sep + 1, &b) < 0)
 		goto bad;
 	if (*sep == '+') {
-		if (!b || a + b < a)
+		if (!span_ok(a, b, UINT64_MAX))
 			goto bad;
 		*base = a;
 		*len = b;
