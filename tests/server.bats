@@ -141,9 +141,11 @@ print("RATES %d %d" % (idle, loaded))
 
 # One hostile client: connects, sends random bytes (framing characters and
 # Ctrl-C among them) in bursts, reconnects whenever it is turned away, until
-# $1 exists. Builtins only: 50 of these must not eat the machine.
+# $1 exists, with RANDOM seeded by $2. Builtins only (no process per
+# byte or pause): 50 of these must not eat the machine.
 garbage_client() {
-	local stop=$1 fd chunk i x
+	local stop=$1 fd chunk i x c hex
+	RANDOM=$2
 	while [ ! -e "$stop" ]; do
 		exec {fd}<>/dev/tcp/127.0.0.1/$STUB_PORT || { read -r -t 0.1 x <>"$BATS_TEST_TMPDIR/never" || true; continue; }
 		while [ ! -e "$stop" ]; do
@@ -151,7 +153,11 @@ garbage_client() {
 			for ((i = 0; i < 64; i++)); do
 				case $((RANDOM % 8)) in
 				0) chunk+='$' ;; 1) chunk+='#' ;; 2) chunk+=$'\003' ;; 3) chunk+='}' ;;
-				*) chunk+=$(printf "\\x$(printf %x $((RANDOM % 94 + 33)))") ;;
+				*)
+					printf -v hex %x $((RANDOM % 94 + 33))
+					printf -v c "\\x$hex"
+					chunk+=$c
+					;;
 				esac
 			done
 			printf '%s' "$chunk" >&$fd 2>/dev/null || break
@@ -176,9 +182,12 @@ garbage_client() {
 	wait_file_exists() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 	wait_file_exists "$flag" || fail "gdb did not start stepping: $(cat "$BATS_TEST_TMPDIR/gdb.out")"
 	rss_before=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
+	# KVMDBG_TEST_SEED=N replays the garbage.
+	seed=${KVMDBG_TEST_SEED:-$((RANDOM * 32768 + RANDOM))}
+	echo "# garbage clients: KVMDBG_TEST_SEED=$seed" >&3
 	pids=()
 	for ((c = 0; c < 50; c++)); do
-		garbage_client "$stop" &
+		garbage_client "$stop" $((seed + c)) &
 		pids+=($!)
 	done
 	sleep 2
