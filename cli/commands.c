@@ -358,6 +358,23 @@ void commands_wait_stop(struct session *s, FILE *out)
 	commands_report_stop(s, &stop, out);
 }
 
+int commands_monitor(void *opaque, const char *cmd, FILE *out)
+{
+	struct session *s = opaque;
+	bool running = s->dbg->running;
+	int r;
+
+	s->remote = true;
+	r = commands_execute(s, cmd, out);
+	s->remote = false;
+	return r == 0 && s->async && !running && s->dbg->running ? 1 : r;
+}
+
+void commands_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
+{
+	commands_report_stop(opaque, stop, out);
+}
+
 /* ---- handlers ---------------------------------------------------------------- */
 
 /* One register by name ("rax", "$eax", "xmm0"), as gdb's info registers shows it. */

@@ -66,4 +66,11 @@ void commands_wait(struct session *s, struct vcpu_stop *stop);
 /* The same, then reports the stop. */
 void commands_wait_stop(struct session *s, FILE *out);
 
+/* gdb's `monitor` (a stub_monitor_fn; opaque is the session): one command as
+ * a remote client's (no host files). In the event loop (s->async) `cont`
+ * returns at once: 1 says the guest runs and the reply waits for its stop. */
+int commands_monitor(void *opaque, const char *cmd, FILE *out);
+/* How that stop reads (a stub_monitor_stop_fn). */
+void commands_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out);
+
 #endif

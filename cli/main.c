@@ -506,26 +506,6 @@ static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout,
 	return report_stop(vcpu, img, stop, timed_out, interrupted);
 }
 
-/* gdb's `monitor`: the console's commands, run to completion. */
-static int monitor_run(void *opaque, const char *cmd, FILE *out)
-{
-	struct session *s = opaque;
-	bool running = s->dbg->running;
-	int r;
-
-	/* In the event loop (s->async), `cont` returns at once and the stub
-	 * replies at the stop: the server goes on serving meanwhile. */
-	s->remote = true;
-	r = commands_execute(s, cmd, out);
-	s->remote = false;
-	return r == 0 && s->async && !running && s->dbg->running ? 1 : r;
-}
-
-static void monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
-{
-	commands_report_stop(opaque, stop, out);
-}
-
 /* Where a stop goes when no console shows it: the notable ones to stderr. */
 static void loop_log_stop(struct session *s, const struct vcpu_stop *stop)
 {
@@ -748,12 +728,12 @@ static int run_session(struct session *s, const struct options *opt)
 		failures += console_run_stream(s, stdin, "stdin");
 	if (opt->gdb && !s->quit) {
 		if (stub_start(&stub, opt->gdb, s->dbg, arch_gdb_layout(s->img->boot.mode),
-			       monitor_run, s) < 0) {
+			       commands_monitor, s) < 0) {
 			fprintf(stderr, "kvmdbg: %s\n", err_msg());
 			return STATUS_USAGE;
 		}
 		st = &stub;
-		stub.monitor_stop = monitor_stop;
+		stub.monitor_stop = commands_monitor_stop;
 		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
 			opt->wait ? "; the guest waits for the debugger" : "");
 		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)

@@ -17,24 +17,6 @@ static void engine_fail(const char *what)
 	exit(2);
 }
 
-/* The monitor and stop callbacks, as cli/main.c has them. */
-static int engine_monitor(void *opaque, const char *cmd, FILE *out)
-{
-	struct session *s = opaque;
-	bool running = s->dbg->running;
-	int r;
-
-	s->remote = true;
-	r = commands_execute(s, cmd, out);
-	s->remote = false;
-	return r == 0 && !running && s->dbg->running ? 1 : r;
-}
-
-static void engine_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
-{
-	commands_report_stop(opaque, stop, out);
-}
-
 /* The guest: $KVMDBG_FUZZ_GUEST, else guests/ticker.elf in the checkout that
  * holds this binary (tests/fuzz/ or tests/fuzz/build/). */
 static void engine_guest(char *path, size_t len)
@@ -95,9 +77,9 @@ void engine_init(void)
 	e->session = (struct session){ .vm = &e->vm, .vcpu = &e->vcpu, .img = &e->img,
 				       .dbg = &e->dbg, .sigfd = -1, .async = true };
 	if (stub_start(&e->stub, "127.0.0.1:0", &e->dbg, arch_gdb_layout(e->img.boot.mode),
-		       engine_monitor, &e->session) < 0)
+		       commands_monitor, &e->session) < 0)
 		engine_fail("stub_start");
-	e->stub.monitor_stop = engine_monitor_stop;
+	e->stub.monitor_stop = commands_monitor_stop;
 }
 
 void engine_settle(void)
