@@ -21,6 +21,7 @@
 #define STUB_THREAD "01"
 #define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
 #define STUB_O_CHUNK 1024                          /* text bytes per O packet */
+#define STUB_MONITOR_MAX (1u << 20)                /* text of one monitor command */
 
 static const char stub_busy_text[] = "E.kvmdbg: another debugger is already connected";
 
@@ -534,6 +535,26 @@ static void h_features(struct stub *st, const char *pkt, size_t len)
 	stub_send(st, st->reply, 1 + n);
 }
 
+/*
+ * A monitor command's output, as O packets. All of it is queued at once, and
+ * a client is dropped once CONN_MAX_OUT bytes wait for it: so at most
+ * STUB_MONITOR_MAX bytes of text (twice that in hex), and a line saying so.
+ */
+static void stub_monitor_output(struct stub *st, const char *text, size_t len)
+{
+	static const char cut[] = "[kvmdbg: monitor output cut at 1 MiB; the console shows all]\n";
+
+	size_t keep = STUB_MONITOR_MAX;
+
+	if (len <= STUB_MONITOR_MAX)
+		return stub_console(st, text, len);
+	/* (whole lines) */
+	while (keep && text[keep - 1] != '\n')
+		keep--;
+	stub_console(st, text, keep);
+	stub_console(st, cut, sizeof(cut) - 1);
+}
+
 static void h_monitor(struct stub *st, const char *pkt, size_t len)
 {
 	const char *hex = pkt + strlen("qRcmd,");
@@ -567,7 +588,7 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 		pending = st->monitor(st->monitor_opaque, cmd, out) == 1;
 	}
 	fclose(out);
-	stub_console(st, text, text_len);
+	stub_monitor_output(st, text, text_len);
 	free(text);
 	free(cmd);
 	/* The command left the guest running (monitor cont): the reply comes at

@@ -429,3 +429,12 @@ after"
 	stop_stub
 	grep -q '"kind":"mmio","dir":"r","addr":"0xd0000000"' "$BATS_TEST_TMPDIR/log.jsonl" || fail "no log written: $(head -3 "$BATS_TEST_TMPDIR/log.jsonl")"
 }
+
+@test "a monitor command with megabytes of output is cut at 1 MiB, and gdb stays connected" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'monitor x/65536xg 0x100000' -ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line '[kvmdbg: monitor output cut at 1 MiB; the console shows all]'
+	assert_line --regexp '^rip +0x100000 '
+	kill -0 $STUB_PID
+}
