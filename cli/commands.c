@@ -787,6 +787,11 @@ static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 	(void)argv;
 	if (argc > 1)
 		return cmd_fail(out, "cont takes no arguments");
+	/* Said before the guest runs: its output must not cut into the line. */
+	if (!s->dbg->exited) {
+		fputs("Continuing.\n", out);
+		fflush(out);
+	}
 	r = debug_continue(s->dbg, &stop);
 	if (r < 0)
 		return cmd_fail(out, "%s", err_msg());
@@ -794,7 +799,6 @@ static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 		commands_report_stop(s, &stop, out);
 		return 0;
 	}
-	fputs("Continuing.\n", out);
 	if (!s->async)
 		commands_wait_stop(s, out);
 	return 0;

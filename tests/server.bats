@@ -116,7 +116,8 @@ ticks_above() {
 		text+=$(xxd -r -p <<<"${reply#O}")
 	done
 	assert_equal "$reply" OK
-	[[ "$text" == "Stopped at 0x"*"<main+"* ]] || fail "the reply does not say where: $text"
+	# (wherever the guest was: in main's loop or printing its line)
+	[[ "$text" == "Stopped at 0x"*" <"*">"* ]] || fail "the reply does not say where: $text"
 	n=$(ticks)
 	sleep 0.3
 	assert_equal "$(ticks)" "$n"
@@ -144,23 +145,28 @@ print("RATES %d %d" % (idle, loaded))
 # $1 exists, with RANDOM seeded by $2. Builtins only (no process per
 # byte or pause): 50 of these must not eat the machine.
 garbage_client() {
-	local stop=$1 fd chunk i x c hex
+	local stop=$1 fd chunks=() chunk i k=0 x c hex
 	RANDOM=$2
+	# Four chunks of 64 bytes made once: the clients must load the server,
+	# not the CPU (a VM's single one included).
+	while [ ${#chunks[@]} -lt 4 ]; do
+		chunk=
+		for ((i = 0; i < 64; i++)); do
+			case $((RANDOM % 8)) in
+			0) chunk+='$' ;; 1) chunk+='#' ;; 2) chunk+=$'\003' ;; 3) chunk+='}' ;;
+			*)
+				printf -v hex %x $((RANDOM % 94 + 33))
+				printf -v c "\\x$hex"
+				chunk+=$c
+				;;
+			esac
+		done
+		chunks+=("$chunk")
+	done
 	while [ ! -e "$stop" ]; do
 		exec {fd}<>/dev/tcp/127.0.0.1/$STUB_PORT || { read -r -t 0.1 x <>"$BATS_TEST_TMPDIR/never" || true; continue; }
 		while [ ! -e "$stop" ]; do
-			chunk=
-			for ((i = 0; i < 64; i++)); do
-				case $((RANDOM % 8)) in
-				0) chunk+='$' ;; 1) chunk+='#' ;; 2) chunk+=$'\003' ;; 3) chunk+='}' ;;
-				*)
-					printf -v hex %x $((RANDOM % 94 + 33))
-					printf -v c "\\x$hex"
-					chunk+=$c
-					;;
-				esac
-			done
-			printf '%s' "$chunk" >&$fd 2>/dev/null || break
+			printf '%s' "${chunks[k++ % 4]}" >&$fd 2>/dev/null || break
 			# (a read as the pause: no sleep process)
 			read -r -t 0.05 -N 4096 x <&$fd 2>/dev/null
 			[ $? -gt 128 ] || [ -n "$x" ] || break
