@@ -168,7 +168,7 @@ garbage_client() {
 		while [ ! -e "$stop" ]; do
 			printf '%s' "${chunks[k++ % 4]}" >&$fd 2>/dev/null || break
 			# (a read as the pause: no sleep process)
-			read -r -t 0.05 -N 4096 x <&$fd 2>/dev/null
+			read -r -t 0.2 -N 4096 x <&$fd 2>/dev/null
 			[ $? -gt 128 ] || [ -n "$x" ] || break
 		done
 		exec {fd}>&-
@@ -177,6 +177,9 @@ garbage_client() {
 
 @test "50 clients sending garbage for 30 s: gdb's stepping on the first connection keeps its rate, kvmdbg's memory does not grow" {
 	seconds=${KVMDBG_LOAD_SECONDS:-30}
+	# On one CPU gdb, kvmdbg and the 50 clients take turns on it: the rate
+	# would measure the CPU, not whether the server makes gdb wait.
+	[ "$(nproc)" -ge 2 ] || skip "one CPU: gdb's rate under load would measure the CPU's sharing, not the server"
 	mkfifo "$BATS_TEST_TMPDIR/never"
 	start_stub "$(guest ticker.elf)"
 	flag=$BATS_TEST_TMPDIR/load
