@@ -66,7 +66,7 @@ static int conn_listen_unix(struct conn *c, const char *path)
 		return err_set(EEXIST, "%s exists and is not a stale socket (a file, or a server "
 			       "still listening)", path);
 	}
-	if (r < 0 || listen(fd, 1) < 0) {
+	if (r < 0 || listen(fd, CONN_BACKLOG) < 0) {
 		r = err_set(errno, "cannot listen on unix:%s: %s", path, strerror(errno));
 		close(fd);
 		return r;
@@ -129,7 +129,7 @@ int conn_listen(struct conn *c, const char *spec, bool *warning)
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, CONN_BACKLOG) < 0) {
 		r = err_set(errno, "cannot listen on %s:%s: %s", host, port, strerror(errno));
 		close(fd);
 		goto out;

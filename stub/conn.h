@@ -11,6 +11,7 @@ struct pollfd;
 #define CONN_MAX_OUT (4u << 20) /* bytes queued for a client that does not read */
 #define CONN_MAX_REFUSED 8       /* turned-away clients being drained at once */
 #define CONN_REFUSE_MS 2000      /* how long one may take to go */
+#define CONN_BACKLOG 16          /* connections the kernel holds until accepted */
 
 /* A client turned away: told why, its input drained until it goes. */
 struct conn_refused {
