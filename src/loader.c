@@ -70,30 +70,32 @@ static int loader_outside_ram(const struct vm *vm, const struct image *img, cons
 		       vm->ram_size > vm->low_size ? ", the rest at 4 GiB" : "");
 }
 
+/* The first range of the image that [start, end) overlaps, or NULL. */
+static const struct image_range *loader_overlap(const struct image *img, uint64_t start,
+						uint64_t end)
+{
+	for (unsigned i = 0; i < img->nr_ranges; i++)
+		if (start < img->ranges[i].end && img->ranges[i].start < end)
+			return &img->ranges[i];
+	return NULL;
+}
+
 /* Finds room for the boot structures that overlaps nothing the image holds. */
 static int loader_place_area(const struct vm *vm, struct image *img)
 {
 	uint64_t size = arch_boot_area_size(vm, img->boot.mode);
 	uint64_t at = LOADER_AREA_START;
+	const struct image_range *r;
 
 	if (!size)
 		return 0;
 	while (at + size <= vm->low_size) {
-		bool clash = false;
-
-		for (unsigned i = 0; i < img->nr_ranges; i++) {
-			const struct image_range *r = &img->ranges[i];
-
-			if (at < r->end && r->start < at + size) {
-				at = (r->end + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
-				clash = true;
-				break;
-			}
-		}
-		if (!clash) {
+		r = loader_overlap(img, at, at + size);
+		if (!r) {
 			img->boot.area = at;
 			return 0;
 		}
+		at = (r->end + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
 	}
 	return err_set(ENOSPC, "%s: no room in guest RAM for the boot structures (%llu KiB) "
 		       "outside the image — give more memory with -m", img->name,
@@ -157,6 +159,7 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 		flagword flags = bfd_section_flags(sec);
 		uint64_t start = bfd_section_lma(sec), size = bfd_section_size(sec);
 		uint64_t vma = bfd_section_vma(sec);
+		const struct image_range *other;
 		void *dst;
 
 		/* (Thread-local bss takes no memory of its own: it overlaps by design.) */
@@ -165,15 +168,13 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 		dst = vm_phys_ptr(vm, start, size);
 		if (!dst)
 			return loader_outside_ram(vm, img, sec->name, start, start + size);
-		for (unsigned i = 0; i < img->nr_ranges; i++)
-			if (start < img->ranges[i].end && img->ranges[i].start < start + size)
-				return err_set(ENOEXEC, "%s: sections %s (%#llx-%#llx) and %s "
-					       "(%#llx-%#llx) overlap — not a well-formed "
-					       "executable", img->name, img->ranges[i].name,
-					       (unsigned long long)img->ranges[i].start,
-					       (unsigned long long)img->ranges[i].end, sec->name,
-					       (unsigned long long)start,
-					       (unsigned long long)(start + size));
+		other = loader_overlap(img, start, start + size);
+		if (other)
+			return err_set(ENOEXEC, "%s: sections %s (%#llx-%#llx) and %s (%#llx-%#llx) "
+				       "overlap — not a well-formed executable", img->name,
+				       other->name, (unsigned long long)other->start,
+				       (unsigned long long)other->end, sec->name,
+				       (unsigned long long)start, (unsigned long long)(start + size));
 		if ((flags & SEC_LOAD) && (flags & SEC_HAS_CONTENTS)) {
 			if (!bfd_get_section_contents(abfd, sec, dst, 0, size))
 				return err_set(EIO, "%s: cannot read section %s: %s", img->name,
