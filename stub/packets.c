@@ -672,9 +672,10 @@ static void stub_hangup(struct stub *st)
 	bool resume = st->attached && st->resume_on_detach;
 
 	conn_drop(&st->conn);
-	st->waiting = false;
-	st->monitor_pending = false;
-	st->attached = false;
+	/* The next client starts afresh (a new stub starts so, zeroed). */
+	st->rsp.state = 0;
+	st->noack = st->waiting = st->phys = st->attached = st->monitor_pending = false;
+	st->last_len = 0;
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
 			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
@@ -877,12 +878,7 @@ void stub_ready(struct stub *st, const struct pollfd *pfd, int n)
 			size_t len = 1 + rsp_frame((const uint8_t *)stub_busy_text,
 						   sizeof(stub_busy_text) - 1, busy + 1);
 
-			if (conn_accept(&st->conn, (const char *)busy, len) > 0) {
-				st->rsp.state = 0;
-				st->noack = st->waiting = st->phys = st->attached = false;
-				st->monitor_pending = false;
-				st->last_len = 0;
-			}
+			conn_accept(&st->conn, (const char *)busy, len);
 			continue;
 		}
 		if (pfd[i].fd == st->conn.client_fd && (pfd[i].revents & ~POLLOUT))
