@@ -124,8 +124,9 @@ ticks_above() {
 	[[ "$(rsp g)" == [0-9a-f]* ]]
 }
 
-# A gdb session that single-steps for IDLE seconds, creates $1 (the load
-# starts), then steps LOADED seconds more; prints both rates (steps/s).
+# A gdb session that single-steps for IDLE seconds, creates $LOAD_FLAG (the
+# load starts), waits for $LOAD_FLAG.up (the clients are all running), then
+# steps LOADED seconds more; prints both rates (steps/s).
 STEP_RATES_PY='
 import os, time
 def rate(seconds):
@@ -136,6 +137,8 @@ def rate(seconds):
     return n / (time.time() - t0)
 idle = rate(float(os.environ["IDLE"]))
 open(os.environ["LOAD_FLAG"], "w").close()
+while not os.path.exists(os.environ["LOAD_FLAG"] + ".up"):
+    time.sleep(0.05)
 loaded = rate(float(os.environ["LOADED"]))
 print("RATES %d %d" % (idle, loaded))
 '
@@ -201,6 +204,7 @@ garbage_client() {
 	done
 	sleep 2
 	rss_early=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
+	touch "$flag.up"
 	wait $gdb_pid || fail "gdb failed: $(cat "$BATS_TEST_TMPDIR/gdb.out")"
 	rss_after=$(awk '/^VmRSS/ { print $2 }' /proc/$STUB_PID/status)
 	touch "$stop"
