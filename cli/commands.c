@@ -188,7 +188,7 @@ static int cmd_read_virt(struct session *s, uint64_t addr, void *buf, size_t len
 
 static int cmd_read_phys(struct session *s, uint64_t addr, void *buf, size_t len)
 {
-	return vm_read_phys(s->vm, addr, buf, len);
+	return mem_read(&s->vm->mem, addr, buf, len);
 }
 
 /* Reads up to len bytes, fewer where memory ends; returns how many. */

@@ -13,6 +13,7 @@
 #include "host.h"
 
 struct vm;
+struct mem;
 struct vcpu;
 struct symtab;
 
@@ -38,9 +39,21 @@ struct boot_info {
 };
 
 int arch_vm_init(struct vm *vm);
+/* The architecture's part of a vCPU (struct vcpu's arch): arch_vcpu_init()
+ * creates it once the vCPU's descriptor and kvm_run exist. */
+struct arch_vcpu;
 int arch_vcpu_init(struct vcpu *vcpu);
+void arch_vcpu_free(struct vcpu *vcpu);
+/* The architecture's register cache around KVM_RUN: written back before it
+ * (flush; -errno with a message), forgotten as it starts (invalidate), and
+ * told that KVM left a copy in kvm_run when it returns (exited). */
+int arch_regs_flush(struct vcpu *vcpu);
+void arch_regs_invalidate(struct vcpu *vcpu);
+void arch_regs_exited(struct vcpu *vcpu);
+/* A hint to the CPU inside a spin-wait loop (x86: pause). */
+void arch_relax(void);
 /* Bytes of RAM the boot structures need for this mode (0: none). */
-uint64_t arch_boot_area_size(const struct vm *vm, enum boot_mode mode);
+uint64_t arch_boot_area_size(const struct mem *mem, enum boot_mode mode);
 /* Writes the boot structures into guest RAM and sets the registers. */
 int arch_boot(struct vcpu *vcpu, const struct boot_info *boot);
 /* Whether an interrupt could wake the vCPU from HLT (x86: RFLAGS.IF). */
@@ -168,6 +181,8 @@ struct arch_step_info {
 	bool halt;       /* it halts the CPU (x86: hlt) */
 };
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
+/* Moves pc past the halting instruction at pc (arch_step_info() said halt). */
+int arch_skip_halt(struct vcpu *vcpu);
 /* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
 /* The handler addresses (linear) of the present entries of a copy of the table. */

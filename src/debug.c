@@ -101,7 +101,7 @@ static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t 
 		r = arch_virt_to_phys(d->vcpu, va, &pa);
 		if (r < 0)
 			return r;
-		r = write ? vm_write_phys(d->vm, pa, buf, chunk) : vm_read_phys(d->vm, pa, buf, chunk);
+		r = write ? mem_write(&d->vm->mem, pa, buf, chunk) : mem_read(&d->vm->mem, pa, buf, chunk);
 		if (r < 0)
 			return err_set(EFAULT, "cannot access memory at address %#llx (physical "
 				       "%#llx is not RAM)", (unsigned long long)va,
@@ -136,7 +136,7 @@ size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bo
 
 		if (chunk > len - got)
 			chunk = len - got;
-		if ((phys ? vm_read_phys(d->vm, addr + got, p + got, chunk)
+		if ((phys ? mem_read(&d->vm->mem, addr + got, p + got, chunk)
 			  : debug_read_virt(d, addr + got, p + got, chunk)) < 0)
 			break;
 		got += chunk;
@@ -271,7 +271,7 @@ int debug_break_insert(struct debug *d, enum bp_kind kind, uint64_t addr, unsign
 		return err_set(ENOSPC, "all %d hardware breakpoints are in use (delete one, or "
 			       "use a software breakpoint)", ARCH_MAX_HW_BREAKPOINTS);
 	if (kind == BP_SW && arch_virt_to_phys(d->vcpu, addr, &pa) == 0 &&
-	    !vm_phys_ptr(d->vm, pa, 1))
+	    !mem_ptr(&d->vm->mem, pa, 1))
 		return err_set(EFAULT, "cannot insert a breakpoint at %#llx: not RAM",
 			       (unsigned long long)addr);
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS && !free_slot; i++)
@@ -334,12 +334,12 @@ static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool
 					     DEBUG_MAX_WATCH_BYTES >> 20,
 					     (unsigned long long)(DEBUG_MAX_WATCH_BYTES - total),
 					     (unsigned long long)len) : r;
-	pages = span_pages(addr, len, VM_PAGE);
+	pages = span_pages(addr, len, MEM_PAGE);
 	p = calloc(pages, sizeof(*p));
 	if (!p)
 		return err_set(ENOMEM, "out of memory");
 	for (unsigned i = 0; left; i++) {
-		uint64_t chunk = VM_PAGE - (va & (VM_PAGE - 1)), pa = va;
+		uint64_t chunk = MEM_PAGE - (va & (MEM_PAGE - 1)), pa = va;
 
 		if (chunk > left)
 			chunk = left;
@@ -350,7 +350,7 @@ static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool
 			return r;
 		}
 		p[i] = (struct watch_piece){ .pa = pa, .len = chunk, .va = va,
-					     .device = !vm_phys_ptr(d->vm, pa, chunk) };
+					     .device = !mem_ptr(&d->vm->mem, pa, chunk) };
 		*n = i + 1;
 		va += chunk;
 		left -= chunk;
@@ -424,8 +424,8 @@ static bool debug_int3_plant(struct debug *d, uint64_t addr, struct int3_site *s
 	static const uint8_t int3 = INT3;
 
 	site->planted = arch_virt_to_phys(d->vcpu, addr, &site->phys) == 0 &&
-			vm_read_phys(d->vm, site->phys, &site->saved, 1) == 0 &&
-			vm_write_phys(d->vm, site->phys, &int3, 1) == 0;
+			mem_read(&d->vm->mem, site->phys, &site->saved, 1) == 0 &&
+			mem_write(&d->vm->mem, site->phys, &int3, 1) == 0;
 	return site->planted;
 }
 
@@ -434,8 +434,8 @@ static void debug_int3_unplant(struct debug *d, struct int3_site *site)
 {
 	uint8_t now;
 
-	if (site->planted && vm_read_phys(d->vm, site->phys, &now, 1) == 0 && now == INT3)
-		vm_write_phys(d->vm, site->phys, &site->saved, 1);
+	if (site->planted && mem_read(&d->vm->mem, site->phys, &now, 1) == 0 && now == INT3)
+		mem_write(&d->vm->mem, site->phys, &site->saved, 1);
 	site->planted = false;
 }
 
@@ -509,7 +509,7 @@ static int debug_choose(struct debug *d)
 			return debug_mech_refuse(d, bp->kind, bp->addr);
 		bp->by_page = mech == MECH_PAGE;
 		if (bp->by_page && (arch_virt_to_phys(d->vcpu, bp->addr, &pa) < 0 ||
-				    !vm_phys_ptr(d->vm, pa, 1)))
+				    !mem_ptr(&d->vm->mem, pa, 1)))
 			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: not mapped "
 				       "to RAM", bp->id, (unsigned long long)bp->addr);
 	}
@@ -708,12 +708,8 @@ static int debug_count_prepare(struct debug *d, const struct arch_step_info *inf
 static bool debug_count_halt(struct debug *d, const struct arch_step_info *info,
 			     struct vcpu_stop *stop)
 {
-	struct kvm_regs *regs;
-
-	if (!info->halt || !(regs = vcpu_regs(d->vcpu)))
+	if (!info->halt || arch_skip_halt(d->vcpu) < 0)
 		return false;
-	regs->rip += 1;
-	vcpu_regs_changed(d->vcpu);
 	__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
 	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
 	snprintf(stop->detail, sizeof(stop->detail), "%s",

@@ -195,12 +195,12 @@ enum exit_action exits_flush_coalesced(struct vcpu *vcpu, struct vcpu_stop *stop
 {
 	struct vm *vm = vcpu->vm;
 	struct kvm_coalesced_mmio_ring *ring;
-	uint32_t max = (uint32_t)((VM_PAGE - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]));
+	uint32_t max = (uint32_t)((MEM_PAGE - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]));
 	enum exit_action action = EXIT_CONTINUE;
 
 	if (!vm->coalesced_page)
 		return EXIT_CONTINUE;
-	ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)vcpu->run + vm->coalesced_page * VM_PAGE);
+	ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)vcpu->run + vm->coalesced_page * MEM_PAGE);
 	/* KVM fills from last and never overtakes first: when the ring is full a
 	 * write exits as plain MMIO, after the ones queued here. */
 	while (__atomic_load_n(&ring->first, __ATOMIC_ACQUIRE) != __atomic_load_n(&ring->last,

@@ -66,8 +66,8 @@ static int loader_outside_ram(const struct vm *vm, const struct image *img, cons
 	return err_set(ERANGE, "%s: %s at %#llx-%#llx is outside guest RAM (%#llx bytes at 0%s) "
 		       "— link the guest inside RAM or give more with -m", img->name, what,
 		       (unsigned long long)start, (unsigned long long)end,
-		       (unsigned long long)vm->low_size,
-		       vm->ram_size > vm->low_size ? ", the rest at 4 GiB" : "");
+		       (unsigned long long)vm->mem.low_size,
+		       vm->mem.size > vm->mem.low_size ? ", the rest at 4 GiB" : "");
 }
 
 /* The first range of the image that [start, end) overlaps, or NULL. */
@@ -83,13 +83,13 @@ static const struct image_range *loader_overlap(const struct image *img, uint64_
 /* Finds room for the boot structures that overlaps nothing the image holds. */
 static int loader_place_area(const struct vm *vm, struct image *img)
 {
-	uint64_t size = arch_boot_area_size(vm, img->boot.mode);
+	uint64_t size = arch_boot_area_size(&vm->mem, img->boot.mode);
 	uint64_t at = LOADER_AREA_START;
 	const struct image_range *r;
 
 	if (!size)
 		return 0;
-	while (at + size <= vm->low_size) {
+	while (at + size <= vm->mem.low_size) {
 		r = loader_overlap(img, at, at + size);
 		if (!r) {
 			img->boot.area = at;
@@ -165,7 +165,7 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 		/* (Thread-local bss takes no memory of its own: it overlaps by design.) */
 		if (!(flags & SEC_ALLOC) || !size || ((flags & SEC_THREAD_LOCAL) && !(flags & SEC_LOAD)))
 			continue;
-		dst = vm_phys_ptr(vm, start, size);
+		dst = mem_ptr(&vm->mem, start, size);
 		if (!dst)
 			return loader_outside_ram(vm, img, sec->name, start, start + size);
 		other = loader_overlap(img, start, start + size);
@@ -288,7 +288,7 @@ int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t
 			    "mode", path, (unsigned long long)addr);
 		goto out;
 	}
-	dst = vm_phys_ptr(vm, addr, (uint64_t)st.st_size);
+	dst = mem_ptr(&vm->mem, addr, (uint64_t)st.st_size);
 	if (!dst) {
 		r = loader_outside_ram(vm, img, "image", addr, addr + (uint64_t)st.st_size);
 		goto out;

@@ -45,7 +45,7 @@ static bool vcpu_spin_until(const atomic_bool *flag, bool want)
 		for (int i = 0; i < 64; i++) {
 			if (atomic_load_explicit(flag, memory_order_acquire) == want)
 				return true;
-			__builtin_ia32_pause();
+			arch_relax();
 		}
 	} while (vcpu_now_ns() - start < VCPU_SPIN_NS);
 	return false;
@@ -90,13 +90,6 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
 		r = err_set(errno, "cannot map kvm_run of vCPU %d: %s", id, strerror(errno));
 		goto err;
 	}
-	/* Registers delivered with each exit save two ioctls per single step. */
-	r = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
-	if (r > 0 && (r & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
-			     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) {
-		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-		vcpu->sync_regs = true;
-	}
 	vcpu->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vcpu->stop_fd < 0) {
 		r = err_set(errno, "eventfd: %s", strerror(errno));
@@ -128,6 +121,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	vcpu->run = NULL;
 	if (vcpu->stop_fd >= 0)
 		close(vcpu->stop_fd);
+	arch_vcpu_free(vcpu);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	vcpu->fd = vcpu->stop_fd = -1;
@@ -271,7 +265,7 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 		vcpu->run->immediate_exit = 1;
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
 		vcpu->vm->stats.runs++;
-		vcpu->synced = vcpu->sync_regs;
+		arch_regs_exited(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		exits_flush_coalesced(vcpu, &ignored);
 		if (r != 0 || n == VCPU_MAX_ACCESSES ||
@@ -362,7 +356,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			stop->reason = STOP_REQUESTED;
 			break;
 		}
-		if (vcpu_flush_regs(vcpu) < 0) {
+		if (arch_regs_flush(vcpu) < 0) {
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
@@ -378,13 +372,13 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
-		vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
+		arch_regs_invalidate(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
 
 		vm->stats.runs++;
-		vcpu->synced = vcpu->sync_regs;
+		arch_regs_exited(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		/* Anything but a step trap may have cleared the step's TF (an event
 		 * delivered, an instruction emulated): see arch_step_rearm(). */
@@ -445,7 +439,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 	    vcpu_complete_io(vcpu) < 0 && stop->reason != STOP_ERROR)
 		vcpu_stop_error(stop, err_msg());
 	vcpu_lend_end(vcpu);
-	vcpu->regs_valid = vcpu->sregs_valid = vcpu->fpu_valid = false;
+	arch_regs_invalidate(vcpu);
 	atomic_store(&vcpu->state, VCPU_IDLE);
 }
 
@@ -455,87 +449,4 @@ void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 		vcpu_run_once(vcpu, stop);
 	while (vcpu->mode == VCPU_COUNT && stop->reason != STOP_REQUESTED &&
 	       !vcpu->count_hook(vcpu->own_opaque, stop));
-}
-
-/* Reading the copy KVM left in kvm_run at the exit is harmless then; an ioctl is not. */
-static int vcpu_regs_usable(struct vcpu *vcpu, bool from_copy)
-{
-	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION && !from_copy)
-		return err_set(EBUSY, "vCPU %d is completing an I/O access; registers are "
-			       "not consistent yet", vcpu->id);
-	return 0;
-}
-
-/* Fills a register cache unless it already holds KVM's values: from the copy
- * KVM left in kvm_run at the last exit where there is one, else by ioctl. */
-static void *vcpu_load(struct vcpu *vcpu, bool *valid, unsigned long request, void *cache,
-		       const void *synced, size_t size, const char *name)
-{
-	if (vcpu_regs_usable(vcpu, synced && vcpu->synced) < 0)
-		return NULL;
-	if (*valid)
-		return cache;
-	if (synced && vcpu->synced) {
-		memcpy(cache, synced, size);
-	} else if (ioctl(vcpu->fd, request, cache) < 0) {
-		err_set(errno, "%s: %s", name, strerror(errno));
-		return NULL;
-	}
-	*valid = true;
-	return cache;
-}
-
-struct kvm_regs *vcpu_regs(struct vcpu *vcpu)
-{
-	return vcpu_load(vcpu, &vcpu->regs_valid, KVM_GET_REGS, &vcpu->regs,
-			 &vcpu->run->s.regs.regs, sizeof(vcpu->regs), "KVM_GET_REGS");
-}
-
-struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu)
-{
-	return vcpu_load(vcpu, &vcpu->sregs_valid, KVM_GET_SREGS, &vcpu->sregs,
-			 &vcpu->run->s.regs.sregs, sizeof(vcpu->sregs), "KVM_GET_SREGS");
-}
-
-struct kvm_fpu *vcpu_fpu(struct vcpu *vcpu)
-{
-	return vcpu_load(vcpu, &vcpu->fpu_valid, KVM_GET_FPU, &vcpu->fpu, NULL, 0, "KVM_GET_FPU");
-}
-
-void vcpu_regs_changed(struct vcpu *vcpu)
-{
-	vcpu->regs_dirty = true;
-}
-
-void vcpu_sregs_changed(struct vcpu *vcpu)
-{
-	vcpu->sregs_dirty = true;
-}
-
-void vcpu_fpu_changed(struct vcpu *vcpu)
-{
-	vcpu->fpu_dirty = true;
-}
-
-int vcpu_flush_regs(struct vcpu *vcpu)
-{
-	if (vcpu->regs_dirty || vcpu->sregs_dirty)
-		arch_rflags_touched(vcpu);
-	/* sregs first: KVM checks the general registers against the mode. */
-	if (vcpu->sregs_dirty) {
-		if (ioctl(vcpu->fd, KVM_SET_SREGS, &vcpu->sregs) < 0)
-			return err_set(errno, "KVM_SET_SREGS: %s", strerror(errno));
-		vcpu->sregs_dirty = false;
-	}
-	if (vcpu->regs_dirty) {
-		if (ioctl(vcpu->fd, KVM_SET_REGS, &vcpu->regs) < 0)
-			return err_set(errno, "KVM_SET_REGS: %s", strerror(errno));
-		vcpu->regs_dirty = false;
-	}
-	if (vcpu->fpu_dirty) {
-		if (ioctl(vcpu->fd, KVM_SET_FPU, &vcpu->fpu) < 0)
-			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
-		vcpu->fpu_dirty = false;
-	}
-	return 0;
 }

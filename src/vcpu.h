@@ -1,6 +1,7 @@
 /*
  * One vCPU: its kvm_run mapping, the run state machine (after gem5's
- * BaseKvmCPU), a register cache, and the thread that runs KVM_RUN.
+ * BaseKvmCPU), and the thread that runs KVM_RUN. Its registers are the
+ * architecture's (arch.h).
  *
  * The control thread owns the vCPU while it is Idle: it may read and write
  * registers then. vcpu_resume() hands it to the vCPU thread, which runs the
@@ -69,14 +70,7 @@ struct vcpu {
 	struct kvm_run *run;     /* shared kvm_run mapping */
 	_Atomic enum vcpu_state state;
 
-	/* Register cache: read once per stop, written back once before entry. */
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_fpu fpu;
-	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
-	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
-	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
-	bool synced;             /* ... and it has done so since our last write */
+	struct arch_vcpu *arch;  /* the architecture's part: registers, guest debug */
 	bool lent_step;          /* single-stepping code on lent pages (watch.h) */
 
 	/* Hand-off between the control thread and the vCPU thread. */
@@ -122,16 +116,5 @@ void vcpu_wait(struct vcpu *vcpu);
 
 /* Runs the guest on the calling thread until it stops (used by the vCPU thread). */
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);
-
-/* Cached registers; NULL with err_msg() set if they cannot be read now. */
-struct kvm_regs *vcpu_regs(struct vcpu *vcpu);
-struct kvm_sregs *vcpu_sregs(struct vcpu *vcpu);
-struct kvm_fpu *vcpu_fpu(struct vcpu *vcpu);
-/* Marks the cached registers as changed: written back before the next entry. */
-void vcpu_regs_changed(struct vcpu *vcpu);
-void vcpu_sregs_changed(struct vcpu *vcpu);
-void vcpu_fpu_changed(struct vcpu *vcpu);
-/* Writes changed registers back to KVM now. */
-int vcpu_flush_regs(struct vcpu *vcpu);
 
 #endif

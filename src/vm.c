@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -67,14 +66,14 @@ static int vm_check_caps(struct vm *vm, const struct arch_cap *caps)
 }
 
 /* Registers a slot, or deletes it with size 0. */
-static int vm_set_slot(struct vm *vm, const struct vm_slot *s, uint64_t size)
+static int vm_set_slot(struct vm *vm, const struct mem_slot *s, uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = s->id,
 		.flags = s->readonly ? KVM_MEM_READONLY : 0,
 		.guest_phys_addr = s->gpa,
 		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)(vm->ram + s->offset),
+		.userspace_addr = (uint64_t)(uintptr_t)(vm->mem.ram + s->offset),
 	};
 
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
@@ -84,61 +83,9 @@ static int vm_set_slot(struct vm *vm, const struct vm_slot *s, uint64_t size)
 	return 0;
 }
 
-/* Appends a slot to the list, merging it into the last one where it continues it. */
-static int vm_slot_append(struct vm_slot **list, unsigned *n, unsigned *cap, struct vm_slot s)
-{
-	struct vm_slot *last = *n ? &(*list)[*n - 1] : NULL;
-
-	if (!s.size)
-		return 0;
-	if (last && last->gpa + last->size == s.gpa && last->offset + last->size == s.offset &&
-	    last->readonly == s.readonly) {
-		last->size += s.size;
-		return 0;
-	}
-	if (*n == *cap) {
-		unsigned ncap = *cap ? *cap * 2 : 8;
-		struct vm_slot *p = realloc(*list, ncap * sizeof(*p));
-
-		if (!p)
-			return err_set(ENOMEM, "out of memory");
-		*list = p;
-		*cap = ncap;
-	}
-	(*list)[(*n)++] = s;
-	return 0;
-}
-
-/* The slots covering one RAM bank, around its protected pages. */
-static int vm_bank_slots(const struct vm_page_prot *pages, unsigned n, uint64_t gpa,
-			 uint64_t size, uint64_t offset, struct vm_slot **list, unsigned *nl,
-			 unsigned *cap)
-{
-	uint64_t at = gpa;
-	int r = 0;
-
-	for (unsigned i = 0; i < n && r == 0; i++) {
-		const struct vm_page_prot *p = &pages[i];
-
-		if (p->gpa < gpa || p->gpa >= gpa + size)
-			continue;
-		r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = at, .size = p->gpa - at,
-				   .offset = offset + (at - gpa) });
-		if (!r && p->readonly)
-			r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = p->gpa,
-					   .size = VM_PAGE, .offset = offset + (p->gpa - gpa),
-					   .readonly = true });
-		at = p->gpa + VM_PAGE;
-	}
-	if (!r)
-		r = vm_slot_append(list, nl, cap, (struct vm_slot){ .gpa = at,
-				   .size = gpa + size - at, .offset = offset + (at - gpa) });
-	return r;
-}
-
 /* The slot of list that is s (but for its number), or NULL. */
-static const struct vm_slot *vm_slot_in(const struct vm_slot *list, unsigned n,
-					const struct vm_slot *s)
+static const struct mem_slot *vm_slot_in(const struct mem_slot *list, unsigned n,
+					const struct mem_slot *s)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (list[i].gpa == s->gpa && list[i].size == s->size &&
@@ -150,7 +97,7 @@ static const struct vm_slot *vm_slot_in(const struct vm_slot *list, unsigned n,
 #define VM_SLOT_UNSET UINT32_MAX
 
 /* The lowest slot number no slot of list[0..n) has. */
-static uint32_t vm_slot_free_id(const struct vm_slot *list, unsigned n)
+static uint32_t vm_slot_free_id(const struct mem_slot *list, unsigned n)
 {
 	for (uint32_t id = 0;; id++) {
 		bool used = false;
@@ -162,16 +109,13 @@ static uint32_t vm_slot_free_id(const struct vm_slot *list, unsigned n)
 	}
 }
 
-int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
+int vm_protect(struct vm *vm, const struct mem_page_prot *pages, unsigned n)
 {
-	struct vm_slot *list = NULL;
-	unsigned nl = 0, cap = 0;
+	struct mem_slot *list;
+	unsigned nl;
 	int r;
 
-	r = vm_bank_slots(pages, n, 0, vm->low_size, 0, &list, &nl, &cap);
-	if (!r && vm->ram_size > vm->low_size)
-		r = vm_bank_slots(pages, n, LAYOUT_HIGH_RAM, vm->ram_size - vm->low_size,
-				  vm->low_size, &list, &nl, &cap);
+	r = mem_slots(&vm->mem, pages, n, &list, &nl);
 	if (r < 0)
 		goto out;
 	/*
@@ -183,7 +127,7 @@ int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n)
 		if (!vm_slot_in(list, nl, &vm->slots[i]))
 			r = vm_set_slot(vm, &vm->slots[i], 0);
 	for (unsigned i = 0; i < nl; i++) {
-		const struct vm_slot *kept = vm_slot_in(vm->slots, vm->nslots, &list[i]);
+		const struct mem_slot *kept = vm_slot_in(vm->slots, vm->nslots, &list[i]);
 
 		list[i].id = kept ? kept->id : VM_SLOT_UNSET;
 	}
@@ -236,16 +180,9 @@ static int vm_coalesce(void *opaque, enum io_space space, uint64_t base, uint64_
 
 static int vm_setup_ram(struct vm *vm, uint64_t ram_size)
 {
-	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
-		return err_set(errno, "cannot allocate %llu MiB of guest RAM: %s",
-			       (unsigned long long)(ram_size >> 20), strerror(errno));
-	}
-	vm->ram_size = ram_size;
-	vm->low_size = ram_size < LAYOUT_MMIO_HOLE ? ram_size : LAYOUT_MMIO_HOLE;
-	return vm_protect(vm, NULL, 0);
+	int r = mem_init(&vm->mem, ram_size);
+
+	return r < 0 ? r : vm_protect(vm, NULL, 0);
 }
 
 int vm_create(struct vm *vm, uint64_t ram_size)
@@ -306,59 +243,10 @@ void vm_destroy(struct vm *vm)
 	free(vm->slots);
 	vm->slots = NULL;
 	vm->nslots = 0;
-	if (vm->ram)
-		munmap(vm->ram, vm->ram_size);
-	vm->ram = NULL;
+	mem_free(&vm->mem);
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->sys_fd >= 0)
 		close(vm->sys_fd);
 	vm->fd = vm->sys_fd = -1;
-}
-
-uint64_t vm_ram_end(const struct vm *vm)
-{
-	if (vm->ram_size > vm->low_size)
-		return LAYOUT_HIGH_RAM + vm->ram_size - vm->low_size;
-	return vm->low_size;
-}
-
-void *vm_phys_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	uint64_t high = vm->ram_size - vm->low_size;
-
-	if (gpa + len < gpa)
-		return NULL;
-	if (gpa < vm->low_size && len <= vm->low_size - gpa)
-		return vm->ram + gpa;
-	if (gpa >= LAYOUT_HIGH_RAM && gpa - LAYOUT_HIGH_RAM < high &&
-	    len <= high - (gpa - LAYOUT_HIGH_RAM))
-		return vm->ram + vm->low_size + (gpa - LAYOUT_HIGH_RAM);
-	return NULL;
-}
-
-static int vm_fault(uint64_t gpa, size_t len)
-{
-	return err_set(EFAULT, "guest-physical %#llx+%#zx is not RAM", (unsigned long long)gpa,
-		       len);
-}
-
-int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len)
-{
-	const void *p = vm_phys_ptr(vm, gpa, len);
-
-	if (!p)
-		return vm_fault(gpa, len);
-	memcpy(buf, p, len);
-	return 0;
-}
-
-int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
-{
-	void *p = vm_phys_ptr(vm, gpa, len);
-
-	if (!p)
-		return vm_fault(gpa, len);
-	memcpy(p, buf, len);
-	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "iobus.h"
+#include "mem.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -13,36 +14,18 @@
 #define VM_MIN_RAM (2ULL << 20)    /* room for the boot structures and a guest */
 #define VM_MAX_RAM (256ULL << 30)  /* what the boot page tables map */
 #define VM_KVM_DEVICE_ENV "KVMDBG_KVM_DEVICE" /* overrides the path of /dev/kvm */
-#define VM_PAGE 4096ULL
-
-/* One memslot as kvmdbg registered it. */
-struct vm_slot {
-	uint64_t gpa, size; /* guest-physical range */
-	uint64_t offset;    /* where it starts in vm->ram */
-	bool readonly;      /* KVM_MEM_READONLY: guest writes exit as MMIO */
-	uint32_t id;        /* KVM's slot number */
-};
-
-/* A RAM page the guest may not access freely (for watchpoints). */
-struct vm_page_prot {
-	uint64_t gpa;  /* page address */
-	bool readonly; /* reads go to RAM, writes exit; else every access exits */
-};
-
 struct vm {
 	int sys_fd;        /* /dev/kvm (or $KVMDBG_KVM_DEVICE) */
 	int fd;            /* the VM */
 	size_t run_size;   /* bytes of each vCPU's kvm_run mapping */
-	uint8_t *ram;      /* guest RAM, one anonymous mapping */
-	uint64_t ram_size; /* bytes of RAM */
-	uint64_t low_size; /* RAM at guest-physical 0; the rest sits at LAYOUT_HIGH_RAM */
+	struct mem mem;    /* guest RAM */
 	struct stats stats;
 	struct iobus bus;  /* port and MMIO devices */
 	struct watch watch; /* I/O log and memory watchpoints */
 	int coalesced_page; /* page of each kvm_run mapping holding the coalesced
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */
 	bool readonly_mem;  /* KVM_CAP_READONLY_MEM */
-	struct vm_slot *slots; /* RAM memslots, by address */
+	struct mem_slot *slots; /* RAM memslots, by address */
 	unsigned nslots;
 };
 
@@ -53,16 +36,9 @@ int vm_open_kvm(void);
  * bytes of RAM. On failure the message (err_msg) names the cause and the fix. */
 int vm_create(struct vm *vm, uint64_t ram_size);
 void vm_destroy(struct vm *vm);
-/* Host pointer to [gpa, gpa + len) if all of it is RAM, else NULL. */
-void *vm_phys_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
-/* Copy to or from guest RAM; -EFAULT when any byte is outside RAM. */
-int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
-int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
-/* The guest-physical address one past the end of RAM. */
-uint64_t vm_ram_end(const struct vm *vm);
 /* Re-lays the RAM memslots so that exactly the pages listed (sorted by
  * address, RAM pages only) are protected; the rest is plain RAM. Only while
  * no vCPU runs. */
-int vm_protect(struct vm *vm, const struct vm_page_prot *pages, unsigned n);
+int vm_protect(struct vm *vm, const struct mem_page_prot *pages, unsigned n);
 
 #endif

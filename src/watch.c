@@ -551,7 +551,7 @@ void watch_mem_remove(struct watch *w, int id)
 
 static int watch_page_cmp(const void *a, const void *b)
 {
-	const struct vm_page_prot *x = a, *y = b;
+	const struct mem_page_prot *x = a, *y = b;
 
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
@@ -570,7 +570,7 @@ static struct mem_watch *watch_reader_on(struct watch *w, uint64_t gpa)
 		struct mem_watch *m = &w->mem[k];
 
 		for (unsigned j = 0; j < m->npieces; j++)
-			if ((m->pieces[j].pa & ~(VM_PAGE - 1)) == gpa && m->kind != WATCH_WRITE)
+			if ((m->pieces[j].pa & ~(MEM_PAGE - 1)) == gpa && m->kind != WATCH_WRITE)
 				return m;
 	}
 	return NULL;
@@ -585,7 +585,7 @@ static struct mem_watch *watch_reader_on(struct watch *w, uint64_t gpa)
  * fails on it is retried with every page given back (watch_lift_begin).
  */
 static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
-				    struct vm_page_prot *pages, unsigned n)
+				    struct mem_page_prot *pages, unsigned n)
 {
 	uint64_t *sys;
 	unsigned ns, nt;
@@ -622,7 +622,7 @@ static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
 static bool watch_lent_page(const struct watch *w, uint64_t gpa)
 {
 	for (unsigned f = 0; f < w->nfetch; f++)
-		if ((gpa & ~(VM_PAGE - 1)) == w->fetch[f])
+		if ((gpa & ~(MEM_PAGE - 1)) == w->fetch[f])
 			return true;
 	return false;
 }
@@ -635,7 +635,7 @@ int watch_exec_set(struct watch *w, const uint64_t *pages, unsigned n)
 	if (n && !(p = malloc(n * sizeof(*p))))
 		return err_set(ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n; i++)
-		p[i] = pages[i] & ~(VM_PAGE - 1);
+		p[i] = pages[i] & ~(MEM_PAGE - 1);
 	if (n)
 		qsort(p, n, sizeof(*p), watch_u64_cmp);
 	for (unsigned i = 0; i < n; i++)
@@ -663,14 +663,14 @@ static bool watch_delivery_page(struct vcpu *vcpu, uint64_t gpa)
 	/* The frame: at most a few words below the stack pointer. */
 	for (uint64_t back = 0; back <= 64; back += 64)
 		if (arch_virt_to_phys(vcpu, ((sp & mask) - back) & mask, &pa) == 0 &&
-		    (pa & ~(VM_PAGE - 1)) == gpa)
+		    (pa & ~(MEM_PAGE - 1)) == gpa)
 			return true;
 	return false;
 }
 
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 {
-	struct vm_page_prot *pages;
+	struct mem_page_prot *pages;
 	unsigned n = 0, k = 0;
 	size_t max = 0;
 	int r;
@@ -687,9 +687,9 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 	 * given back for an event's delivery, but for those the delivery itself
 	 * reads or writes: the handler's first fetch exits then. */
 	for (unsigned i = 0; i < w->nexec; i++)
-		if (vm_phys_ptr(w->vm, w->exec[i], VM_PAGE) &&
+		if (mem_ptr(&w->vm->mem, w->exec[i], MEM_PAGE) &&
 		    !(w->lift_all && watch_delivery_page(vcpu, w->exec[i])))
-			pages[n++] = (struct vm_page_prot){ .gpa = w->exec[i] };
+			pages[n++] = (struct mem_page_prot){ .gpa = w->exec[i] };
 	for (unsigned i = 0; i < w->nmem && !w->lift_all; i++) {
 		const struct mem_watch *m = &w->mem[i];
 
@@ -697,8 +697,8 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 		 * Device space exits anyway. */
 		for (unsigned j = 0; j < m->npieces; j++)
 			if (!m->pieces[j].device)
-				pages[n++] = (struct vm_page_prot){
-					.gpa = m->pieces[j].pa & ~(VM_PAGE - 1),
+				pages[n++] = (struct mem_page_prot){
+					.gpa = m->pieces[j].pa & ~(MEM_PAGE - 1),
 					.readonly = m->kind == WATCH_WRITE && w->vm->readonly_mem,
 				};
 	}
@@ -728,9 +728,9 @@ int watch_mem_apply(struct watch *w, struct vcpu *vcpu)
 }
 
 /* The protection of the page holding gpa, or NULL if it is plain RAM. */
-static const struct vm_page_prot *watch_page(const struct watch *w, uint64_t gpa)
+static const struct mem_page_prot *watch_page(const struct watch *w, uint64_t gpa)
 {
-	struct vm_page_prot key = { .gpa = gpa & ~(VM_PAGE - 1) };
+	struct mem_page_prot key = { .gpa = gpa & ~(MEM_PAGE - 1) };
 
 	if (!w->npages)
 		return NULL;
@@ -739,7 +739,7 @@ static const struct vm_page_prot *watch_page(const struct watch *w, uint64_t gpa
 
 bool watch_page_trapped(const struct watch *w, uint64_t gpa)
 {
-	const struct vm_page_prot *p = watch_page(w, gpa);
+	const struct mem_page_prot *p = watch_page(w, gpa);
 
 	return p && !p->readonly;
 }
@@ -782,7 +782,7 @@ bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit)
 	*hit = false;
 	if (!watch_page(w, acc->addr) && !watch_page(w, acc->addr + acc->size - 1))
 		return false;
-	p = vm_phys_ptr(w->vm, acc->addr, acc->size);
+	p = mem_ptr(&w->vm->mem, acc->addr, acc->size);
 	if (!p)
 		return false;
 	w->hit.old = 0;
@@ -821,7 +821,7 @@ static void watch_fetch_decode(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 	w->fetch_halt = info.halt;
 	w->fetch_read = (struct io_access){ .space = IO_MMIO };
 	if (!arch_insn_reads(vcpu, pc, &la, &size) || arch_virt_to_phys(vcpu, la, &pa) < 0 ||
-	    !(p = vm_phys_ptr(w->vm, pa, size)))
+	    !(p = mem_ptr(&w->vm->mem, pa, size)))
 		return;
 	w->fetch_read.addr = pa;
 	w->fetch_read.size = size;
@@ -844,8 +844,8 @@ bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc)
 
 	/* An instruction may run onto the next page: lend both. */
 	for (unsigned i = 0; i < 2; i++) {
-		uint64_t va = i ? (pc | (VM_PAGE - 1)) + 1 : pc, pa;
-		const struct vm_page_prot *p;
+		uint64_t va = i ? (pc | (MEM_PAGE - 1)) + 1 : pc, pa;
+		const struct mem_page_prot *p;
 
 		if (arch_virt_to_phys(vcpu, va, &pa) < 0)
 			continue;

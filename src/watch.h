@@ -19,7 +19,7 @@
 struct vm;
 struct vcpu;
 struct symtab;
-struct vm_page_prot;
+struct mem_page_prot;
 
 /* Directions an I/O watch or a memory watchpoint cares about (bits). */
 #define WATCH_READ 1u
@@ -120,7 +120,7 @@ struct watch {
 	uint64_t *exec;            /* pages the debugger takes away so that code fetched
 				      from them stops (breakpoints by page), sorted */
 	unsigned nexec;
-	struct vm_page_prot *pages; /* what vm_protect() was last given */
+	struct mem_page_prot *pages; /* what vm_protect() was last given */
 	unsigned npages;
 	uint64_t fetch[2];         /* unbacked pages lent back for one step so code runs */
 	unsigned nfetch;

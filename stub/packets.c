@@ -116,8 +116,8 @@ static bool stub_parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, c
 static int stub_mem(struct stub *st, uint64_t addr, uint8_t *buf, size_t len, bool write)
 {
 	if (st->phys)
-		return write ? vm_write_phys(st->dbg->vm, addr, buf, len)
-			     : vm_read_phys(st->dbg->vm, addr, buf, len);
+		return write ? mem_write(&st->dbg->vm->mem, addr, buf, len)
+			     : mem_read(&st->dbg->vm->mem, addr, buf, len);
 	return write ? debug_write_virt(st->dbg, addr, buf, len)
 		     : debug_read_virt(st->dbg, addr, buf, len);
 }

@@ -9,8 +9,7 @@
 
 #include "../devices/layout.h"
 #include "../err.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "../mem.h"
 #include "x86.h"
 
 /* Layout of the boot area (arch_boot_area_size bytes at boot->area). */
@@ -47,16 +46,16 @@ struct mbi_mmap {
 } __attribute__((packed));
 
 /* GiB of address space the 64-bit page tables map: RAM, and at least 4 GiB. */
-static uint64_t boot_gib_mapped(const struct vm *vm)
+static uint64_t boot_gib_mapped(const struct mem *mem)
 {
-	uint64_t end = vm_ram_end(vm);
+	uint64_t end = mem_end(mem);
 
 	if (end < 4 * GIB)
 		end = 4 * GIB;
 	return (end + GIB - 1) / GIB;
 }
 
-uint64_t arch_boot_area_size(const struct vm *vm, enum boot_mode mode)
+uint64_t arch_boot_area_size(const struct mem *mem, enum boot_mode mode)
 {
 	switch (mode) {
 	case BOOT_REAL16:
@@ -64,7 +63,7 @@ uint64_t arch_boot_area_size(const struct vm *vm, enum boot_mode mode)
 	case BOOT_PROT32:
 		return AREA_32BIT_SIZE;
 	case BOOT_LONG64:
-		return AREA_PD + boot_gib_mapped(vm) * 4096;
+		return AREA_PD + boot_gib_mapped(mem) * 4096;
 	}
 	return 0;
 }
@@ -86,7 +85,7 @@ static void boot_real_segment(struct kvm_segment *seg, uint16_t sel, uint8_t typ
 	};
 }
 
-static int boot_write_gdt(struct vm *vm, struct kvm_sregs *sregs, uint64_t gdt)
+static int boot_write_gdt(struct mem *mem, struct kvm_sregs *sregs, uint64_t gdt)
 {
 	const uint64_t entries[GDT_ENTRIES] = {
 		[GDT_SEL_CODE32 / 8] = 0x00cf9b000000ffffULL, /* 32-bit code, 4 GiB */
@@ -96,19 +95,19 @@ static int boot_write_gdt(struct vm *vm, struct kvm_sregs *sregs, uint64_t gdt)
 
 	sregs->gdt.base = gdt;
 	sregs->gdt.limit = sizeof(entries) - 1;
-	return vm_write_phys(vm, gdt, entries, sizeof(entries));
+	return mem_write(mem, gdt, entries, sizeof(entries));
 }
 
-static int boot_write_mbi(struct vm *vm, uint64_t at)
+static int boot_write_mbi(struct mem *mem, uint64_t at)
 {
 	static const char name[] = "kvmdbg";
 	struct mbi_mmap map[2] = {
-		{ .size = 20, .base = 0, .len = vm->low_size, .type = MBI_MMAP_RAM },
-		{ .size = 20, .base = LAYOUT_HIGH_RAM, .len = vm->ram_size - vm->low_size,
+		{ .size = 20, .base = 0, .len = mem->low_size, .type = MBI_MMAP_RAM },
+		{ .size = 20, .base = LAYOUT_HIGH_RAM, .len = mem->size - mem->low_size,
 		  .type = MBI_MMAP_RAM },
 	};
-	unsigned nmap = vm->ram_size > vm->low_size ? 2 : 1;
-	uint64_t upper = (vm->low_size > (1 << 20) ? vm->low_size - (1 << 20) : 0) >> 10;
+	unsigned nmap = mem->size > mem->low_size ? 2 : 1;
+	uint64_t upper = (mem->low_size > (1 << 20) ? mem->low_size - (1 << 20) : 0) >> 10;
 	struct mbi mbi = {
 		.flags = MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME,
 		.mem_lower = 640,
@@ -119,20 +118,20 @@ static int boot_write_mbi(struct vm *vm, uint64_t at)
 	};
 	int r;
 
-	r = vm_write_phys(vm, at, &mbi, sizeof(mbi));
+	r = mem_write(mem, at, &mbi, sizeof(mbi));
 	if (!r)
-		r = vm_write_phys(vm, at + MBI_LOADER_NAME_OFF, name, sizeof(name));
+		r = mem_write(mem, at + MBI_LOADER_NAME_OFF, name, sizeof(name));
 	if (!r)
-		r = vm_write_phys(vm, at + MBI_MMAP_OFF, map, nmap * sizeof(map[0]));
+		r = mem_write(mem, at + MBI_MMAP_OFF, map, nmap * sizeof(map[0]));
 	return r;
 }
 
-static int boot_write_page_tables(struct vm *vm, uint64_t area)
+static int boot_write_page_tables(struct mem *mem, uint64_t area)
 {
-	uint64_t gib = boot_gib_mapped(vm);
-	uint64_t *pml4 = vm_phys_ptr(vm, area + AREA_PML4, 4096);
-	uint64_t *pdpt = vm_phys_ptr(vm, area + AREA_PDPT, 4096);
-	uint64_t *pd = vm_phys_ptr(vm, area + AREA_PD, gib * 4096);
+	uint64_t gib = boot_gib_mapped(mem);
+	uint64_t *pml4 = mem_ptr(mem, area + AREA_PML4, 4096);
+	uint64_t *pdpt = mem_ptr(mem, area + AREA_PDPT, 4096);
+	uint64_t *pd = mem_ptr(mem, area + AREA_PD, gib * 4096);
 
 	if (!pml4 || !pdpt || !pd)
 		return err_set(EFAULT, "boot page tables at %#llx do not fit in RAM",
@@ -166,9 +165,9 @@ static void boot_real(struct kvm_regs *regs, struct kvm_sregs *sregs, uint64_t e
 
 int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 {
-	struct vm *vm = vcpu->vm;
-	struct kvm_regs *regs = vcpu_regs(vcpu);
-	struct kvm_sregs *sregs = vcpu_sregs(vcpu);
+	struct mem *mem = vcpu->arch->mem;
+	struct kvm_regs *regs = x86_regs(vcpu);
+	struct kvm_sregs *sregs = x86_sregs(vcpu);
 	int r;
 
 	if (!regs || !sregs)
@@ -184,9 +183,9 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		boot_real(regs, sregs, boot->entry);
 		break;
 	case BOOT_PROT32:
-		r = boot_write_gdt(vm, sregs, boot->area + AREA_GDT);
+		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT);
 		if (!r)
-			r = boot_write_mbi(vm, boot->area + AREA_MBI);
+			r = boot_write_mbi(mem, boot->area + AREA_MBI);
 		if (r)
 			return r;
 		boot_segment(&sregs->cs, GDT_SEL_CODE32, SEG_TYPE_CODE_RX_A, false, true);
@@ -201,9 +200,9 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		regs->rbx = boot->area + AREA_MBI;
 		break;
 	case BOOT_LONG64:
-		r = boot_write_gdt(vm, sregs, boot->area + AREA_GDT);
+		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT);
 		if (!r)
-			r = boot_write_page_tables(vm, boot->area);
+			r = boot_write_page_tables(mem, boot->area);
 		if (r)
 			return r;
 		boot_segment(&sregs->cs, GDT_SEL_CODE64, SEG_TYPE_CODE_RX_A, true, false);
@@ -219,7 +218,7 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	}
 	sregs->idt.base = 0;
 	sregs->idt.limit = 0;
-	vcpu_regs_changed(vcpu);
-	vcpu_sregs_changed(vcpu);
-	return vcpu_flush_regs(vcpu);
+	x86_regs_changed(vcpu);
+	x86_sregs_changed(vcpu);
+	return arch_regs_flush(vcpu);
 }

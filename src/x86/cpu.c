@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 
 #include "../err.h"
-#include "../vcpu.h"
 #include "../vm.h"
 #include "x86.h"
 
@@ -83,7 +82,7 @@ static int x86_set_cpuid(struct vcpu *vcpu)
 		if (!cpuid)
 			return err_set(ENOMEM, "out of memory for CPUID entries");
 		cpuid->nent = (uint32_t)nent;
-		if (ioctl(vcpu->vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+		if (ioctl(vcpu->arch->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
 			break;
 		if (errno != E2BIG || nent >= 4096) {
 			r = err_set(errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
@@ -101,20 +100,22 @@ out:
 
 int arch_vcpu_init(struct vcpu *vcpu)
 {
-	return x86_set_cpuid(vcpu);
+	int r = x86_vcpu_state_init(vcpu);
+
+	return r < 0 ? r : x86_set_cpuid(vcpu);
 }
 
 bool arch_irqs_enabled(struct vcpu *vcpu)
 {
-	struct kvm_regs *regs = vcpu_regs(vcpu);
+	struct kvm_regs *regs = x86_regs(vcpu);
 
 	return regs && (regs->rflags & RFLAGS_IF);
 }
 
 uint64_t arch_pc(struct vcpu *vcpu)
 {
-	struct kvm_regs *regs = vcpu_regs(vcpu);
-	struct kvm_sregs *sregs = vcpu_sregs(vcpu);
+	struct kvm_regs *regs = x86_regs(vcpu);
+	struct kvm_sregs *sregs = x86_sregs(vcpu);
 
 	if (!regs || !sregs)
 		return 0;
@@ -132,8 +133,8 @@ static void x86_dump_seg(FILE *out, const char *name, const struct kvm_segment *
 
 void arch_dump_regs(struct vcpu *vcpu, FILE *out)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 
 	if (!r || !s) {
 		fprintf(out, "registers unavailable: %s\n", err_msg());
@@ -167,54 +168,32 @@ void arch_dump_regs(struct vcpu *vcpu, FILE *out)
 		(unsigned long long)s->efer);
 }
 
-/*
- * Guest debug, per vCPU (one here): what the debugger asked for, and what
- * KVM was last given (the debugger's, or that plus a single step of the vCPU
- * thread's own); a stepping debugger would otherwise repeat the same ioctl
- * before every step.
- */
-static struct {
-	const struct vcpu *vcpu;
-	struct kvm_guest_debug want; /* arch_set_guest_debug()'s */
-	struct kvm_guest_debug now;  /* KVM's, if known */
-	bool known;                  /* now holds what KVM has */
-	uint64_t step_pc;            /* linear pc when it was given, if it single-steps */
-	bool touched;                /* rflags may have been written through KVM since */
-	int caps;                    /* KVM_CAP_SET_GUEST_DEBUG2, probed once */
-} x86_debug;
-
-static void x86_debug_select(struct vcpu *vcpu)
-{
-	if (x86_debug.vcpu == vcpu)
-		return;
-	x86_debug.vcpu = vcpu;
-	x86_debug.caps = ioctl(vcpu->vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
-	x86_debug.want = (struct kvm_guest_debug){ 0 };
-	x86_debug.known = false;
-}
-
 /* Gives KVM dbg unless it has it already (force: even then). */
 static int x86_debug_apply(struct vcpu *vcpu, const struct kvm_guest_debug *dbg, bool force)
 {
-	if (!force && x86_debug.known && !memcmp(dbg, &x86_debug.now, sizeof(*dbg)))
+	struct x86_debug *d = &vcpu->arch->debug;
+
+	if (!force && d->known && !memcmp(dbg, &d->now, sizeof(*dbg)))
 		return 0;
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, dbg) < 0) {
-		x86_debug.known = false;
+		d->known = false;
 		return err_set(errno, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
 	}
-	x86_debug.now = *dbg;
-	x86_debug.known = true;
+	d->now = *dbg;
+	d->known = true;
 	if (dbg->control & KVM_GUESTDBG_SINGLESTEP)
-		x86_debug.step_pc = arch_pc(vcpu);
+		d->step_pc = arch_pc(vcpu);
 	return 0;
 }
 
 /* Adds a single step to dbg. */
-static void x86_debug_add_step(struct kvm_guest_debug *dbg)
+static void x86_debug_add_step(struct vcpu *vcpu, struct kvm_guest_debug *dbg)
 {
+	int caps = vcpu->arch->debug.caps;
+
 	dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	/* Keep interrupts from landing the step in a handler, where offered. */
-	if (x86_debug.caps > 0 && (x86_debug.caps & KVM_GUESTDBG_BLOCKIRQ))
+	if (caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
 		dbg->control |= KVM_GUESTDBG_BLOCKIRQ;
 }
 
@@ -222,7 +201,6 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 {
 	struct kvm_guest_debug dbg = { 0 };
 
-	x86_debug_select(vcpu);
 	if (sw || nhw)
 		dbg.control = KVM_GUESTDBG_ENABLE;
 	if (sw)
@@ -235,8 +213,8 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 		}
 	}
 	if (step)
-		x86_debug_add_step(&dbg);
-	x86_debug.want = dbg;
+		x86_debug_add_step(vcpu, &dbg);
+	vcpu->arch->debug.want = dbg;
 	return x86_debug_apply(vcpu, &dbg, false);
 }
 
@@ -244,10 +222,9 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on)
 {
 	struct kvm_guest_debug dbg;
 
-	x86_debug_select(vcpu);
-	dbg = x86_debug.want;
+	dbg = vcpu->arch->debug.want;
 	if (on)
-		x86_debug_add_step(&dbg);
+		x86_debug_add_step(vcpu, &dbg);
 	return x86_debug_apply(vcpu, &dbg, false);
 }
 
@@ -266,22 +243,24 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on)
  */
 void arch_rflags_touched(struct vcpu *vcpu)
 {
-	if (x86_debug.vcpu == vcpu)
-		x86_debug.touched = true;
+	vcpu->arch->debug.touched = true;
 }
 
 bool arch_stepping(struct vcpu *vcpu)
 {
-	return x86_debug.vcpu == vcpu && x86_debug.known &&
-	       (x86_debug.now.control & KVM_GUESTDBG_SINGLESTEP);
+	const struct x86_debug *d = &vcpu->arch->debug;
+
+	return d->known && (d->now.control & KVM_GUESTDBG_SINGLESTEP);
 }
 
 int arch_step_rearm(struct vcpu *vcpu)
 {
-	if (!arch_stepping(vcpu) || !x86_debug.touched || arch_pc(vcpu) == x86_debug.step_pc)
+	struct x86_debug *d = &vcpu->arch->debug;
+
+	if (!arch_stepping(vcpu) || !d->touched || arch_pc(vcpu) == d->step_pc)
 		return 0;
-	x86_debug.touched = false;
-	return x86_debug_apply(vcpu, &x86_debug.now, true);
+	d->touched = false;
+	return x86_debug_apply(vcpu, &d->now, true);
 }
 
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot)
@@ -325,15 +304,15 @@ bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len)
 
 int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
 {
-	struct kvm_regs *regs = vcpu_regs(vcpu);
+	struct kvm_regs *regs = x86_regs(vcpu);
 	struct kvm_vcpu_events ev;
 
 	if (!regs)
 		return -EIO;
 	if (len) {
 		regs->rip += len;
-		vcpu_regs_changed(vcpu);
-		if (vcpu_flush_regs(vcpu) < 0)
+		x86_regs_changed(vcpu);
+		if (arch_regs_flush(vcpu) < 0)
 			return -EIO;
 	}
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)

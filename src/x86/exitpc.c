@@ -19,8 +19,6 @@
 
 #include "../disasm.h"
 #include "../symbols.h"
-#include "../vcpu.h"
-#include "../vm.h"
 #include "x86.h"
 
 #define EXITPC_BACK 48      /* bytes before rip the trace-back starts from */
@@ -41,7 +39,7 @@ struct exitpc_entry {
 static struct exitpc_entry exitpc_cache[EXITPC_CACHE];
 
 /* Real-mode probe: out $0x80,%al, then mov %al,EXITPC_PROBE_MMIO (unbacked). */
-static void exitpc_probe(struct vm *vm)
+static void exitpc_probe(const struct arch_vcpu *vm)
 {
 	static const uint8_t code[] = { 0xe6, 0x80, 0xa2, 0x00, 0x30, 0xf4 };
 	struct kvm_userspace_memory_region region = { .memory_size = 0x2000 };
@@ -176,18 +174,18 @@ bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool
 {
 	struct arch_step_info info;
 
-	if (!vcpu->synced)
+	if (!x86_regs_synced(vcpu))
 		return false;
 	*pc = arch_pc(vcpu);
 	if (!is_write)
 		return true;
 	if (exitpc_pio_after < 0)
-		exitpc_probe(vcpu->vm);
+		exitpc_probe(vcpu->arch);
 	if (!(pio ? exitpc_pio_after : exitpc_mmio_after))
 		return true;
 	/* A REP string instruction still iterating is left at rip. */
 	arch_step_info(vcpu, &info);
-	if (info.rep_string && (vcpu_regs(vcpu)->rcx & 0xffffffffULL) > 1)
+	if (info.rep_string && (x86_regs(vcpu)->rcx & 0xffffffffULL) > 1)
 		return true;
 	return exitpc_trace_back(vcpu, syms, *pc, pc);
 }

@@ -4,10 +4,10 @@
  */
 #include "../arch.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "../disasm.h"
-#include "../vcpu.h"
 #include "x86.h"
 
 #define X86_MAX_PREFIXES 14
@@ -17,8 +17,8 @@
 /* Where iret at pc returns to: the address on top of the stack. */
 static bool x86_iret_target(struct vcpu *vcpu, unsigned width, uint64_t *target)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	uint64_t ret = 0;
 	uint16_t cs = 0;
 
@@ -31,6 +31,17 @@ static bool x86_iret_target(struct vcpu *vcpu, unsigned width, uint64_t *target)
 	}
 	*target = ret;
 	return true;
+}
+
+int arch_skip_halt(struct vcpu *vcpu)
+{
+	struct kvm_regs *r = x86_regs(vcpu);
+
+	if (!r)
+		return -EIO;
+	r->rip += 1; /* hlt */
+	x86_regs_changed(vcpu);
+	return 0;
 }
 
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
@@ -89,7 +100,7 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 
 	if (!s)
 		return -1;
@@ -101,7 +112,7 @@ int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
 unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 			  uint64_t *targets, unsigned max)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	unsigned n = 0;
 
 	if (!s)
@@ -136,8 +147,8 @@ unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 
 bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	uint64_t slot[2] = { 0, 0 };
 	unsigned width;
 

@@ -10,8 +10,7 @@
 #include <linux/kvm.h>
 
 #include "../err.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "../mem.h"
 #include "x86.h"
 
 static int mmu_fault(uint64_t va, const char *why)
@@ -20,20 +19,20 @@ static int mmu_fault(uint64_t va, const char *why)
 		       (unsigned long long)va, why);
 }
 
-static int mmu_entry(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *entry)
+static int mmu_entry(const struct mem *mem, uint64_t gpa, unsigned size, uint64_t *entry)
 {
 	*entry = 0;
-	return vm_read_phys(vm, gpa, entry, size);
+	return mem_read(mem, gpa, entry, size);
 }
 
 /* PAE and long-mode walks: levels of 512 8-byte entries from the top. */
-static int mmu_walk64(struct vm *vm, uint64_t table, uint64_t va, int levels, uint64_t *pa)
+static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int levels, uint64_t *pa)
 {
 	for (int level = levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
 		uint64_t e;
 
-		if (mmu_entry(vm, table + ((va >> shift) & 511) * 8, 8, &e) < 0)
+		if (mmu_entry(mem, table + ((va >> shift) & 511) * 8, 8, &e) < 0)
 			return mmu_fault(va, "page table outside RAM");
 		if (!(e & PTE_P))
 			return mmu_fault(va, "not mapped");
@@ -48,30 +47,26 @@ static int mmu_walk64(struct vm *vm, uint64_t table, uint64_t va, int levels, ui
 	return mmu_fault(va, "bad page-table walk");
 }
 
-int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
+int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
-	struct vm *vm = vcpu->vm;
 	uint64_t e;
 
-	if (!s)
-		return -EIO;
 	if (!(s->cr0 & CR0_PG)) {
 		*pa = va & 0xffffffffULL;
 		return 0;
 	}
 	if (s->efer & EFER_LMA)
-		return mmu_walk64(vm, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa);
+		return mmu_walk64(mem, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa);
 	va &= 0xffffffffULL;
 	if (s->cr4 & CR4_PAE) {
 		/* Four PDPTEs at cr3 (32-byte aligned), then a two-level walk. */
-		if (mmu_entry(vm, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, &e) < 0)
+		if (mmu_entry(mem, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, &e) < 0)
 			return mmu_fault(va, "page table outside RAM");
 		if (!(e & PTE_P))
 			return mmu_fault(va, "not mapped");
-		return mmu_walk64(vm, e & PTE_ADDR_MASK, va, 2, pa);
+		return mmu_walk64(mem, e & PTE_ADDR_MASK, va, 2, pa);
 	}
-	if (mmu_entry(vm, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, &e) < 0)
+	if (mmu_entry(mem, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, &e) < 0)
 		return mmu_fault(va, "page table outside RAM");
 	if (!(e & PTE_P))
 		return mmu_fault(va, "not mapped");
@@ -80,12 +75,19 @@ int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
 		*pa = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32 | (va & 0x3fffff);
 		return 0;
 	}
-	if (mmu_entry(vm, (e & 0xfffff000ULL) + ((va >> 12) & 1023) * 4, 4, &e) < 0)
+	if (mmu_entry(mem, (e & 0xfffff000ULL) + ((va >> 12) & 1023) * 4, 4, &e) < 0)
 		return mmu_fault(va, "page table outside RAM");
 	if (!(e & PTE_P))
 		return mmu_fault(va, "not mapped");
 	*pa = (e & 0xfffff000ULL) | (va & 0xfff);
 	return 0;
+}
+
+int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+
+	return s ? x86_walk(vcpu->arch->mem, s, va, pa) : -EIO;
 }
 
 /* Reads guest-virtual bytes, one translation per page; false if any byte is
@@ -100,7 +102,7 @@ bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
 
 		if (chunk > len)
 			chunk = len;
-		if (arch_virt_to_phys(vcpu, va, &pa) < 0 || vm_read_phys(vcpu->vm, pa, p, chunk) < 0)
+		if (arch_virt_to_phys(vcpu, va, &pa) < 0 || mem_read(vcpu->arch->mem, pa, p, chunk) < 0)
 			return false;
 		va += chunk;
 		p += chunk;
@@ -132,7 +134,7 @@ static void mmu_add(struct mmu_pages *p, uint64_t gpa)
 }
 
 /* A table of 512 8-byte entries (PAE, long mode) or 1024 4-byte ones (32-bit). */
-static void mmu_tables(struct vm *vm, uint64_t table, int level, unsigned entry_size,
+static void mmu_tables(const struct mem *mem, uint64_t table, int level, unsigned entry_size,
 		       struct mmu_pages *p)
 {
 	unsigned n = entry_size == 8 ? 512 : 1024;
@@ -143,17 +145,17 @@ static void mmu_tables(struct vm *vm, uint64_t table, int level, unsigned entry_
 	for (unsigned i = 0; i < n && p->n < p->max; i++) {
 		uint64_t e;
 
-		if (mmu_entry(vm, table + i * entry_size, entry_size, &e) < 0 || !(e & PTE_P) ||
+		if (mmu_entry(mem, table + i * entry_size, entry_size, &e) < 0 || !(e & PTE_P) ||
 		    (e & PTE_PS))
 			continue;
-		mmu_tables(vm, e & (entry_size == 8 ? PTE_ADDR_MASK : 0xfffff000ULL), level - 1,
+		mmu_tables(mem, e & (entry_size == 8 ? PTE_ADDR_MASK : 0xfffff000ULL), level - 1,
 			   entry_size, p);
 	}
 }
 
 unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	struct mmu_pages p = { .pages = pages, .max = max };
 	uint64_t pa, e;
 
@@ -179,15 +181,15 @@ unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, boo
 	if (!(s->cr0 & CR0_PG))
 		return p.n;
 	if (s->efer & EFER_LMA) {
-		mmu_tables(vcpu->vm, s->cr3 & PTE_ADDR_MASK, s->cr4 & CR4_LA57 ? 5 : 4, 8, &p);
+		mmu_tables(vcpu->arch->mem, s->cr3 & PTE_ADDR_MASK, s->cr4 & CR4_LA57 ? 5 : 4, 8, &p);
 	} else if (s->cr4 & CR4_PAE) {
 		mmu_add(&p, s->cr3 & 0xffffffe0ULL);
 		for (unsigned i = 0; i < 4; i++)
-			if (mmu_entry(vcpu->vm, (s->cr3 & 0xffffffe0ULL) + i * 8, 8, &e) == 0 &&
+			if (mmu_entry(vcpu->arch->mem, (s->cr3 & 0xffffffe0ULL) + i * 8, 8, &e) == 0 &&
 			    (e & PTE_P))
-				mmu_tables(vcpu->vm, e & PTE_ADDR_MASK, 2, 8, &p);
+				mmu_tables(vcpu->arch->mem, e & PTE_ADDR_MASK, 2, 8, &p);
 	} else {
-		mmu_tables(vcpu->vm, s->cr3 & 0xfffff000ULL, 2, 4, &p);
+		mmu_tables(vcpu->arch->mem, s->cr3 & 0xfffff000ULL, 2, 4, &p);
 	}
 	return p.n;
 }

@@ -9,8 +9,9 @@
 #include <sys/ioctl.h>
 
 #include "../err.h"
-#include "../vcpu.h"
+#include "../arch.h"
 #include "bits.h"
+#include "x86.h"
 
 static const struct {
 	uint32_t index;
@@ -106,10 +107,9 @@ int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
 	/* EFER and friends are in sregs too: write ours back, then reread. */
-	if (vcpu_flush_regs(vcpu) < 0)
+	if (arch_regs_flush(vcpu) < 0)
 		return -EIO;
-	vcpu->sregs_valid = false;
-	vcpu->synced = false;
+	x86_sregs_stale(vcpu);
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry entry;

@@ -8,8 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "../err.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "x86.h"
 #include "msr.h"
 
 
@@ -19,7 +18,7 @@ int arch_onereg_ids(struct vcpu *vcpu, uint64_t **ids, size_t *n)
 	int r;
 
 	/* The first call fails with E2BIG and says how many there are. */
-	if (ioctl(vcpu->vm->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+	if (ioctl(vcpu->arch->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
 		return err_set(errno, "KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
 	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
 	*ids = calloc(probe.nmsrs ? probe.nmsrs : 1, sizeof(**ids));
@@ -28,7 +27,7 @@ int arch_onereg_ids(struct vcpu *vcpu, uint64_t **ids, size_t *n)
 		goto out;
 	}
 	list->nmsrs = probe.nmsrs;
-	if (ioctl(vcpu->vm->sys_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+	if (ioctl(vcpu->arch->sys_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		r = err_set(errno, "KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
 		goto out;
 	}

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "../disasm.h"
-#include "../vcpu.h"
 #include "x86.h"
 
 /* A register name (without '%'), its width in bytes and, for the ones that
@@ -22,7 +21,7 @@ static bool operand_reg(struct vcpu *vcpu, const char *name, size_t len, unsigne
 	static const char *const r16[] = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di" };
 	static const char *const r8[] = { "al", "cl", "dl", "bl", "ah", "ch", "dh", "bh",
 					  "spl", "bpl", "sil", "dil" };
-	struct kvm_regs *r = vcpu_regs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
 	char n[8];
 	int idx = -1;
 
@@ -94,7 +93,7 @@ static bool operand_reg(struct vcpu *vcpu, const char *name, size_t len, unsigne
 /* The base of a segment register named in an override, or of the default one. */
 static uint64_t operand_seg_base(struct vcpu *vcpu, const char *seg, bool stack)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	bool long_mode = s && (s->efer & EFER_LMA) && s->cs.l;
 
 	if (!s)

@@ -9,7 +9,6 @@
 
 #include "../err.h"
 #include "../symbols.h"
-#include "../vcpu.h"
 #include "bits.h"
 #include "msr.h"
 #include "regtable.h"
@@ -17,8 +16,8 @@
 
 int arch_print_regs(struct vcpu *vcpu, FILE *out, const struct symtab *syms)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	char sym[128];
 
 	if (!r || !s)
@@ -90,8 +89,8 @@ static void x86_print_cr(FILE *out, const char *name, uint64_t v, const struct x
 
 void arch_describe_mode(struct vcpu *vcpu, char *buf, size_t len)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	const char *mode, *paging;
 
 	if (!r || !s) {
@@ -124,7 +123,7 @@ void arch_describe_mode(struct vcpu *vcpu, char *buf, size_t len)
 
 int arch_print_sregs(struct vcpu *vcpu, FILE *out)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	char mode[96];
 
 	if (!s)
@@ -156,7 +155,7 @@ int arch_print_sregs(struct vcpu *vcpu, FILE *out)
 
 unsigned arch_code_bits(struct vcpu *vcpu)
 {
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 
 	if (!s || !(s->cr0 & CR0_PE))
 		return 16;
@@ -174,7 +173,7 @@ static void x86_print_hex_le(FILE *out, const uint8_t *p, size_t n)
 
 int arch_print_fpu(struct vcpu *vcpu, FILE *out)
 {
-	const struct kvm_fpu *f = vcpu_fpu(vcpu);
+	const struct kvm_fpu *f = x86_fpu(vcpu);
 
 	if (!f)
 		return -EIO;
@@ -197,7 +196,7 @@ int arch_print_fpu(struct vcpu *vcpu, FILE *out)
 
 int arch_print_xmm(struct vcpu *vcpu, FILE *out)
 {
-	const struct kvm_fpu *f = vcpu_fpu(vcpu);
+	const struct kvm_fpu *f = x86_fpu(vcpu);
 
 	if (!f)
 		return -EIO;

@@ -13,9 +13,9 @@
 #include <sys/ioctl.h>
 
 #include "../err.h"
-#include "../vcpu.h"
 #include "msr.h"
 #include "regtable.h"
+#include "x86.h"
 
 #define CORE "org.gnu.gdb.i386.core"
 #define SSE "org.gnu.gdb.i386.sse"
@@ -258,7 +258,7 @@ static void *x86_fpu_slot(struct kvm_fpu *f, unsigned idx, size_t *size)
 
 static int x86_fpu_access(struct vcpu *vcpu, unsigned idx, uint8_t *buf, bool write)
 {
-	struct kvm_fpu *fp = vcpu_fpu(vcpu), f;
+	struct kvm_fpu *fp = x86_fpu(vcpu), f;
 	size_t size;
 	void *slot;
 
@@ -289,7 +289,7 @@ static int x86_fpu_access(struct vcpu *vcpu, unsigned idx, uint8_t *buf, bool wr
 	}
 	if (memcmp(fp, &f, sizeof(f))) {
 		*fp = f;
-		vcpu_fpu_changed(vcpu);
+		x86_fpu_changed(vcpu);
 	}
 	return 0;
 }
@@ -301,8 +301,8 @@ static bool x86_is_fpu(unsigned idx)
 
 int arch_reg_read(struct vcpu *vcpu, unsigned idx, uint8_t *buf)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	struct kvm_segment *seg;
 	uint64_t v;
 
@@ -326,8 +326,8 @@ int arch_reg_read(struct vcpu *vcpu, unsigned idx, uint8_t *buf)
 
 int arch_reg_write(struct vcpu *vcpu, unsigned idx, const uint8_t *buf)
 {
-	struct kvm_regs *r = vcpu_regs(vcpu);
-	struct kvm_sregs *s = vcpu_sregs(vcpu);
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
 	struct kvm_segment *seg;
 	uint64_t v = 0;
 
@@ -345,7 +345,7 @@ int arch_reg_write(struct vcpu *vcpu, unsigned idx, const uint8_t *buf)
 		/* A selector alone: the descriptor cache is left as it is. */
 		if (seg->selector != (uint16_t)v) {
 			seg->selector = (uint16_t)v;
-			vcpu_sregs_changed(vcpu);
+			x86_sregs_changed(vcpu);
 		}
 		return 0;
 	}
@@ -355,9 +355,9 @@ int arch_reg_write(struct vcpu *vcpu, unsigned idx, const uint8_t *buf)
 		return 0;
 	*slot = v;
 	if (idx <= R_EFLAGS)
-		vcpu_regs_changed(vcpu);
+		x86_regs_changed(vcpu);
 	else
-		vcpu_sregs_changed(vcpu);
+		x86_sregs_changed(vcpu);
 	return 0;
 }
 

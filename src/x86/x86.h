@@ -75,15 +75,69 @@
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
+#include <linux/kvm.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct vcpu;
+#include "../vcpu.h"
+
+struct mem;
+
+/*
+ * Guest debug of one vCPU (cpu.c): what the debugger asked for, and what KVM
+ * was last given (the debugger's, or that plus a single step of the vCPU
+ * thread's own); a stepping debugger would otherwise repeat the same ioctl
+ * before every step.
+ */
+struct x86_debug {
+	struct kvm_guest_debug want; /* arch_set_guest_debug()'s */
+	struct kvm_guest_debug now;  /* KVM's, if known */
+	bool known;                  /* now holds what KVM has */
+	uint64_t step_pc;            /* linear pc when it was given, if it single-steps */
+	bool touched;                /* rflags may have been written through KVM since */
+	int caps;                    /* KVM_CAP_SET_GUEST_DEBUG2 */
+};
+
+/* What x86 keeps of a vCPU (struct vcpu's arch; state.c). */
+struct arch_vcpu {
+	int vm_fd, sys_fd;       /* its VM, and /dev/kvm */
+	size_t run_size;         /* bytes of a kvm_run mapping */
+	struct mem *mem;         /* guest RAM */
+	/* Register cache: read once per stop, written back once before entry. */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
+	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
+	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
+	bool synced;             /* ... and it has done so since our last write */
+	struct x86_debug debug;
+};
+
+/* Creates vcpu->arch (state.c; arch_vcpu_init() goes on with CPUID). */
+int x86_vcpu_state_init(struct vcpu *vcpu);
+/* The cached registers (state.c); NULL with err_msg() set if they cannot be
+ * read now. */
+struct kvm_regs *x86_regs(struct vcpu *vcpu);
+struct kvm_sregs *x86_sregs(struct vcpu *vcpu);
+struct kvm_fpu *x86_fpu(struct vcpu *vcpu);
+/* Marks the cached registers as changed: written back before the next entry. */
+void x86_regs_changed(struct vcpu *vcpu);
+void x86_sregs_changed(struct vcpu *vcpu);
+void x86_fpu_changed(struct vcpu *vcpu);
+/* KVM changed the system registers behind the cache's back (an MSR write). */
+void x86_sregs_stale(struct vcpu *vcpu);
+/* Whether KVM left the registers of the last exit in kvm_run. */
+bool x86_regs_synced(struct vcpu *vcpu);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);
 
+/* Guest-virtual (linear) to guest-physical through the page tables that the
+ * system registers s select in mem (mmu.c); -EFAULT with a message when the
+ * address is not mapped. */
+int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa);
 /* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
  * byte is not mapped RAM. */
 bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);

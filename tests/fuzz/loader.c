@@ -23,11 +23,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	vm.ram = mmap(NULL, FUZZ_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		      MAP_NORESERVE, -1, 0);
-	if (vm.ram == MAP_FAILED)
+	if (mem_init(&vm.mem, FUZZ_RAM) < 0)
 		abort();
-	vm.ram_size = vm.low_size = FUZZ_RAM;
 	vm.sys_fd = vm.fd = -1;
 	return 0;
 }

@@ -1,0 +1,56 @@
+/*
+ * Guest memory: the RAM the guest sees, where it sits in the guest-physical
+ * space, and the memslot layout that protects chosen pages. Below both the
+ * engine and the architecture; it knows nothing of KVM (vm.c registers the
+ * slots mem_slots() computes).
+ */
+#ifndef KVMDBG_MEM_H
+#define KVMDBG_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEM_PAGE 4096ULL
+
+struct mem {
+	uint8_t *ram;      /* guest RAM, one anonymous mapping */
+	uint64_t size;     /* bytes of RAM */
+	uint64_t low_size; /* RAM at guest-physical 0; the rest sits at LAYOUT_HIGH_RAM */
+};
+
+/* Maps size bytes of RAM (a multiple of MEM_PAGE); -errno with a message. */
+int mem_init(struct mem *mem, uint64_t size);
+void mem_free(struct mem *mem);
+/* Host pointer to [gpa, gpa + len) if all of it is RAM, else NULL. */
+void *mem_ptr(const struct mem *mem, uint64_t gpa, uint64_t len);
+/* Copy to or from guest RAM; -EFAULT when any byte is outside RAM. */
+int mem_read(const struct mem *mem, uint64_t gpa, void *buf, size_t len);
+int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
+/* The guest-physical address one past the end of RAM. */
+uint64_t mem_end(const struct mem *mem);
+
+/* One memslot: a guest-physical range of RAM. */
+struct mem_slot {
+	uint64_t gpa, size; /* guest-physical range */
+	uint64_t offset;    /* where it starts in mem->ram */
+	bool readonly;      /* guest writes exit as MMIO */
+	uint32_t id;        /* KVM's slot number (set by whoever registers it) */
+};
+
+/* A RAM page the guest may not access freely (for watchpoints). */
+struct mem_page_prot {
+	uint64_t gpa;  /* page address */
+	bool readonly; /* reads go to RAM, writes exit; else every access exits */
+};
+
+/*
+ * The slots that cover all RAM around exactly the pages listed (sorted by
+ * address; pages outside RAM are ignored): a read-only page gets a slot of
+ * its own, a page with no access at all none; neighbouring slots that
+ * continue each other are merged. *list (malloc'd, by address) and *n; -errno.
+ */
+int mem_slots(const struct mem *mem, const struct mem_page_prot *pages, unsigned npages,
+	      struct mem_slot **list, unsigned *n);
+
+#endif

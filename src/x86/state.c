@@ -1,0 +1,163 @@
+/* The x86 part of a vCPU: its register cache, filled from KVM once per stop
+ * and written back once before the next entry. */
+#include "../arch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "../err.h"
+#include "../mem.h"
+#include "../vm.h"
+#include "x86.h"
+
+int x86_vcpu_state_init(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = calloc(1, sizeof(*a));
+	int r;
+
+	if (!a)
+		return err_set(ENOMEM, "out of memory");
+	a->vm_fd = vcpu->vm->fd;
+	a->sys_fd = vcpu->vm->sys_fd;
+	a->run_size = vcpu->vm->run_size;
+	a->mem = &vcpu->vm->mem;
+	/* Registers delivered with each exit save two ioctls per single step. */
+	r = ioctl(a->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if (r > 0 && (r & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+			     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) {
+		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+		a->sync_regs = true;
+	}
+	a->debug.caps = ioctl(a->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	vcpu->arch = a;
+	return 0;
+}
+
+void arch_vcpu_free(struct vcpu *vcpu)
+{
+	free(vcpu->arch);
+	vcpu->arch = NULL;
+}
+
+/* Reading the copy KVM left in kvm_run at the exit is harmless then; an ioctl is not. */
+static int x86_regs_usable(struct vcpu *vcpu, bool from_copy)
+{
+	if (atomic_load(&vcpu->state) == VCPU_RUNNING_SERVICE_COMPLETION && !from_copy)
+		return err_set(EBUSY, "vCPU %d is completing an I/O access; registers are "
+			       "not consistent yet", vcpu->id);
+	return 0;
+}
+
+/* Fills a register cache unless it already holds KVM's values: from the copy
+ * KVM left in kvm_run at the last exit where there is one, else by ioctl. */
+static void *x86_load(struct vcpu *vcpu, bool *valid, unsigned long request, void *cache,
+		      const void *synced, size_t size, const char *name)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	if (x86_regs_usable(vcpu, synced && a->synced) < 0)
+		return NULL;
+	if (*valid)
+		return cache;
+	if (synced && a->synced) {
+		memcpy(cache, synced, size);
+	} else if (ioctl(vcpu->fd, request, cache) < 0) {
+		err_set(errno, "%s: %s", name, strerror(errno));
+		return NULL;
+	}
+	*valid = true;
+	return cache;
+}
+
+struct kvm_regs *x86_regs(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	return x86_load(vcpu, &a->regs_valid, KVM_GET_REGS, &a->regs, &vcpu->run->s.regs.regs,
+			sizeof(a->regs), "KVM_GET_REGS");
+}
+
+struct kvm_sregs *x86_sregs(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	return x86_load(vcpu, &a->sregs_valid, KVM_GET_SREGS, &a->sregs,
+			&vcpu->run->s.regs.sregs, sizeof(a->sregs), "KVM_GET_SREGS");
+}
+
+struct kvm_fpu *x86_fpu(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	return x86_load(vcpu, &a->fpu_valid, KVM_GET_FPU, &a->fpu, NULL, 0, "KVM_GET_FPU");
+}
+
+void x86_regs_changed(struct vcpu *vcpu)
+{
+	vcpu->arch->regs_dirty = true;
+}
+
+void x86_sregs_changed(struct vcpu *vcpu)
+{
+	vcpu->arch->sregs_dirty = true;
+}
+
+void x86_fpu_changed(struct vcpu *vcpu)
+{
+	vcpu->arch->fpu_dirty = true;
+}
+
+void x86_sregs_stale(struct vcpu *vcpu)
+{
+	vcpu->arch->sregs_valid = false;
+	vcpu->arch->synced = false;
+}
+
+bool x86_regs_synced(struct vcpu *vcpu)
+{
+	return vcpu->arch->synced;
+}
+
+void arch_regs_invalidate(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	a->regs_valid = a->sregs_valid = a->fpu_valid = false;
+}
+
+void arch_regs_exited(struct vcpu *vcpu)
+{
+	vcpu->arch->synced = vcpu->arch->sync_regs;
+}
+
+int arch_regs_flush(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	if (a->regs_dirty || a->sregs_dirty)
+		arch_rflags_touched(vcpu);
+	/* sregs first: KVM checks the general registers against the mode. */
+	if (a->sregs_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_SREGS, &a->sregs) < 0)
+			return err_set(errno, "KVM_SET_SREGS: %s", strerror(errno));
+		a->sregs_dirty = false;
+	}
+	if (a->regs_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_REGS, &a->regs) < 0)
+			return err_set(errno, "KVM_SET_REGS: %s", strerror(errno));
+		a->regs_dirty = false;
+	}
+	if (a->fpu_dirty) {
+		if (ioctl(vcpu->fd, KVM_SET_FPU, &a->fpu) < 0)
+			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
+		a->fpu_dirty = false;
+	}
+	return 0;
+}
+
+void arch_relax(void)
+{
+	__builtin_ia32_pause();
+}
