@@ -1,6 +1,5 @@
 #include "exits.h"
 
-#include <ctype.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,77 +9,10 @@
 #include "err.h"
 #include "host.h"
 #include "iobus.h"
+#include "stats.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "watch.h"
-
-/* Numbered as in the kernel's uapi; the Debian 12 headers stop at 37. */
-static const char *const exit_names[] = {
-	[KVM_EXIT_UNKNOWN] = "KVM_EXIT_UNKNOWN",
-	[KVM_EXIT_EXCEPTION] = "KVM_EXIT_EXCEPTION",
-	[KVM_EXIT_IO] = "KVM_EXIT_IO",
-	[KVM_EXIT_HYPERCALL] = "KVM_EXIT_HYPERCALL",
-	[KVM_EXIT_DEBUG] = "KVM_EXIT_DEBUG",
-	[KVM_EXIT_HLT] = "KVM_EXIT_HLT",
-	[KVM_EXIT_MMIO] = "KVM_EXIT_MMIO",
-	[KVM_EXIT_IRQ_WINDOW_OPEN] = "KVM_EXIT_IRQ_WINDOW_OPEN",
-	[KVM_EXIT_SHUTDOWN] = "KVM_EXIT_SHUTDOWN",
-	[KVM_EXIT_FAIL_ENTRY] = "KVM_EXIT_FAIL_ENTRY",
-	[KVM_EXIT_INTR] = "KVM_EXIT_INTR",
-	[KVM_EXIT_SET_TPR] = "KVM_EXIT_SET_TPR",
-	[KVM_EXIT_TPR_ACCESS] = "KVM_EXIT_TPR_ACCESS",
-	[KVM_EXIT_S390_SIEIC] = "KVM_EXIT_S390_SIEIC",
-	[KVM_EXIT_S390_RESET] = "KVM_EXIT_S390_RESET",
-	[KVM_EXIT_DCR] = "KVM_EXIT_DCR",
-	[KVM_EXIT_NMI] = "KVM_EXIT_NMI",
-	[KVM_EXIT_INTERNAL_ERROR] = "KVM_EXIT_INTERNAL_ERROR",
-	[KVM_EXIT_OSI] = "KVM_EXIT_OSI",
-	[KVM_EXIT_PAPR_HCALL] = "KVM_EXIT_PAPR_HCALL",
-	[KVM_EXIT_S390_UCONTROL] = "KVM_EXIT_S390_UCONTROL",
-	[KVM_EXIT_WATCHDOG] = "KVM_EXIT_WATCHDOG",
-	[KVM_EXIT_S390_TSCH] = "KVM_EXIT_S390_TSCH",
-	[KVM_EXIT_EPR] = "KVM_EXIT_EPR",
-	[KVM_EXIT_SYSTEM_EVENT] = "KVM_EXIT_SYSTEM_EVENT",
-	[KVM_EXIT_S390_STSI] = "KVM_EXIT_S390_STSI",
-	[KVM_EXIT_IOAPIC_EOI] = "KVM_EXIT_IOAPIC_EOI",
-	[KVM_EXIT_HYPERV] = "KVM_EXIT_HYPERV",
-	[KVM_EXIT_ARM_NISV] = "KVM_EXIT_ARM_NISV",
-	[KVM_EXIT_X86_RDMSR] = "KVM_EXIT_X86_RDMSR",
-	[KVM_EXIT_X86_WRMSR] = "KVM_EXIT_X86_WRMSR",
-	[KVM_EXIT_DIRTY_RING_FULL] = "KVM_EXIT_DIRTY_RING_FULL",
-	[KVM_EXIT_AP_RESET_HOLD] = "KVM_EXIT_AP_RESET_HOLD",
-	[KVM_EXIT_X86_BUS_LOCK] = "KVM_EXIT_X86_BUS_LOCK",
-	[KVM_EXIT_XEN] = "KVM_EXIT_XEN",
-	[KVM_EXIT_RISCV_SBI] = "KVM_EXIT_RISCV_SBI",
-	[KVM_EXIT_RISCV_CSR] = "KVM_EXIT_RISCV_CSR",
-	[KVM_EXIT_NOTIFY] = "KVM_EXIT_NOTIFY",
-	[38] = "KVM_EXIT_LOONGARCH_IOCSR",
-	[39] = "KVM_EXIT_MEMORY_FAULT",
-	[40] = "KVM_EXIT_TDX",
-};
-#define EXIT_NAMES (sizeof(exit_names) / sizeof(exit_names[0]))
-
-const char *exits_name(uint32_t reason)
-{
-	static _Thread_local char buf[32];
-
-	if (reason < EXIT_NAMES && exit_names[reason])
-		return exit_names[reason];
-	snprintf(buf, sizeof(buf), "KVM_EXIT_%u", reason);
-	return buf;
-}
-
-const char *exits_short_name(uint32_t reason)
-{
-	static _Thread_local char buf[32];
-	const char *name = exits_name(reason) + strlen("KVM_EXIT_");
-	size_t i;
-
-	for (i = 0; name[i] && i < sizeof(buf) - 1; i++)
-		buf[i] = (char)tolower((unsigned char)name[i]);
-	buf[i] = '\0';
-	return buf;
-}
 
 static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reason,
 				   uint32_t exit_reason, const char *fmt, ...)
@@ -359,6 +291,6 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 				  run->system_event.type);
 	default:
 		return exits_stop(stop, STOP_ERROR, reason, "unhandled exit %s (%u)",
-				  exits_name(reason), reason);
+				  stats_exit_name(reason), reason);
 	}
 }

@@ -20,9 +20,5 @@ enum exit_action exits_flush_coalesced(struct vcpu *vcpu, struct vcpu_stop *stop
 /* A memory watchpoint caught an access (vm->watch.hit): the stop for it, once
  * the instruction completes. */
 enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop);
-/* "KVM_EXIT_IO", or "KVM_EXIT_<n>" for reasons this build does not know. */
-const char *exits_name(uint32_t reason);
-/* "io": the name in lower case without the prefix, for statistics. */
-const char *exits_short_name(uint32_t reason);
 
 #endif

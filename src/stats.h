@@ -18,6 +18,10 @@ struct stats {
 	uint64_t mmio_unclaimed_writes;
 };
 
+/* "KVM_EXIT_IO", or "KVM_EXIT_<n>" for reasons this build does not know. */
+const char *stats_exit_name(uint32_t reason);
+/* "io": the name in lower case without the prefix, for statistics. */
+const char *stats_exit_short_name(uint32_t reason);
 void stats_count_exit(struct stats *st, uint32_t reason);
 void stats_print(const struct stats *st, FILE *out);
 

@@ -282,7 +282,7 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 		return 0;
 	if (r == 0)
 		return err_set(EIO, "KVM_RUN with immediate_exit ran the guest (exit %s)",
-			       exits_name(vcpu->run->exit_reason));
+			       stats_exit_name(vcpu->run->exit_reason));
 	if (errno != EINTR)
 		return err_set(errno, "KVM_RUN (completing I/O): %s", strerror(errno));
 	return 0;

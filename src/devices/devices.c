@@ -4,21 +4,6 @@
 
 #include "layout.h"
 
-void devices_output_byte(struct devices_output *o, uint8_t byte)
-{
-	if (!o->out)
-		return;
-	fputc(byte, o->out);
-	if (byte == '\n')
-		fflush(o->out);
-}
-
-void devices_output_flush(struct devices_output *o)
-{
-	if (o->out)
-		fflush(o->out);
-}
-
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 {
 	const struct {

@@ -7,11 +7,8 @@
 
 #include "../iobus.h"
 #include "layout.h"
+#include "output.h"
 
-/* Where guest text output goes: the UART and the debug console share it. */
-struct devices_output {
-	FILE *out; /* NULL: output is dropped */
-};
 
 /* 16550 UART state (transmit only; nothing is ever received). */
 struct serial {
@@ -37,9 +34,6 @@ struct devices {
 
 /* Registers every built-in device on bus; out receives guest text (may be NULL). */
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out);
-/* Writes a guest byte to the shared output; flushes at each newline. */
-void devices_output_byte(struct devices_output *o, uint8_t byte);
-void devices_output_flush(struct devices_output *o);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
