@@ -17,9 +17,6 @@
 #include "../src/host.h"
 #include "../src/loader.h"
 #include "../src/onereg.h"
-#include "../src/stats.h"
-#include "../src/vm.h"
-#include "../src/x86/msr.h"
 
 #define CMD_MAX_ARGS 32
 #define CMD_MAX_INSN 16 /* longest x86 instruction */
@@ -188,7 +185,7 @@ static int cmd_read_virt(struct session *s, uint64_t addr, void *buf, size_t len
 
 static int cmd_read_phys(struct session *s, uint64_t addr, void *buf, size_t len)
 {
-	return mem_read(&s->vm->mem, addr, buf, len);
+	return debug_read_phys(s->dbg, addr, buf, len);
 }
 
 /* Reads up to len bytes, fewer where memory ends; returns how many. */
@@ -239,7 +236,7 @@ static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE 
 		h->size, h->size == 1 ? "" : "s");
 	cmd_print_addr(s, h->addr, out);
 	if (h->device) {
-		const struct io_range *r = iobus_find(&s->vm->bus, IO_MMIO, h->pa);
+		const struct io_range *r = debug_io_device(s->dbg, IO_MMIO, h->pa);
 		const char *reg = r && r->reg_name ? r->reg_name(h->pa - r->base) : NULL;
 
 		fprintf(out, " (%s%s%s)", r ? r->name : "unclaimed", reg ? "." : "", reg ? reg : "");
@@ -292,7 +289,7 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 		fputc('\n', out);
 		break;
 	case STOP_WATCHPOINT:
-		cmd_report_watch(s, &s->vm->watch.hit, out);
+		cmd_report_watch(s, debug_watch_hit(s->dbg), out);
 		break;
 	case STOP_STEPPED:
 		break;
@@ -322,31 +319,27 @@ static void cmd_progress(struct session *s, bool done)
 	shown = true;
 }
 
+/* While waiting: a signal stops the guest, each second shows the progress. */
+static void cmd_wait_event(void *opaque, bool signalled)
+{
+	struct session *s = opaque;
+	struct signalfd_siginfo si;
+
+	if (!signalled) {
+		cmd_progress(s, false);
+		return;
+	}
+	if (read(s->sigfd, &si, sizeof(si)) > 0)
+		s->interrupted = true;
+	debug_interrupt(s->dbg);
+}
+
 void commands_wait(struct session *s, struct vcpu_stop *stop)
 {
-	do {
-		for (;;) {
-			struct pollfd pfd[2] = {
-				{ .fd = s->vcpu->stop_fd, .events = POLLIN },
-				{ .fd = s->sigfd, .events = POLLIN },
-			};
-			int n = poll(pfd, s->sigfd >= 0 ? 2 : 1, 1000);
+	struct debug_waiter w = { .fd = s->sigfd, .tick_ms = 1000, .event = cmd_wait_event,
+				  .opaque = s };
 
-			if (n == 0)
-				cmd_progress(s, false);
-			if (n <= 0)
-				continue;
-			if (pfd[0].revents)
-				break;
-			if (pfd[1].revents) {
-				struct signalfd_siginfo si;
-
-				if (read(s->sigfd, &si, sizeof(si)) > 0)
-					s->interrupted = true;
-				debug_interrupt(s->dbg);
-			}
-		}
-	} while (!debug_collect(s->dbg, stop));
+	debug_wait_stop(s->dbg, stop, &w);
 	cmd_progress(s, true);
 }
 
@@ -519,7 +512,7 @@ static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
 
 	if (argc < 2 || !cmd_split_assign(argc, argv, text, sizeof(text), &name, &expr))
 		return cmd_fail(out, "usage: msr NAME|INDEX [= VALUE]");
-	if (msr_find(name, &index) < 0) {
+	if (arch_msr_find(name, &index) < 0) {
 		errno = 0;
 		unsigned long long v = strtoull(name, &end, 0);
 
@@ -528,17 +521,17 @@ static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
 					"such as 0xc0000080)", name);
 		index = (uint32_t)v;
 	}
-	known = msr_name(index);
+	known = arch_msr_name(index);
 	if (expr) {
 		if (cmd_eval(s, expr, &value, out) < 0)
 			return -1;
-		if (msr_write(s->vcpu, index, value) < 0)
+		if (arch_msr_write(s->vcpu, index, value) < 0)
 			return cmd_fail(out, "%s", err_msg());
 	}
-	if (msr_read(s->vcpu, index, &value) < 0)
+	if (arch_msr_read(s->vcpu, index, &value) < 0)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "%s (%#x) = %#llx", known ? known : "MSR", index, (unsigned long long)value);
-	msr_print_fields(out, index, value);
+	arch_msr_fields(out, index, value);
 	fputc('\n', out);
 	return 0;
 }
@@ -857,8 +850,8 @@ static int cmd_delete(struct session *s, int argc, char **argv, FILE *out)
 		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 			if (s->dbg->bp[i].id)
 				debug_break_remove(s->dbg, s->dbg->bp[i].id);
-		while (s->vm->watch.nmem)
-			debug_break_remove(s->dbg, s->vm->watch.mem[0].id);
+		for (const struct mem_watch *m; (m = debug_watch_at(s->dbg, 0));)
+			debug_break_remove(s->dbg, m->id);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -893,8 +886,9 @@ static int cmd_info_break(struct session *s, FILE *out)
 			(unsigned long long)bp->addr, bp->hits, sym,
 			debug_break_by_page(s->dbg, bp->kind, NULL, 0) ? &" (by page)"[!*sym] : "");
 	}
-	for (unsigned i = 0; i < s->vm->watch.nmem; i++) {
-		const struct mem_watch *m = &s->vm->watch.mem[i];
+	const struct mem_watch *m;
+
+	for (unsigned i = 0; (m = debug_watch_at(s->dbg, i)); i++) {
 		char sym[160];
 
 		if (!any)
@@ -921,7 +915,7 @@ static int cmd_watch(struct session *s, int argc, char **argv, FILE *out)
 	int i = 1, id;
 
 	if (argc > 1 && (!strcmp(argv[1], "r") || !strcmp(argv[1], "w") || !strcmp(argv[1], "a"))) {
-		watch_parse_dirs(argv[1], &kind);
+		debug_parse_dirs(argv[1], &kind);
 		i++;
 	}
 	if (argc - i < 1 || argc - i > 2)
@@ -946,22 +940,17 @@ static const char *const mmio_subcommands[] = { "watch", "unwatch", "list", "log
 /* mmio and pio: one set of subcommands over the two spaces. */
 static int cmd_io(struct session *s, enum io_space space, int argc, char **argv, FILE *out)
 {
-	struct watch *w = &s->vm->watch;
 	const char *sub = argc > 1 ? argv[1] : "";
-	uint64_t base, len;
-	unsigned dirs;
-	int id;
 
 	if (!strcmp(sub, "watch") && (argc == 3 || argc == 4)) {
-		if (watch_parse_range(w, space, argv[2], &base, &len) < 0 ||
-		    watch_parse_dirs(argc == 4 ? argv[3] : NULL, &dirs) < 0)
+		const struct io_watch *io = debug_io_watch(s->dbg, space, argv[2],
+							   argc == 4 ? argv[3] : NULL);
+
+		if (!io)
 			return cmd_fail(out, "%s", err_msg());
-		id = watch_io_add(w, space, base, len, dirs, argv[2]);
-		if (id < 0)
-			return cmd_fail(out, "%s", err_msg());
-		fprintf(out, "I/O watch %d: %s %s %#llx-%#llx\n", id, argv[0],
-			watch_dirs_name(dirs),
-			(unsigned long long)base, (unsigned long long)(base + len - 1));
+		fprintf(out, "I/O watch %d: %s %s %#llx-%#llx\n", io->id, argv[0],
+			debug_dirs_name(io->dirs), (unsigned long long)io->base,
+			(unsigned long long)(io->base + io->len - 1));
 		return 0;
 	}
 	if (!strcmp(sub, "unwatch") && argc == 3) {
@@ -970,12 +959,12 @@ static int cmd_io(struct session *s, enum io_space space, int argc, char **argv,
 
 		if (*end || n <= 0 || n > 1000000000L)
 			return cmd_fail(out, "invalid watch number '%s'", argv[2]);
-		if (watch_io_remove(w, (int)n) < 0)
+		if (debug_io_unwatch(s->dbg, (int)n) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		return 0;
 	}
 	if (!strcmp(sub, "list") && argc == 2) {
-		watch_io_list(w, out);
+		debug_io_list(s->dbg, out);
 		return 0;
 	}
 	if (!strcmp(sub, "log") && argc == 3) {
@@ -986,12 +975,12 @@ static int cmd_io(struct session *s, enum io_space space, int argc, char **argv,
 					"create or overwrite a host file as kvmdbg's user; use the "
 					"console, or start kvmdbg with --allow-monitor-files",
 					argv[0]);
-		if (watch_log_open(w, path, s->remote) < 0)
+		if (debug_io_log(s->dbg, path, s->remote) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		return 0;
 	}
 	if (!strcmp(sub, "stats") && argc == 2) {
-		watch_io_stats(w, out);
+		debug_io_stats(s->dbg, out);
 		return 0;
 	}
 	return cmd_fail(out, "usage: %s watch %s [r|w|rw] | unwatch NUMBER | list | log FILE|off "
@@ -1092,7 +1081,7 @@ static int cmd_stats(struct session *s, int argc, char **argv, FILE *out)
 	(void)argv;
 	if (argc > 1)
 		return cmd_fail(out, "stats takes no arguments");
-	stats_print(&s->vm->stats, out);
+	debug_stats(s->dbg, out);
 	return 0;
 }
 
@@ -1252,7 +1241,7 @@ static const char *cmd_candidate(const struct command *c, enum cmd_complete kind
 				return c->subcommands[k];
 		return NULL;
 	case COMPLETE_MSR:
-		return msr_name_at((unsigned)i);
+		return arch_msr_name_at((unsigned)i);
 	case COMPLETE_ADDR:
 		if (dollar)
 			return i < arch_nregs ? arch_regs[i].name : NULL;

@@ -12,13 +12,11 @@
 
 #include "../src/vcpu.h"
 
-struct vm;
 struct image;
 struct debug;
 
 /* What a kvmdbg process debugs, as the commands see it. */
 struct session {
-	struct vm *vm;       /* the VM */
 	struct vcpu *vcpu;   /* its vCPU */
 	struct image *img;   /* the guest image (symbols) */
 	struct debug *dbg;   /* run control and breakpoints */

@@ -1,6 +1,7 @@
 /* kvmdbg: options, wiring of engine and devices, the control loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,13 +16,9 @@
 
 #include "../src/arch.h"
 #include "../src/debug.h"
-#include "../src/devices/devices.h"
 #include "../src/err.h"
 #include "../src/host.h"
-#include "../src/icount.h"
-#include "../src/loader.h"
-#include "../src/vcpu.h"
-#include "../src/vm.h"
+#include "../src/machine.h"
 #include "../stub/packets.h"
 #include "commands.h"
 #include "console.h"
@@ -365,52 +362,25 @@ static int open_output(const char *serial, FILE **out)
 }
 
 /* --watch-mmio, --watch-pio and --mmio-log, once the devices are there. */
-static int setup_watching(struct watch *w, const struct options *opt)
+static int setup_watching(struct debug *d, const struct options *opt)
 {
 	for (unsigned i = 0; i < opt->nwatches; i++) {
 		const struct io_watch_opt *o = &opt->watches[i];
 		const char *name = o->space == IO_PIO ? "--watch-pio" : "--watch-mmio";
 		const char *comma = strrchr(o->range, ',');
 		char range[128];
-		uint64_t base, len;
-		unsigned dirs;
 		size_t n = comma ? (size_t)(comma - o->range) : strlen(o->range);
 
 		if (n >= sizeof(range))
 			return usage_error("%s: range too long", name);
 		memcpy(range, o->range, n);
 		range[n] = '\0';
-		if (watch_parse_range(w, o->space, range, &base, &len) < 0 ||
-		    watch_parse_dirs(comma ? comma + 1 : NULL, &dirs) < 0 ||
-		    watch_io_add(w, o->space, base, len, dirs, range) < 0)
+		if (!debug_io_watch(d, o->space, range, comma ? comma + 1 : NULL))
 			return usage_error("%s: %s", name, err_msg());
 	}
-	if (opt->mmio_log && watch_log_open(w, opt->mmio_log, false) < 0)
+	if (opt->mmio_log && debug_io_log(d, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());
 	return 0;
-}
-
-static int load_demo(struct vm *vm, struct image *img)
-{
-	size_t len = (size_t)(demo_guest_end - demo_guest_start);
-	int fd = memfd_create("kvmdbg-demo", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(errno, "memfd_create: %s", strerror(errno));
-	if (write(fd, demo_guest_start, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
-		close(fd);
-		return err_set(EIO, "cannot stage the built-in demo guest");
-	}
-	return loader_load_elf_fd(vm, img, "built-in demo", fd);
-}
-
-static int load_guest(struct vm *vm, struct image *img, const struct options *opt)
-{
-	if (opt->raw)
-		return loader_load_raw(vm, img, opt->raw, opt->raw_addr);
-	if (opt->guest)
-		return loader_load_elf(vm, img, opt->guest);
-	return load_demo(vm, img);
 }
 
 static void report_pc(struct vcpu *vcpu, const struct image *img)
@@ -457,53 +427,44 @@ static int report_stop(struct vcpu *vcpu, const struct image *img, const struct 
 	return STATUS_KVM_ERROR;
 }
 
-static double now(void)
-{
-	struct timespec ts;
+/* A plain run: a signal, or the timeout, stops the guest. */
+struct plain_run {
+	struct debug *dbg;
+	int sfd;
+	bool timed_out, interrupted;
+	struct debug_waiter w;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+static void plain_run_event(void *opaque, bool signalled)
+{
+	struct plain_run *p = opaque;
+	struct signalfd_siginfo si;
+
+	if (!signalled)
+		p->timed_out = true;
+	else if (read(p->sfd, &si, sizeof(si)) > 0)
+		p->interrupted = true;
+	p->w.tick_ms = -1; /* the guest is stopping: wait for that alone */
+	debug_interrupt(p->dbg);
 }
 
 /* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
-static int run_guest(struct vcpu *vcpu, const struct image *img, double timeout, int sfd)
+static int run_guest(struct debug *d, const struct image *img, double timeout, int sfd)
 {
-	const struct vcpu_stop *stop;
-	bool timed_out = false, interrupted = false;
-	double deadline = timeout > 0 ? now() + timeout : 0;
+	struct plain_run p = { .dbg = d, .sfd = sfd };
+	struct vcpu_stop stop;
+	int r;
 
-	vcpu_resume(vcpu, VCPU_CONTINUE);
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = vcpu->stop_fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		int ms = -1;
-
-		if (deadline > 0 && !timed_out && !interrupted) {
-			double left = deadline - now();
-
-			ms = left > 0 ? (int)(left * 1000) + 1 : 0;
-		}
-		int n = poll(pfd, 2, ms);
-
-		if (n < 0 && errno != EINTR)
-			return err_set(errno, "poll: %s", strerror(errno));
-		if (n > 0 && pfd[0].revents)
-			break;
-		if (n > 0 && pfd[1].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) > 0)
-				interrupted = true;
-			vcpu_request_stop(vcpu);
-		} else if (n == 0 && !timed_out) {
-			timed_out = true;
-			vcpu_request_stop(vcpu);
-		}
-	}
-	stop = vcpu_collect_stop(vcpu);
-	return report_stop(vcpu, img, stop, timed_out, interrupted);
+	p.w = (struct debug_waiter){ .fd = sfd, .event = plain_run_event, .opaque = &p,
+				     .tick_ms = -1 };
+	if (timeout > 0)
+		p.w.tick_ms = timeout * 1000 < INT_MAX ? (int)(timeout * 1000) + 1 : INT_MAX;
+	r = debug_continue(d, &stop);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		debug_wait_stop(d, &stop, &p.w);
+	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */
@@ -533,7 +494,7 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		int n = 0, stub_first, stub_n = 0;
 
 		pfd[n++] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = s->dbg->running ? s->vcpu->stop_fd : -1,
+		pfd[n++] = (struct pollfd){ .fd = s->dbg->running ? debug_stop_fd(s->dbg) : -1,
 					    .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = console ? STDIN_FILENO : -1, .events = POLLIN };
 		stub_first = n;
@@ -581,9 +542,7 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		struct vcpu_stop stop;
 
 		debug_interrupt(s->dbg);
-		do
-			vcpu_wait(s->vcpu);
-		while (!debug_collect(s->dbg, &stop));
+		debug_wait_stop(s->dbg, &stop, NULL);
 	}
 	if (st && st->killed)
 		fprintf(stderr, "kvmdbg: killed by the debugger\n");
@@ -595,26 +554,19 @@ static int run_loop(struct session *s, struct stub *st, bool console)
  * guest-instructions counter whose overflow stops runs near the target, single
  * steps landing on it) where the host has one, else single steps throughout.
  */
-static int icount_select(const struct options *opt, struct icount_perf *perf, bool *use_perf)
+static int icount_select(struct debug *d, const struct options *opt)
 {
 	char why[160];
-	int r = icount_perf_probe(perf, why, sizeof(why));
+	uint64_t margin;
+	int r = debug_icount_choose(d, opt->icount, opt->margin, why, sizeof(why), &margin);
 
-	perf->margin = opt->margin ? opt->margin : icount_perf_default_margin();
-	*use_perf = false;
-	if (!strcmp(opt->icount, "step")) {
-		fprintf(stderr, "kvmdbg: icount: single-step backend (--icount step)\n");
-		return 0;
-	}
-	if (r < 0 && !strcmp(opt->icount, "perf"))
-		return err_set(ENOTSUP, "--icount perf: %s; use --icount step", why);
-	if (r < 0) {
+	if (r < 0)
+		return r;
+	if (r == 0)
 		fprintf(stderr, "kvmdbg: icount: single-step backend (%s)\n", why);
-		return 0;
-	}
-	*use_perf = true;
-	fprintf(stderr, "kvmdbg: icount: perf backend (%s, margin %llu), landing by single steps\n",
-		why, (unsigned long long)perf->margin);
+	else
+		fprintf(stderr, "kvmdbg: icount: perf backend (%s, margin %llu), landing by "
+			"single steps\n", why, (unsigned long long)margin);
 	return 0;
 }
 
@@ -677,15 +629,9 @@ static int run_session(struct session *s, const struct options *opt)
 	struct vcpu_stop stop;
 	int failures = 0;
 
-	if (opt->icount) {
-		struct icount_perf perf;
-		bool use_perf;
-
-		if (icount_select(opt, &perf, &use_perf) < 0) {
-			fprintf(stderr, "kvmdbg: %s\n", err_msg());
-			return STATUS_USAGE;
-		}
-		debug_icount_start(s->dbg, use_perf ? &perf : NULL);
+	if (opt->icount && icount_select(s->dbg, opt) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return STATUS_USAGE;
 	}
 	if (opt->stop_at_set) {
 		if (run_to_icount(s, opt->stop_at) < 0)
@@ -749,15 +695,11 @@ static int run_session(struct session *s, const struct options *opt)
 int main(int argc, char **argv)
 {
 	struct options opt;
-	struct devices devs;
-	struct image img = { 0 };
-	struct vcpu vcpu = { .fd = -1 };
-	struct vm vm;
-	struct debug dbg;
+	struct machine m;
 	struct session session;
 	FILE *out = NULL;
 	sigset_t sigs;
-	int status = STATUS_USAGE, r, sfd;
+	int status = STATUS_USAGE, sfd;
 
 	if (parse_options(argc, argv, &opt) < 0)
 		return STATUS_USAGE;
@@ -791,66 +733,40 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		return STATUS_USAGE;
 	}
-	r = vm_create(&vm, opt.mem);
-	if (r < 0)
-		goto err_setup;
-	r = devices_create(&devs, &vm.bus, out);
-	if (r < 0) {
-		err_set(r, "cannot register the built-in devices: %s", strerror(-r));
-		goto err_vm;
+	struct machine_config cfg = {
+		.ram = opt.mem, .serial = out, .guest = opt.guest, .raw = opt.raw,
+		.raw_addr = opt.raw_addr, .builtin = demo_guest_start,
+		.builtin_len = (size_t)(demo_guest_end - demo_guest_start),
+		.builtin_name = "built-in demo",
+	};
+
+	if (machine_create(&m, &cfg) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		goto out;
 	}
-	r = vcpu_create(&vcpu, &vm, 0);
-	if (r < 0)
-		goto err_vm;
-	r = load_guest(&vm, &img, &opt);
-	if (r < 0)
-		goto err_vcpu;
-	r = loader_boot(&vcpu, &img);
-	if (r < 0)
-		goto err_image;
-	vm.watch.syms = &img.symbols;
-	if (setup_watching(&vm.watch, &opt) < 0) {
-		status = STATUS_USAGE;
-		goto out_image;
-	}
-	r = vcpu_start_thread(&vcpu);
-	if (r < 0)
-		goto err_image;
+	if (setup_watching(&m.dbg, &opt) < 0)
+		goto out_machine;
 
 	if (opt.console || opt.nbatch || opt.gdb || opt.icount) {
-		debug_init(&dbg, &vm, &vcpu, &img.symbols);
-		session = (struct session){ .vm = &vm, .vcpu = &vcpu, .img = &img, .dbg = &dbg,
+		session = (struct session){ .vcpu = &m.vcpu, .img = &m.img, .dbg = &m.dbg,
 					    .sigfd = sfd, .monitor_files = opt.monitor_files };
 		status = run_session(&session, &opt);
 	} else {
-		status = run_guest(&vcpu, &img, opt.timeout, sfd);
+		status = run_guest(&m.dbg, &m.img, opt.timeout, sfd);
 	}
-	devices_output_flush(&devs.output);
+	machine_flush(&m);
 	if (status < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		status = STATUS_USAGE;
 	}
 	if (opt.stats) {
-		stats_print(&vm.stats, stderr);
-		watch_io_stats(&vm.watch, stderr);
+		debug_stats(&m.dbg, stderr);
+		debug_io_stats(&m.dbg, stderr);
 	}
-out_image:
-	image_free(&img);
-	vcpu_destroy(&vcpu);
-	vm_destroy(&vm);
+out_machine:
+	machine_destroy(&m);
+out:
 	if (out && out != stdout)
 		fclose(out);
 	return status;
-
-err_image:
-	image_free(&img);
-err_vcpu:
-	vcpu_destroy(&vcpu);
-err_vm:
-	vm_destroy(&vm);
-err_setup:
-	fprintf(stderr, "kvmdbg: %s\n", err_msg());
-	if (out && out != stdout)
-		fclose(out);
-	return STATUS_USAGE;
 }

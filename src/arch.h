@@ -193,6 +193,21 @@ unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);
 
 /*
+ * Model-specific registers by number or name (the console's msr command; x86:
+ * the MSRs; an architecture without them finds no names and refuses access).
+ */
+/* The name of MSR index, or NULL. */
+const char *arch_msr_name(uint32_t index);
+/* Index of a named MSR (case-insensitive, with or without "IA32_"/"MSR_"). */
+int arch_msr_find(const char *name, uint32_t *index);
+/* The n-th known MSR name, for completion; NULL past the end. */
+const char *arch_msr_name_at(unsigned n);
+int arch_msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+int arch_msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value);
+/* Names the bit fields of well-known MSRs ("[ SCE LME LMA ]"); nothing for others. */
+void arch_msr_fields(FILE *out, uint32_t index, uint64_t value);
+
+/*
  * ONE_REG: what the architecture adds to the generic id decoding of onereg.c.
  */
 /* Ids to list when KVM_GET_REG_LIST offers none (x86: the MSR index list). */

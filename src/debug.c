@@ -1,14 +1,16 @@
 #include "debug.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <linux/kvm.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
 #include "err.h"
 #include "host.h"
 #include "span.h"
+#include "stats.h"
 #include "vm.h"
 
 #define INT3 0xcc
@@ -69,7 +71,7 @@ static bool debug_fetch_stop(void *opaque, uint64_t pc)
 
 static bool debug_count_hook(void *opaque, struct vcpu_stop *stop);
 static uint64_t debug_io_exits(const struct debug *d);
-static enum watch_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
+static enum iolog_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
 					   uint64_t *pc, bool *pc_known);
 
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
@@ -82,9 +84,28 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	d->entry_lifted = -1;
 	d->next_event_id = 1;
 	d->perf.fd = -1;
-	vm->watch.syms = syms;
-	vm->watch.icount = debug_watch_icount;
-	vm->watch.icount_opaque = d;
+	watch_init(&d->watch, vm);
+	iolog_init(&d->log, &vm->stats);
+	d->log.syms = syms;
+	d->log.icount = debug_watch_icount;
+	d->log.icount_opaque = d;
+	vcpu->pages = &watch_page_ops;
+	vcpu->pages_opaque = &d->watch;
+	vcpu->on_access = iolog_record;
+	vcpu->access_opaque = &d->log;
+}
+
+void debug_free(struct debug *d)
+{
+	struct vcpu *vcpu = d->vcpu;
+
+	vcpu->own_breakpoint = NULL;
+	vcpu->fetch_stop = NULL;
+	vcpu->count_hook = NULL;
+	vcpu->pages = NULL;
+	vcpu->on_access = NULL;
+	watch_free(&d->watch);
+	iolog_free(&d->log);
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -111,6 +132,16 @@ static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t 
 		len -= chunk;
 	}
 	return 0;
+}
+
+int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
+{
+	return mem_read(&d->vm->mem, pa, buf, len);
+}
+
+int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len)
+{
+	return mem_write(&d->vm->mem, pa, buf, len);
 }
 
 int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len)
@@ -182,7 +213,7 @@ static void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)
 		d->exit_status = stop->status;
 	}
 	d->last = *stop;
-	watch_log_flush(&d->vm->watch);
+	iolog_flush(&d->log);
 }
 
 /* Hardware breakpoints in debug-register order (skip's left out); ids optional. */
@@ -299,8 +330,8 @@ int debug_break_remove(struct debug *d, int id)
 			return 0;
 		}
 	}
-	if (watch_mem_get(&d->vm->watch, id)) {
-		watch_mem_remove(&d->vm->watch, id);
+	if (watch_mem_get(&d->watch, id)) {
+		watch_mem_remove(&d->watch, id);
 		return 0;
 	}
 	return err_set(ENOENT, "no breakpoint or watchpoint number %d", id);
@@ -317,7 +348,7 @@ static const char *debug_watch_kind_name(unsigned kind)
 static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool phys,
 			      struct watch_piece **out, unsigned *n)
 {
-	const struct watch *w = &d->vm->watch;
+	const struct watch *w = &d->watch;
 	uint64_t total = 0, pages, va = addr, left = len;
 	struct watch_piece *p;
 	int r;
@@ -362,7 +393,7 @@ static int debug_watch_pieces(struct debug *d, uint64_t addr, uint64_t len, bool
 int debug_watch_insert(struct debug *d, unsigned kind, uint64_t addr, uint64_t len, bool phys,
 		       unsigned owner)
 {
-	struct mem_watch *m = watch_mem_find(&d->vm->watch, kind, addr, len, phys);
+	struct mem_watch *m = watch_mem_find(&d->watch, kind, addr, len, phys);
 	struct watch_piece *pieces = NULL;
 	unsigned n = 0;
 	int r;
@@ -378,20 +409,97 @@ int debug_watch_insert(struct debug *d, unsigned kind, uint64_t addr, uint64_t l
 	r = debug_watch_pieces(d, addr, len, phys, &pieces, &n);
 	if (r < 0)
 		return r;
-	return watch_mem_add(&d->vm->watch, d->next_id++, owner, kind, addr, len, phys, pieces, n);
+	return watch_mem_add(&d->watch, d->next_id++, owner, kind, addr, len, phys, pieces, n);
 }
 
 void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner)
 {
 	m->owners &= ~owner;
 	if (!m->owners)
-		watch_mem_remove(&d->vm->watch, m->id);
+		watch_mem_remove(&d->watch, m->id);
 }
 
 /* The icount of the instruction making an I/O access, for the log (vCPU
  * thread). The ring is drained right after each counted step, before the
  * count moves on: the queued writes are the stepped instruction's. */
-static enum watch_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
+struct mem_watch *debug_watch_find(struct debug *d, unsigned kind, uint64_t addr, uint64_t len,
+				   bool phys)
+{
+	return watch_mem_find(&d->watch, kind, addr, len, phys);
+}
+
+struct mem_watch *debug_watch_get(struct debug *d, int id)
+{
+	return watch_mem_get(&d->watch, id);
+}
+
+struct mem_watch *debug_watch_at(struct debug *d, unsigned i)
+{
+	return i < d->watch.nmem ? &d->watch.mem[i] : NULL;
+}
+
+const struct watch_hit *debug_watch_hit(const struct debug *d)
+{
+	return &d->watch.hit;
+}
+
+/* ---- the access log -------------------------------------------------------------- */
+
+const struct io_watch *debug_io_watch(struct debug *d, enum io_space space, const char *range,
+				      const char *dirs)
+{
+	uint64_t base, len;
+	unsigned dir;
+	int id;
+
+	if (iolog_parse_range(&d->vm->bus, space, range, &base, &len) < 0 ||
+	    iolog_parse_dirs(dirs, &dir) < 0)
+		return NULL;
+	id = iolog_watch_add(&d->log, space, base, len, dir, range);
+	return id < 0 ? NULL : &d->log.io[d->log.nio - 1];
+}
+
+int debug_io_unwatch(struct debug *d, int id)
+{
+	return iolog_watch_remove(&d->log, id);
+}
+
+void debug_io_list(const struct debug *d, FILE *out)
+{
+	iolog_list(&d->log, out);
+}
+
+int debug_io_log(struct debug *d, const char *path, bool careful)
+{
+	return iolog_open(&d->log, path, careful);
+}
+
+void debug_io_stats(const struct debug *d, FILE *out)
+{
+	iolog_stats(&d->log, out);
+}
+
+void debug_stats(const struct debug *d, FILE *out)
+{
+	stats_print(&d->vm->stats, out);
+}
+
+const struct io_range *debug_io_device(const struct debug *d, enum io_space space, uint64_t addr)
+{
+	return iobus_find(&d->vm->bus, space, addr);
+}
+
+const char *debug_dirs_name(unsigned dirs)
+{
+	return iolog_dirs_name(dirs);
+}
+
+int debug_parse_dirs(const char *text, unsigned *dirs)
+{
+	return iolog_parse_dirs(text, dirs);
+}
+
+static enum iolog_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,
 					   uint64_t *pc, bool *pc_known)
 {
 	struct debug *d = opaque;
@@ -399,23 +507,23 @@ static enum watch_count debug_watch_icount(void *opaque, bool queued, uint64_t *
 
 	*pc_known = false;
 	if (!d->icount_on)
-		return WATCH_UNCOUNTED;
+		return IOLOG_UNCOUNTED;
 	if (d->perf.fd < 0) {
 		if (d->vcpu->mode == VCPU_COUNT) {
 			*pc = d->prev_pc;
 			*pc_known = true;
 		} else if (queued) {
-			return WATCH_COUNT_UNKNOWN;
+			return IOLOG_COUNT_UNKNOWN;
 		}
 		*count = __atomic_load_n(&d->icount, __ATOMIC_RELAXED);
-		return WATCH_COUNTED;
+		return IOLOG_COUNTED;
 	}
 	/* Counted by perf: this exit is counted among the I/O exits, but its
 	 * instruction has not retired yet. */
 	if (queued || icount_perf_read(&d->perf, &n) < 0)
-		return WATCH_COUNT_UNKNOWN;
+		return IOLOG_COUNT_UNKNOWN;
 	*count = d->perf_base + n + (debug_io_exits(d) - d->perf_io) - 1;
-	return WATCH_COUNTED;
+	return IOLOG_COUNTED;
 }
 
 /* Writes int3 at addr; false if addr is not mapped RAM. */
@@ -490,8 +598,8 @@ static int debug_exec_apply(struct debug *d, bool counting)
 			n++;
 	if (d->after.by_page && arch_virt_to_phys(d->vcpu, d->after.addr, &pages[n]) == 0)
 		n++;
-	r = watch_exec_set(&d->vm->watch, pages, n);
-	return r < 0 ? r : watch_mem_apply(&d->vm->watch, d->vcpu);
+	r = watch_exec_set(&d->watch, pages, n);
+	return r < 0 ? r : watch_mem_apply(&d->watch, d->vcpu);
 }
 
 /* Chooses how each breakpoint stops the guest on this host in the CPU's mode now. */
@@ -525,7 +633,7 @@ static int debug_check_trapped(struct debug *d)
 		uint64_t pa;
 
 		if (bp->id && bp->by_page && arch_virt_to_phys(d->vcpu, bp->addr, &pa) == 0 &&
-		    !watch_page_trapped(&d->vm->watch, pa))
+		    !watch_page_trapped(&d->watch, pa))
 			return err_set(ENOTSUP, "cannot stop at breakpoint %d (%#llx) on this host: "
 				       "int3 and DR0-DR3 do not stop the guest here, and its page "
 				       "holds page tables, which cannot be taken out of the map",
@@ -872,6 +980,25 @@ void debug_icount_start(struct debug *d, const struct icount_perf *perf)
 	d->perf.fd = -1;
 }
 
+int debug_icount_choose(struct debug *d, const char *backend, uint64_t margin, char *why,
+			size_t len, uint64_t *margin_used)
+{
+	struct icount_perf perf;
+	int r = icount_perf_probe(&perf, why, len);
+
+	perf.margin = margin ? margin : icount_perf_default_margin();
+	*margin_used = perf.margin;
+	if (!strcmp(backend, "step")) {
+		snprintf(why, len, "--icount step");
+		debug_icount_start(d, NULL);
+		return 0;
+	}
+	if (r < 0 && !strcmp(backend, "perf"))
+		return err_set(ENOTSUP, "--icount perf: %s; use --icount step", why);
+	debug_icount_start(d, r < 0 ? NULL : &perf);
+	return r < 0 ? 0 : 1;
+}
+
 /* Exits that completed an instruction in userspace: a guest counter never sees those. */
 static uint64_t debug_io_exits(const struct debug *d)
 {
@@ -994,9 +1121,7 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 		if (r < 0)
 			return r;
 	}
-	do
-		vcpu_wait(d->vcpu);
-	while (!debug_collect(d, stop));
+	debug_wait_stop(d, stop, NULL);
 	return 0;
 }
 
@@ -1067,6 +1192,37 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 	d->running = true;
 	vcpu_resume(d->vcpu, VCPU_CONTINUE);
 	return 0;
+}
+
+int debug_stop_fd(const struct debug *d)
+{
+	return d->vcpu->stop_fd;
+}
+
+void debug_wait_stop(struct debug *d, struct vcpu_stop *stop, struct debug_waiter *w)
+{
+	do {
+		if (!w) {
+			vcpu_wait(d->vcpu);
+			continue;
+		}
+		for (;;) {
+			struct pollfd pfd[2] = {
+				{ .fd = d->vcpu->stop_fd, .events = POLLIN },
+				{ .fd = w->fd, .events = POLLIN },
+			};
+			int n = poll(pfd, w->fd >= 0 ? 2 : 1, w->tick_ms);
+
+			if (n < 0 && errno != EINTR) {
+				vcpu_wait(d->vcpu); /* it cannot fail */
+				break;
+			}
+			if (n > 0 && pfd[0].revents)
+				break;
+			if (n == 0 || (n > 0 && pfd[1].revents))
+				w->event(w->opaque, n > 0);
+		}
+	} while (!debug_collect(d, stop));
 }
 
 void debug_interrupt(struct debug *d)

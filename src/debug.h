@@ -12,10 +12,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "icount.h"
-#include "watch.h"
+#include "iolog.h"
 #include "vcpu.h"
+#include "watch.h"
 
 struct vm;
 struct symtab;
@@ -75,6 +77,8 @@ struct debug {
 	struct vm *vm;                  /* the VM */
 	struct vcpu *vcpu;              /* the (only) vCPU */
 	const struct symtab *syms;      /* guest symbols */
+	struct watch watch;             /* memory watchpoints and pages taken away */
+	struct iolog log;               /* the MMIO and port-I/O access log */
 	struct breakpoint bp[DEBUG_MAX_BREAKPOINTS];
 	int next_id;                    /* number of the next breakpoint */
 	bool running;                   /* the vCPU thread runs the guest */
@@ -108,7 +112,10 @@ struct debug {
 	uint64_t idt_base;
 };
 
+/* Attaches the debugger to a vCPU: its hooks observe every run from now on. */
 void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct symtab *syms);
+/* Detaches it and frees the watch state and the access log (closing the log). */
+void debug_free(struct debug *d);
 
 /* Starts the guest running (stepping off a breakpoint at pc first). When it
  * stops, vcpu->stop_fd is readable: call debug_collect(). If the step off the
@@ -120,6 +127,22 @@ void debug_interrupt(struct debug *d);
  * false: it has not stopped for good (a perf run goes on to land by single
  * steps); wait for stop_fd again. */
 bool debug_collect(struct debug *d, struct vcpu_stop *stop);
+/* Readable when the running guest has stopped (for a poll loop; then
+ * debug_collect()). */
+int debug_stop_fd(const struct debug *d);
+/*
+ * Blocks until the running guest has stopped for good and fills *stop: the
+ * one wait for a stop. With w, while it runs, w->event() is called when w->fd
+ * (a signalfd, say; -1: none) is readable or each time w->tick_ms pass (-1:
+ * never); it may call debug_interrupt() and change w->tick_ms.
+ */
+struct debug_waiter {
+	int fd;
+	int tick_ms;
+	void (*event)(void *opaque, bool fd_readable);
+	void *opaque;
+};
+void debug_wait_stop(struct debug *d, struct vcpu_stop *stop, struct debug_waiter *w);
 /* Executes one instruction and waits; *stop is STOP_STEPPED or why not. */
 int debug_step(struct debug *d, struct vcpu_stop *stop);
 
@@ -144,7 +167,42 @@ int debug_watch_insert(struct debug *d, unsigned kind, uint64_t addr, uint64_t l
 		       unsigned owner);
 /* Drops owner's claim on m; the watchpoint goes when nobody wants it. */
 void debug_watch_release(struct debug *d, struct mem_watch *m, unsigned owner);
+/* The watchpoint of that kind and range, the one numbered id, or the i-th
+ * (for listing); NULL if there is none. */
+struct mem_watch *debug_watch_find(struct debug *d, unsigned kind, uint64_t addr, uint64_t len,
+				   bool phys);
+struct mem_watch *debug_watch_get(struct debug *d, int id);
+struct mem_watch *debug_watch_at(struct debug *d, unsigned i);
+/* What the last STOP_WATCHPOINT caught. */
+const struct watch_hit *debug_watch_hit(const struct debug *d);
 
+/*
+ * The access log (iolog.h) and the machine's devices.
+ */
+/* Logs accesses to a RANGE (ADDR, ADDR-END, ADDR+LEN or a device name) in
+ * directions DIRS (r, w, rw; NULL: rw); the new watch, or NULL (err_msg). */
+const struct io_watch *debug_io_watch(struct debug *d, enum io_space space, const char *range,
+				      const char *dirs);
+int debug_io_unwatch(struct debug *d, int id);
+void debug_io_list(const struct debug *d, FILE *out);
+/* Logs to path (JSON Lines if it ends in .jsonl; careful: a regular file
+ * only, reached without symlinks); NULL closes the log. */
+int debug_io_log(struct debug *d, const char *path, bool careful);
+/* Accesses per device and register; exit and I/O counters. */
+void debug_io_stats(const struct debug *d, FILE *out);
+void debug_stats(const struct debug *d, FILE *out);
+/* The device at addr, or NULL. */
+const struct io_range *debug_io_device(const struct debug *d, enum io_space space, uint64_t addr);
+/* "r", "w" or "rw"; and back (a for rw too; NULL: rw). */
+const char *debug_dirs_name(unsigned dirs);
+int debug_parse_dirs(const char *text, unsigned *dirs);
+
+/* Chooses the counting backend (backend: "auto", "step" or "perf"; margin: the
+ * perf backend's, 0 for its default) and starts counting with it; 1: perf,
+ * 0: single steps, -errno (perf asked for but not offered); why says what
+ * decided. */
+int debug_icount_choose(struct debug *d, const char *backend, uint64_t margin, char *why,
+			size_t len, uint64_t *margin_used);
 /* Starts counting: with perf NULL, the guest only runs in counted single
  * steps; else runs use the perf counter, and single steps land. */
 void debug_icount_start(struct debug *d, const struct icount_perf *perf);
@@ -158,6 +216,9 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop);
 /* Guest-virtual memory through the guest's page tables; -EFAULT unmapped. */
 int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len);
 int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len);
+/* Guest-physical memory (RAM only); -EFAULT elsewhere. */
+int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len);
+int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len);
 /* Reads up to len bytes at addr (guest-virtual, or physical), page by page;
  * returns how many could be read before memory that is not mapped or not RAM. */
 size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bool phys);

@@ -12,7 +12,6 @@
 #include "stats.h"
 #include "vcpu.h"
 #include "vm.h"
-#include "watch.h"
 
 static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reason,
 				   uint32_t exit_reason, const char *fmt, ...)
@@ -39,7 +38,8 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 
 	/* KVM's emulator writes rflags back when it finishes the access. */
 	arch_rflags_touched(vcpu);
-	watch_io_record(&vcpu->vm->watch, vcpu, acc);
+	if (vcpu->on_access)
+		vcpu->on_access(vcpu->access_opaque, vcpu, acc);
 	if (res == IO_EXIT) {
 		stop->status = (int)(acc->value & 0xff);
 		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
@@ -49,13 +49,8 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 
 enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
-	const struct watch_hit *h = &vcpu->vm->watch.hit;
-
-	stop->breakpoint = h->id;
-	return exits_stop(stop, STOP_WATCHPOINT, KVM_EXIT_MMIO,
-			  "%s of %u byte%s at %#llx, value %#llx", h->is_write ? "write" : "read",
-			  h->size, h->size == 1 ? "" : "s", (unsigned long long)h->addr,
-			  (unsigned long long)h->value);
+	vcpu->pages->hit_stop(vcpu->pages_opaque, stop);
+	return EXIT_STOP;
 }
 
 static enum exit_action exits_io(struct vcpu *vcpu, struct vcpu_stop *stop)
@@ -103,6 +98,7 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 		.size = run->mmio.len,
 		.is_write = run->mmio.is_write,
 	};
+	const struct vcpu_page_ops *ops = vcpu->pages;
 	enum exit_action action;
 	bool hit;
 
@@ -113,10 +109,10 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 				  (unsigned long long)acc.addr, acc.size);
 	if (acc.is_write)
 		memcpy(&acc.value, run->mmio.data, acc.size);
-	if (watch_mem_access(&vcpu->vm->watch, &acc, &hit))
+	if (ops && ops->access(vcpu->pages_opaque, &acc, &hit))
 		action = hit ? exits_watchpoint(vcpu, stop) : EXIT_CONTINUE;
-	else if ((action = exits_access(vcpu, &acc, stop)) == EXIT_CONTINUE &&
-		 watch_mem_device_hit(&vcpu->vm->watch, &acc))
+	else if ((action = exits_access(vcpu, &acc, stop)) == EXIT_CONTINUE && ops &&
+		 ops->device_hit(vcpu->pages_opaque, &acc))
 		action = exits_watchpoint(vcpu, stop);
 	if (!acc.is_write)
 		memcpy(run->mmio.data, &acc.value, acc.size);
@@ -170,9 +166,20 @@ static int exits_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned l
 {
 	int r = arch_deliver_soft_int(vcpu, vector, len);
 
-	if (r == 0)
-		watch_lift(&vcpu->vm->watch, vcpu);
+	if (r == 0 && vcpu->pages)
+		vcpu->pages->lift(vcpu->pages_opaque, vcpu);
 	return r;
+}
+
+/* Lends the pages of the code at pc back (all: gives every page back) for
+ * the instruction to run again; true if so. */
+static bool exits_pages_lend(struct vcpu *vcpu, bool all)
+{
+	const struct vcpu_page_ops *ops = vcpu->pages;
+
+	if (!ops)
+		return false;
+	return (all ? ops->lift_begin : ops->fetch_begin)(vcpu->pages_opaque, vcpu, arch_pc(vcpu));
 }
 
 static const char *exits_internal_name(uint32_t suberror)
@@ -224,11 +231,11 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	    exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
 		return EXIT_CONTINUE;
 	/* Code on a page a read watchpoint or a breakpoint took away: lend it back. */
-	if (emulation && watch_fetch_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+	if (emulation && exits_pages_lend(vcpu, false))
 		return exits_retry(vcpu, stop);
 	/* An instruction KVM cannot emulate on protected pages (iret with its
 	 * frame on a watched page): run it once with every page given back. */
-	if (emulation && !soft_int && watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+	if (emulation && !soft_int && exits_pages_lend(vcpu, true))
 		return exits_retry(vcpu, stop);
 
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
@@ -259,7 +266,7 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 	case KVM_EXIT_SHUTDOWN:
 		/* Delivering an exception onto a protected page fails (PVM): run
 		 * that one instruction again with every page given back. */
-		if (watch_lift_begin(&vcpu->vm->watch, vcpu, arch_pc(vcpu)))
+		if (exits_pages_lend(vcpu, true))
 			return EXIT_CONTINUE;
 		/* SVM re-initialises the vCPU at a shutdown (nested SVM, 6.1). */
 		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)

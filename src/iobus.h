@@ -16,6 +16,11 @@ enum io_space {
 	IO_MMIO, /* guest-physical addresses not backed by RAM */
 };
 
+/* Directions an access log watch or a memory watchpoint cares about (bits). */
+#define WATCH_READ 1u
+#define WATCH_WRITE 2u
+#define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
+
 /* One access, as seen by a device. */
 struct io_access {
 	enum io_space space; /* which bus */

@@ -319,7 +319,8 @@ static void vcpu_lend_end(struct vcpu *vcpu)
 	if (vcpu->lent_step)
 		arch_guest_debug_step(vcpu, false);
 	vcpu->lent_step = false;
-	watch_fetch_end(&vcpu->vm->watch, vcpu);
+	if (vcpu->pages)
+		vcpu->pages->fetch_end(vcpu->pages_opaque, vcpu);
 }
 
 /*
@@ -331,16 +332,15 @@ static void vcpu_lend_end(struct vcpu *vcpu)
  */
 static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 {
-	struct watch *w = &vcpu->vm->watch;
+	const struct vcpu_page_ops *ops = vcpu->pages;
+	void *w = vcpu->pages_opaque;
 	uint32_t reason = r == 0 ? vcpu->run->exit_reason : KVM_EXIT_INTR;
 	bool trap = r == 0 && vcpu_step_trap(vcpu), own = trap && vcpu->mode == VCPU_CONTINUE;
 
-	*read_hit = watch_fetch_hit(w, trap || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO);
-	if (reason == KVM_EXIT_INTERNAL_ERROR || reason == KVM_EXIT_SHUTDOWN) {
-		w->fetch_failed = true;
-		w->fetch_failed_pc = arch_pc(vcpu);
-	}
-	if (!(own && !*read_hit && watch_fetch_next(w, vcpu)))
+	*read_hit = ops->fetch_hit(w, trap || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO);
+	if (reason == KVM_EXIT_INTERNAL_ERROR || reason == KVM_EXIT_SHUTDOWN)
+		ops->failed(w, arch_pc(vcpu));
+	if (!(own && !*read_hit && ops->fetch_next(w, vcpu)))
 		vcpu_lend_end(vcpu);
 	return own && !*read_hit;
 }
@@ -360,13 +360,13 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
-		/* Code on a lent page runs by single steps (watch.h). */
-		bool lent = watch_lending(&vm->watch);
+		/* Code on a lent page runs by single steps (vcpu_page_ops). */
+		bool halt = false;
+		bool lent = vcpu->pages && vcpu->pages->run_begin(vcpu->pages_opaque, &halt);
 
-		vm->watch.fetch_failed = false;
-		if (lent && vm->watch.fetch_halt && vcpu->lent_step)
+		if (lent && halt && vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
-		else if (lent && !vm->watch.fetch_halt && !vcpu->lent_step)
+		else if (lent && !halt && !vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, true) == 0;
 		if (arch_stepping(vcpu) && vcpu_host_drops_steps() && arch_step_rearm(vcpu) < 0) {
 			vcpu_stop_error(stop, err_msg());

@@ -20,6 +20,8 @@
 
 struct vm;
 struct icount_perf;
+struct io_access;
+struct vcpu;
 
 /* Sent to the vCPU thread to make KVM_RUN return with EINTR (kicks, and the
  * perf counter's overflow). */
@@ -44,7 +46,7 @@ enum stop_reason {
 	STOP_STEPPED,   /* VCPU_STEP: one instruction completed */
 	STOP_BREAKPOINT, /* a debugger breakpoint (set by the debug layer) */
 	STOP_ICOUNT,    /* an instruction count the debugger asked for was reached */
-	STOP_WATCHPOINT, /* a memory watchpoint caught an access (vm->watch.hit) */
+	STOP_WATCHPOINT, /* a memory watchpoint caught an access (hit_stop said which) */
 	STOP_FETCH,     /* code at pc was fetched from a page the debugger traps
 			   (fetch_stop said so): a breakpoint where int3 cannot be */
 };
@@ -63,6 +65,40 @@ struct vcpu_stop {
 	int breakpoint;          /* STOP_BREAKPOINT, STOP_WATCHPOINT: its number */
 };
 
+/*
+ * Pages the layers above take out of the guest's memory map or make
+ * read-only (memory watchpoints, breakpoints by page), and code lent back
+ * from them to run: the run loop and the exit handlers reach that work only
+ * through these hooks (watch.h fills them). All run on the vCPU thread.
+ */
+struct vcpu_page_ops {
+	/* An MMIO exit: if it is an access to a protected RAM page, performs it
+	 * and returns true; *hit then says whether a watchpoint caught it. */
+	bool (*access)(void *opaque, struct io_access *acc, bool *hit);
+	/* After a device handled an MMIO access: whether a watchpoint caught it. */
+	bool (*device_hit)(void *opaque, const struct io_access *acc);
+	/* Fills a STOP_WATCHPOINT stop for the access last caught. */
+	void (*hit_stop)(void *opaque, struct vcpu_stop *stop);
+	/* After an emulation failure at pc on a page taken away: lends it back
+	 * (fetch_begin), or gives every page back for one step (lift_begin, also
+	 * after a shutdown); true if so, and the instruction is to run again. */
+	bool (*fetch_begin)(void *opaque, struct vcpu *vcpu, uint64_t pc);
+	bool (*lift_begin)(void *opaque, struct vcpu *vcpu, uint64_t pc);
+	/* Gives every page back for one step (kvmdbg delivers an event). */
+	void (*lift)(void *opaque, struct vcpu *vcpu);
+	/* Before each entry: whether code runs lent now, and *halt whether the
+	 * lent instruction halts (run it, do not step it: a step skips hlt). */
+	bool (*run_begin)(void *opaque, bool *halt);
+	/* The lent run failed at pc even so: not to be lent again for it. */
+	void (*failed)(void *opaque, uint64_t pc);
+	/* After a lent step (done: the instruction ran): whether it read watched
+	 * memory from the lent pages (hit_stop says what); whether the next
+	 * instruction is still on them (then they stay lent); taking them away. */
+	bool (*fetch_hit)(void *opaque, bool done);
+	bool (*fetch_next)(void *opaque, struct vcpu *vcpu);
+	void (*fetch_end)(void *opaque, struct vcpu *vcpu);
+};
+
 struct vcpu {
 	struct vm *vm;           /* the VM this vCPU belongs to */
 	int id;                  /* vCPU index */
@@ -71,7 +107,7 @@ struct vcpu {
 	_Atomic enum vcpu_state state;
 
 	struct arch_vcpu *arch;  /* the architecture's part: registers, guest debug */
-	bool lent_step;          /* single-stepping code on lent pages (watch.h) */
+	bool lent_step;          /* single-stepping code on lent pages (vcpu_page_ops) */
 
 	/* Hand-off between the control thread and the vCPU thread. */
 	pthread_t thread;         /* runs KVM_RUN */
@@ -98,6 +134,12 @@ struct vcpu {
 	 * returns true to stop there, with *stop saying why. */
 	bool (*count_hook)(void *opaque, struct vcpu_stop *stop);
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
+	/* Observers (hooks set by the layers above; NULL: none). */
+	const struct vcpu_page_ops *pages; /* protected pages and lent code */
+	void *pages_opaque;
+	/* Every PIO/MMIO access after its device handled it (the access log). */
+	void (*on_access)(void *opaque, struct vcpu *vcpu, const struct io_access *acc);
+	void *access_opaque;
 };
 
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id);

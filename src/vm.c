@@ -191,7 +191,6 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 
 	*vm = (struct vm){ .sys_fd = -1, .fd = -1 };
 	iobus_init(&vm->bus, &vm->stats);
-	watch_init(&vm->watch, vm);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % 4096)
 		return err_set(EINVAL, "guest RAM must be a multiple of 4 KiB between %llu MiB "
 			       "and %llu GiB", VM_MIN_RAM >> 20, VM_MAX_RAM >> 30);
@@ -238,7 +237,6 @@ err_close:
 
 void vm_destroy(struct vm *vm)
 {
-	watch_free(&vm->watch);
 	iobus_free(&vm->bus);
 	free(vm->slots);
 	vm->slots = NULL;

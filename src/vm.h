@@ -8,7 +8,6 @@
 #include "iobus.h"
 #include "mem.h"
 #include "stats.h"
-#include "watch.h"
 
 #define VM_DEFAULT_RAM (128ULL << 20)
 #define VM_MIN_RAM (2ULL << 20)    /* room for the boot structures and a guest */
@@ -21,7 +20,6 @@ struct vm {
 	struct mem mem;    /* guest RAM */
 	struct stats stats;
 	struct iobus bus;  /* port and MMIO devices */
-	struct watch watch; /* I/O log and memory watchpoints */
 	int coalesced_page; /* page of each kvm_run mapping holding the coalesced
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */
 	bool readonly_mem;  /* KVM_CAP_READONLY_MEM */

@@ -1,10 +1,10 @@
 /*
- * Watching the guest: the MMIO and port-I/O access log (what each access
- * was, which instruction made it, which device took it), access statistics,
- * and memory watchpoints built from memslot protection, any number of any
+ * Memory watchpoints built from memslot protection, any number of any
  * length: a write watchpoint makes its pages read-only, a read or access
  * watchpoint takes its pages out of the guest's memory map, and kvmdbg itself
- * performs the accesses that then exit.
+ * performs the accesses that then exit (watch.c); code on pages taken away is
+ * lent back to run (lend.c). An observer of the run: the vCPU reaches both
+ * through watch_page_ops (vcpu.h), never by name. The debugger owns the state.
  */
 #ifndef KVMDBG_WATCH_H
 #define KVMDBG_WATCH_H
@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "iobus.h"
 
@@ -20,39 +19,11 @@ struct vm;
 struct vcpu;
 struct symtab;
 struct mem_page_prot;
+struct vcpu_stop;
+struct vcpu_page_ops;
 
-/* Directions an I/O watch or a memory watchpoint cares about (bits). */
-#define WATCH_READ 1u
-#define WATCH_WRITE 2u
-#define WATCH_ACCESS (WATCH_READ | WATCH_WRITE)
 #define WATCH_MAX_SYSTEM_PAGES 16384 /* page-table pages and such checked per resume */
-#define WATCH_MAX_SITES 262144      /* addresses the statistics tell apart */
 #define WATCH_MAX_DELIVERY_PAGES 512 /* table pages checked when lifting for a delivery */
-
-/* What the debugger knows of an access's instruction count. */
-enum watch_count {
-	WATCH_UNCOUNTED,     /* instructions are not counted: log the exit number */
-	WATCH_COUNTED,       /* *count is the accessing instruction's icount */
-	WATCH_COUNT_UNKNOWN, /* counted, but not known for this one (a queued write) */
-};
-
-/* Accesses to [base, base + len) are logged. */
-struct io_watch {
-	int id;              /* number shown to the user */
-	enum io_space space; /* MMIO or ports */
-	uint64_t base, len;  /* the range */
-	unsigned dirs;       /* WATCH_READ and/or WATCH_WRITE */
-	char what[64];       /* how the user named it: a device or a range */
-};
-
-/* Accesses to one address, for statistics. */
-struct io_site {
-	enum io_space space;        /* MMIO or ports */
-	uint64_t addr;              /* the address or port */
-	const struct io_range *dev; /* the device, or NULL */
-	uint64_t reads, writes;     /* how many */
-	bool used;                  /* the hash slot is taken */
-};
 
 /* The part of a memory watchpoint inside one guest page. */
 struct watch_piece {
@@ -89,31 +60,6 @@ struct watch_hit {
 
 struct watch {
 	struct vm *vm;
-	const struct symtab *syms; /* names instructions in records, or NULL */
-	/* The icount of the instruction making an access (the debugger's; NULL:
-	 * records carry the exit number), and its address if known (*pc_known).
-	 * Called on the vCPU thread. */
-	enum watch_count (*icount)(void *opaque, bool queued, uint64_t *count, uint64_t *pc,
-				   bool *pc_known);
-	void *icount_opaque;
-	struct timespec start;     /* time 0 of the records */
-
-	/* The access log. */
-	struct io_watch *io;       /* what is watched; none: a log takes everything */
-	unsigned nio;
-	int next_io_id;
-	FILE *log;                 /* --mmio-log / mmio log FILE, or NULL */
-	bool log_json;             /* JSON Lines (the file name ends in .jsonl) */
-	char *log_path;
-	FILE *out;                 /* watched accesses go here while no log is open */
-	uint64_t records;          /* records written so far */
-	bool header;               /* the text header is still to be written */
-
-	/* Statistics: an open-addressed hash of addresses. */
-	struct io_site *sites;
-	size_t site_cap, nsites;
-	uint64_t sites_full;       /* accesses not counted there: the table was full */
-
 	/* Memory watchpoints. */
 	struct mem_watch *mem;
 	unsigned nmem, mem_cap;
@@ -136,27 +82,6 @@ struct watch {
 void watch_init(struct watch *w, struct vm *vm);
 void watch_free(struct watch *w);
 
-/* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or a device name. */
-int watch_parse_range(struct watch *w, enum io_space space, const char *text, uint64_t *base,
-		      uint64_t *len);
-/* Parses r, w or rw (a for rw too); NULL means rw. */
-int watch_parse_dirs(const char *text, unsigned *dirs);
-/* "r", "w" or "rw". */
-const char *watch_dirs_name(unsigned dirs);
-/* Watches accesses to a range; returns the watch's number. */
-int watch_io_add(struct watch *w, enum io_space space, uint64_t base, uint64_t len,
-		 unsigned dirs, const char *what);
-int watch_io_remove(struct watch *w, int id);
-void watch_io_list(const struct watch *w, FILE *out);
-/* Opens the log (JSON Lines if path ends in .jsonl); NULL closes it. */
-int watch_log_open(struct watch *w, const char *path, bool careful);
-void watch_log_flush(struct watch *w);
-/* On the vCPU thread, for every PIO/MMIO access after its device handled it:
- * counts it, and logs it if it is watched. */
-void watch_io_record(struct watch *w, struct vcpu *vcpu, const struct io_access *acc);
-/* Accesses per device and register, and the busiest addresses. */
-void watch_io_stats(const struct watch *w, FILE *out);
-
 /* Memory watchpoints; id and owners come from the debugger. pieces is taken over. */
 int watch_mem_add(struct watch *w, int id, unsigned owner, unsigned kind, uint64_t addr,
 		  uint64_t len, bool phys, struct watch_piece *pieces, unsigned npieces);
@@ -171,33 +96,24 @@ int watch_exec_set(struct watch *w, const uint64_t *pages, unsigned n);
 bool watch_page_trapped(const struct watch *w, uint64_t gpa);
 /* Protects exactly the pages watchpoints need (before the guest runs). */
 int watch_mem_apply(struct watch *w, struct vcpu *vcpu);
-/* On the vCPU thread, for an MMIO exit: if it is an access to a protected RAM
- * page, performs it and returns true; *hit then tells whether a watchpoint caught it. */
-bool watch_mem_access(struct watch *w, struct io_access *acc, bool *hit);
-/* After a device handled an MMIO access: whether a watchpoint on device space
- * caught it (w->hit says what). */
-bool watch_mem_device_hit(struct watch *w, const struct io_access *acc);
-/*
- * Code on a page kvmdbg took away for a read watchpoint cannot be fetched.
- * After such a failure at pc, watch_fetch_begin() lends the page(s) back
- * read-only; the vCPU then runs them by single steps. After each step,
- * watch_fetch_hit() says whether the stepped instruction read watched
- * memory from them (w->hit says what: that read did not exit), and
- * watch_fetch_next() whether the next instruction is still on them (then it
- * may run lent too); watch_fetch_end() takes the pages away again.
- */
-bool watch_fetch_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
-/* Likewise after a shutdown at pc while pages are protected: delivering an
- * exception (pushing its frame, reading the IDT) onto protected pages fails
- * on some hosts. Gives every page back, fully, for one step. */
-bool watch_lift_begin(struct watch *w, struct vcpu *vcpu, uint64_t pc);
-/* The same without a failure first (before kvmdbg itself delivers an event). */
-void watch_lift(struct watch *w, struct vcpu *vcpu);
-/* Whether pages are lent or given back now. */
-bool watch_lending(const struct watch *w);
-/* done: the lent instruction ran (a step trap or its own PIO/MMIO exit). */
-bool watch_fetch_hit(struct watch *w, bool done);
-bool watch_fetch_next(struct watch *w, struct vcpu *vcpu);
-void watch_fetch_end(struct watch *w, struct vcpu *vcpu);
+/* The vCPU's page hooks (opaque: the watch state). */
+extern const struct vcpu_page_ops watch_page_ops;
+
+/* Between watch.c and lend.c. */
+int watch_page_cmp(const void *a, const void *b);
+const struct mem_page_prot *watch_page(const struct watch *w, uint64_t gpa);
+bool watch_lent_page(const struct watch *w, uint64_t gpa);
+bool watch_mem_hit(struct watch *w, const struct io_access *acc);
+bool watch_access(void *opaque, struct io_access *acc, bool *hit);
+bool watch_device_hit(void *opaque, const struct io_access *acc);
+void watch_hit_stop(void *opaque, struct vcpu_stop *stop);
+bool watch_fetch_begin(void *opaque, struct vcpu *vcpu, uint64_t pc);
+bool watch_lift_begin(void *opaque, struct vcpu *vcpu, uint64_t pc);
+void watch_lift(void *opaque, struct vcpu *vcpu);
+bool watch_run_begin(void *opaque, bool *halt);
+void watch_fetch_failed(void *opaque, uint64_t pc);
+bool watch_fetch_hit(void *opaque, bool done);
+bool watch_fetch_next(void *opaque, struct vcpu *vcpu);
+void watch_fetch_end(void *opaque, struct vcpu *vcpu);
 
 #endif

@@ -9,7 +9,6 @@
 #include "../src/arch.h"
 #include "../src/debug.h"
 #include "../src/err.h"
-#include "../src/vm.h"
 #include "target_xml.h"
 
 /* Signals in stop replies (gdb's numbering). */
@@ -116,8 +115,8 @@ static bool stub_parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, c
 static int stub_mem(struct stub *st, uint64_t addr, uint8_t *buf, size_t len, bool write)
 {
 	if (st->phys)
-		return write ? mem_write(&st->dbg->vm->mem, addr, buf, len)
-			     : mem_read(&st->dbg->vm->mem, addr, buf, len);
+		return write ? debug_write_phys(st->dbg, addr, buf, len)
+			     : debug_read_phys(st->dbg, addr, buf, len);
 	return write ? debug_write_virt(st->dbg, addr, buf, len)
 		     : debug_read_virt(st->dbg, addr, buf, len);
 }
@@ -332,8 +331,8 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 			snprintf(out + n, len - n, "%s:;", bp->kind == BP_HW ? "hwbreak" : "swbreak");
 	}
 	if (stop->reason == STOP_WATCHPOINT) {
-		const struct watch_hit *h = &st->dbg->vm->watch.hit;
-		const struct mem_watch *m = watch_mem_get(&st->dbg->vm->watch, h->id);
+		const struct watch_hit *h = debug_watch_hit(st->dbg);
+		const struct mem_watch *m = debug_watch_get(st->dbg, h->id);
 
 		if (m && (m->owners & BP_OWNER_GDB))
 			snprintf(out + n, len - n, "%s:%llx;", h->kind == WATCH_WRITE ? "watch" :
@@ -457,7 +456,7 @@ static const unsigned watch_kinds[] = { WATCH_WRITE, WATCH_READ, WATCH_ACCESS };
 /* Z2-Z4 / z2-z4: memory watchpoints, up to debug.h's limits (E28 past them). */
 static void stub_watch(struct stub *st, bool insert, unsigned kind, uint64_t addr, uint64_t len)
 {
-	struct mem_watch *m = watch_mem_find(&st->dbg->vm->watch, kind, addr, len, st->phys);
+	struct mem_watch *m = debug_watch_find(st->dbg, kind, addr, len, st->phys);
 
 	if (!insert) {
 		if (m)
@@ -667,7 +666,7 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
  */
 static void stub_hangup(struct stub *st)
 {
-	struct watch *w = &st->dbg->vm->watch;
+	struct mem_watch *m;
 	struct vcpu_stop stop;
 	bool resume = st->attached && st->resume_on_detach;
 
@@ -679,9 +678,11 @@ static void stub_hangup(struct stub *st)
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
 		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
 			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
-	for (unsigned i = w->nmem; i-- > 0;)
-		if (w->mem[i].owners & BP_OWNER_GDB)
-			debug_watch_release(st->dbg, &w->mem[i], BP_OWNER_GDB);
+	for (unsigned i = 0; (m = debug_watch_at(st->dbg, i));)
+		if (m->owners & BP_OWNER_GDB)
+			debug_watch_release(st->dbg, m, BP_OWNER_GDB);
+		else
+			i++;
 	/* (A stop right away, on the step off a breakpoint, is the last stop.) */
 	if (resume && !st->killed && !st->dbg->exited && !st->dbg->running &&
 	    debug_continue(st->dbg, &stop) > 0)
@@ -821,9 +822,7 @@ static void stub_attach(struct stub *st)
 	st->resume_on_detach = st->dbg->running;
 	if (st->dbg->running) {
 		debug_interrupt(st->dbg);
-		do
-			vcpu_wait(st->dbg->vcpu);
-		while (!debug_collect(st->dbg, &stop));
+		debug_wait_stop(st->dbg, &stop, NULL);
 	}
 	stub_format_stop(st, &stop);
 }

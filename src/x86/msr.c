@@ -59,7 +59,7 @@ static const struct {
 };
 #define MSR_NAMES (sizeof(msr_names) / sizeof(msr_names[0]))
 
-const char *msr_name(uint32_t index)
+const char *arch_msr_name(uint32_t index)
 {
 	for (size_t i = 0; i < MSR_NAMES; i++)
 		if (msr_names[i].index == index)
@@ -67,12 +67,12 @@ const char *msr_name(uint32_t index)
 	return NULL;
 }
 
-const char *msr_name_at(unsigned n)
+const char *arch_msr_name_at(unsigned n)
 {
 	return n < MSR_NAMES ? msr_names[n].name : NULL;
 }
 
-int msr_find(const char *name, uint32_t *index)
+int arch_msr_find(const char *name, uint32_t *index)
 {
 	for (size_t i = 0; i < MSR_NAMES; i++) {
 		const char *n = msr_names[i].name;
@@ -88,7 +88,7 @@ int msr_find(const char *name, uint32_t *index)
 	return -ENOENT;
 }
 
-int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value)
+int arch_msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -104,7 +104,7 @@ int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 	return 0;
 }
 
-int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
+int arch_msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
 	/* EFER and friends are in sregs too: write ours back, then reread. */
 	if (arch_regs_flush(vcpu) < 0)
@@ -138,7 +138,7 @@ static const char *msr_mem_type(unsigned type)
 	return names[type & 7];
 }
 
-void msr_print_fields(FILE *out, uint32_t index, uint64_t value)
+void arch_msr_fields(FILE *out, uint32_t index, uint64_t value)
 {
 	static const struct x86_bit apic[] = { { 8, "BSP" }, { 10, "EXTD" }, { 11, "EN" } };
 	static const struct x86_bit fctl[] = {

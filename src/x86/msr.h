@@ -42,15 +42,4 @@ struct vcpu;
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_TSC_AUX 0xc0000103
 
-/* The name of MSR index, or NULL. */
-const char *msr_name(uint32_t index);
-/* Index of a named MSR (case-insensitive, with or without "IA32_"/"MSR_"). */
-int msr_find(const char *name, uint32_t *index);
-/* The n-th known MSR name, for completion; NULL past the end. */
-const char *msr_name_at(unsigned n);
-int msr_read(struct vcpu *vcpu, uint32_t index, uint64_t *value);
-int msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value);
-/* Names the bit fields of well-known MSRs ("[ SCE LME LMA ]"); nothing for others. */
-void msr_print_fields(FILE *out, uint32_t index, uint64_t value);
-
 #endif

@@ -59,19 +59,19 @@ const char *arch_onereg_name(uint64_t id)
 {
 	const char *t = arch_onereg_type(id);
 
-	return t && !strcmp(t, "msr") ? msr_name((uint32_t)id) : NULL;
+	return t && !strcmp(t, "msr") ? arch_msr_name((uint32_t)id) : NULL;
 }
 
 const char *arch_onereg_name_at(unsigned n)
 {
-	return msr_name_at(n);
+	return arch_msr_name_at(n);
 }
 
 int arch_onereg_find(const char *name, uint64_t *id)
 {
 	uint32_t index;
 
-	if (msr_find(name, &index) < 0)
+	if (arch_msr_find(name, &index) < 0)
 		return -ENOENT;
 	*id = X86_MSR_ID(index);
 	return 0;
@@ -84,7 +84,7 @@ int arch_onereg_get_fallback(struct vcpu *vcpu, uint64_t id, uint64_t *value)
 	if (!t || strcmp(t, "msr"))
 		return err_set(ENOTSUP, "no other way to read register %#llx",
 			       (unsigned long long)id);
-	return msr_read(vcpu, (uint32_t)id, value);
+	return arch_msr_read(vcpu, (uint32_t)id, value);
 }
 
 void arch_onereg_fields(FILE *out, uint64_t id, uint64_t value)
@@ -92,5 +92,5 @@ void arch_onereg_fields(FILE *out, uint64_t id, uint64_t value)
 	const char *t = arch_onereg_type(id);
 
 	if (t && !strcmp(t, "msr"))
-		msr_print_fields(out, (uint32_t)id, value);
+		arch_msr_fields(out, (uint32_t)id, value);
 }

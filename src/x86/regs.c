@@ -147,7 +147,7 @@ int arch_print_sregs(struct vcpu *vcpu, FILE *out)
 	x86_print_cr(out, "cr8", s->cr8, NULL);
 	x86_print_cr(out, "efer", s->efer, &x86_efer_bits);
 	fprintf(out, "apic_base 0x%llx", (unsigned long long)s->apic_base);
-	msr_print_fields(out, MSR_IA32_APIC_BASE, s->apic_base);
+	arch_msr_fields(out, MSR_IA32_APIC_BASE, s->apic_base);
 	arch_describe_mode(vcpu, mode, sizeof(mode));
 	fprintf(out, "\nmode: %s\n", mode);
 	return 0;

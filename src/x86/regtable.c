@@ -313,7 +313,7 @@ int arch_reg_read(struct vcpu *vcpu, unsigned idx, uint8_t *buf)
 	if (x86_is_fpu(idx))
 		return x86_fpu_access(vcpu, idx, buf, false);
 	if (idx == R_K_GS_BASE) {
-		if (msr_read(vcpu, MSR_KERNEL_GS_BASE, &v) < 0)
+		if (arch_msr_read(vcpu, MSR_KERNEL_GS_BASE, &v) < 0)
 			return -EIO;
 	} else if ((seg = x86_seg(s, idx)) != NULL) {
 		v = seg->selector;
@@ -339,7 +339,7 @@ int arch_reg_write(struct vcpu *vcpu, unsigned idx, const uint8_t *buf)
 		return x86_fpu_access(vcpu, idx, (uint8_t *)buf, true);
 	memcpy(&v, buf, arch_regs[idx].bits / 8);
 	if (idx == R_K_GS_BASE)
-		return msr_write(vcpu, MSR_KERNEL_GS_BASE, v);
+		return arch_msr_write(vcpu, MSR_KERNEL_GS_BASE, v);
 	seg = x86_seg(s, idx);
 	if (seg) {
 		/* A selector alone: the descriptor cache is left as it is. */

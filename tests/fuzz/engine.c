@@ -57,26 +57,15 @@ void engine_init(void)
 	e->sink = fopen("/dev/null", "w");
 	if (!e->sink)
 		exit(2);
-	e->vcpu.fd = -1;
 	engine_guest(guest, sizeof(guest));
-	if (vm_create(&e->vm, 8 << 20) < 0)
-		engine_fail("vm_create");
-	if (devices_create(&e->devs, &e->vm.bus, e->sink) < 0)
-		engine_fail("devices_create");
-	if (vcpu_create(&e->vcpu, &e->vm, 0) < 0)
-		engine_fail("vcpu_create");
-	if (loader_load_elf(&e->vm, &e->img, guest) < 0)
+	struct machine_config cfg = { .ram = 8 << 20, .serial = e->sink, .guest = guest };
+
+	if (machine_create(&e->m, &cfg) < 0)
 		engine_fail(guest);
-	if (loader_boot(&e->vcpu, &e->img) < 0)
-		engine_fail("loader_boot");
-	e->vm.watch.syms = &e->img.symbols;
-	e->vm.watch.out = e->sink;
-	if (vcpu_start_thread(&e->vcpu) < 0)
-		engine_fail("vcpu_start_thread");
-	debug_init(&e->dbg, &e->vm, &e->vcpu, &e->img.symbols);
-	e->session = (struct session){ .vm = &e->vm, .vcpu = &e->vcpu, .img = &e->img,
-				       .dbg = &e->dbg, .sigfd = -1, .async = true };
-	if (stub_start(&e->stub, "127.0.0.1:0", &e->dbg, arch_gdb_layout(e->img.boot.mode),
+	e->m.dbg.log.out = e->sink;
+	e->session = (struct session){ .vcpu = &e->m.vcpu, .img = &e->m.img, .dbg = &e->m.dbg,
+				       .sigfd = -1, .async = true };
+	if (stub_start(&e->stub, "127.0.0.1:0", &e->m.dbg, arch_gdb_layout(e->m.img.boot.mode),
 		       commands_monitor, &e->session) < 0)
 		engine_fail("stub_start");
 	e->stub.monitor_stop = commands_monitor_stop;
@@ -87,11 +76,9 @@ void engine_settle(void)
 	struct engine *e = &engine;
 	struct vcpu_stop stop;
 
-	while (e->dbg.running) {
-		debug_interrupt(&e->dbg);
-		do
-			vcpu_wait(&e->vcpu);
-		while (!debug_collect(&e->dbg, &stop));
+	while (e->m.dbg.running) {
+		debug_interrupt(&e->m.dbg);
+		debug_wait_stop(&e->m.dbg, &stop, NULL);
 		stub_stopped(&e->stub, &stop);
 	}
 	e->session.quit = false;

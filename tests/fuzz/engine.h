@@ -8,18 +8,11 @@
 #define KVMDBG_FUZZ_ENGINE_H
 
 #include "../../cli/commands.h"
-#include "../../src/debug.h"
-#include "../../src/devices/devices.h"
-#include "../../src/loader.h"
-#include "../../src/vm.h"
+#include "../../src/machine.h"
 #include "../../stub/packets.h"
 
 struct engine {
-	struct vm vm;
-	struct devices devs;
-	struct vcpu vcpu;
-	struct image img;
-	struct debug dbg;
+	struct machine m;
 	struct session session;
 	struct stub stub;
 	FILE *sink; /* guest output and command output: /dev/null */

@@ -1,0 +1,17 @@
+/* The sink of guest text: devices call down to it, the front end flushes it. */
+#include "output.h"
+
+void devices_output_byte(struct devices_output *o, uint8_t byte)
+{
+	if (!o->out)
+		return;
+	fputc(byte, o->out);
+	if (byte == '\n')
+		fflush(o->out);
+}
+
+void devices_output_flush(struct devices_output *o)
+{
+	if (o->out)
+		fflush(o->out);
+}

@@ -1,0 +1,16 @@
+/* Where guest text output goes: the UART and the debug console share one sink. */
+#ifndef KVMDBG_DEVICES_OUTPUT_H
+#define KVMDBG_DEVICES_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct devices_output {
+	FILE *out; /* NULL: output is dropped */
+};
+
+/* Writes a guest byte to the shared output; flushes at each newline. */
+void devices_output_byte(struct devices_output *o, uint8_t byte);
+void devices_output_flush(struct devices_output *o);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * One guest machine, assembled: the VM and its RAM, the built-in devices, the
+ * vCPU and its thread, the guest image, and the debugger attached to them.
+ * A front end creates it from a description and from then on drives it
+ * through debug.h (m->dbg).
+ */
+#ifndef KVMDBG_MACHINE_H
+#define KVMDBG_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "debug.h"
+#include "devices/devices.h"
+#include "loader.h"
+#include "vcpu.h"
+#include "vm.h"
+
+struct machine_config {
+	uint64_t ram;             /* bytes of guest RAM */
+	FILE *serial;             /* where guest text goes, or NULL */
+	const char *guest;        /* an ELF to load, or NULL */
+	const char *raw;          /* else a flat image to load at raw_addr, or NULL */
+	uint64_t raw_addr;
+	const void *builtin;      /* else this ELF image in memory */
+	size_t builtin_len;
+	const char *builtin_name; /* ... named so in messages */
+};
+
+struct machine {
+	struct vm vm;
+	struct devices devs;
+	struct vcpu vcpu;
+	struct image img;
+	struct debug dbg;
+	int built;                /* how far machine_create() got (for machine_destroy) */
+};
+
+/* Builds the machine, loads the guest and leaves it stopped at its first
+ * instruction; -errno with a message (err_msg) that names the cause. */
+int machine_create(struct machine *m, const struct machine_config *cfg);
+void machine_destroy(struct machine *m);
+/* Writes out guest text still buffered. */
+void machine_flush(struct machine *m);
+
+#endif
