@@ -452,8 +452,8 @@ const struct io_watch *debug_io_watch(struct debug *d, enum io_space space, cons
 	unsigned dir;
 	int id;
 
-	if (iolog_parse_range(&d->vm->bus, space, range, &base, &len) < 0 ||
-	    iolog_parse_dirs(dirs, &dir) < 0)
+	if (iobus_parse_range(&d->vm->bus, space, range, &base, &len) < 0 ||
+	    iobus_parse_dirs(dirs, &dir) < 0)
 		return NULL;
 	id = iolog_watch_add(&d->log, space, base, len, dir, range);
 	return id < 0 ? NULL : &d->log.io[d->log.nio - 1];
@@ -491,12 +491,12 @@ const struct io_range *debug_io_device(const struct debug *d, enum io_space spac
 
 const char *debug_dirs_name(unsigned dirs)
 {
-	return iolog_dirs_name(dirs);
+	return iobus_dirs_name(dirs);
 }
 
 int debug_parse_dirs(const char *text, unsigned *dirs)
 {
-	return iolog_parse_dirs(text, dirs);
+	return iobus_parse_dirs(text, dirs);
 }
 
 static enum iolog_count debug_watch_icount(void *opaque, bool queued, uint64_t *count,

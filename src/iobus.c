@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "span.h"
 #include "stats.h"
 
@@ -93,4 +94,82 @@ enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
 	}
 	acc->offset = acc->addr - r->base;
 	return r->handler(r->opaque, acc);
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static int iobus_number(const char *text, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-')
+		return -EINVAL;
+	return 0;
+}
+
+int iobus_parse_range(const struct iobus *bus, enum io_space space, const char *text, uint64_t *base,
+		      uint64_t *len)
+{
+	const struct io_range *dev = iobus_find_name(bus, space, text);
+	char first[64];
+	const char *sep = strpbrk(text, "+-");
+	uint64_t a, b;
+
+	if (dev) {
+		*base = dev->base;
+		*len = dev->len;
+		return 0;
+	}
+	if (!sep) {
+		if (iobus_number(text, base) < 0)
+			goto bad;
+		*len = 1;
+		goto check;
+	}
+	if ((size_t)(sep - text) >= sizeof(first))
+		goto bad;
+	memcpy(first, text, (size_t)(sep - text));
+	first[sep - text] = '\0';
+	if (iobus_number(first, &a) < 0 || iobus_number(sep + 1, &b) < 0)
+		goto bad;
+	if (*sep == '+') {
+		if (!span_ok(a, b, UINT64_MAX))
+			goto bad;
+		*base = a;
+		*len = b;
+	} else {
+		if (b < a || b - a == UINT64_MAX)
+			goto bad;
+		*base = a;
+		*len = b - a + 1;
+	}
+check:
+	if (space == IO_PIO && (*base > 0xffff || *len > 0x10000 - *base))
+		return err_set(EINVAL, "ports go from 0 to 0xffff: %s", text);
+	return 0;
+bad:
+	return err_set(EINVAL, "not a %s range: '%s' (ADDR, ADDR-END, ADDR+LEN or a device name)",
+		       space == IO_PIO ? "port" : "MMIO", text);
+}
+
+int iobus_parse_dirs(const char *text, unsigned *dirs)
+{
+	if (!text || !strcmp(text, "rw") || !strcmp(text, "a"))
+		*dirs = WATCH_ACCESS;
+	else if (!strcmp(text, "r"))
+		*dirs = WATCH_READ;
+	else if (!strcmp(text, "w"))
+		*dirs = WATCH_WRITE;
+	else
+		return err_set(EINVAL, "not a direction: '%s' (r, w or rw)", text);
+	return 0;
+}
+
+/* ---- the access log ------------------------------------------------------- */
+
+const char *iobus_dirs_name(unsigned dirs)
+{
+	return dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w";
 }

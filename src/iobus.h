@@ -80,4 +80,13 @@ const struct io_range *iobus_find(const struct iobus *bus, enum io_space space, 
 const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space space,
 				       const char *name);
 
+/* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or the name of a
+ * device on bus; -EINVAL with a message. */
+int iobus_parse_range(const struct iobus *bus, enum io_space space, const char *text,
+		      uint64_t *base, uint64_t *len);
+/* Parses r, w or rw (a for rw too) into WATCH_* bits; NULL means rw. */
+int iobus_parse_dirs(const char *text, unsigned *dirs);
+/* "r", "w" or "rw". */
+const char *iobus_dirs_name(unsigned dirs);
+
 #endif

@@ -11,7 +11,6 @@
 #include "arch.h"
 #include "err.h"
 #include "json.h"
-#include "span.h"
 #include "stats.h"
 #include "symbols.h"
 #include "vcpu.h"
@@ -33,77 +32,6 @@ void iolog_free(struct iolog *l)
 }
 
 /* ---- parsing -------------------------------------------------------------- */
-
-static int iolog_number(const char *text, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(text, &end, 0);
-	if (errno || end == text || *end || *text == '-')
-		return -EINVAL;
-	return 0;
-}
-
-int iolog_parse_range(const struct iobus *bus, enum io_space space, const char *text, uint64_t *base,
-		      uint64_t *len)
-{
-	const struct io_range *dev = iobus_find_name(bus, space, text);
-	char first[64];
-	const char *sep = strpbrk(text, "+-");
-	uint64_t a, b;
-
-	if (dev) {
-		*base = dev->base;
-		*len = dev->len;
-		return 0;
-	}
-	if (!sep) {
-		if (iolog_number(text, base) < 0)
-			goto bad;
-		*len = 1;
-		goto check;
-	}
-	if ((size_t)(sep - text) >= sizeof(first))
-		goto bad;
-	memcpy(first, text, (size_t)(sep - text));
-	first[sep - text] = '\0';
-	if (iolog_number(first, &a) < 0 || iolog_number(sep + 1, &b) < 0)
-		goto bad;
-	if (*sep == '+') {
-		if (!span_ok(a, b, UINT64_MAX))
-			goto bad;
-		*base = a;
-		*len = b;
-	} else {
-		if (b < a || b - a == UINT64_MAX)
-			goto bad;
-		*base = a;
-		*len = b - a + 1;
-	}
-check:
-	if (space == IO_PIO && (*base > 0xffff || *len > 0x10000 - *base))
-		return err_set(EINVAL, "ports go from 0 to 0xffff: %s", text);
-	return 0;
-bad:
-	return err_set(EINVAL, "not a %s range: '%s' (ADDR, ADDR-END, ADDR+LEN or a device name)",
-		       space == IO_PIO ? "port" : "MMIO", text);
-}
-
-int iolog_parse_dirs(const char *text, unsigned *dirs)
-{
-	if (!text || !strcmp(text, "rw") || !strcmp(text, "a"))
-		*dirs = WATCH_ACCESS;
-	else if (!strcmp(text, "r"))
-		*dirs = WATCH_READ;
-	else if (!strcmp(text, "w"))
-		*dirs = WATCH_WRITE;
-	else
-		return err_set(EINVAL, "not a direction: '%s' (r, w or rw)", text);
-	return 0;
-}
-
-/* ---- the access log ------------------------------------------------------- */
 
 int iolog_watch_add(struct iolog *l, enum io_space space, uint64_t base, uint64_t len,
 		 unsigned dirs, const char *what)
@@ -132,11 +60,6 @@ int iolog_watch_remove(struct iolog *l, int id)
 	return err_set(ENOENT, "no I/O watch number %d", id);
 }
 
-const char *iolog_dirs_name(unsigned dirs)
-{
-	return dirs == WATCH_ACCESS ? "rw" : dirs == WATCH_READ ? "r" : "w";
-}
-
 void iolog_list(const struct iolog *l, FILE *out)
 {
 	if (!l->nio)
@@ -145,7 +68,7 @@ void iolog_list(const struct iolog *l, FILE *out)
 		const struct io_watch *io = &l->io[i];
 
 		fprintf(out, "%-3d %-4s %-2s %#" PRIx64 "-%#" PRIx64 "  %s\n", io->id,
-			io->space == IO_PIO ? "pio" : "mmio", iolog_dirs_name(io->dirs), io->base,
+			io->space == IO_PIO ? "pio" : "mmio", iobus_dirs_name(io->dirs), io->base,
 			io->base + io->len - 1, io->what);
 	}
 	if (l->log)

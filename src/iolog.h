@@ -75,14 +75,6 @@ struct iolog {
 void iolog_init(struct iolog *l, const struct stats *stats);
 void iolog_free(struct iolog *l);
 
-/* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or the name of a
- * device on bus. */
-int iolog_parse_range(const struct iobus *bus, enum io_space space, const char *text,
-		      uint64_t *base, uint64_t *len);
-/* Parses r, w or rw (a for rw too); NULL means rw. */
-int iolog_parse_dirs(const char *text, unsigned *dirs);
-/* "r", "w" or "rw". */
-const char *iolog_dirs_name(unsigned dirs);
 /* Watches accesses to a range; returns the watch's number. */
 int iolog_watch_add(struct iolog *l, enum io_space space, uint64_t base, uint64_t len,
 		    unsigned dirs, const char *what);

@@ -157,3 +157,17 @@ void watch_fetch_end(void *opaque, struct vcpu *vcpu)
 	w->fetch_read.size = 0;
 	watch_mem_apply(w, vcpu);
 }
+
+const struct vcpu_page_ops watch_page_ops = {
+	.access = watch_access,
+	.device_hit = watch_device_hit,
+	.hit_stop = watch_hit_stop,
+	.fetch_begin = watch_fetch_begin,
+	.lift_begin = watch_lift_begin,
+	.lift = watch_lift,
+	.run_begin = watch_run_begin,
+	.failed = watch_fetch_failed,
+	.fetch_hit = watch_fetch_hit,
+	.fetch_next = watch_fetch_next,
+	.fetch_end = watch_fetch_end,
+};

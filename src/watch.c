@@ -353,17 +353,3 @@ void watch_hit_stop(void *opaque, struct vcpu_stop *stop)
 		 h->is_write ? "write" : "read", h->size, h->size == 1 ? "" : "s",
 		 (unsigned long long)h->addr, (unsigned long long)h->value);
 }
-
-const struct vcpu_page_ops watch_page_ops = {
-	.access = watch_access,
-	.device_hit = watch_device_hit,
-	.hit_stop = watch_hit_stop,
-	.fetch_begin = watch_fetch_begin,
-	.lift_begin = watch_lift_begin,
-	.lift = watch_lift,
-	.run_begin = watch_run_begin,
-	.failed = watch_fetch_failed,
-	.fetch_hit = watch_fetch_hit,
-	.fetch_next = watch_fetch_next,
-	.fetch_end = watch_fetch_end,
-};

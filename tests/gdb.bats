@@ -304,12 +304,6 @@ teardown() {
 after"
 }
 
-@test "the framing unit test passes" {
-	run "$ROOT/tests/unit/rsp_test"
-	assert_success
-	assert_output --regexp '^all [0-9]+ checks passed$'
-}
-
 @test "lldb attaches with gdb-remote, stops at a C function and reads variables" {
 	start_stub "$(guest gdbtest.elf)"
 	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'register read rip' \

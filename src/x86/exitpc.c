@@ -21,7 +21,7 @@
 #include "../symbols.h"
 #include "x86.h"
 
-#define EXITPC_BACK 48      /* bytes before rip the trace-back starts from */
+#define EXITPC_BACK X86_TRACE_BACK /* bytes before rip the trace-back starts from */
 #define EXITPC_CACHE 256    /* traced-back instructions remembered */
 #define EXITPC_SWEEP 4096   /* farthest a symbol may start before the instruction */
 #define EXITPC_PROBE_CODE 0x1000
@@ -94,14 +94,22 @@ static bool exitpc_sweep(struct vcpu *vcpu, unsigned bits, uint64_t start, uint6
 			 uint64_t *found)
 {
 	uint8_t buf[EXITPC_SWEEP + 16];
-	char text[160];
-	uint64_t p = 0, len = after - start;
+	uint64_t len = after - start;
 
 	if (len > EXITPC_SWEEP || !x86_read_virt(vcpu, start, buf, (size_t)len))
 		return false;
 	x86_read_insn(vcpu, after, buf + len, 16);
+	return x86_decode_to(bits, start, buf, len, found);
+}
+
+bool x86_decode_to(unsigned bits, uint64_t start, const uint8_t *buf, uint64_t len,
+		   uint64_t *found)
+{
+	char text[160];
+	uint64_t p = 0;
+
 	while (p < len) {
-		int n = disasm_one(bits, start + p, buf + p, sizeof(buf) - p, NULL, text,
+		int n = disasm_one(bits, start + p, buf + p, (size_t)(len + 16 - p), NULL, text,
 				   sizeof(text));
 
 		if (n <= 0)
@@ -127,9 +135,8 @@ static bool exitpc_trace_back(struct vcpu *vcpu, const struct symtab *syms, uint
 {
 	struct exitpc_entry *e = &exitpc_cache[(after ^ (after >> 8)) % EXITPC_CACHE];
 	uint8_t buf[EXITPC_BACK + 16];
-	unsigned votes[EXITPC_BACK] = { 0 }, bits = arch_code_bits(vcpu), best = 0;
+	unsigned bits = arch_code_bits(vcpu);
 	uint64_t base = after - EXITPC_BACK;
-	char text[160];
 
 	if (after < EXITPC_BACK || !x86_read_virt(vcpu, base, buf, EXITPC_BACK))
 		return false;
@@ -142,12 +149,26 @@ static bool exitpc_trace_back(struct vcpu *vcpu, const struct symtab *syms, uint
 	if (sym && exitpc_sweep(vcpu, bits, sym->addr, after, start))
 		goto found;
 	x86_read_insn(vcpu, after, buf + EXITPC_BACK, 16);
+	if (!x86_trace_back(bits, after, buf, start))
+		return false;
+found:
+	*e = (struct exitpc_entry){ .after = after, .start = *start, .used = true };
+	memcpy(e->bytes, buf, EXITPC_BACK);
+	return true;
+}
+
+bool x86_trace_back(unsigned bits, uint64_t after, const uint8_t *buf, uint64_t *start)
+{
+	unsigned votes[EXITPC_BACK] = { 0 }, best = 0;
+	uint64_t base = after - EXITPC_BACK;
+	char text[160];
+
 	for (unsigned s = 0; s < EXITPC_BACK; s++) {
 		unsigned p = s, last = s;
 
 		while (p < EXITPC_BACK) {
-			int len = disasm_one(bits, base + p, buf + p, sizeof(buf) - p, NULL, text,
-					     sizeof(text));
+			int len = disasm_one(bits, base + p, buf + p, EXITPC_BACK + 16 - p, NULL,
+					     text, sizeof(text));
 
 			if (len <= 0 || strstr(text, "(bad)"))
 				break;
@@ -163,9 +184,6 @@ static bool exitpc_trace_back(struct vcpu *vcpu, const struct symtab *syms, uint
 	if (!votes[best])
 		return false;
 	*start = base + best;
-found:
-	*e = (struct exitpc_entry){ .after = after, .start = *start, .used = true };
-	memcpy(e->bytes, buf, EXITPC_BACK);
 	return true;
 }
 

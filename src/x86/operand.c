@@ -12,16 +12,22 @@
 #include "../disasm.h"
 #include "x86.h"
 
+/* The registers an instruction starts with. */
+struct operand_ctx {
+	const struct kvm_regs *r;
+	const struct kvm_sregs *s;
+};
+
 /* A register name (without '%'), its width in bytes and, for the ones that
  * form addresses, its value. */
-static bool operand_reg(struct vcpu *vcpu, const char *name, size_t len, unsigned *width,
+static bool operand_reg(const struct operand_ctx *c, const char *name, size_t len, unsigned *width,
 			uint64_t *value)
 {
 	static const char *const r64[] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi" };
 	static const char *const r16[] = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di" };
 	static const char *const r8[] = { "al", "cl", "dl", "bl", "ah", "ch", "dh", "bh",
 					  "spl", "bpl", "sil", "dil" };
-	struct kvm_regs *r = x86_regs(vcpu);
+	const struct kvm_regs *r = c->r;
 	char n[8];
 	int idx = -1;
 
@@ -91,9 +97,9 @@ static bool operand_reg(struct vcpu *vcpu, const char *name, size_t len, unsigne
 }
 
 /* The base of a segment register named in an override, or of the default one. */
-static uint64_t operand_seg_base(struct vcpu *vcpu, const char *seg, bool stack)
+static uint64_t operand_seg_base(const struct operand_ctx *c, const char *seg, bool stack)
 {
-	struct kvm_sregs *s = x86_sregs(vcpu);
+	const struct kvm_sregs *s = c->s;
 	bool long_mode = s && (s->efer & EFER_LMA) && s->cs.l;
 
 	if (!s)
@@ -114,7 +120,7 @@ static uint64_t operand_seg_base(struct vcpu *vcpu, const char *seg, bool stack)
 }
 
 /* Address of a memory operand "[%seg:][disp][(base[,index[,scale]])]". */
-static bool operand_address(struct vcpu *vcpu, const char *op, unsigned bits, uint64_t next_pc,
+static bool operand_address(const struct operand_ctx *c, const char *op, unsigned bits, uint64_t next_pc,
 			    uint64_t *la)
 {
 	const char *seg = NULL, *p = op;
@@ -145,7 +151,7 @@ static bool operand_address(struct vcpu *vcpu, const char *op, unsigned bits, ui
 
 			if (!strncmp(q + 1, "rip", 3) || !strncmp(q + 1, "eip", 3)) {
 				base = next_pc;
-			} else if (operand_reg(vcpu, q + 1, n, &w, &v)) {
+			} else if (operand_reg(c, q + 1, n, &w, &v)) {
 				base = v;
 				stack = !strncmp(q + 2, "sp", 2) || !strncmp(q + 2, "bp", 2) ||
 					!strncmp(q + 1, "sp", 2) || !strncmp(q + 1, "bp", 2);
@@ -159,7 +165,7 @@ static bool operand_address(struct vcpu *vcpu, const char *op, unsigned bits, ui
 			if (*q == '%') {
 				size_t n = strcspn(q + 1, ",)");
 
-				if (!operand_reg(vcpu, q + 1, n, &w, &index))
+				if (!operand_reg(c, q + 1, n, &w, &index))
 					return false;
 				q += 1 + n;
 			}
@@ -172,7 +178,7 @@ static bool operand_address(struct vcpu *vcpu, const char *op, unsigned bits, ui
 		v &= 0xffffffff;
 	else if (bits == 16)
 		v &= 0xffff;
-	*la = operand_seg_base(vcpu, seg, stack) + v;
+	*la = operand_seg_base(c, seg, stack) + v;
 	if (bits != 64)
 		*la &= 0xffffffff;
 	return true;
@@ -186,20 +192,19 @@ static bool operand_store_only(const char *m)
 	       !strncmp(m, "fst", 3) || !strncmp(m, "sgdt", 4) || !strncmp(m, "sidt", 4);
 }
 
-bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size)
+bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
+		      uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size)
 {
 	static const char *const prefixes[] = { "rep", "repz", "repnz", "repe", "repne", "lock",
 						"data16", "data32", "addr16", "addr32", "notrack",
 						"bnd", "cs", "ds", "es", "ss", "fs", "gs", NULL };
-	uint8_t insn[16];
+	const struct operand_ctx ctx = { r, s }, *c = &ctx;
 	char text[200], *ops[3], *m, *save = NULL;
-	unsigned bits = arch_code_bits(vcpu), nops = 0, width = 0, w;
+	unsigned nops = 0, width = 0, w;
 	int len, mem = -1;
 	uint64_t v;
 
-	if (!x86_read_insn(vcpu, pc, insn, sizeof(insn)))
-		return false;
-	len = disasm_one(bits, pc, insn, sizeof(insn), NULL, text, sizeof(text));
+	len = disasm_one(bits, pc, insn, n, NULL, text, sizeof(text));
 	if (len <= 0)
 		return false;
 	text[strcspn(text, "#")] = '\0';
@@ -238,7 +243,7 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 
 		if (o[0] == '%' && o[3] != ':') {
 			if (!(shift && !strcmp(o, "%cl")) &&
-			    operand_reg(vcpu, o + 1, strlen(o + 1), &w, &v) && !width)
+			    operand_reg(c, o + 1, strlen(o + 1), &w, &v) && !width)
 				width = w;
 		} else if (o[0] != '$' && mem < 0 && strcmp(o, "(%dx)") && (!branch || o[0] == '*')) {
 			mem = (int)i;
@@ -247,7 +252,7 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 	/* A memory destination alone (also as the only operand: set, pop, sgdt). */
 	if (mem < 0 || (mem == (int)nops - 1 && operand_store_only(m)))
 		return false;
-	if (!operand_address(vcpu, ops[mem], bits, pc + (uint64_t)len, la))
+	if (!operand_address(c, ops[mem], bits, pc + (uint64_t)len, la))
 		return false;
 	/* movzbl, movswq, ...: the source size is the first suffix letter. */
 	size_t ml = strlen(m);
@@ -266,4 +271,14 @@ bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *siz
 	}
 	*size = width ? width : bits / 8;
 	return true;
+}
+
+bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size)
+{
+	const struct kvm_regs *r = x86_regs(vcpu);
+	const struct kvm_sregs *s = x86_sregs(vcpu);
+	uint8_t insn[16];
+
+	return r && s && x86_read_insn(vcpu, pc, insn, sizeof(insn)) &&
+	       x86_operand_read(r, s, arch_code_bits(vcpu), pc, insn, sizeof(insn), la, size);
 }

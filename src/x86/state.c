@@ -136,8 +136,9 @@ int arch_regs_flush(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
 
+	/* rflags written through KVM may lose a single step (arch_rflags_touched). */
 	if (a->regs_dirty || a->sregs_dirty)
-		arch_rflags_touched(vcpu);
+		a->debug.touched = true;
 	/* sregs first: KVM checks the general registers against the mode. */
 	if (a->sregs_dirty) {
 		if (ioctl(vcpu->fd, KVM_SET_SREGS, &a->sregs) < 0)

@@ -138,6 +138,21 @@ bool x86_exit_on_emulation_failure(int vm_fd);
  * system registers s select in mem (mmu.c); -EFAULT with a message when the
  * address is not mapped. */
 int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa);
+/* The memory the instruction at pc (its bytes insn[0..n), bits-bit code,
+ * starting with registers r and s) reads through an explicit operand: its
+ * linear address and size; false if it reads none (operand.c). */
+bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
+		      uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size);
+/* The start of the instruction of bits-bit code that ends at after, from the
+ * X86_TRACE_BACK bytes before after and 16 from after on (code), decoding
+ * forward from each and letting the landings vote (exitpc.c); false if no
+ * decoding ends there. */
+#define X86_TRACE_BACK 48
+bool x86_trace_back(unsigned bits, uint64_t after, const uint8_t *code, uint64_t *start);
+/* Whether an instruction of bits-bit code decoded from start on ends exactly
+ * at start + len (code: len bytes at start and 16 more); *found its address. */
+bool x86_decode_to(unsigned bits, uint64_t start, const uint8_t *code, uint64_t len,
+		   uint64_t *found);
 /* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
  * byte is not mapped RAM. */
 bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);

@@ -4,17 +4,7 @@
 #include <string.h>
 
 #include "../../stub/rsp.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		checks++;                                                              \
-		if (!(cond)) {                                                         \
-			failures++;                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                      \
-	} while (0)
+#include "unit.h"
 
 /* Feeds a whole string; returns the last event that was not RSP_NONE. */
 static enum rsp_event feed(struct rsp *r, const char *s, size_t len)
@@ -107,10 +97,5 @@ int main(void)
 	CHECK(rsp_hex_decode("012", 3, bin) < 0);
 
 	rsp_free(&r);
-	if (failures) {
-		printf("%d of %d checks failed\n", failures, checks);
-		return 1;
-	}
-	printf("all %d checks passed\n", checks);
-	return 0;
+	return unit_done();
 }
