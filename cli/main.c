@@ -1,79 +1,23 @@
-/* kvmdbg: options, wiring of engine and devices, the control loop. */
+/* kvmdbg: the command line, and the wiring of a machine to the run it asks for (run.c). */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "../src/arch.h"
 #include "../src/debug.h"
 #include "../src/err.h"
 #include "../src/host.h"
 #include "../src/machine.h"
-#include "../stub/packets.h"
 #include "commands.h"
-#include "console.h"
-
-/* Exit statuses besides the guest's own. */
-#define STATUS_OK 0
-#define STATUS_COMMAND_FAILED 1 /* --eval/--script: a command failed */
-#define STATUS_USAGE 2    /* bad command line or set-up failure */
-#define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
-#define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
-#define STATUS_TIMEOUT 124
-#define STATUS_INTERRUPTED 130
+#include "options.h"
 
 /* The demo guest linked into the binary (cli/demo.S). */
 extern const unsigned char demo_guest_start[], demo_guest_end[];
-
-/* One --eval command or --script file, in command-line order. */
-struct batch_item {
-	bool script;      /* text names a file of commands */
-	const char *text; /* the command or the file name */
-};
-
-#define MAX_BATCH 64
-#define MAX_WATCHES 64
-
-/* One --watch-mmio or --watch-pio. */
-struct io_watch_opt {
-	enum io_space space; /* which */
-	const char *range;   /* RANGE[,r|w|rw] as given */
-};
-
-struct options {
-	uint64_t mem;          /* bytes of guest RAM */
-	const char *guest;     /* ELF path, or NULL */
-	const char *raw;       /* --raw FILE, or NULL */
-	uint64_t raw_addr;     /* --raw @ADDR */
-	const char *serial;    /* stdio, none or a file name */
-	double timeout;        /* seconds; 0: none */
-	bool stats;            /* --stats */
-	bool console;          /* --console */
-	struct batch_item batch[MAX_BATCH]; /* --eval and --script */
-	unsigned nbatch;
-	const char *gdb;       /* --gdb [HOST:]PORT or unix:PATH, or NULL */
-	const char *icount;    /* --icount auto|step|perf, or NULL: not counting */
-	bool stop_at_set;      /* --stop-at-icount given */
-	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
-	uint64_t stop_at;      /* its count */
-	bool wait;             /* --wait: the guest waits for a debugger to continue it */
-	const char *mmio_log;  /* --mmio-log FILE, or NULL */
-	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
-	unsigned nwatches;
-	bool host;             /* --host: report what this host's KVM does */
-	bool json;             /* --json: that report as JSON */
-	bool monitor_files;    /* --allow-monitor-files */
-};
 
 #define GDB_DEFAULT "127.0.0.1:1234" /* -s, as in QEMU but on loopback */
 
@@ -190,11 +134,140 @@ static int parse_raw(char *arg, struct options *opt)
 	return 0;
 }
 
+/* The long options' codes past the short ones. */
+enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
+       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
+       OPT_MONITOR_FILES };
+
+/* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
+static int parse_option(int c, char **argv, struct options *opt)
+{
+	char *end;
+
+	switch (c) {
+	case 'm':
+		if (parse_size(optarg, &opt->mem) < 0)
+			return usage_error("invalid --mem '%s': expected a size such as "
+					   "128M or 1G", optarg);
+		return 0;
+	case OPT_RAW:
+		if (parse_raw(optarg, opt) < 0)
+			return -EINVAL;
+		return 0;
+	case OPT_SERIAL:
+		if (!*optarg)
+			return usage_error("--serial wants stdio, none or a file name");
+		opt->serial = optarg;
+		return 0;
+	case OPT_TIMEOUT:
+		errno = 0;
+		opt->timeout = strtod(optarg, &end);
+		if (errno || *end || end == optarg || !(opt->timeout > 0) ||
+		    opt->timeout > 1e9)
+			return usage_error("invalid --timeout '%s': expected seconds > 0",
+					   optarg);
+		return 0;
+	case OPT_STATS:
+		opt->stats = true;
+		return 0;
+	case 'c':
+		opt->console = true;
+		return 0;
+	case 'g':
+		opt->gdb = optarg;
+		return 0;
+	case OPT_ICOUNT:
+		if (strcmp(optarg, "auto") && strcmp(optarg, "step") && strcmp(optarg, "perf"))
+			return usage_error("--icount wants auto, step or perf, not '%s'", optarg);
+		opt->icount = optarg;
+		return 0;
+	case OPT_MARGIN:
+		errno = 0;
+		opt->margin = strtoull(optarg, &end, 0);
+		if (errno || *end || !*optarg || *optarg == '-' || !opt->margin)
+			return usage_error("invalid --icount-margin '%s': expected a count > 0",
+					   optarg);
+		return 0;
+	case OPT_STOP_AT:
+		errno = 0;
+		opt->stop_at = strtoull(optarg, &end, 0);
+		if (errno || *end || !*optarg || *optarg == '-')
+			return usage_error("invalid --stop-at-icount '%s': expected a count", optarg);
+		opt->stop_at_set = true;
+		return 0;
+	case OPT_MMIO_LOG:
+		if (!*optarg)
+			return usage_error("--mmio-log wants a file name");
+		opt->mmio_log = optarg;
+		return 0;
+	case OPT_WATCH_MMIO:
+	case OPT_WATCH_PIO:
+		if (opt->nwatches == MAX_WATCHES)
+			return usage_error("at most %d --watch-mmio and --watch-pio options",
+					   MAX_WATCHES);
+		opt->watches[opt->nwatches++] = (struct io_watch_opt){
+			c == OPT_WATCH_PIO ? IO_PIO : IO_MMIO, optarg };
+		return 0;
+	case OPT_HOST:
+		opt->host = true;
+		return 0;
+	case OPT_JSON:
+		opt->json = true;
+		return 0;
+	case OPT_MONITOR_FILES:
+		opt->monitor_files = true;
+		return 0;
+	case 's':
+		opt->gdb = GDB_DEFAULT;
+		return 0;
+	case 'S':
+		opt->wait = true;
+		return 0;
+	case 'e':
+	case 'x':
+		if (opt->nbatch == MAX_BATCH)
+			return usage_error("at most %d --eval and --script options", MAX_BATCH);
+		opt->batch[opt->nbatch++] = (struct batch_item){ c == 'x', optarg };
+		return 0;
+	case 'h':
+		usage(stdout);
+		exit(STATUS_OK);
+	case 'V':
+		printf("kvmdbg %s\n", KVMDBG_VERSION);
+		exit(STATUS_OK);
+	case ':':
+		return usage_error("option '%s' needs an argument", argv[optind - 1]);
+	default:
+		if (optopt)
+			return usage_error("unknown option '-%c'", optopt);
+		return usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}
+
+/* What the options mean together. */
+static int check_options(struct options *opt)
+{
+	if (opt->json && !opt->host)
+		return usage_error("--json formats the --host report: give --host too");
+	if (opt->host && (opt->guest || opt->raw || opt->console || opt->nbatch || opt->gdb ||
+			  opt->icount || opt->mmio_log || opt->nwatches))
+		return usage_error("--host measures this machine's KVM and runs no guest: give it "
+				   "alone (or with --json)");
+	if (opt->guest && opt->raw)
+		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
+	if (opt->wait && !opt->gdb)
+		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
+	if (opt->stop_at_set && !opt->icount)
+		opt->icount = "auto";
+	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
+		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
+				   "--gdb or --icount the guest is stopped with Ctrl-C or 'stop'");
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-	       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
-	       OPT_MONITOR_FILES };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "raw", required_argument, NULL, OPT_RAW },
@@ -219,131 +292,18 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
-	int c;
+	int c, r;
 
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio" };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (parse_size(optarg, &opt->mem) < 0)
-				return usage_error("invalid --mem '%s': expected a size such as "
-						   "128M or 1G", optarg);
-			break;
-		case OPT_RAW:
-			if (parse_raw(optarg, opt) < 0)
-				return -EINVAL;
-			break;
-		case OPT_SERIAL:
-			if (!*optarg)
-				return usage_error("--serial wants stdio, none or a file name");
-			opt->serial = optarg;
-			break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			opt->timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(opt->timeout > 0) ||
-			    opt->timeout > 1e9)
-				return usage_error("invalid --timeout '%s': expected seconds > 0",
-						   optarg);
-			break;
-		case OPT_STATS:
-			opt->stats = true;
-			break;
-		case 'c':
-			opt->console = true;
-			break;
-		case 'g':
-			opt->gdb = optarg;
-			break;
-		case OPT_ICOUNT:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "step") && strcmp(optarg, "perf"))
-				return usage_error("--icount wants auto, step or perf, not '%s'", optarg);
-			opt->icount = optarg;
-			break;
-		case OPT_MARGIN:
-			errno = 0;
-			opt->margin = strtoull(optarg, &end, 0);
-			if (errno || *end || !*optarg || *optarg == '-' || !opt->margin)
-				return usage_error("invalid --icount-margin '%s': expected a count > 0",
-						   optarg);
-			break;
-		case OPT_STOP_AT:
-			errno = 0;
-			opt->stop_at = strtoull(optarg, &end, 0);
-			if (errno || *end || !*optarg || *optarg == '-')
-				return usage_error("invalid --stop-at-icount '%s': expected a count", optarg);
-			opt->stop_at_set = true;
-			break;
-		case OPT_MMIO_LOG:
-			if (!*optarg)
-				return usage_error("--mmio-log wants a file name");
-			opt->mmio_log = optarg;
-			break;
-		case OPT_WATCH_MMIO:
-		case OPT_WATCH_PIO:
-			if (opt->nwatches == MAX_WATCHES)
-				return usage_error("at most %d --watch-mmio and --watch-pio options",
-						   MAX_WATCHES);
-			opt->watches[opt->nwatches++] = (struct io_watch_opt){
-				c == OPT_WATCH_PIO ? IO_PIO : IO_MMIO, optarg };
-			break;
-		case OPT_HOST:
-			opt->host = true;
-			break;
-		case OPT_JSON:
-			opt->json = true;
-			break;
-		case OPT_MONITOR_FILES:
-			opt->monitor_files = true;
-			break;
-		case 's':
-			opt->gdb = GDB_DEFAULT;
-			break;
-		case 'S':
-			opt->wait = true;
-			break;
-		case 'e':
-		case 'x':
-			if (opt->nbatch == MAX_BATCH)
-				return usage_error("at most %d --eval and --script options", MAX_BATCH);
-			opt->batch[opt->nbatch++] = (struct batch_item){ c == 'x', optarg };
-			break;
-		case 'h':
-			usage(stdout);
-			exit(STATUS_OK);
-		case 'V':
-			printf("kvmdbg %s\n", KVMDBG_VERSION);
-			exit(STATUS_OK);
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1)
+		if ((r = parse_option(c, argv, opt)) < 0)
+			return r;
 	if (optind < argc)
 		opt->guest = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s' (one guest at a time)", argv[optind]);
-	if (opt->json && !opt->host)
-		return usage_error("--json formats the --host report: give --host too");
-	if (opt->host && (opt->guest || opt->raw || opt->console || opt->nbatch || opt->gdb ||
-			  opt->icount || opt->mmio_log || opt->nwatches))
-		return usage_error("--host measures this machine's KVM and runs no guest: give it "
-				   "alone (or with --json)");
-	if (opt->guest && opt->raw)
-		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
-	if (opt->wait && !opt->gdb)
-		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
-	if (opt->stop_at_set && !opt->icount)
-		opt->icount = "auto";
-	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
-		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
-				   "--gdb or --icount the guest is stopped with Ctrl-C or 'stop'");
-	return 0;
+	return check_options(opt);
 }
 
 static int open_output(const char *serial, FILE **out)
@@ -381,315 +341,6 @@ static int setup_watching(struct debug *d, const struct options *opt)
 	if (opt->mmio_log && debug_io_log(d, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());
 	return 0;
-}
-
-static void report_pc(struct vcpu *vcpu, const struct image *img)
-{
-	uint64_t pc = arch_pc(vcpu);
-	char sym[128];
-
-	symbols_format(&img->symbols, pc, sym, sizeof(sym));
-	fprintf(stderr, " at pc %#llx%s%s%s\n", (unsigned long long)pc, *sym ? " <" : "", sym,
-		*sym ? ">" : "");
-}
-
-/* Says why the guest stopped and returns the exit status for it. */
-static int report_stop(struct vcpu *vcpu, const struct image *img, const struct vcpu_stop *stop,
-		       bool timed_out, bool interrupted)
-{
-	switch (stop->reason) {
-	case STOP_EXITED:
-		return stop->status;
-	case STOP_HALTED:
-		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
-		report_pc(vcpu, img);
-		return STATUS_OK;
-	case STOP_REQUESTED:
-		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
-		report_pc(vcpu, img);
-		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
-	case STOP_SHUTDOWN:
-		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
-		arch_dump_regs(vcpu, stderr);
-		return STATUS_SHUTDOWN;
-	case STOP_DEBUG:
-	case STOP_FETCH:
-	case STOP_ERROR:
-	case STOP_NONE:
-	case STOP_STEPPED:
-	case STOP_BREAKPOINT:
-	case STOP_ICOUNT:
-	case STOP_WATCHPOINT:
-		break;
-	}
-	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);
-	arch_dump_regs(vcpu, stderr);
-	return STATUS_KVM_ERROR;
-}
-
-/* A plain run: a signal, or the timeout, stops the guest. */
-struct plain_run {
-	struct debug *dbg;
-	int sfd;
-	bool timed_out, interrupted;
-	struct debug_waiter w;
-};
-
-static void plain_run_event(void *opaque, bool signalled)
-{
-	struct plain_run *p = opaque;
-	struct signalfd_siginfo si;
-
-	if (!signalled)
-		p->timed_out = true;
-	else if (read(p->sfd, &si, sizeof(si)) > 0)
-		p->interrupted = true;
-	p->w.tick_ms = -1; /* the guest is stopping: wait for that alone */
-	debug_interrupt(p->dbg);
-}
-
-/* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
-static int run_guest(struct debug *d, const struct image *img, double timeout, int sfd)
-{
-	struct plain_run p = { .dbg = d, .sfd = sfd };
-	struct vcpu_stop stop;
-	int r;
-
-	p.w = (struct debug_waiter){ .fd = sfd, .event = plain_run_event, .opaque = &p,
-				     .tick_ms = -1 };
-	if (timeout > 0)
-		p.w.tick_ms = timeout * 1000 < INT_MAX ? (int)(timeout * 1000) + 1 : INT_MAX;
-	r = debug_continue(d, &stop);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		debug_wait_stop(d, &stop, &p.w);
-	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted);
-}
-
-/* Where a stop goes when no console shows it: the notable ones to stderr. */
-static void loop_log_stop(struct session *s, const struct vcpu_stop *stop)
-{
-	if (stop->reason == STOP_EXITED || stop->reason == STOP_HALTED ||
-	    stop->reason == STOP_SHUTDOWN || stop->reason == STOP_ERROR) {
-		fputs("kvmdbg: ", stderr);
-		commands_report_stop(s, stop, stderr);
-	}
-}
-
-/*
- * The control thread's event loop with a console on a terminal and/or a gdb
- * server: one poll over signals, the vCPU's stop notification, stdin and the
- * sockets. Whoever resumes the guest, both see its stops.
- */
-static int run_loop(struct session *s, struct stub *st, bool console)
-{
-	bool quit = false;
-
-	s->async = true;
-	if (console)
-		console_start(s);
-	while (!quit && !s->quit && !(console && console_done()) && !(st && st->killed)) {
-		struct pollfd pfd[3 + CONN_MAX_FDS];
-		int n = 0, stub_first, stub_n = 0;
-
-		pfd[n++] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = s->dbg->running ? debug_stop_fd(s->dbg) : -1,
-					    .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = console ? STDIN_FILENO : -1, .events = POLLIN };
-		stub_first = n;
-		if (st) {
-			stub_n = stub_fds(st, pfd + n);
-			n += stub_n;
-		}
-		if (poll(pfd, (nfds_t)n, st ? stub_timeout(st) : -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(errno, "poll: %s", strerror(errno));
-		}
-		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(s->sigfd, &si, sizeof(si)) > 0) {
-				if (si.ssi_signo != SIGINT)
-					quit = true;
-				else if (s->dbg->running)
-					debug_interrupt(s->dbg);
-				else if (console)
-					console_sigint();
-				else
-					quit = true;
-			}
-		}
-		if (pfd[1].revents) {
-			struct vcpu_stop stop;
-
-			if (!debug_collect(s->dbg, &stop))
-				continue;
-			if (st)
-				stub_stopped(st, &stop);
-			if (console)
-				console_show_stop(&stop);
-			else
-				loop_log_stop(s, &stop);
-		}
-		if (pfd[2].revents)
-			console_input();
-		if (st)
-			stub_ready(st, pfd + stub_first, stub_n);
-	}
-	if (s->dbg->running) {
-		struct vcpu_stop stop;
-
-		debug_interrupt(s->dbg);
-		debug_wait_stop(s->dbg, &stop, NULL);
-	}
-	if (st && st->killed)
-		fprintf(stderr, "kvmdbg: killed by the debugger\n");
-	return console ? console_end() : 0;
-}
-
-/*
- * Picks the instruction-counting backend and says which, and why: perf (a
- * guest-instructions counter whose overflow stops runs near the target, single
- * steps landing on it) where the host has one, else single steps throughout.
- */
-static int icount_select(struct debug *d, const struct options *opt)
-{
-	char why[160];
-	uint64_t margin;
-	int r = debug_icount_choose(d, opt->icount, opt->margin, why, sizeof(why), &margin);
-
-	if (r < 0)
-		return r;
-	if (r == 0)
-		fprintf(stderr, "kvmdbg: icount: single-step backend (%s)\n", why);
-	else
-		fprintf(stderr, "kvmdbg: icount: perf backend (%s, margin %llu), landing by "
-			"single steps\n", why, (unsigned long long)margin);
-	return 0;
-}
-
-/* --stop-at-icount: runs to the count and shows where that is. */
-static int run_to_icount(struct session *s, uint64_t at)
-{
-	struct vcpu_stop stop;
-	int id = debug_icount_break(s->dbg, at), r;
-
-	if (id < 0) {
-		fprintf(stderr, "kvmdbg: %s\n", err_msg());
-		return -1;
-	}
-	r = debug_continue(s->dbg, &stop);
-	if (r < 0) {
-		fprintf(stderr, "kvmdbg: %s\n", err_msg());
-		return -1;
-	}
-	if (r == 0)
-		commands_wait(s, &stop);
-	debug_icount_delete(s->dbg, id);
-	if (stop.reason != STOP_ICOUNT) {
-		commands_report_stop(s, &stop, stdout);
-		fprintf(stderr, "kvmdbg: the guest stopped at icount %llu, before %llu\n",
-			(unsigned long long)s->dbg->icount, (unsigned long long)at);
-		return -1;
-	}
-	printf("icount %llu\n", (unsigned long long)s->dbg->icount);
-	arch_print_regs(s->vcpu, stdout, &s->img->symbols);
-	fflush(stdout);
-	return 0;
-}
-
-/* --icount alone: the whole run, counted; the count at the end. */
-static int run_counted(struct session *s)
-{
-	struct vcpu_stop stop;
-	int r = debug_continue(s->dbg, &stop);
-
-	if (r < 0) {
-		fprintf(stderr, "kvmdbg: %s\n", err_msg());
-		return STATUS_USAGE;
-	}
-	if (r == 0)
-		commands_wait_stop(s, stderr);
-	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)s->dbg->icount);
-	if (s->dbg->exited)
-		return s->dbg->exit_status;
-	if (s->dbg->last.reason == STOP_SHUTDOWN)
-		return STATUS_SHUTDOWN;
-	if (s->dbg->last.reason == STOP_ERROR)
-		return STATUS_KVM_ERROR;
-	return s->interrupted ? STATUS_INTERRUPTED : STATUS_OK;
-}
-
-/* --eval, --script, --console and --gdb: the guest waits at its first instruction. */
-static int run_session(struct session *s, const struct options *opt)
-{
-	struct stub stub, *st = NULL;
-	struct vcpu_stop stop;
-	int failures = 0;
-
-	if (opt->icount && icount_select(s->dbg, opt) < 0) {
-		fprintf(stderr, "kvmdbg: %s\n", err_msg());
-		return STATUS_USAGE;
-	}
-	if (opt->stop_at_set) {
-		if (run_to_icount(s, opt->stop_at) < 0)
-			return STATUS_COMMAND_FAILED;
-		if (!opt->console && !opt->nbatch && !opt->gdb)
-			return STATUS_OK;
-	} else if (opt->icount && !opt->console && !opt->nbatch && !opt->gdb) {
-		return run_counted(s);
-	}
-
-	for (unsigned i = 0; i < opt->nbatch && !s->quit && !s->interrupted; i++) {
-		const struct batch_item *b = &opt->batch[i];
-
-		if (!b->script) {
-			failures += commands_execute(s, b->text, stdout) < 0;
-			continue;
-		}
-		FILE *f = fopen(b->text, "r");
-
-		if (!f) {
-			fprintf(stdout, "cannot open script %s: %s\n", b->text, strerror(errno));
-			failures++;
-			continue;
-		}
-		failures += console_run_stream(s, f, b->text);
-		fclose(f);
-	}
-	fflush(stdout);
-	bool tty_console = opt->console && isatty(STDIN_FILENO);
-
-	/* A signal ends the commands given in advance; a person at the console
-	 * gets the prompt. */
-	if (s->interrupted && !tty_console)
-		return STATUS_INTERRUPTED;
-	s->interrupted = false;
-	if (s->quit)
-		return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
-
-	if (opt->console && !tty_console)
-		failures += console_run_stream(s, stdin, "stdin");
-	if (opt->gdb && !s->quit) {
-		if (stub_start(&stub, opt->gdb, s->dbg, arch_gdb_layout(s->img->boot.mode),
-			       commands_monitor, s) < 0) {
-			fprintf(stderr, "kvmdbg: %s\n", err_msg());
-			return STATUS_USAGE;
-		}
-		st = &stub;
-		stub.monitor_stop = commands_monitor_stop;
-		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
-			opt->wait ? "; the guest waits for the debugger" : "");
-		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)
-			loop_log_stop(s, &stop);
-	}
-	if ((tty_console || st) && !s->quit)
-		failures += run_loop(s, st, tty_console);
-	if (st)
-		stub_close(st);
-	return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
 }
 
 int main(int argc, char **argv)

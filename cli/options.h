@@ -1,0 +1,70 @@
+/* kvmdbg's command line as parsed (main.c), and the run modes it selects (run.c). */
+#ifndef KVMDBG_OPTIONS_H
+#define KVMDBG_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../src/iobus.h"
+
+struct debug;
+struct image;
+struct session;
+
+/* Exit statuses besides the guest's own. */
+#define STATUS_OK 0
+#define STATUS_COMMAND_FAILED 1 /* --eval/--script: a command failed */
+#define STATUS_USAGE 2    /* bad command line or set-up failure */
+#define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
+#define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
+#define STATUS_TIMEOUT 124
+#define STATUS_INTERRUPTED 130
+
+/* One --eval command or --script file, in command-line order. */
+struct batch_item {
+	bool script;      /* text names a file of commands */
+	const char *text; /* the command or the file name */
+};
+
+#define MAX_BATCH 64
+#define MAX_WATCHES 64
+
+/* One --watch-mmio or --watch-pio. */
+struct io_watch_opt {
+	enum io_space space; /* which */
+	const char *range;   /* RANGE[,r|w|rw] as given */
+};
+
+struct options {
+	uint64_t mem;          /* bytes of guest RAM */
+	const char *guest;     /* ELF path, or NULL */
+	const char *raw;       /* --raw FILE, or NULL */
+	uint64_t raw_addr;     /* --raw @ADDR */
+	const char *serial;    /* stdio, none or a file name */
+	double timeout;        /* seconds; 0: none */
+	bool stats;            /* --stats */
+	bool console;          /* --console */
+	struct batch_item batch[MAX_BATCH]; /* --eval and --script */
+	unsigned nbatch;
+	const char *gdb;       /* --gdb [HOST:]PORT or unix:PATH, or NULL */
+	const char *icount;    /* --icount auto|step|perf, or NULL: not counting */
+	bool stop_at_set;      /* --stop-at-icount given */
+	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
+	uint64_t stop_at;      /* its count */
+	bool wait;             /* --wait: the guest waits for a debugger to continue it */
+	const char *mmio_log;  /* --mmio-log FILE, or NULL */
+	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
+	unsigned nwatches;
+	bool host;             /* --host: report what this host's KVM does */
+	bool json;             /* --json: that report as JSON */
+	bool monitor_files;    /* --allow-monitor-files */
+};
+
+/* A plain run: until the guest stops by itself, the timeout (seconds; 0:
+ * none) passes or a signal comes on sfd; the exit status for how it ended. */
+int run_guest(struct debug *d, const struct image *img, double timeout, int sfd);
+/* --eval, --script, --console, --gdb and --icount: the guest waits at its first
+ * instruction for what the options say; the exit status. */
+int run_session(struct session *s, const struct options *opt);
+
+#endif

@@ -1,0 +1,366 @@
+/* The run modes: a plain run, counted runs, and a session of commands, a
+ * console and a gdb server around the control thread's event loop. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "../src/arch.h"
+#include "../src/debug.h"
+#include "../src/err.h"
+#include "../src/loader.h"
+#include "../stub/packets.h"
+#include "commands.h"
+#include "console.h"
+#include "loop.h"
+#include "options.h"
+
+static void report_pc(struct vcpu *vcpu, const struct image *img)
+{
+	uint64_t pc = arch_pc(vcpu);
+	char sym[128];
+
+	symbols_format(&img->symbols, pc, sym, sizeof(sym));
+	fprintf(stderr, " at pc %#llx%s%s%s\n", (unsigned long long)pc, *sym ? " <" : "", sym,
+		*sym ? ">" : "");
+}
+
+/* Says why the guest stopped and returns the exit status for it. */
+static int report_stop(struct vcpu *vcpu, const struct image *img, const struct vcpu_stop *stop,
+		       bool timed_out, bool interrupted)
+{
+	switch (stop->reason) {
+	case STOP_EXITED:
+		return stop->status;
+	case STOP_HALTED:
+		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
+		report_pc(vcpu, img);
+		return STATUS_OK;
+	case STOP_REQUESTED:
+		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
+		report_pc(vcpu, img);
+		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
+	case STOP_SHUTDOWN:
+		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
+		arch_dump_regs(vcpu, stderr);
+		return STATUS_SHUTDOWN;
+	case STOP_DEBUG:
+	case STOP_FETCH:
+	case STOP_ERROR:
+	case STOP_NONE:
+	case STOP_STEPPED:
+	case STOP_BREAKPOINT:
+	case STOP_ICOUNT:
+	case STOP_WATCHPOINT:
+		break;
+	}
+	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);
+	arch_dump_regs(vcpu, stderr);
+	return STATUS_KVM_ERROR;
+}
+
+/* A plain run: a signal, or the timeout, stops the guest. */
+struct plain_run {
+	struct debug *dbg;
+	int sfd;
+	bool timed_out, interrupted;
+	struct debug_waiter w;
+};
+
+static void plain_run_event(void *opaque, bool signalled)
+{
+	struct plain_run *p = opaque;
+	struct signalfd_siginfo si;
+
+	if (!signalled)
+		p->timed_out = true;
+	else if (read(p->sfd, &si, sizeof(si)) > 0)
+		p->interrupted = true;
+	p->w.tick_ms = -1; /* the guest is stopping: wait for that alone */
+	debug_interrupt(p->dbg);
+}
+
+/* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
+int run_guest(struct debug *d, const struct image *img, double timeout, int sfd)
+{
+	struct plain_run p = { .dbg = d, .sfd = sfd };
+	struct vcpu_stop stop;
+	int r;
+
+	p.w = (struct debug_waiter){ .fd = sfd, .event = plain_run_event, .opaque = &p,
+				     .tick_ms = -1 };
+	if (timeout > 0)
+		p.w.tick_ms = timeout * 1000 < INT_MAX ? (int)(timeout * 1000) + 1 : INT_MAX;
+	r = debug_continue(d, &stop);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		debug_wait_stop(d, &stop, &p.w);
+	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted);
+}
+
+/* Where a stop goes when no console shows it: the notable ones to stderr. */
+static void loop_log_stop(struct session *s, const struct vcpu_stop *stop)
+{
+	if (stop->reason == STOP_EXITED || stop->reason == STOP_HALTED ||
+	    stop->reason == STOP_SHUTDOWN || stop->reason == STOP_ERROR) {
+		fputs("kvmdbg: ", stderr);
+		commands_report_stop(s, stop, stderr);
+	}
+}
+
+/* What the control thread's event loop serves (run_loop). */
+struct control {
+	struct session *s;
+	struct stub *st;  /* the gdb server, or NULL */
+	bool console;     /* a console on a terminal */
+	bool quit;
+};
+
+static void control_signal(void *opaque)
+{
+	struct control *c = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(c->s->sigfd, &si, sizeof(si)) <= 0)
+		return;
+	if (si.ssi_signo != SIGINT)
+		c->quit = true;
+	else if (c->s->dbg->running)
+		debug_interrupt(c->s->dbg);
+	else if (c->console)
+		console_sigint();
+	else
+		c->quit = true;
+}
+
+static bool control_running(void *opaque)
+{
+	return ((struct control *)opaque)->s->dbg->running;
+}
+
+/* The guest stopped: whoever resumed it, the console and the gdb client see it. */
+static void control_stopped(void *opaque)
+{
+	struct control *c = opaque;
+	struct vcpu_stop stop;
+
+	if (!debug_collect(c->s->dbg, &stop))
+		return;
+	if (c->st)
+		stub_stopped(c->st, &stop);
+	if (c->console)
+		console_show_stop(&stop);
+	else
+		loop_log_stop(c->s, &stop);
+}
+
+static void control_input(void *opaque)
+{
+	(void)opaque;
+	console_input();
+}
+
+static int control_stub_fds(void *opaque, struct pollfd *pfd, int max)
+{
+	return max >= CONN_MAX_FDS ? stub_fds(opaque, pfd) : 0;
+}
+
+static void control_stub_ready(void *opaque, const struct pollfd *pfd, int n)
+{
+	stub_ready(opaque, pfd, n);
+}
+
+static int control_stub_timeout(void *opaque)
+{
+	return stub_timeout(opaque);
+}
+
+/*
+ * The control thread's event loop with a console on a terminal and/or a gdb
+ * server: signals, the vCPU's stop notification, stdin and the sockets, in
+ * that order each round. Whoever resumes the guest, both see its stops.
+ */
+static int run_loop(struct session *s, struct stub *st, bool console)
+{
+	struct control c = { .s = s, .st = st, .console = console };
+	struct loop_fd sig = { .fd = s->sigfd, .readable = control_signal, .opaque = &c };
+	struct loop_fd stop = { .fd = debug_stop_fd(s->dbg), .want = control_running,
+				.readable = control_stopped, .opaque = &c };
+	struct loop_fd in = { .fd = console ? STDIN_FILENO : -1, .readable = control_input };
+	struct loop loop;
+	int r = 0;
+
+	loop_init(&loop);
+	loop_add_fd(&loop, &sig);
+	loop_add_fd(&loop, &stop);
+	loop_add_fd(&loop, &in);
+	if (st)
+		loop_add(&loop, &(struct loop_source){ .fds = control_stub_fds,
+				 .ready = control_stub_ready, .timeout = control_stub_timeout,
+				 .opaque = st });
+	s->async = true;
+	if (console)
+		console_start(s);
+	while (!c.quit && !s->quit && !(console && console_done()) && !(st && st->killed) && r == 0)
+		r = loop_once(&loop);
+	if (s->dbg->running) {
+		struct vcpu_stop last;
+
+		debug_interrupt(s->dbg);
+		debug_wait_stop(s->dbg, &last, NULL);
+	}
+	if (st && st->killed)
+		fprintf(stderr, "kvmdbg: killed by the debugger\n");
+	int failures = console ? console_end() : 0;
+
+	if (r < 0)
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+	return failures + (r < 0);
+}
+
+/*
+ * Picks the instruction-counting backend and says which, and why: perf (a
+ * guest-instructions counter whose overflow stops runs near the target, single
+ * steps landing on it) where the host has one, else single steps throughout.
+ */
+static int icount_select(struct debug *d, const struct options *opt)
+{
+	char why[160];
+	uint64_t margin;
+	int r = debug_icount_choose(d, opt->icount, opt->margin, why, sizeof(why), &margin);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		fprintf(stderr, "kvmdbg: icount: single-step backend (%s)\n", why);
+	else
+		fprintf(stderr, "kvmdbg: icount: perf backend (%s, margin %llu), landing by "
+			"single steps\n", why, (unsigned long long)margin);
+	return 0;
+}
+
+/* --stop-at-icount: runs to the count and shows where that is. */
+static int run_to_icount(struct session *s, uint64_t at)
+{
+	struct vcpu_stop stop;
+	int id = debug_icount_break(s->dbg, at), r;
+
+	if (id < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return -1;
+	}
+	r = debug_continue(s->dbg, &stop);
+	if (r < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return -1;
+	}
+	if (r == 0)
+		commands_wait(s, &stop);
+	debug_icount_delete(s->dbg, id);
+	if (stop.reason != STOP_ICOUNT) {
+		commands_report_stop(s, &stop, stdout);
+		fprintf(stderr, "kvmdbg: the guest stopped at icount %llu, before %llu\n",
+			(unsigned long long)s->dbg->icount, (unsigned long long)at);
+		return -1;
+	}
+	printf("icount %llu\n", (unsigned long long)s->dbg->icount);
+	arch_print_regs(s->vcpu, stdout, &s->img->symbols);
+	fflush(stdout);
+	return 0;
+}
+
+/* --icount alone: the whole run, counted; the count at the end. */
+static int run_counted(struct session *s)
+{
+	struct vcpu_stop stop;
+	int r = debug_continue(s->dbg, &stop);
+
+	if (r < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return STATUS_USAGE;
+	}
+	if (r == 0)
+		commands_wait_stop(s, stderr);
+	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)s->dbg->icount);
+	if (s->dbg->exited)
+		return s->dbg->exit_status;
+	if (s->dbg->last.reason == STOP_SHUTDOWN)
+		return STATUS_SHUTDOWN;
+	if (s->dbg->last.reason == STOP_ERROR)
+		return STATUS_KVM_ERROR;
+	return s->interrupted ? STATUS_INTERRUPTED : STATUS_OK;
+}
+
+/* --eval, --script, --console and --gdb: the guest waits at its first instruction. */
+int run_session(struct session *s, const struct options *opt)
+{
+	struct stub stub, *st = NULL;
+	struct vcpu_stop stop;
+	int failures = 0;
+
+	if (opt->icount && icount_select(s->dbg, opt) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		return STATUS_USAGE;
+	}
+	if (opt->stop_at_set) {
+		if (run_to_icount(s, opt->stop_at) < 0)
+			return STATUS_COMMAND_FAILED;
+		if (!opt->console && !opt->nbatch && !opt->gdb)
+			return STATUS_OK;
+	} else if (opt->icount && !opt->console && !opt->nbatch && !opt->gdb) {
+		return run_counted(s);
+	}
+
+	for (unsigned i = 0; i < opt->nbatch && !s->quit && !s->interrupted; i++) {
+		const struct batch_item *b = &opt->batch[i];
+
+		if (!b->script) {
+			failures += commands_execute(s, b->text, stdout) < 0;
+			continue;
+		}
+		FILE *f = fopen(b->text, "r");
+
+		if (!f) {
+			fprintf(stdout, "cannot open script %s: %s\n", b->text, strerror(errno));
+			failures++;
+			continue;
+		}
+		failures += console_run_stream(s, f, b->text);
+		fclose(f);
+	}
+	fflush(stdout);
+	bool tty_console = opt->console && isatty(STDIN_FILENO);
+
+	/* A signal ends the commands given in advance; a person at the console
+	 * gets the prompt. */
+	if (s->interrupted && !tty_console)
+		return STATUS_INTERRUPTED;
+	s->interrupted = false;
+	if (s->quit)
+		return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
+
+	if (opt->console && !tty_console)
+		failures += console_run_stream(s, stdin, "stdin");
+	if (opt->gdb && !s->quit) {
+		if (stub_start(&stub, opt->gdb, s->dbg, arch_gdb_layout(s->img->boot.mode),
+			       commands_monitor, s) < 0) {
+			fprintf(stderr, "kvmdbg: %s\n", err_msg());
+			return STATUS_USAGE;
+		}
+		st = &stub;
+		stub.monitor_stop = commands_monitor_stop;
+		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
+			opt->wait ? "; the guest waits for the debugger" : "");
+		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)
+			loop_log_stop(s, &stop);
+	}
+	if ((tty_console || st) && !s->quit)
+		failures += run_loop(s, st, tty_console);
+	if (st)
+		stub_close(st);
+	return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
+}
