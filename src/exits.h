@@ -17,7 +17,7 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop);
 /* Delivers the writes KVM queued in the coalesced MMIO ring, in guest order
  * (after every exit, before the exit itself is handled). */
 enum exit_action exits_flush_coalesced(struct vcpu *vcpu, struct vcpu_stop *stop);
-/* A memory watchpoint caught an access (vm->watch.hit): the stop for it, once
+/* A memory watchpoint caught an access (vcpu_page_ops hit_stop): the stop for it, once
  * the instruction completes. */
 enum exit_action exits_watchpoint(struct vcpu *vcpu, struct vcpu_stop *stop);
 

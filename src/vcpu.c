@@ -324,7 +324,7 @@ static void vcpu_lend_end(struct vcpu *vcpu)
 }
 
 /*
- * After a run of code on lent pages (watch.h), which KVM_RUN returned r:
+ * After a run of code on lent pages (vcpu_page_ops), which KVM_RUN returned r:
  * *read_hit says whether the instruction read watched memory from them.
  * While a continuing run stays on them, they stay lent for the next step;
  * else they go. True if the exit is that single step's own trap, which
