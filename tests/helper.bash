@@ -72,6 +72,8 @@ run_as_nobody() {
 # kvmdbg's. Sets STUB_PID, STUB_PORT and STUB_ERR (its stderr).
 start_stub() {
 	STUB_ERR=$BATS_TEST_TMPDIR/stub.err
+	# There before the background job opens it (the first look may come first).
+	: >"$STUB_ERR"
 	"$KVMDBG" --gdb 127.0.0.1:0 ${STUB_WAIT--S} "$@" >"$BATS_TEST_TMPDIR/stub.out" 2>"$STUB_ERR" &
 	STUB_PID=$!
 	for _ in $(seq 100); do
