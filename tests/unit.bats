@@ -35,7 +35,7 @@ unit() {
 }
 
 @test "layering: no object uses a higher layer or needs another that needs it" {
-	run make -s -C "$ROOT" layercheck
+	run make -s --no-print-directory -C "$ROOT" layercheck
 	assert_success
 	assert_output --regexp '^layercheck: [0-9]+ objects in 7 layers, [0-9]+ dependencies, no upward use and no cycle$'
 }
