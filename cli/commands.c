@@ -1052,18 +1052,94 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 }
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
+						 "checkpoints",
 						 "host", NULL };
+
+/* ---- checkpoints -------------------------------------------------------------- */
+
+static int cmd_checkpoint(struct session *s, int argc, char **argv, FILE *out)
+{
+	const struct debug_checkpoint *k;
+	int id, parent;
+	size_t pages, bytes;
+
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "checkpoint takes no arguments");
+	id = debug_checkpoint(s->dbg);
+	if (id < 0)
+		return cmd_fail(out, "%s", err_msg());
+	k = debug_checkpoint_get(s->dbg, id, &parent, &pages, &bytes);
+	fprintf(out, "Checkpoint %d at ", id);
+	cmd_print_addr(s, k->pc, out);
+	if (s->dbg->icount_on)
+		fprintf(out, ", icount %llu", (unsigned long long)k->icount);
+	fprintf(out, " (%zu pages, %zu KiB)\n", pages, (bytes + 1023) / 1024);
+	return 0;
+}
+
+static int cmd_restart(struct session *s, int argc, char **argv, FILE *out)
+{
+	char *end;
+	long id;
+
+	if (argc != 2)
+		return cmd_fail(out, "usage: restart NUMBER (info checkpoints lists them)");
+	id = strtol(argv[1], &end, 10);
+	if (*end || id <= 0 || id > 1000000000L)
+		return cmd_fail(out, "invalid checkpoint number '%s'", argv[1]);
+	if (debug_restart(s->dbg, (int)id) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "Back at checkpoint %ld: ", id);
+	cmd_print_addr(s, arch_pc(s->vcpu), out);
+	if (s->dbg->icount_on)
+		fprintf(out, ", icount %llu", (unsigned long long)s->dbg->icount);
+	fputc('\n', out);
+	cmd_disas_lines(s, cmd_read_virt, arch_pc(s->vcpu), 1, out, NULL);
+	return 0;
+}
+
+static int cmd_info_checkpoints(struct session *s, FILE *out)
+{
+	const struct debug_checkpoint *k;
+	int parent, base = debug_checkpoint_base(s->dbg);
+	size_t pages, bytes, total = 0;
+
+	if (!(k = debug_checkpoint_get(s->dbg, 1, &parent, &pages, &bytes))) {
+		fputs("No checkpoints.\n", out);
+		return 0;
+	}
+	fprintf(out, "  Num  From  %-20s  Pages       KiB  Where\n",
+		s->dbg->icount_on ? "Icount" : "");
+	for (int id = 1; (k = debug_checkpoint_get(s->dbg, id, &parent, &pages, &bytes)); id++) {
+		char from[16] = "-", count[24] = "";
+
+		if (parent)
+			snprintf(from, sizeof(from), "%d", parent);
+		if (s->dbg->icount_on)
+			snprintf(count, sizeof(count), "%llu", (unsigned long long)k->icount);
+		fprintf(out, "%c %4d  %4s  %-20s  %5zu  %8zu  ", id == base ? '*' : ' ', id, from,
+			count, pages, (bytes + 1023) / 1024);
+		cmd_print_addr(s, k->pc, out);
+		fputc('\n', out);
+		total += bytes;
+	}
+	fprintf(out, "(* the machine went on from there; %zu KiB in all)\n", (total + 1023) / 1024);
+	return 0;
+}
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
-				"| info icount | info host");
+				"| info icount | info checkpoints | info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
 	if (!strcmp(argv[1], "icount"))
 		return cmd_info_icount(s, out);
+	if (!strcmp(argv[1], "checkpoints"))
+		return cmd_info_checkpoints(s, out);
 	if (!strcmp(argv[1], "host"))
 		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
@@ -1072,7 +1148,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"host)",
+			"checkpoints, host)",
 			argv[1]);
 }
 
@@ -1144,9 +1220,13 @@ static const struct command commands[] = {
 	{ "icount", cmd_icount, "[break N|+N | delete [NUMBER]]",
 	  "instructions retired since power-on; stops at exact counts", COMPLETE_SUB,
 	  icount_subcommands, true },
-	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | host",
-	  "breakpoints and watchpoints, registers, instruction count and stops, or what this "
-	  "host's KVM does", COMPLETE_SUB,
+	{ "checkpoint", cmd_checkpoint, "", "keep the whole machine as it is now (restart goes "
+	  "back to it)", COMPLETE_NONE, NULL, true },
+	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
+	  COMPLETE_NONE, NULL, true },
+	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | host",
+	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, or "
+	  "what this host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

@@ -193,6 +193,17 @@ unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);
 
 /*
+ * Checkpoints: everything KVM holds for a vCPU (registers, FPU and vector
+ * state, MSRs, pending events, debug registers, run state), taken while the
+ * vCPU is Idle and put back the same way.
+ */
+struct arch_snapshot;
+struct arch_snapshot *arch_snapshot_take(struct vcpu *vcpu); /* NULL: err_msg() */
+int arch_snapshot_restore(struct vcpu *vcpu, const struct arch_snapshot *s);
+size_t arch_snapshot_size(const struct arch_snapshot *s);    /* bytes it keeps */
+void arch_snapshot_free(struct arch_snapshot *s);
+
+/*
  * Model-specific registers by number or name (the console's msr command; x86:
  * the MSRs; an architecture without them finds no names and refuses access).
  */

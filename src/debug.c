@@ -93,6 +93,7 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	vcpu->pages_opaque = &d->watch;
 	vcpu->on_access = iolog_record;
 	vcpu->access_opaque = &d->log;
+	checkpoints_init(&d->ckpt, vm, vcpu);
 }
 
 void debug_free(struct debug *d)
@@ -106,6 +107,9 @@ void debug_free(struct debug *d)
 	vcpu->on_access = NULL;
 	watch_free(&d->watch);
 	iolog_free(&d->log);
+	checkpoints_free(&d->ckpt);
+	free(d->ckpt_debug);
+	d->ckpt_debug = NULL;
 }
 
 /* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
@@ -132,6 +136,65 @@ static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t 
 		len -= chunk;
 	}
 	return 0;
+}
+
+/* ---- checkpoints ---------------------------------------------------------------- */
+
+int debug_checkpoint(struct debug *d)
+{
+	struct debug_checkpoint *v;
+	int i;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running; stop it first");
+	v = realloc(d->ckpt_debug, (d->ckpt.n + 1) * sizeof(*v));
+	if (!v)
+		return err_set(ENOMEM, "out of memory");
+	d->ckpt_debug = v;
+	i = checkpoint_take(&d->ckpt);
+	if (i < 0)
+		return i;
+	v[i] = (struct debug_checkpoint){ .icount = d->icount, .pc = arch_pc(d->vcpu),
+					  .exited = d->exited, .exit_status = d->exit_status,
+					  .last = d->last };
+	return i + 1;
+}
+
+int debug_restart(struct debug *d, int id)
+{
+	const struct debug_checkpoint *k;
+	int r;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running; stop it first");
+	if (id < 1 || (unsigned)id > d->ckpt.n)
+		return err_set(ENOENT, "no checkpoint %d", id);
+	r = checkpoint_restore(&d->ckpt, (unsigned)id - 1);
+	if (r < 0)
+		return r;
+	k = &d->ckpt_debug[id - 1];
+	d->icount = k->icount;
+	d->exited = k->exited;
+	d->exit_status = k->exit_status;
+	d->last = k->last;
+	/* icount stops already passed are behind the guest again: they stay. */
+	return 0;
+}
+
+const struct debug_checkpoint *debug_checkpoint_get(const struct debug *d, int id, int *parent,
+						    size_t *pages, size_t *bytes)
+{
+	if (id < 1 || (unsigned)id > d->ckpt.n)
+		return NULL;
+	*parent = d->ckpt.v[id - 1].parent + 1;
+	*pages = d->ckpt.v[id - 1].npages;
+	*bytes = checkpoint_bytes(&d->ckpt, (unsigned)id - 1);
+	return &d->ckpt_debug[id - 1];
+}
+
+int debug_checkpoint_base(const struct debug *d)
+{
+	return d->ckpt.base + 1;
 }
 
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "checkpoint.h"
 #include "icount.h"
 #include "iolog.h"
 #include "vcpu.h"
@@ -73,12 +74,23 @@ struct entry_bp {
 	bool by_page;          /* trapped by its page instead */
 };
 
+/* What the debugger itself keeps of a checkpoint. */
+struct debug_checkpoint {
+	uint64_t icount;                /* instructions retired then */
+	uint64_t pc;                    /* where the guest was */
+	bool exited;                    /* it had written the exit port */
+	int exit_status;
+	struct vcpu_stop last;          /* the stop then */
+};
+
 struct debug {
 	struct vm *vm;                  /* the VM */
 	struct vcpu *vcpu;              /* the (only) vCPU */
 	const struct symtab *syms;      /* guest symbols */
 	struct watch watch;             /* memory watchpoints and pages taken away */
 	struct iolog log;               /* the MMIO and port-I/O access log */
+	struct checkpoints ckpt;        /* checkpoints of the machine */
+	struct debug_checkpoint *ckpt_debug; /* ... and the debugger's own, by index */
 	struct breakpoint bp[DEBUG_MAX_BREAKPOINTS];
 	int next_id;                    /* number of the next breakpoint */
 	bool running;                   /* the vCPU thread runs the guest */
@@ -216,6 +228,23 @@ int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop);
 /* Guest-virtual memory through the guest's page tables; -EFAULT unmapped. */
 int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len);
 int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len);
+/*
+ * Checkpoints (gdb's checkpoint and restart, for the whole machine): the
+ * vCPU, the devices, guest RAM, the instruction count and the exit state.
+ * Breakpoints, watchpoints, icount stops and the access log are the
+ * debugger's and stay as they are.
+ */
+/* Takes one while the guest is stopped; its number (from 1), or -errno. */
+int debug_checkpoint(struct debug *d);
+/* Puts the machine back as it was at checkpoint id; -errno. */
+int debug_restart(struct debug *d, int id);
+/* Checkpoint id (NULL if there is none): the debugger's part, and its parent
+ * (0: none), pages and bytes kept. */
+const struct debug_checkpoint *debug_checkpoint_get(const struct debug *d, int id, int *parent,
+						    size_t *pages, size_t *bytes);
+/* The checkpoint the machine descends from now (0: none). */
+int debug_checkpoint_base(const struct debug *d);
+
 /* Guest-physical memory (RAM only); -EFAULT elsewhere. */
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len);
 int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len);

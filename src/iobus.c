@@ -96,6 +96,13 @@ enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
 	return r->handler(r->opaque, acc);
 }
 
+void iobus_keep_state(struct iobus *bus, void *opaque, size_t size)
+{
+	for (unsigned i = 0; i < bus->nr; i++)
+		if (bus->ranges[i].opaque == opaque)
+			bus->ranges[i].state_size = size;
+}
+
 /* ---- parsing -------------------------------------------------------------- */
 
 static int iobus_number(const char *text, uint64_t *v)

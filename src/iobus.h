@@ -6,6 +6,7 @@
 #define KVMDBG_IOBUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct stats;
@@ -51,6 +52,7 @@ struct io_range {
 	io_handler handler;  /* called for every access in the range */
 	io_reg_namer reg_name; /* names its registers for logs, or NULL */
 	void *opaque;        /* the device's own state */
+	size_t state_size;   /* bytes of plain data at opaque a checkpoint keeps (0: none) */
 };
 
 struct iobus {
@@ -79,6 +81,10 @@ const struct io_range *iobus_find(const struct iobus *bus, enum io_space space, 
 /* The first range of that name in space, or NULL. */
 const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space space,
 				       const char *name);
+
+/* The device whose state is opaque keeps size bytes of plain data there,
+ * which checkpoints save and put back. */
+void iobus_keep_state(struct iobus *bus, void *opaque, size_t size);
 
 /* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or the name of a
  * device on bus; -EINVAL with a message. */

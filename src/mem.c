@@ -25,6 +25,7 @@ int mem_init(struct mem *mem, uint64_t size)
 
 void mem_free(struct mem *mem)
 {
+	free(mem->dirty);
 	if (mem->ram)
 		munmap(mem->ram, mem->size);
 	*mem = (struct mem){ 0 };
@@ -74,7 +75,54 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
 	if (!p)
 		return mem_fault(gpa, len);
 	memcpy(p, buf, len);
+	mem_mark(mem, gpa, len);
 	return 0;
+}
+
+bool mem_offset(const struct mem *mem, uint64_t gpa, uint64_t *offset)
+{
+	const uint8_t *p = mem_ptr(mem, gpa, 1);
+
+	if (!p)
+		return false;
+	*offset = (uint64_t)(p - mem->ram);
+	return true;
+}
+
+uint64_t mem_gpa(const struct mem *mem, uint64_t offset)
+{
+	return offset < mem->low_size ? offset : LAYOUT_HIGH_RAM + (offset - mem->low_size);
+}
+
+static size_t mem_dirty_words(const struct mem *mem)
+{
+	return (size_t)((MEM_PAGES(mem) + 63) / 64);
+}
+
+int mem_track(struct mem *mem, bool on)
+{
+	free(mem->dirty);
+	mem->dirty = NULL;
+	if (on && !(mem->dirty = calloc(mem_dirty_words(mem) ? mem_dirty_words(mem) : 1, 8)))
+		return err_set(ENOMEM, "out of memory for the dirty-page map");
+	return 0;
+}
+
+void mem_mark(struct mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	if (!mem->dirty || !len || !mem_ptr(mem, gpa, len) || !mem_offset(mem, gpa, &off))
+		return;
+	/* A range that is RAM lies in one bank: its offsets are contiguous. */
+	for (uint64_t i = off / MEM_PAGE; i <= (off + len - 1) / MEM_PAGE; i++)
+		mem->dirty[i / 64] |= 1ULL << (i % 64);
+}
+
+void mem_dirty_clear(struct mem *mem)
+{
+	if (mem->dirty)
+		memset(mem->dirty, 0, mem_dirty_words(mem) * 8);
 }
 
 /* Appends a slot to the list, merging it into the last one where it continues it. */

@@ -17,6 +17,9 @@ struct mem {
 	uint8_t *ram;      /* guest RAM, one anonymous mapping */
 	uint64_t size;     /* bytes of RAM */
 	uint64_t low_size; /* RAM at guest-physical 0; the rest sits at LAYOUT_HIGH_RAM */
+	uint64_t *dirty;   /* a bit per page of RAM written since mem_dirty_clear()
+			      (by kvmdbg; the guest's writes come from KVM's dirty log,
+			      vm_dirty_sync()); NULL: not tracked */
 };
 
 /* Maps size bytes of RAM (a multiple of MEM_PAGE); -errno with a message. */
@@ -29,6 +32,24 @@ int mem_read(const struct mem *mem, uint64_t gpa, void *buf, size_t len);
 int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
 /* The guest-physical address one past the end of RAM. */
 uint64_t mem_end(const struct mem *mem);
+
+/* Pages of RAM, and the page at a byte offset into mem->ram. */
+#define MEM_PAGES(mem) ((mem)->size / MEM_PAGE)
+/* Where gpa sits in mem->ram (an offset), if it is RAM. */
+bool mem_offset(const struct mem *mem, uint64_t gpa, uint64_t *offset);
+/* The guest-physical address of a byte offset into mem->ram. */
+uint64_t mem_gpa(const struct mem *mem, uint64_t offset);
+/* Starts or stops keeping mem->dirty (all clear at the start); -errno. */
+int mem_track(struct mem *mem, bool on);
+/* Marks [gpa, gpa + len) written (whoever writes RAM through mem_ptr() says
+ * so; mem_write() does it itself). Nothing while not tracked. */
+void mem_mark(struct mem *mem, uint64_t gpa, uint64_t len);
+void mem_dirty_clear(struct mem *mem);
+/* Whether page i (of mem->ram) is marked. */
+static inline bool mem_dirty_page(const struct mem *mem, uint64_t i)
+{
+	return mem->dirty && (mem->dirty[i / 64] >> (i % 64) & 1);
+}
 
 /* One memslot: a guest-physical range of RAM. */
 struct mem_slot {

@@ -70,7 +70,8 @@ static int vm_set_slot(struct vm *vm, const struct mem_slot *s, uint64_t size)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = s->id,
-		.flags = s->readonly ? KVM_MEM_READONLY : 0,
+		.flags = (s->readonly ? KVM_MEM_READONLY : 0) |
+			 (vm->mem.dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0),
 		.guest_phys_addr = s->gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)(vm->mem.ram + s->offset),
@@ -116,6 +117,9 @@ int vm_protect(struct vm *vm, const struct mem_page_prot *pages, unsigned n)
 	int r;
 
 	r = mem_slots(&vm->mem, pages, n, &list, &nl);
+	/* A slot deleted takes its dirty log with it: collect that first. */
+	if (!r)
+		r = vm_dirty_sync(vm);
 	if (r < 0)
 		goto out;
 	/*
@@ -156,6 +160,55 @@ int vm_protect(struct vm *vm, const struct mem_page_prot *pages, unsigned n)
 	list = NULL;
 out:
 	free(list);
+	return r;
+}
+
+int vm_dirty_sync(struct vm *vm)
+{
+	uint64_t *bits = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	if (!vm->mem.dirty)
+		return 0;
+	for (unsigned i = 0; i < vm->nslots && r == 0; i++) {
+		const struct mem_slot *s = &vm->slots[i];
+		uint64_t pages = s->size / MEM_PAGE, words = (pages + 63) / 64;
+		struct kvm_dirty_log log = { .slot = s->id };
+
+		if (words > cap) {
+			free(bits);
+			cap = words;
+			bits = calloc(cap, 8);
+			if (!bits)
+				return err_set(ENOMEM, "out of memory for a dirty log");
+		}
+		memset(bits, 0, words * 8);
+		log.dirty_bitmap = bits;
+		if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+			r = err_set(errno, "KVM_GET_DIRTY_LOG (slot %u): %s", s->id, strerror(errno));
+			break;
+		}
+		for (uint64_t p = 0; p < pages; p++)
+			if (bits[p / 64] >> (p % 64) & 1)
+				mem_mark(&vm->mem, s->gpa + p * MEM_PAGE, MEM_PAGE);
+	}
+	free(bits);
+	return r;
+}
+
+int vm_dirty_track(struct vm *vm, bool on)
+{
+	int r;
+
+	if (on == (vm->mem.dirty != NULL))
+		return 0;
+	r = mem_track(&vm->mem, on);
+	/* Flags are the one thing KVM lets change on a slot in place. */
+	for (unsigned i = 0; i < vm->nslots && r == 0; i++)
+		r = vm_set_slot(vm, &vm->slots[i], vm->slots[i].size);
+	if (r < 0)
+		mem_track(&vm->mem, false);
 	return r;
 }
 

@@ -39,4 +39,10 @@ void vm_destroy(struct vm *vm);
  * no vCPU runs. */
 int vm_protect(struct vm *vm, const struct mem_page_prot *pages, unsigned n);
 
+/* Keeps a dirty log of RAM (KVM_MEM_LOG_DIRTY_PAGES on every slot, and
+ * mem.dirty for kvmdbg's own writes), or stops; -errno with a message. */
+int vm_dirty_track(struct vm *vm, bool on);
+/* Adds the pages the guest wrote since the last call to mem.dirty. */
+int vm_dirty_sync(struct vm *vm);
+
 #endif

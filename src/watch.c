@@ -326,6 +326,7 @@ bool watch_access(void *opaque, struct io_access *acc, bool *hit)
 	if (acc->is_write) {
 		memcpy(&w->hit.old, p, acc->size);
 		memcpy(p, &acc->value, acc->size);
+		mem_mark(&w->vm->mem, acc->addr, acc->size);
 	} else {
 		acc->value = 0;
 		memcpy(&acc->value, p, acc->size);

@@ -35,6 +35,8 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 		if (r < 0)
 			return r;
 	}
+	iobus_keep_state(bus, &devs->serial, sizeof(devs->serial));
+	iobus_keep_state(bus, &devs->testdev, sizeof(devs->testdev));
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;

@@ -1,0 +1,225 @@
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "err.h"
+#include "mem.h"
+#include "vcpu.h"
+#include "vm.h"
+
+void checkpoints_init(struct checkpoints *c, struct vm *vm, struct vcpu *vcpu)
+{
+	*c = (struct checkpoints){ .vm = vm, .vcpu = vcpu, .base = -1 };
+}
+
+static void checkpoint_free(struct checkpoint *k)
+{
+	arch_snapshot_free(k->cpu);
+	free(k->devices);
+	free(k->pages);
+	free(k->data);
+}
+
+void checkpoints_free(struct checkpoints *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		checkpoint_free(&c->v[i]);
+	free(c->v);
+	if (c->vm)
+		vm_dirty_track(c->vm, false);
+	checkpoints_init(c, c->vm, c->vcpu);
+}
+
+/* The devices' plain state, back to back in bus order. */
+static size_t checkpoint_devices(const struct iobus *bus, uint8_t *out)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < bus->nr; i++) {
+		const struct io_range *r = &bus->ranges[i];
+		bool seen = false;
+
+		/* A device on several ranges is kept once. */
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
+		if (!r->state_size || seen)
+			continue;
+		if (out)
+			memcpy(out + n, r->opaque, r->state_size);
+		n += r->state_size;
+	}
+	return n;
+}
+
+static void checkpoint_devices_put(struct iobus *bus, const uint8_t *in)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < bus->nr; i++) {
+		const struct io_range *r = &bus->ranges[i];
+		bool seen = false;
+
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
+		if (!r->state_size || seen)
+			continue;
+		memcpy(r->opaque, in + n, r->state_size);
+		n += r->state_size;
+	}
+}
+
+/* Copies the pages of RAM that want() chooses into k. */
+static int checkpoint_pages(struct checkpoint *k, const struct mem *mem,
+			    bool (*want)(const struct mem *mem, uint64_t page))
+{
+	size_t n = 0;
+
+	for (uint64_t p = 0; p < MEM_PAGES(mem); p++)
+		n += want(mem, p);
+	k->pages = malloc((n ? n : 1) * sizeof(*k->pages));
+	k->data = malloc((n ? n : 1) * MEM_PAGE);
+	if (!k->pages || !k->data)
+		return err_set(ENOMEM, "out of memory for a checkpoint of %zu pages", n);
+	for (uint64_t p = 0; p < MEM_PAGES(mem); p++)
+		if (want(mem, p)) {
+			k->pages[k->npages] = p;
+			memcpy(k->data + k->npages++ * MEM_PAGE, mem->ram + p * MEM_PAGE, MEM_PAGE);
+		}
+	return 0;
+}
+
+static bool checkpoint_page_written(const struct mem *mem, uint64_t page)
+{
+	return mem_dirty_page(mem, page);
+}
+
+static bool checkpoint_page_nonzero(const struct mem *mem, uint64_t page)
+{
+	const uint64_t *w = (const uint64_t *)(mem->ram + page * MEM_PAGE);
+
+	for (size_t i = 0; i < MEM_PAGE / 8; i++)
+		if (w[i])
+			return true;
+	return false;
+}
+
+int checkpoint_take(struct checkpoints *c)
+{
+	struct mem *mem = &c->vm->mem;
+	struct checkpoint k = { .parent = c->base };
+	int r;
+
+	if (c->n == c->cap) {
+		unsigned cap = c->cap ? 2 * c->cap : 8;
+		struct checkpoint *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return err_set(ENOMEM, "out of memory");
+		c->v = v;
+		c->cap = cap;
+	}
+	if (c->base < 0) {
+		r = vm_dirty_track(c->vm, true);
+		if (r < 0)
+			return r;
+		r = checkpoint_pages(&k, mem, checkpoint_page_nonzero);
+	} else {
+		k.depth = c->v[c->base].depth + 1;
+		r = vm_dirty_sync(c->vm);
+		if (!r)
+			r = checkpoint_pages(&k, mem, checkpoint_page_written);
+	}
+	if (!r && !(k.cpu = arch_snapshot_take(c->vcpu)))
+		r = -EIO;
+	k.devices_size = checkpoint_devices(&c->vm->bus, NULL);
+	if (!r && !(k.devices = malloc(k.devices_size ? k.devices_size : 1)))
+		r = err_set(ENOMEM, "out of memory");
+	if (r < 0) {
+		checkpoint_free(&k);
+		if (c->base < 0)
+			vm_dirty_track(c->vm, false);
+		return r;
+	}
+	checkpoint_devices(&c->vm->bus, k.devices);
+	mem_dirty_clear(mem);
+	c->v[c->n] = k;
+	c->base = (int)c->n;
+	return (int)c->n++;
+}
+
+/* Page p's contents at checkpoint i: the newest copy on the way up, or NULL
+ * when there is none (then it was zero when the first one was taken). */
+static const uint8_t *checkpoint_page_at(const struct checkpoints *c, int i, uint64_t p)
+{
+	for (; i >= 0; i = c->v[i].parent) {
+		const struct checkpoint *k = &c->v[i];
+		size_t lo = 0, hi = k->npages;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (k->pages[mid] < p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < k->npages && k->pages[lo] == p)
+			return k->data + lo * MEM_PAGE;
+	}
+	return NULL;
+}
+
+int checkpoint_restore(struct checkpoints *c, unsigned i)
+{
+	struct mem *mem = &c->vm->mem;
+	int a = c->base, b = (int)i, r;
+
+	if (i >= c->n)
+		return err_set(ENOENT, "no checkpoint %u", i);
+	r = vm_dirty_sync(c->vm);
+	if (r < 0)
+		return r;
+	/*
+	 * The pages that may differ: those written since the base, and those
+	 * of the checkpoints between the base and i, up to where their paths to
+	 * the first one meet. Marked in mem.dirty, then put back one by one.
+	 */
+	while (a != b) {
+		int *deeper = c->v[a].depth >= c->v[b].depth ? &a : &b;
+		const struct checkpoint *k = &c->v[*deeper];
+
+		for (size_t j = 0; j < k->npages; j++)
+			mem_mark(mem, mem_gpa(mem, k->pages[j] * MEM_PAGE), MEM_PAGE);
+		*deeper = k->parent;
+	}
+	for (uint64_t p = 0; p < MEM_PAGES(mem); p++) {
+		const uint8_t *src;
+
+		if (!mem_dirty_page(mem, p))
+			continue;
+		src = checkpoint_page_at(c, (int)i, p);
+		if (src)
+			memcpy(mem->ram + p * MEM_PAGE, src, MEM_PAGE);
+		else
+			memset(mem->ram + p * MEM_PAGE, 0, MEM_PAGE);
+	}
+	mem_dirty_clear(mem);
+	c->base = (int)i;
+	checkpoint_devices_put(&c->vm->bus, c->v[i].devices);
+	r = arch_snapshot_restore(c->vcpu, c->v[i].cpu);
+	if (r < 0)
+		return err_set(-r, "the vCPU could not be put back (%s): memory and devices are "
+			       "at the checkpoint, the registers are not", err_msg());
+	return 0;
+}
+
+size_t checkpoint_bytes(const struct checkpoints *c, unsigned i)
+{
+	const struct checkpoint *k = &c->v[i];
+
+	return sizeof(*k) + k->npages * (MEM_PAGE + sizeof(*k->pages)) + k->devices_size +
+	       arch_snapshot_size(k->cpu);
+}
