@@ -103,9 +103,42 @@ static void slots(void)
 				  LAYOUT_MMIO_HOLE + 3 * P, false, 0 } }, 4));
 }
 
+/* The dirty map: what kvmdbg's own writes mark, where pages sit in mem.ram. */
+static void dirty(void)
+{
+	struct mem m;
+	uint64_t off = 0, v = 1;
+
+	CHECK(mem_init(&m, 1 << 20) == 0);
+	CHECK(!mem_dirty_page(&m, 0));
+	mem_mark(&m, 0x1000, 8); /* not tracked: nothing */
+	CHECK(mem_track(&m, true) == 0);
+	CHECK(!mem_dirty_page(&m, 1));
+	CHECK(mem_write(&m, 0x1ffc, &v, 8) == 0); /* across two pages */
+	CHECK(!mem_dirty_page(&m, 0) && mem_dirty_page(&m, 1) && mem_dirty_page(&m, 2) &&
+	      !mem_dirty_page(&m, 3));
+	mem_mark(&m, 0xff000, P);
+	CHECK(mem_dirty_page(&m, 255));
+	mem_mark(&m, 0x100000, P); /* past the end: nothing */
+	mem_mark(&m, 0xff000, 2 * P);
+	CHECK(!mem_dirty_page(&m, 254));
+	mem_dirty_clear(&m);
+	CHECK(!mem_dirty_page(&m, 1) && !mem_dirty_page(&m, 255));
+	CHECK(mem_offset(&m, 0x5123, &off) && off == 0x5123 && mem_gpa(&m, off) == 0x5123);
+	CHECK(!mem_offset(&m, 0x100000, &off));
+	CHECK(mem_track(&m, false) == 0 && !m.dirty);
+	mem_free(&m);
+
+	/* Above 4 GiB, offsets go on from the end of low RAM. */
+	m = fake(LAYOUT_MMIO_HOLE + (64ULL << 20));
+	CHECK(mem_gpa(&m, LAYOUT_MMIO_HOLE + P) == LAYOUT_HIGH_RAM + P);
+	CHECK(mem_gpa(&m, LAYOUT_MMIO_HOLE - P) == LAYOUT_MMIO_HOLE - P);
+}
+
 int main(void)
 {
 	layout();
+	dirty();
 	slots();
 	return unit_done();
 }
