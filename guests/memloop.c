@@ -1,13 +1,13 @@
 /*
  * Writes memory in a loop: each round stirs a 64 KiB table (16 pages) and a
- * running sum, prints the sum every 16 rounds, and after 256 rounds exits
- * with its low byte. Its state at any instruction is its RAM and registers:
+ * running sum, prints the sum every 4 rounds, and after 64 rounds exits with
+ * its low byte. Its state at any instruction is its RAM and registers:
  * a guest for checkpoints and going back in time.
  */
 #include "lib/guest.h"
 
 #define WORDS (64 * 1024 / 8)
-#define ROUNDS 256
+#define ROUNDS 64
 
 static uint64_t table[WORDS];
 static uint64_t sum;
@@ -23,7 +23,7 @@ int main(void)
 			table[k] = table[k] * 6364136223846793005ULL + round + i;
 			sum += table[k] >> 7;
 		}
-		if (!(round % 16)) {
+		if (!(round % 4)) {
 			serial_puts("round ");
 			serial_put_dec(round);
 			serial_puts(" sum ");

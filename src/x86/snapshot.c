@@ -194,10 +194,11 @@ int arch_snapshot_restore(struct vcpu *vcpu, const struct arch_snapshot *s)
 	struct kvm_vcpu_events ev = s->events;
 	int r;
 
-	/* The cache's values are the past now; and rflags are written. */
+	/* The cache's values are the past now. KVM's single step holds only at
+	 * the rip it was given at (VMX/SVM): give the guest debug again. */
 	arch_regs_invalidate(vcpu);
 	x86_sregs_stale(vcpu);
-	arch_rflags_touched(vcpu);
+	vcpu->arch->debug.known = false;
 	r = X86_SET(vcpu, KVM_SET_SREGS, &s->sregs);
 	if (!r)
 		r = X86_SET(vcpu, KVM_SET_REGS, &s->regs);
