@@ -71,14 +71,16 @@ static void checkpoint_devices_put(struct iobus *bus, const uint8_t *in)
 	}
 }
 
-/* Copies the pages of RAM that want() chooses into k. */
+/* Copies the pages of RAM that want() chooses into k (-E2BIG past budget bytes). */
 static int checkpoint_pages(struct checkpoint *k, const struct mem *mem,
-			    bool (*want)(const struct mem *mem, uint64_t page))
+			    bool (*want)(const struct mem *mem, uint64_t page), uint64_t budget)
 {
 	size_t n = 0;
 
 	for (uint64_t p = 0; p < MEM_PAGES(mem); p++)
 		n += want(mem, p);
+	if (n > budget / MEM_PAGE)
+		return -E2BIG;
 	k->pages = malloc((n ? n : 1) * sizeof(*k->pages));
 	k->data = malloc((n ? n : 1) * MEM_PAGE);
 	if (!k->pages || !k->data)
@@ -106,7 +108,7 @@ static bool checkpoint_page_nonzero(const struct mem *mem, uint64_t page)
 	return false;
 }
 
-int checkpoint_take(struct checkpoints *c)
+int checkpoint_take(struct checkpoints *c, uint64_t budget)
 {
 	struct mem *mem = &c->vm->mem;
 	struct checkpoint k = { .parent = c->base };
@@ -125,12 +127,12 @@ int checkpoint_take(struct checkpoints *c)
 		r = vm_dirty_track(c->vm, true);
 		if (r < 0)
 			return r;
-		r = checkpoint_pages(&k, mem, checkpoint_page_nonzero);
+		r = checkpoint_pages(&k, mem, checkpoint_page_nonzero, budget);
 	} else {
 		k.depth = c->v[c->base].depth + 1;
 		r = vm_dirty_sync(c->vm);
 		if (!r)
-			r = checkpoint_pages(&k, mem, checkpoint_page_written);
+			r = checkpoint_pages(&k, mem, checkpoint_page_written, budget);
 	}
 	if (!r && !(k.cpu = arch_snapshot_take(c->vcpu)))
 		r = -EIO;
@@ -146,6 +148,7 @@ int checkpoint_take(struct checkpoints *c)
 	checkpoint_devices(&c->vm->bus, k.devices);
 	mem_dirty_clear(mem);
 	c->v[c->n] = k;
+	c->bytes += checkpoint_bytes(c, c->n);
 	c->base = (int)c->n;
 	return (int)c->n++;
 }

@@ -33,14 +33,16 @@ struct checkpoints {
 	struct checkpoint *v;       /* by index, in the order taken */
 	unsigned n, cap;
 	int base;                   /* the one RAM descends from now, -1: none yet */
+	uint64_t bytes;             /* what they all keep */
 };
 
 void checkpoints_init(struct checkpoints *c, struct vm *vm, struct vcpu *vcpu);
 /* Frees them all and stops the dirty log. */
 void checkpoints_free(struct checkpoints *c);
 /* Takes a checkpoint of the machine as it is (the first one starts the dirty
- * log and keeps every page that is not zero); its index, or -errno. */
-int checkpoint_take(struct checkpoints *c);
+ * log and keeps every page that is not zero); its index, or -errno (-E2BIG
+ * if its pages would take more than budget bytes). */
+int checkpoint_take(struct checkpoints *c, uint64_t budget);
 /* Puts the machine back as it was at checkpoint i; -errno (the machine may
  * then be in between: the message says so). */
 int checkpoint_restore(struct checkpoints *c, unsigned i);

@@ -143,15 +143,25 @@ static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t 
 int debug_checkpoint(struct debug *d)
 {
 	struct debug_checkpoint *v;
+	uint64_t left;
 	int i;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
+	if (d->ckpt.n == DEBUG_MAX_CHECKPOINTS)
+		return err_set(ENOSPC, "all %d checkpoints are taken", DEBUG_MAX_CHECKPOINTS);
 	v = realloc(d->ckpt_debug, (d->ckpt.n + 1) * sizeof(*v));
 	if (!v)
 		return err_set(ENOMEM, "out of memory");
 	d->ckpt_debug = v;
-	i = checkpoint_take(&d->ckpt);
+	left = d->ckpt.bytes < DEBUG_MAX_CHECKPOINT_BYTES ? DEBUG_MAX_CHECKPOINT_BYTES - d->ckpt.bytes
+							 : 0;
+	i = checkpoint_take(&d->ckpt, left);
+	if (i == -E2BIG)
+		return err_set(ENOSPC, "checkpoints may keep %llu MiB together, and %llu MiB are "
+			       "left: not enough for this one",
+			       DEBUG_MAX_CHECKPOINT_BYTES >> 20,
+			       (unsigned long long)(left >> 20));
 	if (i < 0)
 		return i;
 	v[i] = (struct debug_checkpoint){ .icount = d->icount, .pc = arch_pc(d->vcpu),

@@ -29,6 +29,8 @@ struct symtab;
 #define DEBUG_MAX_IDT 4096       /* bytes of interrupt table compared after each step */
 #define DEBUG_MAX_WATCHES 256              /* memory watchpoints at once */
 #define DEBUG_MAX_WATCH_BYTES (16 << 20)   /* bytes they may cover together */
+#define DEBUG_MAX_CHECKPOINTS 256
+#define DEBUG_MAX_CHECKPOINT_BYTES (1ULL << 30) /* what they may keep together */
 
 /* A stop at an instruction count (after gem5's instruction-event queue). */
 struct icount_event {

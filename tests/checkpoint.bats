@@ -210,3 +210,17 @@ cont"
 	# The writes differ from one another (the test can fail).
 	[ "${values[1]}" != "${values[3]}" ]
 }
+
+@test "checkpoints are limited: the 257th is refused with a reason, restart still works" {
+	{
+		echo 'break serial_put_hex'
+		echo cont
+		for _ in $(seq 257); do echo checkpoint; done
+		echo 'restart 256'
+	} >"$BATS_TEST_TMPDIR/commands"
+	run kvmdbg --serial none --script "$BATS_TEST_TMPDIR/commands" "$(guest memloop.elf)"
+	assert_failure 1
+	assert_line --regexp '^Checkpoint 256 at 0x100180 <serial_put_hex> \(0 pages, [0-9]+ KiB\)$'
+	assert_line 'all 256 checkpoints are taken'
+	assert_line --regexp '^Back at checkpoint 256: 0x100180 <serial_put_hex>$'
+}
