@@ -35,7 +35,10 @@ unit() {
 }
 
 @test "layering: no object uses a higher layer or needs another that needs it" {
-	run make -s --no-print-directory -C "$ROOT" layercheck
+	mapfile -t args < <(make -s --no-print-directory -C "$ROOT" layers)
+	[ "${#args[@]}" -gt 40 ]
+	cd "$ROOT"
+	run tests/layercheck "${args[@]}"
 	assert_success
 	assert_output --regexp '^layercheck: [0-9]+ objects in 7 layers, [0-9]+ dependencies, no upward use and no cycle$'
 }
