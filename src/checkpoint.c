@@ -33,8 +33,9 @@ void checkpoints_free(struct checkpoints *c)
 	checkpoints_init(c, c->vm, c->vcpu);
 }
 
-/* The devices' plain state, back to back in bus order. */
-static size_t checkpoint_devices(const struct iobus *bus, uint8_t *out)
+/* The devices' plain state, back to back in bus order: copied out to buf
+ * (NULL: only counted), or with put, copied back from it; the bytes. */
+static size_t checkpoint_devices(struct iobus *bus, uint8_t *buf, bool put)
 {
 	size_t n = 0;
 
@@ -47,28 +48,13 @@ static size_t checkpoint_devices(const struct iobus *bus, uint8_t *out)
 			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
 		if (!r->state_size || seen)
 			continue;
-		if (out)
-			memcpy(out + n, r->opaque, r->state_size);
+		if (put)
+			memcpy(r->opaque, buf + n, r->state_size);
+		else if (buf)
+			memcpy(buf + n, r->opaque, r->state_size);
 		n += r->state_size;
 	}
 	return n;
-}
-
-static void checkpoint_devices_put(struct iobus *bus, const uint8_t *in)
-{
-	size_t n = 0;
-
-	for (unsigned i = 0; i < bus->nr; i++) {
-		const struct io_range *r = &bus->ranges[i];
-		bool seen = false;
-
-		for (unsigned j = 0; j < i && !seen; j++)
-			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
-		if (!r->state_size || seen)
-			continue;
-		memcpy(r->opaque, in + n, r->state_size);
-		n += r->state_size;
-	}
 }
 
 /* Copies the pages of RAM that want() chooses into k (-E2BIG past budget bytes). */
@@ -136,7 +122,7 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 	}
 	if (!r && !(k.cpu = arch_snapshot_take(c->vcpu)))
 		r = -EIO;
-	k.devices_size = checkpoint_devices(&c->vm->bus, NULL);
+	k.devices_size = checkpoint_devices(&c->vm->bus, NULL, false);
 	if (!r && !(k.devices = malloc(k.devices_size ? k.devices_size : 1)))
 		r = err_set(ENOMEM, "out of memory");
 	if (r < 0) {
@@ -145,7 +131,7 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 			vm_dirty_track(c->vm, false);
 		return r;
 	}
-	checkpoint_devices(&c->vm->bus, k.devices);
+	checkpoint_devices(&c->vm->bus, k.devices, false);
 	mem_dirty_clear(mem);
 	c->v[c->n] = k;
 	c->bytes += checkpoint_bytes(c, c->n);
@@ -195,7 +181,7 @@ int checkpoint_restore(struct checkpoints *c, unsigned i)
 		const struct checkpoint *k = &c->v[*deeper];
 
 		for (size_t j = 0; j < k->npages; j++)
-			mem_mark(mem, mem_gpa(mem, k->pages[j] * MEM_PAGE), MEM_PAGE);
+			mem_mark_page(mem, k->pages[j]);
 		*deeper = k->parent;
 	}
 	for (uint64_t p = 0; p < MEM_PAGES(mem); p++) {
@@ -211,7 +197,7 @@ int checkpoint_restore(struct checkpoints *c, unsigned i)
 	}
 	mem_dirty_clear(mem);
 	c->base = (int)i;
-	checkpoint_devices_put(&c->vm->bus, c->v[i].devices);
+	checkpoint_devices(&c->vm->bus, c->v[i].devices, true);
 	r = arch_snapshot_restore(c->vcpu, c->v[i].cpu);
 	if (r < 0)
 		return err_set(-r, "the vCPU could not be put back (%s): memory and devices are "
