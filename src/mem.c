@@ -79,21 +79,6 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
 	return 0;
 }
 
-bool mem_offset(const struct mem *mem, uint64_t gpa, uint64_t *offset)
-{
-	const uint8_t *p = mem_ptr(mem, gpa, 1);
-
-	if (!p)
-		return false;
-	*offset = (uint64_t)(p - mem->ram);
-	return true;
-}
-
-uint64_t mem_gpa(const struct mem *mem, uint64_t offset)
-{
-	return offset < mem->low_size ? offset : LAYOUT_HIGH_RAM + (offset - mem->low_size);
-}
-
 static size_t mem_dirty_words(const struct mem *mem)
 {
 	return (size_t)((MEM_PAGES(mem) + 63) / 64);
@@ -108,15 +93,23 @@ int mem_track(struct mem *mem, bool on)
 	return 0;
 }
 
+void mem_mark_page(struct mem *mem, uint64_t i)
+{
+	if (mem->dirty && i < MEM_PAGES(mem))
+		mem->dirty[i / 64] |= 1ULL << (i % 64);
+}
+
 void mem_mark(struct mem *mem, uint64_t gpa, uint64_t len)
 {
+	const uint8_t *p;
 	uint64_t off;
 
-	if (!mem->dirty || !len || !mem_ptr(mem, gpa, len) || !mem_offset(mem, gpa, &off))
+	if (!mem->dirty || !len || !(p = mem_ptr(mem, gpa, len)))
 		return;
 	/* A range that is RAM lies in one bank: its offsets are contiguous. */
+	off = (uint64_t)(p - mem->ram);
 	for (uint64_t i = off / MEM_PAGE; i <= (off + len - 1) / MEM_PAGE; i++)
-		mem->dirty[i / 64] |= 1ULL << (i % 64);
+		mem_mark_page(mem, i);
 }
 
 void mem_dirty_clear(struct mem *mem)

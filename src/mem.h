@@ -33,17 +33,15 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
 /* The guest-physical address one past the end of RAM. */
 uint64_t mem_end(const struct mem *mem);
 
-/* Pages of RAM, and the page at a byte offset into mem->ram. */
+/* Pages of RAM. */
 #define MEM_PAGES(mem) ((mem)->size / MEM_PAGE)
-/* Where gpa sits in mem->ram (an offset), if it is RAM. */
-bool mem_offset(const struct mem *mem, uint64_t gpa, uint64_t *offset);
-/* The guest-physical address of a byte offset into mem->ram. */
-uint64_t mem_gpa(const struct mem *mem, uint64_t offset);
 /* Starts or stops keeping mem->dirty (all clear at the start); -errno. */
 int mem_track(struct mem *mem, bool on);
 /* Marks [gpa, gpa + len) written (whoever writes RAM through mem_ptr() says
  * so; mem_write() does it itself). Nothing while not tracked. */
 void mem_mark(struct mem *mem, uint64_t gpa, uint64_t len);
+/* The same for page i of mem->ram. */
+void mem_mark_page(struct mem *mem, uint64_t i);
 void mem_dirty_clear(struct mem *mem);
 /* Whether page i (of mem->ram) is marked. */
 static inline bool mem_dirty_page(const struct mem *mem, uint64_t i)

@@ -191,7 +191,7 @@ int vm_dirty_sync(struct vm *vm)
 		}
 		for (uint64_t p = 0; p < pages; p++)
 			if (bits[p / 64] >> (p % 64) & 1)
-				mem_mark(&vm->mem, s->gpa + p * MEM_PAGE, MEM_PAGE);
+				mem_mark_page(&vm->mem, s->offset / MEM_PAGE + p);
 	}
 	free(bits);
 	return r;

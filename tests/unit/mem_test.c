@@ -107,7 +107,7 @@ static void slots(void)
 static void dirty(void)
 {
 	struct mem m;
-	uint64_t off = 0, v = 1;
+	uint64_t v = 1;
 
 	CHECK(mem_init(&m, 1 << 20) == 0);
 	CHECK(!mem_dirty_page(&m, 0));
@@ -124,15 +124,22 @@ static void dirty(void)
 	CHECK(!mem_dirty_page(&m, 254));
 	mem_dirty_clear(&m);
 	CHECK(!mem_dirty_page(&m, 1) && !mem_dirty_page(&m, 255));
-	CHECK(mem_offset(&m, 0x5123, &off) && off == 0x5123 && mem_gpa(&m, off) == 0x5123);
-	CHECK(!mem_offset(&m, 0x100000, &off));
+	mem_mark(&m, 0x5123, 1);
+	CHECK(mem_dirty_page(&m, 5) && !mem_dirty_page(&m, 4) && !mem_dirty_page(&m, 6));
+	mem_mark_page(&m, 7);
+	mem_mark_page(&m, 256); /* past the end: nothing */
+	CHECK(mem_dirty_page(&m, 7));
 	CHECK(mem_track(&m, false) == 0 && !m.dirty);
 	mem_free(&m);
 
-	/* Above 4 GiB, offsets go on from the end of low RAM. */
-	m = fake(LAYOUT_MMIO_HOLE + (64ULL << 20));
-	CHECK(mem_gpa(&m, LAYOUT_MMIO_HOLE + P) == LAYOUT_HIGH_RAM + P);
-	CHECK(mem_gpa(&m, LAYOUT_MMIO_HOLE - P) == LAYOUT_MMIO_HOLE - P);
+	/* Above 4 GiB, pages of mem.ram go on from the end of low RAM (no RAM
+	 * is touched: the mapping is reserved, not backed). */
+	CHECK(mem_init(&m, LAYOUT_MMIO_HOLE + (64ULL << 20)) == 0 && mem_track(&m, true) == 0);
+	mem_mark(&m, LAYOUT_HIGH_RAM + P, 1);
+	CHECK(mem_dirty_page(&m, LAYOUT_MMIO_HOLE / P + 1) && !mem_dirty_page(&m, 1));
+	mem_mark(&m, LAYOUT_MMIO_HOLE - P, P);
+	CHECK(mem_dirty_page(&m, LAYOUT_MMIO_HOLE / P - 1));
+	mem_free(&m);
 }
 
 int main(void)
