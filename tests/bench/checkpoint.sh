@@ -17,17 +17,10 @@ make -s kvmdbg guests/memloop.elf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Best wall-clock seconds of $repeat runs of the console script $1.
+. tests/bench/common.sh
+# Best of $repeat runs of the console script $1.
 best() {
-	local b="" start end s
-	for ((i = 0; i < repeat; i++)); do
-		start=$(date +%s%N)
-		./kvmdbg --serial none --script "$1" guests/memloop.elf >/dev/null
-		end=$(date +%s%N)
-		s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-		b=$(awk -v b="$b" -v s="$s" 'BEGIN { print (b == "" || s < b) ? s : b }')
-	done
-	echo "$b"
+	best_of "$repeat" ./kvmdbg --serial none --script "$1" guests/memloop.elf
 }
 
 printf 'break main\ncont\ndelete\ncont\n' >"$tmp/off"
@@ -36,15 +29,15 @@ printf 'break main\ncont\ndelete\ncheckpoint\ncont\n' >"$tmp/on"
 { printf 'break serial_put_hex\ncont\n'; for ((i = 0; i < n; i++)); do echo checkpoint; done; } >"$tmp/take"
 printf 'break serial_put_hex\ncont\n' >"$tmp/none"
 # Back and forth n times between two checkpoints 4 rounds apart.
-printf 'break serial_put_hex\ncont\ncheckpoint\ncont\ncheckpoint\n' >"$tmp/fwd"
-{ cat "$tmp/fwd"; for ((i = 0; i < n / 2; i++)); do printf 'restart 1\nrestart 2\n'; done; } >"$tmp/back"
+printf 'break serial_put_hex\ncont\ncheckpoint\ncont\ncheckpoint\n' >"$tmp/two"
+{ cat "$tmp/two"; for ((i = 0; i < n / 2; i++)); do printf 'restart 1\nrestart 2\n'; done; } >"$tmp/back"
 
 off=$(best "$tmp/off")
 on=$(best "$tmp/on")
 take=$(best "$tmp/take")
 none=$(best "$tmp/none")
 back=$(best "$tmp/back")
-fwd=$(best "$tmp/fwd")
+two=$(best "$tmp/two")
 first=$(./kvmdbg --serial none -e 'break serial_put_hex' -e cont -e checkpoint -e cont \
 	-e checkpoint guests/memloop.elf | sed -n 's/^Checkpoint \([12]\) at .*(\([0-9]*\) pages, \([0-9]*\) KiB)$/\1 \2 \3/p')
 
@@ -56,4 +49,4 @@ awk '{ printf "%-52s %10s\n", "checkpoint " $1 ": pages, KiB", $2 ", " $3 }' <<<
 printf '%-52s %10s\n' "a checkpoint ($n at one place, first included, ms each)" \
 	"$(awk -v t="$take" -v z="$none" -v n="$n" 'BEGIN { printf "%.2f", 1000 * (t - z) / n }')"
 printf '%-52s %10s\n' "restart 4 rounds away (ms each)" \
-	"$(awk -v a="$back" -v b="$fwd" -v n="$n" 'BEGIN { printf "%.2f", 1000 * (a - b) / n }')"
+	"$(awk -v a="$back" -v b="$two" -v n="$n" 'BEGIN { printf "%.2f", 1000 * (a - b) / n }')"

@@ -16,3 +16,19 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
 		echo $((20000 + RANDOM % 20000))
 }
+
+# Best wall-clock seconds of $1 runs of the command that follows (its
+# standard output discarded).
+best_of() {
+	local n=$1 b="" start end s i
+
+	shift
+	for ((i = 0; i < n; i++)); do
+		start=$(date +%s%N)
+		"$@" >/dev/null
+		end=$(date +%s%N)
+		s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+		b=$(awk -v b="$b" -v s="$s" 'BEGIN { print (b == "" || s < b) ? s : b }')
+	done
+	echo "$b"
+}

@@ -14,17 +14,10 @@ make -s kvmdbg guests/mmiobench.elf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Best wall-clock seconds of $repeat runs of kvmdbg with the given options.
+. tests/bench/common.sh
+# Best of $repeat runs of kvmdbg with the given options.
 best() {
-	local b="" start end s
-	for ((i = 0; i < repeat; i++)); do
-		start=$(date +%s%N)
-		./kvmdbg --serial none "$@" guests/mmiobench.elf
-		end=$(date +%s%N)
-		s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-		b=$(awk -v b="$b" -v s="$s" 'BEGIN { print (b == "" || s < b) ? s : b }')
-	done
-	echo "$b"
+	best_of "$repeat" ./kvmdbg --serial none "$@" guests/mmiobench.elf
 }
 
 off=$(best)
