@@ -239,13 +239,9 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on)
  * after such a write, and only where the host drops the step (the engine asks
  * the probe): doing it before every step halves the step rate on PVM, which
  * steps by its emulator, and there TF set again would be pushed with the
- * frame of an event kvmdbg delivers.
+ * frame of an event kvmdbg delivers. (arch_rflags_touched() notes the
+ * writes, in state.c beside the register cache that makes most of them.)
  */
-void arch_rflags_touched(struct vcpu *vcpu)
-{
-	vcpu->arch->debug.touched = true;
-}
-
 bool arch_stepping(struct vcpu *vcpu)
 {
 	const struct x86_debug *d = &vcpu->arch->debug;

@@ -120,6 +120,12 @@ bool x86_regs_synced(struct vcpu *vcpu)
 	return vcpu->arch->synced;
 }
 
+/* rflags written through KVM may lose a single step (arch_step_rearm, cpu.c). */
+void arch_rflags_touched(struct vcpu *vcpu)
+{
+	vcpu->arch->debug.touched = true;
+}
+
 void arch_regs_invalidate(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
@@ -136,9 +142,8 @@ int arch_regs_flush(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
 
-	/* rflags written through KVM may lose a single step (arch_rflags_touched). */
 	if (a->regs_dirty || a->sregs_dirty)
-		a->debug.touched = true;
+		arch_rflags_touched(vcpu);
 	/* sregs first: KVM checks the general registers against the mode. */
 	if (a->sregs_dirty) {
 		if (ioctl(vcpu->fd, KVM_SET_SREGS, &a->sregs) < 0)
