@@ -1253,6 +1253,8 @@ static const struct command *cmd_find(const char *name)
 	return NULL;
 }
 
+#define HELP_INDENT "                                     " /* the help column: 37 spaces */
+
 static int cmd_help(struct session *s, int argc, char **argv, FILE *out)
 {
 	const struct command *c;
@@ -1260,12 +1262,13 @@ static int cmd_help(struct session *s, int argc, char **argv, FILE *out)
 	(void)s;
 	if (argc == 1) {
 		for (size_t i = 0; i < NR_COMMANDS; i++) {
-			char synopsis[64];
+			/* A synopsis too long for its column gets a line of its own. */
+			int n = fprintf(out, "  %s%s%s", commands[i].name,
+					commands[i].args[0] && commands[i].args[0] != '/' ? " " : "",
+					commands[i].args);
 
-			snprintf(synopsis, sizeof(synopsis), "%s%s%s", commands[i].name,
-				 commands[i].args[0] && commands[i].args[0] != '/' ? " " : "",
-				 commands[i].args);
-			fprintf(out, "  %-34s %s\n", synopsis, commands[i].help);
+			fprintf(out, "%*s%s\n", n <= 36 ? 37 - n : 0, n <= 36 ? "" : "\n" HELP_INDENT,
+				commands[i].help);
 		}
 		fputs("Addresses: numbers, symbols, sym+off, $registers, joined by + and -.\n", out);
 		return 0;
