@@ -249,13 +249,65 @@ static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE 
 		fprintf(out, "\nValue = 0x%0*llx\n", digits, (unsigned long long)h->value);
 }
 
+/* What the debugger has to tell the user (history discarded, say). */
+static void cmd_notice(struct session *s, FILE *out)
+{
+	const char *text = debug_notice(s->dbg);
+
+	if (text)
+		fprintf(out, "note: %s\n", text);
+}
+
+int commands_parse_size(const char *text, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	if (!*text || *text == '-')
+		return -EINVAL;
+	v = strtoull(text, &end, 0);
+	if (errno || end == text)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*bytes = v << shift;
+	return 0;
+}
+
+/* " (replayed)" on a stop line below the furthest point history reached. */
+static const char *cmd_replayed(const struct vcpu_stop *stop)
+{
+	return stop->replayed ? " (replayed)" : "";
+}
+
 void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out)
 {
 	uint64_t pc = arch_pc(s->vcpu);
 
+	if (stop->history < 0) {
+		fprintf(out, "No more reverse-execution history: icount %llu, ",
+			(unsigned long long)s->dbg->icount);
+		cmd_print_addr(s, pc, out);
+		fputc('\n', out);
+		cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
+		return;
+	}
 	switch (stop->reason) {
 	case STOP_EXITED:
-		fprintf(out, "[guest exited with status %d]\n", stop->status);
+		if (stop->history > 0)
+			fprintf(out, "[guest exited with status %d: the end of its history, icount %llu; "
+				"rstepi, rcont and goto go back]\n", stop->status,
+				(unsigned long long)s->dbg->icount);
+		else
+			fprintf(out, "[guest exited with status %d]\n", stop->status);
 		return;
 	case STOP_HALTED:
 		fprintf(out, "[guest halted (%s) at ", stop->detail);
@@ -276,22 +328,26 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 	case STOP_BREAKPOINT:
 		fprintf(out, "Breakpoint %d, ", stop->breakpoint);
 		cmd_print_addr(s, pc, out);
-		fputc('\n', out);
+		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
 	case STOP_REQUESTED:
 		fputs("Stopped at ", out);
 		cmd_print_addr(s, pc, out);
-		fputc('\n', out);
+		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
 	case STOP_ICOUNT:
 		fprintf(out, "icount %llu, ", (unsigned long long)s->dbg->icount);
 		cmd_print_addr(s, pc, out);
-		fputc('\n', out);
+		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
 	case STOP_WATCHPOINT:
 		cmd_report_watch(s, debug_watch_hit(s->dbg), out);
+		if (stop->replayed)
+			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)s->dbg->icount);
 		break;
 	case STOP_STEPPED:
+		if (stop->replayed)
+			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)s->dbg->icount);
 		break;
 	}
 	cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
@@ -772,6 +828,21 @@ static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* A run that may go on in the background (cont, rcont, goto): r from debug_*. */
+static int cmd_ran(struct session *s, int r, const struct vcpu_stop *stop, FILE *out)
+{
+	if (r < 0)
+		return cmd_fail(out, "%s", err_msg());
+	cmd_notice(s, out);
+	if (r > 0) {
+		commands_report_stop(s, stop, out);
+		return 0;
+	}
+	if (!s->async)
+		commands_wait_stop(s, out);
+	return 0;
+}
+
 static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 {
 	struct vcpu_stop stop;
@@ -786,14 +857,88 @@ static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 		fflush(out);
 	}
 	r = debug_continue(s->dbg, &stop);
-	if (r < 0)
-		return cmd_fail(out, "%s", err_msg());
-	if (r > 0) {
-		commands_report_stop(s, &stop, out);
+	return cmd_ran(s, r, &stop, out);
+}
+
+static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct vcpu_stop stop = { 0 };
+	unsigned long n = 1;
+
+	if (argc > 2)
+		return cmd_fail(out, "usage: rstepi [COUNT]");
+	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
+		return -1;
+	for (unsigned long i = 0; i < n; i++) {
+		int r = debug_reverse_step(s->dbg, &stop);
+
+		if (r < 0)
+			return cmd_fail(out, "%s", err_msg());
+		if (r == 0)
+			commands_wait(s, &stop);
+		if (stop.reason != STOP_STEPPED || stop.history)
+			break;
+	}
+	cmd_notice(s, out);
+	commands_report_stop(s, &stop, out);
+	return 0;
+}
+
+static int cmd_rcont(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct vcpu_stop stop;
+
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "rcont takes no arguments");
+	return cmd_ran(s, debug_reverse_continue(s->dbg, &stop), &stop, out);
+}
+
+static int cmd_goto(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct vcpu_stop stop;
+	const char *n = argc == 3 && !strcmp(argv[1], "icount") ? argv[2] : argc == 2 ? argv[1] : NULL;
+	unsigned long long at;
+	char *end;
+
+	if (!n)
+		return cmd_fail(out, "usage: goto icount N (or goto N)");
+	errno = 0;
+	at = strtoull(n, &end, 0);
+	if (errno || *end || !*n || *n == '-')
+		return cmd_fail(out, "invalid count '%s'", n);
+	return cmd_ran(s, debug_goto(s->dbg, at, &stop), &stop, out);
+}
+
+static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct debug_history_info h;
+	uint64_t budget = 0;
+
+	if (argc >= 2 && !strcmp(argv[1], "on") && argc <= 3) {
+		if (argc == 3 && (commands_parse_size(argv[2], &budget) < 0 || !budget))
+			return cmd_fail(out, "invalid size '%s' (e.g. 64M)", argv[2]);
+		if (debug_history(s->dbg, true, budget) < 0)
+			return cmd_fail(out, "%s", err_msg());
+	} else if (argc == 2 && !strcmp(argv[1], "off")) {
+		if (debug_history(s->dbg, false, 0) < 0)
+			return cmd_fail(out, "%s", err_msg());
+	} else if (argc > 2 || (argc == 2 && strcmp(argv[1], "info"))) {
+		return cmd_fail(out, "usage: history [on [SIZE] | off | info]");
+	}
+	debug_history_info(s->dbg, &h);
+	if (!h.on) {
+		fputs("History is off.\n", out);
 		return 0;
 	}
-	if (!s->async)
-		commands_wait_stop(s, out);
+	fprintf(out, "History from icount %llu to %llu (now %llu%s): %u checkpoints, %llu pages, "
+		"%llu of %llu KiB\n", (unsigned long long)h.first, (unsigned long long)h.furthest,
+		(unsigned long long)s->dbg->icount, debug_replaying(s->dbg) ? ", replaying" : "",
+		h.checkpoints, (unsigned long long)h.pages, (unsigned long long)(h.bytes >> 10),
+		(unsigned long long)(h.budget >> 10));
+	fprintf(out, "A checkpoint every %llu instructions now; %llu taken, %llu thinned out.\n",
+		(unsigned long long)h.interval, (unsigned long long)h.taken,
+		(unsigned long long)h.thinned);
 	return 0;
 }
 
@@ -1051,6 +1196,8 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 	return cmd_fail(out, "usage: icount | icount break N|+N | icount delete [NUMBER]");
 }
 
+static const char *const history_subcommands[] = { "on", "off", "info", NULL };
+
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints",
 						 "host", NULL };
@@ -1204,6 +1351,15 @@ static const struct command commands[] = {
 	{ "cont", cmd_cont, "", "run the guest until it stops", COMPLETE_NONE, NULL, true },
 	{ "stop", cmd_stop, "", "stop the running guest (Ctrl-C does the same)", COMPLETE_NONE,
 	  NULL, false },
+	{ "rstepi", cmd_rstepi, "[COUNT]", "go back COUNT instructions (default 1; needs history)",
+	  COMPLETE_NONE, NULL, true },
+	{ "rcont", cmd_rcont, "", "run backwards to the last breakpoint, watchpoint or icount "
+	  "stop", COMPLETE_NONE, NULL, true },
+	{ "goto", cmd_goto, "icount N", "go to exactly N instructions, forwards or backwards",
+	  COMPLETE_NONE, NULL, true },
+	{ "history", cmd_history, "[on [SIZE] | off | info]",
+	  "execution history for going back: turn on (SIZE: memory, default 256M), off; show",
+	  COMPLETE_SUB, history_subcommands, true },
 	{ "break", cmd_break, "ADDRESS", "software breakpoint (int3)", COMPLETE_ADDR, NULL, true },
 	{ "hbreak", cmd_hbreak, "ADDRESS", "hardware breakpoint (debug register, 4 at most)",
 	  COMPLETE_ADDR, NULL, true },
@@ -1238,7 +1394,8 @@ static const struct {
 	const char *alias, *name;
 } aliases[] = {
 	{ "q", "quit" }, { "exit", "quit" }, { "c", "cont" }, { "continue", "cont" },
-	{ "si", "stepi" }, { "b", "break" }, { "d", "delete" }, { "p", "print" },
+	{ "si", "stepi" }, { "rsi", "rstepi" }, { "reverse-stepi", "rstepi" },
+	{ "rc", "rcont" }, { "reverse-continue", "rcont" }, { "b", "break" }, { "d", "delete" }, { "p", "print" },
 	{ "h", "help" }, { "disassemble", "disas" }, { "i", "info" },
 };
 
@@ -1306,7 +1463,10 @@ int commands_execute(struct session *s, const char *line, FILE *out)
 		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[0]);
 	if (c->needs_stopped && s->dbg->running)
 		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
-	return c->handler(s, argc, argv, out) < 0 ? -1 : 0;
+	int r = c->handler(s, argc, argv, out) < 0 ? -1 : 0;
+
+	cmd_notice(s, out);
+	return r;
 }
 
 /* ---- completion ---------------------------------------------------------------- */

@@ -52,6 +52,8 @@ struct command {
 
 /* Runs one command line; 0 on success, -1 after printing why it failed. */
 int commands_execute(struct session *s, const char *line, FILE *out);
+/* "128M", "1G", "65536": bytes, with binary K/M/G/T suffixes; -EINVAL. */
+int commands_parse_size(const char *text, uint64_t *bytes);
 /* Readline-style generator over completions of text, the word that starts at
  * byte `start` of line; state 0 restarts. Returns malloc'd strings, then NULL. */
 char *commands_complete(const struct session *s, const char *line, int start, const char *text,

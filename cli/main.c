@@ -61,6 +61,11 @@ static void usage(FILE *out)
 		"      --stop-at-icount N run to exactly N instructions, print the count and\n"
 		"                         the registers, then exit (or go on with --console,\n"
 		"                         --eval, --script, --gdb)\n"
+		"      --history          keep an execution history: go back with gdb's\n"
+		"                         reverse-* commands or the console's rstepi,\n"
+		"                         rcont and goto (turns on --icount auto)\n"
+		"      --history-mem SIZE memory for the history's checkpoints (default\n"
+		"                         256M; older ones are thinned out to fit)\n"
 		"      --host             measure and print what this host's KVM does\n"
 		"                         (single-step, breakpoints, PMU, memslots...), then\n"
 		"                         exit; with --json, as one JSON object\n"
@@ -94,31 +99,6 @@ static int usage_error(const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* "128M", "1G", "65536": bytes, with binary K/M/G/T suffixes. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	if (!*s || *s == '-')
-		return -EINVAL;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
-}
-
 static int parse_raw(char *arg, struct options *opt)
 {
 	char *at = strrchr(arg, '@'), *end;
@@ -137,7 +117,7 @@ static int parse_raw(char *arg, struct options *opt)
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
-       OPT_MONITOR_FILES };
+       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM };
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -146,7 +126,7 @@ static int parse_option(int c, char **argv, struct options *opt)
 
 	switch (c) {
 	case 'm':
-		if (parse_size(optarg, &opt->mem) < 0)
+		if (commands_parse_size(optarg, &opt->mem) < 0)
 			return usage_error("invalid --mem '%s': expected a size such as "
 					   "128M or 1G", optarg);
 		return 0;
@@ -187,6 +167,15 @@ static int parse_option(int c, char **argv, struct options *opt)
 		if (errno || *end || !*optarg || *optarg == '-' || !opt->margin)
 			return usage_error("invalid --icount-margin '%s': expected a count > 0",
 					   optarg);
+		return 0;
+	case OPT_HISTORY:
+		opt->history = true;
+		return 0;
+	case OPT_HISTORY_MEM:
+		if (commands_parse_size(optarg, &opt->history_mem) < 0 || !opt->history_mem)
+			return usage_error("invalid --history-mem '%s': expected a size such as 64M",
+					   optarg);
+		opt->history = true;
 		return 0;
 	case OPT_STOP_AT:
 		errno = 0;
@@ -258,7 +247,7 @@ static int check_options(struct options *opt)
 		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
 	if (opt->wait && !opt->gdb)
 		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
-	if (opt->stop_at_set && !opt->icount)
+	if ((opt->stop_at_set || opt->history) && !opt->icount)
 		opt->icount = "auto";
 	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
 		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
@@ -281,6 +270,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "icount", required_argument, NULL, OPT_ICOUNT },
 		{ "stop-at-icount", required_argument, NULL, OPT_STOP_AT },
 		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
+		{ "history", no_argument, NULL, OPT_HISTORY },
+		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },

@@ -50,6 +50,8 @@ struct options {
 	const char *icount;    /* --icount auto|step|perf, or NULL: not counting */
 	bool stop_at_set;      /* --stop-at-icount given */
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
+	bool history;          /* --history: keep checkpoints to go back in time */
+	uint64_t history_mem;  /* --history-mem, 0: the default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */
 	const char *mmio_log;  /* --mmio-log FILE, or NULL */

@@ -306,6 +306,10 @@ int run_session(struct session *s, const struct options *opt)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		return STATUS_USAGE;
 	}
+	if (opt->history && debug_history(s->dbg, true, opt->history_mem) < 0) {
+		fprintf(stderr, "kvmdbg: --history: %s\n", err_msg());
+		return STATUS_USAGE;
+	}
 	if (opt->stop_at_set) {
 		if (run_to_icount(s, opt->stop_at) < 0)
 			return STATUS_COMMAND_FAILED;

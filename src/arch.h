@@ -201,6 +201,12 @@ struct arch_snapshot;
 struct arch_snapshot *arch_snapshot_take(struct vcpu *vcpu); /* NULL: err_msg() */
 int arch_snapshot_restore(struct vcpu *vcpu, const struct arch_snapshot *s);
 size_t arch_snapshot_size(const struct arch_snapshot *s);    /* bytes it keeps */
+/* Whether the vCPU's registers now are those of s (general registers, pc,
+ * flags); if not, what differs first, in what. */
+bool arch_snapshot_same(struct vcpu *vcpu, const struct arch_snapshot *s, char *what, size_t len);
+/* A number that grows with every register or MSR write through arch_*
+ * (so the debugger can tell the user changed state). */
+unsigned long arch_state_changes(const struct vcpu *vcpu);
 void arch_snapshot_free(struct arch_snapshot *s);
 
 /*

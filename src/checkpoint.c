@@ -28,6 +28,7 @@ void checkpoints_free(struct checkpoints *c)
 	for (unsigned i = 0; i < c->n; i++)
 		checkpoint_free(&c->v[i]);
 	free(c->v);
+	free(c->mark);
 	if (c->vm)
 		vm_dirty_track(c->vm, false);
 	checkpoints_init(c, c->vm, c->vcpu);
@@ -98,25 +99,37 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 {
 	struct mem *mem = &c->vm->mem;
 	struct checkpoint k = { .parent = c->base };
+	unsigned slot = 0;
 	int r;
 
-	if (c->n == c->cap) {
+	while (slot < c->n && c->v[slot].cpu)
+		slot++;
+	if (slot == c->cap) {
 		unsigned cap = c->cap ? 2 * c->cap : 8;
 		struct checkpoint *v = realloc(c->v, cap * sizeof(*v));
+		unsigned *mark;
 
 		if (!v)
 			return err_set(ENOMEM, "out of memory");
 		c->v = v;
+		mark = realloc(c->mark, cap * sizeof(*mark));
+		if (!mark)
+			return err_set(ENOMEM, "out of memory");
+		memset(mark + c->cap, 0, (cap - c->cap) * sizeof(*mark));
+		c->mark = mark;
 		c->cap = cap;
 	}
-	if (c->base < 0) {
+	if (c->live == 0) {
 		r = vm_dirty_track(c->vm, true);
 		if (r < 0)
 			return r;
 		r = checkpoint_pages(&k, mem, checkpoint_page_nonzero, budget);
 	} else {
-		k.depth = c->v[c->base].depth + 1;
+		/* With no base (the first one was dropped), every page may differ. */
 		r = vm_dirty_sync(c->vm);
+		if (!r && c->base < 0)
+			for (uint64_t p = 0; p < MEM_PAGES(mem); p++)
+				mem_mark_page(mem, p);
 		if (!r)
 			r = checkpoint_pages(&k, mem, checkpoint_page_written, budget);
 	}
@@ -127,16 +140,19 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 		r = err_set(ENOMEM, "out of memory");
 	if (r < 0) {
 		checkpoint_free(&k);
-		if (c->base < 0)
+		if (c->live == 0)
 			vm_dirty_track(c->vm, false);
 		return r;
 	}
 	checkpoint_devices(&c->vm->bus, k.devices, false);
 	mem_dirty_clear(mem);
-	c->v[c->n] = k;
-	c->bytes += checkpoint_bytes(c, c->n);
-	c->base = (int)c->n;
-	return (int)c->n++;
+	c->v[slot] = k;
+	c->bytes += checkpoint_bytes(c, slot);
+	c->base = (int)slot;
+	c->live++;
+	if (slot == c->n)
+		c->n++;
+	return (int)slot;
 }
 
 /* Page p's contents at checkpoint i: the newest copy on the way up, or NULL
@@ -161,12 +177,18 @@ static const uint8_t *checkpoint_page_at(const struct checkpoints *c, int i, uin
 	return NULL;
 }
 
+static void checkpoint_mark_pages(struct mem *mem, const struct checkpoint *k)
+{
+	for (size_t j = 0; j < k->npages; j++)
+		mem_mark_page(mem, k->pages[j]);
+}
+
 int checkpoint_restore(struct checkpoints *c, unsigned i)
 {
 	struct mem *mem = &c->vm->mem;
 	int a = c->base, b = (int)i, r;
 
-	if (i >= c->n)
+	if (!checkpoint_live(c, i))
 		return err_set(ENOENT, "no checkpoint %u", i);
 	r = vm_dirty_sync(c->vm);
 	if (r < 0)
@@ -174,16 +196,23 @@ int checkpoint_restore(struct checkpoints *c, unsigned i)
 	/*
 	 * The pages that may differ: those written since the base, and those
 	 * of the checkpoints between the base and i, up to where their paths to
-	 * the first one meet. Marked in mem.dirty, then put back one by one.
+	 * the first one meet (every page, without a base). Marked in mem.dirty,
+	 * then put back one by one.
 	 */
-	while (a != b) {
-		int *deeper = c->v[a].depth >= c->v[b].depth ? &a : &b;
-		const struct checkpoint *k = &c->v[*deeper];
+	c->stamp++;
+	for (int x = a; x >= 0; x = c->v[x].parent)
+		c->mark[x] = c->stamp;
+	int meet = b;
 
-		for (size_t j = 0; j < k->npages; j++)
-			mem_mark_page(mem, k->pages[j]);
-		*deeper = k->parent;
-	}
+	while (meet >= 0 && c->mark[meet] != c->stamp)
+		meet = c->v[meet].parent;
+	for (int x = a; x != meet; x = c->v[x].parent)
+		checkpoint_mark_pages(mem, &c->v[x]);
+	for (int x = b; x != meet; x = c->v[x].parent)
+		checkpoint_mark_pages(mem, &c->v[x]);
+	if (a < 0)
+		for (uint64_t p = 0; p < MEM_PAGES(mem); p++)
+			mem_mark_page(mem, p);
 	for (uint64_t p = 0; p < MEM_PAGES(mem); p++) {
 		const uint8_t *src;
 
@@ -211,4 +240,81 @@ size_t checkpoint_bytes(const struct checkpoints *c, unsigned i)
 
 	return sizeof(*k) + k->npages * (MEM_PAGE + sizeof(*k->pages)) + k->devices_size +
 	       arch_snapshot_size(k->cpu);
+}
+
+/* Gives child ch the pages of k it does not have itself. */
+static int checkpoint_inherit(struct checkpoints *c, struct checkpoint *ch, const struct checkpoint *k)
+{
+	size_t n = 0, a = 0, b = 0;
+	uint64_t *pages;
+	uint8_t *data;
+
+	while (a < ch->npages || b < k->npages) {
+		if (a == ch->npages)
+			b++;
+		else if (b == k->npages || ch->pages[a] < k->pages[b])
+			a++;
+		else {
+			if (ch->pages[a] == k->pages[b])
+				b++;
+			a++;
+		}
+		n++;
+	}
+	if (n == ch->npages)
+		return 0;
+	pages = malloc(n * sizeof(*pages));
+	data = malloc(n * MEM_PAGE);
+	if (!pages || !data) {
+		free(pages);
+		free(data);
+		return err_set(ENOMEM, "out of memory to merge a checkpoint into the next");
+	}
+	for (n = a = b = 0; a < ch->npages || b < k->npages; n++) {
+		bool mine = a < ch->npages && (b == k->npages || ch->pages[a] <= k->pages[b]);
+
+		if (mine) {
+			if (b < k->npages && ch->pages[a] == k->pages[b])
+				b++;
+			pages[n] = ch->pages[a];
+			memcpy(data + n * MEM_PAGE, ch->data + a++ * MEM_PAGE, MEM_PAGE);
+		} else {
+			pages[n] = k->pages[b];
+			memcpy(data + n * MEM_PAGE, k->data + b++ * MEM_PAGE, MEM_PAGE);
+		}
+	}
+	c->bytes += (n - ch->npages) * (MEM_PAGE + sizeof(*pages));
+	free(ch->pages);
+	free(ch->data);
+	ch->pages = pages;
+	ch->data = data;
+	ch->npages = n;
+	return 0;
+}
+
+int checkpoint_drop(struct checkpoints *c, unsigned i)
+{
+	struct checkpoint *k;
+
+	if (!checkpoint_live(c, i))
+		return err_set(ENOENT, "no checkpoint %u", i);
+	k = &c->v[i];
+	/* A child that already took k's pages still descends from k correctly:
+	 * a failure half-way leaves the tree as it was. */
+	for (unsigned j = 0; j < c->n; j++)
+		if (c->v[j].cpu && c->v[j].parent == (int)i && checkpoint_inherit(c, &c->v[j], k) < 0)
+			return -ENOMEM;
+	for (unsigned j = 0; j < c->n; j++)
+		if (c->v[j].cpu && c->v[j].parent == (int)i)
+			c->v[j].parent = k->parent;
+	/* RAM now differs from the parent in k's pages too. */
+	if (c->base == (int)i) {
+		checkpoint_mark_pages(&c->vm->mem, k);
+		c->base = k->parent;
+	}
+	c->bytes -= checkpoint_bytes(c, i);
+	checkpoint_free(k);
+	*k = (struct checkpoint){ .parent = -1 };
+	c->live--;
+	return 0;
 }

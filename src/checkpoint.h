@@ -9,6 +9,7 @@
 #ifndef KVMDBG_CHECKPOINT_H
 #define KVMDBG_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,7 @@ struct arch_snapshot;
 
 struct checkpoint {
 	int parent;                 /* index of the one RAM descends from, -1: none */
-	unsigned depth;             /* checkpoints above it */
-	struct arch_snapshot *cpu;  /* the vCPU */
+	struct arch_snapshot *cpu;  /* the vCPU; NULL: the slot is free */
 	uint8_t *devices;           /* the devices' state, back to back */
 	size_t devices_size;
 	uint64_t *pages;            /* pages of RAM (indexes into mem.ram) it holds, sorted */
@@ -30,10 +30,13 @@ struct checkpoint {
 struct checkpoints {
 	struct vm *vm;
 	struct vcpu *vcpu;
-	struct checkpoint *v;       /* by index, in the order taken */
-	unsigned n, cap;
+	struct checkpoint *v;       /* by index; slots of dropped ones are reused */
+	unsigned n, cap;            /* slots used so far, and allocated */
+	unsigned live;              /* checkpoints kept */
 	int base;                   /* the one RAM descends from now, -1: none yet */
 	uint64_t bytes;             /* what they all keep */
+	unsigned *mark;             /* scratch for restore (a slot per checkpoint) */
+	unsigned stamp;
 };
 
 void checkpoints_init(struct checkpoints *c, struct vm *vm, struct vcpu *vcpu);
@@ -48,5 +51,14 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget);
 int checkpoint_restore(struct checkpoints *c, unsigned i);
 /* Bytes checkpoint i keeps. */
 size_t checkpoint_bytes(const struct checkpoints *c, unsigned i);
+/* Whether slot i holds a checkpoint. */
+static inline bool checkpoint_live(const struct checkpoints *c, unsigned i)
+{
+	return i < c->n && c->v[i].cpu;
+}
+/* Forgets checkpoint i: the pages its children need from it are handed down
+ * to them (it fails, -ENOMEM, only when that cannot be done, and then nothing
+ * changes). Its slot may be reused by a later checkpoint_take(). */
+int checkpoint_drop(struct checkpoints *c, unsigned i);
 
 #endif

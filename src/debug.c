@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "devices/output.h"
 #include "err.h"
 #include "host.h"
 #include "span.h"
@@ -94,6 +95,9 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	vcpu->on_access = iolog_record;
 	vcpu->access_opaque = &d->log;
 	checkpoints_init(&d->ckpt, vm, vcpu);
+	history_init(&d->hist);
+	d->run_at = UINT64_MAX;
+	d->rev.at = UINT64_MAX;
 }
 
 void debug_free(struct debug *d)
@@ -107,6 +111,7 @@ void debug_free(struct debug *d)
 	vcpu->on_access = NULL;
 	watch_free(&d->watch);
 	iolog_free(&d->log);
+	history_clear(&d->hist, &d->ckpt);
 	checkpoints_free(&d->ckpt);
 	free(d->ckpt_debug);
 	d->ckpt_debug = NULL;
@@ -140,23 +145,86 @@ static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t 
 
 /* ---- checkpoints ---------------------------------------------------------------- */
 
+/* Takes a checkpoint with the debugger's part (id: the user's number, 0 for
+ * the history's) within budget bytes; its slot, or -errno. */
+static int debug_ckpt_take(struct debug *d, uint64_t budget, int id)
+{
+	int i = checkpoint_take(&d->ckpt, budget);
+
+	if (i < 0)
+		return i;
+	if (d->ckpt_debug_cap < d->ckpt.cap) {
+		struct debug_checkpoint *v = realloc(d->ckpt_debug, d->ckpt.cap * sizeof(*v));
+
+		if (!v) {
+			checkpoint_drop(&d->ckpt, (unsigned)i);
+			return err_set(ENOMEM, "out of memory");
+		}
+		d->ckpt_debug = v;
+		d->ckpt_debug_cap = d->ckpt.cap;
+	}
+	d->ckpt_debug[i] = (struct debug_checkpoint){ .id = id, .icount = d->icount, .sub = d->sub,
+						      .pc = arch_pc(d->vcpu), .exited = d->exited,
+						      .exit_status = d->exit_status, .last = d->last };
+	return i;
+}
+
+/* The user's state changes from here on are theirs (history looks). */
+static void debug_state_known(struct debug *d)
+{
+	d->arch_changes = arch_state_changes(d->vcpu);
+	d->wrote = false;
+}
+
+/* Puts the machine back as it was at checkpoint slot i. */
+static int debug_ckpt_restore(struct debug *d, unsigned i)
+{
+	const struct debug_checkpoint *k = &d->ckpt_debug[i];
+	int r = checkpoint_restore(&d->ckpt, i);
+
+	if (r < 0)
+		return r;
+	d->icount = k->icount;
+	d->sub = k->sub;
+	d->exited = k->exited;
+	d->exit_status = k->exit_status;
+	d->last = k->last;
+	debug_state_known(d);
+	return 0;
+}
+
+/* The slot of the user's checkpoint id, or -1. */
+static int debug_ckpt_slot(const struct debug *d, int id)
+{
+	for (unsigned i = 0; id > 0 && i < d->ckpt.n; i++)
+		if (checkpoint_live(&d->ckpt, i) && d->ckpt_debug[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* The user's checkpoint at slot i or the nearest above it (0: none). */
+static int debug_ckpt_user_above(const struct debug *d, int i)
+{
+	for (; i >= 0; i = d->ckpt.v[i].parent)
+		if (d->ckpt_debug[i].id)
+			return d->ckpt_debug[i].id;
+	return 0;
+}
+
+static int debug_history_mark(struct debug *d);
+
 int debug_checkpoint(struct debug *d)
 {
-	struct debug_checkpoint *v;
 	uint64_t left;
 	int i;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	if (d->ckpt.n == DEBUG_MAX_CHECKPOINTS)
+	if (d->user_ckpts == DEBUG_MAX_CHECKPOINTS)
 		return err_set(ENOSPC, "all %d checkpoints are taken", DEBUG_MAX_CHECKPOINTS);
-	v = realloc(d->ckpt_debug, (d->ckpt.n + 1) * sizeof(*v));
-	if (!v)
-		return err_set(ENOMEM, "out of memory");
-	d->ckpt_debug = v;
 	left = d->ckpt.bytes < DEBUG_MAX_CHECKPOINT_BYTES ? DEBUG_MAX_CHECKPOINT_BYTES - d->ckpt.bytes
 							 : 0;
-	i = checkpoint_take(&d->ckpt, left);
+	i = debug_ckpt_take(d, left, d->next_ckpt_id + 1);
 	if (i == -E2BIG)
 		return err_set(ENOSPC, "checkpoints may keep %llu MiB together, and %llu MiB are "
 			       "left: not enough for this one",
@@ -164,47 +232,54 @@ int debug_checkpoint(struct debug *d)
 			       (unsigned long long)(left >> 20));
 	if (i < 0)
 		return i;
-	v[i] = (struct debug_checkpoint){ .icount = d->icount, .pc = arch_pc(d->vcpu),
-					  .exited = d->exited, .exit_status = d->exit_status,
-					  .last = d->last };
-	return i + 1;
+	d->user_ckpts++;
+	return ++d->next_ckpt_id;
 }
 
 int debug_restart(struct debug *d, int id)
 {
-	const struct debug_checkpoint *k;
-	int r;
+	int i = debug_ckpt_slot(d, id), r;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running; stop it first");
-	if (id < 1 || (unsigned)id > d->ckpt.n)
+	if (i < 0)
 		return err_set(ENOENT, "no checkpoint %d", id);
-	r = checkpoint_restore(&d->ckpt, (unsigned)id - 1);
+	r = debug_ckpt_restore(d, (unsigned)i);
 	if (r < 0)
 		return r;
-	k = &d->ckpt_debug[id - 1];
-	d->icount = k->icount;
-	d->exited = k->exited;
-	d->exit_status = k->exit_status;
-	d->last = k->last;
 	/* icount stops already passed are behind the guest again: they stay. */
+	if (d->hist.on) {
+		/* The history was of another run: it starts again from here. */
+		history_clear(&d->hist, &d->ckpt);
+		d->hist.on = true;
+		d->hist.furthest = d->icount;
+		if (debug_history_mark(d) < 0) {
+			d->hist.on = false;
+			snprintf(d->notice, sizeof(d->notice), "history is off: %s", err_msg());
+		} else {
+			snprintf(d->notice, sizeof(d->notice), "history starts again here, at icount "
+				 "%llu", (unsigned long long)d->icount);
+		}
+	}
 	return 0;
 }
 
 const struct debug_checkpoint *debug_checkpoint_get(const struct debug *d, int id, int *parent,
 						    size_t *pages, size_t *bytes)
 {
-	if (id < 1 || (unsigned)id > d->ckpt.n)
+	int i = debug_ckpt_slot(d, id);
+
+	if (i < 0)
 		return NULL;
-	*parent = d->ckpt.v[id - 1].parent + 1;
-	*pages = d->ckpt.v[id - 1].npages;
-	*bytes = checkpoint_bytes(&d->ckpt, (unsigned)id - 1);
-	return &d->ckpt_debug[id - 1];
+	*parent = debug_ckpt_user_above(d, d->ckpt.v[i].parent);
+	*pages = d->ckpt.v[i].npages;
+	*bytes = checkpoint_bytes(&d->ckpt, (unsigned)i);
+	return &d->ckpt_debug[i];
 }
 
 int debug_checkpoint_base(const struct debug *d)
 {
-	return d->ckpt.base + 1;
+	return debug_ckpt_user_above(d, d->ckpt.base);
 }
 
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
@@ -214,6 +289,7 @@ int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
 
 int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len)
 {
+	d->wrote = true;
 	return mem_write(&d->vm->mem, pa, buf, len);
 }
 
@@ -224,6 +300,7 @@ int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len)
 
 int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len)
 {
+	d->wrote = true;
 	return debug_access_virt(d, va, (uint8_t *)buf, len, true);
 }
 
@@ -967,19 +1044,23 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		/* A real stop. The exit port's out did retire, and so did an
 		 * access a watchpoint caught, unless a REP string instruction is
 		 * still iterating. */
+		d->watch_mid_rep = d->prev_rep && pc == d->prev_pc;
 		if (stop->reason == STOP_EXITED ||
-		    (stop->reason == STOP_WATCHPOINT && !(d->prev_rep && pc == d->prev_pc)))
+		    (stop->reason == STOP_WATCHPOINT && !d->watch_mid_rep)) {
 			__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
+			d->sub = 0;
+		}
 		return true;
 	}
 	/* Atomic: a progress line reads it from the control thread meanwhile. */
 	__atomic_add_fetch(&d->icount, retired, __ATOMIC_RELAXED);
+	d->sub = retired ? 0 : d->sub + 1;
 	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	if (atomic_load(&d->vcpu->stop_req)) {
 		stop->reason = STOP_REQUESTED;
 		return true;
 	}
-	if (d->icount >= d->count_target) {
+	if (d->icount >= d->count_target || (d->count_steps && --d->count_steps == 0)) {
 		stop->reason = STOP_ICOUNT;
 		return true;
 	}
@@ -1033,14 +1114,51 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	return 0;
 }
 
+/*
+ * Notes whether the count reached is one of the user's icount stops, and
+ * removes those passed: a stop is used up once reached going forward (not
+ * when history replays towards something else).
+ */
+static void debug_events_due(struct debug *d)
+{
+	bool keep = d->rev.op == REV_SEEK || d->rev.op == REV_SCAN;
+
+	d->event_hit = false;
+	for (unsigned i = 0; i < d->nevents && d->events[i].at <= d->icount;) {
+		d->event_hit |= d->events[i].at == d->icount;
+		if (keep) {
+			i++;
+			continue;
+		}
+		memmove(&d->events[i], &d->events[i + 1], (d->nevents - i - 1) * sizeof(d->events[0]));
+		d->nevents--;
+	}
+}
+
+/* The count the next run stops at: the user's next icount stop, debug_run_to()'s,
+ * or one of history's own; UINT64_MAX: none. */
+static uint64_t debug_next_at(const struct debug *d)
+{
+	uint64_t at = d->run_at < d->rev.at ? d->run_at : d->rev.at;
+
+	for (unsigned i = 0; i < d->nevents; i++) {
+		if (d->events[i].at > d->icount) {
+			if (d->events[i].at < at)
+				at = d->events[i].at;
+			break;
+		}
+	}
+	return at;
+}
+
 /* A counted run stopped: memory back as the guest wrote it, events due removed. */
 static void debug_count_end(struct debug *d, struct vcpu_stop *stop)
 {
 	*stop = d->vcpu->stop;
 	debug_entries_unplant(d);
 	d->idt_size = 0; /* plant afresh next time */
-	while (d->nevents && d->events[0].at <= d->icount)
-		memmove(&d->events[0], &d->events[1], --d->nevents * sizeof(d->events[0]));
+	d->count_steps = 0;
+	debug_events_due(d);
 	debug_note_stop(d, stop);
 }
 
@@ -1082,7 +1200,7 @@ static uint64_t debug_io_exits(const struct debug *d)
  * margin short of it. */
 static int debug_perf_arm(struct debug *d)
 {
-	uint64_t target = d->nevents ? d->events[0].at : UINT64_MAX;
+	uint64_t target = debug_next_at(d);
 	uint64_t period = 0;
 
 	if (target != UINT64_MAX)
@@ -1107,6 +1225,15 @@ static bool debug_perf_end(struct debug *d, struct vcpu_stop *stop)
 	d->vcpu->perf = NULL;
 	d->vcpu->perf_period = 0;
 	d->icount = d->perf_base + n + (debug_io_exits(d) - d->perf_io);
+	d->sub = 0;
+	if (stop->reason == STOP_WATCHPOINT) {
+		/* Unknown under perf: a REP string instruction at pc is taken to be
+		 * the one still iterating. */
+		struct arch_step_info info;
+
+		arch_step_info(d->vcpu, &info);
+		d->watch_mid_rep = info.rep_string;
+	}
 	if (stop->reason != STOP_ICOUNT)
 		return true;
 	if (d->icount > d->count_target) {
@@ -1117,8 +1244,10 @@ static bool debug_perf_end(struct debug *d, struct vcpu_stop *stop)
 			 (unsigned long long)d->count_target, (unsigned long long)d->perf.margin);
 		return true;
 	}
-	if (d->icount == d->count_target)
+	if (d->icount == d->count_target) {
+		debug_events_due(d);
 		return true;
+	}
 	return debug_count_start(d, d->count_target) < 0;
 }
 
@@ -1159,65 +1288,29 @@ int debug_icount_delete(struct debug *d, int id)
 }
 
 /* Whether the guest may be started: not while it runs, and not after it
- * wrote the exit port (like a process that exited, it has nothing left to run). */
-static int debug_may_run(const struct debug *d)
+ * wrote the exit port (like a process that exited, it has nothing left to
+ * run). With history on, that is the end of history: 1, *stop the stop there. */
+static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
 {
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
+	if (d->exited && d->hist.on) {
+		*stop = d->last;
+		stop->history = 1;
+		return 1;
+	}
 	if (d->exited)
 		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
 			       "to run", d->exit_status);
 	return 0;
 }
 
-int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
+/* One step without counting (breakpoints but skip's armed). */
+static int debug_step_raw(struct debug *d, struct vcpu_stop *stop)
 {
-	int r;
+	struct breakpoint *here = debug_at_breakpoint(d);
+	int r = debug_arm(d, here, true);
 
-	r = debug_may_run(d);
-	if (r < 0)
-		return r;
-	if (debug_count_halt_here(d, stop))
-		return 0;
-	if (d->use_perf && at - d->icount > d->perf.margin) {
-		int id = debug_icount_break(d, at);
-
-		if (id < 0)
-			return id;
-		r = debug_continue(d, stop);
-		if (r != 0) {
-			debug_icount_delete(d, id);
-			return r < 0 ? r : 0;
-		}
-	} else {
-		r = debug_count_start(d, at);
-		if (r < 0)
-			return r;
-	}
-	debug_wait_stop(d, stop, NULL);
-	return 0;
-}
-
-int debug_step(struct debug *d, struct vcpu_stop *stop)
-{
-	if (d->icount_on) {
-		int r = debug_run_to(d, d->icount + 1, stop);
-
-		if (r == 0 && stop->reason == STOP_ICOUNT)
-			stop->reason = STOP_STEPPED;
-		return r;
-	}
-
-	/* Other breakpoints stay armed: the step may run into one (an exception
-	 * handler entered on the way, say). */
-	struct breakpoint *here;
-	int r;
-
-	r = debug_may_run(d);
-	if (r < 0)
-		return r;
-	here = debug_at_breakpoint(d);
-	r = debug_arm(d, here, true);
 	if (r < 0)
 		return r;
 	d->armed_skip = here;
@@ -1230,30 +1323,63 @@ int debug_step(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
-int debug_continue(struct debug *d, struct vcpu_stop *stop)
+/* Steps off the breakpoint at pc before a run that would hit it again at once
+ * (DR0-DR3 on every host; README, KVM hosts): 0 done, 1 stopped with *stop. */
+static int debug_step_off(struct debug *d, struct vcpu_stop *stop)
 {
 	int r;
 
-	r = debug_may_run(d);
-	if (r < 0)
-		return r;
-	if (debug_count_halt_here(d, stop))
-		return 1;
-	if (d->icount_on && (!d->use_perf || (d->nevents && d->events[0].at - d->icount <= d->perf.margin)))
-		return debug_count_start(d, d->nevents ? d->events[0].at : UINT64_MAX);
-	/* Resuming on a breakpoint would hit it again at once (DR0-DR3 on every
-	 * host; README, KVM hosts). */
-	if (debug_at_breakpoint(d)) {
-		r = debug_step(d, stop);
+	if (!d->icount_on) {
+		r = debug_step_raw(d, stop);
 		if (r < 0)
 			return r;
 		if (stop->reason != STOP_STEPPED)
 			return 1;
-		/* The step landed on another breakpoint (say, in an exception handler). */
-		if (debug_stop_at_breakpoint(d, stop)) {
-			debug_note_stop(d, stop);
+	} else {
+		uint64_t run_at = d->run_at;
+
+		d->run_at = d->icount + 1;
+		d->nested = true;
+		r = debug_count_start(d, debug_next_at(d));
+		if (r == 0)
+			debug_wait_stop(d, stop, NULL);
+		d->nested = false;
+		d->run_at = run_at;
+		if (r < 0)
+			return r;
+		/* A stop that means something (not just this step's end) is the run's. */
+		if (stop->reason != STOP_ICOUNT || d->event_hit || d->icount == d->rev.at ||
+		    d->icount == d->run_at)
 			return 1;
-		}
+	}
+	/* The step landed on another breakpoint (say, in an exception handler). */
+	if (debug_stop_at_breakpoint(d, stop)) {
+		debug_note_stop(d, stop);
+		return 1;
+	}
+	return 0;
+}
+
+/* Starts the guest towards debug_next_at(): 0 running, 1 stopped already
+ * with *stop, -errno. */
+static int debug_go(struct debug *d, struct vcpu_stop *stop)
+{
+	uint64_t at = debug_next_at(d);
+	int r;
+
+	if (d->exited) {
+		*stop = d->last;
+		return 1;
+	}
+	if (debug_count_halt_here(d, stop))
+		return 1;
+	if (d->icount_on && (!d->use_perf || d->count_steps ||
+			     (at != UINT64_MAX && at - d->icount <= d->perf.margin)))
+		return debug_count_start(d, at);
+	if (debug_at_breakpoint(d)) {
+		r = debug_step_off(d, stop);
+		if (r != 0)
+			return r;
 	}
 	r = debug_arm(d, NULL, false);
 	if (r < 0)
@@ -1265,6 +1391,634 @@ int debug_continue(struct debug *d, struct vcpu_stop *stop)
 	d->running = true;
 	vcpu_resume(d->vcpu, VCPU_CONTINUE);
 	return 0;
+}
+
+/* ---- history -------------------------------------------------------------------- */
+
+static bool debug_history_stopped(struct debug *d, struct vcpu_stop *stop);
+static void debug_history_arm(struct debug *d);
+
+/* Runs the operation in progress until it is done or the guest runs:
+ * 0 running, 1 done with *stop, -errno. */
+static int debug_start(struct debug *d, struct vcpu_stop *stop)
+{
+	for (;;) {
+		int r;
+
+		debug_history_arm(d);
+		r = debug_go(d, stop);
+		if (r == 0)
+			history_run_begin(&d->hist);
+		if (r <= 0)
+			return r;
+		if (debug_history_stopped(d, stop))
+			return 1;
+	}
+}
+
+/* After a stop was collected: true if it is the one to report, false if the
+ * operation in progress has the guest running again. */
+static bool debug_settle(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (d->nested)
+		return true;
+	history_run_end(&d->hist);
+	if (debug_history_stopped(d, stop))
+		return true;
+	r = debug_start(d, stop);
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
+		snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
+		d->rev.op = REV_NONE;
+		d->last = *stop;
+	}
+	return true;
+}
+
+/* Takes a checkpoint for the history here. */
+static int debug_history_mark(struct debug *d)
+{
+	struct history *h = &d->hist;
+	int i = debug_ckpt_take(d, h->budget, 0), r;
+
+	if (i == -E2BIG)
+		return err_set(ENOSPC, "a checkpoint here needs more than the history's %llu MiB "
+			       "(--history-mem)", (unsigned long long)(h->budget >> 20));
+	if (i < 0)
+		return i;
+	r = history_add(h, (unsigned)i, d->icount, d->sub);
+	if (r < 0) {
+		checkpoint_drop(&d->ckpt, (unsigned)i);
+		return r;
+	}
+	history_thin(h, &d->ckpt);
+	return 0;
+}
+
+/* An operation starts. If the user changed registers or memory since the
+ * last stop, the history after this point is not what would happen now. */
+static void debug_op_begin(struct debug *d, enum rev_op op)
+{
+	struct history *h = &d->hist;
+
+	d->rev.op = h->on || op == REV_SEEK ? op : REV_NONE;
+	if (!h->on || (!d->wrote && arch_state_changes(d->vcpu) == d->arch_changes))
+		return;
+	if (h->furthest > d->icount)
+		snprintf(d->notice, sizeof(d->notice), "registers or memory changed at icount "
+			 "%llu: the history after it (up to %llu) is discarded",
+			 (unsigned long long)d->icount, (unsigned long long)h->furthest);
+	history_truncate(h, &d->ckpt, d->icount ? d->icount - 1 : 0);
+	if (h->n && h->v[h->n - 1].icount == d->icount && h->v[h->n - 1].sub <= d->sub)
+		history_truncate(h, &d->ckpt, d->icount - 1);
+	h->furthest = d->icount;
+	if (h->n == 0 || h->v[h->n - 1].icount < d->icount)
+		if (debug_history_mark(d) < 0)
+			snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
+	debug_state_known(d);
+}
+
+/* Where the ladder of a long replay has its next rung: target - 2^k, the
+ * first after the count now (0: none). */
+static uint64_t debug_ladder_next(const struct debug *d)
+{
+	uint64_t top = d->rev.ladder_top, gap, p = 1;
+
+	if (!top || top <= d->icount + 1)
+		return 0;
+	gap = top - d->icount;
+	while (p * 2 < gap)
+		p *= 2;
+	return top - p;
+}
+
+/* Before each run: where history wants it to stop, and silence below the
+ * furthest point reached. */
+static void debug_history_arm(struct debug *d)
+{
+	struct history *h = &d->hist;
+	struct reverse *v = &d->rev;
+	uint64_t at = UINT64_MAX, x;
+	bool replay = h->on && d->icount < h->furthest;
+
+	if (h->on && v->op != REV_NONE) {
+		if (replay) {
+			int m = history_after(h, d->icount);
+
+			at = h->furthest;
+			if (m >= 0 && h->v[m].icount < at)
+				at = h->v[m].icount;
+		} else {
+			if (h->next_at <= d->icount)
+				h->next_at = d->icount + h->interval;
+			at = h->next_at;
+		}
+	}
+	if (v->op == REV_SEEK) {
+		if (v->target.icount < at)
+			at = v->target.icount;
+		x = debug_ladder_next(d);
+		if (x && x < at)
+			at = x;
+	}
+	if (v->op == REV_SCAN && v->end < at)
+		at = v->end;
+	v->at = at;
+	replay = replay && v->op != REV_NONE;
+	if (d->output)
+		d->output->muted = replay;
+	d->vcpu->on_access = replay ? NULL : iolog_record;
+}
+
+/* The stop an operation ends with. */
+static bool debug_op_final(struct debug *d, struct vcpu_stop *stop)
+{
+	struct history *h = &d->hist;
+
+	d->rev.op = REV_NONE;
+	d->rev.ladder_top = 0;
+	if (h->on) {
+		stop->replayed = d->icount < h->furthest;
+		if (stop->reason == STOP_EXITED)
+			stop->history = 1;
+	}
+	d->last = *stop;
+	debug_state_known(d);
+	return true;
+}
+
+/* The history diverged: what replays is not what ran. The marks from here
+ * on are dropped (they recorded the other run). */
+static bool debug_diverged(struct debug *d, struct vcpu_stop *stop, const char *what)
+{
+	struct history *h = &d->hist;
+
+	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
+	snprintf(stop->detail, sizeof(stop->detail), "history diverged at icount %llu: %s",
+		 (unsigned long long)d->icount, what);
+	history_truncate(h, &d->ckpt, d->icount - 1);
+	h->furthest = d->icount;
+	if (debug_history_mark(d) < 0)
+		snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
+	return debug_op_final(d, stop);
+}
+
+/* A stop history asked for: compare with the checkpoint there, or take one
+ * (automatic, or a rung of a ladder). true: the stop became the final one. */
+static bool debug_history_internal(struct debug *d, struct vcpu_stop *stop)
+{
+	struct history *h = &d->hist;
+	int m = history_exact(h, d->icount);
+	char what[160];
+
+	if (m >= 0) {
+		if (!arch_snapshot_same(d->vcpu, d->ckpt.v[h->v[m].slot].cpu, what, sizeof(what)))
+			return debug_diverged(d, stop, what);
+		return false;
+	}
+	if (!h->on)
+		return false;
+	bool live = d->icount >= h->furthest && d->icount >= h->next_at;
+	uint64_t gap = d->rev.ladder_top > d->icount ? d->rev.ladder_top - d->icount : 0;
+	bool ladder = d->rev.op == REV_SEEK && gap && !(gap & (gap - 1));
+
+	if (live || ladder) {
+		if (debug_history_mark(d) < 0)
+			snprintf(d->notice, sizeof(d->notice), "history: no checkpoint at icount "
+				 "%llu: %s", (unsigned long long)d->icount, err_msg());
+		if (live)
+			history_paced(h, d->icount);
+	}
+	return false;
+}
+
+static bool debug_seek_stopped(struct debug *d, struct vcpu_stop *stop);
+static bool debug_scan_stopped(struct debug *d, struct vcpu_stop *stop);
+
+/* Whether (and how) the operation in progress goes on after a stop. */
+static bool debug_history_stopped(struct debug *d, struct vcpu_stop *stop)
+{
+	struct history *h = &d->hist;
+	bool internal = stop->reason == STOP_ICOUNT && !d->event_hit && d->icount != d->run_at;
+
+	if (d->rev.op == REV_NONE)
+		return true;
+	if (internal && debug_history_internal(d, stop))
+		return true;
+	if (h->on && d->icount > h->furthest)
+		h->furthest = d->icount;
+	switch (d->rev.op) {
+	case REV_SEEK:
+		return debug_seek_stopped(d, stop);
+	case REV_SCAN:
+		return debug_scan_stopped(d, stop);
+	default:
+		return !internal && debug_op_final(d, stop);
+	}
+}
+
+/* Compares positions: <0, 0, >0 as a is before, at or after the guest now. */
+static int debug_pos_cmp_now(const struct debug *d, const struct hist_pos *a)
+{
+	if (a->icount != d->icount)
+		return a->icount < d->icount ? -1 : 1;
+	if (d->sub == 0 || (a->at_pc && a->pc == arch_pc(d->vcpu)))
+		return 0;
+	return -1;
+}
+
+/* Sets up a seek to pos, reporting result there (with hit, if any): restores
+ * the nearest checkpoint before it when that is nearer than where the guest
+ * is. 1: there already; 0: run (debug_start); -errno. */
+static int debug_seek_to(struct debug *d, const struct hist_pos *pos, const struct vcpu_stop *result,
+			 const struct watch_hit *hit)
+{
+	struct history *h = &d->hist;
+	struct reverse *v = &d->rev;
+	int c = debug_pos_cmp_now(d, pos), m;
+
+	v->op = REV_SEEK;
+	v->target = *pos;
+	v->result = *result;
+	v->has_hit = hit != NULL;
+	if (hit)
+		v->hit = *hit;
+	v->pc_steps = 0;
+	v->ladder_top = 0;
+	m = h->on ? history_find(h, pos->icount, 0) : -1;
+	if (c < 0 || (m >= 0 && h->v[m].icount > d->icount)) {
+		if (m < 0)
+			return err_set(ERANGE, "icount %llu is before the start of history",
+				       (unsigned long long)pos->icount);
+		int r = debug_ckpt_restore(d, h->v[m].slot);
+
+		if (r < 0)
+			return r;
+		if (pos->icount - d->icount > HISTORY_LADDER_MIN)
+			v->ladder_top = pos->icount;
+		c = debug_pos_cmp_now(d, pos);
+	}
+	if (c == 0 && (!pos->at_pc || pos->pc == arch_pc(d->vcpu)))
+		return 1;
+	return 0;
+}
+
+/* The seek arrived: report what it was for. */
+static bool debug_seek_final(struct debug *d, struct vcpu_stop *stop)
+{
+	struct reverse *v = &d->rev;
+
+	if (d->icount == v->target.icount || stop->reason == STOP_ICOUNT ||
+	    stop->reason == STOP_STEPPED) {
+		*stop = v->result;
+		if (v->has_hit)
+			d->watch.hit = v->hit;
+		if (d->icount != v->target.icount)
+			snprintf(stop->detail, sizeof(stop->detail), "landed at icount %llu, not %llu "
+				 "(an instruction that delays the step trap ran with the one before)",
+				 (unsigned long long)d->icount, (unsigned long long)v->target.icount);
+	}
+	return debug_op_final(d, stop);
+}
+
+static bool debug_seek_stopped(struct debug *d, struct vcpu_stop *stop)
+{
+	struct reverse *v = &d->rev;
+	bool passing = stop->reason == STOP_ICOUNT || stop->reason == STOP_BREAKPOINT ||
+		       stop->reason == STOP_WATCHPOINT || stop->reason == STOP_HALTED ||
+		       stop->reason == STOP_STEPPED;
+
+	if (!passing)
+		return debug_op_final(d, stop);
+	if (d->icount < v->target.icount)
+		return false;
+	/* At the count: steps that retire nothing up to the pc it had. */
+	if (d->icount == v->target.icount && v->target.at_pc && arch_pc(d->vcpu) != v->target.pc &&
+	    v->pc_steps < DEBUG_MAX_SUBSTEPS) {
+		v->pc_steps++;
+		d->count_steps = 1;
+		return false;
+	}
+	return debug_seek_final(d, stop);
+}
+
+/* Puts the machine at the start of the scan's window: 1 when the window is
+ * empty (nothing to run). */
+static int debug_scan_window(struct debug *d)
+{
+	struct reverse *v = &d->rev;
+	int r = debug_ckpt_restore(d, d->hist.v[v->mark].slot);
+
+	if (r < 0)
+		return r;
+	if (d->icount >= v->end)
+		return 1;
+	/* A breakpoint right at the checkpoint: no step stops there. */
+	if (debug_at_breakpoint(d)) {
+		struct breakpoint *bp = debug_at_breakpoint(d);
+
+		v->found = true;
+		v->found_pos = (struct hist_pos){ .icount = d->icount, .pc = arch_pc(d->vcpu),
+						  .at_pc = d->sub > 0 };
+		v->found_stop = (struct vcpu_stop){ .reason = STOP_BREAKPOINT, .breakpoint = bp->id };
+	}
+	return 0;
+}
+
+/* The scan reached the end of its window: seek to the last stop found in it,
+ * or scan the window before, or stop at the start of history. */
+static bool debug_scan_next(struct debug *d, struct vcpu_stop *stop)
+{
+	struct reverse *v = &d->rev;
+	int r;
+
+	for (;;) {
+		if (v->found) {
+			r = debug_seek_to(d, &v->found_pos, &v->found_stop,
+					  v->found_stop.reason == STOP_WATCHPOINT ? &v->found_hit : NULL);
+			if (r < 0)
+				break;
+			return r == 1 ? debug_seek_final(d, stop) : false;
+		}
+		if (v->mark == 0) {
+			r = debug_ckpt_restore(d, d->hist.v[0].slot);
+			if (r < 0)
+				break;
+			*stop = (struct vcpu_stop){ .reason = STOP_STEPPED, .history = -1 };
+			return debug_op_final(d, stop);
+		}
+		v->end = d->hist.v[v->mark].icount;
+		v->mark--;
+		r = debug_scan_window(d);
+		if (r < 0)
+			break;
+		if (r == 0)
+			return false;
+	}
+	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
+	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
+	return debug_op_final(d, stop);
+}
+
+static bool debug_scan_stopped(struct debug *d, struct vcpu_stop *stop)
+{
+	struct reverse *v = &d->rev;
+	struct hist_pos here = { .icount = d->icount, .pc = arch_pc(d->vcpu), .at_pc = d->sub > 0 };
+
+	switch (stop->reason) {
+	case STOP_ICOUNT:
+		if (d->event_hit && d->icount < v->end) {
+			v->found = true;
+			v->found_pos = (struct hist_pos){ .icount = d->icount };
+			v->found_stop = *stop;
+		}
+		if (d->icount >= v->end)
+			return debug_scan_next(d, stop);
+		return false;
+	case STOP_BREAKPOINT:
+		if (d->icount >= v->end)
+			return debug_scan_next(d, stop);
+		v->found = true;
+		v->found_pos = here;
+		v->found_stop = *stop;
+		return false;
+	case STOP_WATCHPOINT:
+		/* Before the access: at the instruction that made it. */
+		v->found = true;
+		v->found_pos = (struct hist_pos){ .icount = d->icount - (d->watch_mid_rep ? 0 : 1) };
+		v->found_stop = *stop;
+		v->found_hit = *debug_watch_hit(d);
+		return false;
+	case STOP_HALTED:
+	case STOP_STEPPED:
+		return false;
+	case STOP_REQUESTED: {
+		/* Interrupted: back where it started. */
+		struct vcpu_stop req = { .reason = STOP_REQUESTED };
+		int r = debug_seek_to(d, &v->start, &req, NULL);
+
+		if (r < 0)
+			return debug_op_final(d, stop);
+		return r == 1 ? debug_seek_final(d, stop) : false;
+	}
+	default:
+		return debug_op_final(d, stop);
+	}
+}
+
+int debug_history(struct debug *d, bool on, uint64_t budget)
+{
+	struct history *h = &d->hist;
+	int r;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running; stop it first");
+	if (!on) {
+		history_clear(h, &d->ckpt);
+		d->rev.op = REV_NONE;
+		debug_history_arm(d);
+		return 0;
+	}
+	if (!d->icount_on)
+		return err_set(ENOTSUP, "history needs instruction counts: start kvmdbg with "
+			       "--icount (or --history)");
+	if (budget)
+		h->budget = budget;
+	if (h->on) {
+		history_thin(h, &d->ckpt);
+		return 0;
+	}
+	h->on = true;
+	h->furthest = d->icount;
+	r = debug_history_mark(d);
+	if (r < 0) {
+		h->on = false;
+		return r;
+	}
+	h->next_at = d->icount + h->interval;
+	debug_state_known(d);
+	return 0;
+}
+
+void debug_history_info(const struct debug *d, struct debug_history_info *info)
+{
+	const struct history *h = &d->hist;
+
+	*info = (struct debug_history_info){ .on = h->on, .budget = h->budget,
+					     .furthest = h->furthest, .checkpoints = h->n,
+					     .interval = h->interval, .taken = h->taken,
+					     .thinned = h->thinned };
+	if (!h->on)
+		return;
+	info->first = h->n ? h->v[0].icount : h->furthest;
+	info->bytes = history_bytes(h, &d->ckpt);
+	for (unsigned i = 0; i < h->n; i++)
+		info->pages += d->ckpt.v[h->v[i].slot].npages;
+}
+
+bool debug_replaying(const struct debug *d)
+{
+	return d->hist.on && d->icount < d->hist.furthest;
+}
+
+const char *debug_notice(struct debug *d)
+{
+	if (!d->notice[0])
+		return NULL;
+	memcpy(d->notice_out, d->notice, sizeof(d->notice_out));
+	d->notice[0] = 0;
+	return d->notice_out;
+}
+
+/* Checks before going back: 1 with *stop at the start of history (history
+ * off counts as none), 0 to go, -errno. */
+static int debug_reverse_check(struct debug *d, struct vcpu_stop *stop)
+{
+	struct history *h = &d->hist;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is already running");
+	if (!h->on)
+		snprintf(d->notice, sizeof(d->notice), "history is off: there is nothing to go back "
+			 "to (start kvmdbg with --history, or turn it on: history on)");
+	if (!h->on || !h->n ||
+	    (d->icount == h->v[0].icount && d->sub <= h->v[0].sub)) {
+		*stop = d->last;
+		stop->reason = STOP_STEPPED;
+		stop->history = -1;
+		stop->detail[0] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+int debug_reverse_step(struct debug *d, struct vcpu_stop *stop)
+{
+	struct vcpu_stop result = { .reason = STOP_STEPPED };
+	struct hist_pos pos;
+	int r = debug_reverse_check(d, stop);
+
+	if (r)
+		return r;
+	debug_op_begin(d, REV_SEEK);
+	pos = (struct hist_pos){ .icount = d->sub ? d->icount : d->icount - 1 };
+	r = debug_seek_to(d, &pos, &result, NULL);
+	if (r < 0) {
+		d->rev.op = REV_NONE;
+		return r;
+	}
+	if (r == 1)
+		return debug_seek_final(d, stop);
+	return debug_start(d, stop);
+}
+
+int debug_reverse_continue(struct debug *d, struct vcpu_stop *stop)
+{
+	struct reverse *v = &d->rev;
+	struct history *h = &d->hist;
+	int r = debug_reverse_check(d, stop), m;
+
+	if (r)
+		return r;
+	debug_op_begin(d, REV_SCAN);
+	v->start = (struct hist_pos){ .icount = d->icount, .pc = arch_pc(d->vcpu), .at_pc = d->sub > 0 };
+	v->found = false;
+	v->end = d->icount;
+	m = history_find(h, d->icount, d->sub);
+	/* The window ends before the guest now: a mark right here starts none. */
+	if (m > 0 && h->v[m].icount == d->icount)
+		m--;
+	v->mark = m;
+	r = debug_scan_window(d);
+	if (r < 0) {
+		d->rev.op = REV_NONE;
+		return r;
+	}
+	if (r == 1) {
+		if (debug_scan_next(d, stop))
+			return 1;
+		return debug_start(d, stop);
+	}
+	return debug_start(d, stop);
+}
+
+int debug_goto(struct debug *d, uint64_t at, struct vcpu_stop *stop)
+{
+	struct vcpu_stop result = { .reason = STOP_ICOUNT };
+	struct hist_pos pos = { .icount = at };
+	int r;
+
+	if (!d->icount_on)
+		return err_set(ENOTSUP, "instructions are not being counted (start kvmdbg with --icount)");
+	if (d->running)
+		return err_set(EBUSY, "the guest is already running");
+	if (at < d->icount && !d->hist.on)
+		return err_set(ERANGE, "icount %llu has passed and history is off (start kvmdbg "
+			       "with --history to go back)", (unsigned long long)at);
+	if (d->hist.on && d->hist.n && at < d->hist.v[0].icount)
+		return err_set(ERANGE, "icount %llu is before the start of history (%llu)",
+			       (unsigned long long)at, (unsigned long long)d->hist.v[0].icount);
+	debug_op_begin(d, REV_SEEK);
+	r = debug_seek_to(d, &pos, &result, NULL);
+	if (r < 0) {
+		d->rev.op = REV_NONE;
+		return r;
+	}
+	if (r == 1)
+		return debug_seek_final(d, stop);
+	return debug_start(d, stop);
+}
+
+/* ---- run control ---------------------------------------------------------------- */
+
+int debug_run_to(struct debug *d, uint64_t at, struct vcpu_stop *stop)
+{
+	int r;
+
+	r = debug_may_run(d, stop);
+	if (r)
+		return r < 0 ? r : 0;
+	d->run_at = at;
+	debug_op_begin(d, REV_FORWARD);
+	r = debug_start(d, stop);
+	if (r == 0)
+		debug_wait_stop(d, stop, NULL);
+	d->run_at = UINT64_MAX;
+	return r < 0 ? r : 0;
+}
+
+int debug_step(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (d->icount_on) {
+		uint64_t at = d->icount + 1;
+
+		r = debug_run_to(d, at, stop);
+		if (r == 0 && stop->reason == STOP_ICOUNT && d->icount >= at)
+			stop->reason = STOP_STEPPED;
+		return r;
+	}
+	/* Other breakpoints stay armed: the step may run into one (an exception
+	 * handler entered on the way, say). */
+	r = debug_may_run(d, stop);
+	if (r)
+		return r < 0 ? r : 0;
+	return debug_step_raw(d, stop);
+}
+
+int debug_continue(struct debug *d, struct vcpu_stop *stop)
+{
+	int r = debug_may_run(d, stop);
+
+	if (r)
+		return r;
+	debug_op_begin(d, REV_FORWARD);
+	return debug_start(d, stop);
 }
 
 int debug_stop_fd(const struct debug *d)
@@ -1311,13 +2065,15 @@ bool debug_collect(struct debug *d, struct vcpu_stop *stop)
 	if (d->perf.fd >= 0) {
 		debug_resolve(d, stop, false);
 		debug_unplant(d);
-		return debug_perf_end(d, stop);
+		if (!debug_perf_end(d, stop))
+			return false;
+		return debug_settle(d, stop);
 	}
-	if (d->icount_on) {
+	if (d->icount_on)
 		debug_count_end(d, stop);
-		return true;
+	else {
+		debug_resolve(d, stop, false);
+		debug_unplant(d);
 	}
-	debug_resolve(d, stop, false);
-	debug_unplant(d);
-	return true;
+	return debug_settle(d, stop);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "history.h"
 #include "icount.h"
 #include "iolog.h"
 #include "vcpu.h"
@@ -22,6 +23,7 @@
 
 struct vm;
 struct symtab;
+struct devices_output;
 
 #define DEBUG_MAX_BREAKPOINTS 256
 #define DEBUG_MAX_EVENTS 64      /* pending icount stops */
@@ -31,6 +33,7 @@ struct symtab;
 #define DEBUG_MAX_WATCH_BYTES (16 << 20)   /* bytes they may cover together */
 #define DEBUG_MAX_CHECKPOINTS 256
 #define DEBUG_MAX_CHECKPOINT_BYTES (1ULL << 30) /* what they may keep together */
+#define DEBUG_MAX_SUBSTEPS 64  /* steps that retire nothing, looking for a pc */
 
 /* A stop at an instruction count (after gem5's instruction-event queue). */
 struct icount_event {
@@ -78,11 +81,48 @@ struct entry_bp {
 
 /* What the debugger itself keeps of a checkpoint. */
 struct debug_checkpoint {
+	int id;                         /* the user's number; 0: one of the history's */
 	uint64_t icount;                /* instructions retired then */
+	unsigned sub;                   /* steps since the last one retired */
 	uint64_t pc;                    /* where the guest was */
 	bool exited;                    /* it had written the exit port */
 	int exit_status;
 	struct vcpu_stop last;          /* the stop then */
+};
+
+/* A point in the guest's execution: instructions retired, and (at_pc) the
+ * pc reached by steps that retire nothing after them (an exception
+ * delivered into a handler with a breakpoint at its entry, say). */
+struct hist_pos {
+	uint64_t icount;
+	uint64_t pc;
+	bool at_pc;
+};
+
+/* What a run with history on is for (several runs and restores make one). */
+enum rev_op {
+	REV_NONE,    /* history off, or nothing in progress */
+	REV_FORWARD, /* running forward as asked: replay up to the furthest point, then on */
+	REV_SEEK,    /* to target, breakpoints ignored; then report result */
+	REV_SCAN,    /* back: replays windows between checkpoints for the last stop in them */
+};
+
+struct reverse {
+	enum rev_op op;
+	uint64_t at;                    /* internal stop for the run in progress */
+	struct hist_pos target;         /* SEEK: where */
+	struct vcpu_stop result;        /* SEEK: the stop it reports there */
+	bool has_hit;                   /* ... with this watchpoint hit */
+	struct watch_hit hit;
+	unsigned pc_steps;              /* SEEK: steps taken looking for target.pc */
+	uint64_t ladder_top;            /* SEEK: lay checkpoints at target - 2^k; 0: none */
+	struct hist_pos start;          /* SCAN: where it started (Ctrl-C goes back) */
+	int mark;                       /* SCAN: the window's first checkpoint (hist.v) */
+	uint64_t end;                   /* SCAN: ... and its end */
+	bool found;                     /* SCAN: the last stop in the window so far */
+	struct hist_pos found_pos;
+	struct vcpu_stop found_stop;
+	struct watch_hit found_hit;
 };
 
 struct debug {
@@ -92,7 +132,17 @@ struct debug {
 	struct watch watch;             /* memory watchpoints and pages taken away */
 	struct iolog log;               /* the MMIO and port-I/O access log */
 	struct checkpoints ckpt;        /* checkpoints of the machine */
-	struct debug_checkpoint *ckpt_debug; /* ... and the debugger's own, by index */
+	struct debug_checkpoint *ckpt_debug; /* ... and the debugger's own, by slot */
+	unsigned ckpt_debug_cap;
+	unsigned user_ckpts;            /* the user's checkpoints kept */
+	int next_ckpt_id;               /* number of the user's next one */
+	struct history hist;            /* execution history (time travel) */
+	struct reverse rev;             /* the history operation in progress */
+	struct devices_output *output;  /* guest text, muted while replaying (NULL: none) */
+	unsigned long arch_changes;     /* arch_state_changes() at the last stop */
+	bool wrote;                     /* guest memory written by the user since */
+	char notice[256];               /* for the user, once (debug_notice()) */
+	char notice_out[256];           /* ... as debug_notice() hands it out */
 	struct breakpoint bp[DEBUG_MAX_BREAKPOINTS];
 	int next_id;                    /* number of the next breakpoint */
 	bool running;                   /* the vCPU thread runs the guest */
@@ -109,6 +159,13 @@ struct debug {
 	uint64_t perf_io;               /* I/O exits then: instructions the counter misses */
 	uint64_t icount;                /* instructions retired so far */
 	uint64_t count_target;          /* a counted run stops at this count */
+	uint64_t run_at;                /* debug_run_to()'s count (UINT64_MAX: none) */
+	unsigned count_steps;           /* a counted run stops after this many steps (0: any) */
+	unsigned sub;                   /* steps since the last instruction retired */
+	bool event_hit;                 /* the last stop was at an icount stop of the user's */
+	bool watch_mid_rep;             /* ... a watchpoint's, in a REP string instruction's
+					   iterations (the instruction did not retire) */
+	bool nested;                    /* a step inside a run in progress */
 	struct icount_event events[DEBUG_MAX_EVENTS]; /* sorted by count */
 	unsigned nevents;
 	int next_event_id;
@@ -246,6 +303,40 @@ const struct debug_checkpoint *debug_checkpoint_get(const struct debug *d, int i
 						    size_t *pages, size_t *bytes);
 /* The checkpoint the machine descends from now (0: none). */
 int debug_checkpoint_base(const struct debug *d);
+
+/*
+ * Execution history (README "Time travel"): with it on, checkpoints are laid
+ * as the guest runs forward, and the guest can go back to any count since.
+ * Below the furthest count reached the guest replays: its output and the
+ * access log stay silent. Needs instruction counting.
+ */
+/* Turns history on (budget: bytes its checkpoints may keep, 0: as before) or off. */
+int debug_history(struct debug *d, bool on, uint64_t budget);
+struct debug_history_info {
+	bool on;
+	uint64_t first, furthest;  /* counts history spans */
+	unsigned checkpoints;
+	uint64_t pages, bytes, budget;
+	uint64_t interval;         /* instructions between automatic checkpoints now */
+	uint64_t taken, thinned;
+};
+void debug_history_info(const struct debug *d, struct debug_history_info *info);
+/* Whether the guest replays now (it is below the furthest count reached). */
+bool debug_replaying(const struct debug *d);
+/*
+ * Going back (and to a given count). Each returns 1 with *stop filled when
+ * done at once, 0 when the guest runs (then wait as after debug_continue()),
+ * or -errno. A stop with history < 0 is the start of history.
+ */
+/* One instruction back. */
+int debug_reverse_step(struct debug *d, struct vcpu_stop *stop);
+/* Back to the last breakpoint, watchpoint or icount stop before now. */
+int debug_reverse_continue(struct debug *d, struct vcpu_stop *stop);
+/* Exactly to count at, forwards or backwards, breakpoints ignored. */
+int debug_goto(struct debug *d, uint64_t at, struct vcpu_stop *stop);
+/* A message for the user the debugger left since (history discarded, say),
+ * or NULL; cleared by the call. */
+const char *debug_notice(struct debug *d);
 
 /* Guest-physical memory (RAM only); -EFAULT elsewhere. */
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len);

@@ -61,6 +61,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		goto err;
 	debug_init(&m->dbg, &m->vm, &m->vcpu, &m->img.symbols);
+	m->dbg.output = &m->devs.output;
 	m->built = BUILT_ALL;
 	r = vcpu_start_thread(&m->vcpu);
 	if (r < 0)

@@ -63,6 +63,9 @@ struct vcpu_stop {
 	uint32_t exit_reason;    /* the KVM_EXIT_* that caused the stop, if any */
 	char detail[256];        /* one line for the user ("" if the reason says it all) */
 	int breakpoint;          /* STOP_BREAKPOINT, STOP_WATCHPOINT: its number */
+	bool replayed;           /* history: below the furthest point reached */
+	signed char history;     /* history: -1 its start reached going back, 1 its
+				    end (the guest's exit) */
 };
 
 /*

@@ -301,6 +301,9 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 
 	switch (stop->reason) {
 	case STOP_EXITED:
+		/* With history, the end of it: one can go back from there. */
+		if (stop->history > 0)
+			break;
 		snprintf(out, len, "W%02x", stop->status & 0xff);
 		return;
 	case STOP_REQUESTED: sig = GDB_SIGINT; break;
@@ -320,6 +323,9 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 			n += (size_t)snprintf(out + n, len - n, "%x:%s;", i, hex);
 		}
 	}
+	if (stop->history)
+		n += (size_t)snprintf(out + n, len - n, "replaylog:%s;",
+				      stop->history < 0 ? "begin" : "end");
 	if (stop->reason == STOP_BREAKPOINT) {
 		const struct breakpoint *bp = NULL;
 
@@ -356,6 +362,12 @@ static void stub_report(struct stub *st, const struct vcpu_stop *stop)
 	case STOP_HALTED:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
 		break;
+	case STOP_EXITED:
+		if (stop->history > 0)
+			n = snprintf(msg, sizeof(msg), "kvmdbg: the guest exited with status %d: the end "
+				     "of its history (reverse-stepi and reverse-continue go back)\n",
+				     stop->status);
+		break;
 	default:
 		break;
 	}
@@ -376,28 +388,23 @@ void stub_stopped(struct stub *st, const struct vcpu_stop *stop)
 	stub_report(st, stop);
 }
 
-/* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
-static void stub_resume(struct stub *st, bool step, const char *addr)
+/* What the debugger has to say (history discarded, say), while gdb waits. */
+static void stub_notice(struct stub *st)
 {
-	struct vcpu_stop stop;
-	uint64_t pc, mask;
-	int r;
+	const char *text = debug_notice(st->dbg);
+	char msg[300];
+	int n;
 
-	/* Nothing runs after the guest's exit: say so again, as gdbserver does. */
-	if (st->dbg->exited)
-		return stub_report(st, &st->dbg->last);
-	if (addr && *addr) {
-		if (!stub_parse_hex(&addr, &pc) || *addr)
-			return stub_reply(st, "E22");
-		if (arch_reg_set(st->dbg->vcpu, (unsigned)arch_reg_find("pc", &mask), pc) < 0)
-			return stub_reply(st, "E01");
-	}
-	if (step) {
-		if (debug_step(st->dbg, &stop) < 0)
-			return stub_reply(st, "E01");
-		return stub_report(st, &stop);
-	}
-	r = debug_continue(st->dbg, &stop);
+	if (!text)
+		return;
+	n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", text);
+	stub_console(st, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+/* Started a run (r from debug_*): an error, the stop at once, or wait for it. */
+static void stub_ran(struct stub *st, int r, const struct vcpu_stop *stop)
+{
+	stub_notice(st);
 	if (r < 0) {
 		char msg[300];
 		int n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", err_msg());
@@ -406,8 +413,48 @@ static void stub_resume(struct stub *st, bool step, const char *addr)
 		return stub_reply(st, "E01");
 	}
 	if (r > 0)
-		return stub_report(st, &stop);
+		return stub_report(st, stop);
 	st->waiting = true;
+}
+
+/* bs and bc: one instruction back, or back to the last breakpoint or watchpoint. */
+static void h_reverse(struct stub *st, const char *pkt, size_t len)
+{
+	struct vcpu_stop stop;
+
+	(void)len;
+	stub_ran(st, pkt[1] == 's' ? debug_reverse_step(st->dbg, &stop)
+				   : debug_reverse_continue(st->dbg, &stop), &stop);
+}
+
+/* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
+static void stub_resume(struct stub *st, bool step, const char *addr)
+{
+	struct vcpu_stop stop;
+	uint64_t pc, mask;
+	int r;
+
+	/* Nothing runs after the guest's exit: say so again, as gdbserver does
+	 * (with history, the stop at the end of it). */
+	if (st->dbg->exited) {
+		stop = st->dbg->last;
+		stop.history = st->dbg->hist.on;
+		return stub_report(st, &stop);
+	}
+	if (addr && *addr) {
+		if (!stub_parse_hex(&addr, &pc) || *addr)
+			return stub_reply(st, "E22");
+		if (arch_reg_set(st->dbg->vcpu, (unsigned)arch_reg_find("pc", &mask), pc) < 0)
+			return stub_reply(st, "E01");
+	}
+	if (step) {
+		r = debug_step(st->dbg, &stop);
+		stub_notice(st);
+		if (r < 0)
+			return stub_reply(st, "E01");
+		return stub_report(st, &stop);
+	}
+	stub_ran(st, debug_continue(st->dbg, &stop), &stop);
 }
 
 static void h_continue(struct stub *st, const char *pkt, size_t len)
@@ -506,7 +553,7 @@ static void h_supported(struct stub *st, const char *pkt, size_t len)
 	(void)len;
 	st->binary_upload = strstr(pkt, "binary-upload+") != NULL;
 	stub_reply(st, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;"
-		       "QStartNoAckMode+;binary-upload+", RSP_PACKET_SIZE);
+		       "QStartNoAckMode+;binary-upload+;ReverseStep+;ReverseContinue+", RSP_PACKET_SIZE);
 }
 
 static void h_features(struct stub *st, const char *pkt, size_t len)
@@ -724,6 +771,8 @@ static const struct {
 	{ "x", false, h_read_mem_bin },
 	{ "M", false, h_write_mem_hex },
 	{ "X", false, h_write_mem_bin },
+	{ "bs", true, h_reverse },
+	{ "bc", true, h_reverse },
 	{ "c", false, h_continue },
 	{ "s", false, h_continue },
 	{ "C", false, h_continue_sig },

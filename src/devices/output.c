@@ -3,7 +3,7 @@
 
 void devices_output_byte(struct devices_output *o, uint8_t byte)
 {
-	if (!o->out)
+	if (!o->out || o->muted)
 		return;
 	fputc(byte, o->out);
 	if (byte == '\n')

@@ -2,11 +2,13 @@
 #ifndef KVMDBG_DEVICES_OUTPUT_H
 #define KVMDBG_DEVICES_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct devices_output {
-	FILE *out; /* NULL: output is dropped */
+	FILE *out;  /* NULL: output is dropped */
+	bool muted; /* dropped for now (the guest replays what it printed once) */
 };
 
 /* Writes a guest byte to the shared output; flushes at each newline. */

@@ -116,6 +116,7 @@ int arch_msr_write(struct vcpu *vcpu, uint32_t index, uint64_t value)
 	} msrs = { .hdr.nmsrs = 1, .entry = { .index = index, .data = value } };
 	int n = ioctl(vcpu->fd, KVM_SET_MSRS, &msrs);
 
+	vcpu->arch->changes++;
 	if (n < 0)
 		return err_set(errno, "KVM_SET_MSRS %#x: %s", index, strerror(errno));
 	if (n != 1)

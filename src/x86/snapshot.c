@@ -8,6 +8,7 @@
 #include "../arch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -232,4 +233,31 @@ void arch_snapshot_free(struct arch_snapshot *s)
 	free(s->msrs);
 	free(s->xsave);
 	free(s);
+}
+
+bool arch_snapshot_same(struct vcpu *vcpu, const struct arch_snapshot *s, char *what, size_t len)
+{
+	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+					     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
+					     "rip", "rflags" };
+	const struct kvm_regs *r = x86_regs(vcpu);
+	uint64_t now[18], then[18];
+
+	if (!r) {
+		snprintf(what, len, "the registers cannot be read: %s", err_msg());
+		return false;
+	}
+	memcpy(now, r, sizeof(now));
+	memcpy(then, &s->regs, sizeof(then));
+	/* TF and RF belong to the debugger's stepping as much as to the guest. */
+	now[17] &= ~(RFLAGS_TF | RFLAGS_RF);
+	then[17] &= ~(RFLAGS_TF | RFLAGS_RF);
+	for (unsigned i = 0; i < 18; i++) {
+		if (now[i] != then[i]) {
+			snprintf(what, len, "%s was %#llx, is %#llx", names[i],
+				 (unsigned long long)then[i], (unsigned long long)now[i]);
+			return false;
+		}
+	}
+	return true;
 }

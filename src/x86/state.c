@@ -97,16 +97,19 @@ struct kvm_fpu *x86_fpu(struct vcpu *vcpu)
 void x86_regs_changed(struct vcpu *vcpu)
 {
 	vcpu->arch->regs_dirty = true;
+	vcpu->arch->changes++;
 }
 
 void x86_sregs_changed(struct vcpu *vcpu)
 {
 	vcpu->arch->sregs_dirty = true;
+	vcpu->arch->changes++;
 }
 
 void x86_fpu_changed(struct vcpu *vcpu)
 {
 	vcpu->arch->fpu_dirty = true;
+	vcpu->arch->changes++;
 }
 
 void x86_sregs_stale(struct vcpu *vcpu)
@@ -166,4 +169,9 @@ int arch_regs_flush(struct vcpu *vcpu)
 void arch_relax(void)
 {
 	__builtin_ia32_pause();
+}
+
+unsigned long arch_state_changes(const struct vcpu *vcpu)
+{
+	return vcpu->arch->changes;
 }

@@ -43,6 +43,7 @@
 
 #define RFLAGS_FIXED (1ULL << 1) /* reserved, always 1 */
 #define RFLAGS_TF (1ULL << 8)    /* trap (single-step) */
+#define RFLAGS_RF (1ULL << 16)   /* resume (no instruction breakpoint once) */
 #define RFLAGS_IF (1ULL << 9)    /* interrupts enabled */
 #define RFLAGS_VM (1ULL << 17)   /* virtual-8086 mode */
 
@@ -110,6 +111,7 @@ struct arch_vcpu {
 	struct kvm_fpu fpu;
 	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
 	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
+	unsigned long changes;   /* register and MSR writes so far (arch_state_changes) */
 	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
 	bool synced;             /* ... and it has done so since our last write */
 	struct x86_debug debug;

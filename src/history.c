@@ -1,0 +1,167 @@
+#include "history.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "err.h"
+
+static uint64_t history_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void history_init(struct history *h)
+{
+	*h = (struct history){ .budget = HISTORY_DEFAULT_BUDGET, .interval = 1ULL << 16 };
+}
+
+static void history_remove(struct history *h, struct checkpoints *c, unsigned i)
+{
+	checkpoint_drop(c, h->v[i].slot);
+	memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof(h->v[0]));
+	h->n--;
+}
+
+void history_clear(struct history *h, struct checkpoints *c)
+{
+	uint64_t budget = h->budget;
+
+	/* Newest first: each drop hands its pages to nobody. */
+	while (h->n)
+		history_remove(h, c, h->n - 1);
+	free(h->v);
+	history_init(h);
+	h->budget = budget;
+}
+
+static bool history_before(const struct hist_mark *m, uint64_t icount, unsigned sub)
+{
+	return m->icount < icount || (m->icount == icount && m->sub <= sub);
+}
+
+int history_find(const struct history *h, uint64_t icount, unsigned sub)
+{
+	int i = -1;
+
+	for (unsigned j = 0; j < h->n && history_before(&h->v[j], icount, sub); j++)
+		i = (int)j;
+	return i;
+}
+
+int history_exact(const struct history *h, uint64_t icount)
+{
+	int i = history_find(h, icount, 0);
+
+	return i >= 0 && h->v[i].icount == icount && h->v[i].sub == 0 ? i : -1;
+}
+
+int history_after(const struct history *h, uint64_t icount)
+{
+	for (unsigned j = 0; j < h->n; j++)
+		if (h->v[j].icount > icount)
+			return (int)j;
+	return -1;
+}
+
+int history_add(struct history *h, unsigned slot, uint64_t icount, unsigned sub)
+{
+	unsigned i = (unsigned)(history_find(h, icount, sub) + 1);
+
+	if (h->n == h->cap) {
+		unsigned cap = h->cap ? 2 * h->cap : 64;
+		struct hist_mark *v = realloc(h->v, cap * sizeof(*v));
+
+		if (!v)
+			return err_set(ENOMEM, "out of memory for the history");
+		h->v = v;
+		h->cap = cap;
+	}
+	memmove(&h->v[i + 1], &h->v[i], (h->n - i) * sizeof(h->v[0]));
+	h->v[i] = (struct hist_mark){ .slot = slot, .icount = icount, .sub = sub };
+	h->n++;
+	h->taken++;
+	return 0;
+}
+
+void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount)
+{
+	while (h->n && h->v[h->n - 1].icount > icount)
+		history_remove(h, c, h->n - 1);
+}
+
+uint64_t history_bytes(const struct history *h, const struct checkpoints *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < h->n; i++)
+		n += checkpoint_bytes(c, h->v[i].slot);
+	return n;
+}
+
+/*
+ * Which mark to drop: the one whose neighbours are closest together for its
+ * age, so spacing grows geometrically into the past (rr thins the same way):
+ * a replay back to any point then costs about the same share of the way.
+ */
+static unsigned history_victim(const struct history *h)
+{
+	uint64_t now = h->furthest;
+	unsigned best = 1;
+	double best_score = 0;
+
+	for (unsigned i = 1; i + 1 < h->n; i++) {
+		double gap = (double)(h->v[i + 1].icount - h->v[i - 1].icount) + 1;
+		double age = (double)(now - h->v[i].icount) + 1;
+		double score = gap / age;
+
+		if (i == 1 || score < best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+void history_thin(struct history *h, struct checkpoints *c)
+{
+	while (h->n > 2 && (h->n > HISTORY_MAX_MARKS || history_bytes(h, c) > h->budget)) {
+		history_remove(h, c, history_victim(h));
+		h->thinned++;
+	}
+}
+
+void history_run_begin(struct history *h)
+{
+	h->go_ns = history_now_ns();
+}
+
+void history_run_end(struct history *h)
+{
+	if (h->go_ns)
+		h->run_ns += history_now_ns() - h->go_ns;
+	h->go_ns = 0;
+}
+
+void history_paced(struct history *h, uint64_t icount)
+{
+	if (h->run_ns) {
+		double scale = (double)HISTORY_PACE_NS / (double)h->run_ns;
+
+		/* Not more than doubling or halving at once: one slow stop is noise. */
+		if (scale > 2)
+			scale = 2;
+		if (scale < 0.5)
+			scale = 0.5;
+		h->interval = (uint64_t)((double)h->interval * scale);
+		if (h->interval < HISTORY_MIN_INTERVAL)
+			h->interval = HISTORY_MIN_INTERVAL;
+	}
+	h->run_ns = 0;
+	h->next_at = icount + h->interval;
+}

@@ -1,0 +1,68 @@
+/*
+ * Execution history for going back in time: checkpoints laid along the one
+ * timeline the guest ran (marks, by instruction count), the furthest point
+ * reached, and how densely to keep them. Kept near the present, thinned out
+ * with age (after rr) so they fit a memory budget; the debugger (debug.c)
+ * takes them, puts them back and replays between them.
+ */
+#ifndef KVMDBG_HISTORY_H
+#define KVMDBG_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct checkpoints;
+
+#define HISTORY_MAX_MARKS 4096               /* checkpoints kept at once */
+#define HISTORY_DEFAULT_BUDGET (256ULL << 20) /* --history-mem's default */
+#define HISTORY_PACE_NS 20000000ULL          /* aim: a checkpoint per 20 ms of running */
+#define HISTORY_MIN_INTERVAL 1024ULL         /* instructions between checkpoints, at least */
+#define HISTORY_LADDER_MIN 2048ULL           /* replays longer than this lay a ladder */
+
+/* A checkpoint of the history: its slot in the checkpoint store, and where it
+ * was taken (instructions retired, and steps since the last one retired). */
+struct hist_mark {
+	unsigned slot;
+	uint64_t icount;
+	unsigned sub;
+};
+
+struct history {
+	bool on;
+	uint64_t budget;        /* bytes its checkpoints may keep */
+	uint64_t furthest;      /* the furthest count reached: below it is replay */
+	struct hist_mark *v;    /* by position */
+	unsigned n, cap;
+	uint64_t interval;      /* instructions between automatic checkpoints */
+	uint64_t next_at;       /* the next one is due at this count */
+	uint64_t run_ns;        /* time run since the last one (CLOCK_MONOTONIC) */
+	uint64_t go_ns;         /* when the run in progress started, 0: none */
+	uint64_t taken, thinned; /* counters for history info */
+};
+
+void history_init(struct history *h);
+/* Drops every mark's checkpoint and turns history off. */
+void history_clear(struct history *h, struct checkpoints *c);
+/* Records checkpoint slot as taken at (icount, sub); -ENOMEM. */
+int history_add(struct history *h, unsigned slot, uint64_t icount, unsigned sub);
+/* The last mark at or before (icount, sub), or -1. */
+int history_find(const struct history *h, uint64_t icount, unsigned sub);
+/* The mark taken exactly at (icount, 0), or -1. */
+int history_exact(const struct history *h, uint64_t icount);
+/* The first mark after icount, or -1. */
+int history_after(const struct history *h, uint64_t icount);
+/* Forgets the marks after icount (their checkpoints dropped). */
+void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount);
+/* Bytes the marks' checkpoints keep. */
+uint64_t history_bytes(const struct history *h, const struct checkpoints *c);
+/* Drops marks, oldest-densest first, until the rest fit the budget (the
+ * first and the newest always stay). */
+void history_thin(struct history *h, struct checkpoints *c);
+/* The guest starts and stops running (the pace counts only its running time). */
+void history_run_begin(struct history *h);
+void history_run_end(struct history *h);
+/* An automatic checkpoint was taken at icount: when the next is due, paced
+ * so one falls every HISTORY_PACE_NS of running. */
+void history_paced(struct history *h, uint64_t icount);
+
+#endif
