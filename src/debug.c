@@ -1126,7 +1126,8 @@ static void debug_events_due(struct debug *d)
 	d->event_hit = false;
 	for (unsigned i = 0; i < d->nevents && d->events[i].at <= d->icount;) {
 		d->event_hit |= d->events[i].at == d->icount;
-		if (keep) {
+		/* (Stops set in the past, with history, wait for the guest to go back.) */
+		if (keep || d->events[i].at <= d->run_from) {
 			i++;
 			continue;
 		}
@@ -1257,9 +1258,12 @@ int debug_icount_break(struct debug *d, uint64_t at)
 
 	if (!d->icount_on)
 		return err_set(ENOTSUP, "instructions are not being counted (start kvmdbg with --icount)");
-	if (at <= d->icount)
-		return err_set(EINVAL, "icount %llu has passed (the count is %llu)",
-			       (unsigned long long)at, (unsigned long long)d->icount);
+	/* With history, a stop in the past is one for going back to. */
+	if (at == d->icount || (at < d->icount && !(d->hist.on && d->hist.n &&
+						     at >= d->hist.v[0].icount)))
+		return err_set(EINVAL, "icount %llu has passed (the count is %llu)%s",
+			       (unsigned long long)at, (unsigned long long)d->icount,
+			       at < d->icount && d->hist.on ? ", before the start of history" : "");
 	if (d->nevents == DEBUG_MAX_EVENTS)
 		return err_set(ENOSPC, "too many icount stops (%d)", DEBUG_MAX_EVENTS);
 	for (i = 0; i < d->nevents && d->events[i].at <= at; i++)
@@ -1466,6 +1470,7 @@ static void debug_op_begin(struct debug *d, enum rev_op op)
 	struct history *h = &d->hist;
 
 	d->rev.op = h->on || op == REV_SEEK ? op : REV_NONE;
+	d->run_from = d->icount;
 	if (!h->on || (!d->wrote && arch_state_changes(d->vcpu) == d->arch_changes))
 		return;
 	if (h->furthest > d->icount)

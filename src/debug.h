@@ -160,6 +160,7 @@ struct debug {
 	uint64_t icount;                /* instructions retired so far */
 	uint64_t count_target;          /* a counted run stops at this count */
 	uint64_t run_at;                /* debug_run_to()'s count (UINT64_MAX: none) */
+	uint64_t run_from;              /* the count when the run (operation) began */
 	unsigned count_steps;           /* a counted run stops after this many steps (0: any) */
 	unsigned sub;                   /* steps since the last instruction retired */
 	bool event_hit;                 /* the last stop was at an icount stop of the user's */

@@ -321,7 +321,7 @@ after"
 	start_stub "$(guest regs.elf)"
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
 	assert_equal "$(rsp 'qSupported:multiprocess+;swbreak+')" \
-		"PacketSize=20000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;binary-upload+"
+		"PacketSize=20000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+;binary-upload+;ReverseStep+;ReverseContinue+"
 	# x without binary-upload+ from the client: lldb's flavour.
 	assert_equal "$(rsp 'x0,0')" OK
 	assert_equal "$(rsp 'x10001c,2' | od -An -tx1 | tr -d ' \n')" 90c3
@@ -373,7 +373,7 @@ after"
 @test "x reads memory as binary: gdb 16's form after binary-upload+" {
 	start_stub "$(guest regs.elf)"
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
-	[[ "$(rsp 'qSupported:binary-upload+;swbreak+')" == *binary-upload+ ]]
+	[[ "$(rsp 'qSupported:binary-upload+;swbreak+')" == *binary-upload+\;* ]]
 	assert_equal "$(rsp 'x0,0')" b
 	assert_equal "$(rsp 'x10001c,2' | od -An -tx1 | tr -d ' \n')" 6290c3
 	exec 7>&-

@@ -1,0 +1,278 @@
+#!/usr/bin/env bats
+# Going back in time (--history): reverse-stepi, reverse-continue,
+# reverse-finish and goto land on exactly the state the guest had then, and
+# replay repeats no output.
+
+load helper
+
+teardown() {
+	stop_stub
+}
+
+# Runs the console commands on stdin (a script file: the test VM has no
+# /dev/stdin) on a guest, with kvmdbg's extra options.
+run_script() {
+	local guest=$1
+
+	shift
+	cat >"$BATS_TEST_TMPDIR/commands"
+	run kvmdbg "$@" --script "$BATS_TEST_TMPDIR/commands" "$guest"
+}
+
+# The registers, one block per stop, from console output: lines "name 0x.. ..."
+# of regs (general registers, rip, eflags) and of x/..gx dumps.
+state_lines() {
+	grep -E '^(r[a-z0-9]+|eflags|[a-z]s|fs_base|gs_base) +0x|^0x[0-9a-f]+( <[^>]*>)?:\s+0x' || true
+}
+
+# For every count from 1 to total-1 of a guest: the state reached by stepi
+# from power-on, and the state reached by going to the end and back one
+# rstepi at a time; the same, in reverse order.
+sweep_back() {
+	local total=$1 dump=$2 n
+	shift 2
+	{
+		for ((n = 1; n < total; n++)); do
+			echo stepi
+			echo "$dump"
+		done
+	} >"$BATS_TEST_TMPDIR/forward"
+	{
+		echo "goto icount $total"
+		for ((n = 1; n < total; n++)); do
+			echo rstepi
+			echo "$dump"
+		done
+	} >"$BATS_TEST_TMPDIR/back"
+	kvmdbg --icount step --serial none -x "$BATS_TEST_TMPDIR/forward" "$@" 2>/dev/null |
+		state_lines >"$BATS_TEST_TMPDIR/a"
+	kvmdbg --history --icount step --serial none -x "$BATS_TEST_TMPDIR/back" "$@" 2>/dev/null |
+		state_lines >"$BATS_TEST_TMPDIR/b"
+	local per=$(($(wc -l <"$BATS_TEST_TMPDIR/a") / (total - 1)))
+	[ "$per" -gt 10 ] || fail "only $(wc -l <"$BATS_TEST_TMPDIR/a") state lines"
+	# Blocks of $per lines, last first.
+	awk -v per="$per" '{ b[int((NR - 1) / per)] = b[int((NR - 1) / per)] $0 "\n" }
+		END { for (i = int((NR - 1) / per); i >= 0; i--) printf "%s", b[i] }' \
+		"$BATS_TEST_TMPDIR/b" >"$BATS_TEST_TMPDIR/b.rev"
+	diff "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b.rev"
+}
+
+@test "rstepi from the end lands on the state of every count: long mode (rep, I/O, MMIO, faults, int)" {
+	sweep_back 252 $'regs\nx/4gx buf\nx/4gx buf2' "$(guest icount.elf)"
+}
+
+@test "the same in 32-bit protected mode" {
+	run kvmdbg --icount step --serial none "$(guest icount32.elf)"
+	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
+	[ "$total" -gt 50 ]
+	sweep_back "$total" regs "$(guest icount32.elf)"
+}
+
+@test "the same in real mode" {
+	run kvmdbg --icount step --serial none --raw "$(guest icount16.bin)@0x7c00"
+	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
+	[ "$total" -gt 50 ]
+	sweep_back "$total" regs --raw "$(guest icount16.bin)@0x7c00"
+}
+
+# memloop's state: registers, and the memory it writes.
+memloop_state='regs
+x/8192gx table
+x/1gx sum'
+
+@test "a guest writing memory: goto forwards and back, rstepi and rcont reach each count with the same registers and RAM" {
+	# Straight there, in a fresh run each.
+	for p in 5000 23456 23463; do
+		run_script "$(guest memloop.elf)" --icount step --serial none <<<"goto icount $p
+$memloop_state"
+		assert_success
+		state_lines <<<"$output" >"$BATS_TEST_TMPDIR/straight.$p"
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/straight.$p")" -gt 2000 ]
+	done
+	# Forward further, then back: goto, rstepi 7, and rcont to an icount stop.
+	run_script "$(guest memloop.elf)" --history --icount step --serial none <<<"goto icount 40000
+goto icount 5000
+print 111
+$memloop_state
+print 222
+goto icount 23470
+rstepi 7
+print 333
+$memloop_state
+print 444
+icount break 23456
+goto icount 30000
+rcont
+print 555
+$memloop_state
+print 666"
+	assert_success
+	assert_line --regexp '^icount 23456, 0x[0-9a-f]+ <main\+0x[0-9a-f]+> \(replayed\)$'
+	sed -n '/^0x6f (111)$/,/^0xde (222)$/p' <<<"$output" | state_lines >"$BATS_TEST_TMPDIR/back.5000"
+	sed -n '/^0x14d (333)$/,/^0x1bc (444)$/p' <<<"$output" | state_lines >"$BATS_TEST_TMPDIR/back.23463"
+	sed -n '/^0x22b (555)$/,/^0x29a (666)$/p' <<<"$output" | state_lines >"$BATS_TEST_TMPDIR/back.23456"
+	for p in 5000 23456 23463; do
+		run diff "$BATS_TEST_TMPDIR/straight.$p" "$BATS_TEST_TMPDIR/back.$p"
+		assert_success
+	done
+	# The positions differ from each other (the comparison can fail).
+	run diff "$BATS_TEST_TMPDIR/straight.5000" "$BATS_TEST_TMPDIR/straight.23456"
+	assert_failure
+}
+
+@test "replay prints nothing twice: the guest's output appears once, however often it goes back" {
+	run_script "$(guest memloop.elf)" --history --icount step <<<"break serial_put_hex
+cont
+cont
+cont
+rcont
+rcont
+rstepi 100
+cont
+cont
+cont
+cont"
+	assert_success
+	assert_line --regexp '^Breakpoint 1, 0x100180 <serial_put_hex> \(replayed\)$'
+	# Rounds 4 to 20 began once each (the last two live, past the furthest
+	# point), and the sums of 4 to 16 were printed once each.
+	for r in 4 8 12 16 20; do
+		assert_equal "$(grep -c "^round $r sum" <<<"$output")" 1
+	done
+	assert_equal "$(grep -cE '^0x[0-9a-f]{3,}$' <<<"$output")" 4
+	assert_equal "$(grep -E '^0x[0-9a-f]{3,}$' <<<"$output" | sort -u | wc -l)" 4
+}
+
+@test "no access-log record is repeated by replay; the log is the one of a plain run" {
+	run kvmdbg --icount step --serial none --mmio-log "$BATS_TEST_TMPDIR/plain.log" "$(guest mmiolog.elf)"
+	plain_status=$status
+	n=$(wc -l <"$BATS_TEST_TMPDIR/plain.log")
+	[ "$n" -gt 100 ]
+	half=$(($(sed -n 's/^kvmdbg: icount //p' <<<"$output") / 2))
+	[ "$half" -gt 100 ]
+	run_script "$(guest mmiolog.elf)" --history --icount step --serial none \
+		--mmio-log "$BATS_TEST_TMPDIR/history.log" <<<"goto icount $half
+goto icount 10
+goto icount $half
+goto icount 20
+cont"
+	assert_line --regexp "^\[guest exited with status $plain_status: the end of its history"
+	# The same records, the time each was made aside.
+	run diff <(awk '{ $2 = ""; print }' "$BATS_TEST_TMPDIR/plain.log") \
+		<(awk '{ $2 = ""; print }' "$BATS_TEST_TMPDIR/history.log")
+	assert_success
+}
+
+@test "gdb: reverse-stepi N then stepi N returns to the same pc and registers; replaylog:begin at power-on" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run gdb_batch -ex 'reverse-stepi' -ex 'break serial_puts' -ex 'continue' \
+		-ex 'info registers' -ex 'reverse-stepi 25' -ex 'info registers rip' -ex 'stepi 25' \
+		-ex 'info registers' "$(guest memloop.elf)"
+	assert_success
+	assert_line 'No more reverse-execution history.'
+	regs=$(grep -E '^(r[a-z0-9]+|eflags) +0x' <<<"$output")
+	first=$(head -18 <<<"$regs")
+	last=$(tail -18 <<<"$regs")
+	assert_equal "$last" "$first"
+	# In between, the pc was somewhere else.
+	mid=$(sed -n 19p <<<"$regs")
+	[[ $mid == rip* ]]
+	[ "$mid" != "$(grep '^rip' <<<"$first")" ]
+}
+
+@test "gdb: reverse-continue stops at the last hit of a breakpoint; reverse-finish at the call" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run gdb_batch -ex 'break serial_put_hex' -ex 'continue' -ex 'continue' -ex 'continue' \
+		-ex 'reverse-continue' -ex 'reverse-finish' -ex 'x/i $pc' "$(guest memloop.elf)"
+	assert_success
+	# The sums of rounds 4, 8 and 12, then 8's again.
+	hits=$(grep -o '^Breakpoint 1, serial_put_hex (v=[0-9]*)' <<<"$output" | sed 's/.*v=//;s/)//')
+	assert_equal "$(wc -l <<<"$hits")" 4
+	assert_equal "$(sed -n 4p <<<"$hits")" "$(sed -n 2p <<<"$hits")"
+	[ "$(sed -n 3p <<<"$hits")" != "$(sed -n 2p <<<"$hits")" ]
+	assert_line --regexp '^=> 0x[0-9a-f]+ <main\+[0-9]+>:\s+call\s+0x100180 <serial_put_hex>$'
+}
+
+@test "gdb: watch + reverse-continue stops before the store that last changed the variable, with old and new values" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run gdb_batch -ex 'break serial_put_hex' -ex 'continue' -ex 'delete' -ex 'print sum' \
+		-ex 'watch sum' -ex 'reverse-continue' -ex 'print sum' -ex 'x/i $pc' \
+		-ex 'stepi' -ex 'print sum' "$(guest memloop.elf)"
+	assert_success
+	now=$(sed -n 's/^\$1 = //p' <<<"$output")
+	before=$(sed -n 's/^\$2 = //p' <<<"$output")
+	[ -n "$now" ] && [ -n "$before" ] && [ "$now" != "$before" ]
+	assert_line "Old value = $now"
+	assert_line "New value = $before"
+	assert_line --regexp '^=> 0x[0-9a-f]+ <main\+[0-9]+>:\s+mov\s+%r[a-z0-9]+,0x[0-9a-f]+\(%rip\)\s+# 0x[0-9a-f]+ <sum>$'
+	# One instruction on, the store is done again.
+	assert_line "\$3 = $now"
+}
+
+@test "the guest's exit is the end of history: gdb and the console go back from it" {
+	start_stub "$(guest exit8.elf)" --history --icount step
+	run gdb_batch -ex 'continue' -ex 'x/i $pc' -ex 'reverse-stepi' -ex 'x/i $pc' -ex 'continue' \
+		"$(guest exit8.elf)"
+	assert_success
+	assert_line --partial 'the end of its history'
+	assert_equal "$(grep -c 'No more reverse-execution history.' <<<"$output")" 2
+	assert_line --regexp '^=> 0x[0-9a-f]+ <[^>]*>:\s+out\s+%al,\$0xf4$'
+	refute_line --partial 'exited with code'
+	stop_stub
+	run kvmdbg --history -e cont -e rstepi -e 'print $pc' -e cont -e 'goto icount 1' \
+		"$(guest exit8.elf)"
+	assert_line --regexp '^\[guest exited with status [0-9]+: the end of its history, icount [0-9]+;'
+	assert_line --regexp '^icount 1, 0x[0-9a-f]+ <[^>]*> \(replayed\)$'
+}
+
+@test "changing registers in the past discards the history after it, and says so" {
+	run kvmdbg --history --icount step --serial none -e 'goto icount 3000' -e 'goto icount 1000' \
+		-e 'set $rbx = 5' -e 'stepi' -e 'history' -e 'goto icount 2000' -e 'print $rbx' \
+		"$(guest memloop.elf)"
+	assert_success
+	assert_line 'note: registers or memory changed at icount 1000: the history after it (up to 3000) is discarded'
+	assert_line --regexp '^History from icount 0 to 1001 \(now 1001\): '
+}
+
+@test "history refuses what it cannot do: off, before its start, bad sizes" {
+	run kvmdbg --icount step -e rstepi -e stepi -e 'goto icount 0' "$(guest exit8.elf)"
+	assert_line --partial 'history is off: there is nothing to go back to'
+	assert_line --partial 'has passed and history is off'
+	run kvmdbg -e 'history on' "$(guest exit8.elf)"
+	assert_line --partial 'history needs instruction counts'
+	run kvmdbg --icount step -e 'stepi 5' -e 'history on' -e 'goto icount 2' -e 'history off' \
+		-e history "$(guest icount.elf)"
+	assert_line 'icount 2 is before the start of history (5)'
+	assert_line 'History is off.'
+	run kvmdbg --history-mem 0 "$(guest exit8.elf)"
+	assert_failure 2
+	assert_line --partial "invalid --history-mem '0'"
+	run kvmdbg --history-mem 12Q "$(guest exit8.elf)"
+	assert_failure 2
+	run kvmdbg --icount step -e 'history on 1z' -e 'history maybe' "$(guest exit8.elf)"
+	assert_line "invalid size '1z' (e.g. 64M)"
+	assert_line 'usage: history [on [SIZE] | off | info]'
+	# A budget smaller than RAM's first copy.
+	run kvmdbg --history-mem 4k --serial none "$(guest memloop.elf)"
+	assert_failure 2
+	assert_line --partial 'needs more than the history'
+}
+
+@test "a small --history-mem thins old checkpoints out and stays within it; going back stays exact" {
+	run_script "$(guest memloop.elf)" --icount step --serial none <<<"goto icount 3000
+$memloop_state"
+	state_lines <<<"$output" >"$BATS_TEST_TMPDIR/straight"
+	run_script "$(guest memloop.elf)" --history-mem 600k --icount step --serial none <<<"goto icount 150000
+history
+goto icount 3000
+$memloop_state"
+	assert_success
+	line=$(grep '^History from' <<<"$output")
+	used=$(sed -n 's/.* \([0-9]*\) of 600 KiB$/\1/p' <<<"$line")
+	[ -n "$used" ] && [ "$used" -le 600 ] || fail "$line"
+	thinned=$(grep -o '[0-9]* thinned out' <<<"$output" | cut -d' ' -f1)
+	[ "$thinned" -gt 0 ]
+	state_lines <<<"$output" >"$BATS_TEST_TMPDIR/back"
+	run diff "$BATS_TEST_TMPDIR/straight" "$BATS_TEST_TMPDIR/back"
+	assert_success
+}
