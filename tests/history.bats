@@ -276,3 +276,40 @@ $memloop_state"
 	run diff "$BATS_TEST_TMPDIR/straight" "$BATS_TEST_TMPDIR/back"
 	assert_success
 }
+
+@test "gdb: reverse-step and reverse-next go back by source lines" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run gdb_batch -ex 'break serial_put_hex' -ex 'continue' -ex 'up' -ex 'info line *$pc' \
+		-ex 'reverse-next' -ex 'info line *$pc' -ex 'reverse-step' -ex 'bt 1' \
+		"$(guest memloop.elf)"
+	assert_success
+	# From serial_put_hex's caller: reverse-next goes back over a source
+	# line of main; reverse-step then into the function called before it.
+	lines=$(grep -o '^Line [0-9]* of "guests/memloop.c"' <<<"$output" | cut -d' ' -f2)
+	assert_equal "$(wc -l <<<"$lines")" 2
+	[ "$(sed -n 2p <<<"$lines")" -lt "$(sed -n 1p <<<"$lines")" ]
+	assert_line --regexp '^#0 +(0x[0-9a-f]+ in )?serial_puts '
+}
+
+@test "gdb: Ctrl-C interrupts a long reverse-continue and the guest is back where it started" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	assert_equal "$(rsp 'Z0,100180,1')" OK
+	for _ in 1 2 3 4; do
+		reply=$(rsp c)
+		[[ $reply == T05* ]] || fail "continue: $reply"
+	done
+	assert_equal "$(rsp 'z0,100180,1')" OK
+	before=$(rsp g)
+	# Nothing to stop at: it would replay back to power-on.
+	send_packet bc
+	sleep 0.2
+	printf '\003' >&7
+	reply=$(read_packet)
+	[[ $reply == T02* ]] || fail "bc then Ctrl-C: $reply"
+	assert_equal "$(rsp g)" "$before"
+	# Left alone, it goes all the way.
+	reply=$(rsp bc)
+	[[ $reply == *replaylog:begin\;* ]] || fail "bc: $reply"
+	exec 7>&-
+}
