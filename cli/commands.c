@@ -936,9 +936,9 @@ static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
 		(unsigned long long)s->dbg->icount, debug_replaying(s->dbg) ? ", replaying" : "",
 		h.checkpoints, (unsigned long long)h.pages, (unsigned long long)(h.bytes >> 10),
 		(unsigned long long)(h.budget >> 10));
-	fprintf(out, "A checkpoint every %llu instructions now; %llu taken, %llu thinned out.\n",
-		(unsigned long long)h.interval, (unsigned long long)h.taken,
-		(unsigned long long)h.thinned);
+	fprintf(out, "A checkpoint every %llu instructions now; %llu taken (%llu KiB), %llu thinned "
+		"out.\n", (unsigned long long)h.interval, (unsigned long long)h.taken,
+		(unsigned long long)(h.copied >> 10), (unsigned long long)h.thinned);
 	return 0;
 }
 

@@ -1454,7 +1454,7 @@ static int debug_history_mark(struct debug *d)
 			       "(--history-mem)", (unsigned long long)(h->budget >> 20));
 	if (i < 0)
 		return i;
-	r = history_add(h, (unsigned)i, d->icount, d->sub);
+	r = history_add(h, &d->ckpt, (unsigned)i, d->icount, d->sub);
 	if (r < 0) {
 		checkpoint_drop(&d->ckpt, (unsigned)i);
 		return r;
@@ -1592,11 +1592,13 @@ static bool debug_history_internal(struct debug *d, struct vcpu_stop *stop)
 	bool ladder = d->rev.op == REV_SEEK && gap && !(gap & (gap - 1));
 
 	if (live || ladder) {
+		uint64_t t = history_clock();
+
 		if (debug_history_mark(d) < 0)
 			snprintf(d->notice, sizeof(d->notice), "history: no checkpoint at icount "
 				 "%llu: %s", (unsigned long long)d->icount, err_msg());
 		if (live)
-			history_paced(h, d->icount);
+			history_paced(h, d->icount, history_clock() - t);
 	}
 	return false;
 }
@@ -1856,7 +1858,7 @@ void debug_history_info(const struct debug *d, struct debug_history_info *info)
 	*info = (struct debug_history_info){ .on = h->on, .budget = h->budget,
 					     .furthest = h->furthest, .checkpoints = h->n,
 					     .interval = h->interval, .taken = h->taken,
-					     .thinned = h->thinned };
+					     .thinned = h->thinned, .copied = h->copied };
 	if (!h->on)
 		return;
 	info->first = h->n ? h->v[0].icount : h->furthest;

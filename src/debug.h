@@ -320,6 +320,7 @@ struct debug_history_info {
 	uint64_t pages, bytes, budget;
 	uint64_t interval;         /* instructions between automatic checkpoints now */
 	uint64_t taken, thinned;
+	uint64_t copied;           /* bytes all the checkpoints took when taken */
 };
 void debug_history_info(const struct debug *d, struct debug_history_info *info);
 /* Whether the guest replays now (it is below the furthest count reached). */

@@ -69,7 +69,8 @@ int history_after(const struct history *h, uint64_t icount)
 	return -1;
 }
 
-int history_add(struct history *h, unsigned slot, uint64_t icount, unsigned sub)
+int history_add(struct history *h, struct checkpoints *c, unsigned slot, uint64_t icount,
+		unsigned sub)
 {
 	unsigned i = (unsigned)(history_find(h, icount, sub) + 1);
 
@@ -86,6 +87,7 @@ int history_add(struct history *h, unsigned slot, uint64_t icount, unsigned sub)
 	h->v[i] = (struct hist_mark){ .slot = slot, .icount = icount, .sub = sub };
 	h->n++;
 	h->taken++;
+	h->copied += checkpoint_bytes(c, slot);
 	return 0;
 }
 
@@ -148,10 +150,19 @@ void history_run_end(struct history *h)
 	h->go_ns = 0;
 }
 
-void history_paced(struct history *h, uint64_t icount)
+uint64_t history_clock(void)
 {
+	return history_now_ns();
+}
+
+void history_paced(struct history *h, uint64_t icount, uint64_t cost_ns)
+{
+	/* Checkpoints cost at most a fiftieth of the time run. */
+	uint64_t pace = cost_ns * HISTORY_COST_SHARE > HISTORY_PACE_NS ? cost_ns * HISTORY_COST_SHARE
+								      : HISTORY_PACE_NS;
+
 	if (h->run_ns) {
-		double scale = (double)HISTORY_PACE_NS / (double)h->run_ns;
+		double scale = (double)pace / (double)h->run_ns;
 
 		/* Not more than doubling or halving at once: one slow stop is noise. */
 		if (scale > 2)

@@ -16,8 +16,9 @@ struct checkpoints;
 #define HISTORY_MAX_MARKS 4096               /* checkpoints kept at once */
 #define HISTORY_DEFAULT_BUDGET (256ULL << 20) /* --history-mem's default */
 #define HISTORY_PACE_NS 20000000ULL          /* aim: a checkpoint per 20 ms of running */
+#define HISTORY_COST_SHARE 50ULL             /* ... costing at most 2% of the time */
 #define HISTORY_MIN_INTERVAL 1024ULL         /* instructions between checkpoints, at least */
-#define HISTORY_LADDER_MIN 2048ULL           /* replays longer than this lay a ladder */
+#define HISTORY_LADDER_MIN 128ULL            /* replays longer than this lay a ladder */
 
 /* A checkpoint of the history: its slot in the checkpoint store, and where it
  * was taken (instructions retired, and steps since the last one retired). */
@@ -38,13 +39,15 @@ struct history {
 	uint64_t run_ns;        /* time run since the last one (CLOCK_MONOTONIC) */
 	uint64_t go_ns;         /* when the run in progress started, 0: none */
 	uint64_t taken, thinned; /* counters for history info */
+	uint64_t copied;        /* bytes the checkpoints took when taken, together */
 };
 
 void history_init(struct history *h);
 /* Drops every mark's checkpoint and turns history off. */
 void history_clear(struct history *h, struct checkpoints *c);
 /* Records checkpoint slot as taken at (icount, sub); -ENOMEM. */
-int history_add(struct history *h, unsigned slot, uint64_t icount, unsigned sub);
+int history_add(struct history *h, struct checkpoints *c, unsigned slot, uint64_t icount,
+		unsigned sub);
 /* The last mark at or before (icount, sub), or -1. */
 int history_find(const struct history *h, uint64_t icount, unsigned sub);
 /* The mark taken exactly at (icount, 0), or -1. */
@@ -61,8 +64,11 @@ void history_thin(struct history *h, struct checkpoints *c);
 /* The guest starts and stops running (the pace counts only its running time). */
 void history_run_begin(struct history *h);
 void history_run_end(struct history *h);
-/* An automatic checkpoint was taken at icount: when the next is due, paced
- * so one falls every HISTORY_PACE_NS of running. */
-void history_paced(struct history *h, uint64_t icount);
+/* An automatic checkpoint was taken at icount, in cost_ns: when the next is
+ * due, paced so one falls every HISTORY_PACE_NS of running, or less often
+ * when they take more than 1/HISTORY_COST_SHARE of the time. */
+void history_paced(struct history *h, uint64_t icount, uint64_t cost_ns);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t history_clock(void);
 
 #endif
