@@ -179,7 +179,21 @@ struct arch_step_info {
 			    popf setting TF, mov/pop ss) */
 	uint64_t next;   /* delayed: where it alone leaves pc (iret: the address it pops) */
 	bool halt;       /* it halts the CPU (x86: hlt) */
+	bool nondet;     /* what it yields differs run to run (x86: rdtsc, rdtscp,
+			    rdpmc, rdrand, rdseed, rdpid): history records it */
 };
+/* What an instruction left in the registers it writes (x86: the general
+ * registers and flags, struct kvm_regs), copied out (the bytes, 0: none) or
+ * put back. At most ARCH_RESULT_SIZE bytes. */
+#define ARCH_RESULT_SIZE 160
+size_t arch_result_get(struct vcpu *vcpu, void *buf);
+int arch_result_put(struct vcpu *vcpu, const void *buf);
+/* Whether the registers now are those arch_result_get() gave (as
+ * arch_snapshot_same()). */
+bool arch_result_same(struct vcpu *vcpu, const void *result, char *what, size_t len);
+/* Takes the hypervisor's paravirtual interfaces (x86: the KVM CPUID leaves,
+ * kvmclock among them) away from a guest that has not run yet. */
+int arch_hide_paravirt(struct vcpu *vcpu);
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
 /* Moves pc past the halting instruction at pc (arch_step_info() said halt). */
 int arch_skip_halt(struct vcpu *vcpu);

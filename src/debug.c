@@ -945,6 +945,7 @@ static void debug_count_look(struct debug *d, struct arch_step_info *info)
 
 static int debug_count_prepare(struct debug *d, const struct arch_step_info *info)
 {
+	d->prev_nondet = info->nondet;
 	d->prev_rep = info->rep_string;
 	d->prev_delayed = info->delayed;
 	d->prev_next = info->next;
@@ -982,6 +983,32 @@ static bool debug_count_fail(struct vcpu_stop *stop)
 	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
 	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
 	return true;
+}
+
+/*
+ * An instruction whose result differs run to run (rdtsc...) retired from
+ * position at: live, history records what it gave; replaying, the guest gets
+ * that again. (Under the perf backend only the landing steps see it; the
+ * divergence this leaves is caught at the next checkpoint.)
+ */
+static void debug_nondet(struct debug *d, uint64_t at)
+{
+	struct history *h = &d->hist;
+	uint8_t buf[ARCH_RESULT_SIZE];
+	size_t n;
+
+	if (!h->on)
+		return;
+	if (at < h->furthest) {
+		const struct hist_value *v = history_value_at(h, at);
+
+		if (v)
+			arch_result_put(d->vcpu, v->result);
+		return;
+	}
+	n = arch_result_get(d->vcpu, buf);
+	if (n)
+		history_value_add(h, at, buf, n);
 }
 
 /*
@@ -1052,6 +1079,8 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		}
 		return true;
 	}
+	if (retired && d->prev_nondet)
+		debug_nondet(d, d->icount);
 	/* Atomic: a progress line reads it from the control thread meanwhile. */
 	__atomic_add_fetch(&d->icount, retired, __ATOMIC_RELAXED);
 	d->sub = retired ? 0 : d->sub + 1;
@@ -1110,6 +1139,7 @@ static int debug_count_start(struct debug *d, uint64_t target)
 		return r;
 	}
 	d->running = true;
+	d->started = true;
 	vcpu_resume(d->vcpu, VCPU_COUNT);
 	return 0;
 }
@@ -1318,6 +1348,7 @@ static int debug_step_raw(struct debug *d, struct vcpu_stop *stop)
 	if (r < 0)
 		return r;
 	d->armed_skip = here;
+	d->started = true;
 	vcpu_resume(d->vcpu, VCPU_STEP);
 	vcpu_wait(d->vcpu);
 	vcpu_collect_stop(d->vcpu);
@@ -1393,6 +1424,7 @@ static int debug_go(struct debug *d, struct vcpu_stop *stop)
 		return -EIO;
 	}
 	d->running = true;
+	d->started = true;
 	vcpu_resume(d->vcpu, VCPU_CONTINUE);
 	return 0;
 }
@@ -1450,8 +1482,8 @@ static int debug_history_mark(struct debug *d)
 	int i = debug_ckpt_take(d, h->budget, 0), r;
 
 	if (i == -E2BIG)
-		return err_set(ENOSPC, "a checkpoint here needs more than the history's %llu MiB "
-			       "(--history-mem)", (unsigned long long)(h->budget >> 20));
+		return err_set(ENOSPC, "a checkpoint here needs more than the history's %llu KiB "
+			       "(--history-mem)", (unsigned long long)(h->budget >> 10));
 	if (i < 0)
 		return i;
 	r = history_add(h, &d->ckpt, (unsigned)i, d->icount, d->sub);
@@ -1480,6 +1512,7 @@ static void debug_op_begin(struct debug *d, enum rev_op op)
 	history_truncate(h, &d->ckpt, d->icount ? d->icount - 1 : 0);
 	if (h->n && h->v[h->n - 1].icount == d->icount && h->v[h->n - 1].sub <= d->sub)
 		history_truncate(h, &d->ckpt, d->icount - 1);
+	history_values_truncate(h, d->icount);
 	h->furthest = d->icount;
 	if (h->n == 0 || h->v[h->n - 1].icount < d->icount)
 		if (debug_history_mark(d) < 0)
@@ -1533,6 +1566,7 @@ static void debug_history_arm(struct debug *d)
 	if (v->op == REV_SCAN && v->end < at)
 		at = v->end;
 	v->at = at;
+	v->replaying = replay;
 	replay = replay && v->op != REV_NONE;
 	if (d->output)
 		d->output->muted = replay;
@@ -1550,6 +1584,9 @@ static bool debug_op_final(struct debug *d, struct vcpu_stop *stop)
 		stop->replayed = d->icount < h->furthest;
 		if (stop->reason == STOP_EXITED)
 			stop->history = 1;
+		/* What a replay must find here. */
+		if (d->icount == h->furthest && !d->sub)
+			h->end_valid = arch_result_get(d->vcpu, h->end_regs) > 0;
 	}
 	d->last = *stop;
 	debug_state_known(d);
@@ -1566,6 +1603,7 @@ static bool debug_diverged(struct debug *d, struct vcpu_stop *stop, const char *
 	snprintf(stop->detail, sizeof(stop->detail), "history diverged at icount %llu: %s",
 		 (unsigned long long)d->icount, what);
 	history_truncate(h, &d->ckpt, d->icount - 1);
+	history_values_truncate(h, d->icount);
 	h->furthest = d->icount;
 	if (debug_history_mark(d) < 0)
 		snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
@@ -1616,6 +1654,14 @@ static bool debug_history_stopped(struct debug *d, struct vcpu_stop *stop)
 		return true;
 	if (internal && debug_history_internal(d, stop))
 		return true;
+	/* A replay that reached the furthest point must find what was there. */
+	if (d->rev.replaying && h->on && h->end_valid && d->icount == h->furthest && !d->sub &&
+	    stop->reason != STOP_ERROR) {
+		char what[160];
+
+		if (!arch_result_same(d->vcpu, h->end_regs, what, sizeof(what)))
+			return debug_diverged(d, stop, what);
+	}
 	if (h->on && d->icount > h->furthest)
 		h->furthest = d->icount;
 	switch (d->rev.op) {
@@ -1839,6 +1885,9 @@ int debug_history(struct debug *d, bool on, uint64_t budget)
 		history_thin(h, &d->ckpt);
 		return 0;
 	}
+	/* Its clock would read differently on each replay. */
+	if (!d->started && arch_hide_paravirt(d->vcpu) < 0)
+		return -EIO;
 	h->on = true;
 	h->furthest = d->icount;
 	r = debug_history_mark(d);
@@ -1846,6 +1895,9 @@ int debug_history(struct debug *d, bool on, uint64_t budget)
 		h->on = false;
 		return r;
 	}
+	if (d->started)
+		snprintf(d->notice, sizeof(d->notice), "the guest has run: it may use the KVM clock, "
+			 "which replays cannot repeat (a divergence is reported)");
 	h->next_at = d->icount + h->interval;
 	debug_state_known(d);
 	return 0;

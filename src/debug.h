@@ -110,6 +110,7 @@ enum rev_op {
 struct reverse {
 	enum rev_op op;
 	uint64_t at;                    /* internal stop for the run in progress */
+	bool replaying;                 /* ... which started below the furthest point */
 	struct hist_pos target;         /* SEEK: where */
 	struct vcpu_stop result;        /* SEEK: the stop it reports there */
 	bool has_hit;                   /* ... with this watchpoint hit */
@@ -167,12 +168,14 @@ struct debug {
 	bool watch_mid_rep;             /* ... a watchpoint's, in a REP string instruction's
 					   iterations (the instruction did not retire) */
 	bool nested;                    /* a step inside a run in progress */
+	bool started;                   /* the guest has run (a step or more) */
 	struct icount_event events[DEBUG_MAX_EVENTS]; /* sorted by count */
 	unsigned nevents;
 	int next_event_id;
 	/* The counted run in progress (used on the vCPU thread while it runs). */
 	uint64_t prev_pc;               /* pc before the step */
 	bool prev_rep;                  /* a REP string instruction was there */
+	bool prev_nondet;               /* one whose result differs run to run */
 	bool prev_delayed;              /* it delays the step trap by an instruction */
 	uint64_t prev_next;             /* where it alone would have left pc */
 	struct entry_bp after;          /* int3 at prev_next, so the step stops there */

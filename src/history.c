@@ -36,6 +36,7 @@ void history_clear(struct history *h, struct checkpoints *c)
 	while (h->n)
 		history_remove(h, c, h->n - 1);
 	free(h->v);
+	free(h->vals);
 	history_init(h);
 	h->budget = budget;
 }
@@ -103,7 +104,7 @@ uint64_t history_bytes(const struct history *h, const struct checkpoints *c)
 
 	for (unsigned i = 0; i < h->n; i++)
 		n += checkpoint_bytes(c, h->v[i].slot);
-	return n;
+	return n + h->nvals * sizeof(h->vals[0]);
 }
 
 /*
@@ -175,4 +176,59 @@ void history_paced(struct history *h, uint64_t icount, uint64_t cost_ns)
 	}
 	h->run_ns = 0;
 	h->next_at = icount + h->interval;
+}
+
+void history_value_add(struct history *h, uint64_t icount, const void *result, size_t len)
+{
+	if (h->vals_full || len > ARCH_RESULT_SIZE ||
+	    (h->nvals && h->vals[h->nvals - 1].icount >= icount))
+		return;
+	/* At most half the budget: a guest reading the TSC in a tight loop
+	 * would otherwise crowd the checkpoints out. */
+	if ((h->nvals + 1) * sizeof(h->vals[0]) > h->budget / 2) {
+		h->vals_full = true;
+		return;
+	}
+	if (h->nvals == h->capvals) {
+		size_t cap = h->capvals ? 2 * h->capvals : 256;
+		struct hist_value *v = realloc(h->vals, cap * sizeof(*v));
+
+		if (!v) {
+			h->vals_full = true;
+			return;
+		}
+		h->vals = v;
+		h->capvals = cap;
+	}
+	h->vals[h->nvals].icount = icount;
+	memcpy(h->vals[h->nvals++].result, result, len);
+}
+
+/* The first value at or after icount. */
+static size_t history_value_index(const struct history *h, uint64_t icount)
+{
+	size_t lo = 0, hi = h->nvals;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->vals[mid].icount < icount)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct hist_value *history_value_at(const struct history *h, uint64_t icount)
+{
+	size_t i = history_value_index(h, icount);
+
+	return i < h->nvals && h->vals[i].icount == icount ? &h->vals[i] : NULL;
+}
+
+void history_values_truncate(struct history *h, uint64_t icount)
+{
+	h->nvals = history_value_index(h, icount);
+	h->vals_full = false;
 }

@@ -9,7 +9,10 @@
 #define KVMDBG_HISTORY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "arch.h"
 
 struct checkpoints;
 
@@ -28,6 +31,13 @@ struct hist_mark {
 	unsigned sub;
 };
 
+/* What an instruction whose result differs run to run yielded the first
+ * time (rdtsc, say), to be given again when it replays. */
+struct hist_value {
+	uint64_t icount; /* the instruction's position */
+	uint8_t result[ARCH_RESULT_SIZE];
+};
+
 struct history {
 	bool on;
 	uint64_t budget;        /* bytes its checkpoints may keep */
@@ -40,6 +50,11 @@ struct history {
 	uint64_t go_ns;         /* when the run in progress started, 0: none */
 	uint64_t taken, thinned; /* counters for history info */
 	uint64_t copied;        /* bytes the checkpoints took when taken, together */
+	struct hist_value *vals; /* by position */
+	size_t nvals, capvals;
+	bool vals_full;         /* no more room for them (replays may then diverge) */
+	uint8_t end_regs[ARCH_RESULT_SIZE]; /* the registers at the furthest point */
+	bool end_valid;
 };
 
 void history_init(struct history *h);
@@ -56,7 +71,13 @@ int history_exact(const struct history *h, uint64_t icount);
 int history_after(const struct history *h, uint64_t icount);
 /* Forgets the marks after icount (their checkpoints dropped). */
 void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount);
-/* Bytes the marks' checkpoints keep. */
+/* Records what the instruction at icount yielded (after the last recorded). */
+void history_value_add(struct history *h, uint64_t icount, const void *result, size_t len);
+/* What the instruction at icount yielded, or NULL. */
+const struct hist_value *history_value_at(const struct history *h, uint64_t icount);
+/* Forgets the values of instructions at icount and after. */
+void history_values_truncate(struct history *h, uint64_t icount);
+/* Bytes the marks' checkpoints and the values keep. */
 uint64_t history_bytes(const struct history *h, const struct checkpoints *c);
 /* Drops marks, oldest-densest first, until the rest fit the budget (the
  * first and the newest always stay). */

@@ -70,8 +70,9 @@ int arch_emulation_failure_retry(struct vcpu *vcpu)
 	return 0;
 }
 
-/* The guest sees what KVM supports; without it, long mode is refused on VMX. */
-static int x86_set_cpuid(struct vcpu *vcpu)
+/* The guest sees what KVM supports (without its own leaves if bare);
+ * without it, long mode is refused on VMX. */
+static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
 	int nent = 64, r;
@@ -91,6 +92,12 @@ static int x86_set_cpuid(struct vcpu *vcpu)
 		nent *= 2;
 	}
 	r = 0;
+	for (uint32_t i = 0; bare && i < cpuid->nent;) {
+		if ((cpuid->entries[i].function & 0xffffff00) == 0x40000000)
+			cpuid->entries[i] = cpuid->entries[--cpuid->nent];
+		else
+			i++;
+	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0)
 		r = err_set(errno, "KVM_SET_CPUID2: %s", strerror(errno));
 out:
@@ -102,7 +109,12 @@ int arch_vcpu_init(struct vcpu *vcpu)
 {
 	int r = x86_vcpu_state_init(vcpu);
 
-	return r < 0 ? r : x86_set_cpuid(vcpu);
+	return r < 0 ? r : x86_set_cpuid(vcpu, false);
+}
+
+int arch_hide_paravirt(struct vcpu *vcpu)
+{
+	return x86_set_cpuid(vcpu, true);
 }
 
 bool arch_irqs_enabled(struct vcpu *vcpu)

@@ -46,7 +46,7 @@ int arch_skip_halt(struct vcpu *vcpu)
 
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 {
-	uint8_t insn[X86_MAX_PREFIXES + 2];
+	uint8_t insn[X86_MAX_PREFIXES + 3];
 	uint64_t pc = arch_pc(vcpu);
 	unsigned bits = arch_code_bits(vcpu);
 	bool rep = false, rex_w = false;
@@ -67,6 +67,20 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 		else if (b != 0xf0 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 &&
 			 b != 0x64 && b != 0x65 && b != 0x66 && b != 0x67)
 			break;
+	}
+	/* rdtsc, rdpmc; rdtscp; rdrand, rdseed, rdpid (0f c7 /6, /7 on a register). */
+	if (insn[i] == 0x0f) {
+		bool two = insn[i + 1] == 0x31 || insn[i + 1] == 0x33;
+
+		info->nondet = two || (insn[i + 1] == 0x01 && insn[i + 2] == 0xf9) ||
+			       (insn[i + 1] == 0xc7 && (insn[i + 2] >> 6) == 3 &&
+				((insn[i + 2] >> 3) & 7) >= 6);
+		/* A host that emulates it may let the step run on one more
+		 * instruction (PVM, rdrand): a stop after it keeps the count. */
+		if (info->nondet && !two) {
+			info->delayed = true;
+			info->next = pc + i + 3;
+		}
 	}
 	switch (insn[i]) {
 	case 0x6c: case 0x6d: case 0x6e: case 0x6f: /* ins, outs */
@@ -166,4 +180,25 @@ bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc)
 		if (!x86_read_virt(vcpu, s->ss.base + r->rsp + i * width, &slot[i], width))
 			return false;
 	return slot[0] == prev_pc || slot[1] == prev_pc;
+}
+
+size_t arch_result_get(struct vcpu *vcpu, void *buf)
+{
+	const struct kvm_regs *r = x86_regs(vcpu);
+
+	if (!r)
+		return 0;
+	memcpy(buf, r, sizeof(*r));
+	return sizeof(*r);
+}
+
+int arch_result_put(struct vcpu *vcpu, const void *buf)
+{
+	struct kvm_regs *r = x86_regs(vcpu);
+
+	if (!r)
+		return -EIO;
+	memcpy(r, buf, sizeof(*r));
+	x86_regs_changed(vcpu);
+	return 0;
 }

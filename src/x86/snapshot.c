@@ -237,6 +237,11 @@ void arch_snapshot_free(struct arch_snapshot *s)
 
 bool arch_snapshot_same(struct vcpu *vcpu, const struct arch_snapshot *s, char *what, size_t len)
 {
+	return arch_result_same(vcpu, &s->regs, what, len);
+}
+
+bool arch_result_same(struct vcpu *vcpu, const void *result, char *what, size_t len)
+{
 	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
 					     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
 					     "rip", "rflags" };
@@ -248,7 +253,7 @@ bool arch_snapshot_same(struct vcpu *vcpu, const struct arch_snapshot *s, char *
 		return false;
 	}
 	memcpy(now, r, sizeof(now));
-	memcpy(then, &s->regs, sizeof(then));
+	memcpy(then, result, sizeof(then));
 	/* TF and RF belong to the debugger's stepping as much as to the guest. */
 	now[17] &= ~(RFLAGS_TF | RFLAGS_RF);
 	then[17] &= ~(RFLAGS_TF | RFLAGS_RF);
