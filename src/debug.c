@@ -1495,6 +1495,18 @@ static int debug_history_mark(struct debug *d)
 	return 0;
 }
 
+/* History ends here (what it held from here on is not what runs now): a
+ * checkpoint of the machine as it is now is the last. */
+static void debug_history_here(struct debug *d)
+{
+	struct history *h = &d->hist;
+
+	history_truncate(h, &d->ckpt, d->icount);
+	h->furthest = d->icount;
+	if (debug_history_mark(d) < 0)
+		snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
+}
+
 /* An operation starts. If the user changed registers or memory since the
  * last stop, the history after this point is not what would happen now. */
 static void debug_op_begin(struct debug *d, enum rev_op op)
@@ -1509,14 +1521,7 @@ static void debug_op_begin(struct debug *d, enum rev_op op)
 		snprintf(d->notice, sizeof(d->notice), "registers or memory changed at icount "
 			 "%llu: the history after it (up to %llu) is discarded",
 			 (unsigned long long)d->icount, (unsigned long long)h->furthest);
-	history_truncate(h, &d->ckpt, d->icount ? d->icount - 1 : 0);
-	if (h->n && h->v[h->n - 1].icount == d->icount && h->v[h->n - 1].sub <= d->sub)
-		history_truncate(h, &d->ckpt, d->icount - 1);
-	history_values_truncate(h, d->icount);
-	h->furthest = d->icount;
-	if (h->n == 0 || h->v[h->n - 1].icount < d->icount)
-		if (debug_history_mark(d) < 0)
-			snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
+	debug_history_here(d);
 	debug_state_known(d);
 }
 
@@ -1597,16 +1602,10 @@ static bool debug_op_final(struct debug *d, struct vcpu_stop *stop)
  * on are dropped (they recorded the other run). */
 static bool debug_diverged(struct debug *d, struct vcpu_stop *stop, const char *what)
 {
-	struct history *h = &d->hist;
-
 	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
 	snprintf(stop->detail, sizeof(stop->detail), "history diverged at icount %llu: %s",
 		 (unsigned long long)d->icount, what);
-	history_truncate(h, &d->ckpt, d->icount - 1);
-	history_values_truncate(h, d->icount);
-	h->furthest = d->icount;
-	if (debug_history_mark(d) < 0)
-		snprintf(d->notice, sizeof(d->notice), "history: %s", err_msg());
+	debug_history_here(d);
 	return debug_op_final(d, stop);
 }
 

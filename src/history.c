@@ -94,8 +94,10 @@ int history_add(struct history *h, struct checkpoints *c, unsigned slot, uint64_
 
 void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount)
 {
-	while (h->n && h->v[h->n - 1].icount > icount)
+	while (h->n && h->v[h->n - 1].icount >= icount)
 		history_remove(h, c, h->n - 1);
+	history_values_truncate(h, icount);
+	h->end_valid = false;
 }
 
 uint64_t history_bytes(const struct history *h, const struct checkpoints *c)

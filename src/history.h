@@ -69,7 +69,8 @@ int history_find(const struct history *h, uint64_t icount, unsigned sub);
 int history_exact(const struct history *h, uint64_t icount);
 /* The first mark after icount, or -1. */
 int history_after(const struct history *h, uint64_t icount);
-/* Forgets the marks after icount (their checkpoints dropped). */
+/* Forgets the marks at icount and after (their checkpoints dropped), and
+ * the values recorded there. */
 void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount);
 /* Records what the instruction at icount yielded (after the last recorded). */
 void history_value_add(struct history *h, uint64_t icount, const void *result, size_t len);

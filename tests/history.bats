@@ -232,6 +232,13 @@ cont"
 	assert_success
 	assert_line 'note: registers or memory changed at icount 1000: the history after it (up to 3000) is discarded'
 	assert_line --regexp '^History from icount 0 to 1001 \(now 1001\): '
+	# gdb writing memory in the past: the same, told as console output.
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run gdb_batch -ex 'monitor goto icount 30000' -ex 'monitor goto icount 20000' \
+		-ex 'set var sum = 5' -ex 'stepi' -ex 'monitor history' "$(guest memloop.elf)"
+	assert_success
+	assert_line 'kvmdbg: registers or memory changed at icount 20000: the history after it (up to 30000) is discarded'
+	assert_line --regexp '^History from icount 0 to 20001 \(now 20001\): '
 }
 
 @test "history refuses what it cannot do: off, before its start, bad sizes" {
