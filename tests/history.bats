@@ -48,9 +48,14 @@ sweep_back() {
 		state_lines >"$BATS_TEST_TMPDIR/a"
 	kvmdbg --history --icount step --serial none -x "$BATS_TEST_TMPDIR/back" "$@" 2>/dev/null |
 		state_lines >"$BATS_TEST_TMPDIR/b"
-	local per=$(($(wc -l <"$BATS_TEST_TMPDIR/a") / (total - 1)))
+	same_reversed $((total - 1))
+}
+
+# Whether $BATS_TEST_TMPDIR/a is $BATS_TEST_TMPDIR/b with its $1 blocks of
+# lines (one per stop) in reverse order.
+same_reversed() {
+	local per=$(($(wc -l <"$BATS_TEST_TMPDIR/a") / $1))
 	[ "$per" -gt 10 ] || fail "only $(wc -l <"$BATS_TEST_TMPDIR/a") state lines"
-	# Blocks of $per lines, last first.
 	awk -v per="$per" '{ b[int((NR - 1) / per)] = b[int((NR - 1) / per)] $0 "\n" }
 		END { for (i = int((NR - 1) / per); i >= 0; i--) printf "%s", b[i] }' \
 		"$BATS_TEST_TMPDIR/b" >"$BATS_TEST_TMPDIR/b.rev"
@@ -361,4 +366,30 @@ x/64wx tsc_buf"
 	assert_line --regexp '^\[guest stopped: history diverged at icount 5000: r[a-z0-9]+ was 0x[0-9a-f]+, is 0x[0-9a-f]+\]$'
 	# History goes on from what ran now.
 	assert_line --regexp '^History from icount 0 to 5000 \(now 5000\): '
+}
+
+@test "going back over MMIO, port I/O and coalesced writes (mmiolog) and over hlt lands on the same states" {
+	run kvmdbg --icount step --serial none "$(guest mmiolog.elf)"
+	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
+	[ "$total" -gt 1000 ]
+	# Every 7th count: forward by stepi 7, and back from the end by goto.
+	for ((n = 7; n < total; n += 7)); do printf 'stepi 7\nregs\n'; done >"$BATS_TEST_TMPDIR/forward"
+	{
+		echo "goto icount $total"
+		for ((n = (total - 1) / 7 * 7; n > 0; n -= 7)); do printf 'goto icount %d\nregs\n' $n; done
+	} >"$BATS_TEST_TMPDIR/back"
+	kvmdbg --icount step --serial none -x "$BATS_TEST_TMPDIR/forward" "$(guest mmiolog.elf)" 2>/dev/null |
+		state_lines >"$BATS_TEST_TMPDIR/a"
+	kvmdbg --history --icount step --serial none -x "$BATS_TEST_TMPDIR/back" "$(guest mmiolog.elf)" \
+		2>/dev/null | state_lines >"$BATS_TEST_TMPDIR/b"
+	run same_reversed $(((total - 1) / 7))
+	assert_success
+	# hlt: the halt is a stop like any other; back over it and forward again.
+	run kvmdbg --history --icount step -e cont -e rstepi -e rstepi -e rstepi -e cont \
+		"$(guest halt.elf)"
+	assert_line '[guest halted (interrupts disabled) at 0x100002]'
+	assert_line '(replayed) icount 1'
+	assert_line '(replayed) icount 0'
+	assert_line --regexp '^No more reverse-execution history: icount 0, 0x100000 <_start>$'
+	assert_equal "$(grep -c '^\[guest halted' <<<"$output")" 2
 }
