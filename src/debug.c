@@ -1954,6 +1954,23 @@ static int debug_reverse_check(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
+/* Starts a seek to pos that reports result there (debug_reverse_step()'s returns). */
+static int debug_seek_start(struct debug *d, const struct hist_pos *pos,
+			    const struct vcpu_stop *result, struct vcpu_stop *stop)
+{
+	int r;
+
+	debug_op_begin(d, REV_SEEK);
+	r = debug_seek_to(d, pos, result, NULL);
+	if (r < 0) {
+		d->rev.op = REV_NONE;
+		return r;
+	}
+	if (r == 1)
+		return debug_seek_final(d, stop);
+	return debug_start(d, stop);
+}
+
 int debug_reverse_step(struct debug *d, struct vcpu_stop *stop)
 {
 	struct vcpu_stop result = { .reason = STOP_STEPPED };
@@ -1962,16 +1979,8 @@ int debug_reverse_step(struct debug *d, struct vcpu_stop *stop)
 
 	if (r)
 		return r;
-	debug_op_begin(d, REV_SEEK);
 	pos = (struct hist_pos){ .icount = d->sub ? d->icount : d->icount - 1 };
-	r = debug_seek_to(d, &pos, &result, NULL);
-	if (r < 0) {
-		d->rev.op = REV_NONE;
-		return r;
-	}
-	if (r == 1)
-		return debug_seek_final(d, stop);
-	return debug_start(d, stop);
+	return debug_seek_start(d, &pos, &result, stop);
 }
 
 int debug_reverse_continue(struct debug *d, struct vcpu_stop *stop)
@@ -2008,7 +2017,6 @@ int debug_goto(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 {
 	struct vcpu_stop result = { .reason = STOP_ICOUNT };
 	struct hist_pos pos = { .icount = at };
-	int r;
 
 	if (!d->icount_on)
 		return err_set(ENOTSUP, "instructions are not being counted (start kvmdbg with --icount)");
@@ -2020,15 +2028,7 @@ int debug_goto(struct debug *d, uint64_t at, struct vcpu_stop *stop)
 	if (d->hist.on && d->hist.n && at < d->hist.v[0].icount)
 		return err_set(ERANGE, "icount %llu is before the start of history (%llu)",
 			       (unsigned long long)at, (unsigned long long)d->hist.v[0].icount);
-	debug_op_begin(d, REV_SEEK);
-	r = debug_seek_to(d, &pos, &result, NULL);
-	if (r < 0) {
-		d->rev.op = REV_NONE;
-		return r;
-	}
-	if (r == 1)
-		return debug_seek_final(d, stop);
-	return debug_start(d, stop);
+	return debug_seek_start(d, &pos, &result, stop);
 }
 
 /* ---- run control ---------------------------------------------------------------- */

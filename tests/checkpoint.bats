@@ -19,16 +19,6 @@ sregs
 x/512gx buf
 x/512gx buf2'
 
-# Runs the console commands on stdin (a script file: the test VM has no
-# /dev/stdin) on a guest, with kvmdbg's extra options.
-run_script() {
-	local guest=$1
-
-	shift
-	cat >"$BATS_TEST_TMPDIR/commands"
-	run kvmdbg "$@" --script "$BATS_TEST_TMPDIR/commands" "$guest"
-}
-
 # Runs a console script on a guest; the output between what "print 111" and
 # "print 222" print, and between "print 333" and "print 444" (two dumps of
 # the state) go to $BATS_TEST_TMPDIR/a and /b.

@@ -86,6 +86,16 @@ start_stub() {
 	fail "the gdb server did not start"
 }
 
+# Runs the console commands on stdin (a script file: the test VM has no
+# /dev/stdin) on a guest, with kvmdbg's extra options.
+run_script() {
+	local guest=$1
+
+	shift
+	cat >"$BATS_TEST_TMPDIR/commands"
+	run kvmdbg "$@" --script "$BATS_TEST_TMPDIR/commands" "$guest"
+}
+
 # Waits (up to 30 s) until a file has a whole line in it.
 wait_file() {
 	local end=$((SECONDS + 30))

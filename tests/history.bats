@@ -9,16 +9,6 @@ teardown() {
 	stop_stub
 }
 
-# Runs the console commands on stdin (a script file: the test VM has no
-# /dev/stdin) on a guest, with kvmdbg's extra options.
-run_script() {
-	local guest=$1
-
-	shift
-	cat >"$BATS_TEST_TMPDIR/commands"
-	run kvmdbg "$@" --script "$BATS_TEST_TMPDIR/commands" "$guest"
-}
-
 # The registers, one block per stop, from console output: lines "name 0x.. ..."
 # of regs (general registers, rip, eflags) and of x/..gx dumps.
 state_lines() {
