@@ -3,11 +3,17 @@
  * the last 64 values of each in tsc_buf and rand_buf, and takes a branch on
  * each TSC value's low bit, counting in rbx: a guest whose path differs run
  * to run, for replaying what such instructions yielded (README "Time travel").
+ * First it keeps the hypervisor's CPUID signature in kvm_sig ("KVMKVMKVM").
  */
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
 _start:
+	mov $0x40000000, %eax		/* the hypervisor's signature, if it offers one */
+	cpuid
+	mov %ebx, kvm_sig
+	mov %ecx, kvm_sig + 4
+	mov %edx, kvm_sig + 8
 	mov $1, %eax
 	cpuid
 	mov %ecx, %r12d			/* bit 30: rdrand */
@@ -32,7 +38,8 @@ _start:
 	ud2 /* not reached */
 	.section .bss
 	.balign 16
-	.globl tsc_buf, rand_buf
+	.globl tsc_buf, rand_buf, kvm_sig
 tsc_buf:	.skip 256
+kvm_sig:	.skip 16
 rand_buf:	.skip 256
 	.section .note.GNU-stack, "", @progbits

@@ -383,3 +383,13 @@ x/64wx tsc_buf"
 	assert_line --regexp '^No more reverse-execution history: icount 0, 0x100000 <_start>$'
 	assert_equal "$(grep -c '^\[guest halted' <<<"$output")" 2
 }
+
+@test "with --history the guest is not offered KVM's paravirtual CPUID leaves (kvmclock)" {
+	run kvmdbg --icount step --serial none -e 'stepi 6' -e 'x/s kvm_sig' "$(guest tsc.elf)"
+	assert_line --regexp '^0x[0-9a-f]+ <kvm_sig>:\s+"KVMKVMKVM"$'
+	run kvmdbg --history --serial none -e 'stepi 6' -e 'x/s kvm_sig' "$(guest tsc.elf)"
+	assert_line --regexp '^0x[0-9a-f]+ <kvm_sig>:\s+""$'
+	# Turned on later, it says what that leaves.
+	run kvmdbg --icount step --serial none -e 'stepi 6' -e 'history on' "$(guest tsc.elf)"
+	assert_line --partial 'note: the guest has run: it may use the KVM clock'
+}
