@@ -1823,31 +1823,33 @@ static bool debug_scan_stopped(struct debug *d, struct vcpu_stop *stop)
 
 	switch (stop->reason) {
 	case STOP_ICOUNT:
-		if (d->event_hit && d->icount < v->end) {
+		if (d->event_hit && d->icount < v->end)
+			here = (struct hist_pos){ .icount = d->icount };
+		else
+			break;
+		/* fall through */
+	case STOP_BREAKPOINT:
+		if (d->icount < v->end) {
 			v->found = true;
-			v->found_pos = (struct hist_pos){ .icount = d->icount };
+			v->found_pos = here;
 			v->found_stop = *stop;
 		}
-		if (d->icount >= v->end)
-			return debug_scan_next(d, stop);
-		return false;
-	case STOP_BREAKPOINT:
-		if (d->icount >= v->end)
-			return debug_scan_next(d, stop);
-		v->found = true;
-		v->found_pos = here;
-		v->found_stop = *stop;
-		return false;
+		break;
 	case STOP_WATCHPOINT:
-		/* Before the access: at the instruction that made it. */
-		v->found = true;
-		v->found_pos = (struct hist_pos){ .icount = d->icount - (d->watch_mid_rep ? 0 : 1) };
-		v->found_stop = *stop;
-		v->found_hit = *debug_watch_hit(d);
-		return false;
+		/* Before the access: at the instruction that made it (which may
+		 * have been the last before the window's end). */
+		here = (struct hist_pos){ .icount = d->icount - (d->watch_mid_rep ? 0 : 1) };
+		if (here.icount < v->end) {
+			v->found = true;
+			v->found_pos = here;
+			v->found_stop = *stop;
+			v->found_hit = *debug_watch_hit(d);
+		}
+		break;
 	case STOP_HALTED:
 	case STOP_STEPPED:
-		return false;
+	case STOP_EXITED:
+		break;
 	case STOP_REQUESTED: {
 		/* Interrupted: back where it started. */
 		struct vcpu_stop req = { .reason = STOP_REQUESTED };
@@ -1860,6 +1862,9 @@ static bool debug_scan_stopped(struct debug *d, struct vcpu_stop *stop)
 	default:
 		return debug_op_final(d, stop);
 	}
+	/* The window ends where the scan started, or at the next checkpoint:
+	 * whatever stops the guest there (the exit, a halt) ends it too. */
+	return d->icount >= v->end ? debug_scan_next(d, stop) : false;
 }
 
 int debug_history(struct debug *d, bool on, uint64_t budget)

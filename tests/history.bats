@@ -393,3 +393,18 @@ x/64wx tsc_buf"
 	run kvmdbg --icount step --serial none -e 'stepi 6' -e 'history on' "$(guest tsc.elf)"
 	assert_line --partial 'note: the guest has run: it may use the KVM clock'
 }
+
+@test "rcont from the guest's exit to a breakpoint at a fault handler's entry, then rstepi to the faulting instruction" {
+	run kvmdbg --history --icount step --serial none -e 'break ud_handler' -e cont \
+		-e 'regs rip rsp' -e cont -e rcont -e 'regs rip rsp' -e rstepi -e icount \
+		"$(guest icount.elf)"
+	assert_success
+	assert_line '[guest exited with status 0: the end of its history, icount 252; rstepi, rcont and goto go back]'
+	assert_line 'Breakpoint 1, 0x101000 <ud_handler> (replayed)'
+	# The handler's entry is reached by no instruction retiring: the same
+	# count as the ud2, with the fault's frame pushed.
+	assert_equal "$(grep -c '^rsp  *0x13fd8 ' <<<"$output")" 2
+	assert_line '(replayed) icount 246'
+	assert_line --regexp '^=> 0x10007d <fault>:\s+ud2$'
+	assert_line 'icount 246'
+}
