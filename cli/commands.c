@@ -1199,7 +1199,7 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 static const char *const history_subcommands[] = { "on", "off", "info", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
-						 "checkpoints",
+						 "checkpoints", "ram",
 						 "host", NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
@@ -1279,7 +1279,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
-				"| info icount | info checkpoints | info host");
+				"| info icount | info checkpoints | info ram | info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
@@ -1289,13 +1289,23 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_info_checkpoints(s, out);
 	if (!strcmp(argv[1], "host"))
 		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
+	if (!strcmp(argv[1], "ram")) {
+		uint64_t size;
+		uint64_t hash = debug_ram_hash(s->dbg, &size);
+
+		if (s->dbg->running)
+			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+		fprintf(out, "RAM: %llu KiB, hash %016llx\n", (unsigned long long)(size >> 10),
+			(unsigned long long)hash);
+		return 0;
+	}
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
 		if (s->dbg->running)
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"checkpoints, host)",
+			"checkpoints, ram, host)",
 			argv[1]);
 }
 

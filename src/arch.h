@@ -195,6 +195,11 @@ bool arch_result_same(struct vcpu *vcpu, const void *result, char *what, size_t 
  * kvmclock among them) away from a guest that has not run yet. */
 int arch_hide_paravirt(struct vcpu *vcpu);
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
+/* After a counted step that entered an exception or interrupt handler: the
+ * debugger's TF, where the host pushed it with the interrupted flags (PVM,
+ * when the step began where guest debug was given), is taken out of the
+ * frame, unless the guest had TF set itself. */
+void arch_frame_untrace(struct vcpu *vcpu);
 /* Moves pc past the halting instruction at pc (arch_step_info() said halt). */
 int arch_skip_halt(struct vcpu *vcpu);
 /* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */

@@ -282,6 +282,19 @@ int debug_checkpoint_base(const struct debug *d)
 	return debug_ckpt_user_above(d, d->ckpt.base);
 }
 
+uint64_t debug_ram_hash(const struct debug *d, uint64_t *size)
+{
+	const struct mem *mem = &d->vm->mem;
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+
+	for (uint64_t off = 0; off + 8 <= mem->size; off += 8) {
+		memcpy(&w, mem->ram + off, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	*size = mem->size;
+	return h;
+}
+
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
 {
 	return mem_read(&d->vm->mem, pa, buf, len);
@@ -1061,6 +1074,7 @@ static bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		if (d->prev_delayed && pc != d->prev_next)
 			retired++;
 	} else if (entered) {
+		arch_frame_untrace(d->vcpu);
 		if (arch_fault_frame(d->vcpu, d->prev_pc))
 			retired = 0;
 		else if (!d->prev_delayed)

@@ -343,6 +343,10 @@ int debug_goto(struct debug *d, uint64_t at, struct vcpu_stop *stop);
  * or NULL; cleared by the call. */
 const char *debug_notice(struct debug *d);
 
+/* A hash of all guest RAM (64-bit FNV-1a over its words), and its size:
+ * two states with the same hash have the same RAM, for all practical ends. */
+uint64_t debug_ram_hash(const struct debug *d, uint64_t *size);
+
 /* Guest-physical memory (RAM only); -EFAULT elsewhere. */
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len);
 int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len);

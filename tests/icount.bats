@@ -233,3 +233,15 @@ sweep() {
 	assert_line "kvmdbg: icount 71"
 	sweep 71 --raw "$g@0x7c00"
 }
+
+@test "a counted step from a faulting instruction pushes the flags an uncounted run pushes (no debugger TF)" {
+	run kvmdbg --serial none -e 'break ud_handler' -e cont -e 'x/1gx $rsp+16' "$(guest icount.elf)"
+	plain=$(grep -E '^0x[0-9a-f]+:' <<<"$output")
+	[[ $plain == *0x0000000000010056 ]]
+	# The step starts at the ud2 itself, where the host may push its TF; it
+	# ends after the handler's first instruction (the frame is as it was).
+	run kvmdbg --icount step --serial none -e 'icount break 246' -e cont -e 'print $pc' -e stepi \
+		-e 'x/1gx $rsp+16' "$(guest icount.elf)"
+	assert_line --regexp '^0x10007d \(1048701\) <fault>$'
+	assert_equal "$(grep -E '^0x[0-9a-f]+:' <<<"$output")" "$plain"
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../disasm.h"
+#include "../mem.h"
 #include "x86.h"
 
 #define X86_MAX_PREFIXES 14
@@ -44,6 +45,58 @@ int arch_skip_halt(struct vcpu *vcpu)
 	return 0;
 }
 
+/* What arch_frame_untrace() compares a frame with: the flags and cs before the step. */
+static void x86_step_note(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
+
+	a->step_known = r && s;
+	if (a->step_known) {
+		a->step_flags = r->rflags;
+		a->step_cs = s->cs.selector;
+	}
+}
+
+void arch_frame_untrace(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+	struct kvm_regs *r = x86_regs(vcpu);
+	struct kvm_sregs *s = x86_sregs(vcpu);
+	uint64_t slot[4] = { 0 }, base, mask, pa;
+	unsigned width, tries = 2;
+
+	if (!a->step_known || (a->step_flags & RFLAGS_TF) || !r || !s)
+		return;
+	a->step_known = false;
+	if (!(s->cr0 & CR0_PE)) {
+		width = 2; /* real mode: ip, cs, flags; no error code */
+		tries = 1;
+		base = s->ss.base + (r->rsp & 0xffff);
+	} else {
+		width = s->efer & EFER_LMA ? 8 : 4;
+		base = s->ss.base + r->rsp;
+	}
+	mask = width == 8 ? ~0ULL : (1ULL << (8 * width)) - 1;
+	for (unsigned i = 0; i < tries + 2; i++)
+		if (!x86_read_virt(vcpu, base + i * width, &slot[i], width))
+			return;
+	/* The return address, then cs, then the flags: on top, or above an
+	 * error code. The flags are the guest's but for TF and RF. */
+	for (unsigned i = 0; i < tries; i++) {
+		uint64_t flags = slot[i + 2];
+
+		if ((slot[i + 1] & 0xffff) != a->step_cs || !(flags & RFLAGS_TF) ||
+		    ((flags ^ a->step_flags) & mask & ~(RFLAGS_TF | RFLAGS_RF)))
+			continue;
+		flags &= ~RFLAGS_TF;
+		if (arch_virt_to_phys(vcpu, base + (i + 2) * width, &pa) == 0)
+			mem_write(a->mem, pa, &flags, width);
+		return;
+	}
+}
+
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 {
 	uint8_t insn[X86_MAX_PREFIXES + 3];
@@ -55,6 +108,7 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 	int len;
 
 	*info = (struct arch_step_info){ 0 };
+	x86_step_note(vcpu);
 	if (!x86_read_insn(vcpu, pc, insn, sizeof(insn)))
 		return;
 	for (; i < X86_MAX_PREFIXES; i++) {

@@ -112,6 +112,9 @@ struct arch_vcpu {
 	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
 	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
 	unsigned long changes;   /* register and MSR writes so far (arch_state_changes) */
+	uint64_t step_flags;     /* rflags and cs before the counted step in progress */
+	uint16_t step_cs;        /* (arch_step_info(); arch_frame_untrace()) */
+	bool step_known;
 	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
 	bool synced;             /* ... and it has done so since our last write */
 	struct x86_debug debug;
