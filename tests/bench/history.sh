@@ -80,7 +80,7 @@ row "reverse-stepi, warm ($n in a row, gdb's reverse-stepi $n; ms each)" \
 row "for comparison: stepi forward ($n in a row, gdb's stepi $n; ms each)" \
 	"$(ms "$(awk '$1 == "fwd" { print $2 }' <<<"$out")" "$n")"
 row "goto 10^5 instructions back (ms)" "$(ms "$(awk '$1 == "back" { print $2 }' <<<"$out")")"
-row "goto 99,000 instructions forward, replaying (ms)" \
+row "goto 99,000 instructions forward within history (ms)" \
 	"$(ms "$(awk '$1 == "forward" { print $2 }' <<<"$out")")"
 
 # reverse-continue across 10^5 and 10^6 instructions on sweep, to an icount stop.
