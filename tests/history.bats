@@ -115,6 +115,26 @@ print 666"
 	# The positions differ from each other (the comparison can fail).
 	run diff "$BATS_TEST_TMPDIR/straight.5000" "$BATS_TEST_TMPDIR/straight.23456"
 	assert_failure
+	# bc to a breakpoint: its second hit, straight and from two hits further.
+	run_script "$(guest memloop.elf)" --mem 16M --history --icount step --serial none <<<"break serial_put_hex
+cont
+cont
+print 111
+$memloop_state
+print 222
+cont
+cont
+rcont
+rcont
+print 333
+$memloop_state
+print 444"
+	assert_success
+	sed -n '/^0x6f (111)$/,/^0xde (222)$/p' <<<"$output" | state_lines >"$BATS_TEST_TMPDIR/hit2"
+	sed -n '/^0x14d (333)$/,/^0x1bc (444)$/p' <<<"$output" | state_lines >"$BATS_TEST_TMPDIR/hit2.back"
+	grep -q '^RAM: ' "$BATS_TEST_TMPDIR/hit2"
+	run diff "$BATS_TEST_TMPDIR/hit2" "$BATS_TEST_TMPDIR/hit2.back"
+	assert_success
 }
 
 @test "replay prints nothing twice: the guest's output appears once, however often it goes back" {
@@ -367,15 +387,18 @@ x/64wx tsc_buf"
 	total=$(sed -n 's/^kvmdbg: icount //p' <<<"$output")
 	[ "$total" -gt 1000 ]
 	# Every 7th count: forward by stepi 7, and back from the end by goto.
-	for ((n = 7; n < total; n += 7)); do printf 'stepi 7\nregs\n'; done >"$BATS_TEST_TMPDIR/forward"
+	for ((n = 7; n < total; n += 7)); do printf 'stepi 7\nregs\ninfo ram\n'; done \
+		>"$BATS_TEST_TMPDIR/forward"
 	{
 		echo "goto icount $total"
-		for ((n = (total - 1) / 7 * 7; n > 0; n -= 7)); do printf 'goto icount %d\nregs\n' $n; done
+		for ((n = (total - 1) / 7 * 7; n > 0; n -= 7)); do
+			printf 'goto icount %d\nregs\ninfo ram\n' $n
+		done
 	} >"$BATS_TEST_TMPDIR/back"
-	kvmdbg --icount step --serial none -x "$BATS_TEST_TMPDIR/forward" "$(guest mmiolog.elf)" 2>/dev/null |
-		state_lines >"$BATS_TEST_TMPDIR/a"
-	kvmdbg --history --icount step --serial none -x "$BATS_TEST_TMPDIR/back" "$(guest mmiolog.elf)" \
-		2>/dev/null | state_lines >"$BATS_TEST_TMPDIR/b"
+	kvmdbg --mem 4M --icount step --serial none -x "$BATS_TEST_TMPDIR/forward" \
+		"$(guest mmiolog.elf)" 2>/dev/null | state_lines >"$BATS_TEST_TMPDIR/a"
+	kvmdbg --mem 4M --history --icount step --serial none -x "$BATS_TEST_TMPDIR/back" \
+		"$(guest mmiolog.elf)" 2>/dev/null | state_lines >"$BATS_TEST_TMPDIR/b"
 	run same_reversed $(((total - 1) / 7))
 	assert_success
 	# hlt: the halt is a stop like any other; back over it and forward again.
