@@ -1199,7 +1199,7 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 static const char *const history_subcommands[] = { "on", "off", "info", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
-						 "checkpoints", "ram",
+						 "checkpoints", "ram", "symbol",
 						 "host", NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
@@ -1277,9 +1277,9 @@ static int cmd_info_checkpoints(struct session *s, FILE *out)
 
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
-	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3)))
+	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "symbol")))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
-				"| info icount | info checkpoints | info ram | info host");
+				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
@@ -1289,6 +1289,8 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_info_checkpoints(s, out);
 	if (!strcmp(argv[1], "host"))
 		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
+	if (!strcmp(argv[1], "symbol") && argc >= 3)
+		return cmd_sym(s, argc - 1, argv + 1, out);
 	if (!strcmp(argv[1], "ram")) {
 		uint64_t size;
 		uint64_t hash = debug_ram_hash(s->dbg, &size);
@@ -1305,7 +1307,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"checkpoints, ram, host)",
+			"checkpoints, ram, symbol, host)",
 			argv[1]);
 }
 

@@ -66,6 +66,8 @@ static void usage(FILE *out)
 		"                         rcont and goto (turns on --icount auto)\n"
 		"      --history-mem SIZE memory for the history's checkpoints (default\n"
 		"                         256M; older ones are thinned out to fit)\n"
+		"      --symbols FILE     more guest symbols: an ELF's symbol table or a\n"
+		"                         System.map (a stripped kernel's, with nokaslr)\n"
 		"      --host             measure and print what this host's KVM does\n"
 		"                         (single-step, breakpoints, PMU, memslots...), then\n"
 		"                         exit; with --json, as one JSON object\n"
@@ -117,7 +119,7 @@ static int parse_raw(char *arg, struct options *opt)
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
-       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM };
+       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS };
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -170,6 +172,11 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_HISTORY:
 		opt->history = true;
+		return 0;
+	case OPT_SYMBOLS:
+		if (!*optarg)
+			return usage_error("--symbols wants a file: an ELF or a System.map");
+		opt->symbols = optarg;
 		return 0;
 	case OPT_HISTORY_MEM:
 		if (commands_parse_size(optarg, &opt->history_mem) < 0 || !opt->history_mem)
@@ -272,6 +279,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
+		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
@@ -379,7 +387,7 @@ int main(int argc, char **argv)
 		.ram = opt.mem, .serial = out, .guest = opt.guest, .raw = opt.raw,
 		.raw_addr = opt.raw_addr, .builtin = demo_guest_start,
 		.builtin_len = (size_t)(demo_guest_end - demo_guest_start),
-		.builtin_name = "built-in demo",
+		.builtin_name = "built-in demo", .symbols = opt.symbols,
 	};
 
 	if (machine_create(&m, &cfg) < 0) {

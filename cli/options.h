@@ -51,6 +51,7 @@ struct options {
 	bool stop_at_set;      /* --stop-at-icount given */
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
+	const char *symbols;   /* --symbols FILE */
 	uint64_t history_mem;  /* --history-mem, 0: the default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */

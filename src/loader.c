@@ -28,24 +28,6 @@ static const struct {
 	{ 243, "RISC-V" }, { 258, "LoongArch" },
 };
 
-static void loader_silent(const char *fmt, va_list ap)
-{
-	/* libbfd's own warnings go nowhere: our messages say what went wrong. */
-	(void)fmt;
-	(void)ap;
-}
-
-static void loader_bfd_init(void)
-{
-	static bool done;
-
-	if (!done) {
-		bfd_init();
-		bfd_set_error_handler(loader_silent);
-		done = true;
-	}
-}
-
 static int loader_add_range(struct image *img, uint64_t start, uint64_t end, const char *name)
 {
 	struct image_range *r = realloc(img->ranges, (img->nr_ranges + 1) * sizeof(*r));
@@ -206,7 +188,7 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 
 	*img = (struct image){ 0 };
 	snprintf(img->name, sizeof(img->name), "%s", name);
-	loader_bfd_init();
+	symbols_bfd_init();
 	abfd = bfd_fdopenr(name, NULL, fd);
 	if (!abfd) {
 		close(fd);

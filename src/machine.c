@@ -57,6 +57,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		goto err;
 	m->built = BUILT_IMAGE;
+	if (cfg->symbols && (r = symbols_load_file(&m->img.symbols, cfg->symbols)) < 0) {
+		r = err_set(-r, "--symbols: %s", err_msg());
+		goto err;
+	}
 	r = loader_boot(&m->vcpu, &m->img);
 	if (r < 0)
 		goto err;

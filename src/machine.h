@@ -26,6 +26,7 @@ struct machine_config {
 	const void *builtin;      /* else this ELF image in memory */
 	size_t builtin_len;
 	const char *builtin_name; /* ... named so in messages */
+	const char *symbols;      /* more symbols: an ELF or a System.map (NULL: none) */
 };
 
 struct machine {

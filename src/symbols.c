@@ -1,14 +1,38 @@
 #include "symbols.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bfdinc.h"
 #include "err.h"
 
 #define SYMBOLS_MAX (1u << 22) /* symbols one guest may have */
+
+static void symbols_silent(const char *fmt, va_list ap)
+{
+	/* libbfd's own warnings go nowhere: our messages say what went wrong. */
+	(void)fmt;
+	(void)ap;
+}
+
+void symbols_bfd_init(void)
+{
+	static bool done;
+
+	if (!done) {
+		bfd_init();
+		bfd_set_error_handler(symbols_silent);
+		done = true;
+	}
+}
 
 static int symbols_cmp(const void *a, const void *b)
 {
@@ -141,4 +165,173 @@ void symbols_format(const struct symtab *tab, uint64_t addr, char *buf, size_t l
 		snprintf(buf, len, "%s", s->name);
 	else
 		snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)(addr - s->addr));
+}
+
+#define SYMBOLS_MAP_LINE 4096 /* longest System.map line taken */
+
+/* Adds more's symbols to tab (more is emptied). */
+static int symbols_merge(struct symtab *tab, struct symtab *more)
+{
+	struct symbol *v;
+
+	if (tab->nr + more->nr > SYMBOLS_MAX)
+		return err_set(E2BIG, "more than %u symbols together", SYMBOLS_MAX);
+	v = realloc(tab->syms, (tab->nr + more->nr + 1) * sizeof(*v));
+	if (!v)
+		return err_set(ENOMEM, "out of memory reading symbols");
+	memcpy(v + tab->nr, more->syms, more->nr * sizeof(*v));
+	tab->syms = v;
+	tab->nr += more->nr;
+	free(more->syms);
+	*more = (struct symtab){ 0 };
+	qsort(tab->syms, tab->nr, sizeof(*tab->syms), symbols_cmp);
+	return 0;
+}
+
+/* One "ADDRESS TYPE NAME" line into *s (1), or a type with no address to
+ * keep (0: undefined, absolute, debugging), or -1 if it is not such a line. */
+static int symbols_map_line(char *line, struct symbol *s)
+{
+	char *p = line, *end, type;
+	unsigned long long addr;
+
+	errno = 0;
+	addr = strtoull(p, &end, 16);
+	if (end == p || errno || !isspace((unsigned char)*end))
+		return -1;
+	p = end;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	type = *p++;
+	if (!isalpha((unsigned char)type) && type != '?' && type != '-')
+		return -1;
+	if (*p != ' ' && *p != '\t')
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strcspn(p, " \t\r\n");
+	if (end == p)
+		return -1;
+	*end = '\0';
+	if (strchr("UuNnAaw?-", type))
+		return 0;
+	s->addr = addr;
+	s->name = strdup(p);
+	return s->name ? 1 : -ENOMEM;
+}
+
+/* A System.map: its symbols end where the next one begins. */
+static int symbols_load_map(struct symtab *tab, const char *path, int fd)
+{
+	/* (libbfd read through a duplicate: the same file offset.) */
+	FILE *f = lseek(fd, 0, SEEK_SET) == 0 ? fdopen(fd, "r") : NULL;
+	char line[SYMBOLS_MAP_LINE];
+	struct symtab map = { 0 };
+	size_t cap = 0, lineno = 0;
+	int r = 0;
+
+	if (!f) {
+		close(fd);
+		return err_set(errno, "%s: %s", path, strerror(errno));
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct symbol s;
+		int k;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			r = err_set(EINVAL, "%s:%zu: line longer than %d bytes", path, lineno,
+				    SYMBOLS_MAP_LINE - 1);
+			break;
+		}
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		k = symbols_map_line(line, &s);
+		if (k < 0) {
+			r = k == -ENOMEM ? err_set(ENOMEM, "out of memory reading symbols")
+					 : err_set(EINVAL, "%s:%zu: not a symbol table line (want "
+						   "'ADDRESS TYPE NAME', as in System.map or nm's "
+						   "output)", path, lineno);
+			break;
+		}
+		if (!k)
+			continue;
+		if (map.nr == cap) {
+			struct symbol *v;
+
+			cap = cap ? 2 * cap : 1024;
+			if (cap > SYMBOLS_MAX || !(v = realloc(map.syms, cap * sizeof(*v)))) {
+				free(s.name);
+				r = err_set(cap > SYMBOLS_MAX ? E2BIG : ENOMEM, "%s: more than %u "
+					    "symbols, or out of memory", path, SYMBOLS_MAX);
+				break;
+			}
+			map.syms = v;
+		}
+		map.syms[map.nr++] = s;
+	}
+	fclose(f);
+	if (r == 0 && map.nr == 0)
+		r = err_set(EINVAL, "%s: no symbols in it (an ELF with a symbol table, or a "
+			    "System.map)", path);
+	/* Debian's /boot/System.map-*: one line saying where the real one is. */
+	if (r == 0 && map.nr == 1 && map.syms[0].addr == UINT64_MAX)
+		r = err_set(EINVAL, "%s: a placeholder, not a symbol table (Debian's real "
+			    "System.map is in the linux-image-VERSION-dbg package; or use "
+			    "/proc/kallsyms of that kernel booted with nokaslr)", path);
+	if (r < 0) {
+		symbols_free(&map);
+		return r;
+	}
+	qsort(map.syms, map.nr, sizeof(*map.syms), symbols_cmp);
+	for (size_t i = 0, j = 0; i < map.nr; i++) {
+		while (j < map.nr && map.syms[j].addr <= map.syms[i].addr)
+			j++;
+		map.syms[i].end = j < map.nr ? map.syms[j].addr : map.syms[i].addr + 0x1000;
+		if (map.syms[i].end < map.syms[i].addr)
+			map.syms[i].end = UINT64_MAX;
+	}
+	r = symbols_merge(tab, &map);
+	symbols_free(&map);
+	return r;
+}
+
+int symbols_load_file(struct symtab *tab, const char *path)
+{
+	struct symtab more;
+	struct stat st;
+	bfd *abfd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return err_set(errno, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EINVAL, "%s is not a regular file", path);
+	}
+	symbols_bfd_init();
+	int copy = dup(fd);
+
+	abfd = copy < 0 ? NULL : bfd_fdopenr(path, NULL, copy);
+	if (!abfd && copy >= 0)
+		close(copy);
+	if (abfd && bfd_check_format(abfd, bfd_object)) {
+		close(fd);
+		r = symbols_load(&more, abfd);
+		bfd_close(abfd);
+		if (r == 0 && more.nr == 0)
+			r = err_set(EINVAL, "%s: an ELF without symbols", path);
+		if (r == 0)
+			r = symbols_merge(tab, &more);
+		symbols_free(&more);
+		return r;
+	}
+	if (abfd) {
+		bfd_close(abfd);
+		/* libbfd leaves open a file it found no format in (the loader's
+		 * note): nothing else runs yet that could have taken the number. */
+		if (fcntl(copy, F_GETFD) != -1)
+			close(copy);
+	}
+	return symbols_load_map(tab, path, fd);
 }

@@ -18,7 +18,13 @@ struct symtab {
 	size_t nr;           /* number of symbols */
 };
 
+/* Sets libbfd up (once; its own warnings go nowhere). */
+void symbols_bfd_init(void);
 int symbols_load(struct symtab *tab, struct bfd *abfd);
+/* Adds to tab the symbols of the file at path: an ELF's symbol table, or a
+ * System.map ("ADDRESS TYPE NAME" lines, as nm prints them); -errno with a
+ * message naming the file (and line). */
+int symbols_load_file(struct symtab *tab, const char *path);
 void symbols_free(struct symtab *tab);
 /* The symbol at or below addr within the same section, or NULL (also for tab NULL). */
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr);
