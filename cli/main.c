@@ -66,6 +66,9 @@ static void usage(FILE *out)
 		"                         rcont and goto (turns on --icount auto)\n"
 		"      --history-mem SIZE memory for the history's checkpoints (default\n"
 		"                         256M; older ones are thinned out to fit)\n"
+		"      --exit-code MODE   what a write of V to port 0xf4 makes kvmdbg's exit\n"
+		"                         status: kvmdbg (V & 0xff, the default) or qemu\n"
+		"                         ((V << 1) | 1, as QEMU's isa-debug-exit)\n"
 		"      --symbols FILE     more guest symbols: an ELF's symbol table or a\n"
 		"                         System.map (a stripped kernel's, with nokaslr)\n"
 		"      --host             measure and print what this host's KVM does\n"
@@ -119,7 +122,7 @@ static int parse_raw(char *arg, struct options *opt)
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
-       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS };
+       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE };
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -172,6 +175,11 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_HISTORY:
 		opt->history = true;
+		return 0;
+	case OPT_EXIT_CODE:
+		if (strcmp(optarg, "qemu") && strcmp(optarg, "kvmdbg"))
+			return usage_error("--exit-code wants kvmdbg or qemu, not '%s'", optarg);
+		opt->exit_qemu = !strcmp(optarg, "qemu");
 		return 0;
 	case OPT_SYMBOLS:
 		if (!*optarg)
@@ -280,6 +288,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
@@ -402,7 +411,7 @@ int main(int argc, char **argv)
 					    .sigfd = sfd, .monitor_files = opt.monitor_files };
 		status = run_session(&session, &opt);
 	} else {
-		status = run_guest(&m.dbg, &m.img, opt.timeout, sfd);
+		status = run_guest(&m.dbg, &m.img, &opt, sfd);
 	}
 	machine_flush(&m);
 	if (status < 0) {

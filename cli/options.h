@@ -52,6 +52,7 @@ struct options {
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
 	const char *symbols;   /* --symbols FILE */
+	bool exit_qemu;        /* --exit-code qemu: status (V << 1) | 1 */
 	uint64_t history_mem;  /* --history-mem, 0: the default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */
@@ -65,7 +66,7 @@ struct options {
 
 /* A plain run: until the guest stops by itself, the timeout (seconds; 0:
  * none) passes or a signal comes on sfd; the exit status for how it ended. */
-int run_guest(struct debug *d, const struct image *img, double timeout, int sfd);
+int run_guest(struct debug *d, const struct image *img, const struct options *opt, int sfd);
 /* --eval, --script, --console, --gdb and --icount: the guest waits at its first
  * instruction for what the options say; the exit status. */
 int run_session(struct session *s, const struct options *opt);

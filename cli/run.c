@@ -28,13 +28,20 @@ static void report_pc(struct vcpu *vcpu, const struct image *img)
 		*sym ? ">" : "");
 }
 
+/* kvmdbg's exit status for the value V the guest wrote to the exit port:
+ * V & 0xff, or with --exit-code qemu (V << 1) | 1, as QEMU's isa-debug-exit. */
+static int guest_status(int v, bool qemu)
+{
+	return qemu ? ((v << 1) | 1) & 0xff : v & 0xff;
+}
+
 /* Says why the guest stopped and returns the exit status for it. */
 static int report_stop(struct vcpu *vcpu, const struct image *img, const struct vcpu_stop *stop,
-		       bool timed_out, bool interrupted)
+		       bool timed_out, bool interrupted, bool qemu)
 {
 	switch (stop->reason) {
 	case STOP_EXITED:
-		return stop->status;
+		return guest_status(stop->status, qemu);
 	case STOP_HALTED:
 		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
 		report_pc(vcpu, img);
@@ -84,9 +91,10 @@ static void plain_run_event(void *opaque, bool signalled)
 }
 
 /* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
-int run_guest(struct debug *d, const struct image *img, double timeout, int sfd)
+int run_guest(struct debug *d, const struct image *img, const struct options *opt, int sfd)
 {
 	struct plain_run p = { .dbg = d, .sfd = sfd };
+	double timeout = opt->timeout;
 	struct vcpu_stop stop;
 	int r;
 
@@ -99,7 +107,7 @@ int run_guest(struct debug *d, const struct image *img, double timeout, int sfd)
 		return r;
 	if (r == 0)
 		debug_wait_stop(d, &stop, &p.w);
-	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted);
+	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */
@@ -274,7 +282,7 @@ static int run_to_icount(struct session *s, uint64_t at)
 }
 
 /* --icount alone: the whole run, counted; the count at the end. */
-static int run_counted(struct session *s)
+static int run_counted(struct session *s, const struct options *opt)
 {
 	struct vcpu_stop stop;
 	int r = debug_continue(s->dbg, &stop);
@@ -287,7 +295,7 @@ static int run_counted(struct session *s)
 		commands_wait_stop(s, stderr);
 	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)s->dbg->icount);
 	if (s->dbg->exited)
-		return s->dbg->exit_status;
+		return guest_status(s->dbg->exit_status, opt->exit_qemu);
 	if (s->dbg->last.reason == STOP_SHUTDOWN)
 		return STATUS_SHUTDOWN;
 	if (s->dbg->last.reason == STOP_ERROR)
@@ -316,7 +324,7 @@ int run_session(struct session *s, const struct options *opt)
 		if (!opt->console && !opt->nbatch && !opt->gdb)
 			return STATUS_OK;
 	} else if (opt->icount && !opt->console && !opt->nbatch && !opt->gdb) {
-		return run_counted(s);
+		return run_counted(s, opt);
 	}
 
 	for (unsigned i = 0; i < opt->nbatch && !s->quit && !s->interrupted; i++) {

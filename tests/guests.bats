@@ -93,3 +93,18 @@ load helper
 	assert_success
 	assert_output ""
 }
+
+@test "--exit-code qemu: a write of V to port 0xf4 ends kvmdbg with (V << 1) | 1, as QEMU's isa-debug-exit" {
+	run kvmdbg "$(guest exit8.elf)"
+	assert_failure 42
+	run kvmdbg --exit-code qemu "$(guest exit8.elf)"
+	assert_failure 85
+	run kvmdbg --exit-code qemu --icount step "$(guest exit8.elf)"
+	assert_failure 85
+	assert_line '[guest exited with status 42]'
+	run kvmdbg --exit-code kvmdbg "$(guest exit8.elf)"
+	assert_failure 42
+	run kvmdbg --exit-code bogus "$(guest exit8.elf)"
+	assert_failure 2
+	assert_line "kvmdbg: --exit-code wants kvmdbg or qemu, not 'bogus'"
+}
