@@ -44,7 +44,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		return r;
 	m->built = BUILT_VM;
-	r = devices_create(&m->devs, &m->vm.bus, cfg->serial);
+	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem);
 	if (r < 0) {
 		r = err_set(r, "cannot register the built-in devices: %s", strerror(-r));
 		goto err;

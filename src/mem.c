@@ -31,6 +31,16 @@ void mem_free(struct mem *mem)
 	*mem = (struct mem){ 0 };
 }
 
+unsigned mem_map(const struct mem *mem, struct mem_map_entry *map)
+{
+	map[0] = (struct mem_map_entry){ .addr = 0, .len = mem->low_size, .type = MEM_MAP_RAM };
+	if (mem->size <= mem->low_size)
+		return 1;
+	map[1] = (struct mem_map_entry){ .addr = LAYOUT_HIGH_RAM, .len = mem->size - mem->low_size,
+					 .type = MEM_MAP_RAM };
+	return 2;
+}
+
 uint64_t mem_end(const struct mem *mem)
 {
 	if (mem->size > mem->low_size)

@@ -33,6 +33,17 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
 /* The guest-physical address one past the end of RAM. */
 uint64_t mem_end(const struct mem *mem);
 
+/* The machine's memory map as firmware reports it (multiboot's, e820):
+ * RAM below the MMIO hole, and the rest above 4 GiB. */
+#define MEM_MAP_MAX 2
+#define MEM_MAP_RAM 1
+struct mem_map_entry {
+	uint64_t addr, len;
+	uint32_t type; /* MEM_MAP_RAM */
+};
+/* Fills map (MEM_MAP_MAX entries); how many there are. */
+unsigned mem_map(const struct mem *mem, struct mem_map_entry *map);
+
 /* Pages of RAM. */
 #define MEM_PAGES(mem) ((mem)->size / MEM_PAGE)
 /* Starts or stops keeping mem->dirty (all clear at the start); -errno. */

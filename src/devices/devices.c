@@ -1,10 +1,11 @@
 #include "devices.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 #include "layout.h"
 
-int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
+int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem)
 {
 	const struct {
 		enum io_space space;
@@ -23,11 +24,14 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL, NULL },
 		{ IO_MMIO, LAYOUT_TESTDEV_BASE, LAYOUT_TESTDEV_SIZE, "testdev", testdev_access,
 		  testdev_reg_name, &devs->testdev },
+		{ IO_PIO, LAYOUT_FWCFG_PORT, 2, "fw_cfg", fwcfg_access, fwcfg_reg_name,
+		  &devs->fwcfg },
 	};
 	int r;
 
 	*devs = (struct devices){ .output = { .out = out } };
 	devs->serial.output = &devs->output;
+	fwcfg_init(&devs->fwcfg, mem);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		r = iobus_register(bus, table[i].space, table[i].base, table[i].len,
 				   table[i].name, table[i].handler, table[i].reg_name,
@@ -37,6 +41,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out)
 	}
 	iobus_keep_state(bus, &devs->serial, sizeof(devs->serial));
 	iobus_keep_state(bus, &devs->testdev, sizeof(devs->testdev));
+	iobus_keep_state(bus, &devs->fwcfg, offsetof(struct fwcfg, items));
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;

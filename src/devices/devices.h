@@ -26,14 +26,38 @@ struct testdev {
 	uint8_t data[TESTDEV_DATA_SIZE]; /* the data window (TESTDEV_DATA) */
 };
 
+/* fw_cfg (layout.h: FWCFG_*): what it is reading, kept with checkpoints
+ * (first, so that the kept state is this alone), then its items. */
+#define FWCFG_ITEMS_SIZE 4096
+struct fwcfg {
+	uint16_t key;      /* the item selected */
+	uint32_t offset;   /* the next byte of it to read */
+	struct fwcfg_item {
+		uint16_t key;
+		uint32_t size;
+		uint32_t at;  /* in data */
+	} items[16];
+	unsigned nitems;
+	uint8_t data[FWCFG_ITEMS_SIZE];
+	uint32_t used;
+};
+
 struct devices {
 	struct devices_output output;
 	struct serial serial;
 	struct testdev testdev;
+	struct fwcfg fwcfg;
 };
 
-/* Registers every built-in device on bus; out receives guest text (may be NULL). */
-int devices_create(struct devices *devs, struct iobus *bus, FILE *out);
+struct mem;
+
+/* Registers every built-in device on bus, for a machine with mem's RAM;
+ * out receives guest text (may be NULL). */
+int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem);
+/* Fills fw_cfg's items for that machine. */
+void fwcfg_init(struct fwcfg *f, const struct mem *mem);
+enum io_result fwcfg_access(void *opaque, struct io_access *acc);
+const char *fwcfg_reg_name(uint64_t offset);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);

@@ -18,6 +18,24 @@
 /* Exit port: a write of V (any size) ends the run with exit status V & 0xff. */
 #define LAYOUT_EXIT_PORT 0xf4
 
+/*
+ * QEMU's fw_cfg, its port interface (no DMA): a 16-bit write of a key to
+ * LAYOUT_FWCFG_PORT selects an item and rewinds it; byte reads from
+ * LAYOUT_FWCFG_PORT + 1 return it byte by byte (0 past its end). Numbers are
+ * little-endian, but for the file directory's (big-endian, as QEMU's).
+ */
+#define LAYOUT_FWCFG_PORT 0x510
+#define FWCFG_SIGNATURE 0x00 /* "QEMU" */
+#define FWCFG_ID 0x01        /* 32 bits: 1, the port interface only */
+#define FWCFG_UUID 0x02      /* 16 bytes: zero */
+#define FWCFG_RAM_SIZE 0x03  /* 64 bits: bytes of RAM */
+#define FWCFG_NB_CPUS 0x05   /* 16 bits */
+#define FWCFG_MAX_CPUS 0x0f  /* 16 bits */
+#define FWCFG_FILE_DIR 0x19  /* 32-bit count, then {size32, key16, 0, name[56]} each */
+#define FWCFG_FILE_FIRST 0x20 /* the key of the first file ("etc/e820") */
+#define FWCFG_FILE_NAME 56
+/* "etc/e820": {u64 address, u64 length, u32 type (1: RAM)} per RAM range. */
+
 /* Guest RAM below 4 GiB ends where the MMIO hole starts; the rest of RAM
  * continues at 4 GiB. */
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL

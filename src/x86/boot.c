@@ -101,12 +101,13 @@ static int boot_write_gdt(struct mem *mem, struct kvm_sregs *sregs, uint64_t gdt
 static int boot_write_mbi(struct mem *mem, uint64_t at)
 {
 	static const char name[] = "kvmdbg";
-	struct mbi_mmap map[2] = {
-		{ .size = 20, .base = 0, .len = mem->low_size, .type = MBI_MMAP_RAM },
-		{ .size = 20, .base = LAYOUT_HIGH_RAM, .len = mem->size - mem->low_size,
-		  .type = MBI_MMAP_RAM },
-	};
-	unsigned nmap = mem->size > mem->low_size ? 2 : 1;
+	struct mem_map_entry ram[MEM_MAP_MAX];
+	struct mbi_mmap map[MEM_MAP_MAX];
+	unsigned nmap = mem_map(mem, ram);
+
+	for (unsigned i = 0; i < nmap; i++)
+		map[i] = (struct mbi_mmap){ .size = 20, .base = ram[i].addr, .len = ram[i].len,
+					    .type = MBI_MMAP_RAM };
 	uint64_t upper = (mem->low_size > (1 << 20) ? mem->low_size - (1 << 20) : 0) >> 10;
 	struct mbi mbi = {
 		.flags = MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME,

@@ -1,0 +1,101 @@
+/*
+ * QEMU's fw_cfg through its two ports (layout.h: FWCFG_*), for firmware and
+ * test kernels that ask the machine how much memory and how many CPUs it has
+ * (kvm-unit-tests reads keys 3 and 5) and for its e820 map.
+ */
+#include "devices.h"
+
+#include <string.h>
+
+#include "../mem.h"
+#include "layout.h"
+
+/* Adds an item (silently nothing past the room: the items are ours). */
+static void fwcfg_add(struct fwcfg *f, uint16_t key, const void *data, uint32_t size)
+{
+	if (f->nitems == sizeof(f->items) / sizeof(f->items[0]) || size > FWCFG_ITEMS_SIZE - f->used)
+		return;
+	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = size, .at = f->used };
+	memcpy(f->data + f->used, data, size);
+	f->used += size;
+}
+
+static void fwcfg_put_be(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+static void fwcfg_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void fwcfg_init(struct fwcfg *f, const struct mem *mem)
+{
+	struct mem_map_entry map[MEM_MAP_MAX];
+	unsigned n = mem_map(mem, map);
+	uint8_t buf[64], e820[MEM_MAP_MAX * 20], dir[4 + 64];
+
+	memset(f, 0, sizeof(*f));
+	fwcfg_add(f, FWCFG_SIGNATURE, "QEMU", 4);
+	fwcfg_put_le(buf, 1, 4);
+	fwcfg_add(f, FWCFG_ID, buf, 4);
+	memset(buf, 0, 16);
+	fwcfg_add(f, FWCFG_UUID, buf, 16);
+	fwcfg_put_le(buf, mem->size, 8);
+	fwcfg_add(f, FWCFG_RAM_SIZE, buf, 8);
+	fwcfg_put_le(buf, 1, 2);
+	fwcfg_add(f, FWCFG_NB_CPUS, buf, 2);
+	fwcfg_add(f, FWCFG_MAX_CPUS, buf, 2);
+	for (unsigned i = 0; i < n; i++) {
+		fwcfg_put_le(e820 + 20 * i, map[i].addr, 8);
+		fwcfg_put_le(e820 + 20 * i + 8, map[i].len, 8);
+		fwcfg_put_le(e820 + 20 * i + 16, map[i].type, 4);
+	}
+	/* The directory: one file. */
+	memset(dir, 0, sizeof(dir));
+	fwcfg_put_be(dir, 1, 4);
+	fwcfg_put_be(dir + 4, 20 * n, 4);
+	fwcfg_put_be(dir + 8, FWCFG_FILE_FIRST, 2);
+	memcpy(dir + 12, "etc/e820", sizeof("etc/e820"));
+	fwcfg_add(f, FWCFG_FILE_DIR, dir, sizeof(dir));
+	fwcfg_add(f, FWCFG_FILE_FIRST, e820, 20 * n);
+}
+
+const char *fwcfg_reg_name(uint64_t offset)
+{
+	return offset == 0 ? "SELECTOR" : "DATA";
+}
+
+enum io_result fwcfg_access(void *opaque, struct io_access *acc)
+{
+	struct fwcfg *f = opaque;
+
+	if (acc->offset == 0) {
+		/* The selector: a write picks an item and rewinds it. */
+		if (acc->is_write) {
+			f->key = (uint16_t)acc->value;
+			f->offset = 0;
+		} else {
+			acc->value = 0;
+		}
+		return IO_DONE;
+	}
+	if (acc->is_write)
+		return IO_DONE;
+	/* Data: one byte per read (wider reads take as many, in order). */
+	acc->value = 0;
+	for (unsigned b = 0; b < acc->size; b++) {
+		uint8_t byte = 0;
+
+		for (unsigned i = 0; i < f->nitems; i++)
+			if (f->items[i].key == f->key && f->offset < f->items[i].size)
+				byte = f->data[f->items[i].at + f->offset];
+		if (f->offset < UINT32_MAX)
+			f->offset++;
+		acc->value |= (uint64_t)byte << (8 * b);
+	}
+	return IO_DONE;
+}
