@@ -302,7 +302,10 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 	}
 	switch (stop->reason) {
 	case STOP_EXITED:
-		if (stop->history > 0)
+		if (stop->reset)
+			fprintf(out, "[%s%s]\n", stop->detail, stop->history > 0 ? ": the end of its "
+				"history; rstepi, rcont and goto go back" : "");
+		else if (stop->history > 0)
 			fprintf(out, "[guest exited with status %d: the end of its history, icount %llu; "
 				"rstepi, rcont and goto go back]\n", stop->status,
 				(unsigned long long)s->dbg->icount);

@@ -17,6 +17,7 @@ struct session;
 #define STATUS_USAGE 2    /* bad command line or set-up failure */
 #define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
 #define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
+#define STATUS_RESET 5     /* the guest reset the machine (i8042) */
 #define STATUS_TIMEOUT 124
 #define STATUS_INTERRUPTED 130
 

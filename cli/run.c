@@ -41,6 +41,11 @@ static int report_stop(struct vcpu *vcpu, const struct image *img, const struct 
 {
 	switch (stop->reason) {
 	case STOP_EXITED:
+		if (stop->reset) {
+			fprintf(stderr, "kvmdbg: %s", stop->detail);
+			report_pc(vcpu, img);
+			return STATUS_RESET;
+		}
 		return guest_status(stop->status, qemu);
 	case STOP_HALTED:
 		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
@@ -295,7 +300,7 @@ static int run_counted(struct session *s, const struct options *opt)
 		commands_wait_stop(s, stderr);
 	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)s->dbg->icount);
 	if (s->dbg->exited)
-		return guest_status(s->dbg->exit_status, opt->exit_qemu);
+		return s->dbg->last.reset ? STATUS_RESET : guest_status(s->dbg->exit_status, opt->exit_qemu);
 	if (s->dbg->last.reason == STOP_SHUTDOWN)
 		return STATUS_SHUTDOWN;
 	if (s->dbg->last.reason == STOP_ERROR)

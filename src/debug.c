@@ -1347,6 +1347,8 @@ static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
 		stop->history = 1;
 		return 1;
 	}
+	if (d->exited && d->last.reset)
+		return err_set(ECHILD, "the guest reset the machine; there is nothing left to run");
 	if (d->exited)
 		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
 			       "to run", d->exit_status);

@@ -44,6 +44,13 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 		stop->status = (int)(acc->value & 0xff);
 		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
 	}
+	if (res == IO_RESET) {
+		/* No reboot: the run ends there, as after an exit. */
+		exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s",
+			   "the guest reset the machine (i8042 reset line)");
+		stop->reset = true;
+		return EXIT_STOP;
+	}
 	return EXIT_CONTINUE;
 }
 

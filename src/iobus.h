@@ -39,6 +39,7 @@ struct io_access {
 enum io_result {
 	IO_DONE, /* carry on running the guest */
 	IO_EXIT, /* end the run: the guest asked to exit with status value & 0xff */
+	IO_RESET, /* end the run: the guest reset the machine */
 };
 
 typedef enum io_result (*io_handler)(void *opaque, struct io_access *acc);

@@ -304,7 +304,7 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 		/* With history, the end of it: one can go back from there. */
 		if (stop->history > 0)
 			break;
-		snprintf(out, len, "W%02x", stop->status & 0xff);
+		snprintf(out, len, "W%02x", stop->reset ? 5 : stop->status & 0xff);
 		return;
 	case STOP_REQUESTED: sig = GDB_SIGINT; break;
 	case STOP_SHUTDOWN: sig = GDB_SIGSEGV; break;
@@ -363,7 +363,9 @@ static void stub_report(struct stub *st, const struct vcpu_stop *stop)
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
 		break;
 	case STOP_EXITED:
-		if (stop->history > 0)
+		if (stop->reset)
+			n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", stop->detail);
+		else if (stop->history > 0)
 			n = snprintf(msg, sizeof(msg), "kvmdbg: the guest exited with status %d: the end "
 				     "of its history (reverse-stepi and reverse-continue go back)\n",
 				     stop->status);

@@ -3,6 +3,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 @test "fw_cfg: signature, interface, RAM size, CPUs and the e820 map through the file directory" {
 	run kvmdbg -m 64M "$(guest fwcfg.elf)"
 	assert_success
@@ -37,4 +41,35 @@ load helper
 		-e cont "$(guest fwcfg.elf)"
 	assert_equal "$(grep -c '^file etc/e820$' <<<"$output")" 2
 	assert_equal "$(grep -c '^\[guest exited with status 0\]$' <<<"$output")" 2
+}
+
+@test "RTC and CMOS: today's date (UTC, BCD, 24-hour), memory sizes; the i8042 answers a probe" {
+	before=$(date -u +%Y-%m-%d)
+	run kvmdbg -m 64M "$(guest platform.elf)"
+	after=$(date -u +%Y-%m-%d)
+	assert_line --regexp "^rtc ($before|$after) [0-2][0-9]:[0-5][0-9] status b 0x2 d 0x80$"
+	# 640 KiB base, 63 MiB from 1 MiB on (KiB), 48 MiB above 16 MiB (64 KiB units).
+	assert_line 'cmos base 640 ext 64512 above16m 768'
+	assert_line 'selftest 0x55'
+	assert_line 'kbdtest 0x0'
+	assert_line 'kbd reset 0xfa 0xaa'
+	assert_line 'kbd id 0xfa 0xab 0x83'
+}
+
+@test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
+	run kvmdbg -m 64M "$(guest platform.elf)"
+	assert_failure 5
+	assert_line 'resetting'
+	refute_line 'still here'
+	assert_line --regexp '^kvmdbg: the guest reset the machine \(i8042 reset line\) at pc 0x[0-9a-f]+ <main\+0x[0-9a-f]+>$'
+	run kvmdbg --exit-code qemu -m 64M "$(guest platform.elf)"
+	assert_failure 5
+	run kvmdbg -m 64M -e cont -e cont "$(guest platform.elf)"
+	assert_line '[the guest reset the machine (i8042 reset line)]'
+	assert_line 'the guest reset the machine; there is nothing left to run'
+	start_stub "$(guest platform.elf)" -m 64M
+	run gdb_batch -ex continue "$(guest platform.elf)"
+	assert_line 'kvmdbg: the guest reset the machine (i8042 reset line)'
+	assert_line --partial 'exited with code 05]'
+	stop_stub
 }

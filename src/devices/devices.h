@@ -2,6 +2,7 @@
 #ifndef KVMDBG_DEVICES_H
 #define KVMDBG_DEVICES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,11 +43,28 @@ struct fwcfg {
 	uint32_t used;
 };
 
+/* The i8042 (reset line, probing). */
+struct i8042 {
+	uint8_t ctr;       /* configuration byte */
+	uint8_t pending;   /* a command waiting for its data byte, 0: none */
+	bool last_cmd;     /* the last write was to the command port */
+	uint8_t out[8];    /* bytes for the guest to read at 0x60 */
+	uint8_t nout;
+};
+
+/* The RTC and CMOS memory: 128 bytes and the index. */
+struct rtc {
+	uint8_t index;
+	uint8_t cmos[128];
+};
+
 struct devices {
 	struct devices_output output;
 	struct serial serial;
 	struct testdev testdev;
 	struct fwcfg fwcfg;
+	struct i8042 i8042;
+	struct rtc rtc;
 };
 
 struct mem;
@@ -57,6 +75,14 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 /* Fills fw_cfg's items for that machine. */
 void fwcfg_init(struct fwcfg *f, const struct mem *mem);
 enum io_result fwcfg_access(void *opaque, struct io_access *acc);
+enum io_result i8042_data_access(void *opaque, struct io_access *acc);
+enum io_result i8042_status_access(void *opaque, struct io_access *acc);
+const char *i8042_data_name(uint64_t offset);
+const char *i8042_status_name(uint64_t offset);
+/* The clock at the host's time now, CMOS memory sizes for mem's RAM. */
+void rtc_init(struct rtc *r, const struct mem *mem);
+enum io_result rtc_access(void *opaque, struct io_access *acc);
+const char *rtc_reg_name(uint64_t offset);
 const char *fwcfg_reg_name(uint64_t offset);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);

@@ -36,6 +36,14 @@
 #define FWCFG_FILE_NAME 56
 /* "etc/e820": {u64 address, u64 length, u32 type (1: RAM)} per RAM range. */
 
+/* i8042 keyboard controller: data 0x60, status/command 0x64 (0xfe: reset). */
+#define LAYOUT_I8042_PORT 0x60
+#define LAYOUT_I8042_COMMAND 0x64
+#define LAYOUT_I8042_RESET 0xfe
+
+/* RTC and CMOS: index 0x70, data 0x71. */
+#define LAYOUT_RTC_PORT 0x70
+
 /* Guest RAM below 4 GiB ends where the MMIO hole starts; the rest of RAM
  * continues at 4 GiB. */
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL
