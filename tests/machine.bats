@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The platform pieces firmware and kernels ask the machine about: fw_cfg.
+# The platform pieces firmware and kernels ask the machine about: fw_cfg, the
+# RTC and CMOS, the i8042 and its reset line.
 
 load helper
 
