@@ -66,6 +66,9 @@ static void usage(FILE *out)
 		"                         rcont and goto (turns on --icount auto)\n"
 		"      --history-mem SIZE memory for the history's checkpoints (default\n"
 		"                         256M; older ones are thinned out to fit)\n"
+		"      --append CMDLINE   a multiboot kernel's command line (after its name,\n"
+		"                         as QEMU passes it)\n"
+		"      --initrd FILE[,FILE...]  multiboot modules (each 'FILE[ STRING]')\n"
 		"      --exit-code MODE   what a write of V to port 0xf4 makes kvmdbg's exit\n"
 		"                         status: kvmdbg (V & 0xff, the default) or qemu\n"
 		"                         ((V << 1) | 1, as QEMU's isa-debug-exit)\n"
@@ -122,7 +125,8 @@ static int parse_raw(char *arg, struct options *opt)
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
-       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE };
+       OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
+       OPT_APPEND, OPT_INITRD };
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -175,6 +179,24 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_HISTORY:
 		opt->history = true;
+		return 0;
+	case OPT_APPEND:
+		opt->append = optarg;
+		return 0;
+	case OPT_INITRD:
+		/* Split where it is (argv's strings are ours to change). */
+		opt->nmods = 0;
+		for (char *p = optarg, *next; p; p = next) {
+			next = strchr(p, ',');
+			if (next)
+				*next++ = '\0';
+			if (!*p)
+				return usage_error("--initrd: an empty module (FILE[,FILE...])");
+			if (opt->nmods == sizeof(opt->mods) / sizeof(opt->mods[0]))
+				return usage_error("--initrd: at most %zu modules",
+						   sizeof(opt->mods) / sizeof(opt->mods[0]));
+			opt->mods[opt->nmods++] = p;
+		}
 		return 0;
 	case OPT_EXIT_CODE:
 		if (strcmp(optarg, "qemu") && strcmp(optarg, "kvmdbg"))
@@ -289,6 +311,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
@@ -397,6 +421,8 @@ int main(int argc, char **argv)
 		.raw_addr = opt.raw_addr, .builtin = demo_guest_start,
 		.builtin_len = (size_t)(demo_guest_end - demo_guest_start),
 		.builtin_name = "built-in demo", .symbols = opt.symbols,
+		.multiboot_extras = opt.append || opt.nmods, .append = opt.append,
+		.mods = opt.mods, .nmods = opt.nmods,
 	};
 
 	if (machine_create(&m, &cfg) < 0) {

@@ -54,6 +54,9 @@ struct options {
 	bool history;          /* --history: keep checkpoints to go back in time */
 	const char *symbols;   /* --symbols FILE */
 	bool exit_qemu;        /* --exit-code qemu: status (V << 1) | 1 */
+	const char *append;    /* --append CMDLINE */
+	const char *mods[16];  /* --initrd FILE[,FILE...], split at the commas (in argv) */
+	unsigned nmods;
 	uint64_t history_mem;  /* --history-mem, 0: the default */
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */

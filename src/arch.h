@@ -31,11 +31,20 @@ enum boot_mode {
 	BOOT_LONG64, /* 64-bit long mode, low memory identity-mapped */
 };
 
+#define BOOT_MAX_MODULES 16
 struct boot_info {
 	enum boot_mode mode; /* CPU mode at the first instruction */
 	uint64_t entry;      /* physical address of the first instruction */
 	uint64_t area;       /* guest-physical start of arch_boot_area_size() bytes of
 				free RAM for page tables, GDT, stack (not for BOOT_REAL16) */
+	/* BOOT_PROT32 (multiboot): the command line and modules, in guest RAM
+	 * already (guest-physical addresses; cmdline 0: none). */
+	uint64_t cmdline;
+	struct boot_module {
+		uint64_t start, end; /* [start, end) */
+		uint64_t string;     /* its NUL-terminated string */
+	} mods[BOOT_MAX_MODULES];
+	unsigned nmods;
 };
 
 int arch_vm_init(struct vm *vm);

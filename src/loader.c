@@ -293,6 +293,102 @@ out:
 	return r;
 }
 
+/* Copies len bytes of text (and a NUL) to *top in low RAM; its address in *at. */
+static int loader_put_text(struct vm *vm, uint64_t *top, const char *text, size_t len, uint64_t *at)
+{
+	char *p = mem_ptr(&vm->mem, *top, len + 1);
+
+	if (!p || *top + len + 1 > vm->mem.low_size)
+		return err_set(ENOSPC, "no room in guest RAM for the multiboot command line and "
+			       "modules (%zu bytes at %#llx): give more memory with -m", len + 1,
+			       (unsigned long long)*top);
+	memcpy(p, text, len);
+	p[len] = '\0';
+	mem_mark(&vm->mem, *top, len + 1);
+	*at = *top;
+	*top = (*top + len + 1 + 15) & ~15ULL;
+	return 0;
+}
+
+/* Loads one module, "FILE[ STRING]", page-aligned at *top. */
+static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const char *spec,
+			 struct boot_module *m)
+{
+	size_t plen = strcspn(spec, " ");
+	char path[4096];
+	struct stat st;
+	uint64_t at = (*top + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
+	int fd, r = 0;
+
+	if (!plen || plen >= sizeof(path))
+		return err_set(EINVAL, "--initrd: '%s' does not start with a file name", spec);
+	memcpy(path, spec, plen);
+	path[plen] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(errno, "--initrd: cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EINVAL, "--initrd: %s is not a regular file", path);
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	uint8_t *dst = size <= vm->mem.low_size && at <= vm->mem.low_size - size
+		       ? mem_ptr(&vm->mem, at, size ? size : 1) : NULL;
+
+	if (!dst || at + size >= 1ULL << 32) {
+		close(fd);
+		return err_set(ENOSPC, "--initrd: %s (%llu KiB) does not fit in guest RAM below "
+			       "the MMIO hole at %#llx: give more memory with -m", path,
+			       (unsigned long long)(size >> 10), (unsigned long long)at);
+	}
+	for (uint64_t done = 0; done < size;) {
+		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
+
+		if (n <= 0) {
+			r = err_set(EIO, "--initrd: reading %s: %s", path,
+				    n < 0 ? strerror(errno) : "it shrank");
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	mem_mark(&vm->mem, at, size);
+	m->start = at;
+	m->end = at + size;
+	*top = at + size;
+	r = loader_add_range(img, m->start, m->end ? m->end : m->start + 1, "module");
+	return r < 0 ? r : loader_put_text(vm, top, spec, strlen(spec), &m->string);
+}
+
+int loader_multiboot_extras(struct vm *vm, struct image *img, const char *append,
+			    const char *const *mods, unsigned nmods)
+{
+	uint64_t top = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode);
+	char *cmdline;
+	int r;
+
+	if (img->boot.mode != BOOT_PROT32)
+		return err_set(EINVAL, "--append and --initrd are for multiboot kernels (an i386 "
+			       "ELF); %s is not one", img->name);
+	if (nmods > BOOT_MAX_MODULES)
+		return err_set(E2BIG, "--initrd: %u modules, at most %d", nmods, BOOT_MAX_MODULES);
+	for (unsigned i = 0; i < img->nr_ranges; i++)
+		if (img->ranges[i].end > top)
+			top = img->ranges[i].end;
+	if (asprintf(&cmdline, "%s%s%s", img->name, append && *append ? " " : "",
+		     append ? append : "") < 0)
+		return err_set(ENOMEM, "out of memory");
+	r = loader_put_text(vm, &top, cmdline, strlen(cmdline), &img->boot.cmdline);
+	free(cmdline);
+	for (unsigned i = 0; i < nmods && r == 0; i++) {
+		r = loader_module(vm, img, &top, mods[i], &img->boot.mods[i]);
+		img->boot.nmods = r == 0 ? i + 1 : img->boot.nmods;
+	}
+	return r;
+}
+
 int loader_boot(struct vcpu *vcpu, const struct image *img)
 {
 	return arch_boot(vcpu, &img->boot);

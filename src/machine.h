@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "debug.h"
@@ -27,6 +28,10 @@ struct machine_config {
 	size_t builtin_len;
 	const char *builtin_name; /* ... named so in messages */
 	const char *symbols;      /* more symbols: an ELF or a System.map (NULL: none) */
+	bool multiboot_extras;    /* a multiboot command line and modules, as follows: */
+	const char *append;       /* the command line after the image's name (NULL: none) */
+	const char *const *mods;  /* "FILE[ STRING]" each */
+	unsigned nmods;
 };
 
 struct machine {

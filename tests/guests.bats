@@ -108,3 +108,36 @@ load helper
 	assert_failure 2
 	assert_line "kvmdbg: --exit-code wants kvmdbg or qemu, not 'bogus'"
 }
+
+@test "multiboot: --append is the command line after the image's name, --initrd files are modules" {
+	printf 'abcdefgh' >"$BATS_TEST_TMPDIR/mod1"
+	printf 'XYZ' >"$BATS_TEST_TMPDIR/mod2"
+	run kvmdbg --append 'console=ttyS0 foo' \
+		--initrd "$BATS_TEST_TMPDIR/mod1 arg1 arg2,$BATS_TEST_TMPDIR/mod2" "$(guest multiboot.elf)"
+	assert_success
+	assert_line "cmdline: $(guest multiboot.elf) console=ttyS0 foo"
+	assert_line --regexp "^module 0: 8 bytes at 0x[0-9a-f]+000 '$BATS_TEST_TMPDIR/mod1 arg1 arg2' begins 'abcd'$"
+	assert_line --regexp "^module 1: 3 bytes at 0x[0-9a-f]+000 '$BATS_TEST_TMPDIR/mod2' begins 'XYZ'$"
+	# Without them, neither is handed over.
+	run kvmdbg "$(guest multiboot.elf)"
+	refute_line --partial 'cmdline:'
+}
+
+@test "multiboot extras refuse what cannot be: a 64-bit ELF, missing or oversized files, empty modules" {
+	run kvmdbg --append x "$(guest hello64.elf)"
+	assert_failure 2
+	assert_line --partial '--append and --initrd are for multiboot kernels (an i386 ELF)'
+	run kvmdbg --initrd /nonexistent "$(guest multiboot.elf)"
+	assert_failure 2
+	assert_line 'kvmdbg: --initrd: cannot open /nonexistent: No such file or directory'
+	run kvmdbg --initrd "a,,b" "$(guest multiboot.elf)"
+	assert_failure 2
+	assert_line --partial 'an empty module'
+	head -c 3000000 /dev/zero >"$BATS_TEST_TMPDIR/big"
+	run kvmdbg -m 2M --initrd "$BATS_TEST_TMPDIR/big" "$(guest multiboot.elf)"
+	assert_failure 2
+	assert_line --partial 'does not fit in guest RAM'
+	run kvmdbg --initrd "$BATS_TEST_TMPDIR" "$(guest multiboot.elf)"
+	assert_failure 2
+	assert_line --partial 'is not a regular file'
+}

@@ -26,11 +26,14 @@
 
 /* Multiboot information (multiboot spec 0.6.96, section 3.3). */
 #define MBI_FLAG_MEM (1U << 0)
+#define MBI_FLAG_CMDLINE (1U << 2)
+#define MBI_FLAG_MODS (1U << 3)
 #define MBI_FLAG_MMAP (1U << 6)
 #define MBI_FLAG_LOADER_NAME (1U << 9)
 #define MBI_MMAP_RAM 1
 #define MBI_LOADER_NAME_OFF 0x100
 #define MBI_MMAP_OFF 0x200
+#define MBI_MODS_OFF 0x300
 
 struct mbi {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
@@ -98,7 +101,11 @@ static int boot_write_gdt(struct mem *mem, struct kvm_sregs *sregs, uint64_t gdt
 	return mem_write(mem, gdt, entries, sizeof(entries));
 }
 
-static int boot_write_mbi(struct mem *mem, uint64_t at)
+struct mbi_module {
+	uint32_t start, end, string, reserved;
+} __attribute__((packed));
+
+static int boot_write_mbi(struct mem *mem, uint64_t at, const struct boot_info *boot)
 {
 	static const char name[] = "kvmdbg";
 	struct mem_map_entry ram[MEM_MAP_MAX];
@@ -119,7 +126,23 @@ static int boot_write_mbi(struct mem *mem, uint64_t at)
 	};
 	int r;
 
+	if (boot->cmdline) {
+		mbi.flags |= MBI_FLAG_CMDLINE;
+		mbi.cmdline = (uint32_t)boot->cmdline;
+	}
+	if (boot->nmods) {
+		mbi.flags |= MBI_FLAG_MODS;
+		mbi.mods_count = boot->nmods;
+		mbi.mods_addr = (uint32_t)(at + MBI_MODS_OFF);
+	}
 	r = mem_write(mem, at, &mbi, sizeof(mbi));
+	for (unsigned i = 0; i < boot->nmods && i < BOOT_MAX_MODULES && !r; i++) {
+		struct mbi_module m = { .start = (uint32_t)boot->mods[i].start,
+					.end = (uint32_t)boot->mods[i].end,
+					.string = (uint32_t)boot->mods[i].string };
+
+		r = mem_write(mem, at + MBI_MODS_OFF + i * sizeof(m), &m, sizeof(m));
+	}
 	if (!r)
 		r = mem_write(mem, at + MBI_LOADER_NAME_OFF, name, sizeof(name));
 	if (!r)
@@ -186,7 +209,7 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	case BOOT_PROT32:
 		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT);
 		if (!r)
-			r = boot_write_mbi(mem, boot->area + AREA_MBI);
+			r = boot_write_mbi(mem, boot->area + AREA_MBI, boot);
 		if (r)
 			return r;
 		boot_segment(&sregs->cs, GDT_SEL_CODE32, SEG_TYPE_CODE_RX_A, false, true);
