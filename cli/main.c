@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "../src/debug.h"
 #include "../src/err.h"
@@ -421,6 +422,8 @@ int main(int argc, char **argv)
 		.raw_addr = opt.raw_addr, .builtin = demo_guest_start,
 		.builtin_len = (size_t)(demo_guest_end - demo_guest_start),
 		.builtin_name = "built-in demo", .symbols = opt.symbols,
+		/* stdin feeds the guest unless a person types there or the console reads it */
+		.serial_stdin = !strcmp(opt.serial, "stdio") && !isatty(STDIN_FILENO) && !opt.console,
 		.multiboot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods,
 	};

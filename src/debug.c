@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "devices/output.h"
@@ -96,6 +97,7 @@ void debug_init(struct debug *d, struct vm *vm, struct vcpu *vcpu, const struct 
 	vcpu->access_opaque = &d->log;
 	checkpoints_init(&d->ckpt, vm, vcpu);
 	history_init(&d->hist);
+	d->input_fd = -1;
 	d->run_at = UINT64_MAX;
 	d->rev.at = UINT64_MAX;
 }
@@ -280,6 +282,55 @@ const struct debug_checkpoint *debug_checkpoint_get(const struct debug *d, int i
 int debug_checkpoint_base(const struct debug *d)
 {
 	return debug_ckpt_user_above(d, d->ckpt.base);
+}
+
+/* The recorded byte for look seq (history), or -1. */
+static int debug_input_recorded(const struct history *h, uint64_t seq)
+{
+	size_t lo = 0, hi = h->ninputs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->inputs[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->ninputs && h->inputs[lo].seq == seq ? h->inputs[lo].byte : -1;
+}
+
+bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte)
+{
+	struct debug *d = opaque;
+	struct history *h = &d->hist;
+	struct pollfd pfd = { .fd = d->input_fd, .events = POLLIN };
+
+	if (h->on && d->rev.replaying) {
+		int b = debug_input_recorded(h, seq);
+
+		if (b >= 0)
+			*byte = (uint8_t)b;
+		return b >= 0;
+	}
+	/* Live: what was recorded from here on belonged to a discarded future. */
+	while (h->ninputs && h->inputs[h->ninputs - 1].seq >= seq)
+		h->ninputs--;
+	if (d->input_fd < 0 || poll(&pfd, 1, 0) != 1 || read(d->input_fd, byte, 1) != 1)
+		return false;
+	if (h->on) {
+		if (h->ninputs == h->capinputs) {
+			size_t cap = h->capinputs ? 2 * h->capinputs : 64;
+			struct hist_input *v = realloc(h->inputs, cap * sizeof(*v));
+
+			if (!v)
+				return true; /* not kept: a replay will diverge, and say so */
+			h->inputs = v;
+			h->capinputs = cap;
+		}
+		h->inputs[h->ninputs++] = (struct hist_input){ .seq = seq, .byte = *byte };
+	}
+	return true;
 }
 
 uint64_t debug_ram_hash(const struct debug *d, uint64_t *size)

@@ -142,6 +142,7 @@ struct debug {
 	struct devices_output *output;  /* guest text, muted while replaying (NULL: none) */
 	unsigned long arch_changes;     /* arch_state_changes() at the last stop */
 	bool wrote;                     /* guest memory written by the user since */
+	int input_fd;                   /* the guest's serial input (-1: none) */
 	char notice[256];               /* for the user, once (debug_notice()) */
 	char notice_out[256];           /* ... as debug_notice() hands it out */
 	struct breakpoint bp[DEBUG_MAX_BREAKPOINTS];
@@ -346,6 +347,10 @@ const char *debug_notice(struct debug *d);
 /* A hash of all guest RAM (64-bit FNV-1a over its words), and its size:
  * two states with the same hash have the same RAM, for all practical ends. */
 uint64_t debug_ram_hash(const struct debug *d, uint64_t *size);
+
+/* The serial port's input (devices_input's poll, opaque the debugger): a
+ * byte from input_fd as the guest looks; replaying, the byte it got then. */
+bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte);
 
 /* Guest-physical memory (RAM only); -EFAULT elsewhere. */
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len);

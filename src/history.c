@@ -37,6 +37,7 @@ void history_clear(struct history *h, struct checkpoints *c)
 		history_remove(h, c, h->n - 1);
 	free(h->v);
 	free(h->vals);
+	free(h->inputs);
 	history_init(h);
 	h->budget = budget;
 }

@@ -53,6 +53,12 @@ struct history {
 	struct hist_value *vals; /* by position */
 	size_t nvals, capvals;
 	bool vals_full;         /* no more room for them (replays may then diverge) */
+	/* Bytes the guest received (serial), by the device's look number. */
+	struct hist_input {
+		uint64_t seq;
+		uint8_t byte;
+	} *inputs;
+	size_t ninputs, capinputs;
 	uint8_t end_regs[ARCH_RESULT_SIZE]; /* the registers at the furthest point */
 	bool end_valid;
 };

@@ -69,6 +69,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		goto err;
 	debug_init(&m->dbg, &m->vm, &m->vcpu, &m->img.symbols);
 	m->dbg.output = &m->devs.output;
+	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = &m->dbg };
+	m->devs.serial.input = &m->devs.input;
+	m->dbg.input_fd = cfg->serial_stdin ? STDIN_FILENO : -1;
 	m->built = BUILT_ALL;
 	r = vcpu_start_thread(&m->vcpu);
 	if (r < 0)

@@ -21,6 +21,7 @@
 struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
 	FILE *serial;             /* where guest text goes, or NULL */
+	bool serial_stdin;        /* the UART receives what stdin gives */
 	const char *guest;        /* an ELF to load, or NULL */
 	const char *raw;          /* else a flat image to load at raw_addr, or NULL */
 	uint64_t raw_addr;

@@ -74,3 +74,26 @@ teardown() {
 	assert_line --partial 'exited with code 05]'
 	stop_stub
 }
+
+@test "the UART receives what stdin gives (polled): a guest reads a line and echoes it" {
+	run bash -c "printf 'hello there\n' | '$KVMDBG' '$(guest echo.elf)'"
+	assert_success
+	assert_line 'ready'
+	assert_line 'echo: hello there'
+	# Nothing on stdin: the guest gives up.
+	run kvmdbg "$(guest echo.elf)" </dev/null
+	assert_failure 2
+	assert_line 'nothing came'
+	# The console reads stdin itself: the guest gets none of it.
+	run bash -c "printf 'cont\n' | '$KVMDBG' --console '$(guest echo.elf)'"
+	assert_line 'nothing came'
+}
+
+@test "with history, received bytes are recorded: replaying to the end needs no input and matches" {
+	run bash -c "printf 'hello there\n' | '$KVMDBG' --history --icount step -e cont \
+		-e 'goto icount 200' -e cont '$(guest echo.elf)'"
+	assert_success
+	assert_equal "$(grep -c '^echo: hello there$' <<<"$output")" 1
+	assert_equal "$(grep -c '^\[guest exited with status 0: the end of its history' <<<"$output")" 2
+	refute_line --partial 'diverged'
+}

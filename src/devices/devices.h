@@ -11,9 +11,23 @@
 #include "output.h"
 
 
-/* 16550 UART state (transmit only; nothing is ever received). */
+/*
+ * Where received bytes come from: poll() returns true with the byte that
+ * arrived by the seq-th look (seq counts the looks, and is part of the
+ * device's state, so a machine put back looks again with the same numbers).
+ */
+struct devices_input {
+	bool (*poll)(void *opaque, uint64_t seq, uint8_t *byte);
+	void *opaque;
+};
+
+/* 16550 UART state (polled: received bytes show in LSR, no interrupts yet). */
 struct serial {
 	struct devices_output *output; /* where transmitted bytes go */
+	const struct devices_input *input; /* where received ones come from (NULL: none) */
+	uint64_t looks;                /* input->poll() calls so far */
+	uint8_t rx;                    /* the byte received, if rx_full */
+	bool rx_full;
 	uint8_t ier, lcr, mcr, scr;    /* interrupt enable, line/modem control, scratch */
 	uint8_t dll, dlm;              /* divisor latch */
 	uint8_t fcr;                   /* last FIFO control written */
@@ -60,6 +74,7 @@ struct rtc {
 
 struct devices {
 	struct devices_output output;
+	struct devices_input input;
 	struct serial serial;
 	struct testdev testdev;
 	struct fwcfg fwcfg;

@@ -1,4 +1,5 @@
-/* A 16550A UART that transmits to the shared output and never receives. */
+/* A 16550A UART that transmits to the shared output and receives, polled,
+ * from devices_input (no interrupts yet). */
 #include "devices.h"
 
 #define UART_RBR_THR 0 /* receive buffer / transmit holding (DLAB=0) */
@@ -14,6 +15,7 @@
 #define UART_IIR_NONE 0x01   /* no interrupt pending */
 #define UART_IIR_FIFO 0xc0   /* FIFOs enabled */
 #define UART_FCR_ENABLE 0x01 /* enable FIFOs */
+#define UART_LSR_DR 0x01     /* data ready */
 #define UART_LSR_THRE 0x20   /* transmit holding register empty */
 #define UART_LSR_TEMT 0x40   /* transmitter empty */
 #define UART_MCR_LOOP 0x10   /* loopback */
@@ -29,13 +31,25 @@ const char *serial_reg_name(uint64_t offset)
 	return offset < sizeof(names) / sizeof(names[0]) ? names[offset] : NULL;
 }
 
+/* Looks for a received byte if none waits. */
+static void serial_receive(struct serial *s)
+{
+	if (!s->rx_full && s->input && !(s->mcr & UART_MCR_LOOP) &&
+	    s->input->poll(s->input->opaque, s->looks++, &s->rx))
+		s->rx_full = true;
+}
+
 static uint8_t serial_read(struct serial *s, uint64_t reg)
 {
 	bool dlab = s->lcr & UART_LCR_DLAB;
 
 	switch (reg) {
 	case UART_RBR_THR:
-		return dlab ? s->dll : 0;
+		if (dlab)
+			return s->dll;
+		serial_receive(s);
+		s->rx_full = false;
+		return s->rx;
 	case UART_IER:
 		return dlab ? s->dlm : s->ier;
 	case UART_IIR_FCR:
@@ -46,7 +60,8 @@ static uint8_t serial_read(struct serial *s, uint64_t reg)
 		return s->mcr;
 	case UART_LSR:
 		/* Transmission is instant, so the transmitter is always empty. */
-		return UART_LSR_THRE | UART_LSR_TEMT;
+		serial_receive(s);
+		return UART_LSR_THRE | UART_LSR_TEMT | (s->rx_full ? UART_LSR_DR : 0);
 	case UART_MSR:
 		return s->mcr & UART_MCR_LOOP ? 0 : UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
 	default:
