@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 		.builtin_name = "built-in demo", .symbols = opt.symbols,
 		/* stdin feeds the guest unless a person types there or the console reads it */
 		.serial_stdin = !strcmp(opt.serial, "stdio") && !isatty(STDIN_FILENO) && !opt.console,
-		.multiboot_extras = opt.append || opt.nmods, .append = opt.append,
+		.boot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods,
 	};
 

@@ -29,6 +29,7 @@ enum boot_mode {
 	BOOT_REAL16, /* real mode at cs:ip = entry as segment:offset */
 	BOOT_PROT32, /* flat 32-bit protected mode, paging off (multiboot state) */
 	BOOT_LONG64, /* 64-bit long mode, low memory identity-mapped */
+	BOOT_LINUX64, /* the same, entered as Linux's 64-bit boot protocol asks */
 };
 
 #define BOOT_MAX_MODULES 16
@@ -45,6 +46,9 @@ struct boot_info {
 		uint64_t string;     /* its NUL-terminated string */
 	} mods[BOOT_MAX_MODULES];
 	unsigned nmods;
+	/* BOOT_LINUX64: the kernel's setup header (file bytes 0x1f1 on), for the
+	 * zero page; cmdline above, and the initrd as mods[0]. */
+	uint8_t linux_hdr[0x80];
 };
 
 int arch_vm_init(struct vm *vm);

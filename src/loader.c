@@ -181,6 +181,124 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 	return 0;
 }
 
+/* Opens path (what opt names in messages) as a regular file; its size in *size. */
+static int loader_open_file(const char *opt, const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(errno, "%s: cannot open %s: %s", opt, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EINVAL, "%s: %s is not a regular file", opt, path);
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* Copies size bytes from fd's offset off to guest-physical at (RAM below 4
+ * GiB); takes fd over. */
+static int loader_copy_file(struct vm *vm, const char *opt, const char *path, int fd, uint64_t off,
+			    uint64_t at, uint64_t size)
+{
+	uint8_t *dst = size <= vm->mem.low_size && at <= vm->mem.low_size - size
+		       ? mem_ptr(&vm->mem, at, size ? size : 1) : NULL;
+	int r = 0;
+
+	if (!dst) {
+		close(fd);
+		return err_set(ENOSPC, "%s: %s (%llu KiB) does not fit in guest RAM below the MMIO "
+			       "hole at %#llx: give more memory with -m", opt, path,
+			       (unsigned long long)(size >> 10), (unsigned long long)at);
+	}
+	for (uint64_t done = 0; done < size;) {
+		ssize_t n = pread(fd, dst + done, size - done, (off_t)(off + done));
+
+		if (n <= 0) {
+			r = err_set(EIO, "%s: reading %s: %s", opt, path,
+				    n < 0 ? strerror(errno) : "it shrank");
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	close(fd);
+	if (r == 0)
+		mem_mark(&vm->mem, at, size);
+	return r;
+}
+
+static uint32_t loader_le(const uint8_t *p, unsigned bytes)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+/* A field of the Linux setup header by its offset in the file. */
+#define LINUX_HDR(img, off, bytes) loader_le(&(img)->boot.linux_hdr[(off) - 0x1f1], bytes)
+
+/* Whether fd holds a Linux kernel (a bzImage: boot flag and "HdrS"); its
+ * setup header (file bytes 0x1f1 on) in hdr. */
+static bool loader_is_bzimage(int fd, uint8_t *hdr, size_t len)
+{
+	return pread(fd, hdr, len, 0x1f1) == (ssize_t)len && hdr[0x1fe - 0x1f1] == 0x55 &&
+	       hdr[0x1ff - 0x1f1] == 0xaa && !memcmp(&hdr[0x202 - 0x1f1], "HdrS", 4);
+}
+
+/*
+ * A bzImage (Linux's boot protocol, Documentation/arch/x86/boot.rst): its
+ * protected-mode part at the kernel's preferred address, entered at its
+ * 64-bit entry point (offset 0x200) in long mode.
+ */
+static int loader_load_bzimage(struct vm *vm, struct image *img, int fd)
+{
+	uint8_t *hdr = img->boot.linux_hdr;
+	struct stat st;
+	uint64_t setup, load, need, ksize;
+	unsigned version = LINUX_HDR(img, 0x206, 2);
+
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return err_set(errno, "%s: %s", img->name, strerror(errno));
+	}
+	if (version < 0x020c || !(LINUX_HDR(img, 0x236, 2) & 1)) {
+		close(fd);
+		return err_set(ENOEXEC, "%s: a Linux kernel without a 64-bit entry point (boot "
+			       "protocol %u.%02u; kvmdbg needs 2.12 or later with XLF_KERNEL_64)",
+			       img->name, version >> 8, version & 0xff);
+	}
+	setup = ((uint64_t)(hdr[0] ? hdr[0] : 4) + 1) * 512;
+	if ((uint64_t)st.st_size <= setup + 0x200) {
+		close(fd);
+		return err_set(ENOEXEC, "%s: the setup header says the kernel starts at %#llx, "
+			       "but the file is %llu bytes", img->name, (unsigned long long)setup,
+			       (unsigned long long)st.st_size);
+	}
+	ksize = (uint64_t)st.st_size - setup;
+	load = ((uint64_t)LINUX_HDR(img, 0x25c, 4) << 32) | LINUX_HDR(img, 0x258, 4);
+	need = LINUX_HDR(img, 0x260, 4) > ksize ? LINUX_HDR(img, 0x260, 4) : ksize;
+	if (load < (1 << 20) || load >= vm->mem.low_size || need > vm->mem.low_size - load) {
+		close(fd);
+		return err_set(ENOSPC, "%s: the kernel wants RAM at %#llx-%#llx (its preferred "
+			       "address and init_size): give it more with -m (now %llu MiB below the "
+			       "MMIO hole)", img->name, (unsigned long long)load,
+			       (unsigned long long)(load + need),
+			       (unsigned long long)(vm->mem.low_size >> 20));
+	}
+	int r = loader_copy_file(vm, "kernel", img->name, fd, setup, load, ksize);
+
+	if (r == 0)
+		r = loader_add_range(img, load, load + need, "kernel");
+	if (r < 0)
+		return r;
+	img->boot.mode = BOOT_LINUX64;
+	img->boot.entry = load + 0x200;
+	return loader_place_area(vm, img);
+}
+
 int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int fd)
 {
 	bfd *abfd;
@@ -188,6 +306,12 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 
 	*img = (struct image){ 0 };
 	snprintf(img->name, sizeof(img->name), "%s", name);
+	if (loader_is_bzimage(fd, img->boot.linux_hdr, sizeof(img->boot.linux_hdr))) {
+		r = loader_load_bzimage(vm, img, fd);
+		if (r < 0)
+			image_free(img);
+		return r;
+	}
 	symbols_bfd_init();
 	abfd = bfd_fdopenr(name, NULL, fd);
 	if (!abfd) {
@@ -310,51 +434,31 @@ static int loader_put_text(struct vm *vm, uint64_t *top, const char *text, size_
 	return 0;
 }
 
-/* Loads one module, "FILE[ STRING]", page-aligned at *top. */
-static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const char *spec,
-			 struct boot_module *m)
+/* The file name that starts a module's "FILE[ STRING]" text. */
+static int loader_module_path(const char *spec, char *path, size_t len)
 {
 	size_t plen = strcspn(spec, " ");
-	char path[4096];
-	struct stat st;
-	uint64_t at = (*top + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
-	int fd, r = 0;
 
-	if (!plen || plen >= sizeof(path))
+	if (!plen || plen >= len)
 		return err_set(EINVAL, "--initrd: '%s' does not start with a file name", spec);
 	memcpy(path, spec, plen);
 	path[plen] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(errno, "--initrd: cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(EINVAL, "--initrd: %s is not a regular file", path);
-	}
-	uint64_t size = (uint64_t)st.st_size;
-	uint8_t *dst = size <= vm->mem.low_size && at <= vm->mem.low_size - size
-		       ? mem_ptr(&vm->mem, at, size ? size : 1) : NULL;
+	return 0;
+}
 
-	if (!dst || at + size >= 1ULL << 32) {
-		close(fd);
-		return err_set(ENOSPC, "--initrd: %s (%llu KiB) does not fit in guest RAM below "
-			       "the MMIO hole at %#llx: give more memory with -m", path,
-			       (unsigned long long)(size >> 10), (unsigned long long)at);
-	}
-	for (uint64_t done = 0; done < size;) {
-		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
+/* Loads one multiboot module, "FILE[ STRING]", page-aligned at *top. */
+static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const char *spec,
+			 struct boot_module *m)
+{
+	char path[4096];
+	uint64_t size, at = (*top + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
+	int fd, r = loader_module_path(spec, path, sizeof(path));
 
-		if (n <= 0) {
-			r = err_set(EIO, "--initrd: reading %s: %s", path,
-				    n < 0 ? strerror(errno) : "it shrank");
-			break;
-		}
-		done += (uint64_t)n;
-	}
-	close(fd);
+	if (r < 0 || (fd = loader_open_file("--initrd", path, &size)) < 0)
+		return r < 0 ? r : fd;
+	r = loader_copy_file(vm, "--initrd", path, fd, 0, at, size);
 	if (r < 0)
 		return r;
-	mem_mark(&vm->mem, at, size);
 	m->start = at;
 	m->end = at + size;
 	*top = at + size;
@@ -362,16 +466,70 @@ static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const 
 	return r < 0 ? r : loader_put_text(vm, top, spec, strlen(spec), &m->string);
 }
 
-int loader_multiboot_extras(struct vm *vm, struct image *img, const char *append,
+/*
+ * A Linux kernel's command line and initrd: the initrd as high in low RAM as
+ * the kernel allows (initrd_addr_max), the command line a page below it.
+ */
+static int loader_linux_extras(struct vm *vm, struct image *img, const char *append,
+			       const char *const *mods, unsigned nmods)
+{
+	uint64_t top = vm->mem.low_size, floor = 0, size = 0;
+	uint64_t max = (uint64_t)LINUX_HDR(img, 0x22c, 4) + 1, cmax = LINUX_HDR(img, 0x238, 4);
+	size_t len = append ? strlen(append) : 0;
+	char path[4096];
+	int fd = -1, r;
+
+	if (nmods > 1)
+		return err_set(EINVAL, "--initrd: a Linux kernel takes one initrd, not %u", nmods);
+	if (len > cmax)
+		return err_set(E2BIG, "--append: %zu bytes, and this kernel takes %llu at most",
+			       len, (unsigned long long)cmax);
+	for (unsigned i = 0; i < img->nr_ranges; i++)
+		if (img->ranges[i].end > floor)
+			floor = img->ranges[i].end;
+	if (img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode) > floor)
+		floor = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode);
+	if (max > 1 && top > max)
+		top = max;
+	top &= ~(LOADER_PAGE - 1);
+	if (nmods) {
+		r = loader_module_path(mods[0], path, sizeof(path));
+		if (r < 0 || (fd = loader_open_file("--initrd", path, &size)) < 0)
+			return r < 0 ? r : fd;
+		if (size + LOADER_PAGE > top - floor) {
+			close(fd);
+			return err_set(ENOSPC, "--initrd: %s (%llu KiB) does not fit between the "
+				       "kernel and the end of RAM below the MMIO hole: give more "
+				       "memory with -m", path, (unsigned long long)(size >> 10));
+		}
+		top = (top - size) & ~(LOADER_PAGE - 1);
+		r = loader_copy_file(vm, "--initrd", path, fd, 0, top, size);
+		if (r < 0)
+			return r;
+		img->boot.mods[0] = (struct boot_module){ .start = top, .end = top + size };
+		img->boot.nmods = 1;
+		r = loader_add_range(img, top, top + (size ? size : 1), "initrd");
+		if (r < 0)
+			return r;
+	}
+	if (top < floor + LOADER_PAGE + ((len + LOADER_PAGE) & ~(LOADER_PAGE - 1)))
+		return err_set(ENOSPC, "no room for the kernel's command line: give more memory with -m");
+	top -= (len + LOADER_PAGE) & ~(LOADER_PAGE - 1);
+	return loader_put_text(vm, &top, append ? append : "", len, &img->boot.cmdline);
+}
+
+int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			    const char *const *mods, unsigned nmods)
 {
 	uint64_t top = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode);
 	char *cmdline;
 	int r;
 
+	if (img->boot.mode == BOOT_LINUX64)
+		return loader_linux_extras(vm, img, append, mods, nmods);
 	if (img->boot.mode != BOOT_PROT32)
 		return err_set(EINVAL, "--append and --initrd are for multiboot kernels (an i386 "
-			       "ELF); %s is not one", img->name);
+			       "ELF) and Linux's bzImage; %s is neither", img->name);
 	if (nmods > BOOT_MAX_MODULES)
 		return err_set(E2BIG, "--initrd: %u modules, at most %d", nmods, BOOT_MAX_MODULES);
 	for (unsigned i = 0; i < img->nr_ranges; i++)

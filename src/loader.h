@@ -32,12 +32,13 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 /* Loads a flat image at guest-physical addr; it starts in real mode there. */
 int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t addr);
 /*
- * A multiboot kernel's command line, as QEMU builds it ("IMAGE APPEND"; just
- * the image's name without append) and modules: mods[i] is "FILE[ STRING]",
- * loaded page-aligned above the image and the boot area, with that whole text
- * as its string. -errno with a message (not multiboot, no room, bad file).
+ * A kernel's command line and modules. Multiboot: the command line as QEMU
+ * builds it ("IMAGE APPEND"; just the image's name without append), mods[i]
+ * "FILE[ STRING]" loaded page-aligned above the image and the boot area, with
+ * that whole text as its string. Linux (bzImage): append as it is, one initrd
+ * as high in RAM as the kernel allows. -errno with a message.
  */
-int loader_multiboot_extras(struct vm *vm, struct image *img, const char *append,
+int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			    const char *const *mods, unsigned nmods);
 /* Writes the boot structures and sets the vCPU's registers for img. */
 int loader_boot(struct vcpu *vcpu, const struct image *img);

@@ -57,8 +57,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		goto err;
 	m->built = BUILT_IMAGE;
-	if (cfg->multiboot_extras &&
-	    (r = loader_multiboot_extras(&m->vm, &m->img, cfg->append, cfg->mods, cfg->nmods)) < 0)
+	if (cfg->boot_extras &&
+	    (r = loader_boot_extras(&m->vm, &m->img, cfg->append, cfg->mods, cfg->nmods)) < 0)
 		goto err;
 	if (cfg->symbols && (r = symbols_load_file(&m->img.symbols, cfg->symbols)) < 0) {
 		r = err_set(-r, "--symbols: %s", err_msg());

@@ -29,7 +29,7 @@ struct machine_config {
 	size_t builtin_len;
 	const char *builtin_name; /* ... named so in messages */
 	const char *symbols;      /* more symbols: an ELF or a System.map (NULL: none) */
-	bool multiboot_extras;    /* a multiboot command line and modules, as follows: */
+	bool boot_extras;         /* a kernel command line and modules, as follows: */
 	const char *append;       /* the command line after the image's name (NULL: none) */
 	const char *const *mods;  /* "FILE[ STRING]" each */
 	unsigned nmods;

@@ -66,6 +66,7 @@ uint64_t arch_boot_area_size(const struct mem *mem, enum boot_mode mode)
 	case BOOT_PROT32:
 		return AREA_32BIT_SIZE;
 	case BOOT_LONG64:
+	case BOOT_LINUX64:
 		return AREA_PD + boot_gib_mapped(mem) * 4096;
 	}
 	return 0;
@@ -88,17 +89,23 @@ static void boot_real_segment(struct kvm_segment *seg, uint16_t sel, uint8_t typ
 	};
 }
 
-static int boot_write_gdt(struct mem *mem, struct kvm_sregs *sregs, uint64_t gdt)
+static int boot_write_gdt(struct mem *mem, struct kvm_sregs *sregs, uint64_t gdt, bool linux)
 {
-	const uint64_t entries[GDT_ENTRIES] = {
+	const uint64_t ours[GDT_ENTRIES] = {
 		[GDT_SEL_CODE32 / 8] = 0x00cf9b000000ffffULL, /* 32-bit code, 4 GiB */
 		[GDT_SEL_DATA / 8] = 0x00cf93000000ffffULL,   /* data, 4 GiB */
 		[GDT_SEL_CODE64 / 8] = 0x00af9b000000ffffULL, /* 64-bit code */
 	};
+	/* Linux's boot protocol: __BOOT_CS 0x10 and __BOOT_DS 0x18. */
+	const uint64_t theirs[GDT_ENTRIES] = {
+		[LINUX_BOOT_CS / 8] = 0x00af9b000000ffffULL,
+		[LINUX_BOOT_DS / 8] = 0x00cf93000000ffffULL,
+	};
+	const uint64_t *entries = linux ? theirs : ours;
 
 	sregs->gdt.base = gdt;
-	sregs->gdt.limit = sizeof(entries) - 1;
-	return mem_write(mem, gdt, entries, sizeof(entries));
+	sregs->gdt.limit = sizeof(ours) - 1;
+	return mem_write(mem, gdt, entries, sizeof(ours));
 }
 
 struct mbi_module {
@@ -148,6 +155,61 @@ static int boot_write_mbi(struct mem *mem, uint64_t at, const struct boot_info *
 	if (!r)
 		r = mem_write(mem, at + MBI_MMAP_OFF, map, nmap * sizeof(map[0]));
 	return r;
+}
+
+/*
+ * The zero page (struct boot_params) of Linux's boot protocol
+ * (Documentation/arch/x86/boot.rst): the kernel's setup header as its file
+ * has it, what the loader fills in, and the e820 map.
+ */
+#define ZP_EXT_RAMDISK_IMAGE 0x0c0
+#define ZP_EXT_RAMDISK_SIZE 0x0c4
+#define ZP_EXT_CMD_LINE_PTR 0x0c8
+#define ZP_E820_ENTRIES 0x1e8
+#define ZP_SETUP_HEADER 0x1f1
+#define ZP_TYPE_OF_LOADER 0x210
+#define ZP_RAMDISK_IMAGE 0x218
+#define ZP_RAMDISK_SIZE 0x21c
+#define ZP_CMD_LINE_PTR 0x228
+#define ZP_E820_TABLE 0x2d0
+#define ZP_E820_MAX 128
+
+static void boot_put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static int boot_write_zero_page(struct mem *mem, uint64_t at, const struct boot_info *boot)
+{
+	uint8_t zp[4096] = { 0 };
+	struct mem_map_entry map[MEM_MAP_MAX];
+	unsigned n = mem_map(mem, map);
+	/* The header's length: 0x202 plus the byte at 0x201 (its jump). */
+	size_t hdr_len = 0x202 + boot->linux_hdr[0x201 - ZP_SETUP_HEADER] - ZP_SETUP_HEADER;
+
+	if (hdr_len > sizeof(boot->linux_hdr))
+		hdr_len = sizeof(boot->linux_hdr);
+	memcpy(zp + ZP_SETUP_HEADER, boot->linux_hdr, hdr_len);
+	zp[ZP_TYPE_OF_LOADER] = 0xff; /* a loader without an assigned number */
+	boot_put32(zp + ZP_CMD_LINE_PTR, (uint32_t)boot->cmdline);
+	boot_put32(zp + ZP_EXT_CMD_LINE_PTR, (uint32_t)(boot->cmdline >> 32));
+	if (boot->nmods) {
+		uint64_t size = boot->mods[0].end - boot->mods[0].start;
+
+		boot_put32(zp + ZP_RAMDISK_IMAGE, (uint32_t)boot->mods[0].start);
+		boot_put32(zp + ZP_EXT_RAMDISK_IMAGE, (uint32_t)(boot->mods[0].start >> 32));
+		boot_put32(zp + ZP_RAMDISK_SIZE, (uint32_t)size);
+		boot_put32(zp + ZP_EXT_RAMDISK_SIZE, (uint32_t)(size >> 32));
+	}
+	zp[ZP_E820_ENTRIES] = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = zp + ZP_E820_TABLE + 20 * i;
+
+		memcpy(e, &map[i].addr, 8);
+		memcpy(e + 8, &map[i].len, 8);
+		boot_put32(e + 16, map[i].type);
+	}
+	return mem_write(mem, at, zp, sizeof(zp));
 }
 
 static int boot_write_page_tables(struct mem *mem, uint64_t area)
@@ -207,7 +269,7 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		boot_real(regs, sregs, boot->entry);
 		break;
 	case BOOT_PROT32:
-		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT);
+		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT, boot->mode == BOOT_LINUX64);
 		if (!r)
 			r = boot_write_mbi(mem, boot->area + AREA_MBI, boot);
 		if (r)
@@ -224,13 +286,23 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		regs->rbx = boot->area + AREA_MBI;
 		break;
 	case BOOT_LONG64:
-		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT);
+	case BOOT_LINUX64: {
+		bool linux = boot->mode == BOOT_LINUX64;
+
+		r = boot_write_gdt(mem, sregs, boot->area + AREA_GDT, linux);
 		if (!r)
 			r = boot_write_page_tables(mem, boot->area);
+		if (!r && linux)
+			r = boot_write_zero_page(mem, boot->area + AREA_MBI, boot);
 		if (r)
 			return r;
-		boot_segment(&sregs->cs, GDT_SEL_CODE64, SEG_TYPE_CODE_RX_A, true, false);
-		boot_segment(&sregs->ds, GDT_SEL_DATA, SEG_TYPE_DATA_RW_A, false, true);
+		boot_segment(&sregs->cs, linux ? LINUX_BOOT_CS : GDT_SEL_CODE64, SEG_TYPE_CODE_RX_A,
+			     true, false);
+		boot_segment(&sregs->ds, linux ? LINUX_BOOT_DS : GDT_SEL_DATA, SEG_TYPE_DATA_RW_A,
+			     false, true);
+		/* The zero page in rsi, as the 64-bit boot protocol passes it. */
+		if (linux)
+			regs->rsi = boot->area + AREA_MBI;
 		sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
 		sregs->cr3 = boot->area + AREA_PML4;
 		sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -239,6 +311,7 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		regs->rip = boot->entry;
 		regs->rsp = boot->area + AREA_STACK_TOP;
 		break;
+	}
 	}
 	sregs->idt.base = 0;
 	sregs->idt.limit = 0;

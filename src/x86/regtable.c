@@ -92,7 +92,7 @@ const struct arch_gdb_layout *arch_gdb_layout(enum boot_mode mode)
 		x86_i386_index,
 	};
 
-	return mode == BOOT_LONG64 ? &amd64 : &i386;
+	return mode == BOOT_LONG64 || mode == BOOT_LINUX64 ? &amd64 : &i386;
 }
 
 const char *arch_gdb_types(const char *feature)

@@ -71,6 +71,8 @@
 #define GDT_SEL_DATA 0x10
 #define GDT_SEL_CODE64 0x18
 #define GDT_ENTRIES 4
+#define LINUX_BOOT_CS 0x10 /* Linux's boot protocol's selectors */
+#define LINUX_BOOT_DS 0x18
 
 #define X86_UD_VECTOR 6 /* invalid opcode */
 
