@@ -97,3 +97,47 @@ teardown() {
 	assert_equal "$(grep -c '^\[guest exited with status 0: the end of its history' <<<"$output")" 2
 	refute_line --partial 'diverged'
 }
+
+@test "Linux boot protocol: a bzImage gets its zero page (command line, initrd, e820) in long mode with the protocol's selectors" {
+	printf 'INITRD-DATA' >"$BATS_TEST_TMPDIR/initrd"
+	run kvmdbg -m 128M --append 'console=ttyS0 nokaslr' --initrd "$BATS_TEST_TMPDIR/initrd" \
+		"$(guest bzimage.bin)"
+	assert_success
+	assert_line 'bzImage: loader 0xff'
+	assert_line 'cmdline: console=ttyS0 nokaslr'
+	assert_line 'e820: 0x1 0x0+0x8000000'
+	assert_line 'initrd: 0xb INIT'
+	assert_line 'cs 0x10 ds 0x18 at 0x1000200'
+	# No command line given: an empty one; no initrd: size 0.
+	run kvmdbg "$(guest bzimage.bin)"
+	assert_success
+	assert_line 'cmdline: '
+	assert_line 'initrd: 0x0'
+}
+
+@test "bzImages the loader cannot start are refused with the reason" {
+	g=$(guest bzimage.bin)
+	# Boot protocol 2.11: no xloadflags, no 64-bit entry known.
+	cp "$g" "$BATS_TEST_TMPDIR/old"
+	printf '\x0b\x02' | dd of="$BATS_TEST_TMPDIR/old" bs=1 seek=$((0x206)) conv=notrunc 2>/dev/null
+	run kvmdbg "$BATS_TEST_TMPDIR/old"
+	assert_failure 2
+	assert_line --partial 'a Linux kernel without a 64-bit entry point (boot protocol 2.11'
+	# Too little RAM for its preferred address.
+	run kvmdbg -m 8M "$g"
+	assert_failure 2
+	assert_line --partial 'the kernel wants RAM at 0x1000000-0x1100000'
+	# Cut short.
+	head -c 1100 "$g" >"$BATS_TEST_TMPDIR/short"
+	run kvmdbg "$BATS_TEST_TMPDIR/short"
+	assert_failure 2
+	assert_line --partial 'the file is 1100 bytes'
+	# Two initrds, or a command line longer than the kernel takes (255 bytes).
+	printf x >"$BATS_TEST_TMPDIR/i"
+	run kvmdbg --initrd "$BATS_TEST_TMPDIR/i,$BATS_TEST_TMPDIR/i" "$g"
+	assert_failure 2
+	assert_line --partial 'a Linux kernel takes one initrd, not 2'
+	run kvmdbg --append "$(head -c 300 /dev/zero | tr '\0' a)" "$g"
+	assert_failure 2
+	assert_line --partial '300 bytes, and this kernel takes 255 at most'
+}
