@@ -239,7 +239,7 @@ sweep() {
 	plain=$(grep -E '^0x[0-9a-f]+:' <<<"$output")
 	# RF set, TF clear (the rest is the guest's: AF differs between hosts).
 	[[ $plain =~ 0x00000000000100[0-9a-f]{2}$ ]]
-	[ $((${plain##*0x} & 0x100)) -eq 0 ]
+	[ $((16#${plain##*0x} & 0x100)) -eq 0 ]
 	# The step starts at the ud2 itself, where the host may push its TF; it
 	# ends after the handler's first instruction (the frame is as it was).
 	run kvmdbg --icount step --serial none -e 'icount break 246' -e cont -e 'print $pc' -e stepi \
