@@ -284,22 +284,6 @@ int debug_checkpoint_base(const struct debug *d)
 	return debug_ckpt_user_above(d, d->ckpt.base);
 }
 
-/* The recorded byte for look seq (history), or -1. */
-static int debug_input_recorded(const struct history *h, uint64_t seq)
-{
-	size_t lo = 0, hi = h->ninputs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->inputs[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < h->ninputs && h->inputs[lo].seq == seq ? h->inputs[lo].byte : -1;
-}
-
 bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte)
 {
 	struct debug *d = opaque;
@@ -307,29 +291,19 @@ bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte)
 	struct pollfd pfd = { .fd = d->input_fd, .events = POLLIN };
 
 	if (h->on && d->rev.replaying) {
-		int b = debug_input_recorded(h, seq);
+		int b = history_input_at(h, seq);
 
 		if (b >= 0)
 			*byte = (uint8_t)b;
 		return b >= 0;
 	}
 	/* Live: what was recorded from here on belonged to a discarded future. */
-	while (h->ninputs && h->inputs[h->ninputs - 1].seq >= seq)
-		h->ninputs--;
+	if (h->on)
+		history_inputs_truncate(h, seq);
 	if (d->input_fd < 0 || poll(&pfd, 1, 0) != 1 || read(d->input_fd, byte, 1) != 1)
 		return false;
-	if (h->on) {
-		if (h->ninputs == h->capinputs) {
-			size_t cap = h->capinputs ? 2 * h->capinputs : 64;
-			struct hist_input *v = realloc(h->inputs, cap * sizeof(*v));
-
-			if (!v)
-				return true; /* not kept: a replay will diverge, and say so */
-			h->inputs = v;
-			h->capinputs = cap;
-		}
-		h->inputs[h->ninputs++] = (struct hist_input){ .seq = seq, .byte = *byte };
-	}
+	if (h->on)
+		history_input_add(h, seq, *byte);
 	return true;
 }
 

@@ -207,20 +207,56 @@ void history_value_add(struct history *h, uint64_t icount, const void *result, s
 	memcpy(h->vals[h->nvals++].result, result, len);
 }
 
-/* The first value at or after icount. */
-static size_t history_value_index(const struct history *h, uint64_t icount)
+/* The first of n records of size bytes, sorted by the 64-bit key each
+ * begins with, whose key is at least key. */
+static size_t history_lower(const void *base, size_t n, size_t size, uint64_t key)
 {
-	size_t lo = 0, hi = h->nvals;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
 
-		if (h->vals[mid].icount < icount)
+		memcpy(&k, (const uint8_t *)base + mid * size, sizeof(k));
+		if (k < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static size_t history_value_index(const struct history *h, uint64_t icount)
+{
+	return history_lower(h->vals, h->nvals, sizeof(h->vals[0]), icount);
+}
+
+int history_input_at(const struct history *h, uint64_t seq)
+{
+	size_t i = history_lower(h->inputs, h->ninputs, sizeof(h->inputs[0]), seq);
+
+	return i < h->ninputs && h->inputs[i].seq == seq ? h->inputs[i].byte : -1;
+}
+
+void history_input_add(struct history *h, uint64_t seq, uint8_t byte)
+{
+	/* What was recorded from here on belonged to a discarded future. */
+	h->ninputs = history_lower(h->inputs, h->ninputs, sizeof(h->inputs[0]), seq);
+	if (h->ninputs == h->capinputs) {
+		size_t cap = h->capinputs ? 2 * h->capinputs : 64;
+		struct hist_input *v = realloc(h->inputs, cap * sizeof(*v));
+
+		if (!v)
+			return; /* not kept: a replay will diverge, and say so */
+		h->inputs = v;
+		h->capinputs = cap;
+	}
+	h->inputs[h->ninputs++] = (struct hist_input){ .seq = seq, .byte = byte };
+}
+
+void history_inputs_truncate(struct history *h, uint64_t seq)
+{
+	h->ninputs = history_lower(h->inputs, h->ninputs, sizeof(h->inputs[0]), seq);
 }
 
 const struct hist_value *history_value_at(const struct history *h, uint64_t icount)
