@@ -1395,9 +1395,10 @@ static const struct command commands[] = {
 	  "back to it)", COMPLETE_NONE, NULL, true },
 	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
 	  COMPLETE_NONE, NULL, true },
-	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | host",
-	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, or "
-	  "what this host's KVM does", COMPLETE_SUB,
+	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
+	  "| symbol ADDRESS | host",
+	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "
+	  "hash of RAM, the symbol at an address, or what this host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },
