@@ -410,21 +410,33 @@ void commands_wait_stop(struct session *s, FILE *out)
 	commands_report_stop(s, &stop, out);
 }
 
+/* gdb does not reread registers after a monitor command: say so when one
+ * moved the guest. */
+static void cmd_monitor_moved(FILE *out)
+{
+	fputs("note: gdb still shows the registers from before: flushregs (maintenance flush "
+	      "register-cache) rereads them\n", out);
+}
+
 int commands_monitor(void *opaque, const char *cmd, FILE *out)
 {
 	struct session *s = opaque;
 	bool running = s->dbg->running;
+	uint64_t pc = running ? 0 : arch_pc(s->vcpu), icount = s->dbg->icount;
 	int r;
 
 	s->remote = true;
 	r = commands_execute(s, cmd, out);
 	s->remote = false;
+	if (!running && !s->dbg->running && (arch_pc(s->vcpu) != pc || s->dbg->icount != icount))
+		cmd_monitor_moved(out);
 	return r == 0 && s->async && !running && s->dbg->running ? 1 : r;
 }
 
 void commands_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
 {
 	commands_report_stop(opaque, stop, out);
+	cmd_monitor_moved(out);
 }
 
 /* ---- handlers ---------------------------------------------------------------- */

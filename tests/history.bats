@@ -255,6 +255,8 @@ cont"
 		-ex 'set var sum = 5' -ex 'stepi' -ex 'monitor history' "$(guest memloop.elf)"
 	assert_success
 	assert_line 'kvmdbg: registers or memory changed at icount 20000: the history after it (up to 30000) is discarded'
+	# A monitor command that moved the guest says gdb must reread the registers.
+	assert_line --partial 'note: gdb still shows the registers from before: flushregs'
 	assert_line --regexp '^History from icount 0 to 20001 \(now 20001\): '
 }
 
