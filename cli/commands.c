@@ -843,6 +843,16 @@ static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* An instruction count: a number, no sign; -EINVAL. */
+static int cmd_parse_icount(const char *text, uint64_t *at)
+{
+	char *end;
+
+	errno = 0;
+	*at = strtoull(text, &end, 0);
+	return errno || *end || !*text || *text == '-' ? -EINVAL : 0;
+}
+
 /* A run that may go on in the background (cont, rcont, goto): r from debug_*. */
 static int cmd_ran(struct session *s, int r, const struct vcpu_stop *stop, FILE *out)
 {
@@ -913,14 +923,11 @@ static int cmd_goto(struct session *s, int argc, char **argv, FILE *out)
 {
 	struct vcpu_stop stop;
 	const char *n = argc == 3 && !strcmp(argv[1], "icount") ? argv[2] : argc == 2 ? argv[1] : NULL;
-	unsigned long long at;
-	char *end;
+	uint64_t at;
 
 	if (!n)
 		return cmd_fail(out, "usage: goto icount N (or goto N)");
-	errno = 0;
-	at = strtoull(n, &end, 0);
-	if (errno || *end || !*n || *n == '-')
+	if (cmd_parse_icount(n, &at) < 0)
 		return cmd_fail(out, "invalid count '%s'", n);
 	return cmd_ran(s, debug_goto(s->dbg, at, &stop), &stop, out);
 }
@@ -1175,8 +1182,7 @@ static int cmd_info_icount(struct session *s, FILE *out)
 static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 {
 	struct debug *d = s->dbg;
-	unsigned long long at;
-	char *end;
+	uint64_t at;
 	int id;
 
 	if (!d->icount_on)
@@ -1186,18 +1192,14 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 		return 0;
 	}
 	if (!strcmp(argv[1], "break") && argc == 3) {
-		const char *n = argv[2] + (argv[2][0] == '+');
-
-		errno = 0;
-		at = strtoull(n, &end, 0);
-		if (errno || *end || !*n || *n == '-')
+		if (cmd_parse_icount(argv[2] + (argv[2][0] == '+'), &at) < 0)
 			return cmd_fail(out, "invalid count '%s'", argv[2]);
 		if (argv[2][0] == '+')
 			at += d->icount;
 		id = debug_icount_break(d, at);
 		if (id < 0)
 			return cmd_fail(out, "%s", err_msg());
-		fprintf(out, "icount stop %d at %llu\n", id, at);
+		fprintf(out, "icount stop %d at %llu\n", id, (unsigned long long)at);
 		return 0;
 	}
 	if (!strcmp(argv[1], "delete") && argc <= 3) {

@@ -240,8 +240,6 @@ int history_input_at(const struct history *h, uint64_t seq)
 
 void history_input_add(struct history *h, uint64_t seq, uint8_t byte)
 {
-	/* What was recorded from here on belonged to a discarded future. */
-	h->ninputs = history_lower(h->inputs, h->ninputs, sizeof(h->inputs[0]), seq);
 	if (h->ninputs == h->capinputs) {
 		size_t cap = h->capinputs ? 2 * h->capinputs : 64;
 		struct hist_input *v = realloc(h->inputs, cap * sizeof(*v));

@@ -84,8 +84,8 @@ void history_value_add(struct history *h, uint64_t icount, const void *result, s
 const struct hist_value *history_value_at(const struct history *h, uint64_t icount);
 /* Forgets the values of instructions at icount and after. */
 void history_values_truncate(struct history *h, uint64_t icount);
-/* A byte the guest received at its device's look seq: recorded (dropping
- * what was recorded from seq on), and looked up (-1: none). */
+/* A byte the guest received at its device's look seq: recorded (after
+ * history_inputs_truncate(h, seq)), and looked up (-1: none). */
 void history_input_add(struct history *h, uint64_t seq, uint8_t byte);
 int history_input_at(const struct history *h, uint64_t seq);
 /* Forgets the bytes of looks seq and after. */
