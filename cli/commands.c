@@ -1217,7 +1217,7 @@ static const char *const history_subcommands[] = { "on", "off", "info", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints", "ram", "symbol",
-						 "host", NULL };
+						 "irq", "host", NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
@@ -1296,7 +1296,8 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "symbol")))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
-				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info host");
+				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info irq "
+				"| info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
@@ -1308,6 +1309,11 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
 	if (!strcmp(argv[1], "symbol") && argc >= 3)
 		return cmd_sym(s, argc - 1, argv + 1, out);
+	if (!strcmp(argv[1], "irq")) {
+		if (s->dbg->running)
+			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+		return debug_print_irq(s->dbg, out) < 0 ? -1 : 0;
+	}
 	if (!strcmp(argv[1], "ram")) {
 		uint64_t size;
 		uint64_t hash = debug_ram_hash(s->dbg, &size);
@@ -1324,7 +1330,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"checkpoints, ram, symbol, host)",
+			"checkpoints, ram, symbol, irq, host)",
 			argv[1]);
 }
 
@@ -1410,9 +1416,10 @@ static const struct command commands[] = {
 	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
 	  COMPLETE_NONE, NULL, true },
 	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
-	  "| symbol ADDRESS | host",
+	  "| symbol ADDRESS | irq | host",
 	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "
-	  "hash of RAM, the symbol at an address, or what this host's KVM does", COMPLETE_SUB,
+	  "hash of RAM, the symbol at an address, the interrupt controllers and timers, or what "
+	  "this host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },

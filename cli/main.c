@@ -67,6 +67,9 @@ static void usage(FILE *out)
 		"                         rcont and goto (turns on --icount auto)\n"
 		"      --history-mem SIZE memory for the history's checkpoints (default\n"
 		"                         256M; older ones are thinned out to fit)\n"
+		"      --irqchip on|off   KVM's interrupt controllers (PIC, IOAPIC, local\n"
+		"                         APIC) and PIT: on, unless --history (interrupts\n"
+		"                         in host time cannot be replayed)\n"
 		"      --append CMDLINE   the kernel's command line (Linux bzImage; multiboot:\n"
 		"                         after its name, as QEMU passes it)\n"
 		"      --initrd FILE[,FILE...]  Linux's initrd, or multiboot modules (each\n"
@@ -128,7 +131,7 @@ static int parse_raw(char *arg, struct options *opt)
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
-       OPT_APPEND, OPT_INITRD };
+       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP };
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -181,6 +184,11 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_HISTORY:
 		opt->history = true;
+		return 0;
+	case OPT_IRQCHIP:
+		if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+			return usage_error("--irqchip wants on or off, not '%s'", optarg);
+		opt->irqchip = !strcmp(optarg, "on");
 		return 0;
 	case OPT_APPEND:
 		opt->append = optarg;
@@ -288,6 +296,13 @@ static int check_options(struct options *opt)
 		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
 	if ((opt->stop_at_set || opt->history) && !opt->icount)
 		opt->icount = "auto";
+	if (opt->irqchip < 0)
+		opt->irqchip = !opt->history;
+	else if (opt->irqchip && opt->history)
+		return usage_error("--history cannot go with --irqchip on: the in-kernel "
+				   "interrupt controllers and timer interrupt the guest in host "
+				   "time, which a replay could not repeat (with --history the "
+				   "machine has none)");
 	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
 		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
 				   "--gdb or --icount the guest is stopped with Ctrl-C or 'stop'");
@@ -311,6 +326,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
+		{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "append", required_argument, NULL, OPT_APPEND },
@@ -328,7 +344,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	};
 	int c, r;
 
-	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio" };
+	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1)
 		if ((r = parse_option(c, argv, opt)) < 0)
@@ -426,7 +442,7 @@ int main(int argc, char **argv)
 		/* stdin feeds the guest unless a person types there or the console reads it */
 		.serial_stdin = !strcmp(opt.serial, "stdio") && !isatty(STDIN_FILENO) && !opt.console,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
-		.mods = opt.mods, .nmods = opt.nmods,
+		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip,
 	};
 
 	if (machine_create(&m, &cfg) < 0) {

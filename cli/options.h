@@ -52,6 +52,7 @@ struct options {
 	bool stop_at_set;      /* --stop-at-icount given */
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
+	int irqchip;           /* --irqchip: 1 on, 0 off, -1 not given (on unless --history) */
 	const char *symbols;   /* --symbols FILE */
 	bool exit_qemu;        /* --exit-code qemu: status (V << 1) | 1 */
 	const char *append;    /* --append CMDLINE */

@@ -58,18 +58,6 @@ last:	mov $0, %al			/* 251 */
 leaf:	nop
 	ret
 
-set_gate:
-	shl $4, %ecx
-	add %rdi, %rcx
-	mov %ax, (%rcx)
-	movw $0x18, 2(%rcx)
-	movw $0x8e00, 4(%rcx)
-	shr $16, %rax
-	mov %ax, 6(%rcx)
-	shr $16, %rax
-	mov %eax, 8(%rcx)
-	ret
-
 	/*
 	 * The handlers have a page of their own: on hosts where neither int3
 	 * nor DR0-DR3 stop the guest (nested SVM under QEMU's emulation),

@@ -149,9 +149,14 @@ int arch_print_dregs(struct vcpu *vcpu, FILE *out);
 
 /* Up to this many hardware execution breakpoints. */
 #define ARCH_MAX_HW_BREAKPOINTS 4
+/* Single steps: none; holding interrupts off while stepping where the host
+ * can (KVM_GUESTDBG_BLOCKIRQ), so a step does not land in a handler; or
+ * letting them come (counted steps see the handler's entry and count it). */
+enum arch_step { ARCH_STEP_NONE, ARCH_STEP_QUIET, ARCH_STEP_IRQS };
 /* Guest debug for the next run: single-step, software breakpoints planted,
  * hardware execution breakpoints at hw[0..nhw). */
-int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw);
+int arch_set_guest_debug(struct vcpu *vcpu, enum arch_step step, bool sw, const uint64_t *hw,
+			 unsigned nhw);
 /* Single-steps the next run whatever the debugger set (on), or puts back
  * what it set (off); for the vCPU thread's own use between two runs. */
 int arch_guest_debug_step(struct vcpu *vcpu, bool on);
@@ -223,6 +228,28 @@ unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 /* Just after entering a handler: whether the frame's return address is
  * prev_pc, i.e. the instruction there faulted and did not retire. */
 bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);
+
+/*
+ * The in-kernel interrupt controllers and timers (x86: the PIC pair, the
+ * IOAPIC and the PIT; each vCPU's local APIC). Devices raise ISA lines
+ * (vm_irq_line()); line n goes to PIC input n and IOAPIC pin n.
+ */
+/* Creates them in vm, before any vCPU; -errno with a message. */
+int arch_irqchip_create(struct vm *vm);
+/* What could still wake a vCPU waiting for an interrupt. */
+struct arch_wake {
+	bool halted;       /* it waits for an interrupt (hlt) */
+	bool irqs_on;      /* ... and would take one */
+	bool pending;      /* one is waiting to be taken already */
+	uint32_t lines;    /* ISA lines (bit n: line n) that reach it if raised */
+	const char *timer; /* an armed timer whose interrupt reaches it, or NULL */
+};
+int arch_wake_sources(struct vcpu *vcpu, struct arch_wake *w);
+/* Makes the vCPU wait for an interrupt as hlt does (after arch_skip_halt()). */
+int arch_halt(struct vcpu *vcpu);
+/* The console's view: interrupt flag, local APIC (IRR, ISR, timer, LINTs),
+ * the PICs, the IOAPIC's unmasked pins and the PIT channels. */
+int arch_print_irq(struct vcpu *vcpu, FILE *out);
 
 /*
  * Checkpoints: everything KVM holds for a vCPU (registers, FPU and vector

@@ -320,6 +320,11 @@ uint64_t debug_ram_hash(const struct debug *d, uint64_t *size)
 	return h;
 }
 
+int debug_print_irq(struct debug *d, FILE *out)
+{
+	return arch_print_irq(d->vcpu, out);
+}
+
 int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
 {
 	return mem_read(&d->vm->mem, pa, buf, len);
@@ -848,7 +853,8 @@ static int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 	r = debug_plant(d, skip);
 
 	if (!r)
-		r = arch_set_guest_debug(d->vcpu, step, debug_has_planted(d), hw, nhw);
+		r = arch_set_guest_debug(d->vcpu, step ? ARCH_STEP_QUIET : ARCH_STEP_NONE,
+					 debug_has_planted(d), hw, nhw);
 	if (r < 0)
 		debug_unplant(d);
 	return r;
@@ -997,29 +1003,42 @@ static int debug_count_prepare(struct debug *d, const struct arch_step_info *inf
 	return 0;
 }
 
-/*
- * A HLT about to run: single steps would step over it as if it did nothing
- * (PVM and KVM both), so kvmdbg retires it itself and stops as halted, as
- * an uncounted run would (no device raises interrupts yet).
- */
-static bool debug_count_halt(struct debug *d, const struct arch_step_info *info,
-			     struct vcpu_stop *stop)
-{
-	if (!info->halt || arch_skip_halt(d->vcpu) < 0)
-		return false;
-	__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
-	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
-	snprintf(stop->detail, sizeof(stop->detail), "%s",
-		 arch_irqs_enabled(d->vcpu) ? "interrupts enabled, but no device raises interrupts"
-					    : "interrupts disabled");
-	return true;
-}
-
 /* The memory map for the next counted step could not be set up: stop, saying why. */
 static bool debug_count_fail(struct vcpu_stop *stop)
 {
 	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
 	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
+	return true;
+}
+
+/*
+ * A HLT about to run: single steps would step over it as if it did nothing
+ * (PVM and KVM both), so kvmdbg retires it itself. Without interrupt
+ * controllers the guest then stops as halted, as an uncounted run would.
+ * With KVM's, the vCPU is left waiting for an interrupt as hlt would leave
+ * it: the next step begins when one comes, in its handler (or the halt
+ * watch finds that none can come, and it stops as halted there).
+ */
+static bool debug_count_halt(struct debug *d, struct arch_step_info *info,
+			     struct vcpu_stop *stop)
+{
+	bool irqs = arch_irqs_enabled(d->vcpu);
+
+	if (!info->halt || arch_skip_halt(d->vcpu) < 0)
+		return false;
+	__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
+	if (d->vm->irqchip) {
+		if (arch_halt(d->vcpu) < 0)
+			return debug_count_fail(stop);
+		if (irqs) {
+			debug_count_look(d, info);
+			return false;
+		}
+	}
+	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
+	snprintf(stop->detail, sizeof(stop->detail), "%s",
+		 irqs ? "interrupts enabled, but no device raises interrupts"
+		      : "interrupts disabled");
 	return true;
 }
 
@@ -1172,7 +1191,7 @@ static int debug_count_start(struct debug *d, uint64_t target)
 	if (r == 0)
 		r = debug_exec_apply(d, true);
 	if (r == 0)
-		r = arch_set_guest_debug(d->vcpu, true, d->nentries > 0, NULL, 0);
+		r = arch_set_guest_debug(d->vcpu, ARCH_STEP_IRQS, d->nentries > 0, NULL, 0);
 	if (r < 0) {
 		debug_entries_unplant(d);
 		return r;
@@ -1924,6 +1943,10 @@ int debug_history(struct debug *d, bool on, uint64_t budget)
 	if (!d->icount_on)
 		return err_set(ENOTSUP, "history needs instruction counts: start kvmdbg with "
 			       "--icount (or --history)");
+	if (d->vm->irqchip)
+		return err_set(ENOTSUP, "history needs a machine without KVM's interrupt "
+			       "controllers: their interrupts come in host time, which a replay "
+			       "could not repeat (start kvmdbg with --history, or --irqchip off)");
 	if (budget)
 		h->budget = budget;
 	if (h->on) {

@@ -347,6 +347,8 @@ const char *debug_notice(struct debug *d);
 /* A hash of all guest RAM (64-bit FNV-1a over its words), and its size:
  * two states with the same hash have the same RAM, for all practical ends. */
 uint64_t debug_ram_hash(const struct debug *d, uint64_t *size);
+/* The interrupt controllers and timers, as the console shows them. */
+int debug_print_irq(struct debug *d, FILE *out);
 
 /* The serial port's input (devices_input's poll, opaque the debugger): a
  * byte from input_fd as the guest looks; replaying, the byte it got then. */

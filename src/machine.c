@@ -40,7 +40,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	r = vm_create(&m->vm, cfg->ram); /* undoes itself on failure */
+	r = vm_create(&m->vm, cfg->ram, cfg->irqchip); /* undoes itself on failure */
 	if (r < 0)
 		return r;
 	m->built = BUILT_VM;

@@ -20,6 +20,7 @@
 
 struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
+	bool irqchip;             /* KVM's interrupt controllers and PIT */
 	FILE *serial;             /* where guest text goes, or NULL */
 	bool serial_stdin;        /* the UART receives what stdin gives */
 	const char *guest;        /* an ELF to load, or NULL */

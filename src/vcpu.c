@@ -65,6 +65,51 @@ static void vcpu_install_kick(void)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	/* KVM_RUN returns EINTR whatever the flags; other calls (a device's
+	 * write to the terminal) had better go on as if nothing happened. */
+	sa.sa_flags = SA_RESTART;
+	sigaction(VCPU_WATCH_SIGNAL, &sa, NULL);
+}
+
+/* The halt watch's timer, to the vCPU thread itself (called on it). */
+static void vcpu_watch_create(struct vcpu *vcpu)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = VCPU_WATCH_SIGNAL };
+
+	ev._sigev_un._tid = atomic_load(&vcpu->tid);
+	vcpu->watch_made = vcpu->vm->irqchip && timer_create(CLOCK_MONOTONIC, &ev, &vcpu->watch) == 0;
+}
+
+static void vcpu_watch_arm(struct vcpu *vcpu, bool on)
+{
+	const long ns = VCPU_WATCH_MS * 1000000L;
+	struct itimerspec t = { .it_interval = { 0, on ? ns : 0 }, .it_value = { 0, on ? ns : 0 } };
+
+	if (vcpu->watch_made)
+		timer_settime(vcpu->watch, 0, &t, NULL);
+}
+
+/*
+ * With in-kernel interrupt controllers hlt does not exit: KVM waits inside
+ * KVM_RUN for an interrupt. Each time the watch interrupts it, the vCPU is
+ * halted for good if it waits with interrupts off (there is no NMI source),
+ * or when no interrupt waits, no timer is armed and no line a device may
+ * raise is open: a stop, as KVM_EXIT_HLT is without them.
+ */
+static bool vcpu_halted_for_good(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	struct arch_wake w;
+	uint32_t live = atomic_load(&vcpu->vm->irq_live);
+
+	if (arch_wake_sources(vcpu, &w) < 0 || !w.halted ||
+	    (w.irqs_on && (w.pending || w.timer || (w.lines & live))))
+		return false;
+	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
+	snprintf(stop->detail, sizeof(stop->detail), "%s",
+		 !w.irqs_on ? "interrupts disabled"
+			    : "interrupts enabled, but nothing can send one (no timer armed, "
+			      "no device on an unmasked line)");
+	return true;
 }
 
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
@@ -137,8 +182,10 @@ static void *vcpu_thread(void *arg)
 
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	sigaddset(&kick, VCPU_WATCH_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	atomic_store(&vcpu->tid, (pid_t)syscall(SYS_gettid));
+	vcpu_watch_create(vcpu);
 
 	pthread_mutex_lock(&vcpu->lock);
 	for (;;) {
@@ -158,6 +205,8 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_lock(&vcpu->lock);
 	}
 	pthread_mutex_unlock(&vcpu->lock);
+	if (vcpu->watch_made)
+		timer_delete(vcpu->watch);
 	return NULL;
 }
 
@@ -396,6 +445,8 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 					stop->reason = STOP_ICOUNT;
 					break;
 				}
+				if (vcpu->watch_made && vcpu_halted_for_good(vcpu, stop))
+					break;
 				continue;
 			}
 			char msg[128];
@@ -445,8 +496,10 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
+	vcpu_watch_arm(vcpu, true);
 	do
 		vcpu_run_once(vcpu, stop);
 	while (vcpu->mode == VCPU_COUNT && stop->reason != STOP_REQUESTED &&
 	       !vcpu->count_hook(vcpu->own_opaque, stop));
+	vcpu_watch_arm(vcpu, false);
 }

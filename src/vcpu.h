@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,11 @@ struct vcpu;
 /* Sent to the vCPU thread to make KVM_RUN return with EINTR (kicks, and the
  * perf counter's overflow). */
 #define VCPU_KICK_SIGNAL SIGUSR1
+/* Sent to it every VCPU_WATCH_MS while it runs with in-kernel interrupt
+ * controllers, where hlt does not exit: it looks whether the guest waits
+ * for an interrupt nothing can send. */
+#define VCPU_WATCH_SIGNAL SIGUSR2
+#define VCPU_WATCH_MS 100
 
 enum vcpu_state {
 	VCPU_IDLE,                       /* stopped; registers may be touched */
@@ -119,6 +125,8 @@ struct vcpu {
 	struct icount_perf *perf; /* counter whose overflow ends a run, or NULL */
 	uint64_t perf_period;     /* ... when it has counted this much (0: never) */
 	bool thread_started;      /* thread exists */
+	timer_t watch;            /* VCPU_WATCH_SIGNAL's timer */
+	bool watch_made;          /* ... exists (only with in-kernel interrupt controllers) */
 	pthread_mutex_t lock;     /* protects go and quit */
 	pthread_cond_t cond;      /* signalled when go or quit change */
 	atomic_bool go;           /* control thread asked the vCPU to run */

@@ -238,7 +238,18 @@ static int vm_setup_ram(struct vm *vm, uint64_t ram_size)
 	return r < 0 ? r : vm_protect(vm, NULL, 0);
 }
 
-int vm_create(struct vm *vm, uint64_t ram_size)
+int vm_irq_line(struct vm *vm, unsigned irq, bool level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	if (!vm->irqchip)
+		return 0;
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &line) < 0)
+		return err_set(errno, "KVM_IRQ_LINE %u: %s", irq, strerror(errno));
+	return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip)
 {
 	int r;
 
@@ -271,8 +282,11 @@ int vm_create(struct vm *vm, uint64_t ram_size)
 		goto err_close;
 	}
 	r = arch_vm_init(vm);
+	if (r == 0 && irqchip)
+		r = arch_irqchip_create(vm);
 	if (r < 0)
 		goto err_close;
+	vm->irqchip = irqchip;
 	r = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	vm->coalesced_page = r > 0 ? r : 0;
 	vm->bus.coalesce = vm_coalesce;

@@ -2,6 +2,8 @@
 #ifndef KVMDBG_VM_H
 #define KVMDBG_VM_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +25,8 @@ struct vm {
 	int coalesced_page; /* page of each kvm_run mapping holding the coalesced
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */
 	bool readonly_mem;  /* KVM_CAP_READONLY_MEM */
+	bool irqchip;       /* KVM's interrupt controllers and PIT (arch_irqchip_create) */
+	_Atomic uint32_t irq_live; /* ISA lines a device may still raise (bit n: line n) */
 	struct mem_slot *slots; /* RAM memslots, by address */
 	unsigned nslots;
 };
@@ -32,7 +36,9 @@ struct vm {
 int vm_open_kvm(void);
 /* Opens KVM, checks the API and capabilities, creates the VM with ram_size
  * bytes of RAM. On failure the message (err_msg) names the cause and the fix. */
-int vm_create(struct vm *vm, uint64_t ram_size);
+int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip);
+/* Sets ISA interrupt line irq's level (with irqchip; a no-op without). Any thread. */
+int vm_irq_line(struct vm *vm, unsigned irq, bool level);
 void vm_destroy(struct vm *vm);
 /* Re-lays the RAM memslots so that exactly the pages listed (sorted by
  * address, RAM pages only) are protected; the rest is plain RAM. Only while

@@ -266,7 +266,7 @@ cont"
 	assert_line --partial 'has passed and history is off'
 	run kvmdbg -e 'history on' "$(guest exit8.elf)"
 	assert_line --partial 'history needs instruction counts'
-	run kvmdbg --icount step -e 'stepi 5' -e 'history on' -e 'goto icount 2' -e 'history off' \
+	run kvmdbg --icount step --irqchip off -e 'stepi 5' -e 'history on' -e 'goto icount 2' -e 'history off' \
 		-e history "$(guest icount.elf)"
 	assert_line 'icount 2 is before the start of history (5)'
 	assert_line 'History is off.'
@@ -419,7 +419,7 @@ x/64wx tsc_buf"
 	run kvmdbg --history --serial none -e 'stepi 6' -e 'x/s kvm_sig' "$(guest tsc.elf)"
 	assert_line --regexp '^0x[0-9a-f]+ <kvm_sig>:\s+""$'
 	# Turned on later, it says what that leaves.
-	run kvmdbg --icount step --serial none -e 'stepi 6' -e 'history on' "$(guest tsc.elf)"
+	run kvmdbg --icount step --irqchip off --serial none -e 'stepi 6' -e 'history on' "$(guest tsc.elf)"
 	assert_line --partial 'note: the guest has run: it may use the KVM clock'
 }
 

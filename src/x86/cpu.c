@@ -199,17 +199,17 @@ static int x86_debug_apply(struct vcpu *vcpu, const struct kvm_guest_debug *dbg,
 }
 
 /* Adds a single step to dbg. */
-static void x86_debug_add_step(struct vcpu *vcpu, struct kvm_guest_debug *dbg)
+static void x86_debug_add_step(struct vcpu *vcpu, struct kvm_guest_debug *dbg, enum arch_step step)
 {
 	int caps = vcpu->arch->debug.caps;
 
 	dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	/* Keep interrupts from landing the step in a handler, where offered. */
-	if (caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
+	if (step == ARCH_STEP_QUIET && caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
 		dbg->control |= KVM_GUESTDBG_BLOCKIRQ;
 }
 
-int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *hw, unsigned nhw)
+int arch_set_guest_debug(struct vcpu *vcpu, enum arch_step step, bool sw, const uint64_t *hw,
+			 unsigned nhw)
 {
 	struct kvm_guest_debug dbg = { 0 };
 
@@ -224,8 +224,8 @@ int arch_set_guest_debug(struct vcpu *vcpu, bool step, bool sw, const uint64_t *
 			dbg.arch.debugreg[7] |= DR7_G(i); /* RW and LEN 0: execute, 1 byte */
 		}
 	}
-	if (step)
-		x86_debug_add_step(vcpu, &dbg);
+	if (step != ARCH_STEP_NONE)
+		x86_debug_add_step(vcpu, &dbg, step);
 	vcpu->arch->debug.want = dbg;
 	return x86_debug_apply(vcpu, &dbg, false);
 }
@@ -236,7 +236,7 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on)
 
 	dbg = vcpu->arch->debug.want;
 	if (on)
-		x86_debug_add_step(vcpu, &dbg);
+		x86_debug_add_step(vcpu, &dbg, ARCH_STEP_QUIET);
 	return x86_debug_apply(vcpu, &dbg, false);
 }
 

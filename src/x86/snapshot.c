@@ -28,6 +28,8 @@ struct arch_snapshot {
 	struct kvm_msrs *msrs;       /* the readable ones of KVM's list */
 	size_t xsave_size;           /* 0: no XSAVE, fpu holds the FPU */
 	struct kvm_xsave *xsave;     /* xsave_size bytes */
+	bool has_irq;                /* the machine has in-kernel interrupt controllers: */
+	struct x86_irq_state irq;    /* theirs (this vCPU's local APIC, and the VM's) */
 };
 
 /* Bytes of KVM_GET_XSAVE(2) state, 0 without XSAVE. */
@@ -134,6 +136,9 @@ struct arch_snapshot *arch_snapshot_take(struct vcpu *vcpu)
 		r = X86_GET(vcpu, KVM_GET_MP_STATE, &s->mp_state);
 	if (!r && !(s->msrs = x86_msrs_read(vcpu)))
 		r = -EIO;
+	s->has_irq = a->irqchip;
+	if (!r && s->has_irq)
+		r = x86_irq_save(vcpu, &s->irq);
 	if (r < 0) {
 		arch_snapshot_free(s);
 		return NULL;
@@ -210,6 +215,9 @@ int arch_snapshot_restore(struct vcpu *vcpu, const struct arch_snapshot *s)
 		r = X86_SET(vcpu, KVM_SET_XCRS, &s->xcrs);
 	if (!r)
 		r = x86_msrs_write(vcpu, s->msrs);
+	/* The local APIC after its base MSR, before the run state (as QEMU). */
+	if (!r && s->has_irq)
+		r = x86_irq_restore(vcpu, &s->irq);
 	if (!r)
 		r = X86_SET(vcpu, KVM_SET_MP_STATE, &s->mp_state);
 	/* Events as they were, the NMI and SIPI fields included. */

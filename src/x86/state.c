@@ -23,6 +23,7 @@ int x86_vcpu_state_init(struct vcpu *vcpu)
 	a->sys_fd = vcpu->vm->sys_fd;
 	a->run_size = vcpu->vm->run_size;
 	a->mem = &vcpu->vm->mem;
+	a->irqchip = vcpu->vm->irqchip;
 	/* Registers delivered with each exit save two ioctls per single step. */
 	r = ioctl(a->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
 	if (r > 0 && (r & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==

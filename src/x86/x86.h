@@ -119,6 +119,7 @@ struct arch_vcpu {
 	bool step_known;
 	bool sync_regs;          /* KVM copies regs and sregs into kvm_run at every exit */
 	bool synced;             /* ... and it has done so since our last write */
+	bool irqchip;            /* its VM has KVM's interrupt controllers (irq.c) */
 	struct x86_debug debug;
 };
 
@@ -137,6 +138,16 @@ void x86_fpu_changed(struct vcpu *vcpu);
 void x86_sregs_stale(struct vcpu *vcpu);
 /* Whether KVM left the registers of the last exit in kvm_run. */
 bool x86_regs_synced(struct vcpu *vcpu);
+
+/* The in-kernel interrupt controllers' state (irq.c): the vCPU's local APIC,
+ * the PICs, the IOAPIC and the PIT; saved and put back with checkpoints. */
+struct x86_irq_state {
+	struct kvm_lapic_state lapic;
+	struct kvm_irqchip pic[2], ioapic;
+	struct kvm_pit_state2 pit;
+};
+int x86_irq_save(struct vcpu *vcpu, struct x86_irq_state *s);
+int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);

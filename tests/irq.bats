@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# Interrupts and timers: KVM's interrupt controllers (PIC, IOAPIC, local
+# APIC) and PIT, a halted guest with them, counting across interrupts, and
+# history's refusal of them.
+
+load helper
+
+# The console's value of a register (decimal), from $output.
+reg_of() {
+	awk -v r="$1" '$1 == r { print $3; exit }' <<<"$output"
+}
+
+@test "the timer guest takes PIT and local APIC timer ticks, spinning and in hlt, and exits with their count" {
+	run kvmdbg "$(guest timer.elf)"
+	# Ten of each; one more may come between the last look and cli.
+	[ "$status" -ge 20 ] && [ "$status" -le 24 ]
+}
+
+@test "counted across interrupts: at the exit icount is the instructions by construction, handlers included, deliveries not" {
+	for backend in step auto; do
+		run kvmdbg --icount "$backend" "$(guest timer.elf)" -e cont -e 'info icount' -e regs \
+			-e 'x/2wx pit_ticks'
+		assert_line --regexp '^\[guest exited with status [0-9]+\]$'
+		icount=$(awk '$1 == "icount" && $2 ~ /^[0-9]+$/ { print $2; exit }' <<<"$output")
+		rbx=$(reg_of rbx) r12=$(reg_of r12)
+		read -r pit apic < <(awk '$2 == "<pit_ticks>:" { print $3, $4; exit }' <<<"$output")
+		ticks=$((pit + apic))
+		[ "$ticks" -ge 20 ]
+		echo "icount $icount rbx $rbx r12 $r12 ticks $ticks"
+		assert_equal "$icount" $((69 + 3 * rbx + 4 * r12 + 6 * ticks))
+	done
+}
+
+@test "a guest waiting with interrupts on after its one tick is halted for good: plain, counted, and without interrupt controllers at once" {
+	run kvmdbg "$(guest idle.elf)" -e cont -e 'x/wx ticks'
+	assert_line --partial '[guest halted (interrupts enabled, but nothing can send one (no timer armed, no device on an unmasked line)) at 0x'
+	assert_line --regexp '<ticks>:[[:space:]]+0x00000001$'
+	run kvmdbg --icount step "$(guest idle.elf)" -e cont -e 'x/wx ticks'
+	assert_line --partial '[guest halted (interrupts enabled, but nothing can send one'
+	assert_line --regexp '<ticks>:[[:space:]]+0x00000001$'
+	run kvmdbg --irqchip off "$(guest idle.elf)" -e cont -e 'x/wx ticks'
+	assert_line --partial '[guest halted (interrupts enabled, but no device raises interrupts) at 0x'
+	assert_line --regexp '<ticks>:[[:space:]]+0x00000000$'
+	run kvmdbg "$(guest halt.elf)"
+	assert_success
+	assert_output --partial 'guest halted (interrupts disabled)'
+}
+
+@test "a counted step from hlt retires it and lands at the tick's handler: the delivery is not an instruction" {
+	run kvmdbg --icount step "$(guest idle.elf)" -e 'break idle' -e cont -e 'info icount' \
+		-e stepi -e 'info icount' -e 'x/wx ticks'
+	assert_line --regexp '^=> 0x[0-9a-f]+ <idle>:[[:space:]]+hlt'
+	first=$(awk '$1 == "icount" && $2 ~ /^[0-9]+$/ { print $2; exit }' <<<"$output")
+	second=$(awk '$1 == "icount" && $2 ~ /^[0-9]+$/ { n++; if (n == 2) { print $2; exit } }' \
+		<<<"$output")
+	assert_equal "$second" $((first + 1))
+	assert_line --regexp '^=> 0x[0-9a-f]+ <tick_isr>:'
+	assert_line --regexp '<ticks>:[[:space:]]+0x00000000$'
+}
+
+@test "info irq shows the local APIC timer, the PICs, the IOAPIC and the PIT" {
+	run kvmdbg "$(guest timer.elf)" -e 'break apic_wait' -e cont -e 'info irq'
+	assert_line 'interrupts  enabled (IF=1)'
+	assert_line 'local APIC  base 0xfee00000, id 0, software-enabled, TPR 0'
+	assert_line --regexp '^  timer  0x00020040 vector 0x40 periodic, initial 62500, current [0-9]+, divide by 16 \(armed\)$'
+	assert_line --regexp '^PIC master  vectors 0x20-0x27, IMR 0xff, IRR 0x0[01], ISR 0x00$'
+	assert_line 'IOAPIC      base 0xfec00000, id 0, IRR 0'
+	assert_line '  every pin masked'
+	assert_line --regexp '^PIT 0       mode 2, count 1193 \(1\.000 ms\)'
+	run kvmdbg --irqchip off "$(guest timer.elf)" -e 'info irq'
+	assert_line 'no interrupt controllers: the machine runs with --irqchip off'
+}
+
+@test "checkpoints keep the interrupt controllers: back before the APIC was set up, it is as it was" {
+	run kvmdbg "$(guest timer.elf)" -e 'break pit_wait' -e cont -e checkpoint -e 'delete 1' \
+		-e cont -e 'info irq' -e 'restart 1' -e 'info irq'
+	assert_line --regexp '^  timer  0x00010000 vector 0 one-shot masked, initial 62500, current [0-9]+, divide by 16$'
+	assert_line '  timer  0x00010000 vector 0 one-shot masked, initial 0, current 0, divide by 2'
+	assert_line --regexp '^PIC master  vectors 0x20-0x27, IMR 0xfe, '
+}
+
+@test "history refuses KVM's interrupt controllers in one line; --history runs without them" {
+	run kvmdbg --history --irqchip on "$(guest halt.elf)"
+	assert_failure
+	assert_output --partial '--history cannot go with --irqchip on: the in-kernel interrupt controllers and timer interrupt the guest in host time'
+	run kvmdbg --icount step "$(guest halt.elf)" -e 'history on'
+	assert_output --partial "history needs a machine without KVM's interrupt controllers"
+	run kvmdbg --history "$(guest idle.elf)" -e cont -e 'info irq'
+	assert_line --partial '[guest halted (interrupts enabled, but no device raises interrupts)'
+	assert_line 'no interrupt controllers: the machine runs with --irqchip off'
+	run kvmdbg --irqchip sometimes "$(guest halt.elf)"
+	assert_failure
+	assert_output --partial "--irqchip wants on or off, not 'sometimes'"
+}
