@@ -300,7 +300,13 @@ bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte)
 	/* Live: what was recorded from here on belonged to a discarded future. */
 	if (h->on)
 		history_inputs_truncate(h, seq);
-	if (d->input_fd < 0 || poll(&pfd, 1, 0) != 1 || read(d->input_fd, byte, 1) != 1)
+	if (d->input_fd < 0 || poll(&pfd, 1, 0) != 1)
+		return false;
+	ssize_t n = read(d->input_fd, byte, 1);
+
+	if (n == 0)
+		__atomic_store_n(&d->input_ended, true, __ATOMIC_RELAXED);
+	if (n != 1)
 		return false;
 	if (h->on)
 		history_input_add(h, seq, *byte);

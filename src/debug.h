@@ -143,6 +143,7 @@ struct debug {
 	unsigned long arch_changes;     /* arch_state_changes() at the last stop */
 	bool wrote;                     /* guest memory written by the user since */
 	int input_fd;                   /* the guest's serial input (-1: none) */
+	bool input_ended;               /* reading it gave end-of-file (atomic) */
 	char notice[256];               /* for the user, once (debug_notice()) */
 	char notice_out[256];           /* ... as debug_notice() hands it out */
 	struct breakpoint bp[DEBUG_MAX_BREAKPOINTS];

@@ -1,8 +1,11 @@
 #include "machine.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -35,11 +38,93 @@ static int machine_load(struct machine *m, const struct machine_config *cfg)
 	return err_set(EINVAL, "no guest to load");
 }
 
+static void machine_irq_set(void *opaque, unsigned irq, bool level)
+{
+	vm_irq_line(opaque, irq, level);
+}
+
+/* Whether the input has ended: the UART read its end already, a pipe's
+ * writer closed it, or a file was read to its end (poll says a file is
+ * always readable). */
+static bool machine_input_ended(struct machine *m, int fd, short revents)
+{
+	struct stat st;
+	off_t at;
+
+	if (__atomic_load_n(&m->dbg.input_ended, __ATOMIC_RELAXED))
+		return true;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return (at = lseek(fd, 0, SEEK_CUR)) >= 0 && at >= st.st_size;
+	return (revents & (POLLHUP | POLLERR | POLLNVAL)) && !(revents & POLLIN);
+}
+
+#define MACHINE_INPUT_RECHECK_MS 10
+
+/*
+ * With interrupt controllers, the UART interrupts the guest when input waits
+ * (the guest may be in hlt, reading nothing). This thread watches the input
+ * and raises IRQ 4 while the guest has not taken it; the UART reads it when
+ * the guest asks and sets the line right at every access.
+ */
+static void *machine_input_watch(void *arg)
+{
+	struct machine *m = arg;
+	struct pollfd pfd[2] = { { .fd = m->dbg.input_fd, .events = POLLIN },
+				 { .fd = m->input_quit, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			return NULL;
+		if (machine_input_ended(m, pfd[0].fd, pfd[0].revents))
+			break;
+		if (pfd[0].revents & POLLIN)
+			serial_input_waits(&m->devs.serial);
+		/* The guest takes it in its own time: look again in a while. */
+		if (poll(&pfd[1], 1, MACHINE_INPUT_RECHECK_MS) > 0)
+			return NULL;
+	}
+	/* Nothing more will come: a guest waiting for it waits for good. */
+	__atomic_and_fetch(&m->vm.irq_live, ~(1U << LAYOUT_SERIAL_IRQ), __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static int machine_input_start(struct machine *m)
+{
+	int r;
+
+	m->input_quit = eventfd(0, EFD_CLOEXEC);
+	if (m->input_quit < 0)
+		return err_set(errno, "eventfd: %s", strerror(errno));
+	__atomic_or_fetch(&m->vm.irq_live, 1U << LAYOUT_SERIAL_IRQ, __ATOMIC_RELAXED);
+	r = pthread_create(&m->input_watch, NULL, machine_input_watch, m);
+	if (r) {
+		close(m->input_quit);
+		m->input_quit = -1;
+		return err_set(r, "cannot start the serial input thread: %s", strerror(r));
+	}
+	return 0;
+}
+
+static void machine_input_stop(struct machine *m)
+{
+	const uint64_t one = 1;
+
+	if (m->input_quit < 0)
+		return;
+	if (write(m->input_quit, &one, sizeof(one)) == sizeof(one))
+		pthread_join(m->input_watch, NULL);
+	close(m->input_quit);
+	m->input_quit = -1;
+}
+
 int machine_create(struct machine *m, const struct machine_config *cfg)
 {
 	int r;
 
 	memset(m, 0, sizeof(*m));
+	m->input_quit = -1;
 	r = vm_create(&m->vm, cfg->ram, cfg->irqchip); /* undoes itself on failure */
 	if (r < 0)
 		return r;
@@ -72,8 +157,14 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = &m->dbg };
 	m->devs.serial.input = &m->devs.input;
 	m->dbg.input_fd = cfg->serial_stdin ? STDIN_FILENO : -1;
+	if (m->vm.irqchip) {
+		m->devs.irq = (struct devices_irq){ .set = machine_irq_set, .opaque = &m->vm };
+		m->devs.serial.irq = &m->devs.irq;
+	}
 	m->built = BUILT_ALL;
 	r = vcpu_start_thread(&m->vcpu);
+	if (r == 0 && m->vm.irqchip && m->dbg.input_fd >= 0)
+		r = machine_input_start(m);
 	if (r < 0)
 		goto err;
 	return 0;
@@ -89,6 +180,7 @@ void machine_flush(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+	machine_input_stop(m);
 	/* The vCPU thread goes first: nothing runs the guest after this. */
 	if (m->built >= BUILT_VCPU)
 		vcpu_destroy(&m->vcpu);

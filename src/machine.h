@@ -7,6 +7,7 @@
 #ifndef KVMDBG_MACHINE_H
 #define KVMDBG_MACHINE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -43,6 +44,8 @@ struct machine {
 	struct image img;
 	struct debug dbg;
 	int built;                /* how far machine_create() got (for machine_destroy) */
+	pthread_t input_watch;    /* raises the UART's interrupt when input waits */
+	int input_quit;           /* eventfd that ends it; -1: no such thread */
 };
 
 /* Builds the machine, loads the guest and leaves it stopped at its first

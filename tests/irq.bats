@@ -92,3 +92,20 @@ reg_of() {
 	assert_failure
 	assert_output --partial "--irqchip wants on or off, not 'sometimes'"
 }
+
+@test "the UART interrupts: IRQ 4 for received data and an empty THR, a line piped in reaches a guest waiting in hlt" {
+	run kvmdbg "$(guest uartirq.elf)" <<<'hello by interrupt'
+	assert_success
+	assert_line 'irq echo: hello by interrupt'
+	assert_line 'thre interrupts 1'
+	# A line that comes later wakes the guest out of hlt.
+	run bash -c "(sleep 0.5; echo 'late line') | '$KVMDBG' '$(guest uartirq.elf)'"
+	assert_success
+	assert_line 'irq echo: late line'
+	# Once the input has ended, nothing can wake it: halted for good.
+	run kvmdbg "$(guest uartirq.elf)" </dev/null
+	assert_success
+	assert_output --partial 'guest halted (interrupts enabled, but nothing can send one'
+	run kvmdbg --irqchip off "$(guest uartirq.elf)" <<<'x'
+	assert_output --partial 'guest halted (interrupts enabled, but no device raises interrupts)'
+}

@@ -21,10 +21,20 @@ struct devices_input {
 	void *opaque;
 };
 
-/* 16550 UART state (polled: received bytes show in LSR, no interrupts yet). */
+/* Raises and lowers an ISA interrupt line (the machine's; any thread). */
+struct devices_irq {
+	void (*set)(void *opaque, unsigned irq, bool level);
+	void *opaque;
+};
+
+/* 16550 UART state: received bytes show in LSR; with an irq, IRQ 4 for
+ * "received data available" and "transmitter holding register empty". */
 struct serial {
 	struct devices_output *output; /* where transmitted bytes go */
 	const struct devices_input *input; /* where received ones come from (NULL: none) */
+	const struct devices_irq *irq; /* its interrupt line's owner (NULL: none) */
+	bool thre_pending;             /* the THR-empty interrupt is pending */
+	bool line;                     /* the level IRQ 4 was last set to */
 	uint64_t looks;                /* input->poll() calls so far */
 	uint8_t rx;                    /* the byte received, if rx_full */
 	bool rx_full;
@@ -75,6 +85,7 @@ struct rtc {
 struct devices {
 	struct devices_output output;
 	struct devices_input input;
+	struct devices_irq irq;
 	struct serial serial;
 	struct testdev testdev;
 	struct fwcfg fwcfg;
@@ -101,6 +112,9 @@ const char *rtc_reg_name(uint64_t offset);
 const char *fwcfg_reg_name(uint64_t offset);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);
+/* From another thread: input waits, which the guest asked to be interrupted
+ * for: raises the line (the guest's next access sets it right). Whether so. */
+bool serial_input_waits(struct serial *s);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
 enum io_result testdev_access(void *opaque, struct io_access *acc);

@@ -9,6 +9,7 @@
 /* 16550 UART (COM1). */
 #define LAYOUT_SERIAL_PORT 0x3f8
 #define LAYOUT_SERIAL_PORTS 8
+#define LAYOUT_SERIAL_IRQ 4      /* its ISA interrupt line */
 
 /* Debug console: a byte written is printed (Bochs 0xe9, QEMU/firmware 0x402). */
 #define LAYOUT_DEBUGCON_PORT 0xe9

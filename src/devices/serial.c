@@ -1,5 +1,5 @@
-/* A 16550A UART that transmits to the shared output and receives, polled,
- * from devices_input (no interrupts yet). */
+/* A 16550A UART on IRQ 4 that transmits to the shared output and receives
+ * from devices_input. */
 #include "devices.h"
 
 #define UART_RBR_THR 0 /* receive buffer / transmit holding (DLAB=0) */
@@ -12,7 +12,13 @@
 #define UART_SCR 7     /* scratch */
 
 #define UART_LCR_DLAB 0x80   /* registers 0 and 1 are the divisor latch */
+#define UART_IER_RDI 0x01    /* interrupt when data is received */
+#define UART_IER_THRI 0x02   /* interrupt when the transmit holding register empties */
 #define UART_IIR_NONE 0x01   /* no interrupt pending */
+#define UART_IIR_THRI 0x02   /* the transmit holding register is empty */
+#define UART_IIR_RDI 0x04    /* received data available */
+#define UART_MCR_OUT2 0x08   /* on a PC, connects the interrupt to the PIC */
+#define UART_IRQ LAYOUT_SERIAL_IRQ
 #define UART_IIR_FIFO 0xc0   /* FIFOs enabled */
 #define UART_FCR_ENABLE 0x01 /* enable FIFOs */
 #define UART_LSR_DR 0x01     /* data ready */
@@ -39,8 +45,44 @@ static void serial_receive(struct serial *s)
 		s->rx_full = true;
 }
 
+/* The interrupt to report, highest priority first: UART_IIR_*. */
+static uint8_t serial_pending(const struct serial *s)
+{
+	if ((s->ier & UART_IER_RDI) && s->rx_full)
+		return UART_IIR_RDI;
+	if ((s->ier & UART_IER_THRI) && s->thre_pending)
+		return UART_IIR_THRI;
+	return UART_IIR_NONE;
+}
+
+/* After an access: IRQ 4 at the level the registers ask for. */
+static void serial_update_line(struct serial *s)
+{
+	bool level = serial_pending(s) != UART_IIR_NONE && (s->mcr & UART_MCR_OUT2);
+
+	if (!s->irq || level == __atomic_load_n(&s->line, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&s->line, level, __ATOMIC_RELAXED);
+	s->irq->set(s->irq->opaque, UART_IRQ, level);
+}
+
+bool serial_input_waits(struct serial *s)
+{
+	uint8_t ier = __atomic_load_n(&s->ier, __ATOMIC_RELAXED);
+	uint8_t mcr = __atomic_load_n(&s->mcr, __ATOMIC_RELAXED);
+
+	if (!s->irq || !(ier & UART_IER_RDI) || !(mcr & UART_MCR_OUT2) ||
+	    (mcr & UART_MCR_LOOP) || __atomic_load_n(&s->line, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&s->line, true, __ATOMIC_RELAXED);
+	s->irq->set(s->irq->opaque, UART_IRQ, true);
+	return true;
+}
+
 static uint8_t serial_read(struct serial *s, uint64_t reg)
 {
+	uint8_t iir;
+
 	bool dlab = s->lcr & UART_LCR_DLAB;
 
 	switch (reg) {
@@ -53,7 +95,12 @@ static uint8_t serial_read(struct serial *s, uint64_t reg)
 	case UART_IER:
 		return dlab ? s->dlm : s->ier;
 	case UART_IIR_FCR:
-		return UART_IIR_NONE | (s->fcr & UART_FCR_ENABLE ? UART_IIR_FIFO : 0);
+		/* Reading it as the THR-empty interrupt's source clears that one. */
+		serial_receive(s);
+		iir = serial_pending(s);
+		if (iir == UART_IIR_THRI)
+			s->thre_pending = false;
+		return iir | (s->fcr & UART_FCR_ENABLE ? UART_IIR_FIFO : 0);
 	case UART_LCR:
 		return s->lcr;
 	case UART_MCR:
@@ -75,16 +122,24 @@ static void serial_write(struct serial *s, uint64_t reg, uint8_t v)
 
 	switch (reg) {
 	case UART_RBR_THR:
-		if (dlab)
+		if (dlab) {
 			s->dll = v;
-		else if (!(s->mcr & UART_MCR_LOOP))
+			break;
+		}
+		if (!(s->mcr & UART_MCR_LOOP))
 			devices_output_byte(s->output, v);
+		s->thre_pending = true; /* sent at once: empty again */
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			s->dlm = v;
-		else
-			s->ier = v & 0x0f;
+			break;
+		}
+		/* Enabling the THR-empty interrupt with the register empty (it
+		 * always is) raises it at once, as Linux's probe expects. */
+		if (v & UART_IER_THRI)
+			s->thre_pending = true;
+		s->ier = v & 0x0f;
 		break;
 	case UART_IIR_FCR:
 		s->fcr = v;
@@ -118,5 +173,6 @@ enum io_result serial_access(void *opaque, struct io_access *acc)
 			acc->value |= (uint64_t)(acc->offset + i < 8 ? serial_read(s, acc->offset + i)
 								      : 0xff) << (8 * i);
 	}
+	serial_update_line(s);
 	return IO_DONE;
 }
