@@ -1,8 +1,10 @@
 /*
  * Asks the platform what firmware and kernels ask it: the RTC's date and time
  * and the CMOS memory sizes, then probes the i8042 (self-test, interface
- * test, configuration byte, a keyboard reset and ID), and last resets the
- * machine through the i8042 (kvmdbg ends the run with status 5).
+ * test, configuration byte, a keyboard reset and ID), looks for the MP
+ * table as a kernel would (the BIOS area, 16-byte steps) and checks it, and
+ * last resets the machine through the i8042 (kvmdbg ends the run with
+ * status 5).
  */
 #include "lib/guest.h"
 
@@ -38,9 +40,73 @@ static void kbc_answer(const char *what, uint8_t cmd, int bytes, int to_keyboard
 	serial_puts("\n");
 }
 
+static uint8_t sum(const uint8_t *p, unsigned len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s += *p++;
+	return s;
+}
+
+/* "mp table ..." with what it describes, or "mp table none". */
+static void mp_table(void)
+{
+	for (uintptr_t at = 0xf0000; at < 0x100000; at += 16) {
+		const uint8_t *fp = (const uint8_t *)at;
+
+		if (fp[0] != '_' || fp[1] != 'M' || fp[2] != 'P' || fp[3] != '_' || sum(fp, 16))
+			continue;
+		const uint8_t *h = (const uint8_t *)(uintptr_t)(fp[4] | fp[5] << 8 | fp[6] << 16 |
+							      (uint32_t)fp[7] << 24);
+		unsigned len = h[4] | h[5] << 8, entries = h[34] | h[35] << 8, ints = 0;
+		const uint8_t *e = h + 44;
+
+		serial_puts("mp table 1.");
+		serial_put_dec(fp[9]);
+		serial_puts(sum(h, len) ? " bad checksum" : " checksum ok");
+		for (unsigned i = 0; i < entries && e < h + len; i++) {
+			if (e[0] == 0) {
+				serial_puts(" cpu apic ");
+				serial_put_dec(e[1]);
+			} else if (e[0] == 2) {
+				serial_puts(" ioapic ");
+				serial_put_dec(e[1]);
+				serial_puts(" at ");
+				serial_put_hex(e[4] | e[5] << 8 | e[6] << 16 | (uint32_t)e[7] << 24);
+			} else if (e[0] == 3) {
+				ints += e[7] == e[5]; /* ISA line n on pin n */
+			}
+			e += e[0] == 0 ? 20 : 8;
+		}
+		serial_puts(" isa lines on their pins ");
+		serial_put_dec(ints);
+		serial_puts("\n");
+		return;
+	}
+	serial_puts("mp table none\n");
+}
+
+/* What CPUID says of the local APIC. */
+static void cpuid_apic(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	serial_puts("cpuid apic ");
+	serial_put_dec(d >> 9 & 1);
+	serial_puts(" x2apic ");
+	serial_put_dec(c >> 21 & 1);
+	serial_puts(" tsc-deadline ");
+	serial_put_dec(c >> 24 & 1);
+	serial_puts("\n");
+}
+
 int main(void)
 {
 	serial_init();
+	mp_table();
+	cpuid_apic();
 	serial_puts("rtc ");
 	put_bcd(cmos(0x32));
 	put_bcd(cmos(0x09));

@@ -49,7 +49,13 @@ struct boot_info {
 	/* BOOT_LINUX64: the kernel's setup header (file bytes 0x1f1 on), for the
 	 * zero page; cmdline above, and the initrd as mods[0]. */
 	uint8_t linux_hdr[0x80];
+	/* Whether the machine's description tables (arch_tables_range()) have
+	 * their room: nothing of the image is there. */
+	bool tables;
 };
+/* Where the architecture writes the machine's description tables for
+ * kernels to find (x86: the MP table, in the BIOS area), guest-physical. */
+void arch_tables_range(uint64_t *start, uint64_t *end);
 
 int arch_vm_init(struct vm *vm);
 /* The architecture's part of a vCPU (struct vcpu's arch): arch_vcpu_init()

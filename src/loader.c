@@ -66,15 +66,19 @@ static const struct image_range *loader_overlap(const struct image *img, uint64_
 static int loader_place_area(const struct vm *vm, struct image *img)
 {
 	uint64_t size = arch_boot_area_size(&vm->mem, img->boot.mode);
-	uint64_t at = LOADER_AREA_START;
+	uint64_t at = LOADER_AREA_START, ts, te;
 	const struct image_range *r;
 
+	arch_tables_range(&ts, &te);
+	img->boot.tables = te <= vm->mem.low_size && !loader_overlap(img, ts, te);
 	if (!size)
 		return 0;
 	while (at + size <= vm->mem.low_size) {
 		r = loader_overlap(img, at, at + size);
 		if (!r) {
 			img->boot.area = at;
+			/* The area goes first; the tables only where it is not. */
+			img->boot.tables &= at >= te || at + size <= ts;
 			return 0;
 		}
 		at = (r->end + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);

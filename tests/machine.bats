@@ -57,6 +57,15 @@ teardown() {
 	assert_line 'kbd id 0xfa 0xab 0x83'
 }
 
+@test "an MP table in the BIOS area describes the CPU, the IOAPIC and the ISA lines; CPUID offers the local APIC and its TSC-deadline timer only with interrupt controllers" {
+	run kvmdbg -m 64M "$(guest platform.elf)"
+	assert_line 'mp table 1.4 checksum ok cpu apic 0 ioapic 1 at 0xfec00000 isa lines on their pins 15'
+	assert_line 'cpuid apic 1 x2apic 1 tsc-deadline 1'
+	run kvmdbg -m 64M --irqchip off "$(guest platform.elf)"
+	assert_line 'mp table none'
+	assert_line 'cpuid apic 0 x2apic 0 tsc-deadline 0'
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5

@@ -313,6 +313,11 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 		break;
 	}
 	}
+	/* With interrupt controllers to describe (not for real-mode firmware,
+	 * which brings its own). */
+	if (boot->mode != BOOT_REAL16 && boot->tables && vcpu->arch->irqchip &&
+	    (r = x86_mptable_write(mem)) < 0)
+		return r;
 	sregs->idt.base = 0;
 	sregs->idt.limit = 0;
 	x86_regs_changed(vcpu);

@@ -92,6 +92,20 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 		nent *= 2;
 	}
 	r = 0;
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function != 1)
+			continue;
+		/* The local APIC is KVM's in-kernel one: none without it; with
+		 * it, its TSC-deadline timer where KVM has one. */
+		if (!vcpu->arch->irqchip) {
+			e->edx &= ~CPUID_1_EDX_APIC;
+			e->ecx &= ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
+		} else if (ioctl(vcpu->arch->sys_fd, KVM_CHECK_EXTENSION,
+			       KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	}
 	for (uint32_t i = 0; bare && i < cpuid->nent;) {
 		if ((cpuid->entries[i].function & 0xffffff00) == 0x40000000)
 			cpuid->entries[i] = cpuid->entries[--cpuid->nent];
@@ -108,8 +122,16 @@ out:
 int arch_vcpu_init(struct vcpu *vcpu)
 {
 	int r = x86_vcpu_state_init(vcpu);
+	uint64_t base;
 
-	return r < 0 ? r : x86_set_cpuid(vcpu, false);
+	if (r == 0)
+		r = x86_set_cpuid(vcpu, false);
+	/* No local APIC without KVM's: its base MSR says it is off (and KVM
+	 * then clears CPUID's APIC bit too). */
+	if (r == 0 && !vcpu->arch->irqchip && arch_msr_read(vcpu, MSR_APIC_BASE, &base) == 0 &&
+	    (base & APIC_BASE_ENABLE))
+		r = arch_msr_write(vcpu, MSR_APIC_BASE, base & ~APIC_BASE_ENABLE);
+	return r;
 }
 
 int arch_hide_paravirt(struct vcpu *vcpu)

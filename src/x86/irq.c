@@ -257,9 +257,9 @@ static void x86_print_lapic(FILE *out, struct vcpu *vcpu, const struct x86_irq_v
 	unsigned shift = ((tdcr & 3) | (tdcr >> 1 & 4)) + 1;
 	uint64_t base = 0;
 
-	arch_msr_read(vcpu, 0x1b, &base); /* IA32_APIC_BASE */
+	arch_msr_read(vcpu, MSR_APIC_BASE, &base);
 	fprintf(out, "local APIC  base %#llx%s, id %u, %s, TPR %#x\n",
-		(unsigned long long)(base & ~0xfffULL), base & (1ULL << 11) ? "" : " (disabled)",
+		(unsigned long long)(base & ~0xfffULL), base & APIC_BASE_ENABLE ? "" : " (disabled)",
 		x86_apic_reg(l, APIC_ID) >> 24,
 		svr & APIC_SVR_ENABLE ? "software-enabled" : "software-disabled",
 		x86_apic_reg(l, APIC_TPR));

@@ -76,6 +76,14 @@
 
 #define X86_UD_VECTOR 6 /* invalid opcode */
 
+#define MSR_APIC_BASE 0x1b             /* IA32_APIC_BASE */
+#define APIC_BASE_ENABLE (1ULL << 11)   /* the local APIC is on */
+
+/* CPUID leaf 1 feature bits. */
+#define CPUID_1_EDX_APIC (1U << 9)          /* a local APIC */
+#define CPUID_1_ECX_X2APIC (1U << 21)       /* ... with x2APIC mode */
+#define CPUID_1_ECX_TSC_DEADLINE (1U << 24) /* ... and the TSC-deadline timer */
+
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
 #include <linux/kvm.h>
@@ -148,6 +156,9 @@ struct x86_irq_state {
 };
 int x86_irq_save(struct vcpu *vcpu, struct x86_irq_state *s);
 int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
+
+/* Writes the MP table (mptable.c) at its place in the BIOS area. */
+int x86_mptable_write(struct mem *mem);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);
