@@ -16,6 +16,7 @@
 #include "../src/machine.h"
 #include "commands.h"
 #include "options.h"
+#include "term.h"
 
 /* The demo guest linked into the binary (cli/demo.S). */
 extern const unsigned char demo_guest_start[], demo_guest_end[];
@@ -398,6 +399,7 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct machine m;
 	struct session session;
+	struct term_serial term = { .running = false, .guest_fd = -1, .pipe_w = -1, .quit_fd = -1 };
 	FILE *out = NULL;
 	sigset_t sigs;
 	int status = STATUS_USAGE, sfd;
@@ -434,13 +436,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		return STATUS_USAGE;
 	}
+	bool plain = !(opt.console || opt.nbatch || opt.gdb || opt.icount);
+
+	if (plain && !strcmp(opt.serial, "stdio") && isatty(STDIN_FILENO) &&
+	    term_serial_start(&term) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err_msg());
+		goto out;
+	}
 	struct machine_config cfg = {
 		.ram = opt.mem, .serial = out, .guest = opt.guest, .raw = opt.raw,
 		.raw_addr = opt.raw_addr, .builtin = demo_guest_start,
 		.builtin_len = (size_t)(demo_guest_end - demo_guest_start),
 		.builtin_name = "built-in demo", .symbols = opt.symbols,
-		/* stdin feeds the guest unless a person types there or the console reads it */
-		.serial_stdin = !strcmp(opt.serial, "stdio") && !isatty(STDIN_FILENO) && !opt.console,
+		/* stdin feeds the guest unless the console reads it; a person's keys
+		 * come through the terminal's escape handling (plain runs only) */
+		.serial_stdin = !strcmp(opt.serial, "stdio") && !opt.console &&
+				(!isatty(STDIN_FILENO) || plain),
+		.serial_fd = plain && isatty(STDIN_FILENO) ? term.guest_fd : STDIN_FILENO,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip,
 	};
@@ -452,12 +464,21 @@ int main(int argc, char **argv)
 	if (setup_watching(&m.dbg, &opt) < 0)
 		goto out_machine;
 
-	if (opt.console || opt.nbatch || opt.gdb || opt.icount) {
-		session = (struct session){ .vcpu = &m.vcpu, .img = &m.img, .dbg = &m.dbg,
-					    .sigfd = sfd, .monitor_files = opt.monitor_files };
+	session = (struct session){ .vcpu = &m.vcpu, .img = &m.img, .dbg = &m.dbg, .sigfd = sfd,
+				    .monitor_files = opt.monitor_files };
+	if (!plain) {
 		status = run_session(&session, &opt);
 	} else {
 		status = run_guest(&m.dbg, &m.img, &opt, sfd);
+		term_serial_stop(&term);
+		/* Ctrl-A x is a way out, not an interruption; Ctrl-A c goes on in
+		 * the console with the guest stopped. */
+		if (term.escape == 'x') {
+			status = STATUS_OK;
+		} else if (term.escape == 'c' && !m.dbg.exited) {
+			opt.console = true;
+			status = run_session(&session, &opt);
+		}
 	}
 	machine_flush(&m);
 	if (status < 0) {
@@ -471,6 +492,7 @@ int main(int argc, char **argv)
 out_machine:
 	machine_destroy(&m);
 out:
+	term_serial_stop(&term);
 	if (out && out != stdout)
 		fclose(out);
 	return status;

@@ -156,7 +156,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->dbg.output = &m->devs.output;
 	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = &m->dbg };
 	m->devs.serial.input = &m->devs.input;
-	m->dbg.input_fd = cfg->serial_stdin ? STDIN_FILENO : -1;
+	m->dbg.input_fd = cfg->serial_stdin ? cfg->serial_fd : -1;
 	if (m->vm.irqchip) {
 		m->devs.irq = (struct devices_irq){ .set = machine_irq_set, .opaque = &m->vm };
 		m->devs.serial.irq = &m->devs.irq;

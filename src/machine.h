@@ -23,7 +23,8 @@ struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
 	bool irqchip;             /* KVM's interrupt controllers and PIT */
 	FILE *serial;             /* where guest text goes, or NULL */
-	bool serial_stdin;        /* the UART receives what stdin gives */
+	bool serial_stdin;        /* the UART receives what serial_fd gives */
+	int serial_fd;            /* ... (0: stdin) */
 	const char *guest;        /* an ELF to load, or NULL */
 	const char *raw;          /* else a flat image to load at raw_addr, or NULL */
 	uint64_t raw_addr;

@@ -170,3 +170,51 @@ quit"
 	# The progress line is cleared at the end.
 	refute_output --partial "of 300000"
 }
+
+# Starts a plain run of GUEST (the serial console) in a detached tmux terminal.
+start_serial() {
+	tmux -S "$SOCK" new-session -d -x 120 -y 50 \
+		"env HOME=$KVMDBG_TEST_HOME stty -a > $BATS_TEST_TMPDIR/stty.before; $KVMDBG $1; echo KVMDBG-EXIT=\$?; stty -a > $BATS_TEST_TMPDIR/stty.after; sleep 60"
+}
+
+@test "a plain run on a terminal: keys go to the guest's UART, raw, and the terminal comes back as it was" {
+	start_serial "$(guest uartirq.elf)"
+	wait_screen '^ready$'
+	# Raw: no echo by the terminal, and Ctrl-J (a newline) reaches the guest.
+	keys 'typed line' C-j
+	wait_screen '^irq echo: typed line$'
+	wait_screen '^KVMDBG-EXIT=0$'
+	run screen
+	refute_line 'typed line'
+	wait_file "$BATS_TEST_TMPDIR/stty.after"
+	diff "$BATS_TEST_TMPDIR/stty.before" "$BATS_TEST_TMPDIR/stty.after"
+}
+
+@test "the serial console's Ctrl-A escapes: Ctrl-A Ctrl-A sends one, Ctrl-A h lists them, Ctrl-A x quits" {
+	start_serial "$(guest uartirq.elf)"
+	wait_screen '^ready$'
+	keys C-a C-a 'x' C-a h
+	wait_screen 'Ctrl-A x quit, Ctrl-A c the kvmdbg console'
+	keys C-a x
+	wait_screen '^KVMDBG-EXIT=0$'
+	# Polled input works the same without interrupt controllers; Ctrl-C (0x03)
+	# is for the guest too, not a signal to kvmdbg.
+	tmux -S "$SOCK" kill-server
+	start_serial "--irqchip off $(guest echo.elf)"
+	wait_screen '^ready$'
+	keys 'abc' C-c 'd' C-j
+	wait_screen '^echo: abc.?d$'
+	wait_screen '^KVMDBG-EXIT=0$'
+}
+
+@test "Ctrl-A c stops the guest and opens kvmdbg's console on the same terminal" {
+	start_serial "$(guest ticker.elf)"
+	wait_screen '^\.$'
+	keys C-a c
+	wait_screen '^\(kvmdbg\)$'
+	keys 'info icount' Enter
+	keys 'regs rip' Enter
+	wait_screen '^rip +0x'
+	keys quit Enter
+	wait_screen '^KVMDBG-EXIT='
+}
