@@ -27,19 +27,6 @@ after_int:
 	xor %eax, %eax
 	out %al, $0xf4
 
-/* IDT entry ecx at rdi: a 64-bit interrupt gate to rax in code segment 0x18. */
-set_gate:
-	shl $4, %ecx
-	add %rdi, %rcx
-	mov %ax, (%rcx)
-	movw $0x18, 2(%rcx)
-	movw $0x8e00, 4(%rcx)
-	shr $16, %rax
-	mov %ax, 6(%rcx)
-	shr $16, %rax
-	mov %eax, 8(%rcx)
-	ret
-
 	.globl ud_handler
 ud_handler:
 	mov $'U', %al
