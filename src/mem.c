@@ -33,12 +33,21 @@ void mem_free(struct mem *mem)
 
 unsigned mem_map(const struct mem *mem, struct mem_map_entry *map)
 {
-	map[0] = (struct mem_map_entry){ .addr = 0, .len = mem->low_size, .type = MEM_MAP_RAM };
-	if (mem->size <= mem->low_size)
-		return 1;
-	map[1] = (struct mem_map_entry){ .addr = LAYOUT_HIGH_RAM, .len = mem->size - mem->low_size,
-					 .type = MEM_MAP_RAM };
-	return 2;
+	unsigned n = 0;
+
+	map[n++] = (struct mem_map_entry){ .addr = 0, .len = LAYOUT_EBDA, .type = MEM_MAP_RAM };
+	map[n++] = (struct mem_map_entry){ .addr = LAYOUT_EBDA, .len = LAYOUT_VGA - LAYOUT_EBDA,
+					   .type = MEM_MAP_RESERVED };
+	map[n++] = (struct mem_map_entry){ .addr = LAYOUT_BIOS, .len = LAYOUT_HIGH_MEM - LAYOUT_BIOS,
+					   .type = MEM_MAP_RESERVED };
+	map[n++] = (struct mem_map_entry){ .addr = LAYOUT_HIGH_MEM,
+					   .len = mem->low_size - LAYOUT_HIGH_MEM,
+					   .type = MEM_MAP_RAM };
+	if (mem->size > mem->low_size)
+		map[n++] = (struct mem_map_entry){ .addr = LAYOUT_HIGH_RAM,
+						   .len = mem->size - mem->low_size,
+						   .type = MEM_MAP_RAM };
+	return n;
 }
 
 uint64_t mem_end(const struct mem *mem)

@@ -33,13 +33,17 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
 /* The guest-physical address one past the end of RAM. */
 uint64_t mem_end(const struct mem *mem);
 
-/* The machine's memory map as firmware reports it (multiboot's, e820):
- * RAM below the MMIO hole, and the rest above 4 GiB. */
-#define MEM_MAP_MAX 2
+/* The machine's memory map as firmware reports it (multiboot's, e820), as
+ * a PC's: RAM below 640 KiB but its last KiB (the EBDA's place), the BIOS
+ * area's last 64 KiB reserved (the MP table is there), RAM from 1 MiB to the
+ * MMIO hole, the rest above 4 GiB. (Linux takes an e820 map of fewer than two
+ * entries for none.) */
+#define MEM_MAP_MAX 5
 #define MEM_MAP_RAM 1
+#define MEM_MAP_RESERVED 2
 struct mem_map_entry {
 	uint64_t addr, len;
-	uint32_t type; /* MEM_MAP_RAM */
+	uint32_t type; /* MEM_MAP_RAM, MEM_MAP_RESERVED (e820's and multiboot's numbers) */
 };
 /* Fills map (MEM_MAP_MAX entries); how many there are. */
 unsigned mem_map(const struct mem *mem, struct mem_map_entry *map);

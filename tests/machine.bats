@@ -15,12 +15,17 @@ teardown() {
 	assert_line 'ram 0x4000000'
 	assert_line 'cpus 1'
 	assert_line 'file etc/e820'
-	assert_line 'e820 0x0 0x4000000 1'
+	# A PC's low memory: the EBDA's KiB and the BIOS area reserved (Linux
+	# takes a map of one entry for none).
+	assert_line 'e820 0x0 0x9fc00 1'
+	assert_line 'e820 0x9fc00 0x400 2'
+	assert_line 'e820 0xf0000 0x10000 2'
+	assert_line 'e820 0x100000 0x3f00000 1'
 	# Past the MMIO hole, RAM goes on at 4 GiB: two ranges.
 	run kvmdbg -m 5G "$(guest fwcfg.elf)"
 	assert_success
 	assert_line 'ram 0x140000000'
-	assert_line 'e820 0x0 0xc0000000 1'
+	assert_line 'e820 0x100000 0xbff00000 1'
 	assert_line 'e820 0x100000000 0x80000000 1'
 }
 
@@ -114,7 +119,7 @@ teardown() {
 	assert_success
 	assert_line 'bzImage: loader 0xff'
 	assert_line 'cmdline: console=ttyS0 nokaslr'
-	assert_line 'e820: 0x1 0x0+0x8000000'
+	assert_line 'e820: 0x4 0x0+0x9fc00 0x9fc00+0x400 0xf0000+0x10000 0x100000+0x7f00000'
 	assert_line 'initrd: 0xb INIT'
 	assert_line 'cs 0x10 ds 0x18 at 0x1000200'
 	# No command line given: an empty one; no initrd: size 0.

@@ -45,6 +45,14 @@
 /* RTC and CMOS: index 0x70, data 0x71. */
 #define LAYOUT_RTC_PORT 0x70
 
+/* A PC's low memory as the memory map tells it (all of it is RAM here):
+ * the EBDA's last KiB below 640 KiB, the VGA window, the BIOS area (the MP
+ * table), and 1 MiB, where "upper memory" starts. */
+#define LAYOUT_EBDA 0x9fc00ULL
+#define LAYOUT_VGA 0xa0000ULL
+#define LAYOUT_BIOS 0xf0000ULL
+#define LAYOUT_HIGH_MEM 0x100000ULL
+
 /* Guest RAM below 4 GiB ends where the MMIO hole starts; the rest of RAM
  * continues at 4 GiB. */
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL

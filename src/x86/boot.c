@@ -30,7 +30,6 @@
 #define MBI_FLAG_MODS (1U << 3)
 #define MBI_FLAG_MMAP (1U << 6)
 #define MBI_FLAG_LOADER_NAME (1U << 9)
-#define MBI_MMAP_RAM 1
 #define MBI_LOADER_NAME_OFF 0x100
 #define MBI_MMAP_OFF 0x200
 #define MBI_MODS_OFF 0x300
@@ -121,7 +120,7 @@ static int boot_write_mbi(struct mem *mem, uint64_t at, const struct boot_info *
 
 	for (unsigned i = 0; i < nmap; i++)
 		map[i] = (struct mbi_mmap){ .size = 20, .base = ram[i].addr, .len = ram[i].len,
-					    .type = MBI_MMAP_RAM };
+					    .type = ram[i].type };
 	uint64_t upper = (mem->low_size > (1 << 20) ? mem->low_size - (1 << 20) : 0) >> 10;
 	struct mbi mbi = {
 		.flags = MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME,
