@@ -5,6 +5,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 # Guest kernel code runs at the host's CPL 0 rate: where that is emulated
 # (PVM, about 2 million instructions a second) a boot to userspace takes many
 # minutes, too long for the suite.
@@ -25,8 +29,32 @@ boot() {
 		--initrd "$BATS_TEST_TMPDIR/initrd.gz" "${@:2}" "$kernel"
 }
 
-@test "Debian's kernel boots to a busybox initramfs: its marker, a line read from the serial console and echoed, exit 42 through /dev/port" {
-	run boot "" <<<'hello from the test'
+# Boots with the kernel parameters $1; once the initramfs is up, types the
+# line $2 into the serial console (before, Linux's driver probing the UART
+# would take bytes, as on a real line). Sets $output and $status.
+boot_and_answer() {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out end pid
+
+	mkfifo "$in"
+	boot "$1" <"$in" >"$out" 2>&1 &
+	pid=$!
+	exec 9>"$in"
+	end=$((SECONDS + 600))
+	until grep -q 'kvmdbg-initramfs: up' "$out"; do
+		kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ] || break
+		sleep 0.2
+	done
+	echo "$2" >&9
+	exec 9>&-
+	status=0
+	wait "$pid" || status=$?
+	output=$(cat "$out")
+	lines=()
+	mapfile -t lines <<<"$output"
+}
+
+@test "Debian's kernel boots to a busybox initramfs: its marker, a line typed at the serial console echoed, exit 42 through /dev/port" {
+	boot_and_answer "" 'hello from the test'
 	echo "$output" | tail -n 20
 	assert_line --partial 'kvmdbg-initramfs: up'
 	assert_line --partial 'kvmdbg-initramfs: echo hello from the test'
@@ -35,8 +63,36 @@ boot() {
 }
 
 @test "Debian's kernel reboots through the i8042: the run ends with status 5 and says so" {
-	run boot "reboot=k" <<<'reboot'
+	boot_and_answer "reboot=k" reboot
 	assert_line --partial 'kvmdbg-initramfs: echo reboot'
 	assert_output --partial 'the guest reset the machine (i8042 reset line)'
 	assert_equal "$status" 5
+}
+
+# The symbols of $kernel without KASLR: /proc/kallsyms where that kernel runs
+# booted with nokaslr (the test VM), else a skip saying so.
+kernel_symbols() {
+	[ "/boot/vmlinuz-$(uname -r)" = "$kernel" ] && grep -qw nokaslr /proc/cmdline ||
+		skip "needs the symbols of $(basename "$kernel") without KASLR: /proc/kallsyms of that kernel booted with nokaslr (the test VM has it)"
+	cp /proc/kallsyms "$BATS_TEST_TMPDIR/kallsyms"
+	grep -q ' T start_kernel$' "$BATS_TEST_TMPDIR/kallsyms" || skip "/proc/kallsyms shows no addresses (not root?)"
+}
+
+@test "with the kernel's symbols (nokaslr): hbreak start_kernel in the console stops there" {
+	kernel_symbols
+	run boot "" --symbols "$BATS_TEST_TMPDIR/kallsyms" -e 'hbreak start_kernel' -e cont -e regs \
+		-e 'info symbol $pc'
+	assert_line --regexp '^Breakpoint 1, 0xffffffff[0-9a-f]+ <start_kernel>$'
+	assert_line --regexp '^rip +0xffffffff[0-9a-f]+ +<start_kernel>'
+}
+
+@test "gdb: hbreak at start_kernel's address and continue stop there" {
+	kernel_symbols
+	addr=$(awk '$3 == "start_kernel" { print "0x" $1; exit }' "$BATS_TEST_TMPDIR/kallsyms")
+	start_stub -m 512M --append "console=ttyS0 nokaslr panic=-1" \
+		--initrd "$BATS_TEST_TMPDIR/initrd.gz" "$kernel"
+	run timeout 600 gdb -batch -nx -ex 'set confirm off' -ex 'set architecture i386:x86-64' \
+		-ex "target remote 127.0.0.1:$STUB_PORT" -ex "hbreak *$addr" -ex continue \
+		-ex 'p/x $pc' -ex kill
+	assert_line "\$1 = $addr"
 }
