@@ -374,6 +374,15 @@ size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bo
 	return got;
 }
 
+/* The breakpoint numbered id, or NULL. */
+static struct breakpoint *debug_break_get(struct debug *d, int id)
+{
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		if (d->bp[i].id == id)
+			return &d->bp[i];
+	return NULL;
+}
+
 struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t addr)
 {
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
@@ -422,7 +431,9 @@ static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *s
 	unsigned n = 0;
 
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		if (d->bp[i].id && d->bp[i].kind == BP_HW && !d->bp[i].by_page && &d->bp[i] != skip &&
+		const struct breakpoint *bp = &d->bp[i];
+
+		if (bp->id && ((bp->kind == BP_HW && !bp->by_page) || bp->by_dr) && bp != skip &&
 		    n < ARCH_MAX_HW_BREAKPOINTS) {
 			if (ids)
 				ids[n] = d->bp[i].id;
@@ -523,11 +534,11 @@ void debug_break_release(struct debug *d, struct breakpoint *bp, unsigned owner)
 
 int debug_break_remove(struct debug *d, int id)
 {
-	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		if (d->bp[i].id == id) {
-			d->bp[i].id = 0;
-			return 0;
-		}
+	struct breakpoint *bp = debug_break_get(d, id);
+
+	if (bp) {
+		bp->id = 0;
+		return 0;
 	}
 	if (watch_mem_get(&d->watch, id)) {
 		watch_mem_remove(&d->watch, id);
@@ -753,7 +764,8 @@ static int debug_plant(struct debug *d, const struct breakpoint *skip)
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
 		struct breakpoint *bp = &d->bp[i];
 
-		if (!bp->id || bp->kind != BP_SW || bp->by_page || bp->int3.planted || bp == skip)
+		if (!bp->id || bp->kind != BP_SW || bp->by_page || bp->by_dr || bp->int3.planted ||
+		    bp == skip)
 			continue;
 		if (!debug_int3_plant(d, bp->addr, &bp->int3))
 			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: %s", bp->id,
@@ -801,15 +813,36 @@ static int debug_exec_apply(struct debug *d, bool counting)
 	return r < 0 ? r : watch_mem_apply(&d->watch, d->vcpu);
 }
 
+/*
+ * A software breakpoint at an address not mapped yet (a kernel's, before its
+ * page tables exist) cannot hold an int3: a debug register, which takes a
+ * linear address, stands in for it where DR0-DR3 stop the guest and one is
+ * free. Once mapped, the next run plants the int3.
+ */
+static bool debug_choose_dr(struct debug *d, struct breakpoint *bp)
+{
+	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS], pa;
+
+	if (bp->kind != BP_SW || arch_virt_to_phys(d->vcpu, bp->addr, &pa) == 0 ||
+	    host_probe(HOST_HWBP)->value != HOST_YES ||
+	    debug_hw_addrs(d, NULL, hw, NULL) >= ARCH_MAX_HW_BREAKPOINTS)
+		return false;
+	bp->by_dr = true;
+	bp->by_page = false;
+	return true;
+}
+
 /* Chooses how each breakpoint stops the guest on this host in the CPU's mode now. */
 static int debug_choose(struct debug *d)
 {
+	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
+		d->bp[i].by_dr = false;
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
 		struct breakpoint *bp = &d->bp[i];
 		enum debug_mech mech;
 		uint64_t pa;
 
-		if (!bp->id)
+		if (!bp->id || debug_choose_dr(d, bp))
 			continue;
 		mech = debug_mech(d, bp->kind);
 		if (mech == MECH_NONE)
@@ -886,7 +919,7 @@ static void debug_resolve(struct debug *d, struct vcpu_stop *stop, bool stepping
 			if (slot < debug_hw_addrs(d, d->armed_skip, hw, ids)) {
 				stop->reason = STOP_BREAKPOINT;
 				stop->breakpoint = ids[slot];
-				bp = debug_break_find(d, BP_HW, hw[slot]);
+				bp = debug_break_get(d, ids[slot]);
 			}
 			break;
 		case 3:

@@ -66,6 +66,9 @@ struct breakpoint {
 	struct int3_site int3; /* BP_SW: its int3 while the guest runs */
 	bool by_page;          /* armed by taking its page out of the map instead:
 				  this host cannot stop at int3 (or DR0-DR3) here */
+	bool by_dr;            /* BP_SW armed in a debug register instead: its address
+				  was not mapped when the guest last started (a
+				  kernel's, before its page tables exist) */
 	unsigned hits;         /* times the guest stopped here */
 };
 

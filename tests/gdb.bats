@@ -434,3 +434,17 @@ after"
 	assert_line --regexp '^rip +0x100000 '
 	kill -0 $STUB_PID
 }
+
+@test "a breakpoint at an address the guest maps only later (a kernel's before its page tables) stops there: console and gdb" {
+	require_host hw_breakpoints yes
+	run kvmdbg "$(guest highmap.elf)" -e 'break high_alias' -e cont -e 'info break' -e cont
+	assert_line 'Breakpoint 1 at 0xffff80000010004a'
+	assert_line 'Breakpoint 1, 0xffff80000010004a'
+	assert_line --regexp '^1 +breakpoint +0xffff80000010004a +1 '
+	assert_line '[guest exited with status 7]'
+	start_stub "$(guest highmap.elf)"
+	run gdb_batch "$(guest highmap.elf)" -ex 'break *high_alias' -ex continue -ex 'p/x $pc' \
+		-ex continue
+	assert_line '$1 = 0xffff80000010004a'
+	assert_line '[Inferior 1 (Remote target) exited with code 07]'
+}
