@@ -109,3 +109,15 @@ reg_of() {
 	run kvmdbg --irqchip off "$(guest uartirq.elf)" <<<'x'
 	assert_output --partial 'guest halted (interrupts enabled, but no device raises interrupts)'
 }
+
+@test "stepi holds interrupts off (KVM_GUESTDBG_BLOCKIRQ) so it does not wander into handlers; counted steps let them in" {
+	require_host blockirq yes
+	run kvmdbg "$(guest timer.elf)" -e 'break pit_spin' -e cont -e 'delete 1' -e 'stepi 3000' \
+		-e 'x/2wx pit_ticks'
+	assert_line --regexp '^=> 0x[0-9a-f]+ <pit_spin>:'
+	refute_line --regexp '<pit_isr'
+	assert_line --regexp '<pit_ticks>:[[:space:]]+0x00000000[[:space:]]+0x00000000$'
+	run kvmdbg --icount step "$(guest timer.elf)" -e 'break pit_spin' -e cont -e 'delete 1' \
+		-e 'stepi 3000' -e 'x/2wx pit_ticks'
+	refute_line --regexp '<pit_ticks>:[[:space:]]+0x00000000[[:space:]]+0x00000000$'
+}
