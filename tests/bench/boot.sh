@@ -21,13 +21,23 @@ trap 'rm -rf "$tmp"' EXIT
 tests/initramfs "$tmp/initrd.gz"
 append="console=ttyS0 nokaslr panic=-1"
 
-# Seconds from start until the marker line shows in what the command prints.
+# Seconds from start until the marker line shows in what the command prints;
+# then the command is stopped.
 to_marker() {
-	local start end
+	local start end pid out=$tmp/out
 
+	: >"$out"
 	start=$(date +%s%N)
-	echo "a line" | timeout 900 "$@" 2>&1 | grep -q -m1 'kvmdbg-initramfs: up' || true
+	timeout 900 "$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	until grep -q 'kvmdbg-initramfs: up' "$out"; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
 	end=$(date +%s%N)
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	grep -q 'kvmdbg-initramfs: up' "$out" || { echo "no marker from: $*" >&2; tail -5 "$out" >&2; }
 	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
 }
 
