@@ -3,7 +3,7 @@
 # initramfs's marker line ("kvmdbg-initramfs: up"), for kvmdbg and for
 # QEMU with KVM given the same kernel, initramfs and command line, side by
 # side in one run; then the ratio. The initramfs is tests/initramfs's
-# (busybox); both are given a line and end through port 0xf4.
+# (busybox); each run is stopped once the marker shows.
 # Usage: tests/bench/boot.sh [KERNEL [REPEAT]]
 #   KERNEL: a bzImage (default: the newest /boot/vmlinuz-*); REPEAT: 3.
 # On hosts that emulate guest kernel code (PVM) a boot takes minutes.
