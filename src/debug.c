@@ -789,6 +789,23 @@ static bool debug_has_planted(const struct debug *d)
 }
 
 /*
+ * Where a breakpoint's page is: through the guest's page tables, or, for an
+ * address they do not map yet, through the kernel's own mapping the loader
+ * knows of (Linux's __START_KERNEL_map), which its page tables will have.
+ */
+static int debug_bp_phys(struct debug *d, uint64_t va, uint64_t *pa)
+{
+	const struct debug_early_map *m = &d->early_map;
+
+	if (arch_virt_to_phys(d->vcpu, va, pa) == 0)
+		return 0;
+	if (!m->size || va < m->va || va - m->va >= m->size)
+		return -EFAULT;
+	*pa = m->pa + (va - m->va);
+	return 0;
+}
+
+/*
  * Takes out of the map the pages whose code must not run unseen: those of
  * breakpoints armed by page (not while counting, which looks at every pc
  * anyway) and of counting stops armed by page; and applies every page
@@ -802,7 +819,7 @@ static int debug_exec_apply(struct debug *d, bool counting)
 
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS && !counting; i++)
 		if (d->bp[i].id && d->bp[i].by_page &&
-		    arch_virt_to_phys(d->vcpu, d->bp[i].addr, &pages[n]) == 0)
+		    debug_bp_phys(d, d->bp[i].addr, &pages[n]) == 0)
 			n++;
 	for (unsigned i = 0; i < d->nentries; i++)
 		if (d->entry[i].by_page && arch_virt_to_phys(d->vcpu, d->entry[i].addr, &pages[n]) == 0)
@@ -848,7 +865,7 @@ static int debug_choose(struct debug *d)
 		if (mech == MECH_NONE)
 			return debug_mech_refuse(d, bp->kind, bp->addr);
 		bp->by_page = mech == MECH_PAGE;
-		if (bp->by_page && (arch_virt_to_phys(d->vcpu, bp->addr, &pa) < 0 ||
+		if (bp->by_page && (debug_bp_phys(d, bp->addr, &pa) < 0 ||
 				    !mem_ptr(&d->vm->mem, pa, 1)))
 			return err_set(EFAULT, "cannot insert breakpoint %d at %#llx: not mapped "
 				       "to RAM", bp->id, (unsigned long long)bp->addr);
@@ -864,7 +881,7 @@ static int debug_check_trapped(struct debug *d)
 		const struct breakpoint *bp = &d->bp[i];
 		uint64_t pa;
 
-		if (bp->id && bp->by_page && arch_virt_to_phys(d->vcpu, bp->addr, &pa) == 0 &&
+		if (bp->id && bp->by_page && debug_bp_phys(d, bp->addr, &pa) == 0 &&
 		    !watch_page_trapped(&d->watch, pa))
 			return err_set(ENOTSUP, "cannot stop at breakpoint %d (%#llx) on this host: "
 				       "int3 and DR0-DR3 do not stop the guest here, and its page "

@@ -146,6 +146,10 @@ struct debug {
 	unsigned long arch_changes;     /* arch_state_changes() at the last stop */
 	bool wrote;                     /* guest memory written by the user since */
 	int input_fd;                   /* the guest's serial input (-1: none) */
+	struct debug_early_map {        /* a kernel's own mapping, before its page tables
+					   have it: va..va+size at pa (size 0: none) */
+		uint64_t va, pa, size;
+	} early_map;
 	bool input_ended;               /* reading it gave end-of-file (atomic) */
 	char notice[256];               /* for the user, once (debug_notice()) */
 	char notice_out[256];           /* ... as debug_notice() hands it out */

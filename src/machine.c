@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "err.h"
 
 enum machine_built { BUILT_NONE, BUILT_VM, BUILT_VCPU, BUILT_IMAGE, BUILT_ALL };
@@ -153,6 +154,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		goto err;
 	debug_init(&m->dbg, &m->vm, &m->vcpu, &m->img.symbols);
+	struct debug_early_map *em = &m->dbg.early_map;
+
+	if (!arch_kernel_map(&m->img.boot, &em->va, &em->pa, &em->size))
+		em->size = 0;
 	m->dbg.output = &m->devs.output;
 	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = &m->dbg };
 	m->devs.serial.input = &m->devs.input;

@@ -323,3 +323,19 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	x86_sregs_changed(vcpu);
 	return arch_regs_flush(vcpu);
 }
+
+/* Linux maps its image at __START_KERNEL_map + physical address (1 GiB,
+ * KERNEL_IMAGE_SIZE); loaded at its preferred address, without KASLR, its
+ * phys_base is 0. */
+#define LINUX_START_KERNEL_MAP 0xffffffff80000000ULL
+#define LINUX_KERNEL_IMAGE_SIZE (1ULL << 30)
+
+bool arch_kernel_map(const struct boot_info *boot, uint64_t *va, uint64_t *pa, uint64_t *size)
+{
+	if (boot->mode != BOOT_LINUX64)
+		return false;
+	*va = LINUX_START_KERNEL_MAP;
+	*pa = 0;
+	*size = LINUX_KERNEL_IMAGE_SIZE;
+	return true;
+}
