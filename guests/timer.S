@@ -1,7 +1,7 @@
 /*
- * Timer interrupts, counted. The PIT (channel 0, 1 kHz, through the PIC as
+ * Timer interrupts, counted. The PIT (channel 0, 100 Hz, through the PIC as
  * IRQ 0 at vector 0x20) ticks TICKS times, then the local APIC timer
- * (periodic, 1 kHz, vector 0x40) ticks TICKS times; the exit status is the
+ * (periodic, 100 Hz, vector 0x40) ticks TICKS times; the exit status is the
  * number of ticks taken. Half of each phase the guest spins, half it waits
  * in hlt. Every instruction is counted by construction: at the exit,
  *
@@ -49,12 +49,12 @@ _start:
 	out %al, $0x21			/* 44 */
 	mov $0xff, %al			/* 45 */
 	out %al, $0xa1			/* 46 */
-	/* PIT channel 0: mode 2 (rate generator), 1193 counts: 1 kHz. */
+	/* PIT channel 0: mode 2 (rate generator), 11932 counts: 100 Hz. */
 	mov $0x34, %al			/* 47 */
 	out %al, $0x43			/* 48 */
-	mov $(1193 & 0xff), %al		/* 49 */
+	mov $(11932 & 0xff), %al	/* 49 */
 	out %al, $0x40			/* 50 */
-	mov $(1193 >> 8), %al		/* 51 */
+	mov $(11932 >> 8), %al		/* 51 */
 	out %al, $0x40			/* 52 */
 	xor %ebx, %ebx			/* 53 */
 	xor %r12d, %r12d		/* 54 */
@@ -64,9 +64,10 @@ pit_spin:
 	inc %rbx			/* 3 per turn */
 	cmpl $(TICKS / 2), pit_ticks(%rip)
 	jb pit_spin
-	.globl pit_wait
+	.globl pit_wait, pit_hlt
 pit_wait:
 	inc %r12			/* 4 per turn */
+pit_hlt:
 	hlt
 	cmpl $TICKS, pit_ticks(%rip)
 	jb pit_wait
@@ -74,12 +75,12 @@ pit_wait:
 	mov $0xff, %al			/* 57 */
 	out %al, $0x21			/* 58: IRQ 0 masked */
 	/* The local APIC timer: enabled, periodic at vector 0x40, divide by 16,
-	 * 62500 counts of KVM's 1 GHz bus: 1 kHz. */
+	 * 625000 counts of KVM's 1 GHz bus: 100 Hz. */
 	mov $APIC, %esi			/* 59 */
 	movl $0x1ff, APIC_SVR(%rsi)	/* 60 */
 	movl $0x3, APIC_TDCR(%rsi)	/* 61 */
 	movl $0x20040, APIC_LVT_TIMER(%rsi) /* 62 */
-	movl $62500, APIC_TMICT(%rsi)	/* 63 */
+	movl $625000, APIC_TMICT(%rsi)	/* 63 */
 	sti				/* 64 */
 	.globl apic_spin
 apic_spin:

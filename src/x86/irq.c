@@ -44,6 +44,7 @@
 int arch_irqchip_create(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct kvm_reinject_control reinject = { .pit_reinject = 0 };
 
 	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
 	    ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2) <= 0)
@@ -53,6 +54,12 @@ int arch_irqchip_create(struct vm *vm)
 		return err_set(errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	/* Ticks missed are dropped, not owed: a guest stopped in the debugger
+	 * (or stepped slowly) would otherwise get them all in a burst, and a
+	 * slow enough host never catches up. */
+	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_REINJECT_CONTROL) > 0 &&
+	    ioctl(vm->fd, KVM_REINJECT_CONTROL, &reinject) < 0)
+		return err_set(errno, "KVM_REINJECT_CONTROL: %s", strerror(errno));
 	return 0;
 }
 
