@@ -78,12 +78,13 @@ kernel_symbols() {
 	grep -q ' T start_kernel$' "$BATS_TEST_TMPDIR/kallsyms" || skip "/proc/kallsyms shows no addresses (not root?)"
 }
 
-@test "with the kernel's symbols (nokaslr): hbreak start_kernel in the console stops there" {
+@test "with the kernel's symbols (nokaslr): break start_kernel in the console stops there" {
 	kernel_symbols
-	run boot "" --symbols "$BATS_TEST_TMPDIR/kallsyms" -e 'hbreak start_kernel' -e cont -e regs \
+	run boot "" --symbols "$BATS_TEST_TMPDIR/kallsyms" -e 'break start_kernel' -e cont -e regs \
 		-e 'info symbol $pc'
 	assert_line --regexp '^Breakpoint 1, 0xffffffff[0-9a-f]+ <start_kernel>$'
-	assert_line --regexp '^rip +0xffffffff[0-9a-f]+ +<start_kernel>'
+	assert_line --regexp '^rip +0xffffffff[0-9a-f]+ +0xffffffff[0-9a-f]+ <start_kernel>$'
+	assert_line --regexp '^0xffffffff[0-9a-f]+ = start_kernel$'
 }
 
 @test "gdb: hbreak at start_kernel's address and continue stop there" {
