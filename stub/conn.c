@@ -193,6 +193,12 @@ static void conn_refuse(struct conn *c, int fd, const char *msg, size_t len)
 	*slot = (struct conn_refused){ .fd = fd, .deadline = conn_now_ms() + CONN_REFUSE_MS };
 }
 
+/* Whether the listening socket is polled now (see CONN_REFUSE_GAP_MS). */
+static bool conn_accepting(const struct conn *c, long long now)
+{
+	return c->listen_fd >= 0 && (c->client_fd < 0 || now >= c->accept_at);
+}
+
 int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 {
 	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), one = 1;
@@ -201,6 +207,7 @@ int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 		return 0;
 	if (c->client_fd >= 0) {
 		conn_refuse(c, fd, busy_msg, busy_len);
+		c->accept_at = conn_now_ms() + CONN_REFUSE_GAP_MS;
 		return 0;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -289,11 +296,11 @@ int conn_fds(struct conn *c, struct pollfd *pfd)
 {
 	int n = 0;
 
-	if (c->listen_fd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
 	if (c->client_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = c->client_fd,
 					    .events = POLLIN | (c->out_len ? POLLOUT : 0) };
+	if (conn_accepting(c, conn_now_ms()))
+		pfd[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
 	for (unsigned i = 0; i < CONN_MAX_REFUSED; i++)
 		if (c->refused[i].fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = c->refused[i].fd, .events = POLLIN };
@@ -332,6 +339,8 @@ int conn_timeout(struct conn *c)
 		else if (first < 0 || r->deadline - now < first)
 			first = r->deadline - now;
 	}
+	if (c->listen_fd >= 0 && !conn_accepting(c, now) && (first < 0 || c->accept_at - now < first))
+		first = c->accept_at - now;
 	return (int)first;
 }
 

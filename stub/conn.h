@@ -12,6 +12,11 @@ struct pollfd;
 #define CONN_MAX_REFUSED 8       /* turned-away clients being drained at once */
 #define CONN_REFUSE_MS 2000      /* how long one may take to go */
 #define CONN_BACKLOG 16          /* connections the kernel holds until accepted */
+/* While a debugger is connected, others are turned away at most one per
+ * CONN_REFUSE_GAP_MS; the rest wait in the kernel's backlog. Clients that
+ * reconnect as fast as they are refused then cost the debugger's steps a
+ * bounded share of the event loop, whatever their number. */
+#define CONN_REFUSE_GAP_MS 2
 
 /* A client turned away: told why, its input drained until it goes. */
 struct conn_refused {
@@ -29,6 +34,7 @@ struct conn {
 	char *out;           /* output queued for the client */
 	size_t out_len, out_cap;
 	struct conn_refused refused[CONN_MAX_REFUSED];
+	long long accept_at; /* CLOCK_MONOTONIC ms: no refusal before this */
 };
 
 /* Nothing open: conn_close does nothing. */
@@ -45,14 +51,16 @@ ssize_t conn_read(struct conn *c, void *buf, size_t len);
 /* Sends, or queues what the socket does not take now; -ENOBUFS when the
  * client has let CONN_MAX_OUT bytes pile up (drop it), -EIO when it is gone. */
 int conn_write(struct conn *c, const void *buf, size_t len);
-/* Descriptors to poll (listening socket, client, refused clients) with their
- * events; returns how many (at most CONN_MAX_FDS). */
+/* Descriptors to poll (client, listening socket, refused clients) with their
+ * events; returns how many (at most CONN_MAX_FDS). The client comes first, so
+ * its requests are served before new connections in the same poll. */
 #define CONN_MAX_FDS (2 + CONN_MAX_REFUSED)
 int conn_fds(struct conn *c, struct pollfd *pfd);
 /* Handles one polled descriptor that is not the listening socket's or the
  * client's input: queued output, refused clients. -EIO: drop the client. */
 int conn_service(struct conn *c, const struct pollfd *pfd);
-/* Milliseconds until a refused client must be closed, -1 if none. */
+/* Milliseconds until a refused client must be closed or the listening
+ * socket is polled again, -1 if neither. */
 int conn_timeout(struct conn *c);
 void conn_drop(struct conn *c);
 void conn_close(struct conn *c);
