@@ -3,7 +3,10 @@
  * (2.15, a 64-bit entry point), and at the 64-bit entry code that prints what
  * the loader handed over in the zero page (rsi): the loader type, the
  * command line, the e820 map, the initrd's size and first bytes, the
- * segments and where it runs. Position-independent: it runs where the
+ * segments and where it runs; then what fw_cfg's loader items say (the
+ * setup part's size and boot flag, the kernel's place and size and whether
+ * its first bytes are those in RAM, the command line's size, the initrd's).
+ * Position-independent: it runs where the
  * header's pref_address puts it (16 MiB). Exits 0 through port 0xf4.
  */
 	.section .text.entry, "ax"
@@ -92,7 +95,56 @@ startup_64:
 	mov %eax, word(%rip)
 	lea word(%rip), %rdi
 	call puts
-3:	lea msg_cs(%rip), %rdi
+3:	lea msg_fwcfg(%rip), %rdi
+	call puts
+	mov $0x17, %ax			/* FWCFG_SETUP_SIZE */
+	call fwsel
+	call fwread32
+	call puthex
+	lea msg_space(%rip), %rdi
+	call puts
+	mov $0x18, %ax			/* FWCFG_SETUP_DATA: bytes 0x1fe-0x201 */
+	call fwsel
+	mov $0x1fe, %ecx
+4:	in %dx, %al
+	dec %ecx
+	jnz 4b
+	call fwread32
+	call puthex
+	lea msg_kernel(%rip), %rdi
+	call puts
+	mov $0x07, %ax			/* FWCFG_KERNEL_ADDR */
+	call fwsel
+	call fwread32
+	mov %eax, %ebx
+	call puthex
+	lea msg_plus(%rip), %rdi
+	call puts
+	mov $0x08, %ax			/* FWCFG_KERNEL_SIZE */
+	call fwsel
+	call fwread32
+	call puthex
+	mov $0x11, %ax			/* FWCFG_KERNEL_DATA: its first 4 bytes */
+	call fwsel
+	call fwread32
+	lea msg_same(%rip), %rdi
+	cmp (%rbx), %eax
+	je 5f
+	lea msg_differs(%rip), %rdi
+5:	call puts
+	lea msg_fwcmdline(%rip), %rdi
+	call puts
+	mov $0x14, %ax			/* FWCFG_CMDLINE_SIZE */
+	call fwsel
+	call fwread32
+	call puthex
+	lea msg_fwinitrd(%rip), %rdi
+	call puts
+	mov $0x0b, %ax			/* FWCFG_INITRD_SIZE */
+	call fwsel
+	call fwread32
+	call puthex
+	lea msg_cs(%rip), %rdi
 	call puts
 	mov %cs, %eax
 	call puthex
@@ -109,6 +161,27 @@ startup_64:
 	xor %eax, %eax
 	out %al, $0xf4
 	ud2
+
+/* Selects fw_cfg's item ax; dx is left at its data port. */
+fwsel:	mov $0x510, %dx
+	out %ax, %dx
+	inc %dx
+	ret
+
+/* Reads the selected item's next 4 bytes (little-endian) into eax. */
+fwread32:
+	mov $0x511, %dx
+	mov $4, %ecx
+	xor %r10d, %r10d
+1:	in %dx, %al
+	shr $8, %r10d
+	movzbl %al, %eax
+	shl $24, %eax
+	or %eax, %r10d
+	dec %ecx
+	jnz 1b
+	mov %r10d, %eax
+	ret
 
 /* Prints the NUL-terminated string at rdi (the UART's transmitter is always ready). */
 puts:	movzbl (%rdi), %eax
@@ -150,6 +223,12 @@ msg_e820: .asciz "\ne820: "
 msg_space: .asciz " "
 msg_plus: .asciz "+"
 msg_initrd: .asciz "\ninitrd: "
+msg_fwcfg: .asciz "\nfw_cfg: setup "
+msg_kernel: .asciz " kernel "
+msg_same: .asciz " same as RAM"
+msg_differs: .asciz " differs from RAM"
+msg_fwcmdline: .asciz " cmdline "
+msg_fwinitrd: .asciz " initrd "
 msg_cs: .asciz "\ncs "
 msg_ds: .asciz " ds "
 msg_at: .asciz " at "

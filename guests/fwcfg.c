@@ -2,9 +2,17 @@
  * Reads QEMU's fw_cfg (layout.h: FWCFG_*) and prints what it says: the
  * signature and interface, RAM size, CPUs, and the e820 map found through the
  * file directory; and what reads past an item's end, or of an unknown key,
- * give. Exits 0 if all of it was there, 1 if not.
+ * give. Then the loader's items, where given: the kernel, its command line
+ * and the initrd (where each is, its size, and whether the bytes fw_cfg
+ * gives are those in RAM there). Built 64-bit and as a 32-bit multiboot
+ * kernel (fwcfg32.elf, which takes --append and --initrd). Exits 0 if all of
+ * it was there and matched, 1 if not.
  */
+#include <stdbool.h>
+
 #include "lib/guest.h"
+
+extern char _start[];
 
 static void fwcfg_select(uint16_t key)
 {
@@ -27,6 +35,40 @@ static uint64_t fwcfg_read_be(unsigned bytes)
 	for (unsigned i = 0; i < bytes; i++)
 		v = v << 8 | inb(LAYOUT_FWCFG_PORT + 1);
 	return v;
+}
+
+/* The item size_key sizes, addr_key places and data_key holds: prints
+ * "NAME ADDR SIZE" and whether the first bytes (up to 256: a kernel's data
+ * changes as it runs) are those in RAM at ADDR; the command line's text too.
+ * Whether so; true if the item is not there. */
+static bool fwcfg_loaded(const char *name, uint16_t addr_key, uint16_t size_key,
+			 uint16_t data_key)
+{
+	uint32_t addr, size;
+	bool same = true;
+
+	fwcfg_select(size_key);
+	size = (uint32_t)fwcfg_read_le(4);
+	if (!size)
+		return true;
+	fwcfg_select(addr_key);
+	addr = (uint32_t)fwcfg_read_le(4);
+	serial_puts(name);
+	serial_puts(" ");
+	serial_put_hex(addr);
+	serial_puts(" ");
+	serial_put_hex(size);
+	fwcfg_select(data_key);
+	for (uint32_t i = 0; i < size && i < 256; i++)
+		if (inb(LAYOUT_FWCFG_PORT + 1) != ((const volatile uint8_t *)(uintptr_t)addr)[i])
+			same = false;
+	serial_puts(same ? " same as RAM" : " differs from RAM");
+	if (data_key == FWCFG_CMDLINE_DATA) {
+		serial_puts(": ");
+		serial_puts((const char *)(uintptr_t)addr);
+	}
+	serial_puts("\n");
+	return same;
 }
 
 int main(void)
@@ -88,5 +130,14 @@ int main(void)
 		serial_put_dec(type);
 		serial_puts("\n");
 	}
-	return sig[0] == 'Q' ? 0 : 1;
+	fwcfg_select(FWCFG_KERNEL_ENTRY);
+	uint32_t entry = (uint32_t)fwcfg_read_le(4);
+
+	serial_puts("entry ");
+	serial_put_hex(entry);
+	serial_puts(entry == (uintptr_t)_start ? " (_start)\n" : "\n");
+	bool same = fwcfg_loaded("kernel", FWCFG_KERNEL_ADDR, FWCFG_KERNEL_SIZE, FWCFG_KERNEL_DATA);
+	same &= fwcfg_loaded("cmdline", FWCFG_CMDLINE_ADDR, FWCFG_CMDLINE_SIZE, FWCFG_CMDLINE_DATA);
+	same &= fwcfg_loaded("initrd", FWCFG_INITRD_ADDR, FWCFG_INITRD_SIZE, FWCFG_INITRD_DATA);
+	return sig[0] == 'Q' && same ? 0 : 1;
 }

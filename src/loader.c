@@ -292,6 +292,15 @@ static int loader_load_bzimage(struct vm *vm, struct image *img, int fd)
 			       (unsigned long long)(load + need),
 			       (unsigned long long)(vm->mem.low_size >> 20));
 	}
+	img->setup = malloc(setup);
+	if (!img->setup || pread(fd, img->setup, setup, 0) != (ssize_t)setup) {
+		close(fd);
+		return err_set(img->setup ? EIO : ENOMEM, "%s: cannot read its setup part",
+			       img->name);
+	}
+	img->setup_size = setup;
+	img->kernel = load;
+	img->kernel_size = ksize;
 	int r = loader_copy_file(vm, "kernel", img->name, fd, setup, load, ksize);
 
 	if (r == 0)
@@ -334,6 +343,15 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 	r = loader_copy_sections(vm, abfd, img);
 	if (r < 0)
 		goto out;
+	for (unsigned i = 0; i < img->nr_ranges; i++) {
+		uint64_t end = img->kernel + img->kernel_size;
+
+		if (i == 0 || img->ranges[i].start < img->kernel)
+			img->kernel = img->ranges[i].start;
+		if (i == 0 || img->ranges[i].end > end)
+			end = img->ranges[i].end;
+		img->kernel_size = end - img->kernel;
+	}
 	r = loader_place_area(vm, img);
 	if (r < 0)
 		goto out;
@@ -413,6 +431,8 @@ int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t
 		}
 		done += n;
 	}
+	img->kernel = addr;
+	img->kernel_size = (uint64_t)st.st_size;
 	r = loader_add_range(img, addr, addr + (uint64_t)st.st_size, "image");
 out:
 	close(fd);
@@ -559,6 +579,9 @@ int loader_boot(struct vcpu *vcpu, const struct image *img)
 void image_free(struct image *img)
 {
 	symbols_free(&img->symbols);
+	free(img->setup);
+	img->setup = NULL;
+	img->setup_size = 0;
 	free(img->ranges);
 	img->ranges = NULL;
 	img->nr_ranges = 0;

@@ -23,6 +23,13 @@ struct image {
 	struct symtab symbols;      /* empty for raw images */
 	struct image_range *ranges; /* what the image occupies */
 	unsigned nr_ranges;
+	/* The kernel as loaded, for fw_cfg's kernel items: guest RAM [kernel,
+	 * kernel + kernel_size) (an ELF: lowest to highest section; a bzImage: its
+	 * protected-mode part), and a bzImage's real-mode setup part, which is
+	 * not loaded (malloc'd, setup_size bytes; else NULL). */
+	uint64_t kernel, kernel_size;
+	uint8_t *setup;
+	size_t setup_size;
 };
 
 /* Loads an x86-64 (long mode) or i386 (32-bit protected mode) ELF executable. */

@@ -120,6 +120,21 @@ static void machine_input_stop(struct machine *m)
 	m->input_quit = -1;
 }
 
+/* fw_cfg's items for what was loaded (a loader in the guest reads them). */
+static int machine_fwcfg_boot(struct machine *m)
+{
+	const struct boot_info *b = &m->img.boot;
+	struct fwcfg_boot fb = { .kernel = m->img.kernel, .kernel_size = m->img.kernel_size,
+				 .entry = b->entry, .cmdline = b->cmdline,
+				 .setup = m->img.setup, .setup_size = m->img.setup_size };
+
+	if (b->nmods) {
+		fb.initrd = b->mods[0].start;
+		fb.initrd_size = b->mods[0].end - b->mods[0].start;
+	}
+	return fwcfg_add_boot(&m->devs.fwcfg, &m->vm.mem, &fb);
+}
+
 int machine_create(struct machine *m, const struct machine_config *cfg)
 {
 	int r;
@@ -145,6 +160,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->built = BUILT_IMAGE;
 	if (cfg->boot_extras &&
 	    (r = loader_boot_extras(&m->vm, &m->img, cfg->append, cfg->mods, cfg->nmods)) < 0)
+		goto err;
+	r = machine_fwcfg_boot(m);
+	if (r < 0)
 		goto err;
 	if (cfg->symbols && (r = symbols_load_file(&m->img.symbols, cfg->symbols)) < 0) {
 		r = err_set(-r, "--symbols: %s", err_msg());
@@ -195,5 +213,6 @@ void machine_destroy(struct machine *m)
 		image_free(&m->img);
 	if (m->built >= BUILT_VM)
 		vm_destroy(&m->vm);
+	devices_free(&m->devs);
 	m->built = BUILT_NONE;
 }

@@ -21,12 +21,29 @@ teardown() {
 	assert_line 'e820 0x9fc00 0x400 2'
 	assert_line 'e820 0xf0000 0x10000 2'
 	assert_line 'e820 0x100000 0x3f00000 1'
+	# The loader's items: the kernel is the guest itself.
+	assert_line 'entry 0x100000 (_start)'
+	assert_line --regexp '^kernel 0x100000 0x[0-9a-f]+ same as RAM$'
+	refute_line --partial 'cmdline'
+	refute_line --partial 'initrd'
 	# Past the MMIO hole, RAM goes on at 4 GiB: two ranges.
 	run kvmdbg -m 5G "$(guest fwcfg.elf)"
 	assert_success
 	assert_line 'ram 0x140000000'
 	assert_line 'e820 0x100000 0xbff00000 1'
 	assert_line 'e820 0x100000000 0x80000000 1'
+}
+
+@test "fw_cfg's loader items: a multiboot kernel's place and entry, its command line and first module, the same bytes as in RAM" {
+	printf 'INITRD-DATA' >"$BATS_TEST_TMPDIR/initrd"
+	g=$(guest fwcfg32.elf)
+	run kvmdbg -m 64M --append 'hello there' --initrd "$BATS_TEST_TMPDIR/initrd" "$g"
+	assert_success
+	assert_line 'entry 0x10000c (_start)'
+	assert_line --regexp '^kernel 0x100000 0x[0-9a-f]+ same as RAM$'
+	printf -v size '%#x' $((${#g} + 13))
+	assert_line --regexp "^cmdline 0x[0-9a-f]+ $size same as RAM: $g hello there\$"
+	assert_line --regexp '^initrd 0x[0-9a-f]+ 0xb same as RAM$'
 }
 
 @test "fw_cfg's ports are named in the access log" {
@@ -121,6 +138,10 @@ teardown() {
 	assert_line 'cmdline: console=ttyS0 nokaslr'
 	assert_line 'e820: 0x4 0x0+0x9fc00 0x9fc00+0x400 0xf0000+0x10000 0x100000+0x7f00000'
 	assert_line 'initrd: 0xb INIT'
+	# fw_cfg: the setup part (2 sectors, its boot flag 0xaa55 at 0x1fe), the
+	# protected-mode part at 16 MiB, the command line with its NUL.
+	size=$(($(stat -c %s "$(guest bzimage.bin)") - 0x400))
+	assert_line "fw_cfg: setup 0x400 0x66ebaa55 kernel 0x1000000+$(printf '%#x' $size) same as RAM cmdline 0x16 initrd 0xb"
 	assert_line 'cs 0x10 ds 0x18 at 0x1000200'
 	# No command line given: an empty one; no initrd: size 0.
 	run kvmdbg "$(guest bzimage.bin)"

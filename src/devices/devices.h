@@ -60,8 +60,9 @@ struct fwcfg {
 	struct fwcfg_item {
 		uint16_t key;
 		uint32_t size;
-		uint32_t at;  /* in data */
-	} items[16];
+		uint32_t at;   /* in data, unless: */
+		uint8_t *own;  /* a large item's own copy (malloc'd) */
+	} items[32];
 	unsigned nitems;
 	uint8_t data[FWCFG_ITEMS_SIZE];
 	uint32_t used;
@@ -100,6 +101,21 @@ struct mem;
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem);
 /* Fills fw_cfg's items for that machine. */
 void fwcfg_init(struct fwcfg *f, const struct mem *mem);
+/* What was loaded, for a boot loader in the guest (fw_cfg's kernel, command
+ * line, initrd and setup items): guest-physical ranges, copied from RAM as
+ * they are now; size 0: none. setup is a Linux kernel's real-mode part, which
+ * is not in RAM. */
+struct fwcfg_boot {
+	uint64_t kernel, kernel_size, entry;
+	uint64_t cmdline;             /* its NUL-terminated text, 0: none */
+	uint64_t initrd, initrd_size;
+	const void *setup;
+	size_t setup_size;
+};
+/* Adds those items; -errno with a message. */
+int fwcfg_add_boot(struct fwcfg *f, const struct mem *mem, const struct fwcfg_boot *b);
+/* Frees what the items own (devices_create() again, or nothing, after). */
+void devices_free(struct devices *devs);
 enum io_result fwcfg_access(void *opaque, struct io_access *acc);
 enum io_result i8042_data_access(void *opaque, struct io_access *acc);
 enum io_result i8042_status_access(void *opaque, struct io_access *acc);

@@ -5,8 +5,11 @@
  */
 #include "devices.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../err.h"
 #include "../mem.h"
 #include "layout.h"
 
@@ -18,6 +21,33 @@ static void fwcfg_add(struct fwcfg *f, uint16_t key, const void *data, uint32_t 
 	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = size, .at = f->used };
 	memcpy(f->data + f->used, data, size);
 	f->used += size;
+}
+
+/* Adds an item with its own copy of size bytes: from data, or (data NULL)
+ * from guest RAM at gpa. */
+static int fwcfg_add_copy(struct fwcfg *f, const struct mem *mem, uint16_t key, const void *data,
+			  uint64_t gpa, uint64_t size, const char *what)
+{
+	uint8_t *own;
+
+	if (f->nitems == sizeof(f->items) / sizeof(f->items[0]))
+		return err_set(ENOSPC, "fw_cfg: no room for the %s item", what);
+	if (size > UINT32_MAX)
+		return err_set(EFBIG, "fw_cfg: the %s is %llu bytes, more than an item holds", what,
+			       (unsigned long long)size);
+	own = malloc(size ? size : 1);
+	if (!own)
+		return err_set(ENOMEM, "fw_cfg: out of memory for the %s (%llu bytes)", what,
+			       (unsigned long long)size);
+	if (data) {
+		memcpy(own, data, size);
+	} else if (mem_read(mem, gpa, own, size) < 0) {
+		free(own);
+		return err_set(EFAULT, "fw_cfg: the %s at %#llx-%#llx is not all RAM", what,
+			       (unsigned long long)gpa, (unsigned long long)(gpa + size));
+	}
+	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = (uint32_t)size, .own = own };
+	return 0;
 }
 
 static void fwcfg_put_be(uint8_t *p, uint64_t v, unsigned bytes)
@@ -64,6 +94,58 @@ void fwcfg_init(struct fwcfg *f, const struct mem *mem)
 	fwcfg_add(f, FWCFG_FILE_FIRST, e820, 20 * n);
 }
 
+/* A 32-bit item: an address or a size. */
+static void fwcfg_add_u32(struct fwcfg *f, uint16_t key, uint64_t v)
+{
+	uint8_t buf[4];
+
+	fwcfg_put_le(buf, v, 4);
+	fwcfg_add(f, key, buf, 4);
+}
+
+int fwcfg_add_boot(struct fwcfg *f, const struct mem *mem, const struct fwcfg_boot *b)
+{
+	uint64_t len = 0;
+	int r = 0;
+
+	if (b->kernel_size) {
+		fwcfg_add_u32(f, FWCFG_KERNEL_ADDR, b->kernel);
+		fwcfg_add_u32(f, FWCFG_KERNEL_SIZE, b->kernel_size);
+		fwcfg_add_u32(f, FWCFG_KERNEL_ENTRY, b->entry);
+		r = fwcfg_add_copy(f, mem, FWCFG_KERNEL_DATA, NULL, b->kernel, b->kernel_size, "kernel");
+	}
+	if (r == 0 && b->cmdline) {
+		/* Its length: up to the NUL the loader put there. */
+		for (uint8_t c = 1; c && len < (1u << 20); len++)
+			if (mem_read(mem, b->cmdline + len, &c, 1) < 0)
+				return err_set(EFAULT, "fw_cfg: the command line at %#llx runs out of RAM",
+					       (unsigned long long)b->cmdline);
+		fwcfg_add_u32(f, FWCFG_CMDLINE_ADDR, b->cmdline);
+		fwcfg_add_u32(f, FWCFG_CMDLINE_SIZE, len);
+		r = fwcfg_add_copy(f, mem, FWCFG_CMDLINE_DATA, NULL, b->cmdline, len, "command line");
+	}
+	if (r == 0 && b->initrd_size) {
+		fwcfg_add_u32(f, FWCFG_INITRD_ADDR, b->initrd);
+		fwcfg_add_u32(f, FWCFG_INITRD_SIZE, b->initrd_size);
+		r = fwcfg_add_copy(f, mem, FWCFG_INITRD_DATA, NULL, b->initrd, b->initrd_size, "initrd");
+	}
+	if (r == 0 && b->setup_size) {
+		fwcfg_add_u32(f, FWCFG_SETUP_SIZE, b->setup_size);
+		r = fwcfg_add_copy(f, mem, FWCFG_SETUP_DATA, b->setup, 0, b->setup_size, "setup");
+	}
+	return r;
+}
+
+void devices_free(struct devices *devs)
+{
+	struct fwcfg *f = &devs->fwcfg;
+
+	for (unsigned i = 0; i < f->nitems; i++) {
+		free(f->items[i].own);
+		f->items[i].own = NULL;
+	}
+}
+
 const char *fwcfg_reg_name(uint64_t offset)
 {
 	return offset == 0 ? "SELECTOR" : "DATA";
@@ -90,9 +172,12 @@ enum io_result fwcfg_access(void *opaque, struct io_access *acc)
 	for (unsigned b = 0; b < acc->size; b++) {
 		uint8_t byte = 0;
 
-		for (unsigned i = 0; i < f->nitems; i++)
-			if (f->items[i].key == f->key && f->offset < f->items[i].size)
-				byte = f->data[f->items[i].at + f->offset];
+		for (unsigned i = 0; i < f->nitems; i++) {
+			const struct fwcfg_item *it = &f->items[i];
+
+			if (it->key == f->key && f->offset < it->size)
+				byte = it->own ? it->own[f->offset] : f->data[it->at + f->offset];
+		}
 		if (f->offset < UINT32_MAX)
 			f->offset++;
 		acc->value |= (uint64_t)byte << (8 * b);

@@ -31,7 +31,19 @@
 #define FWCFG_UUID 0x02      /* 16 bytes: zero */
 #define FWCFG_RAM_SIZE 0x03  /* 64 bits: bytes of RAM */
 #define FWCFG_NB_CPUS 0x05   /* 16 bits */
-#define FWCFG_MAX_CPUS 0x0f  /* 16 bits */
+#define FWCFG_KERNEL_ADDR 0x07   /* 32 bits: where the kernel was loaded */
+#define FWCFG_KERNEL_SIZE 0x08   /* 32 bits: its bytes (a bzImage: its protected-mode part) */
+#define FWCFG_INITRD_ADDR 0x0a   /* 32 bits: the initrd (multiboot: the first module) */
+#define FWCFG_INITRD_SIZE 0x0b   /* 32 bits */
+#define FWCFG_MAX_CPUS 0x0f      /* 16 bits */
+#define FWCFG_KERNEL_ENTRY 0x10  /* 32 bits: where the vCPU starts */
+#define FWCFG_KERNEL_DATA 0x11   /* the kernel's bytes as loaded */
+#define FWCFG_INITRD_DATA 0x12   /* the initrd's bytes */
+#define FWCFG_CMDLINE_ADDR 0x13  /* 32 bits: the command line in RAM */
+#define FWCFG_CMDLINE_SIZE 0x14  /* 32 bits: its bytes with the NUL */
+#define FWCFG_CMDLINE_DATA 0x15  /* the command line, NUL-terminated */
+#define FWCFG_SETUP_SIZE 0x17    /* 32 bits: a bzImage's real-mode part (not loaded) */
+#define FWCFG_SETUP_DATA 0x18    /* its bytes, from the file */
 #define FWCFG_FILE_DIR 0x19  /* 32-bit count, then {size32, key16, 0, name[56]} each */
 #define FWCFG_FILE_FIRST 0x20 /* the key of the first file ("etc/e820") */
 #define FWCFG_FILE_NAME 56
