@@ -1352,6 +1352,27 @@ static int cmd_quit(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+static int cmd_serial(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(out, "usage: serial\n");
+		return -1;
+	}
+	if (!s->serial_offered || s->remote) {
+		fprintf(out, "no serial console to go back to: `serial` is for a console opened "
+			"with Ctrl-A c from a run on a terminal\n");
+		return -1;
+	}
+	if (s->dbg->exited) {
+		fprintf(out, "the guest has ended: nothing to go back to\n");
+		return -1;
+	}
+	s->serial_back = true;
+	s->quit = true;
+	return 0;
+}
+
 static int cmd_help(struct session *s, int argc, char **argv, FILE *out);
 
 static const struct command commands[] = {
@@ -1422,6 +1443,8 @@ static const struct command commands[] = {
 	  "this host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
+	{ "serial", cmd_serial, "", "back to the guest's serial console, the guest running "
+	  "(after Ctrl-A c)", COMPLETE_NONE, NULL, true },
 	{ "quit", cmd_quit, "", "leave kvmdbg", COMPLETE_NONE, NULL, false },
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -29,6 +29,8 @@ struct session {
 	bool noted_by_page[2]; /* said once per bp_kind that breakpoints work by page here */
 	bool remote;         /* the command came from a gdb client (monitor) */
 	bool monitor_files;  /* --allow-monitor-files: remote commands may open host files */
+	bool serial_offered; /* the console came from the serial terminal (Ctrl-A c) */
+	bool serial_back;    /* `serial`: back to it, the guest running */
 };
 
 /* What completes a command's arguments. */

@@ -469,16 +469,30 @@ int main(int argc, char **argv)
 	if (!plain) {
 		status = run_session(&session, &opt);
 	} else {
-		status = run_guest(&m.dbg, &m.img, &opt, sfd);
-		term_serial_stop(&term);
 		/* Ctrl-A x is a way out, not an interruption; Ctrl-A c goes on in
-		 * the console with the guest stopped. */
-		if (term.escape == 'x') {
-			status = STATUS_OK;
-		} else if (term.escape == 'c' && !m.dbg.exited) {
+		 * the console with the guest stopped, whose `serial` comes back. */
+		for (;;) {
+			status = run_guest(&m.dbg, &m.img, &opt, sfd);
+			term_serial_pause(&term);
+			if (term.escape == 'x')
+				status = STATUS_OK;
+			if (term.escape != 'c' || m.dbg.exited)
+				break;
 			opt.console = true;
+			session.serial_offered = true;
+			session.serial_back = session.quit = false;
 			status = run_session(&session, &opt);
+			if (!session.serial_back)
+				break;
+			if (term_serial_resume(&term) < 0) {
+				fprintf(stderr, "kvmdbg: %s\n", err_msg());
+				status = STATUS_USAGE;
+				break;
+			}
+			fputs("kvmdbg: back to the serial console (Ctrl-A c the kvmdbg console)\r\n",
+			      stderr);
 		}
+		term_serial_stop(&term);
 	}
 	machine_flush(&m);
 	if (status < 0) {

@@ -104,8 +104,8 @@ static void *term_thread(void *arg)
 				term_escape(t, (char)c);
 				return NULL;
 			} else if (c == 'h' || c == '?') {
-				term_say("\r\nkvmdbg: Ctrl-A x quit, Ctrl-A c the kvmdbg console, "
-					 "Ctrl-A Ctrl-A a Ctrl-A for the guest\r\n");
+				term_say("\r\nkvmdbg: Ctrl-A x quit, Ctrl-A c the kvmdbg console (its "
+					 "`serial` comes back), Ctrl-A Ctrl-A a Ctrl-A for the guest\r\n");
 			}
 		}
 		term_send(t, out, k);
@@ -113,10 +113,34 @@ static void *term_thread(void *arg)
 	return NULL;
 }
 
+/* Keys as they come, no echo, no signals from them; output as before (the
+ * guest's newlines still return the carriage). Then the key thread. */
+int term_serial_resume(struct term_serial *t)
+{
+	struct termios raw = term_saved;
+	int r;
+
+	t->escape = 0;
+	raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	raw.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	raw.c_cflag = (raw.c_cflag & ~(CSIZE | PARENB)) | CS8;
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	if (tcsetattr(t->tty, TCSAFLUSH, &raw) < 0)
+		return err_set(errno, "raw mode: %s", strerror(errno));
+	term_raw = 1;
+	r = pthread_create(&t->thread, NULL, term_thread, t);
+	if (r) {
+		term_restore();
+		return err_set(r, "cannot start the terminal thread: %s", strerror(r));
+	}
+	t->running = true;
+	return 0;
+}
+
 int term_serial_start(struct term_serial *t)
 {
 	static bool hooked;
-	struct termios raw;
 	int p[2], r;
 
 	*t = (struct term_serial){ .tty = STDIN_FILENO, .guest_fd = -1, .pipe_w = -1,
@@ -140,40 +164,31 @@ int term_serial_start(struct term_serial *t)
 		signal(SIGFPE, term_crash);
 		hooked = true;
 	}
-	/* Keys as they come, no echo, no signals from them; output as before
-	 * (the guest's newlines still return the carriage). */
-	raw = term_saved;
-	raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
-	raw.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-	raw.c_cflag = (raw.c_cflag & ~(CSIZE | PARENB)) | CS8;
-	raw.c_cc[VMIN] = 1;
-	raw.c_cc[VTIME] = 0;
-	if (tcsetattr(t->tty, TCSAFLUSH, &raw) < 0) {
-		r = err_set(errno, "raw mode: %s", strerror(errno));
-		goto err;
-	}
-	term_raw = 1;
-	r = pthread_create(&t->thread, NULL, term_thread, t);
-	if (r) {
-		term_restore();
-		r = err_set(r, "cannot start the terminal thread: %s", strerror(r));
-		goto err;
-	}
-	t->running = true;
-	return 0;
+	r = term_serial_resume(t);
+	if (r == 0)
+		return 0;
 err:
 	term_serial_stop(t);
 	return r;
 }
 
-void term_serial_stop(struct term_serial *t)
+void term_serial_pause(struct term_serial *t)
 {
-	const uint64_t one = 1;
+	uint64_t one = 1;
 
-	if (t->running && write(t->quit_fd, &one, sizeof(one)) == sizeof(one))
+	if (t->running && write(t->quit_fd, &one, sizeof(one)) == sizeof(one)) {
 		pthread_join(t->thread, NULL);
+		/* Emptied for a resume's thread. */
+		if (read(t->quit_fd, &one, sizeof(one)) < 0)
+			one = 0;
+	}
 	t->running = false;
 	term_restore();
+}
+
+void term_serial_stop(struct term_serial *t)
+{
+	term_serial_pause(t);
 	if (t->quit_fd >= 0)
 		close(t->quit_fd);
 	if (t->pipe_w >= 0)

@@ -218,3 +218,25 @@ start_serial() {
 	keys quit Enter
 	wait_screen '^KVMDBG-EXIT='
 }
+
+@test "the console's serial goes back to the serial console from Ctrl-A c, the guest running on; elsewhere it is refused" {
+	start_serial "$(guest uartirq.elf)"
+	wait_screen '^ready$'
+	keys C-a c
+	wait_screen '^\(kvmdbg\)$'
+	# The console has the terminal as it was: what is typed is echoed.
+	keys 'regs rip' Enter
+	wait_screen '^rip +0x'
+	keys serial Enter
+	wait_screen '^kvmdbg: back to the serial console'
+	# Raw again, and the guest's UART still has its input: the line reaches it.
+	keys 'after the console' C-j
+	wait_screen '^irq echo: after the console$'
+	wait_screen '^KVMDBG-EXIT=0$'
+	run screen
+	refute_line 'after the console'
+	wait_file "$BATS_TEST_TMPDIR/stty.after"
+	diff "$BATS_TEST_TMPDIR/stty.before" "$BATS_TEST_TMPDIR/stty.after"
+	run kvmdbg --serial none -e serial "$(guest hello64.elf)"
+	assert_line --partial 'no serial console to go back to'
+}
