@@ -96,11 +96,8 @@ startup_64:
 	lea word(%rip), %rdi
 	call puts
 3:	lea msg_fwcfg(%rip), %rdi
-	call puts
 	mov $0x17, %ax			/* FWCFG_SETUP_SIZE */
-	call fwsel
-	call fwread32
-	call puthex
+	call fwshow
 	lea msg_space(%rip), %rdi
 	call puts
 	mov $0x18, %ax			/* FWCFG_SETUP_DATA: bytes 0x1fe-0x201 */
@@ -112,38 +109,26 @@ startup_64:
 	call fwread32
 	call puthex
 	lea msg_kernel(%rip), %rdi
-	call puts
 	mov $0x07, %ax			/* FWCFG_KERNEL_ADDR */
-	call fwsel
-	call fwread32
-	mov %eax, %ebx
-	call puthex
+	call fwshow
+	mov %ebx, %r14d
 	lea msg_plus(%rip), %rdi
-	call puts
 	mov $0x08, %ax			/* FWCFG_KERNEL_SIZE */
-	call fwsel
-	call fwread32
-	call puthex
+	call fwshow
 	mov $0x11, %ax			/* FWCFG_KERNEL_DATA: its first 4 bytes */
 	call fwsel
 	call fwread32
 	lea msg_same(%rip), %rdi
-	cmp (%rbx), %eax
+	cmp (%r14), %eax
 	je 5f
 	lea msg_differs(%rip), %rdi
 5:	call puts
 	lea msg_fwcmdline(%rip), %rdi
-	call puts
 	mov $0x14, %ax			/* FWCFG_CMDLINE_SIZE */
-	call fwsel
-	call fwread32
-	call puthex
+	call fwshow
 	lea msg_fwinitrd(%rip), %rdi
-	call puts
 	mov $0x0b, %ax			/* FWCFG_INITRD_SIZE */
-	call fwsel
-	call fwread32
-	call puthex
+	call fwshow
 	lea msg_cs(%rip), %rdi
 	call puts
 	mov %cs, %eax
@@ -167,6 +152,16 @@ fwsel:	mov $0x510, %dx
 	out %ax, %dx
 	inc %dx
 	ret
+
+/* Prints the string at rdi, then fw_cfg item ax's first 4 bytes in hex
+ * (little-endian), which are left in ebx. */
+fwshow:	mov %ax, %bx
+	call puts
+	mov %bx, %ax
+	call fwsel
+	call fwread32
+	mov %eax, %ebx
+	jmp puthex
 
 /* Reads the selected item's next 4 bytes (little-endian) into eax. */
 fwread32:
