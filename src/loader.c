@@ -42,6 +42,18 @@ static int loader_add_range(struct image *img, uint64_t start, uint64_t end, con
 	return 0;
 }
 
+/* The lowest start and highest end of what the image occupies (0, 0: nothing). */
+static void loader_span(const struct image *img, uint64_t *start, uint64_t *end)
+{
+	*start = *end = 0;
+	for (unsigned i = 0; i < img->nr_ranges; i++) {
+		if (i == 0 || img->ranges[i].start < *start)
+			*start = img->ranges[i].start;
+		if (img->ranges[i].end > *end)
+			*end = img->ranges[i].end;
+	}
+}
+
 static int loader_outside_ram(const struct vm *vm, const struct image *img, const char *what,
 			      uint64_t start, uint64_t end)
 {
@@ -315,6 +327,7 @@ static int loader_load_bzimage(struct vm *vm, struct image *img, int fd)
 int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int fd)
 {
 	bfd *abfd;
+	uint64_t end;
 	int r;
 
 	*img = (struct image){ 0 };
@@ -343,15 +356,8 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 	r = loader_copy_sections(vm, abfd, img);
 	if (r < 0)
 		goto out;
-	for (unsigned i = 0; i < img->nr_ranges; i++) {
-		uint64_t end = img->kernel + img->kernel_size;
-
-		if (i == 0 || img->ranges[i].start < img->kernel)
-			img->kernel = img->ranges[i].start;
-		if (i == 0 || img->ranges[i].end > end)
-			end = img->ranges[i].end;
-		img->kernel_size = end - img->kernel;
-	}
+	loader_span(img, &img->kernel, &end);
+	img->kernel_size = end - img->kernel;
 	r = loader_place_area(vm, img);
 	if (r < 0)
 		goto out;
@@ -497,7 +503,7 @@ static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const 
 static int loader_linux_extras(struct vm *vm, struct image *img, const char *append,
 			       const char *const *mods, unsigned nmods)
 {
-	uint64_t top = vm->mem.low_size, floor = 0, size = 0;
+	uint64_t top = vm->mem.low_size, floor, size = 0, start;
 	uint64_t max = (uint64_t)LINUX_HDR(img, 0x22c, 4) + 1, cmax = LINUX_HDR(img, 0x238, 4);
 	size_t len = append ? strlen(append) : 0;
 	char path[4096];
@@ -508,9 +514,7 @@ static int loader_linux_extras(struct vm *vm, struct image *img, const char *app
 	if (len > cmax)
 		return err_set(E2BIG, "--append: %zu bytes, and this kernel takes %llu at most",
 			       len, (unsigned long long)cmax);
-	for (unsigned i = 0; i < img->nr_ranges; i++)
-		if (img->ranges[i].end > floor)
-			floor = img->ranges[i].end;
+	loader_span(img, &start, &floor);
 	if (img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode) > floor)
 		floor = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode);
 	if (max > 1 && top > max)
@@ -545,7 +549,7 @@ static int loader_linux_extras(struct vm *vm, struct image *img, const char *app
 int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			    const char *const *mods, unsigned nmods)
 {
-	uint64_t top = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode);
+	uint64_t top = img->boot.area + arch_boot_area_size(&vm->mem, img->boot.mode), start, end;
 	char *cmdline;
 	int r;
 
@@ -556,9 +560,9 @@ int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			       "ELF) and Linux's bzImage; %s is neither", img->name);
 	if (nmods > BOOT_MAX_MODULES)
 		return err_set(E2BIG, "--initrd: %u modules, at most %d", nmods, BOOT_MAX_MODULES);
-	for (unsigned i = 0; i < img->nr_ranges; i++)
-		if (img->ranges[i].end > top)
-			top = img->ranges[i].end;
+	loader_span(img, &start, &end);
+	if (end > top)
+		top = end;
 	if (asprintf(&cmdline, "%s%s%s", img->name, append && *append ? " " : "",
 		     append ? append : "") < 0)
 		return err_set(ENOMEM, "out of memory");

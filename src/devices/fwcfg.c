@@ -62,6 +62,15 @@ static void fwcfg_put_le(uint8_t *p, uint64_t v, unsigned bytes)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* A 32-bit item: an address or a size. */
+static void fwcfg_add_u32(struct fwcfg *f, uint16_t key, uint64_t v)
+{
+	uint8_t buf[4];
+
+	fwcfg_put_le(buf, v, 4);
+	fwcfg_add(f, key, buf, 4);
+}
+
 void fwcfg_init(struct fwcfg *f, const struct mem *mem)
 {
 	struct mem_map_entry map[MEM_MAP_MAX];
@@ -70,8 +79,7 @@ void fwcfg_init(struct fwcfg *f, const struct mem *mem)
 
 	memset(f, 0, sizeof(*f));
 	fwcfg_add(f, FWCFG_SIGNATURE, "QEMU", 4);
-	fwcfg_put_le(buf, 1, 4);
-	fwcfg_add(f, FWCFG_ID, buf, 4);
+	fwcfg_add_u32(f, FWCFG_ID, 1);
 	memset(buf, 0, 16);
 	fwcfg_add(f, FWCFG_UUID, buf, 16);
 	fwcfg_put_le(buf, mem->size, 8);
@@ -92,15 +100,6 @@ void fwcfg_init(struct fwcfg *f, const struct mem *mem)
 	memcpy(dir + 12, "etc/e820", sizeof("etc/e820"));
 	fwcfg_add(f, FWCFG_FILE_DIR, dir, sizeof(dir));
 	fwcfg_add(f, FWCFG_FILE_FIRST, e820, 20 * n);
-}
-
-/* A 32-bit item: an address or a size. */
-static void fwcfg_add_u32(struct fwcfg *f, uint16_t key, uint64_t v)
-{
-	uint8_t buf[4];
-
-	fwcfg_put_le(buf, v, 4);
-	fwcfg_add(f, key, buf, 4);
 }
 
 int fwcfg_add_boot(struct fwcfg *f, const struct mem *mem, const struct fwcfg_boot *b)
