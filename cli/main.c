@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 		 * come through the terminal's escape handling (plain runs only) */
 		.serial_stdin = !strcmp(opt.serial, "stdio") && !opt.console &&
 				(!isatty(STDIN_FILENO) || plain),
-		.serial_fd = plain && isatty(STDIN_FILENO) ? term.guest_fd : STDIN_FILENO,
+		.serial_fd = term.running ? term.guest_fd : STDIN_FILENO,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip,
 	};

@@ -167,7 +167,8 @@ static void conn_refused_close(struct conn_refused *r)
 }
 
 /*
- * Tells a second client why it is turned away, at once, and stops sending.
+ * Tells a second client why it is turned away, at once, and stops sending;
+ * the next may be turned away CONN_REFUSE_GAP_MS later.
  * Its input is then drained in the background until it goes (or for
  * CONN_REFUSE_MS): closing with unread input would reset the connection and
  * lose the message. A client that trickles bytes costs one read per poll.
@@ -175,7 +176,9 @@ static void conn_refused_close(struct conn_refused *r)
 static void conn_refuse(struct conn *c, int fd, const char *msg, size_t len)
 {
 	struct conn_refused *slot = &c->refused[0];
+	long long now = conn_now_ms();
 
+	c->accept_at = now + CONN_REFUSE_GAP_MS;
 	if (send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		close(fd);
 		return;
@@ -190,7 +193,7 @@ static void conn_refuse(struct conn *c, int fd, const char *msg, size_t len)
 			slot = &c->refused[i];
 	}
 	conn_refused_close(slot); /* all busy: the oldest goes */
-	*slot = (struct conn_refused){ .fd = fd, .deadline = conn_now_ms() + CONN_REFUSE_MS };
+	*slot = (struct conn_refused){ .fd = fd, .deadline = now + CONN_REFUSE_MS };
 }
 
 /* Whether the listening socket is polled now (see CONN_REFUSE_GAP_MS). */
@@ -207,7 +210,6 @@ int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 		return 0;
 	if (c->client_fd >= 0) {
 		conn_refuse(c, fd, busy_msg, busy_len);
-		c->accept_at = conn_now_ms() + CONN_REFUSE_GAP_MS;
 		return 0;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
