@@ -27,7 +27,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: kvmdbg [OPTIONS] [GUEST]\n"
-		"Run GUEST, an x86-64 or i386 ELF executable, in its own KVM virtual machine.\n"
+		"Run GUEST, an x86-64 or i386 ELF executable (multiboot kernels included) or a\n"
+		"Linux bzImage, in its own KVM virtual machine.\n"
 		"Without GUEST, run the built-in demo guest.\n"
 		"\n"
 		"  -m, --mem SIZE         guest RAM (default 128M; suffixes K, M, G)\n"
