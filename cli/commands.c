@@ -283,74 +283,71 @@ int commands_parse_size(const char *text, uint64_t *bytes)
 }
 
 /* " (replayed)" on a stop line below the furthest point history reached. */
-static const char *cmd_replayed(const struct vcpu_stop *stop)
+static const char *cmd_replayed(const struct debug_stop *stop)
 {
 	return stop->replayed ? " (replayed)" : "";
 }
 
-void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out)
+void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE *out)
 {
 	uint64_t pc = arch_pc(s->vcpu);
 
 	if (stop->history < 0) {
 		fprintf(out, "No more reverse-execution history: icount %llu, ",
-			(unsigned long long)s->dbg->icount);
+			(unsigned long long)debug_icount(s->dbg));
 		cmd_print_addr(s, pc, out);
 		fputc('\n', out);
 		cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
 		return;
 	}
 	switch (stop->reason) {
-	case STOP_EXITED:
+	case DEBUG_STOP_EXITED:
 		if (stop->reset)
 			fprintf(out, "[%s%s]\n", stop->detail, stop->history > 0 ? ": the end of its "
 				"history; rstepi, rcont and goto go back" : "");
 		else if (stop->history > 0)
 			fprintf(out, "[guest exited with status %d: the end of its history, icount %llu; "
 				"rstepi, rcont and goto go back]\n", stop->status,
-				(unsigned long long)s->dbg->icount);
+				(unsigned long long)debug_icount(s->dbg));
 		else
 			fprintf(out, "[guest exited with status %d]\n", stop->status);
 		return;
-	case STOP_HALTED:
+	case DEBUG_STOP_HALTED:
 		fprintf(out, "[guest halted (%s) at ", stop->detail);
 		cmd_print_addr(s, pc, out);
 		fputs("]\n", out);
 		return;
-	case STOP_SHUTDOWN:
+	case DEBUG_STOP_SHUTDOWN:
 		fprintf(out, "[guest shut down: %s]\n", stop->detail);
 		arch_dump_regs(s->vcpu, out);
 		return;
-	case STOP_ERROR:
-	case STOP_DEBUG:
-	case STOP_FETCH:
-	case STOP_NONE:
+	case DEBUG_STOP_ERROR:
 		fprintf(out, "[guest stopped: %s]\n", stop->detail);
 		arch_dump_regs(s->vcpu, out);
 		return;
-	case STOP_BREAKPOINT:
+	case DEBUG_STOP_BREAKPOINT:
 		fprintf(out, "Breakpoint %d, ", stop->breakpoint);
 		cmd_print_addr(s, pc, out);
 		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
-	case STOP_REQUESTED:
+	case DEBUG_STOP_REQUESTED:
 		fputs("Stopped at ", out);
 		cmd_print_addr(s, pc, out);
 		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
-	case STOP_ICOUNT:
-		fprintf(out, "icount %llu, ", (unsigned long long)s->dbg->icount);
+	case DEBUG_STOP_ICOUNT:
+		fprintf(out, "icount %llu, ", (unsigned long long)debug_icount(s->dbg));
 		cmd_print_addr(s, pc, out);
 		fprintf(out, "%s\n", cmd_replayed(stop));
 		break;
-	case STOP_WATCHPOINT:
+	case DEBUG_STOP_WATCHPOINT:
 		cmd_report_watch(s, debug_watch_hit(s->dbg), out);
 		if (stop->replayed)
-			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)s->dbg->icount);
+			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)debug_icount(s->dbg));
 		break;
-	case STOP_STEPPED:
+	case DEBUG_STOP_STEPPED:
 		if (stop->replayed)
-			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)s->dbg->icount);
+			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)debug_icount(s->dbg));
 		break;
 	}
 	cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
@@ -360,7 +357,7 @@ void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE 
 static void cmd_progress(struct session *s, bool done)
 {
 	static bool shown;
-	uint64_t n = __atomic_load_n(&s->dbg->icount, __ATOMIC_RELAXED);
+	uint64_t n = debug_icount(s->dbg);
 
 	if (done) {
 		if (shown)
@@ -368,11 +365,11 @@ static void cmd_progress(struct session *s, bool done)
 		shown = false;
 		return;
 	}
-	if (!s->dbg->icount_on || !isatty(STDERR_FILENO))
+	if (!debug_counting(s->dbg) || !isatty(STDERR_FILENO))
 		return;
-	if (s->dbg->count_target != UINT64_MAX)
+	if (debug_target(s->dbg) != UINT64_MAX)
 		fprintf(stderr, "\rkvmdbg: icount %llu of %llu", (unsigned long long)n,
-			(unsigned long long)s->dbg->count_target);
+			(unsigned long long)debug_target(s->dbg));
 	else
 		fprintf(stderr, "\rkvmdbg: icount %llu", (unsigned long long)n);
 	shown = true;
@@ -393,7 +390,7 @@ static void cmd_wait_event(void *opaque, bool signalled)
 	debug_interrupt(s->dbg);
 }
 
-void commands_wait(struct session *s, struct vcpu_stop *stop)
+void commands_wait(struct session *s, struct debug_stop *stop)
 {
 	struct debug_waiter w = { .fd = s->sigfd, .tick_ms = 1000, .event = cmd_wait_event,
 				  .opaque = s };
@@ -404,7 +401,7 @@ void commands_wait(struct session *s, struct vcpu_stop *stop)
 
 void commands_wait_stop(struct session *s, FILE *out)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 
 	commands_wait(s, &stop);
 	commands_report_stop(s, &stop, out);
@@ -421,19 +418,19 @@ static void cmd_monitor_moved(FILE *out)
 int commands_monitor(void *opaque, const char *cmd, FILE *out)
 {
 	struct session *s = opaque;
-	bool running = s->dbg->running;
-	uint64_t pc = running ? 0 : arch_pc(s->vcpu), icount = s->dbg->icount;
+	bool running = debug_running(s->dbg);
+	uint64_t pc = running ? 0 : arch_pc(s->vcpu), icount = debug_icount(s->dbg);
 	int r;
 
 	s->remote = true;
 	r = commands_execute(s, cmd, out);
 	s->remote = false;
-	if (!running && !s->dbg->running && (arch_pc(s->vcpu) != pc || s->dbg->icount != icount))
+	if (!running && !debug_running(s->dbg) && (arch_pc(s->vcpu) != pc || debug_icount(s->dbg) != icount))
 		cmd_monitor_moved(out);
-	return r == 0 && s->async && !running && s->dbg->running ? 1 : r;
+	return r == 0 && s->async && !running && debug_running(s->dbg) ? 1 : r;
 }
 
-void commands_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out)
+void commands_monitor_stop(void *opaque, const struct debug_stop *stop, FILE *out)
 {
 	commands_report_stop(opaque, stop, out);
 	cmd_monitor_moved(out);
@@ -826,7 +823,7 @@ static int cmd_addr(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 {
-	struct vcpu_stop stop = { 0 };
+	struct debug_stop stop = { 0 };
 	unsigned long n = 1;
 
 	if (argc > 2)
@@ -836,7 +833,7 @@ static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 	for (unsigned long i = 0; i < n; i++) {
 		if (debug_step(s->dbg, &stop) < 0)
 			return cmd_fail(out, "%s", err_msg());
-		if (stop.reason != STOP_STEPPED)
+		if (stop.reason != DEBUG_STOP_STEPPED)
 			break;
 	}
 	commands_report_stop(s, &stop, out);
@@ -854,7 +851,7 @@ static int cmd_parse_icount(const char *text, uint64_t *at)
 }
 
 /* A run that may go on in the background (cont, rcont, goto): r from debug_*. */
-static int cmd_ran(struct session *s, int r, const struct vcpu_stop *stop, FILE *out)
+static int cmd_ran(struct session *s, int r, const struct debug_stop *stop, FILE *out)
 {
 	if (r < 0)
 		return cmd_fail(out, "%s", err_msg());
@@ -870,14 +867,14 @@ static int cmd_ran(struct session *s, int r, const struct vcpu_stop *stop, FILE 
 
 static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	int r;
 
 	(void)argv;
 	if (argc > 1)
 		return cmd_fail(out, "cont takes no arguments");
 	/* Said before the guest runs: its output must not cut into the line. */
-	if (!s->dbg->exited) {
+	if (!debug_exited(s->dbg, NULL)) {
 		fputs("Continuing.\n", out);
 		fflush(out);
 	}
@@ -887,7 +884,7 @@ static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
 {
-	struct vcpu_stop stop = { 0 };
+	struct debug_stop stop = { 0 };
 	unsigned long n = 1;
 
 	if (argc > 2)
@@ -901,7 +898,7 @@ static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
 			return cmd_fail(out, "%s", err_msg());
 		if (r == 0)
 			commands_wait(s, &stop);
-		if (stop.reason != STOP_STEPPED || stop.history)
+		if (stop.reason != DEBUG_STOP_STEPPED || stop.history)
 			break;
 	}
 	cmd_notice(s, out);
@@ -911,7 +908,7 @@ static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_rcont(struct session *s, int argc, char **argv, FILE *out)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 
 	(void)argv;
 	if (argc > 1)
@@ -921,7 +918,7 @@ static int cmd_rcont(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_goto(struct session *s, int argc, char **argv, FILE *out)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	const char *n = argc == 3 && !strcmp(argv[1], "icount") ? argv[2] : argc == 2 ? argv[1] : NULL;
 	uint64_t at;
 
@@ -955,7 +952,7 @@ static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
 	}
 	fprintf(out, "History from icount %llu to %llu (now %llu%s): %u checkpoints, %llu pages, "
 		"%llu of %llu KiB\n", (unsigned long long)h.first, (unsigned long long)h.furthest,
-		(unsigned long long)s->dbg->icount, debug_replaying(s->dbg) ? ", replaying" : "",
+		(unsigned long long)debug_icount(s->dbg), debug_replaying(s->dbg) ? ", replaying" : "",
 		h.checkpoints, (unsigned long long)h.pages, (unsigned long long)(h.bytes >> 10),
 		(unsigned long long)(h.budget >> 10));
 	fprintf(out, "A checkpoint every %llu instructions now; %llu taken (%llu KiB), %llu thinned "
@@ -969,7 +966,7 @@ static int cmd_stop(struct session *s, int argc, char **argv, FILE *out)
 	(void)argv;
 	if (argc > 1)
 		return cmd_fail(out, "stop takes no arguments");
-	if (!s->dbg->running)
+	if (!debug_running(s->dbg))
 		return cmd_fail(out, "the guest is not running");
 	debug_interrupt(s->dbg);
 	return 0;
@@ -1014,9 +1011,8 @@ static int cmd_delete(struct session *s, int argc, char **argv, FILE *out)
 	int failed = 0;
 
 	if (argc == 1) {
-		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-			if (s->dbg->bp[i].id)
-				debug_break_remove(s->dbg, s->dbg->bp[i].id);
+		for (struct debug_break_info bp; debug_break_nth(s->dbg, 0, &bp);)
+			debug_break_remove(s->dbg, bp.id);
 		for (const struct mem_watch *m; (m = debug_watch_at(s->dbg, 0));)
 			debug_break_remove(s->dbg, m->id);
 		return 0;
@@ -1037,21 +1033,19 @@ static int cmd_info_break(struct session *s, FILE *out)
 {
 	bool any = false;
 
-	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		const struct breakpoint *bp = &s->dbg->bp[i];
+	struct debug_break_info bp;
 
-		if (!bp->id)
-			continue;
+	for (unsigned i = 0; debug_break_nth(s->dbg, i, &bp); i++) {
 		if (!any)
 			fprintf(out, "Num  Type          Address             Hits  What\n");
 		any = true;
 		char sym[160];
 
-		symbols_format(&s->img->symbols, bp->addr, sym, sizeof(sym));
-		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %s%s\n", bp->id,
-			bp->kind == BP_HW ? "hw breakpoint" : "breakpoint",
-			(unsigned long long)bp->addr, bp->hits, sym,
-			debug_break_by_page(s->dbg, bp->kind, NULL, 0) ? &" (by page)"[!*sym] : "");
+		symbols_format(&s->img->symbols, bp.addr, sym, sizeof(sym));
+		fprintf(out, "%-4d %-13s 0x%016llx  %4u  %s%s\n", bp.id,
+			bp.kind == BP_HW ? "hw breakpoint" : "breakpoint",
+			(unsigned long long)bp.addr, bp.hits, sym,
+			debug_break_by_page(s->dbg, bp.kind, NULL, 0) ? &" (by page)"[!*sym] : "");
 	}
 	const struct mem_watch *m;
 
@@ -1168,14 +1162,17 @@ static const char *const icount_subcommands[] = { "break", "delete", NULL };
 
 static int cmd_info_icount(struct session *s, FILE *out)
 {
-	if (!s->dbg->icount_on)
+	if (!debug_counting(s->dbg))
 		return cmd_fail(out, "instructions are not being counted (start kvmdbg with --icount)");
-	fprintf(out, "icount %llu (step backend)\n", (unsigned long long)s->dbg->icount);
-	if (!s->dbg->nevents)
+	fprintf(out, "icount %llu (step backend)\n", (unsigned long long)debug_icount(s->dbg));
+	unsigned i = 0;
+	uint64_t at;
+	int id;
+
+	for (; debug_icount_event(s->dbg, i, &id, &at); i++)
+		fprintf(out, "icount stop %d at %llu\n", id, (unsigned long long)at);
+	if (!i)
 		fputs("No icount stops.\n", out);
-	for (unsigned i = 0; i < s->dbg->nevents; i++)
-		fprintf(out, "icount stop %d at %llu\n", s->dbg->events[i].id,
-			(unsigned long long)s->dbg->events[i].at);
 	return 0;
 }
 
@@ -1185,17 +1182,17 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 	uint64_t at;
 	int id;
 
-	if (!d->icount_on)
+	if (!debug_counting(d))
 		return cmd_fail(out, "instructions are not being counted (start kvmdbg with --icount)");
 	if (argc == 1) {
-		fprintf(out, "icount %llu\n", (unsigned long long)d->icount);
+		fprintf(out, "icount %llu\n", (unsigned long long)debug_icount(d));
 		return 0;
 	}
 	if (!strcmp(argv[1], "break") && argc == 3) {
 		if (cmd_parse_icount(argv[2] + (argv[2][0] == '+'), &at) < 0)
 			return cmd_fail(out, "invalid count '%s'", argv[2]);
 		if (argv[2][0] == '+')
-			at += d->icount;
+			at += debug_icount(d);
 		id = debug_icount_break(d, at);
 		if (id < 0)
 			return cmd_fail(out, "%s", err_msg());
@@ -1223,22 +1220,20 @@ static const char *const info_subcommands[] = { "break", "watchpoints", "registe
 
 static int cmd_checkpoint(struct session *s, int argc, char **argv, FILE *out)
 {
-	const struct debug_checkpoint *k;
-	int id, parent;
-	size_t pages, bytes;
+	struct debug_checkpoint_info k;
+	int id;
 
 	(void)argv;
 	if (argc > 1)
 		return cmd_fail(out, "checkpoint takes no arguments");
 	id = debug_checkpoint(s->dbg);
-	if (id < 0)
+	if (id < 0 || !debug_checkpoint_get(s->dbg, id, &k))
 		return cmd_fail(out, "%s", err_msg());
-	k = debug_checkpoint_get(s->dbg, id, &parent, &pages, &bytes);
 	fprintf(out, "Checkpoint %d at ", id);
-	cmd_print_addr(s, k->pc, out);
-	if (s->dbg->icount_on)
-		fprintf(out, ", icount %llu", (unsigned long long)k->icount);
-	fprintf(out, " (%zu pages, %zu KiB)\n", pages, (bytes + 1023) / 1024);
+	cmd_print_addr(s, k.pc, out);
+	if (debug_counting(s->dbg))
+		fprintf(out, ", icount %llu", (unsigned long long)k.icount);
+	fprintf(out, " (%zu pages, %zu KiB)\n", k.pages, (k.bytes + 1023) / 1024);
 	return 0;
 }
 
@@ -1256,8 +1251,8 @@ static int cmd_restart(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "Back at checkpoint %ld: ", id);
 	cmd_print_addr(s, arch_pc(s->vcpu), out);
-	if (s->dbg->icount_on)
-		fprintf(out, ", icount %llu", (unsigned long long)s->dbg->icount);
+	if (debug_counting(s->dbg))
+		fprintf(out, ", icount %llu", (unsigned long long)debug_icount(s->dbg));
 	fputc('\n', out);
 	cmd_disas_lines(s, cmd_read_virt, arch_pc(s->vcpu), 1, out, NULL);
 	return 0;
@@ -1265,28 +1260,28 @@ static int cmd_restart(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_info_checkpoints(struct session *s, FILE *out)
 {
-	const struct debug_checkpoint *k;
-	int parent, base = debug_checkpoint_base(s->dbg);
-	size_t pages, bytes, total = 0;
+	struct debug_checkpoint_info k;
+	int base = debug_checkpoint_base(s->dbg);
+	size_t total = 0;
 
-	if (!(k = debug_checkpoint_get(s->dbg, 1, &parent, &pages, &bytes))) {
+	if (!debug_checkpoint_get(s->dbg, 1, &k)) {
 		fputs("No checkpoints.\n", out);
 		return 0;
 	}
 	fprintf(out, "  Num  From  %-20s  Pages       KiB  Where\n",
-		s->dbg->icount_on ? "Icount" : "");
-	for (int id = 1; (k = debug_checkpoint_get(s->dbg, id, &parent, &pages, &bytes)); id++) {
+		debug_counting(s->dbg) ? "Icount" : "");
+	for (int id = 1; debug_checkpoint_get(s->dbg, id, &k); id++) {
 		char from[16] = "-", count[24] = "";
 
-		if (parent)
-			snprintf(from, sizeof(from), "%d", parent);
-		if (s->dbg->icount_on)
-			snprintf(count, sizeof(count), "%llu", (unsigned long long)k->icount);
+		if (k.parent)
+			snprintf(from, sizeof(from), "%d", k.parent);
+		if (debug_counting(s->dbg))
+			snprintf(count, sizeof(count), "%llu", (unsigned long long)k.icount);
 		fprintf(out, "%c %4d  %4s  %-20s  %5zu  %8zu  ", id == base ? '*' : ' ', id, from,
-			count, pages, (bytes + 1023) / 1024);
-		cmd_print_addr(s, k->pc, out);
+			count, k.pages, (k.bytes + 1023) / 1024);
+		cmd_print_addr(s, k.pc, out);
 		fputc('\n', out);
-		total += bytes;
+		total += k.bytes;
 	}
 	fprintf(out, "(* the machine went on from there; %zu KiB in all)\n", (total + 1023) / 1024);
 	return 0;
@@ -1310,7 +1305,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 	if (!strcmp(argv[1], "symbol") && argc >= 3)
 		return cmd_sym(s, argc - 1, argv + 1, out);
 	if (!strcmp(argv[1], "irq")) {
-		if (s->dbg->running)
+		if (debug_running(s->dbg))
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return debug_print_irq(s->dbg, out) < 0 ? -1 : 0;
 	}
@@ -1318,14 +1313,14 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		uint64_t size;
 		uint64_t hash = debug_ram_hash(s->dbg, &size);
 
-		if (s->dbg->running)
+		if (debug_running(s->dbg))
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		fprintf(out, "RAM: %llu KiB, hash %016llx\n", (unsigned long long)(size >> 10),
 			(unsigned long long)hash);
 		return 0;
 	}
 	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
-		if (s->dbg->running)
+		if (debug_running(s->dbg))
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
@@ -1364,7 +1359,7 @@ static int cmd_serial(struct session *s, int argc, char **argv, FILE *out)
 			"with Ctrl-A c from a run on a terminal\n");
 		return -1;
 	}
-	if (s->dbg->exited) {
+	if (debug_exited(s->dbg, NULL)) {
 		fprintf(out, "the guest has ended: nothing to go back to\n");
 		return -1;
 	}
@@ -1521,7 +1516,7 @@ int commands_execute(struct session *s, const char *line, FILE *out)
 	c = cmd_find(name);
 	if (!c || (strchr(argv[0], '/') && strcmp(c->name, "x") && strcmp(c->name, "xp")))
 		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[0]);
-	if (c->needs_stopped && s->dbg->running)
+	if (c->needs_stopped && debug_running(s->dbg))
 		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 	int r = c->handler(s, argc, argv, out) < 0 ? -1 : 0;
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../src/vcpu.h"
+#include "../src/debug.h"
 
 struct image;
 struct debug;
@@ -61,10 +61,10 @@ int commands_parse_size(const char *text, uint64_t *bytes);
 char *commands_complete(const struct session *s, const char *line, int start, const char *text,
 			int state);
 /* Says why the guest stopped, in the console's words. */
-void commands_report_stop(struct session *s, const struct vcpu_stop *stop, FILE *out);
+void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE *out);
 /* Waits for a running guest to stop (SIGINT stops it; a long counted run
  * shows its progress on a terminal). */
-void commands_wait(struct session *s, struct vcpu_stop *stop);
+void commands_wait(struct session *s, struct debug_stop *stop);
 /* The same, then reports the stop. */
 void commands_wait_stop(struct session *s, FILE *out);
 
@@ -73,6 +73,6 @@ void commands_wait_stop(struct session *s, FILE *out);
  * returns at once: 1 says the guest runs and the reply waits for its stop. */
 int commands_monitor(void *opaque, const char *cmd, FILE *out);
 /* How that stop reads (a stub_monitor_stop_fn). */
-void commands_monitor_stop(void *opaque, const struct vcpu_stop *stop, FILE *out);
+void commands_monitor_stop(void *opaque, const struct debug_stop *stop, FILE *out);
 
 #endif

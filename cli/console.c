@@ -93,7 +93,7 @@ static void console_line(char *line)
 }
 
 /* Prints a stop report above the prompt, keeping what the user has typed so far. */
-void console_show_stop(const struct vcpu_stop *stop)
+void console_show_stop(const struct debug_stop *stop)
 {
 	char *typed = rl_copy_text(0, rl_end);
 	int point = rl_point;
@@ -121,7 +121,7 @@ void console_sigint(void)
 
 void console_start(struct session *s)
 {
-	struct vcpu_stop here = { .reason = STOP_STEPPED };
+	struct debug_stop here = { .reason = DEBUG_STOP_STEPPED };
 
 	con.s = s;
 	con.failures = 0;

@@ -7,7 +7,7 @@
 
 struct session;
 
-struct vcpu_stop;
+struct debug_stop;
 
 /*
  * The interactive prompt, driven by the caller's event loop: console_start(),
@@ -16,7 +16,7 @@ struct vcpu_stop;
  */
 void console_start(struct session *s);
 void console_input(void);
-void console_show_stop(const struct vcpu_stop *stop);
+void console_show_stop(const struct debug_stop *stop);
 void console_sigint(void);
 bool console_done(void);
 /* Leaves the prompt; returns how many commands failed. */

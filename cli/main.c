@@ -462,10 +462,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		goto out;
 	}
-	if (setup_watching(&m.dbg, &opt) < 0)
+	if (setup_watching(m.dbg, &opt) < 0)
 		goto out_machine;
 
-	session = (struct session){ .vcpu = &m.vcpu, .img = &m.img, .dbg = &m.dbg, .sigfd = sfd,
+	session = (struct session){ .vcpu = debug_vcpu(m.dbg), .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
 				    .monitor_files = opt.monitor_files };
 	if (!plain) {
 		status = run_session(&session, &opt);
@@ -473,11 +473,11 @@ int main(int argc, char **argv)
 		/* Ctrl-A x is a way out, not an interruption; Ctrl-A c goes on in
 		 * the console with the guest stopped, whose `serial` comes back. */
 		for (;;) {
-			status = run_guest(&m.dbg, &m.img, &opt, sfd);
+			status = run_guest(m.dbg, &m.img, &opt, sfd);
 			term_serial_pause(&term);
 			if (term.escape == 'x')
 				status = STATUS_OK;
-			if (term.escape != 'c' || m.dbg.exited)
+			if (term.escape != 'c' || debug_exited(m.dbg, NULL))
 				break;
 			opt.console = true;
 			session.serial_offered = true;
@@ -501,8 +501,8 @@ int main(int argc, char **argv)
 		status = STATUS_USAGE;
 	}
 	if (opt.stats) {
-		debug_stats(&m.dbg, stderr);
-		debug_io_stats(&m.dbg, stderr);
+		debug_stats(m.dbg, stderr);
+		debug_io_stats(m.dbg, stderr);
 	}
 out_machine:
 	machine_destroy(&m);

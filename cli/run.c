@@ -36,37 +36,34 @@ static int guest_status(int v, bool qemu)
 }
 
 /* Says why the guest stopped and returns the exit status for it. */
-static int report_stop(struct vcpu *vcpu, const struct image *img, const struct vcpu_stop *stop,
+static int report_stop(struct vcpu *vcpu, const struct image *img, const struct debug_stop *stop,
 		       bool timed_out, bool interrupted, bool qemu)
 {
 	switch (stop->reason) {
-	case STOP_EXITED:
+	case DEBUG_STOP_EXITED:
 		if (stop->reset) {
 			fprintf(stderr, "kvmdbg: %s", stop->detail);
 			report_pc(vcpu, img);
 			return STATUS_RESET;
 		}
 		return guest_status(stop->status, qemu);
-	case STOP_HALTED:
+	case DEBUG_STOP_HALTED:
 		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
 		report_pc(vcpu, img);
 		return STATUS_OK;
-	case STOP_REQUESTED:
+	case DEBUG_STOP_REQUESTED:
 		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
 		report_pc(vcpu, img);
 		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
-	case STOP_SHUTDOWN:
+	case DEBUG_STOP_SHUTDOWN:
 		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
 		arch_dump_regs(vcpu, stderr);
 		return STATUS_SHUTDOWN;
-	case STOP_DEBUG:
-	case STOP_FETCH:
-	case STOP_ERROR:
-	case STOP_NONE:
-	case STOP_STEPPED:
-	case STOP_BREAKPOINT:
-	case STOP_ICOUNT:
-	case STOP_WATCHPOINT:
+	case DEBUG_STOP_ERROR:
+	case DEBUG_STOP_STEPPED:
+	case DEBUG_STOP_BREAKPOINT:
+	case DEBUG_STOP_ICOUNT:
+	case DEBUG_STOP_WATCHPOINT:
 		break;
 	}
 	fprintf(stderr, "kvmdbg: guest stopped: %s\n", stop->detail);
@@ -100,7 +97,7 @@ int run_guest(struct debug *d, const struct image *img, const struct options *op
 {
 	struct plain_run p = { .dbg = d, .sfd = sfd };
 	double timeout = opt->timeout;
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	int r;
 
 	p.w = (struct debug_waiter){ .fd = sfd, .event = plain_run_event, .opaque = &p,
@@ -112,14 +109,14 @@ int run_guest(struct debug *d, const struct image *img, const struct options *op
 		return r;
 	if (r == 0)
 		debug_wait_stop(d, &stop, &p.w);
-	return report_stop(d->vcpu, img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
+	return report_stop(debug_vcpu(d), img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */
-static void loop_log_stop(struct session *s, const struct vcpu_stop *stop)
+static void loop_log_stop(struct session *s, const struct debug_stop *stop)
 {
-	if (stop->reason == STOP_EXITED || stop->reason == STOP_HALTED ||
-	    stop->reason == STOP_SHUTDOWN || stop->reason == STOP_ERROR) {
+	if (stop->reason == DEBUG_STOP_EXITED || stop->reason == DEBUG_STOP_HALTED ||
+	    stop->reason == DEBUG_STOP_SHUTDOWN || stop->reason == DEBUG_STOP_ERROR) {
 		fputs("kvmdbg: ", stderr);
 		commands_report_stop(s, stop, stderr);
 	}
@@ -142,7 +139,7 @@ static void control_signal(void *opaque)
 		return;
 	if (si.ssi_signo != SIGINT)
 		c->quit = true;
-	else if (c->s->dbg->running)
+	else if (debug_running(c->s->dbg))
 		debug_interrupt(c->s->dbg);
 	else if (c->console)
 		console_sigint();
@@ -152,14 +149,14 @@ static void control_signal(void *opaque)
 
 static bool control_running(void *opaque)
 {
-	return ((struct control *)opaque)->s->dbg->running;
+	return debug_running(((struct control *)opaque)->s->dbg);
 }
 
 /* The guest stopped: whoever resumed it, the console and the gdb client see it. */
 static void control_stopped(void *opaque)
 {
 	struct control *c = opaque;
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 
 	if (!debug_collect(c->s->dbg, &stop))
 		return;
@@ -220,8 +217,8 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		console_start(s);
 	while (!c.quit && !s->quit && !(console && console_done()) && !(st && st->killed) && r == 0)
 		r = loop_once(&loop);
-	if (s->dbg->running) {
-		struct vcpu_stop last;
+	if (debug_running(s->dbg)) {
+		struct debug_stop last;
 
 		debug_interrupt(s->dbg);
 		debug_wait_stop(s->dbg, &last, NULL);
@@ -259,7 +256,7 @@ static int icount_select(struct debug *d, const struct options *opt)
 /* --stop-at-icount: runs to the count and shows where that is. */
 static int run_to_icount(struct session *s, uint64_t at)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	int id = debug_icount_break(s->dbg, at), r;
 
 	if (id < 0) {
@@ -274,13 +271,13 @@ static int run_to_icount(struct session *s, uint64_t at)
 	if (r == 0)
 		commands_wait(s, &stop);
 	debug_icount_delete(s->dbg, id);
-	if (stop.reason != STOP_ICOUNT) {
+	if (stop.reason != DEBUG_STOP_ICOUNT) {
 		commands_report_stop(s, &stop, stdout);
 		fprintf(stderr, "kvmdbg: the guest stopped at icount %llu, before %llu\n",
-			(unsigned long long)s->dbg->icount, (unsigned long long)at);
+			(unsigned long long)debug_icount(s->dbg), (unsigned long long)at);
 		return -1;
 	}
-	printf("icount %llu\n", (unsigned long long)s->dbg->icount);
+	printf("icount %llu\n", (unsigned long long)debug_icount(s->dbg));
 	arch_print_regs(s->vcpu, stdout, &s->img->symbols);
 	fflush(stdout);
 	return 0;
@@ -289,8 +286,8 @@ static int run_to_icount(struct session *s, uint64_t at)
 /* --icount alone: the whole run, counted; the count at the end. */
 static int run_counted(struct session *s, const struct options *opt)
 {
-	struct vcpu_stop stop;
-	int r = debug_continue(s->dbg, &stop);
+	struct debug_stop stop, last;
+	int status, r = debug_continue(s->dbg, &stop);
 
 	if (r < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
@@ -298,12 +295,13 @@ static int run_counted(struct session *s, const struct options *opt)
 	}
 	if (r == 0)
 		commands_wait_stop(s, stderr);
-	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)s->dbg->icount);
-	if (s->dbg->exited)
-		return s->dbg->last.reset ? STATUS_RESET : guest_status(s->dbg->exit_status, opt->exit_qemu);
-	if (s->dbg->last.reason == STOP_SHUTDOWN)
+	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)debug_icount(s->dbg));
+	debug_last_stop(s->dbg, &last);
+	if (debug_exited(s->dbg, &status))
+		return last.reset ? STATUS_RESET : guest_status(status, opt->exit_qemu);
+	if (last.reason == DEBUG_STOP_SHUTDOWN)
 		return STATUS_SHUTDOWN;
-	if (s->dbg->last.reason == STOP_ERROR)
+	if (last.reason == DEBUG_STOP_ERROR)
 		return STATUS_KVM_ERROR;
 	return s->interrupted ? STATUS_INTERRUPTED : STATUS_OK;
 }
@@ -312,7 +310,7 @@ static int run_counted(struct session *s, const struct options *opt)
 int run_session(struct session *s, const struct options *opt)
 {
 	struct stub stub, *st = NULL;
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	int failures = 0;
 
 	if (opt->icount && icount_select(s->dbg, opt) < 0) {

@@ -52,7 +52,7 @@ static bool machine_input_ended(struct machine *m, int fd, short revents)
 	struct stat st;
 	off_t at;
 
-	if (__atomic_load_n(&m->dbg.input_ended, __ATOMIC_RELAXED))
+	if (debug_input_ended(m->dbg))
 		return true;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		return (at = lseek(fd, 0, SEEK_CUR)) >= 0 && at >= st.st_size;
@@ -70,7 +70,7 @@ static bool machine_input_ended(struct machine *m, int fd, short revents)
 static void *machine_input_watch(void *arg)
 {
 	struct machine *m = arg;
-	struct pollfd pfd[2] = { { .fd = m->dbg.input_fd, .events = POLLIN },
+	struct pollfd pfd[2] = { { .fd = m->input_fd, .events = POLLIN },
 				 { .fd = m->input_quit, .events = POLLIN } };
 
 	for (;;) {
@@ -140,7 +140,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	m->input_quit = -1;
+	m->input_quit = m->input_fd = -1;
 	r = vm_create(&m->vm, cfg->ram, cfg->irqchip); /* undoes itself on failure */
 	if (r < 0)
 		return r;
@@ -171,22 +171,27 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	r = loader_boot(&m->vcpu, &m->img);
 	if (r < 0)
 		goto err;
-	debug_init(&m->dbg, &m->vm, &m->vcpu, &m->img.symbols);
-	struct debug_early_map *em = &m->dbg.early_map;
+	m->dbg = debug_create(&m->vm, &m->vcpu, &m->img.symbols);
+	if (!m->dbg) {
+		r = -ENOMEM;
+		goto err;
+	}
+	struct debug_early_map em;
 
-	if (!arch_kernel_map(&m->img.boot, &em->va, &em->pa, &em->size))
-		em->size = 0;
-	m->dbg.output = &m->devs.output;
-	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = &m->dbg };
+	if (arch_kernel_map(&m->img.boot, &em.va, &em.pa, &em.size))
+		debug_set_early_map(m->dbg, &em);
+	debug_set_output(m->dbg, &m->devs.output);
+	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = m->dbg };
 	m->devs.serial.input = &m->devs.input;
-	m->dbg.input_fd = cfg->serial_stdin ? cfg->serial_fd : -1;
+	m->input_fd = cfg->serial_stdin ? cfg->serial_fd : -1;
+	debug_set_input(m->dbg, m->input_fd);
 	if (m->vm.irqchip) {
 		m->devs.irq = (struct devices_irq){ .set = machine_irq_set, .opaque = &m->vm };
 		m->devs.serial.irq = &m->devs.irq;
 	}
 	m->built = BUILT_ALL;
 	r = vcpu_start_thread(&m->vcpu);
-	if (r == 0 && m->vm.irqchip && m->dbg.input_fd >= 0)
+	if (r == 0 && m->vm.irqchip && m->input_fd >= 0)
 		r = machine_input_start(m);
 	if (r < 0)
 		goto err;
@@ -207,8 +212,8 @@ void machine_destroy(struct machine *m)
 	/* The vCPU thread goes first: nothing runs the guest after this. */
 	if (m->built >= BUILT_VCPU)
 		vcpu_destroy(&m->vcpu);
-	if (m->built >= BUILT_ALL)
-		debug_free(&m->dbg);
+	debug_destroy(m->dbg);
+	m->dbg = NULL;
 	if (m->built >= BUILT_IMAGE)
 		image_free(&m->img);
 	if (m->built >= BUILT_VM)

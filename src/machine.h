@@ -43,10 +43,11 @@ struct machine {
 	struct devices devs;
 	struct vcpu vcpu;
 	struct image img;
-	struct debug dbg;
+	struct debug *dbg;        /* run control (debug.h) */
 	int built;                /* how far machine_create() got (for machine_destroy) */
 	pthread_t input_watch;    /* raises the UART's interrupt when input waits */
 	int input_quit;           /* eventfd that ends it; -1: no such thread */
+	int input_fd;             /* the UART's input (-1: none) */
 };
 
 /* Builds the machine, loads the guest and leaves it stopped at its first

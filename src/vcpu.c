@@ -21,36 +21,6 @@
 #include "vm.h"
 
 
-/*
- * After a stop, both threads spin this long for the other's next move before
- * sleeping: a debugger stepping the guest hands it back and forth every few
- * microseconds, and two wake-ups per step would cost more than the step.
- */
-#define VCPU_SPIN_NS 1000000
-
-static uint64_t vcpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Spins until *flag reads as want, for up to VCPU_SPIN_NS; true if it did. */
-static bool vcpu_spin_until(const atomic_bool *flag, bool want)
-{
-	uint64_t start = vcpu_now_ns();
-
-	do {
-		for (int i = 0; i < 64; i++) {
-			if (atomic_load_explicit(flag, memory_order_acquire) == want)
-				return true;
-			arch_relax();
-		}
-	} while (vcpu_now_ns() - start < VCPU_SPIN_NS);
-	return false;
-}
-
 static void vcpu_kick_handler(int sig)
 {
 	(void)sig;
@@ -119,10 +89,9 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
 	*vcpu = (struct vcpu){ .vm = vm, .id = id, .fd = -1, .stop_fd = -1 };
 	atomic_init(&vcpu->state, VCPU_IDLE);
 	atomic_init(&vcpu->stop_req, false);
-	atomic_init(&vcpu->go, false);
-	atomic_init(&vcpu->stopped, false);
-	pthread_mutex_init(&vcpu->lock, NULL);
-	pthread_cond_init(&vcpu->cond, NULL);
+	atomic_init(&vcpu->quit, false);
+	handoff_init(&vcpu->go, 0);
+	handoff_init(&vcpu->done, 0);
 
 	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0) {
@@ -154,10 +123,8 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (vcpu->thread_started) {
 		vcpu_request_stop(vcpu);
-		pthread_mutex_lock(&vcpu->lock);
-		vcpu->quit = true;
-		pthread_cond_signal(&vcpu->cond);
-		pthread_mutex_unlock(&vcpu->lock);
+		atomic_store(&vcpu->quit, true);
+		handoff_set(&vcpu->go, ++vcpu->runs);
 		pthread_join(vcpu->thread, NULL);
 		vcpu->thread_started = false;
 	}
@@ -170,8 +137,6 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	vcpu->fd = vcpu->stop_fd = -1;
-	pthread_cond_destroy(&vcpu->cond);
-	pthread_mutex_destroy(&vcpu->lock);
 }
 
 static void *vcpu_thread(void *arg)
@@ -187,24 +152,16 @@ static void *vcpu_thread(void *arg)
 	atomic_store(&vcpu->tid, (pid_t)syscall(SYS_gettid));
 	vcpu_watch_create(vcpu);
 
-	pthread_mutex_lock(&vcpu->lock);
-	for (;;) {
-		while (!atomic_load(&vcpu->go) && !vcpu->quit)
-			pthread_cond_wait(&vcpu->cond, &vcpu->lock);
-		if (vcpu->quit)
+	for (uint32_t run = 0;;) {
+		run = handoff_wait(&vcpu->go, run);
+		if (atomic_load(&vcpu->quit))
 			break;
-		atomic_store(&vcpu->go, false);
-		pthread_mutex_unlock(&vcpu->lock);
-
 		vcpu_run(vcpu, &vcpu->stop);
-		atomic_store_explicit(&vcpu->stopped, true, memory_order_release);
+		/* The eventfd first: a waiter that sees the run done may read it at once. */
 		while (write(vcpu->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 			;
-		vcpu_spin_until(&vcpu->go, true);
-
-		pthread_mutex_lock(&vcpu->lock);
+		handoff_set(&vcpu->done, run);
 	}
-	pthread_mutex_unlock(&vcpu->lock);
 	if (vcpu->watch_made)
 		timer_delete(vcpu->watch);
 	return NULL;
@@ -232,16 +189,18 @@ int vcpu_start_thread(struct vcpu *vcpu)
 
 void vcpu_resume(struct vcpu *vcpu, enum vcpu_run_mode mode)
 {
-	pthread_mutex_lock(&vcpu->lock);
 	vcpu->mode = mode;
 	atomic_store(&vcpu->stop_req, false);
 	vcpu->run->immediate_exit = 0;
 	vcpu->stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	atomic_store(&vcpu->state, VCPU_RUNNING);
-	atomic_store(&vcpu->stopped, false);
-	atomic_store(&vcpu->go, true);
-	pthread_cond_signal(&vcpu->cond);
-	pthread_mutex_unlock(&vcpu->lock);
+	/* The control thread handles the stop this run ends with, and may ask
+	 * for another at once (stepping off a breakpoint, say). */
+	handoff_busy(&vcpu->go, true);
+	/* (Sequentially consistent: everything above is the vCPU thread's now.)
+	 * A vCPU thread that was awake runs it at once: its stop is worth a
+	 * short spin. One that slept takes longer to wake than a spin lasts. */
+	handoff_busy(&vcpu->done, !handoff_set(&vcpu->go, ++vcpu->runs));
 }
 
 void vcpu_request_stop(struct vcpu *vcpu)
@@ -260,19 +219,19 @@ void vcpu_request_stop(struct vcpu *vcpu)
 
 void vcpu_wait(struct vcpu *vcpu)
 {
-	struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
+	handoff_wait_for(&vcpu->done, vcpu->runs);
+}
 
-	if (vcpu_spin_until(&vcpu->stopped, true))
-		return;
-	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-		;
+void vcpu_release(struct vcpu *vcpu)
+{
+	handoff_busy(&vcpu->go, false);
 }
 
 const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu)
 {
 	uint64_t n;
 
-	/* After a spinning wait the notification may still be on its way. */
+	/* Written before the run is marked done; a poll loop may come first. */
 	while (read(vcpu->stop_fd, &n, sizeof(n)) < 0) {
 		struct pollfd pfd = { .fd = vcpu->stop_fd, .events = POLLIN };
 

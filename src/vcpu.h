@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "handoff.h"
+
 struct vm;
 struct icount_perf;
 struct io_access;
@@ -119,7 +121,7 @@ struct vcpu {
 	struct arch_vcpu *arch;  /* the architecture's part: registers, guest debug */
 	bool lent_step;          /* single-stepping code on lent pages (vcpu_page_ops) */
 
-	/* Hand-off between the control thread and the vCPU thread. */
+	/* Hand-off between the control thread and the vCPU thread (handoff.h). */
 	pthread_t thread;         /* runs KVM_RUN */
 	_Atomic pid_t tid;        /* its kernel thread id (0 until it runs) */
 	struct icount_perf *perf; /* counter whose overflow ends a run, or NULL */
@@ -127,14 +129,15 @@ struct vcpu {
 	bool thread_started;      /* thread exists */
 	timer_t watch;            /* VCPU_WATCH_SIGNAL's timer */
 	bool watch_made;          /* ... exists (only with in-kernel interrupt controllers) */
-	pthread_mutex_t lock;     /* protects go and quit */
-	pthread_cond_t cond;      /* signalled when go or quit change */
-	atomic_bool go;           /* control thread asked the vCPU to run */
-	bool quit;                /* thread should exit */
+	struct handoff go;        /* runs asked for (control thread -> vCPU thread); busy:
+				     the control thread may soon ask for the next */
+	struct handoff done;      /* runs finished (vCPU thread -> control thread); busy:
+				     one is asked for and not finished */
+	uint32_t runs;            /* runs asked for (control thread's count) */
+	atomic_bool quit;         /* thread should exit */
 	enum vcpu_run_mode mode;  /* how the next resume runs */
 	atomic_bool stop_req;     /* control thread wants the vCPU stopped */
 	int stop_fd;              /* eventfd, readable when the vCPU has stopped */
-	atomic_bool stopped;      /* the same, for a waiter that spins */
 	/* The debugger's: whether an int3 at pc is its own breakpoint (else the
 	 * guest's, delivered to the guest). NULL without a debugger. */
 	bool (*own_breakpoint)(void *opaque, uint64_t pc);
@@ -167,6 +170,9 @@ void vcpu_request_stop(struct vcpu *vcpu);
 const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu);
 /* Blocks until the vCPU has stopped (stop_fd readable); collect it next. */
 void vcpu_wait(struct vcpu *vcpu);
+/* The control thread leaves the stopped vCPU for a while (it reported the
+ * stop to a front end): the vCPU thread stops looking out for its next run. */
+void vcpu_release(struct vcpu *vcpu);
 
 /* Runs the guest on the calling thread until it stops (used by the vCPU thread). */
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);

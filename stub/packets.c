@@ -25,7 +25,7 @@
 static const char stub_busy_text[] = "E.kvmdbg: another debugger is already connected";
 
 static void stub_hangup(struct stub *st);
-static void stub_monitor_done(struct stub *st, const struct vcpu_stop *stop);
+static void stub_monitor_done(struct stub *st, const struct debug_stop *stop);
 
 /* ---- replies ------------------------------------------------------------------ */
 
@@ -216,7 +216,7 @@ static size_t stub_put_reg(struct stub *st, unsigned i, char *out)
 	uint8_t buf[64];
 	size_t n = stub_reg_bytes(st, i);
 
-	if (arch_reg_read(st->dbg->vcpu, stub_reg_index(st, i), buf) < 0) {
+	if (arch_reg_read(debug_vcpu(st->dbg), stub_reg_index(st, i), buf) < 0) {
 		memset(out, 'x', 2 * n);
 		out[2 * n] = '\0';
 	} else {
@@ -231,10 +231,10 @@ static int stub_set_reg(struct stub *st, unsigned i, const char *hex)
 	uint8_t buf[64];
 	unsigned idx = stub_reg_index(st, i);
 
-	if (arch_reg_read(st->dbg->vcpu, idx, buf) < 0 ||
+	if (arch_reg_read(debug_vcpu(st->dbg), idx, buf) < 0 ||
 	    rsp_hex_decode(hex, 2 * stub_reg_bytes(st, i), buf) < 0)
 		return -1;
-	return arch_reg_write(st->dbg->vcpu, idx, buf);
+	return arch_reg_write(debug_vcpu(st->dbg), idx, buf);
 }
 
 static void h_read_regs(struct stub *st, const char *pkt, size_t len)
@@ -291,7 +291,7 @@ static void h_write_reg(struct stub *st, const char *pkt, size_t len)
 
 /* ---- stops and run control ------------------------------------------------------------ */
 
-static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
+static void stub_format_stop(struct stub *st, const struct debug_stop *stop)
 {
 	static const char *const expedite[] = { "fp", "sp", "pc" };
 	char *out = st->stop_reply;
@@ -300,15 +300,15 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 	uint64_t mask;
 
 	switch (stop->reason) {
-	case STOP_EXITED:
+	case DEBUG_STOP_EXITED:
 		/* With history, the end of it: one can go back from there. */
 		if (stop->history > 0)
 			break;
 		snprintf(out, len, "W%02x", stop->reset ? 5 : stop->status & 0xff);
 		return;
-	case STOP_REQUESTED: sig = GDB_SIGINT; break;
-	case STOP_SHUTDOWN: sig = GDB_SIGSEGV; break;
-	case STOP_ERROR: sig = GDB_SIGILL; break;
+	case DEBUG_STOP_REQUESTED: sig = GDB_SIGINT; break;
+	case DEBUG_STOP_SHUTDOWN: sig = GDB_SIGSEGV; break;
+	case DEBUG_STOP_ERROR: sig = GDB_SIGILL; break;
 	default: break;
 	}
 	n = (size_t)snprintf(out, len, "T%02xthread:" STUB_THREAD ";", sig);
@@ -326,17 +326,14 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 	if (stop->history)
 		n += (size_t)snprintf(out + n, len - n, "replaylog:%s;",
 				      stop->history < 0 ? "begin" : "end");
-	if (stop->reason == STOP_BREAKPOINT) {
-		const struct breakpoint *bp = NULL;
+	if (stop->reason == DEBUG_STOP_BREAKPOINT) {
+		struct debug_break_info bp;
 
-		for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-			if (st->dbg->bp[i].id == stop->breakpoint)
-				bp = &st->dbg->bp[i];
 		/* gdb resumes silently from a swbreak it did not insert: name only its own. */
-		if (bp && (bp->owners & BP_OWNER_GDB))
-			snprintf(out + n, len - n, "%s:;", bp->kind == BP_HW ? "hwbreak" : "swbreak");
+		if (debug_break_info(st->dbg, stop->breakpoint, &bp) && (bp.owners & BP_OWNER_GDB))
+			snprintf(out + n, len - n, "%s:;", bp.kind == BP_HW ? "hwbreak" : "swbreak");
 	}
-	if (stop->reason == STOP_WATCHPOINT) {
+	if (stop->reason == DEBUG_STOP_WATCHPOINT) {
 		const struct watch_hit *h = debug_watch_hit(st->dbg);
 		const struct mem_watch *m = debug_watch_get(st->dbg, h->id);
 
@@ -347,22 +344,22 @@ static void stub_format_stop(struct stub *st, const struct vcpu_stop *stop)
 	}
 }
 
-static void stub_report(struct stub *st, const struct vcpu_stop *stop)
+static void stub_report(struct stub *st, const struct debug_stop *stop)
 {
 	char msg[400];
 	int n = 0;
 
 	switch (stop->reason) {
-	case STOP_SHUTDOWN:
+	case DEBUG_STOP_SHUTDOWN:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest shut down: %s\n", stop->detail);
 		break;
-	case STOP_ERROR:
+	case DEBUG_STOP_ERROR:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest stopped: %s\n", stop->detail);
 		break;
-	case STOP_HALTED:
+	case DEBUG_STOP_HALTED:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
 		break;
-	case STOP_EXITED:
+	case DEBUG_STOP_EXITED:
 		if (stop->reset)
 			n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", stop->detail);
 		else if (stop->history > 0)
@@ -379,7 +376,7 @@ static void stub_report(struct stub *st, const struct vcpu_stop *stop)
 	stub_send(st, st->stop_reply, strlen(st->stop_reply));
 }
 
-void stub_stopped(struct stub *st, const struct vcpu_stop *stop)
+void stub_stopped(struct stub *st, const struct debug_stop *stop)
 {
 	stub_format_stop(st, stop);
 	if (st->monitor_pending)
@@ -404,7 +401,7 @@ static void stub_notice(struct stub *st)
 }
 
 /* Started a run (r from debug_*): an error, the stop at once, or wait for it. */
-static void stub_ran(struct stub *st, int r, const struct vcpu_stop *stop)
+static void stub_ran(struct stub *st, int r, const struct debug_stop *stop)
 {
 	stub_notice(st);
 	if (r < 0) {
@@ -422,7 +419,7 @@ static void stub_ran(struct stub *st, int r, const struct vcpu_stop *stop)
 /* bs and bc: one instruction back, or back to the last breakpoint or watchpoint. */
 static void h_reverse(struct stub *st, const char *pkt, size_t len)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 
 	(void)len;
 	stub_ran(st, pkt[1] == 's' ? debug_reverse_step(st->dbg, &stop)
@@ -432,21 +429,24 @@ static void h_reverse(struct stub *st, const char *pkt, size_t len)
 /* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
 static void stub_resume(struct stub *st, bool step, const char *addr)
 {
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	uint64_t pc, mask;
 	int r;
 
 	/* Nothing runs after the guest's exit: say so again, as gdbserver does
 	 * (with history, the stop at the end of it). */
-	if (st->dbg->exited) {
-		stop = st->dbg->last;
-		stop.history = st->dbg->hist.on;
+	if (debug_exited(st->dbg, NULL)) {
+		struct debug_history_info h;
+
+		debug_history_info(st->dbg, &h);
+		debug_last_stop(st->dbg, &stop);
+		stop.history = h.on;
 		return stub_report(st, &stop);
 	}
 	if (addr && *addr) {
 		if (!stub_parse_hex(&addr, &pc) || *addr)
 			return stub_reply(st, "E22");
-		if (arch_reg_set(st->dbg->vcpu, (unsigned)arch_reg_find("pc", &mask), pc) < 0)
+		if (arch_reg_set(debug_vcpu(st->dbg), (unsigned)arch_reg_find("pc", &mask), pc) < 0)
 			return stub_reply(st, "E01");
 	}
 	if (step) {
@@ -526,7 +526,8 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 	const char *p = pkt + 3;
 	enum bp_kind kind;
 	uint64_t addr, size;
-	struct breakpoint *bp;
+	struct debug_break_info bp;
+	bool have;
 
 	(void)len;
 	if (pkt[1] < '0' || pkt[1] > '4')
@@ -536,13 +537,13 @@ static void h_break(struct stub *st, const char *pkt, size_t len)
 	if (pkt[1] >= '2')
 		return stub_watch(st, pkt[0] == 'Z', watch_kinds[pkt[1] - '2'], addr, size);
 	kind = pkt[1] == '0' ? BP_SW : BP_HW;
-	bp = debug_break_find(st->dbg, kind, addr);
+	have = debug_break_info(st->dbg, debug_break_find_id(st->dbg, kind, addr), &bp);
 	if (pkt[0] == 'z') {
-		if (bp)
-			debug_break_release(st->dbg, bp, BP_OWNER_GDB);
+		if (have)
+			debug_break_release(st->dbg, bp.id, BP_OWNER_GDB);
 		return stub_reply(st, "OK");
 	}
-	if ((!bp || !(bp->owners & BP_OWNER_GDB)) &&
+	if ((!have || !(bp.owners & BP_OWNER_GDB)) &&
 	    debug_break_insert(st->dbg, kind, addr, BP_OWNER_GDB) < 0)
 		return stub_reply(st, kind == BP_HW ? "E28" : "E14");
 	stub_reply(st, "OK");
@@ -648,7 +649,7 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 }
 
 /* The guest stopped while a monitor command waited for it: say how, then OK. */
-static void stub_monitor_done(struct stub *st, const struct vcpu_stop *stop)
+static void stub_monitor_done(struct stub *st, const struct debug_stop *stop)
 {
 	char *text = NULL;
 	size_t text_len = 0;
@@ -715,8 +716,9 @@ static void h_kill(struct stub *st, const char *pkt, size_t len)
  */
 static void stub_hangup(struct stub *st)
 {
+	struct debug_break_info bp;
 	struct mem_watch *m;
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 	bool resume = st->attached && st->resume_on_detach;
 
 	conn_drop(&st->conn);
@@ -724,16 +726,18 @@ static void stub_hangup(struct stub *st)
 	st->rsp.state = 0;
 	st->noack = st->waiting = st->phys = st->attached = st->monitor_pending = false;
 	st->last_len = 0;
-	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++)
-		if (st->dbg->bp[i].id && (st->dbg->bp[i].owners & BP_OWNER_GDB))
-			debug_break_release(st->dbg, &st->dbg->bp[i], BP_OWNER_GDB);
+	for (unsigned i = 0; debug_break_nth(st->dbg, i, &bp);)
+		if (bp.owners & BP_OWNER_GDB)
+			debug_break_release(st->dbg, bp.id, BP_OWNER_GDB);
+		else
+			i++;
 	for (unsigned i = 0; (m = debug_watch_at(st->dbg, i));)
 		if (m->owners & BP_OWNER_GDB)
 			debug_watch_release(st->dbg, m, BP_OWNER_GDB);
 		else
 			i++;
 	/* (A stop right away, on the step off a breakpoint, is the last stop.) */
-	if (resume && !st->killed && !st->dbg->exited && !st->dbg->running &&
+	if (resume && !st->killed && !debug_exited(st->dbg, NULL) && !debug_running(st->dbg) &&
 	    debug_continue(st->dbg, &stop) > 0)
 		stub_format_stop(st, &stop);
 }
@@ -797,7 +801,7 @@ static void stub_dispatch(struct stub *st, const char *pkt, size_t len)
 		if (!match)
 			continue;
 		/* Everything but '?', queries and run control needs the guest stopped. */
-		if (st->dbg->running && !strchr("?qQvk", pkt[0]))
+		if (debug_running(st->dbg) && !strchr("?qQvk", pkt[0]))
 			return stub_reply(st, "E01");
 		return packets[i].handler(st, pkt, len);
 	}
@@ -867,11 +871,11 @@ int stub_timeout(struct stub *st)
  */
 static void stub_attach(struct stub *st)
 {
-	struct vcpu_stop stop = { .reason = STOP_STEPPED };
+	struct debug_stop stop = { .reason = DEBUG_STOP_STEPPED };
 
 	st->attached = true;
-	st->resume_on_detach = st->dbg->running;
-	if (st->dbg->running) {
+	st->resume_on_detach = debug_running(st->dbg);
+	if (debug_running(st->dbg)) {
 		debug_interrupt(st->dbg);
 		debug_wait_stop(st->dbg, &stop, NULL);
 	}

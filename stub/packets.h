@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../src/vcpu.h"
+#include "../src/debug.h"
 #include "conn.h"
 #include "rsp.h"
 
@@ -21,7 +21,7 @@ struct pollfd;
  * the guest running (the reply waits for its stop), < 0 on failure. */
 typedef int (*stub_monitor_fn)(void *opaque, const char *cmd, FILE *out);
 /* Says what that stop was, for the monitor command's reply. */
-typedef void (*stub_monitor_stop_fn)(void *opaque, const struct vcpu_stop *stop, FILE *out);
+typedef void (*stub_monitor_stop_fn)(void *opaque, const struct debug_stop *stop, FILE *out);
 
 struct stub {
 	struct conn conn;           /* sockets */
@@ -59,7 +59,7 @@ int stub_timeout(struct stub *st);
 /* Handles whatever became readable among the polled descriptors. */
 void stub_ready(struct stub *st, const struct pollfd *pfd, int n);
 /* The guest stopped: tell gdb if it is waiting for that. */
-void stub_stopped(struct stub *st, const struct vcpu_stop *stop);
+void stub_stopped(struct stub *st, const struct debug_stop *stop);
 /* Whether a debugger is connected. */
 bool stub_connected(const struct stub *st);
 

@@ -34,11 +34,76 @@ unit() {
 	unit range
 }
 
-@test "layering: no object uses a higher layer or needs another that needs it" {
+# The layers and objects as make knows them (make layers), one per line.
+layer_args() {
 	mapfile -t args < <(make -s --no-print-directory -C "$ROOT" layers)
-	[ "${#args[@]}" -gt 40 ]
+	[ "${#args[@]}" -gt 40 ] || fail "make layers gave ${#args[@]} arguments"
+}
+
+# Compiles a copy of SOURCE (under $ROOT) with C appended into the test's own
+# directory, and puts that object in place of SOURCE's in args.
+plant() {
+	local src=$1 code=$2 dir=$BATS_TEST_TMPDIR/planted
+	local obj=$dir/${src%.c}.o
+
+	mkdir -p "$(dirname "$dir/$src")"
+	{ cat "$ROOT/$src"; printf '\n%s\n' "$code"; } >"$dir/$src"
+	gcc -std=c11 -D_GNU_SOURCE -iquote "$ROOT/$(dirname "$src")" -c -o "$obj" "$dir/$src" ||
+		fail "the planted copy of $src does not compile"
+	args=("${args[@]//${src%.c}.o/$obj}")
+}
+
+@test "run control links without time travel (src/debug/reverse.o, src/history.o)" {
+	unit forward
+}
+
+@test "layering: no object uses a higher layer or needs another that needs it" {
+	layer_args
 	cd "$ROOT"
 	run tests/layercheck "${args[@]}"
 	assert_success
-	assert_output --regexp '^layercheck: [0-9]+ objects in 7 layers, [0-9]+ dependencies, no upward use and no cycle$'
+	assert_output --regexp '^layercheck: [0-9]+ objects in 13 layers, [0-9]+ dependencies, no upward use and no cycle$'
+}
+
+@test "layering: the gdb stub calling into the console's command table fails the check" {
+	layer_args
+	plant stub/packets.c 'int stub_planted(void); int stub_planted(void) { return commands_execute(0, "", 0); }'
+	cd "$ROOT"
+	run tests/layercheck "${args[@]}"
+	assert_failure
+	assert_output --partial "uses commands_execute of cli/commands.o (front/cli): a higher layer"
+}
+
+@test "layering: a front end reaching run control's internals fails the check" {
+	layer_args
+	plant cli/run.c '#include "../src/debug/internal.h"
+int run_planted(struct debug *d); int run_planted(struct debug *d) { return debug_target_reached(d); }'
+	cd "$ROOT"
+	run tests/layercheck "${args[@]}"
+	assert_failure
+	assert_output --partial "uses debug_target_reached of src/debug/run.o (debug/run): the engine other than through src/debug.h"
+}
+
+@test "layering: run control calling time travel fails the check" {
+	layer_args
+	plant src/debug/run.c 'int run_planted(struct debug *d); int run_planted(struct debug *d) { return debug_history(d, false, 0); }'
+	cd "$ROOT"
+	run tests/layercheck "${args[@]}"
+	assert_failure
+	assert_output --partial "uses debug_history of src/debug/reverse.o (debug/reverse): a higher layer"
+}
+
+@test "no file of the front ends includes run control's internal header" {
+	cd "$ROOT"
+	run grep -rlE '#include "[./]*(src/)?debug/internal\.h"' cli stub
+	assert_failure
+	assert_output ""
+}
+
+@test "no file of src/debug/ is over 900 lines" {
+	cd "$ROOT"
+	run awk 'FNR == 1 && NR > 1 && n > 900 { print prev, n } { prev = FILENAME; n = FNR }
+		 END { if (n > 900) print prev, n }' src/debug/*.c src/debug/*.h
+	assert_success
+	assert_output ""
 }

@@ -4,7 +4,11 @@
 #   stepi per second, hardware-breakpoint continue round trips per second,
 #   register reads per second (maintenance flush register-cache + p $pc),
 #   dump binary memory of 16 MiB in MiB/s.
+# Twice: on an idle machine, then loaded, with a busy loop on each core but
+# one (as a compile or another VM would keep them; at least one loop), each
+# loop bounded in time.
 # Usage: tests/bench/gdb.sh [SCALE]   (SCALE multiplies the iteration counts; default 1)
+#   LOAD=0 measures idle only; LOAD=N runs N busy loops.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -81,27 +85,60 @@ measure() {
 			m / ((g - f) / 1e9) }'
 }
 
-port=$(free_port)
-./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
-sleep 0.5
-read -r k_step k_brk k_reg k_mem k_wr k_rnd < <(measure $port)
-wait 2>/dev/null || true
+# Both servers, one after the other; prints kvmdbg's six rates, then QEMU's.
+measure_both() {
+	local port
 
-port=$(free_port)
-qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
-	-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
-sleep 1
-read -r q_step q_brk q_reg q_mem q_wr q_rnd < <(measure $port)
-kill %% 2>/dev/null || true
-wait 2>/dev/null || true
+	port=$(free_port)
+	./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
+	sleep 0.5
+	measure "$port"
+	wait 2>/dev/null || true
+
+	port=$(free_port)
+	qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
+		-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
+	local qemu=$!
+	sleep 1
+	measure "$port"
+	kill "$qemu" 2>/dev/null || true
+	wait "$qemu" 2>/dev/null || true
+}
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.1fx", a / b; else print "n/a" }'
 }
-printf '%-34s %14s %14s %8s\n' "gdb operation" "kvmdbg" "QEMU" "ratio"
-printf '%-34s %14s %14s %8s\n' "stepi per second ($STEPS)" "$k_step" "$q_step" "$(ratio "$k_step" "$q_step")"
-printf '%-34s %14s %14s %8s\n' "hbreak continue round trips/s ($BREAKS)" "$k_brk" "$q_brk" "$(ratio "$k_brk" "$q_brk")"
-printf '%-34s %14s %14s %8s\n' "register reads per second ($READS)" "$k_reg" "$q_reg" "$(ratio "$k_reg" "$q_reg")"
-printf '%-34s %14s %14s %8s\n' "dump 16 MiB of RAM (mostly zero), MiB/s" "$k_mem" "$q_mem" "$(ratio "$k_mem" "$q_mem")"
-printf '%-34s %14s %14s %8s\n' "dump 16 MiB of random data, MiB/s" "$k_rnd" "$q_rnd" "$(ratio "$k_rnd" "$q_rnd")"
-printf '%-34s %14s %14s %8s\n' "restore 16 MiB (writes), MiB/s" "$k_wr" "$q_wr" "$(ratio "$k_wr" "$q_wr")"
+
+read -r -a idle < <(measure_both | paste -sd' ')
+
+loops=${LOAD:-$(($(nproc) - 1))}
+[ "$loops" -ge 1 ] || loops=1
+[ "${LOAD:-}" = 0 ] && loops=0
+busy=()
+loaded=()
+if [ "$loops" -gt 0 ]; then
+	for ((i = 0; i < loops; i++)); do
+		timeout 900 bash -c 'while :; do :; done' &
+		busy+=($!)
+	done
+	read -r -a loaded < <(measure_both | paste -sd' ')
+	kill "${busy[@]}" 2>/dev/null || true
+	wait "${busy[@]}" 2>/dev/null || true
+fi
+
+names=("stepi per second ($STEPS)" "hbreak continue round trips/s ($BREAKS)"
+	"register reads per second ($READS)" "dump 16 MiB of RAM (mostly zero), MiB/s"
+	"restore 16 MiB (writes), MiB/s" "dump 16 MiB of random data, MiB/s")
+echo "$(nproc) cores; loaded: $loops busy loop(s)"
+printf '%-42s %9s %9s %7s' "gdb operation" "kvmdbg" "QEMU" "ratio"
+[ "$loops" -gt 0 ] && printf ' | %9s %9s %7s' "kvmdbg" "QEMU" "ratio"
+printf '\n%-42s %27s' "" "idle"
+[ "$loops" -gt 0 ] && printf ' | %27s' "loaded"
+printf '\n'
+for i in 0 1 2 3 4 5; do
+	printf '%-42s %9s %9s %7s' "${names[i]}" "${idle[i]:--}" "${idle[i + 6]:--}" \
+		"$(ratio "${idle[i]:-}" "${idle[i + 6]:-}")"
+	[ "$loops" -gt 0 ] && printf ' | %9s %9s %7s' "${loaded[i]:--}" "${loaded[i + 6]:--}" \
+		"$(ratio "${loaded[i]:-}" "${loaded[i + 6]:-}")"
+	printf '\n'
+done

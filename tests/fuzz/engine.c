@@ -62,10 +62,10 @@ void engine_init(void)
 
 	if (machine_create(&e->m, &cfg) < 0)
 		engine_fail(guest);
-	e->m.dbg.log.out = e->sink;
-	e->session = (struct session){ .vcpu = &e->m.vcpu, .img = &e->m.img, .dbg = &e->m.dbg,
+	debug_io_output(e->m.dbg, e->sink);
+	e->session = (struct session){ .vcpu = debug_vcpu(e->m.dbg), .img = &e->m.img, .dbg = e->m.dbg,
 				       .sigfd = -1, .async = true };
-	if (stub_start(&e->stub, "127.0.0.1:0", &e->m.dbg, arch_gdb_layout(e->m.img.boot.mode),
+	if (stub_start(&e->stub, "127.0.0.1:0", e->m.dbg, arch_gdb_layout(e->m.img.boot.mode),
 		       commands_monitor, &e->session) < 0)
 		engine_fail("stub_start");
 	e->stub.monitor_stop = commands_monitor_stop;
@@ -74,11 +74,11 @@ void engine_init(void)
 void engine_settle(void)
 {
 	struct engine *e = &engine;
-	struct vcpu_stop stop;
+	struct debug_stop stop;
 
-	while (e->m.dbg.running) {
-		debug_interrupt(&e->m.dbg);
-		debug_wait_stop(&e->m.dbg, &stop, NULL);
+	while (debug_running(e->m.dbg)) {
+		debug_interrupt(e->m.dbg);
+		debug_wait_stop(e->m.dbg, &stop, NULL);
 		stub_stopped(&e->stub, &stop);
 	}
 	e->session.quit = false;

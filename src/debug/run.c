@@ -1,0 +1,397 @@
+/*
+ * Run, stop and step: the debugger attached to the vCPU (its hooks), whether the guest may run, where the run stops (the
+ * target's one owner, struct debug_target), the one place a run is handed
+ * to the vCPU thread (debug_launch), stepping off a breakpoint, the one wait
+ * for a stop, and what a stop means once collected. Time travel comes in
+ * through d->hops only; without it an operation is one run.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+
+#include <stdlib.h>
+
+#include "../arch.h"
+#include "../err.h"
+#include "../vm.h"
+
+struct debug *debug_create(struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
+{
+	struct debug *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	*d = (struct debug){ .vm = vm, .vcpu = vcpu, .syms = syms, .next_id = 1,
+			     .entry_lifted = -1, .next_event_id = 1, .input_fd = -1,
+			     .target = { .run_to = UINT64_MAX, .history = UINT64_MAX,
+					 .at = UINT64_MAX } };
+	d->perf.fd = -1;
+	vcpu->own_breakpoint = debug_own_breakpoint;
+	vcpu->fetch_stop = debug_fetch_stop;
+	vcpu->count_hook = debug_count_hook;
+	vcpu->own_opaque = d;
+	watch_init(&d->watch, vm);
+	iolog_init(&d->log, &vm->stats);
+	d->log.syms = syms;
+	d->log.icount = debug_watch_icount;
+	d->log.icount_opaque = d;
+	vcpu->pages = &watch_page_ops;
+	vcpu->pages_opaque = &d->watch;
+	vcpu->on_access = iolog_record;
+	vcpu->access_opaque = &d->log;
+	checkpoints_init(&d->ckpt, vm, vcpu);
+	return d;
+}
+
+void debug_destroy(struct debug *d)
+{
+	struct vcpu *vcpu;
+
+	if (!d)
+		return;
+	vcpu = d->vcpu;
+	vcpu->own_breakpoint = NULL;
+	vcpu->fetch_stop = NULL;
+	vcpu->count_hook = NULL;
+	vcpu->pages = NULL;
+	vcpu->on_access = NULL;
+	if (d->hops)
+		d->hops->free(d);
+	watch_free(&d->watch);
+	iolog_free(&d->log);
+	checkpoints_free(&d->ckpt);
+	free(d->ckpt_debug);
+	free(d);
+}
+
+void debug_target_merge(struct debug *d)
+{
+	struct debug_target *t = &d->target;
+	uint64_t event = debug_next_event(d);
+
+	t->at = t->run_to < t->history ? t->run_to : t->history;
+	if (event < t->at)
+		t->at = event;
+}
+
+bool debug_target_reached(const struct debug *d)
+{
+	return d->icount == d->target.run_to || d->icount == d->target.history;
+}
+
+/* The one place a run starts: the target is merged and handed to the vCPU
+ * thread with the run (a counted run's hook, or the perf counter's period,
+ * stop at target.at). 0 running, -errno. */
+static int debug_launch(struct debug *d, enum vcpu_run_mode mode)
+{
+	int r = 0;
+
+	debug_target_merge(d);
+	if (mode == VCPU_COUNT)
+		r = debug_count_prepare_run(d);
+	else if (mode == VCPU_CONTINUE && d->icount_on && debug_perf_arm(d) < 0)
+		r = -EIO;
+	if (r < 0)
+		return r;
+	d->running = true;
+	d->started = true;
+	vcpu_resume(d->vcpu, mode);
+	return 0;
+}
+
+/* Whether the guest may be started: not while it runs, and not after it
+ * wrote the exit port (like a process that exited, it has nothing left to
+ * run). With history on, that is the end of history: 1, *stop the stop there. */
+static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
+{
+	if (d->running)
+		return err_set(EBUSY, "the guest is already running");
+	if (d->exited && d->hops && d->hops->on(d)) {
+		*stop = d->last;
+		stop->history = 1;
+		return 1;
+	}
+	if (d->exited && d->last.reset)
+		return err_set(ECHILD, "the guest reset the machine; there is nothing left to run");
+	if (d->exited)
+		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
+			       "to run", d->exit_status);
+	return 0;
+}
+
+/* An operation the user asked for starts. */
+static void debug_op_begin(struct debug *d)
+{
+	d->run_from = d->icount;
+	if (d->hops)
+		d->hops->op_begin(d);
+}
+
+/* One step without counting (breakpoints but skip's armed). */
+static int debug_step_raw(struct debug *d, struct vcpu_stop *stop)
+{
+	struct breakpoint *here = debug_at_breakpoint(d);
+	int r = debug_arm(d, here, true);
+
+	if (r == 0) {
+		d->armed_skip = here;
+		r = debug_launch(d, VCPU_STEP);
+	}
+	if (r < 0) {
+		debug_unplant(d);
+		return r;
+	}
+	vcpu_wait(d->vcpu);
+	vcpu_collect_stop(d->vcpu);
+	d->running = false;
+	debug_resolve(d, stop, true);
+	debug_unplant(d);
+	d->armed_skip = NULL;
+	return 0;
+}
+
+/* Steps off the breakpoint at pc before a run that would hit it again at once
+ * (DR0-DR3 on every host; README, KVM hosts): 0 done, 1 stopped with *stop. */
+static int debug_step_off(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (!d->icount_on) {
+		r = debug_step_raw(d, stop);
+		if (r < 0)
+			return r;
+		if (stop->reason != STOP_STEPPED)
+			return 1;
+	} else {
+		uint64_t run_to = d->target.run_to;
+
+		d->target.run_to = d->icount + 1;
+		d->nested = true;
+		r = debug_launch(d, VCPU_COUNT);
+		if (r == 0)
+			debug_wait(d, stop, NULL);
+		d->nested = false;
+		d->target.run_to = run_to;
+		if (r < 0)
+			return r;
+		/* A stop that means something (not just this step's end) is the run's. */
+		if (stop->reason != STOP_ICOUNT || d->event_hit || debug_target_reached(d))
+			return 1;
+	}
+	/* The step landed on another breakpoint (say, in an exception handler). */
+	if (debug_stop_at_breakpoint(d, stop)) {
+		debug_note_stop(d, stop);
+		return 1;
+	}
+	return 0;
+}
+
+/* Starts the guest towards its target: 0 running, 1 stopped already with
+ * *stop, -errno. */
+static int debug_go(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (d->exited) {
+		*stop = d->last;
+		return 1;
+	}
+	if (debug_count_halt_here(d, stop))
+		return 1;
+	debug_target_merge(d);
+	if (debug_count_by_steps(d))
+		return debug_launch(d, VCPU_COUNT);
+	if (debug_at_breakpoint(d)) {
+		r = debug_step_off(d, stop);
+		if (r != 0)
+			return r;
+	}
+	r = debug_arm(d, NULL, false);
+	if (r == 0)
+		r = debug_launch(d, VCPU_CONTINUE);
+	if (r < 0)
+		debug_unplant(d);
+	return r;
+}
+
+int debug_start(struct debug *d, struct vcpu_stop *stop)
+{
+	for (;;) {
+		int r;
+
+		d->target.history = d->hops ? d->hops->arm(d) : UINT64_MAX;
+		r = debug_go(d, stop);
+		if (r == 0 && d->hops)
+			d->hops->run_begin(d);
+		if (r <= 0)
+			return r;
+		if (!d->hops || d->hops->stopped(d, stop))
+			return 1;
+	}
+}
+
+/* After a stop was collected: true if it is the one to report, false if the
+ * operation in progress has the guest running again. */
+static bool debug_settle(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (d->nested || !d->hops)
+		return true;
+	d->hops->run_end(d);
+	if (d->hops->stopped(d, stop))
+		return true;
+	r = debug_start(d, stop);
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		debug_stop_error(stop);
+		d->hops->cancel(d);
+		d->last = *stop;
+	}
+	return true;
+}
+
+/* After the vCPU stopped: false if the run goes on (wait again). */
+static bool debug_collect_stop(struct debug *d, struct vcpu_stop *stop)
+{
+	vcpu_collect_stop(d->vcpu);
+	d->running = false;
+	if (d->perf.fd >= 0) {
+		debug_resolve(d, stop, false);
+		debug_unplant(d);
+		if (!debug_perf_end(d, stop)) {
+			/* Short of the target by the margin or less: land by single steps. */
+			if (debug_launch(d, VCPU_COUNT) == 0)
+				return false;
+			debug_stop_error(stop);
+			debug_note_stop(d, stop);
+		}
+		return debug_settle(d, stop);
+	}
+	if (d->icount_on) {
+		debug_count_end(d, stop);
+	} else {
+		debug_resolve(d, stop, false);
+		debug_unplant(d);
+	}
+	return debug_settle(d, stop);
+}
+
+void debug_wait(struct debug *d, struct vcpu_stop *stop, struct debug_waiter *w)
+{
+	do {
+		if (!w) {
+			vcpu_wait(d->vcpu);
+			continue;
+		}
+		for (;;) {
+			struct pollfd pfd[2] = {
+				{ .fd = d->vcpu->stop_fd, .events = POLLIN },
+				{ .fd = w->fd, .events = POLLIN },
+			};
+			int n = poll(pfd, w->fd >= 0 ? 2 : 1, w->tick_ms);
+
+			if (n < 0 && errno != EINTR) {
+				vcpu_wait(d->vcpu); /* it cannot fail */
+				break;
+			}
+			if (n > 0 && pfd[0].revents)
+				break;
+			if (n == 0 || (n > 0 && pfd[1].revents))
+				w->event(w->opaque, n > 0);
+		}
+	} while (!debug_collect_stop(d, stop));
+}
+
+/* ---- what the front ends call ------------------------------------------------------ */
+
+int debug_run_to(struct debug *d, uint64_t at, struct debug_stop *out)
+{
+	struct vcpu_stop stop;
+	int r = debug_may_run(d, &stop);
+
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		debug_report(d, &stop, out);
+		return 0;
+	}
+	d->target.run_to = at;
+	debug_op_begin(d);
+	r = debug_start(d, &stop);
+	if (r == 0)
+		debug_wait(d, &stop, NULL);
+	d->target.run_to = UINT64_MAX;
+	if (r < 0)
+		return r;
+	debug_report(d, &stop, out);
+	return 0;
+}
+
+int debug_step(struct debug *d, struct debug_stop *out)
+{
+	struct vcpu_stop stop;
+	int r;
+
+	if (d->icount_on) {
+		uint64_t at = d->icount + 1;
+
+		r = debug_run_to(d, at, out);
+		if (r == 0 && out->reason == DEBUG_STOP_ICOUNT && d->icount >= at)
+			out->reason = DEBUG_STOP_STEPPED;
+		return r;
+	}
+	/* Other breakpoints stay armed: the step may run into one (an exception
+	 * handler entered on the way, say). */
+	r = debug_may_run(d, &stop);
+	if (r == 0)
+		r = debug_step_raw(d, &stop);
+	if (r < 0)
+		return r;
+	debug_report(d, &stop, out);
+	return 0;
+}
+
+int debug_continue(struct debug *d, struct debug_stop *out)
+{
+	struct vcpu_stop stop;
+	int r = debug_may_run(d, &stop);
+
+	if (r)
+		return debug_started(d, r, &stop, out);
+	debug_op_begin(d);
+	return debug_started(d, debug_start(d, &stop), &stop, out);
+}
+
+int debug_stop_fd(const struct debug *d)
+{
+	return d->vcpu->stop_fd;
+}
+
+void debug_wait_stop(struct debug *d, struct debug_stop *out, struct debug_waiter *w)
+{
+	struct vcpu_stop stop;
+
+	debug_wait(d, &stop, w);
+	debug_report(d, &stop, out);
+}
+
+void debug_interrupt(struct debug *d)
+{
+	if (d->running)
+		vcpu_request_stop(d->vcpu);
+}
+
+bool debug_collect(struct debug *d, struct debug_stop *out)
+{
+	struct vcpu_stop stop;
+
+	if (!debug_collect_stop(d, &stop))
+		return false;
+	debug_report(d, &stop, out);
+	return true;
+}

@@ -1,0 +1,240 @@
+/*
+ * The debugger's state: what the front ends may read of it, its settings,
+ * guest memory as they reach it, stop reports in their form, the guest's
+ * serial input.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../arch.h"
+#include "../err.h"
+#include "../span.h"
+#include "../vm.h"
+
+void debug_set_output(struct debug *d, struct devices_output *output)
+{
+	d->output = output;
+}
+
+void debug_set_input(struct debug *d, int fd)
+{
+	d->input_fd = fd;
+}
+
+void debug_set_early_map(struct debug *d, const struct debug_early_map *map)
+{
+	d->early_map = *map;
+}
+
+bool debug_input_ended(const struct debug *d)
+{
+	return __atomic_load_n(&d->input_ended, __ATOMIC_RELAXED);
+}
+
+struct vcpu *debug_vcpu(const struct debug *d)
+{
+	return d->vcpu;
+}
+
+bool debug_running(const struct debug *d)
+{
+	return d->running;
+}
+
+bool debug_exited(const struct debug *d, int *status)
+{
+	if (d->exited && status)
+		*status = d->exit_status;
+	return d->exited;
+}
+
+void debug_last_stop(const struct debug *d, struct debug_stop *stop)
+{
+	debug_report(d, &d->last, stop);
+}
+
+bool debug_counting(const struct debug *d)
+{
+	return d->icount_on;
+}
+
+uint64_t debug_icount(const struct debug *d)
+{
+	return __atomic_load_n(&d->icount, __ATOMIC_RELAXED);
+}
+
+uint64_t debug_target(const struct debug *d)
+{
+	return d->target.at;
+}
+
+const char *debug_notice(struct debug *d)
+{
+	if (!d->notice[0])
+		return NULL;
+	memcpy(d->notice_out, d->notice, sizeof(d->notice_out));
+	d->notice[0] = 0;
+	return d->notice_out;
+}
+
+void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)
+{
+	if (stop->reason == STOP_EXITED) {
+		d->exited = true;
+		d->exit_status = stop->status;
+	}
+	d->last = *stop;
+	iolog_flush(&d->log);
+}
+
+void debug_state_known(struct debug *d)
+{
+	d->arch_changes = arch_state_changes(d->vcpu);
+	d->wrote = false;
+}
+
+void debug_stop_error(struct vcpu_stop *stop)
+{
+	*stop = (struct vcpu_stop){ .reason = STOP_ERROR };
+	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
+}
+
+void debug_report(const struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
+{
+	static const enum debug_stop_reason reasons[] = {
+		[STOP_REQUESTED] = DEBUG_STOP_REQUESTED, [STOP_EXITED] = DEBUG_STOP_EXITED,
+		[STOP_HALTED] = DEBUG_STOP_HALTED,       [STOP_SHUTDOWN] = DEBUG_STOP_SHUTDOWN,
+		[STOP_STEPPED] = DEBUG_STOP_STEPPED,     [STOP_BREAKPOINT] = DEBUG_STOP_BREAKPOINT,
+		[STOP_ICOUNT] = DEBUG_STOP_ICOUNT,       [STOP_WATCHPOINT] = DEBUG_STOP_WATCHPOINT,
+	};
+	/* The vCPU's own reasons (a debug exit, a fetch, none) are resolved
+	 * before a stop is reported: one left over is an error with its detail. */
+	bool known = (unsigned)in->reason < sizeof(reasons) / sizeof(reasons[0]) &&
+		     (in->reason == STOP_REQUESTED || reasons[in->reason]);
+
+	/* The front end has it: no next run soon (the vCPU thread need not look out for one). */
+	vcpu_release(d->vcpu);
+	*out = (struct debug_stop){ .reason = known ? reasons[in->reason] : DEBUG_STOP_ERROR,
+				    .status = in->status, .reset = in->reset,
+				    .breakpoint = in->breakpoint, .replayed = in->replayed,
+				    .history = in->history, .icount = debug_icount(d) };
+	memcpy(out->detail, in->detail, sizeof(out->detail));
+}
+
+int debug_started(const struct debug *d, int r, const struct vcpu_stop *stop,
+		  struct debug_stop *out)
+{
+	if (r > 0)
+		debug_report(d, stop, out);
+	return r;
+}
+
+/* Calls fn for each page-sized piece of [va, va + len) with its physical address. */
+static int debug_access_virt(struct debug *d, uint64_t va, uint8_t *buf, size_t len, bool write)
+{
+	if (len && !span_ok(va, len, SIZE_MAX))
+		return span_check(va, len, SIZE_MAX, "the access");
+	while (len) {
+		uint64_t pa, chunk = 0x1000 - (va & 0xfff);
+		int r;
+
+		if (chunk > len)
+			chunk = len;
+		r = arch_virt_to_phys(d->vcpu, va, &pa);
+		if (r < 0)
+			return r;
+		r = write ? mem_write(&d->vm->mem, pa, buf, chunk) : mem_read(&d->vm->mem, pa, buf, chunk);
+		if (r < 0)
+			return err_set(EFAULT, "cannot access memory at address %#llx (physical "
+				       "%#llx is not RAM)", (unsigned long long)va,
+				       (unsigned long long)pa);
+		va += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int debug_read_phys(struct debug *d, uint64_t pa, void *buf, size_t len)
+{
+	return mem_read(&d->vm->mem, pa, buf, len);
+}
+
+int debug_write_phys(struct debug *d, uint64_t pa, const void *buf, size_t len)
+{
+	d->wrote = true;
+	return mem_write(&d->vm->mem, pa, buf, len);
+}
+
+int debug_read_virt(struct debug *d, uint64_t va, void *buf, size_t len)
+{
+	return debug_access_virt(d, va, buf, len, false);
+}
+
+int debug_write_virt(struct debug *d, uint64_t va, const void *buf, size_t len)
+{
+	d->wrote = true;
+	return debug_access_virt(d, va, (uint8_t *)buf, len, true);
+}
+
+size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bool phys)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	/* Up to the end of the address space, not round it. */
+	if (len && !span_ok(addr, len, SIZE_MAX))
+		len = (size_t)(UINT64_MAX - addr) + 1;
+	while (got < len) {
+		size_t chunk = 0x1000 - ((addr + got) & 0xfff);
+
+		if (chunk > len - got)
+			chunk = len - got;
+		if ((phys ? mem_read(&d->vm->mem, addr + got, p + got, chunk)
+			  : debug_read_virt(d, addr + got, p + got, chunk)) < 0)
+			break;
+		got += chunk;
+	}
+	return got;
+}
+
+uint64_t debug_ram_hash(const struct debug *d, uint64_t *size)
+{
+	const struct mem *mem = &d->vm->mem;
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+
+	for (uint64_t off = 0; off + 8 <= mem->size; off += 8) {
+		memcpy(&w, mem->ram + off, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	*size = mem->size;
+	return h;
+}
+
+int debug_print_irq(struct debug *d, FILE *out)
+{
+	return arch_print_irq(d->vcpu, out);
+}
+
+bool debug_input_poll(void *opaque, uint64_t seq, uint8_t *byte)
+{
+	struct debug *d = opaque;
+	struct pollfd pfd = { .fd = d->input_fd, .events = POLLIN };
+	int replayed = d->hops ? d->hops->input_replay(d, seq, byte) : -1;
+	ssize_t n = 0;
+
+	if (replayed >= 0)
+		return replayed;
+	if (d->input_fd >= 0 && poll(&pfd, 1, 0) == 1)
+		n = read(d->input_fd, byte, 1);
+	if (n == 0 && pfd.revents)
+		__atomic_store_n(&d->input_ended, true, __ATOMIC_RELAXED);
+	if (d->hops)
+		d->hops->input_record(d, seq, n == 1 ? *byte : -1);
+	return n == 1;
+}
