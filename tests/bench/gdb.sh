@@ -7,16 +7,18 @@
 # Twice: on an idle machine, then loaded, with a busy loop on each core but
 # one (as a compile or another VM would keep them; at least one loop), each
 # loop bounded in time.
-# Usage: tests/bench/gdb.sh [SCALE]   (SCALE multiplies the iteration counts; default 1)
+# Usage: tests/bench/gdb.sh [SCALE]   (SCALE multiplies the iteration counts and
+#   the dump size; default 1; 0.1 for the test VM, whose emulated CPU is slow)
 #   LOAD=0 measures idle only; LOAD=N runs N busy loops.
 set -eu
 cd "$(dirname "$0")/../.."
 
 scale=${1:-1}
-STEPS=$((2000 * scale))
-BREAKS=$((500 * scale))
-READS=$((3000 * scale))
-DUMP_MIB=16
+scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print n > 0 ? n : 1 }'; }
+STEPS=$(scaled 2000)
+BREAKS=$(scaled 500)
+READS=$(scaled 3000)
+DUMP_MIB=$(scaled 16)
 GUEST=guests/bench32.elf
 
 . tests/bench/common.sh
@@ -127,8 +129,8 @@ if [ "$loops" -gt 0 ]; then
 fi
 
 names=("stepi per second ($STEPS)" "hbreak continue round trips/s ($BREAKS)"
-	"register reads per second ($READS)" "dump 16 MiB of RAM (mostly zero), MiB/s"
-	"restore 16 MiB (writes), MiB/s" "dump 16 MiB of random data, MiB/s")
+	"register reads per second ($READS)" "dump $DUMP_MIB MiB of RAM (mostly zero), MiB/s"
+	"restore $DUMP_MIB MiB (writes), MiB/s" "dump $DUMP_MIB MiB of random data, MiB/s")
 echo "$(nproc) cores; loaded: $loops busy loop(s)"
 printf '%-42s %9s %9s %7s' "gdb operation" "kvmdbg" "QEMU" "ratio"
 [ "$loops" -gt 0 ] && printf ' | %9s %9s %7s' "kvmdbg" "QEMU" "ratio"
