@@ -53,7 +53,7 @@ plant() {
 	args=("${args[@]//${src%.c}.o/$obj}")
 }
 
-@test "thread hand-off: no lost wake-up in 200,000 round trips; a waiter spins microseconds at most" {
+@test "thread hand-off: no lost wake-up in 40,000 round trips; a waiter spins microseconds at most" {
 	unit handoff
 }
 
