@@ -90,6 +90,12 @@ bool arch_access_pc(struct vcpu *vcpu, const struct symtab *syms, bool pio, bool
 /* Whether the instruction at pc reads memory through an explicit operand;
  * if so, the operand's linear address and size. */
 bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size);
+/* After a single step that left pc on a REP MOVS or STOS (the CPU ran one
+ * iteration): runs the further iterations whose memory stays on the pages
+ * that one used, all but the last (the CPU still ends the instruction).
+ * plain(opaque, gpa) says whether kvmdbg may write or read the guest page at
+ * gpa behind the guest's back. Returns how many it ran (0: none). */
+uint64_t arch_rep_advance(struct vcpu *vcpu, bool (*plain)(void *opaque, uint64_t gpa), void *opaque);
 /* The general and system registers, one screen, for reports of unexpected stops. */
 void arch_dump_regs(struct vcpu *vcpu, FILE *out);
 

@@ -158,6 +158,11 @@ void watch_fetch_end(void *opaque, struct vcpu *vcpu)
 	watch_mem_apply(w, vcpu);
 }
 
+static bool watch_plain(void *opaque, uint64_t gpa)
+{
+	return !watch_page(opaque, gpa);
+}
+
 const struct vcpu_page_ops watch_page_ops = {
 	.access = watch_access,
 	.device_hit = watch_device_hit,
@@ -170,4 +175,5 @@ const struct vcpu_page_ops watch_page_ops = {
 	.fetch_hit = watch_fetch_hit,
 	.fetch_next = watch_fetch_next,
 	.fetch_end = watch_fetch_end,
+	.plain = watch_plain,
 };

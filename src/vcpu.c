@@ -348,6 +348,10 @@ static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 	*read_hit = ops->fetch_hit(w, trap || reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO);
 	if (reason == KVM_EXIT_INTERNAL_ERROR || reason == KVM_EXIT_SHUTDOWN)
 		ops->failed(w, arch_pc(vcpu));
+	/* A step that left pc where it was ran one iteration of a string
+	 * instruction: the rest of its page need not be stepped. */
+	if (own && !*read_hit && ops->plain && arch_pc(vcpu) == vcpu->lent_pc)
+		arch_rep_advance(vcpu, ops->plain, w);
 	if (!(own && !*read_hit && ops->fetch_next(w, vcpu)))
 		vcpu_lend_end(vcpu);
 	return own && !*read_hit;
@@ -380,6 +384,8 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
+		if (lent)
+			vcpu->lent_pc = arch_pc(vcpu);
 		arch_regs_invalidate(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);

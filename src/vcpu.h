@@ -109,6 +109,9 @@ struct vcpu_page_ops {
 	bool (*fetch_hit)(void *opaque, bool done);
 	bool (*fetch_next)(void *opaque, struct vcpu *vcpu);
 	void (*fetch_end)(void *opaque, struct vcpu *vcpu);
+	/* Whether the guest page at gpa is not protected: kvmdbg may read and
+	 * write it itself (REP string iterations, arch_rep_advance()). */
+	bool (*plain)(void *opaque, uint64_t gpa);
 };
 
 struct vcpu {
@@ -120,6 +123,7 @@ struct vcpu {
 
 	struct arch_vcpu *arch;  /* the architecture's part: registers, guest debug */
 	bool lent_step;          /* single-stepping code on lent pages (vcpu_page_ops) */
+	uint64_t lent_pc;        /* pc where the lent step in progress began */
 
 	/* Hand-off between the control thread and the vCPU thread (handoff.h). */
 	pthread_t thread;         /* runs KVM_RUN */

@@ -380,6 +380,25 @@ mmiolog_expected() {
 	assert_line '[guest exited with status 0]'
 }
 
+@test "REP MOVS and STOS on a page run by single steps end as they do natively, without a step per element" {
+	run kvmdbg "$(guest strings.elf)"
+	assert_success
+	native=$(grep '^strings: checksum ' <<<"$output")
+	[ -n "$native" ]
+	# A read watchpoint takes the string instructions' page out of the map:
+	# kvmdbg runs it by single steps, which on VMX and SVM trap at every
+	# iteration (on PVM after the whole instruction).
+	run kvmdbg --stats -e "watch r $(sym_addr strings.elf strings_page) 1" -e cont \
+		"$(guest strings.elf)"
+	assert_success
+	assert_line "$native"
+	assert_line '[guest exited with status 0]'
+	runs=$(awk '$1 == "vcpu0.runs" { print $2 }' <<<"$output")
+	echo "KVM_RUN calls: $runs"
+	# Clearing 1 MiB by quadwords alone is 131072 iterations.
+	[ "$runs" -lt 20000 ]
+}
+
 @test "watchpoints on the stack page: exceptions, int3 and int n are still delivered, counts stay exact" {
 	# Where int3 reaches the guest without an exit, the CPU delivers it (and
 	# its handler shares the page kvmdbg takes away): see README, KVM hosts.
