@@ -184,14 +184,23 @@ static int probe_debug(struct probe_vm *p, uint32_t control, uint64_t dr0, uint6
 	return ioctl(p->cpu, KVM_SET_GUEST_DEBUG, &d);
 }
 
-/* One KVM_RUN: the exit reason, or -errno; *rip after it. */
+/*
+ * One KVM_RUN: the exit reason, or -errno; *rip after it. A signal (the
+ * calling vCPU thread's halt watch or perf overflow: probes run where they
+ * are first needed) interrupts it with nothing to report: run on, unless
+ * immediate_exit asked for just that.
+ */
 static int probe_run(struct probe_vm *p, uint64_t *rip)
 {
 	struct kvm_regs r;
 	int e = 0;
 
-	if (ioctl(p->cpu, KVM_RUN, 0) < 0)
+	while (ioctl(p->cpu, KVM_RUN, 0) < 0) {
 		e = -errno;
+		if (e != -EINTR || p->run->immediate_exit)
+			break;
+		e = 0;
+	}
 	*rip = ioctl(p->cpu, KVM_GET_REGS, &r) == 0 ? r.rip : ~0ULL;
 	return e ? e : (int)p->run->exit_reason;
 }
