@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 scale=${1:-1}
-scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print n > 0 ? n : 1 }'; }
+scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print (n > 0 ? n : 1) }'; }
 STEPS=$(scaled 2000)
 BREAKS=$(scaled 500)
 READS=$(scaled 3000)
@@ -93,9 +93,12 @@ measure_both() {
 
 	port=$(free_port)
 	./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
+	local kvmdbg=$!
 	sleep 0.5
 	measure "$port"
-	wait 2>/dev/null || true
+	# (The script ends with kill; after a failed session the guest runs on.)
+	kill "$kvmdbg" 2>/dev/null || true
+	wait "$kvmdbg" 2>/dev/null || true
 
 	port=$(free_port)
 	qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
