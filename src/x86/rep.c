@@ -15,7 +15,6 @@
 #include "../mem.h"
 #include "x86.h"
 
-#define RFLAGS_DF (1ULL << 10)
 
 /* A decoded REP MOVS or STOS. */
 struct rep_insn {

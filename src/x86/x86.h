@@ -45,6 +45,7 @@
 #define RFLAGS_TF (1ULL << 8)    /* trap (single-step) */
 #define RFLAGS_RF (1ULL << 16)   /* resume (no instruction breakpoint once) */
 #define RFLAGS_IF (1ULL << 9)    /* interrupts enabled */
+#define RFLAGS_DF (1ULL << 10)   /* direction: string instructions count down */
 #define RFLAGS_VM (1ULL << 17)   /* virtual-8086 mode */
 
 #define PTE_P (1ULL << 0)  /* present */
