@@ -22,7 +22,7 @@ unit() {
 	unit mmu
 }
 
-@test "operand decoder: the memory an instruction reads, in 64-, 32- and 16-bit code" {
+@test "operand decoder: the memory an instruction reads, in 64-, 32- and 16-bit code; prefixes" {
 	unit operand
 }
 

@@ -11,8 +11,6 @@
 #include "../mem.h"
 #include "x86.h"
 
-#define X86_MAX_PREFIXES 14
-
 #define X86_HLT 0xf4
 
 /* Where iret at pc returns to: the address on top of the stack. */
@@ -97,13 +95,42 @@ void arch_frame_untrace(struct vcpu *vcpu)
 	}
 }
 
+size_t x86_prefixes(const uint8_t *insn, size_t n, unsigned bits, struct x86_prefixes *p)
+{
+	*p = (struct x86_prefixes){ 0 };
+	for (; p->len < n && p->len < X86_MAX_PREFIXES; p->len++) {
+		uint8_t b = insn[p->len];
+
+		/* REX counts only right before the opcode. */
+		if (bits == 64 && (b & 0xf0) == 0x40) {
+			p->rex = b;
+			continue;
+		}
+		switch (b) {
+		case 0xf3: p->rep = true; break;
+		case 0xf2: p->repne = true; break;
+		case 0xf0: p->lock = true; break;
+		case 0x66: p->opsize = true; break;
+		case 0x67: p->addrsize = true; break;
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+			p->seg = b;
+			break;
+		default:
+			return p->len;
+		}
+		p->rex = 0;
+	}
+	return p->len;
+}
+
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 {
 	uint8_t insn[X86_MAX_PREFIXES + 3];
 	uint64_t pc = arch_pc(vcpu);
 	unsigned bits = arch_code_bits(vcpu);
-	bool rep = false, rex_w = false;
-	size_t i = 0;
+	struct x86_prefixes pre;
+	bool rep, rex_w;
+	size_t i;
 	char text[128];
 	int len;
 
@@ -111,17 +138,9 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 	x86_step_note(vcpu);
 	if (!x86_read_insn(vcpu, pc, insn, sizeof(insn)))
 		return;
-	for (; i < X86_MAX_PREFIXES; i++) {
-		uint8_t b = insn[i];
-
-		if (b == 0xf2 || b == 0xf3) /* repne, rep */
-			rep = true;
-		else if (bits == 64 && (b & 0xf0) == 0x40) /* REX */
-			rex_w = b & 0x08;
-		else if (b != 0xf0 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 &&
-			 b != 0x64 && b != 0x65 && b != 0x66 && b != 0x67)
-			break;
-	}
+	i = x86_prefixes(insn, X86_MAX_PREFIXES, bits, &pre);
+	rep = pre.rep || pre.repne;
+	rex_w = pre.rex & 0x08;
 	/* rdtsc, rdpmc; rdtscp; rdrand, rdseed, rdpid (0f c7 /6, /7 on a register). */
 	if (insn[i] == 0x0f) {
 		bool two = insn[i + 1] == 0x31 || insn[i + 1] == 0x33;

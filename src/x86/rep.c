@@ -29,43 +29,33 @@ struct rep_insn {
 static bool rep_decode(const struct kvm_sregs *s, unsigned bits, const uint8_t *insn, size_t n,
 		       struct rep_insn *d)
 {
-	bool rep = false, opsize = false, addrsize = false, rex_w = false;
-	const struct kvm_segment *seg = &s->ds;
-	size_t i = 0;
+	struct x86_prefixes p;
+	size_t i = x86_prefixes(insn, n, bits, &p);
 
-	for (; i < n; i++) {
-		uint8_t b = insn[i];
-
-		if (b == 0xf3)
-			rep = true;
-		else if (b == 0x66)
-			opsize = true;
-		else if (b == 0x67)
-			addrsize = true;
-		else if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e)
-			seg = b == 0x26 ? &s->es : b == 0x2e ? &s->cs : b == 0x36 ? &s->ss : &s->ds;
-		else if (b == 0x64 || b == 0x65)
-			seg = b == 0x64 ? &s->fs : &s->gs;
-		else
-			break; /* F2 and LOCK included: not handled */
-	}
-	if (i < n && bits == 64 && (insn[i] & 0xf0) == 0x40)
-		rex_w = insn[i++] & 8;
-	if (!rep || i >= n || ((insn[i] & ~1) != 0xa4 && (insn[i] & ~1) != 0xaa))
+	/* F2 and LOCK are not handled. */
+	if (!p.rep || p.repne || p.lock || i >= n ||
+	    ((insn[i] & ~1) != 0xa4 && (insn[i] & ~1) != 0xaa))
 		return false;
 	/* 32-bit addresses in 64-bit code: ECX's update would need the
 	 * zero-extension rules; left to the CPU. */
-	if (bits == 64 && addrsize)
+	if (bits == 64 && p.addrsize)
 		return false;
 	d->movs = (insn[i] & ~1) == 0xa4;
 	if (!(insn[i] & 1))
 		d->size = 1;
-	else if (rex_w)
+	else if (p.rex & 0x08)
 		d->size = 8;
 	else
-		d->size = (bits == 16) != opsize ? 2 : 4;
-	d->addr_bits = bits == 64 ? 64 : (bits == 16) != addrsize ? 16 : 32;
-	d->src = seg;
+		d->size = (bits == 16) != p.opsize ? 2 : 4;
+	d->addr_bits = bits == 64 ? 64 : (bits == 16) != p.addrsize ? 16 : 32;
+	switch (p.seg) {
+	case 0x26: d->src = &s->es; break;
+	case 0x2e: d->src = &s->cs; break;
+	case 0x36: d->src = &s->ss; break;
+	case 0x64: d->src = &s->fs; break;
+	case 0x65: d->src = &s->gs; break;
+	default: d->src = &s->ds; break;
+	}
 	return true;
 }
 

@@ -189,4 +189,17 @@ bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);
 /* The instruction bytes at pc, as many as are mapped up to len (the rest zero). */
 bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len);
 
+/* An instruction's prefixes (at most 14: an instruction is at most 15 bytes). */
+#define X86_MAX_PREFIXES 14
+struct x86_prefixes {
+	size_t len;        /* bytes before the opcode, REX included */
+	bool rep, repne;   /* F3, F2 */
+	bool lock, opsize, addrsize; /* F0, 66, 67 */
+	uint8_t seg;       /* the segment override's byte (26 2E 36 3E 64 65), or 0 */
+	uint8_t rex;       /* REX in 64-bit code, if it is the last prefix; else 0 */
+};
+/* Reads the prefixes at the start of insn (n bytes, bits-bit code) in *p
+ * (icount.c); returns p->len, which is below n unless all n are prefixes. */
+size_t x86_prefixes(const uint8_t *insn, size_t n, unsigned bits, struct x86_prefixes *p);
+
 #endif

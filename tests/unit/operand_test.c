@@ -1,7 +1,8 @@
 /*
  * Unit test of the decoder that tells which memory an instruction reads
  * through an explicit operand (src/x86/operand.c, x86_operand_read), the one
- * read watchpoints use for code run from a lent page. No KVM.
+ * read watchpoints use for code run from a lent page, and of the prefix
+ * walker (x86_prefixes). No KVM.
  */
 #include <string.h>
 
@@ -88,9 +89,33 @@ static void legacy_modes(void)
 	READS(16, "\x26\x8a\x07", 0x30000 + 0x2000, 1);       /* mov %es:(%bx),%al */
 }
 
+/* The prefix walker that REP string handling and step bookkeeping share
+ * (x86_prefixes). */
+static void prefixes(void)
+{
+	struct x86_prefixes p;
+
+	/* rep movsq with a segment override and REX.W last. */
+	CHECK(x86_prefixes((const uint8_t *)"\x65\xf3\x48\xa5", 4, 64, &p) == 3 && p.rep &&
+	      !p.repne && p.seg == 0x65 && p.rex == 0x48);
+	/* REX before a legacy prefix does not count. */
+	CHECK(x86_prefixes((const uint8_t *)"\x48\xf3\xa5", 3, 64, &p) == 2 && p.rep && !p.rex);
+	/* 0x48 is dec eax in 32-bit code, an opcode. */
+	CHECK(x86_prefixes((const uint8_t *)"\x48", 1, 32, &p) == 0 && !p.rex);
+	CHECK(x86_prefixes((const uint8_t *)"\xf0\x66\x67\xf2\xae", 5, 16, &p) == 4 && p.lock &&
+	      p.opsize && p.addrsize && p.repne && !p.rep && !p.seg);
+	/* Never past n, nor past 14 prefixes. */
+	CHECK(x86_prefixes((const uint8_t *)"\x66\x66", 2, 64, &p) == 2);
+	uint8_t many[16];
+
+	memset(many, 0x66, sizeof(many));
+	CHECK(x86_prefixes(many, sizeof(many), 64, &p) == X86_MAX_PREFIXES);
+}
+
 int main(void)
 {
 	long_mode();
 	legacy_modes();
+	prefixes();
 	return unit_done();
 }
