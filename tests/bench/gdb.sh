@@ -71,7 +71,8 @@ measure() {
 	rm -f "$tmp/stamps"
 	timeout 600 gdb -batch -nx -ex "target remote 127.0.0.1:$1" -x "$tmp/bench.gdb" \
 		>"$tmp/gdb.log" 2>&1 || true
-	mapfile -t t <"$tmp/stamps"
+	t=()
+	[ -f "$tmp/stamps" ] && mapfile -t t <"$tmp/stamps"
 	if [ "${#t[@]}" -ne 7 ]; then
 		echo "gdb session failed:" >&2
 		tail -5 "$tmp/gdb.log" >&2
@@ -87,6 +88,17 @@ measure() {
 			m / ((g - f) / 1e9) }'
 }
 
+# Waits until a server listens on PORT (at most 60 s: a slow host's start-up).
+listening() {
+	local i
+
+	for ((i = 0; i < 600; i++)); do
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on port $1 after 60 s" >&2
+}
+
 # Both servers, one after the other; prints kvmdbg's six rates, then QEMU's.
 measure_both() {
 	local port
@@ -94,7 +106,7 @@ measure_both() {
 	port=$(free_port)
 	./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
 	local kvmdbg=$!
-	sleep 0.5
+	listening "$port"
 	measure "$port"
 	# (The script ends with kill; after a failed session the guest runs on.)
 	kill "$kvmdbg" 2>/dev/null || true
@@ -104,7 +116,7 @@ measure_both() {
 	qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
 		-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
 	local qemu=$!
-	sleep 1
+	listening "$port"
 	measure "$port"
 	kill "$qemu" 2>/dev/null || true
 	wait "$qemu" 2>/dev/null || true
