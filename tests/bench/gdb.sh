@@ -66,7 +66,7 @@ stamp
 kill
 GDB
 
-# Runs the script against a server on PORT; prints the four rates.
+# Runs the script against a server on PORT (named NAME in messages); prints its six rates.
 measure() {
 	rm -f "$tmp/stamps"
 	timeout 600 gdb -batch -nx -ex "target remote 127.0.0.1:$1" -x "$tmp/bench.gdb" \
@@ -74,7 +74,7 @@ measure() {
 	t=()
 	[ -f "$tmp/stamps" ] && mapfile -t t <"$tmp/stamps"
 	if [ "${#t[@]}" -ne 7 ]; then
-		echo "gdb session failed:" >&2
+		echo "gdb session with $2 failed (${#t[@]} of 7 phases stamped):" >&2
 		tail -5 "$tmp/gdb.log" >&2
 		echo "- - - - - -"
 		return
@@ -107,7 +107,7 @@ measure_both() {
 	./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
 	local kvmdbg=$!
 	listening "$port"
-	measure "$port"
+	measure "$port" kvmdbg
 	# (The script ends with kill; after a failed session the guest runs on.)
 	kill "$kvmdbg" 2>/dev/null || true
 	wait "$kvmdbg" 2>/dev/null || true
@@ -117,7 +117,7 @@ measure_both() {
 		-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
 	local qemu=$!
 	listening "$port"
-	measure "$port"
+	measure "$port" QEMU
 	kill "$qemu" 2>/dev/null || true
 	wait "$qemu" 2>/dev/null || true
 }
