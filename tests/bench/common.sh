@@ -17,6 +17,24 @@ free_port() {
 		echo $((20000 + RANDOM % 20000))
 }
 
+# Waits until a server listens on PORT: at most 60 s (a slow host's start-up),
+# and no longer than process PID lives.
+listening() {
+	local i
+
+	for ((i = 0; i < 600; i++)); do
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "nothing listens on port $1" >&2
+}
+
+# Throughput a over b, as "2.5x" ("n/a" if either is missing).
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.1fx", a / b; else print "n/a" }'
+}
+
 # Best wall-clock seconds of $1 runs of the command that follows (its
 # standard output discarded).
 best_of() {

@@ -88,17 +88,6 @@ measure() {
 			m / ((g - f) / 1e9) }'
 }
 
-# Waits until a server listens on PORT (at most 60 s: a slow host's start-up).
-listening() {
-	local i
-
-	for ((i = 0; i < 600; i++)); do
-		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
-		sleep 0.1
-	done
-	echo "nothing listens on port $1 after 60 s" >&2
-}
-
 # Both servers, one after the other; prints kvmdbg's six rates, then QEMU's.
 measure_both() {
 	local port
@@ -106,7 +95,7 @@ measure_both() {
 	port=$(free_port)
 	./kvmdbg --serial none -m 128M --gdb 127.0.0.1:$port -S "$GUEST" 2>"$tmp/kvmdbg.err" &
 	local kvmdbg=$!
-	listening "$port"
+	listening "$port" "$kvmdbg"
 	measure "$port" kvmdbg
 	# (The script ends with kill; after a failed session the guest runs on.)
 	kill "$kvmdbg" 2>/dev/null || true
@@ -116,14 +105,10 @@ measure_both() {
 	qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
 		-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
 	local qemu=$!
-	listening "$port"
+	listening "$port" "$qemu"
 	measure "$port" QEMU
 	kill "$qemu" 2>/dev/null || true
 	wait "$qemu" 2>/dev/null || true
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.1fx", a / b; else print "n/a" }'
 }
 
 read -r -a idle < <(measure_both | paste -sd' ')

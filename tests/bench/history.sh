@@ -29,7 +29,7 @@ best() {
 	shift 2
 	best_of "$repeat" ./kvmdbg --icount step --serial none "$@" --script "$script" "guests/$guest" 2>/dev/null
 }
-ratio() {
+change() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", 100 * (a - b) / b }'
 }
 row() {
@@ -41,7 +41,7 @@ for g in memloop sweep; do
 	off=$(best $g.elf "$tmp/run")
 	on=$(best $g.elf "$tmp/run" --history)
 	row "$g: whole run, history off / on (s)" "$off / $on"
-	row "$g: cost of the history" "$(ratio "$on" "$off")"
+	row "$g: cost of the history" "$(change "$on" "$off")"
 done
 
 # Timed inside one session, as gdb sees it (its Python's clock): each line
@@ -53,7 +53,7 @@ timed() {
 	port=$(free_port)
 	./kvmdbg --icount step --serial none --history --gdb 127.0.0.1:$port --wait "guests/$guest" \
 		>/dev/null 2>&1 &
-	sleep 0.5
+	listening "$port" $!
 	local args=(-ex 'python import time')
 	for step in "$@"; do
 		case $step in

@@ -54,8 +54,8 @@ watch1="watch *(volatile unsigned int *)$ticks"
 
 measure() { # start the server with "$@", print three rates
 	"$@" &
-	sleep 1
 	local port=$PORT
+	listening $port $!
 	w=$(phase $port "$watch1")
 	r=$(phase $port "rwatch *(volatile unsigned int *)$ticks")
 	m=$(phase $port "$more$watch1")
@@ -70,9 +70,6 @@ PORT=$(free_port)
 read -r qw qr qm < <(measure qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null \
 	-monitor none -S -gdb tcp:127.0.0.1:$PORT -kernel "$GUEST")
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.1fx", a / b; else print "n/a" }'
-}
 printf '%-40s %10s %10s %8s\n' "gdb watchpoint stops per second ($HITS)" "kvmdbg" "QEMU" "ratio"
 printf '%-40s %10s %10s %8s\n' "watch ticks" "$kw" "$qw" "$(ratio "$kw" "$qw")"
 printf '%-40s %10s %10s %8s\n' "rwatch ticks" "$kr" "$qr" "$(ratio "$kr" "$qr")"
