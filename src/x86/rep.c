@@ -15,7 +15,6 @@
 #include "../mem.h"
 #include "x86.h"
 
-
 /* A decoded REP MOVS or STOS. */
 struct rep_insn {
 	bool movs;                 /* else stos */
