@@ -72,7 +72,7 @@ static int cmd_eval_term(struct session *s, const char **p, uint64_t *v, FILE *o
 		reg = arch_reg_find(name, &mask);
 		if (reg < 0)
 			return cmd_fail(out, "unknown register '$%s'", name);
-		if (arch_reg_get(s->vcpu, (unsigned)reg, v) < 0)
+		if (arch_reg_get(debug_vcpu(s->dbg), (unsigned)reg, v) < 0)
 			return cmd_fail(out, "cannot read $%s: %s", name, err_msg());
 		*v &= mask;
 		return 0;
@@ -198,8 +198,8 @@ static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uin
 static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,
 			   FILE *out, uint64_t *end)
 {
-	uint64_t pc = arch_pc(s->vcpu);
-	unsigned bits = arch_code_bits(s->vcpu);
+	uint64_t pc = arch_pc(debug_vcpu(s->dbg));
+	unsigned bits = arch_code_bits(debug_vcpu(s->dbg));
 
 	for (unsigned long i = 0; i < count; i++) {
 		uint8_t bytes[CMD_MAX_INSN];
@@ -290,8 +290,11 @@ static const char *cmd_replayed(const struct debug_stop *stop)
 
 void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE *out)
 {
-	uint64_t pc = arch_pc(s->vcpu);
+	uint64_t pc = arch_pc(debug_vcpu(s->dbg));
 
+	/* Several CPUs: which one stopped (it is the selected one now). */
+	if (debug_cpus(s->dbg) > 1)
+		fprintf(out, "CPU %u: ", stop->cpu);
 	if (stop->history < 0) {
 		fprintf(out, "No more reverse-execution history: icount %llu, ",
 			(unsigned long long)debug_icount(s->dbg));
@@ -319,11 +322,11 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 		return;
 	case DEBUG_STOP_SHUTDOWN:
 		fprintf(out, "[guest shut down: %s]\n", stop->detail);
-		arch_dump_regs(s->vcpu, out);
+		arch_dump_regs(debug_vcpu(s->dbg), out);
 		return;
 	case DEBUG_STOP_ERROR:
 		fprintf(out, "[guest stopped: %s]\n", stop->detail);
-		arch_dump_regs(s->vcpu, out);
+		arch_dump_regs(debug_vcpu(s->dbg), out);
 		return;
 	case DEBUG_STOP_BREAKPOINT:
 		fprintf(out, "Breakpoint %d, ", stop->breakpoint);
@@ -419,13 +422,14 @@ int commands_monitor(void *opaque, const char *cmd, FILE *out)
 {
 	struct session *s = opaque;
 	bool running = debug_running(s->dbg);
-	uint64_t pc = running ? 0 : arch_pc(s->vcpu), icount = debug_icount(s->dbg);
+	uint64_t pc = running ? 0 : arch_pc(debug_vcpu(s->dbg)), icount = debug_icount(s->dbg);
 	int r;
 
 	s->remote = true;
 	r = commands_execute(s, cmd, out);
 	s->remote = false;
-	if (!running && !debug_running(s->dbg) && (arch_pc(s->vcpu) != pc || debug_icount(s->dbg) != icount))
+	if (!running && !debug_running(s->dbg) &&
+	    (arch_pc(debug_vcpu(s->dbg)) != pc || debug_icount(s->dbg) != icount))
 		cmd_monitor_moved(out);
 	return r == 0 && s->async && !running && debug_running(s->dbg) ? 1 : r;
 }
@@ -451,7 +455,7 @@ static int cmd_print_reg(struct session *s, const char *name, FILE *out)
 	if (idx < 0)
 		return cmd_fail(out, "unknown register '%s'", name);
 	if (arch_regs[idx].bits > 64) {
-		if (arch_reg_read(s->vcpu, (unsigned)idx, buf) < 0)
+		if (arch_reg_read(debug_vcpu(s->dbg), (unsigned)idx, buf) < 0)
 			return cmd_fail(out, "cannot read %s: %s", name, err_msg());
 		fprintf(out, "%-15s0x", name);
 		for (unsigned i = arch_regs[idx].bits / 8; i-- > 0;)
@@ -459,7 +463,7 @@ static int cmd_print_reg(struct session *s, const char *name, FILE *out)
 		fputc('\n', out);
 		return 0;
 	}
-	if (arch_reg_get(s->vcpu, (unsigned)idx, &v) < 0)
+	if (arch_reg_get(debug_vcpu(s->dbg), (unsigned)idx, &v) < 0)
 		return cmd_fail(out, "cannot read %s: %s", name, err_msg());
 	v &= mask;
 	fprintf(out, "%-15s0x%-18llx%llu\n", name, (unsigned long long)v, (unsigned long long)v);
@@ -471,7 +475,7 @@ static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
 	int failed = 0;
 
 	if (argc == 1) {
-		if (arch_print_regs(s->vcpu, out, &s->img->symbols) < 0)
+		if (arch_print_regs(debug_vcpu(s->dbg), out, &s->img->symbols) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		return 0;
 	}
@@ -495,8 +499,8 @@ static int cmd_set(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_fail(out, "unknown register '%s'", name);
 	if (cmd_eval(s, expr, &v, out) < 0)
 		return -1;
-	if (arch_reg_get(s->vcpu, (unsigned)idx, &old) < 0 ||
-	    arch_reg_set(s->vcpu, (unsigned)idx, (old & ~mask) | (v & mask)) < 0)
+	if (arch_reg_get(debug_vcpu(s->dbg), (unsigned)idx, &old) < 0 ||
+	    arch_reg_set(debug_vcpu(s->dbg), (unsigned)idx, (old & ~mask) | (v & mask)) < 0)
 		return cmd_fail(out, "cannot set %s: %s", name, err_msg());
 	return 0;
 }
@@ -506,7 +510,7 @@ static int cmd_view(int (*print)(struct vcpu *, FILE *), struct session *s, int 
 {
 	if (argc > 1)
 		return cmd_fail(out, "%s takes no arguments", argv[0]);
-	if (print(s->vcpu, out) < 0)
+	if (print(debug_vcpu(s->dbg), out) < 0)
 		return cmd_fail(out, "%s", err_msg());
 	return 0;
 }
@@ -547,18 +551,18 @@ static int cmd_onereg(struct session *s, int argc, char **argv, FILE *out)
 			return cmd_fail(out, "usage: onereg get NAME|ID");
 		if (onereg_parse(argv[2], &id) < 0)
 			return cmd_fail(out, "%s", err_msg());
-		return onereg_print(s->vcpu, id, out) < 0 ? -1 : 0;
+		return onereg_print(debug_vcpu(s->dbg), id, out) < 0 ? -1 : 0;
 	}
 	if (strcmp(argv[1], "list") && strcmp(argv[1], "dump"))
 		return cmd_fail(out, "unknown subcommand 'onereg %s' (list, get, dump)", argv[1]);
 	if (argc != 2)
 		return cmd_fail(out, "onereg %s takes no arguments", argv[1]);
-	if (onereg_list(s->vcpu, &ids, &n, &source) < 0)
+	if (onereg_list(debug_vcpu(s->dbg), &ids, &n, &source) < 0)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "%zu registers (ids from %s)\n", n, source);
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(argv[1], "dump")) {
-			failed |= onereg_print(s->vcpu, ids[i], out) < 0;
+			failed |= onereg_print(debug_vcpu(s->dbg), ids[i], out) < 0;
 			continue;
 		}
 		const char *name = arch_onereg_name(ids[i]);
@@ -593,10 +597,10 @@ static int cmd_msr(struct session *s, int argc, char **argv, FILE *out)
 	if (expr) {
 		if (cmd_eval(s, expr, &value, out) < 0)
 			return -1;
-		if (arch_msr_write(s->vcpu, index, value) < 0)
+		if (arch_msr_write(debug_vcpu(s->dbg), index, value) < 0)
 			return cmd_fail(out, "%s", err_msg());
 	}
-	if (arch_msr_read(s->vcpu, index, &value) < 0)
+	if (arch_msr_read(debug_vcpu(s->dbg), index, &value) < 0)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "%s (%#x) = %#llx", known ? known : "MSR", index, (unsigned long long)value);
 	arch_msr_fields(out, index, value);
@@ -762,7 +766,7 @@ static int cmd_xp(struct session *s, int argc, char **argv, FILE *out)
 
 static int cmd_disas(struct session *s, int argc, char **argv, FILE *out)
 {
-	uint64_t addr = arch_pc(s->vcpu);
+	uint64_t addr = arch_pc(debug_vcpu(s->dbg));
 	unsigned long count = 10;
 
 	if (argc > 3)
@@ -1214,7 +1218,7 @@ static const char *const history_subcommands[] = { "on", "off", "info", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints", "ram", "symbol",
-						 "irq", "host", NULL };
+						 "irq", "cpus", "host", NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
@@ -1250,11 +1254,11 @@ static int cmd_restart(struct session *s, int argc, char **argv, FILE *out)
 	if (debug_restart(s->dbg, (int)id) < 0)
 		return cmd_fail(out, "%s", err_msg());
 	fprintf(out, "Back at checkpoint %ld: ", id);
-	cmd_print_addr(s, arch_pc(s->vcpu), out);
+	cmd_print_addr(s, arch_pc(debug_vcpu(s->dbg)), out);
 	if (debug_counting(s->dbg))
 		fprintf(out, ", icount %llu", (unsigned long long)debug_icount(s->dbg));
 	fputc('\n', out);
-	cmd_disas_lines(s, cmd_read_virt, arch_pc(s->vcpu), 1, out, NULL);
+	cmd_disas_lines(s, cmd_read_virt, arch_pc(debug_vcpu(s->dbg)), 1, out, NULL);
 	return 0;
 }
 
@@ -1287,17 +1291,53 @@ static int cmd_info_checkpoints(struct session *s, FILE *out)
 	return 0;
 }
 
+/* info cpus: each CPU's state, pc (with its symbol) and the count; '*' the selected one. */
+static int cmd_info_cpus(struct session *s, FILE *out)
+{
+	unsigned n = debug_cpus(s->dbg), cur = debug_cpu(s->dbg);
+
+	if (debug_running(s->dbg))
+		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(out, "%c CPU %u  %-16s ", i == cur ? '*' : ' ', i, debug_cpu_state(s->dbg, i));
+		cmd_print_addr(s, arch_pc(debug_cpu_vcpu(s->dbg, i)), out);
+		if (debug_counting(s->dbg) && i == cur)
+			fprintf(out, "  icount %llu", (unsigned long long)debug_icount(s->dbg));
+		fputc('\n', out);
+	}
+	return 0;
+}
+
+/* cpu [N]: selects the CPU that regs, x, disas and stepi use; says which. */
+static int cmd_cpu(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t n;
+
+	if (argc > 2)
+		return cmd_fail(out, "usage: cpu [N]");
+	if (argc == 2) {
+		if (cmd_parse_icount(argv[1], &n) < 0 || n > UINT32_MAX)
+			return cmd_fail(out, "invalid CPU number '%s'", argv[1]);
+		if (debug_select_cpu(s->dbg, (unsigned)n) < 0)
+			return cmd_fail(out, "%s", err_msg());
+	}
+	fprintf(out, "CPU %u of %u\n", debug_cpu(s->dbg), debug_cpus(s->dbg));
+	return 0;
+}
+
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "symbol")))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
 				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info irq "
-				"| info host");
+				"| info cpus | info host");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
 	if (!strcmp(argv[1], "icount"))
 		return cmd_info_icount(s, out);
+	if (!strcmp(argv[1], "cpus"))
+		return cmd_info_cpus(s, out);
 	if (!strcmp(argv[1], "checkpoints"))
 		return cmd_info_checkpoints(s, out);
 	if (!strcmp(argv[1], "host"))
@@ -1325,7 +1365,7 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"checkpoints, ram, symbol, irq, host)",
+			"checkpoints, ram, symbol, irq, cpus, host)",
 			argv[1]);
 }
 
@@ -1432,11 +1472,13 @@ static const struct command commands[] = {
 	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
 	  COMPLETE_NONE, NULL, true },
 	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
-	  "| symbol ADDRESS | irq | host",
+	  "| symbol ADDRESS | irq | cpus | host",
 	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "
-	  "hash of RAM, the symbol at an address, the interrupt controllers and timers, or what "
-	  "this host's KVM does", COMPLETE_SUB,
+	  "hash of RAM, the symbol at an address, the interrupt controllers and timers, each "
+	  "CPU's state and pc, or what this host's KVM does", COMPLETE_SUB,
 	  info_subcommands, false },
+	{ "cpu", cmd_cpu, "[N]", "select CPU N (from 0) for regs, x, disas and stepi; or say "
+	  "which is selected", COMPLETE_NONE, NULL, true },
 	{ "stats", cmd_stats, "", "exit and I/O counters", COMPLETE_NONE, NULL, false },
 	{ "serial", cmd_serial, "", "back to the guest's serial console, the guest running "
 	  "(after Ctrl-A c)", COMPLETE_NONE, NULL, true },

@@ -17,7 +17,6 @@ struct debug;
 
 /* What a kvmdbg process debugs, as the commands see it. */
 struct session {
-	struct vcpu *vcpu;   /* its vCPU */
 	struct image *img;   /* the guest image (symbols) */
 	struct debug *dbg;   /* run control and breakpoints */
 	int sigfd;           /* signalfd for SIGINT/SIGTERM/SIGHUP, -1 if none */

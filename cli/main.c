@@ -32,6 +32,10 @@ static void usage(FILE *out)
 		"Without GUEST, run the built-in demo guest.\n"
 		"\n"
 		"  -m, --mem SIZE         guest RAM (default 128M; suffixes K, M, G)\n"
+		"      --smp N            N CPUs (1 to 16; default 1; also QEMU's -smp N and\n"
+		"                         -smp cpus=N): CPU 0 boots, the others wait for\n"
+		"                         INIT and SIPI. Steps, --icount and --stop-at-icount\n"
+		"                         run the selected CPU alone (gdb's thread, 'cpu N')\n"
 		"      --raw FILE@ADDR    load a flat image at guest-physical ADDR and start it\n"
 		"                         in real mode at 0000:ADDR (ADDR below 1 MiB)\n"
 		"      --serial WHERE     serial and debug-console output: stdio (default),\n"
@@ -133,7 +137,23 @@ static int parse_raw(char *arg, struct options *opt)
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
-       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP };
+       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP };
+
+/* --smp N, or QEMU's cpus=N. */
+static int parse_smp(const char *arg, struct options *opt)
+{
+	const char *n = strncmp(arg, "cpus=", 5) ? arg : arg + 5;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(n, &end, 10);
+	if (errno || *end || end == n || *n == '-' || v < 1 || v > VM_MAX_CPUS)
+		return usage_error("invalid --smp '%s': expected a number of CPUs from 1 to %d "
+				   "(or cpus=N)", arg, VM_MAX_CPUS);
+	opt->smp = (unsigned)v;
+	return 0;
+}
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
 static int parse_option(int c, char **argv, struct options *opt)
@@ -187,6 +207,8 @@ static int parse_option(int c, char **argv, struct options *opt)
 	case OPT_HISTORY:
 		opt->history = true;
 		return 0;
+	case OPT_SMP:
+		return parse_smp(optarg, opt);
 	case OPT_IRQCHIP:
 		if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 			return usage_error("--irqchip wants on or off, not '%s'", optarg);
@@ -305,6 +327,12 @@ static int check_options(struct options *opt)
 				   "interrupt controllers and timer interrupt the guest in host "
 				   "time, which a replay could not repeat (with --history the "
 				   "machine has none)");
+	if (opt->smp > 1 && opt->history)
+		return usage_error("--history replays one CPU: not with --smp %u (a deterministic "
+				   "replay of several is later work)", opt->smp);
+	if (opt->smp > 1 && !opt->irqchip)
+		return usage_error("--smp %u needs --irqchip on: the local APICs start the other "
+				   "CPUs", opt->smp);
 	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
 		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
 				   "--gdb or --icount the guest is stopped with Ctrl-C or 'stop'");
@@ -329,6 +357,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
 		{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+		{ "smp", required_argument, NULL, OPT_SMP },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "append", required_argument, NULL, OPT_APPEND },
@@ -346,8 +375,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	};
 	int c, r;
 
-	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1 };
+	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1,
+				 .smp = 1 };
 	opterr = 0;
+	/* QEMU's spelling, -smp N, as --smp N (before the guest's name only). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-smp"))
+			argv[i] = (char *)"--smp";
 	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1)
 		if ((r = parse_option(c, argv, opt)) < 0)
 			return r;
@@ -455,7 +489,7 @@ int main(int argc, char **argv)
 				(!isatty(STDIN_FILENO) || plain),
 		.serial_fd = term.running ? term.guest_fd : STDIN_FILENO,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
-		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip,
+		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip, .cpus = opt.smp,
 	};
 
 	if (machine_create(&m, &cfg) < 0) {
@@ -465,7 +499,7 @@ int main(int argc, char **argv)
 	if (setup_watching(m.dbg, &opt) < 0)
 		goto out_machine;
 
-	session = (struct session){ .vcpu = debug_vcpu(m.dbg), .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
+	session = (struct session){ .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
 				    .monitor_files = opt.monitor_files };
 	if (!plain) {
 		status = run_session(&session, &opt);

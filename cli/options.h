@@ -38,6 +38,7 @@ struct io_watch_opt {
 
 struct options {
 	uint64_t mem;          /* bytes of guest RAM */
+	unsigned smp;          /* --smp: vCPUs */
 	const char *guest;     /* ELF path, or NULL */
 	const char *raw;       /* --raw FILE, or NULL */
 	uint64_t raw_addr;     /* --raw @ADDR */

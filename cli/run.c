@@ -278,7 +278,7 @@ static int run_to_icount(struct session *s, uint64_t at)
 		return -1;
 	}
 	printf("icount %llu\n", (unsigned long long)debug_icount(s->dbg));
-	arch_print_regs(s->vcpu, stdout, &s->img->symbols);
+	arch_print_regs(debug_vcpu(s->dbg), stdout, &s->img->symbols);
 	fflush(stdout);
 	return 0;
 }

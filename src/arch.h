@@ -254,6 +254,7 @@ int arch_irqchip_create(struct vm *vm);
 /* What could still wake a vCPU waiting for an interrupt. */
 struct arch_wake {
 	bool halted;       /* it waits for an interrupt (hlt) */
+	bool sipi;         /* it waits for INIT and SIPI (an AP not started yet) */
 	bool irqs_on;      /* ... and would take one */
 	bool pending;      /* one is waiting to be taken already */
 	uint32_t lines;    /* ISA lines (bit n: line n) that reach it if raised */

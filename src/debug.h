@@ -57,6 +57,7 @@ struct debug_stop {
 	signed char history; /* history: -1 its start reached going back, 1 its end
 				(the guest's exit) */
 	uint64_t icount;     /* instructions retired at the stop (when counting) */
+	unsigned cpu;        /* the vCPU that stopped (index from 0) */
 };
 
 enum bp_kind {
@@ -85,9 +86,10 @@ struct debug_early_map {
 /*
  * The debugger and what it runs on.
  */
-/* Attaches a new debugger to a vCPU: its hooks observe every run from now
- * on. NULL with err_msg() if out of memory. */
-struct debug *debug_create(struct vm *vm, struct vcpu *vcpu, const struct symtab *syms);
+/* Attaches a new debugger to the ncpus vCPUs at vcpus (vCPU 0 the boot CPU):
+ * its hooks observe every run from now on. NULL with err_msg() on failure. */
+struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
+			   const struct symtab *syms);
 /* Detaches it and frees it, the watch state and the access log (closing the log). */
 void debug_destroy(struct debug *d);
 /* Where guest text goes (muted while history replays), the guest's serial
@@ -98,8 +100,25 @@ void debug_set_input(struct debug *d, int fd);
 void debug_set_early_map(struct debug *d, const struct debug_early_map *map);
 /* Whether reading the serial input gave end-of-file (any thread). */
 bool debug_input_ended(const struct debug *d);
-/* The vCPU the front ends read and write registers of (arch.h), while stopped. */
+/* The vCPU the front ends read and write registers of (arch.h), while
+ * stopped: the selected one, which steps and counted runs use. A stop selects
+ * the vCPU that stopped. */
 struct vcpu *debug_vcpu(const struct debug *d);
+/*
+ * Several vCPUs (--smp), all-stop: a continue runs them all (counted runs
+ * only the selected one) and any stop stops every one before it is
+ * reported; a stop another vCPU made meanwhile (a breakpoint, say) is kept
+ * and reported by the next continue, without running anything.
+ */
+/* How many vCPUs; the selected one's index. */
+unsigned debug_cpus(const struct debug *d);
+unsigned debug_cpu(const struct debug *d);
+/* Selects vCPU i (while stopped); -errno with a message. */
+int debug_select_cpu(struct debug *d, unsigned i);
+/* vCPU i (NULL if there is none), for its registers while stopped. */
+struct vcpu *debug_cpu_vcpu(const struct debug *d, unsigned i);
+/* What vCPU i does, in a word or two: "running", "halted", "waiting for SIPI". */
+const char *debug_cpu_state(const struct debug *d, unsigned i);
 
 /*
  * The state, as the front ends may read it.
@@ -125,6 +144,8 @@ uint64_t debug_target(const struct debug *d);
  */
 /* Starts the guest running (stepping off a breakpoint at pc first). */
 int debug_continue(struct debug *d, struct debug_stop *stop);
+/* Likewise, but only the selected vCPU runs; the others stay stopped. */
+int debug_continue_cpu(struct debug *d, struct debug_stop *stop);
 /* Asks a running guest to stop. */
 void debug_interrupt(struct debug *d);
 /* After stop_fd became readable: why the guest stopped (breakpoints resolved).

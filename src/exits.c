@@ -34,12 +34,15 @@ static enum exit_action exits_stop(struct vcpu_stop *stop, enum stop_reason reas
 static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 				     struct vcpu_stop *stop)
 {
-	enum io_result res = iobus_access(&vcpu->vm->bus, acc);
+	enum io_result res;
 
-	/* KVM's emulator writes rflags back when it finishes the access. */
-	arch_rflags_touched(vcpu);
+	pthread_mutex_lock(&vcpu->vm->io_lock);
+	res = iobus_access(&vcpu->vm->bus, acc);
 	if (vcpu->on_access)
 		vcpu->on_access(vcpu->access_opaque, vcpu, acc);
+	pthread_mutex_unlock(&vcpu->vm->io_lock);
+	/* KVM's emulator writes rflags back when it finishes the access. */
+	arch_rflags_touched(vcpu);
 	if (res == IO_EXIT) {
 		stop->status = (int)(acc->value & 0xff);
 		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
@@ -116,7 +119,12 @@ static enum exit_action exits_mmio(struct vcpu *vcpu, struct vcpu_stop *stop)
 				  (unsigned long long)acc.addr, acc.size);
 	if (acc.is_write)
 		memcpy(&acc.value, run->mmio.data, acc.size);
-	if (ops && ops->access(vcpu->pages_opaque, &acc, &hit))
+	/* (The page hooks' state is the machine's: one vCPU thread at a time.) */
+	pthread_mutex_lock(&vcpu->vm->io_lock);
+	bool mine = ops && ops->access(vcpu->pages_opaque, &acc, &hit);
+
+	pthread_mutex_unlock(&vcpu->vm->io_lock);
+	if (mine)
 		action = hit ? exits_watchpoint(vcpu, stop) : EXIT_CONTINUE;
 	else if ((action = exits_access(vcpu, &acc, stop)) == EXIT_CONTINUE && ops &&
 		 ops->device_hit(vcpu->pages_opaque, &acc))
@@ -179,14 +187,30 @@ static int exits_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned l
 }
 
 /* Lends the pages of the code at pc back (all: gives every page back) for
- * the instruction to run again; true if so. */
+ * the instruction to run again; true if so. A shared vCPU lends nothing: it
+ * sets lend_wanted instead, and its run stops (STOP_LEND) for the debugger
+ * to run it alone. */
 static bool exits_pages_lend(struct vcpu *vcpu, bool all)
 {
 	const struct vcpu_page_ops *ops = vcpu->pages;
 
 	if (!ops)
 		return false;
+	if (vcpu->shared)
+		return vcpu->lend_wanted = ops->would_lend(vcpu->pages_opaque, vcpu, arch_pc(vcpu),
+							   all);
 	return (all ? ops->lift_begin : ops->fetch_begin)(vcpu->pages_opaque, vcpu, arch_pc(vcpu));
+}
+
+/* After exits_pages_lend() said yes: the instruction runs again lent, or
+ * (shared) the run stops for it. */
+static enum exit_action exits_lent(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	if (!vcpu->lend_wanted)
+		return EXIT_CONTINUE;
+	vcpu->lend_wanted = false;
+	return exits_stop(stop, STOP_LEND, vcpu->run->exit_reason, "%s",
+			  "code on a page taken out of the map, with other CPUs running");
 }
 
 static const char *exits_internal_name(uint32_t suberror)
@@ -205,7 +229,7 @@ static enum exit_action exits_retry(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	if (arch_emulation_failure_retry(vcpu) < 0)
 		return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
-	return EXIT_CONTINUE;
+	return exits_lent(vcpu, stop);
 }
 
 static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop *stop)
@@ -233,9 +257,13 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	 * the handler unseen on hosts where delivery clears the step's TF.
 	 * Delivered from here, the handler's first fetch exits if its page is away.
 	 */
-	if (soft_int && !(vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
-			  vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu))) &&
-	    exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
+	bool own_int3 = soft_int && vector == ARCH_BREAKPOINT_VECTOR && vcpu->own_breakpoint &&
+			vcpu->own_breakpoint(vcpu->own_opaque, arch_pc(vcpu));
+
+	/* (Its delivery gives every page back for a step: alone.) */
+	if (soft_int && !own_int3 && vcpu->shared && vcpu->pages && exits_pages_lend(vcpu, true))
+		return exits_retry(vcpu, stop);
+	if (soft_int && !own_int3 && exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
 		return EXIT_CONTINUE;
 	/* Code on a page a read watchpoint or a breakpoint took away: lend it back. */
 	if (emulation && exits_pages_lend(vcpu, false))
@@ -274,7 +302,7 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 		/* Delivering an exception onto a protected page fails (PVM): run
 		 * that one instruction again with every page given back. */
 		if (exits_pages_lend(vcpu, true))
-			return EXIT_CONTINUE;
+			return exits_lent(vcpu, stop);
 		/* SVM re-initialises the vCPU at a shutdown (nested SVM, 6.1). */
 		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)
 			return exits_stop(stop, STOP_SHUTDOWN, reason, "%s", "shutdown (triple "

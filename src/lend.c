@@ -77,6 +77,24 @@ bool watch_fetch_begin(void *opaque, struct vcpu *vcpu, uint64_t pc)
 	return true;
 }
 
+bool watch_would_lend(void *opaque, struct vcpu *vcpu, uint64_t pc, bool all)
+{
+	const struct watch *w = opaque;
+
+	if (!w->npages)
+		return false;
+	if (all)
+		return true;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t va = i ? (pc | (MEM_PAGE - 1)) + 1 : pc, pa;
+		const struct mem_page_prot *p;
+
+		if (arch_virt_to_phys(vcpu, va, &pa) == 0 && (p = watch_page(w, pa)) && !p->readonly)
+			return true;
+	}
+	return false;
+}
+
 bool watch_lift_begin(void *opaque, struct vcpu *vcpu, uint64_t pc)
 {
 	struct watch *w = opaque;
@@ -169,6 +187,7 @@ const struct vcpu_page_ops watch_page_ops = {
 	.hit_stop = watch_hit_stop,
 	.fetch_begin = watch_fetch_begin,
 	.lift_begin = watch_lift_begin,
+	.would_lend = watch_would_lend,
 	.lift = watch_lift,
 	.run_begin = watch_run_begin,
 	.failed = watch_fetch_failed,

@@ -141,19 +141,26 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 
 	memset(m, 0, sizeof(*m));
 	m->input_quit = m->input_fd = -1;
-	r = vm_create(&m->vm, cfg->ram, cfg->irqchip); /* undoes itself on failure */
+	unsigned cpus = cfg->cpus ? cfg->cpus : 1;
+
+	if (cpus > 1 && !cfg->irqchip)
+		return err_set(EINVAL, "%u CPUs need the interrupt controllers (their local APICs "
+			       "start the other CPUs): not with --irqchip off", cpus);
+	r = vm_create(&m->vm, cfg->ram, cfg->irqchip, cpus); /* undoes itself on failure */
 	if (r < 0)
 		return r;
 	m->built = BUILT_VM;
-	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem);
+	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus);
 	if (r < 0) {
 		r = err_set(r, "cannot register the built-in devices: %s", strerror(-r));
 		goto err;
 	}
-	r = vcpu_create(&m->vcpu, &m->vm, 0);
-	if (r < 0)
-		goto err;
 	m->built = BUILT_VCPU;
+	for (; m->ncpus < cpus; m->ncpus++) {
+		r = vcpu_create(&m->vcpus[m->ncpus], &m->vm, (int)m->ncpus);
+		if (r < 0)
+			goto err;
+	}
 	r = machine_load(m, cfg);
 	if (r < 0)
 		goto err;
@@ -168,10 +175,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		r = err_set(-r, "--symbols: %s", err_msg());
 		goto err;
 	}
-	r = loader_boot(&m->vcpu, &m->img);
+	r = loader_boot(&m->vcpus[0], &m->img);
 	if (r < 0)
 		goto err;
-	m->dbg = debug_create(&m->vm, &m->vcpu, &m->img.symbols);
+	m->dbg = debug_create(&m->vm, m->vcpus, m->ncpus, &m->img.symbols);
 	if (!m->dbg) {
 		r = -ENOMEM;
 		goto err;
@@ -190,7 +197,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		m->devs.serial.irq = &m->devs.irq;
 	}
 	m->built = BUILT_ALL;
-	r = vcpu_start_thread(&m->vcpu);
+	for (unsigned i = 0; i < m->ncpus && r == 0; i++)
+		r = vcpu_start_thread(&m->vcpus[i]);
 	if (r == 0 && m->vm.irqchip && m->input_fd >= 0)
 		r = machine_input_start(m);
 	if (r < 0)
@@ -209,9 +217,10 @@ void machine_flush(struct machine *m)
 void machine_destroy(struct machine *m)
 {
 	machine_input_stop(m);
-	/* The vCPU thread goes first: nothing runs the guest after this. */
-	if (m->built >= BUILT_VCPU)
-		vcpu_destroy(&m->vcpu);
+	/* The vCPU threads go first: nothing runs the guest after this. */
+	for (unsigned i = 0; i < m->ncpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	m->ncpus = 0;
 	debug_destroy(m->dbg);
 	m->dbg = NULL;
 	if (m->built >= BUILT_IMAGE)

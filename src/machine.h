@@ -1,6 +1,6 @@
 /*
  * One guest machine, assembled: the VM and its RAM, the built-in devices, the
- * vCPU and its thread, the guest image, and the debugger attached to them.
+ * vCPUs and their threads, the guest image, and the debugger attached to them.
  * A front end creates it from a description and from then on drives it
  * through debug.h (m->dbg).
  */
@@ -21,6 +21,7 @@
 
 struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
+	unsigned cpus;            /* vCPUs (0: 1); more than one needs irqchip */
 	bool irqchip;             /* KVM's interrupt controllers and PIT */
 	FILE *serial;             /* where guest text goes, or NULL */
 	bool serial_stdin;        /* the UART receives what serial_fd gives */
@@ -41,7 +42,8 @@ struct machine_config {
 struct machine {
 	struct vm vm;
 	struct devices devs;
-	struct vcpu vcpu;
+	struct vcpu vcpus[VM_MAX_CPUS]; /* vCPU 0 boots; the others wait for INIT and SIPI */
+	unsigned ncpus;           /* created */
 	struct image img;
 	struct debug *dbg;        /* run control (debug.h) */
 	int built;                /* how far machine_create() got (for machine_destroy) */

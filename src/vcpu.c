@@ -66,13 +66,64 @@ static void vcpu_watch_arm(struct vcpu *vcpu, bool on)
  * or when no interrupt waits, no timer is armed and no line a device may
  * raise is open: a stop, as KVM_EXIT_HLT is without them.
  */
+/* Rounds of vCPU 0's halt watch with every vCPU asleep and none woken
+ * between: each vCPU's own round comes every VCPU_WATCH_MS, so an awake one
+ * has cleared its bit within one. */
+#define VCPU_ASLEEP_ROUNDS 3
+
+/* This vCPU leaves the asleep set (or was never in it). */
+static void vcpu_awake(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (atomic_fetch_and(&vm->asleep, ~(1U << vcpu->id)) & (1U << vcpu->id))
+		atomic_fetch_add(&vm->wakes, 1);
+}
+
+/*
+ * With several vCPUs one that waits for good may be woken by another (an
+ * IPI, INIT and SIPI): the machine stops only when every vCPU waits, for an
+ * interrupt nothing can send or for a SIPI, and stays so for
+ * VCPU_ASLEEP_ROUNDS of vCPU 0's rounds. vCPU 0 reports it.
+ */
+static bool vcpu_all_asleep(struct vcpu *vcpu, bool asleep)
+{
+	struct vm *vm = vcpu->vm;
+	uint32_t all = (1U << vm->ncpus) - 1;
+
+	if (!asleep) {
+		vcpu_awake(vcpu);
+		return false;
+	}
+	if ((atomic_fetch_or(&vm->asleep, 1U << vcpu->id) | (1U << vcpu->id)) != all ||
+	    vcpu->id != 0)
+		return false;
+	if (vm->asleep_rounds == 0 || vm->asleep_wakes != atomic_load(&vm->wakes)) {
+		vm->asleep_wakes = atomic_load(&vm->wakes);
+		vm->asleep_rounds = 1;
+		return false;
+	}
+	return ++vm->asleep_rounds > VCPU_ASLEEP_ROUNDS;
+}
+
 static bool vcpu_halted_for_good(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	struct arch_wake w;
 	uint32_t live = atomic_load(&vcpu->vm->irq_live);
+	bool asleep = arch_wake_sources(vcpu, &w) == 0 &&
+		      (w.sipi || (w.halted && !(w.irqs_on && (w.pending || w.timer ||
+							       (w.lines & live)))));
 
-	if (arch_wake_sources(vcpu, &w) < 0 || !w.halted ||
-	    (w.irqs_on && (w.pending || w.timer || (w.lines & live))))
+	if (vcpu->vm->ncpus > 1) {
+		if (!vcpu_all_asleep(vcpu, asleep))
+			return false;
+		vcpu->vm->asleep_rounds = 0;
+		*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
+		snprintf(stop->detail, sizeof(stop->detail),
+			 "every CPU waits for an interrupt nothing can send, or for a SIPI");
+		return true;
+	}
+	if (!asleep || !w.halted)
 		return false;
 	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
 	snprintf(stop->detail, sizeof(stop->detail), "%s",
@@ -374,7 +425,8 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		}
 		/* Code on a lent page runs by single steps (vcpu_page_ops). */
 		bool halt = false;
-		bool lent = vcpu->pages && vcpu->pages->run_begin(vcpu->pages_opaque, &halt);
+		bool lent = vcpu->pages && !vcpu->shared &&
+			    vcpu->pages->run_begin(vcpu->pages_opaque, &halt);
 
 		if (lent && halt && vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
@@ -461,6 +513,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
+	vcpu_awake(vcpu);
 	vcpu_watch_arm(vcpu, true);
 	do
 		vcpu_run_once(vcpu, stop);

@@ -57,6 +57,9 @@ enum stop_reason {
 	STOP_WATCHPOINT, /* a memory watchpoint caught an access (hit_stop said which) */
 	STOP_FETCH,     /* code at pc was fetched from a page the debugger traps
 			   (fetch_stop said so): a breakpoint where int3 cannot be */
+	STOP_LEND,      /* shared: the instruction at pc needs pages lent (or given
+			   back), which only a vCPU running alone may have; it runs
+			   again when resumed */
 };
 
 enum vcpu_run_mode {
@@ -112,6 +115,9 @@ struct vcpu_page_ops {
 	/* Whether the guest page at gpa is not protected: kvmdbg may read and
 	 * write it itself (REP string iterations, arch_rep_advance()). */
 	bool (*plain)(void *opaque, uint64_t gpa);
+	/* Whether fetch_begin (all: lift_begin) would lend for code at pc,
+	 * changing nothing (a shared vCPU asks instead of lending). */
+	bool (*would_lend)(void *opaque, struct vcpu *vcpu, uint64_t pc, bool all);
 };
 
 struct vcpu {
@@ -123,6 +129,8 @@ struct vcpu {
 
 	struct arch_vcpu *arch;  /* the architecture's part: registers, guest debug */
 	bool lent_step;          /* single-stepping code on lent pages (vcpu_page_ops) */
+	bool shared;             /* other vCPUs run meanwhile: nothing is lent (STOP_LEND) */
+	bool lend_wanted;        /* ... and the exit being handled needs it */
 	uint64_t lent_pc;        /* pc where the lent step in progress began */
 
 	/* Hand-off between the control thread and the vCPU thread (handoff.h). */

@@ -249,12 +249,15 @@ int vm_irq_line(struct vm *vm, unsigned irq, bool level)
 	return 0;
 }
 
-int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip)
+int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip, unsigned ncpus)
 {
 	int r;
 
-	*vm = (struct vm){ .sys_fd = -1, .fd = -1 };
+	*vm = (struct vm){ .sys_fd = -1, .fd = -1, .ncpus = ncpus };
+	pthread_mutex_init(&vm->io_lock, NULL);
 	iobus_init(&vm->bus, &vm->stats);
+	if (ncpus < 1 || ncpus > VM_MAX_CPUS)
+		return err_set(EINVAL, "the machine has 1 to %d CPUs", VM_MAX_CPUS);
 	if (ram_size < VM_MIN_RAM || ram_size > VM_MAX_RAM || ram_size % 4096)
 		return err_set(EINVAL, "guest RAM must be a multiple of 4 KiB between %llu MiB "
 			       "and %llu GiB", VM_MIN_RAM >> 20, VM_MAX_RAM >> 30);

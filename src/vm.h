@@ -2,6 +2,7 @@
 #ifndef KVMDBG_VM_H
 #define KVMDBG_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #define VM_MIN_RAM (2ULL << 20)    /* room for the boot structures and a guest */
 #define VM_MAX_RAM (256ULL << 30)  /* what the boot page tables map */
 #define VM_KVM_DEVICE_ENV "KVMDBG_KVM_DEVICE" /* overrides the path of /dev/kvm */
+#define VM_MAX_CPUS 16             /* --smp's ceiling (APIC ids below the IOAPIC's) */
 struct vm {
 	int sys_fd;        /* /dev/kvm (or $KVMDBG_KVM_DEVICE) */
 	int fd;            /* the VM */
@@ -29,6 +31,16 @@ struct vm {
 	_Atomic uint32_t irq_live; /* ISA lines a device may still raise (bit n: line n) */
 	struct mem_slot *slots; /* RAM memslots, by address */
 	unsigned nslots;
+	unsigned ncpus;     /* vCPUs (1 unless --smp) */
+	/* Devices, the access log and the page hooks are entered by one vCPU
+	 * thread at a time (several with --smp). */
+	pthread_mutex_t io_lock;
+	/* vCPUs that wait for an interrupt nothing can send, or for a SIPI
+	 * (bit n: vCPU n); times a vCPU left that set (vcpu.c's halt watch). */
+	_Atomic uint32_t asleep;
+	_Atomic uint32_t wakes;
+	uint32_t asleep_wakes;    /* vCPU 0's: wakes when it saw them all asleep */
+	unsigned asleep_rounds;   /* ... and its watch rounds since */
 };
 
 /* Opens the KVM device and checks its API version; the descriptor, or -errno
@@ -36,7 +48,7 @@ struct vm {
 int vm_open_kvm(void);
 /* Opens KVM, checks the API and capabilities, creates the VM with ram_size
  * bytes of RAM. On failure the message (err_msg) names the cause and the fix. */
-int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip);
+int vm_create(struct vm *vm, uint64_t ram_size, bool irqchip, unsigned ncpus);
 /* Sets ISA interrupt line irq's level (with irqchip; a no-op without). Any thread. */
 int vm_irq_line(struct vm *vm, unsigned irq, bool level);
 void vm_destroy(struct vm *vm);

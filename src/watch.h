@@ -109,6 +109,7 @@ bool watch_device_hit(void *opaque, const struct io_access *acc);
 void watch_hit_stop(void *opaque, struct vcpu_stop *stop);
 bool watch_fetch_begin(void *opaque, struct vcpu *vcpu, uint64_t pc);
 bool watch_lift_begin(void *opaque, struct vcpu *vcpu, uint64_t pc);
+bool watch_would_lend(void *opaque, struct vcpu *vcpu, uint64_t pc, bool all);
 void watch_lift(void *opaque, struct vcpu *vcpu);
 bool watch_run_begin(void *opaque, bool *halt);
 void watch_fetch_failed(void *opaque, uint64_t pc);

@@ -17,7 +17,6 @@
 #define GDB_SIGTRAP 5
 #define GDB_SIGSEGV 11
 
-#define STUB_THREAD "01"
 #define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
 #define STUB_O_CHUNK 1024                          /* text bytes per O packet */
 #define STUB_MONITOR_MAX (1u << 20)                /* text of one monitor command */
@@ -311,7 +310,7 @@ static void stub_format_stop(struct stub *st, const struct debug_stop *stop)
 	case DEBUG_STOP_ERROR: sig = GDB_SIGILL; break;
 	default: break;
 	}
-	n = (size_t)snprintf(out, len, "T%02xthread:" STUB_THREAD ";", sig);
+	n = (size_t)snprintf(out, len, "T%02xthread:%x;", sig, stop->cpu + 1);
 	for (size_t k = 0; k < sizeof(expedite) / sizeof(expedite[0]); k++) {
 		int r = arch_reg_find(expedite[k], &mask);
 		char hex[40];
@@ -426,6 +425,21 @@ static void h_reverse(struct stub *st, const char *pkt, size_t len)
 				   : debug_reverse_continue(st->dbg, &stop), &stop);
 }
 
+/* A thread id: a vCPU's index + 1; 0 (any) and -1 (all) mean the selected
+ * one. The vCPU's index in *cpu; false if there is no such thread. */
+static bool stub_parse_thread(struct stub *st, const char *p, unsigned *cpu)
+{
+	uint64_t tid;
+
+	*cpu = debug_cpu(st->dbg);
+	if (!strcmp(p, "-1") || !strcmp(p, "0"))
+		return true;
+	if (!stub_parse_hex(&p, &tid) || *p || tid == 0 || tid > debug_cpus(st->dbg))
+		return false;
+	*cpu = (unsigned)(tid - 1);
+	return true;
+}
+
 /* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
 static void stub_resume(struct stub *st, bool step, const char *addr)
 {
@@ -478,25 +492,63 @@ static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
 	stub_resume(st, pkt[0] == 'S', semi ? semi + 1 : NULL);
 }
 
+/*
+ * vCont;ACTION[:THREAD];...: the leftmost action that names a thread (or
+ * none, then every thread) is the thread's. A step (s, S) steps its thread,
+ * the others stopped meanwhile; else c without a thread runs every vCPU, and
+ * c naming threads runs those (one: it alone; several: all).
+ */
 static void h_vcont(struct stub *st, const char *pkt, size_t len)
 {
 	const char *a = pkt + strlen("vCont;");
+	bool step = false, all = false;
+	unsigned cpu, named = 0, ncont = 0;
 	uint64_t sig;
 
 	(void)len;
-	switch (*a) {
-	case 'c':
-	case 's':
-		return stub_resume(st, *a == 's', NULL);
-	case 'C':
-	case 'S':
-		a++;
-		if (!stub_parse_hex(&a, &sig))
+	while (*a) {
+		char act = *a++, tid[24] = "";
+		size_t n;
+
+		if (act != 'c' && act != 's' && act != 'C' && act != 'S')
+			return stub_unsupported(st);
+		if ((act == 'C' || act == 'S') && !stub_parse_hex(&a, &sig))
 			return stub_reply(st, "E22");
-		return stub_resume(st, pkt[strlen("vCont;")] == 'S', NULL);
-	default:
-		return stub_unsupported(st);
+		if (*a == ':') {
+			n = strcspn(++a, ";");
+			if (n == 0 || n >= sizeof(tid))
+				return stub_reply(st, "E22");
+			memcpy(tid, a, n);
+			tid[n] = '\0';
+			a += n;
+			if (!stub_parse_thread(st, tid, &cpu))
+				return stub_reply(st, "E22");
+		}
+		if (*a == ';')
+			a++;
+		else if (*a)
+			return stub_reply(st, "E22");
+		if (step)
+			continue; /* the step wins; the others wait for it */
+		if (act == 's' || act == 'S') {
+			if (*tid && debug_select_cpu(st->dbg, cpu) < 0)
+				return stub_reply(st, "E01");
+			step = true;
+		} else if (!*tid || !strcmp(tid, "-1")) {
+			all = true;
+		} else if (ncont++ == 0) {
+			named = cpu;
+		}
 	}
+	if (step)
+		return stub_resume(st, true, NULL);
+	if (all || ncont != 1)
+		return stub_resume(st, false, NULL);
+	if (debug_exited(st->dbg, NULL) || debug_select_cpu(st->dbg, named) < 0)
+		return stub_resume(st, false, NULL);
+	struct debug_stop stop;
+
+	stub_ran(st, debug_continue_cpu(st->dbg, &stop), &stop);
 }
 
 /* Z2, Z3, Z4 in order. */
@@ -671,8 +723,7 @@ static void h_reply_fixed(struct stub *st, const char *pkt, size_t len)
 	static const struct {
 		const char *pkt, *reply;
 	} fixed[] = {
-		{ "qAttached", "1" }, { "qC", "QC" STUB_THREAD }, { "qfThreadInfo", "m" STUB_THREAD },
-		{ "qsThreadInfo", "l" }, { "vCont?", "vCont;c;C;s;S" }, { "H", "OK" }, { "T", "OK" },
+		{ "qAttached", "1" }, { "qsThreadInfo", "l" }, { "vCont?", "vCont;c;C;s;S" },
 		{ "vMustReplyEmpty", "" },
 	};
 
@@ -680,6 +731,45 @@ static void h_reply_fixed(struct stub *st, const char *pkt, size_t len)
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!strncmp(pkt, fixed[i].pkt, strlen(fixed[i].pkt)))
 			return stub_reply(st, "%s", fixed[i].reply);
+	stub_unsupported(st);
+}
+
+/* Threads are vCPUs: qC, qfThreadInfo, qThreadExtraInfo, H and T. */
+static void h_thread(struct stub *st, const char *pkt, size_t len)
+{
+	unsigned cpu, n = debug_cpus(st->dbg);
+
+	(void)len;
+	if (!strcmp(pkt, "qC"))
+		return stub_reply(st, "QC%x", debug_cpu(st->dbg) + 1);
+	if (!strcmp(pkt, "qfThreadInfo")) {
+		char list[128] = "m"; /* (16 vCPUs at most: "m1,2,...,10") */
+		size_t at = 1;
+
+		for (unsigned i = 0; i < n; i++)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%x", i ? "," : "", i + 1);
+		return stub_reply(st, "%s", list);
+	}
+	if (!strncmp(pkt, "qThreadExtraInfo,", 17)) {
+		char text[64], hex[2 * sizeof(text) + 1];
+
+		if (!stub_parse_thread(st, pkt + 17, &cpu))
+			return stub_reply(st, "E22");
+		snprintf(text, sizeof(text), "CPU#%u [%s]", cpu, debug_cpu_state(st->dbg, cpu));
+		rsp_hex_encode((const uint8_t *)text, strlen(text), hex);
+		return stub_reply(st, "%s", hex);
+	}
+	if (pkt[0] == 'T')
+		return stub_reply(st, stub_parse_thread(st, pkt + 1, &cpu) ? "OK" : "E01");
+	/* Hg (registers, memory) and Hc (steps): the selected vCPU, as the console's cpu. */
+	if (pkt[0] == 'H' && (pkt[1] == 'g' || pkt[1] == 'c')) {
+		if (!stub_parse_thread(st, pkt + 2, &cpu))
+			return stub_reply(st, "E22");
+		if (strcmp(pkt + 2, "-1") && strcmp(pkt + 2, "0") &&
+		    debug_select_cpu(st->dbg, cpu) < 0)
+			return stub_reply(st, "E01");
+		return stub_reply(st, "OK");
+	}
 	stub_unsupported(st);
 }
 
@@ -757,8 +847,9 @@ static const struct {
 	void (*handler)(struct stub *st, const char *pkt, size_t len);
 } packets[] = {
 	{ "qAttached", false, h_reply_fixed },
-	{ "qC", true, h_reply_fixed },
-	{ "qfThreadInfo", true, h_reply_fixed },
+	{ "qC", true, h_thread },
+	{ "qfThreadInfo", true, h_thread },
+	{ "qThreadExtraInfo,", false, h_thread },
 	{ "qsThreadInfo", true, h_reply_fixed },
 	{ "vCont?", true, h_reply_fixed },
 	{ "vMustReplyEmpty", true, h_reply_fixed },
@@ -785,8 +876,8 @@ static const struct {
 	{ "S", false, h_continue_sig },
 	{ "Z", false, h_break },
 	{ "z", false, h_break },
-	{ "H", false, h_reply_fixed },
-	{ "T", false, h_reply_fixed },
+	{ "H", false, h_thread },
+	{ "T", false, h_thread },
 	{ "k", true, h_kill },
 	{ "D", false, h_detach },
 };

@@ -424,6 +424,7 @@ static int debug_check_trapped(struct debug *d)
 int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 {
 	uint64_t hw[ARCH_MAX_HW_BREAKPOINTS];
+	bool others = debug_others_run(d, step);
 	unsigned nhw;
 	int r = debug_choose(d);
 
@@ -435,11 +436,18 @@ int debug_arm(struct debug *d, const struct breakpoint *skip, bool step)
 		r = debug_check_trapped(d);
 	if (r < 0)
 		return r;
+	/* Watchpoints' hits are recorded for one vCPU at a time (not yet shared). */
+	if (others && d->watch.nmem)
+		return err_set(ENOTSUP, "memory watchpoints are not available yet while several "
+			       "CPUs run (continue one alone: gdb's scheduler-locking, or "
+			       "vCont;c:THREAD)");
 	r = debug_plant(d, skip);
-
-	if (!r)
-		r = arch_set_guest_debug(d->vcpu, step ? ARCH_STEP_QUIET : ARCH_STEP_NONE,
-					 debug_has_planted(d), hw, nhw);
+	for (unsigned i = 0; !r && i < d->ncpus; i++)
+		if (d->cpus[i] == d->vcpu || others)
+			r = arch_set_guest_debug(d->cpus[i],
+						 d->cpus[i] == d->vcpu && step ? ARCH_STEP_QUIET
+									       : ARCH_STEP_NONE,
+						 debug_has_planted(d), hw, nhw);
 	if (r < 0)
 		debug_unplant(d);
 	return r;

@@ -14,8 +14,13 @@
 
 int debug_ckpt_take(struct debug *d, uint64_t budget, int id)
 {
-	int i = checkpoint_take(&d->ckpt, budget);
+	int i;
 
+	/* A checkpoint keeps one vCPU's state (checkpoint.h). */
+	if (d->ncpus > 1)
+		return err_set(ENOTSUP, "checkpoints keep one CPU: not yet with --smp %u",
+			       d->ncpus);
+	i = checkpoint_take(&d->ckpt, budget);
 	if (i < 0)
 		return i;
 	if (d->ckpt_debug_cap < d->ckpt.cap) {

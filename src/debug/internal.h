@@ -29,6 +29,7 @@
 #include "../icount.h"
 #include "../iolog.h"
 #include "../vcpu.h"
+#include "../vm.h"
 #include "../watch.h"
 
 #define DEBUG_MAX_EVENTS 64    /* pending icount stops */
@@ -147,7 +148,14 @@ struct debug_history;
 
 struct debug {
 	struct vm *vm;                  /* the VM */
-	struct vcpu *vcpu;              /* the (only) vCPU */
+	struct vcpu *vcpu;              /* the selected vCPU (debug_vcpu()) */
+	struct vcpu *cpus[VM_MAX_CPUS]; /* every vCPU, by index */
+	unsigned ncpus;
+	int stop_epoll;                 /* readable when any vCPU stopped (ncpus > 1), or -1 */
+	bool others;                    /* the run in progress runs the other vCPUs too */
+	bool solo;                      /* the operation in progress runs the selected one only */
+	bool pending[VM_MAX_CPUS];      /* vCPU i made a stop not reported yet */
+	struct vcpu_stop pending_stop[VM_MAX_CPUS]; /* ... this one */
 	const struct symtab *syms;      /* guest symbols */
 	struct watch watch;             /* memory watchpoints and pages taken away */
 	struct iolog log;               /* the MMIO and port-I/O access log */
@@ -217,6 +225,10 @@ struct debug {
 };
 
 /* ---- state.c ---- */
+/* Whether a run (a step: step) of the operation in progress runs every vCPU:
+ * a plain continue does; steps, counted runs and debug_continue_cpu() run
+ * the selected one. */
+bool debug_others_run(const struct debug *d, bool step);
 /* Remembers a stop, and the guest's exit status if it exited. */
 void debug_note_stop(struct debug *d, const struct vcpu_stop *stop);
 /* The user's state changes from here on are theirs (history looks). */

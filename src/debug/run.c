@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 
@@ -16,7 +19,23 @@
 #include "../err.h"
 #include "../vm.h"
 
-struct debug *debug_create(struct vm *vm, struct vcpu *vcpu, const struct symtab *syms)
+/* One stop notification for all the vCPUs: an epoll set of their stop_fds. */
+static int debug_stop_set(struct debug *d)
+{
+	d->stop_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (d->stop_epoll < 0)
+		return err_set(errno, "epoll_create1: %s", strerror(errno));
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(d->stop_epoll, EPOLL_CTL_ADD, d->cpus[i]->stop_fd, &ev) < 0)
+			return err_set(errno, "epoll_ctl: %s", strerror(errno));
+	}
+	return 0;
+}
+
+struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
+			   const struct symtab *syms)
 {
 	struct debug *d = calloc(1, sizeof(*d));
 
@@ -24,40 +43,52 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpu, const struct symtab
 		err_set(ENOMEM, "out of memory");
 		return NULL;
 	}
-	*d = (struct debug){ .vm = vm, .vcpu = vcpu, .syms = syms, .next_id = 1,
-			     .entry_lifted = -1, .next_event_id = 1, .input_fd = -1,
+	*d = (struct debug){ .vm = vm, .vcpu = vcpus, .ncpus = ncpus, .syms = syms,
+			     .next_id = 1, .entry_lifted = -1, .next_event_id = 1,
+			     .input_fd = -1, .stop_epoll = -1,
 			     .target = { .run_to = UINT64_MAX, .history = UINT64_MAX,
 					 .at = UINT64_MAX } };
 	d->perf.fd = -1;
-	vcpu->own_breakpoint = debug_own_breakpoint;
-	vcpu->fetch_stop = debug_fetch_stop;
-	vcpu->count_hook = debug_count_hook;
-	vcpu->own_opaque = d;
 	watch_init(&d->watch, vm);
 	iolog_init(&d->log, &vm->stats);
 	d->log.syms = syms;
 	d->log.icount = debug_watch_icount;
 	d->log.icount_opaque = d;
-	vcpu->pages = &watch_page_ops;
-	vcpu->pages_opaque = &d->watch;
-	vcpu->on_access = iolog_record;
-	vcpu->access_opaque = &d->log;
-	checkpoints_init(&d->ckpt, vm, vcpu);
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct vcpu *vcpu = d->cpus[i] = &vcpus[i];
+
+		vcpu->own_breakpoint = debug_own_breakpoint;
+		vcpu->fetch_stop = debug_fetch_stop;
+		vcpu->count_hook = debug_count_hook;
+		vcpu->own_opaque = d;
+		vcpu->pages = &watch_page_ops;
+		vcpu->pages_opaque = &d->watch;
+		vcpu->on_access = iolog_record;
+		vcpu->access_opaque = &d->log;
+	}
+	checkpoints_init(&d->ckpt, vm, d->vcpu);
+	if (ncpus > 1 && debug_stop_set(d) < 0) {
+		debug_destroy(d);
+		return NULL;
+	}
 	return d;
 }
 
 void debug_destroy(struct debug *d)
 {
-	struct vcpu *vcpu;
-
 	if (!d)
 		return;
-	vcpu = d->vcpu;
-	vcpu->own_breakpoint = NULL;
-	vcpu->fetch_stop = NULL;
-	vcpu->count_hook = NULL;
-	vcpu->pages = NULL;
-	vcpu->on_access = NULL;
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		struct vcpu *vcpu = d->cpus[i];
+
+		vcpu->own_breakpoint = NULL;
+		vcpu->fetch_stop = NULL;
+		vcpu->count_hook = NULL;
+		vcpu->pages = NULL;
+		vcpu->on_access = NULL;
+	}
+	if (d->stop_epoll >= 0)
+		close(d->stop_epoll);
 	if (d->hops)
 		d->hops->free(d);
 	watch_free(&d->watch);
@@ -98,8 +129,103 @@ static int debug_launch(struct debug *d, enum vcpu_run_mode mode)
 		return r;
 	d->running = true;
 	d->started = true;
+	/* A plain continue runs every vCPU; steps and counted runs the selected one. */
+	d->others = debug_others_run(d, mode != VCPU_CONTINUE);
+	/* Shared vCPUs lend no pages: one that needs them stops (STOP_LEND). */
+	for (unsigned i = 0; i < d->ncpus; i++)
+		d->cpus[i]->shared = d->others;
 	vcpu_resume(d->vcpu, mode);
+	for (unsigned i = 0; d->others && i < d->ncpus; i++)
+		if (d->cpus[i] != d->vcpu)
+			vcpu_resume(d->cpus[i], VCPU_CONTINUE);
 	return 0;
+}
+
+/* Whether vCPU v has stopped (its stop not collected yet). */
+static bool debug_vcpu_stopped(const struct vcpu *v)
+{
+	struct pollfd pfd = { .fd = v->stop_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/* Waits until a vCPU of the run in progress has stopped. */
+static void debug_wait_any(struct debug *d)
+{
+	struct pollfd pfd = { .fd = d->stop_epoll, .events = POLLIN };
+
+	if (!d->others) {
+		vcpu_wait(d->vcpu);
+		return;
+	}
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* Whether a vCPU's stop says something of its own (not just that it was stopped). */
+static bool debug_stop_worth_keeping(const struct vcpu_stop *stop)
+{
+	/* (One that wanted pages lent runs that instruction again when resumed.) */
+	return stop->reason != STOP_REQUESTED && stop->reason != STOP_NONE &&
+	       stop->reason != STOP_LEND;
+}
+
+/*
+ * All-stop: a vCPU of a run that runs them all stopped. It becomes the
+ * selected one (its stop is the one collected next); every other is stopped
+ * too, and one that had a stop of its own keeps it for the next continue.
+ */
+static void debug_stop_others(struct debug *d)
+{
+	struct vcpu *first = NULL;
+	/* What the others' stops note (an exit) is noted when they are reported. */
+	bool exited = d->exited;
+	int exit_status = d->exit_status;
+	struct vcpu_stop last = d->last;
+
+	for (unsigned i = 0; i < d->ncpus && !first; i++)
+		if (debug_vcpu_stopped(d->cpus[i]))
+			first = d->cpus[i];
+	if (!first)
+		first = d->vcpu;
+	for (unsigned i = 0; i < d->ncpus; i++)
+		if (d->cpus[i] != first)
+			vcpu_request_stop(d->cpus[i]);
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		struct vcpu_stop stop;
+
+		if (d->cpus[i] == first)
+			continue;
+		vcpu_wait(d->cpus[i]);
+		vcpu_collect_stop(d->cpus[i]);
+		d->vcpu = d->cpus[i];
+		debug_resolve(d, &stop, false);
+		if (debug_stop_worth_keeping(&stop)) {
+			d->pending[i] = true;
+			d->pending_stop[i] = stop;
+		}
+	}
+	d->vcpu = first;
+	d->others = false;
+	d->exited = exited;
+	d->exit_status = exit_status;
+	d->last = last;
+}
+
+/* A stop a vCPU made in an earlier run, not reported yet (of the selected
+ * vCPU only, when only it runs): selects it and gives it (true), as if the
+ * continue now had run into it. */
+static bool debug_pending_stop(struct debug *d, struct vcpu_stop *stop)
+{
+	for (unsigned i = 0; i < d->ncpus; i++)
+		if (d->pending[i] && (!d->solo || d->cpus[i] == d->vcpu)) {
+			d->pending[i] = false;
+			d->vcpu = d->cpus[i];
+			*stop = d->pending_stop[i];
+			debug_note_stop(d, stop);
+			return true;
+		}
+	return false;
 }
 
 /* Whether the guest may be started: not while it runs, and not after it
@@ -189,6 +315,34 @@ static int debug_step_off(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
+/*
+ * All-stop, STOP_LEND: the selected vCPU needs code lent from pages taken
+ * out of the map (breakpoints by page), which only a vCPU running alone may
+ * have. A stop another vCPU made is reported first; else it steps alone and
+ * every vCPU runs on. false: running again; true: *stop is the one to report.
+ */
+static bool debug_lend_alone(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (debug_pending_stop(d, stop))
+		return true;
+	r = debug_step_raw(d, stop);
+	if (r == 0 && stop->reason != STOP_STEPPED)
+		return true;
+	if (r == 0 && debug_stop_at_breakpoint(d, stop)) {
+		debug_note_stop(d, stop);
+		return true;
+	}
+	if (r == 0 && (r = debug_arm(d, NULL, false)) == 0 &&
+	    (r = debug_launch(d, VCPU_CONTINUE)) == 0)
+		return false;
+	debug_unplant(d);
+	debug_stop_error(stop);
+	debug_note_stop(d, stop);
+	return true;
+}
+
 /* Starts the guest towards its target: 0 running, 1 stopped already with
  * *stop, -errno. */
 static int debug_go(struct debug *d, struct vcpu_stop *stop)
@@ -200,6 +354,8 @@ static int debug_go(struct debug *d, struct vcpu_stop *stop)
 		return 1;
 	}
 	if (debug_count_halt_here(d, stop))
+		return 1;
+	if (!d->icount_on && debug_pending_stop(d, stop))
 		return 1;
 	debug_target_merge(d);
 	if (debug_count_by_steps(d))
@@ -258,6 +414,8 @@ static bool debug_settle(struct debug *d, struct vcpu_stop *stop)
 /* After the vCPU stopped: false if the run goes on (wait again). */
 static bool debug_collect_stop(struct debug *d, struct vcpu_stop *stop)
 {
+	if (d->others)
+		debug_stop_others(d);
 	vcpu_collect_stop(d->vcpu);
 	d->running = false;
 	if (d->perf.fd >= 0) {
@@ -277,6 +435,8 @@ static bool debug_collect_stop(struct debug *d, struct vcpu_stop *stop)
 	} else {
 		debug_resolve(d, stop, false);
 		debug_unplant(d);
+		if (stop->reason == STOP_LEND && !debug_lend_alone(d, stop))
+			return false;
 	}
 	return debug_settle(d, stop);
 }
@@ -285,18 +445,18 @@ void debug_wait(struct debug *d, struct vcpu_stop *stop, struct debug_waiter *w)
 {
 	do {
 		if (!w) {
-			vcpu_wait(d->vcpu);
+			debug_wait_any(d);
 			continue;
 		}
 		for (;;) {
 			struct pollfd pfd[2] = {
-				{ .fd = d->vcpu->stop_fd, .events = POLLIN },
+				{ .fd = debug_stop_fd(d), .events = POLLIN },
 				{ .fd = w->fd, .events = POLLIN },
 			};
 			int n = poll(pfd, w->fd >= 0 ? 2 : 1, w->tick_ms);
 
 			if (n < 0 && errno != EINTR) {
-				vcpu_wait(d->vcpu); /* it cannot fail */
+				debug_wait_any(d); /* it cannot fail */
 				break;
 			}
 			if (n > 0 && pfd[0].revents)
@@ -356,20 +516,32 @@ int debug_step(struct debug *d, struct debug_stop *out)
 	return 0;
 }
 
-int debug_continue(struct debug *d, struct debug_stop *out)
+/* A continue of every vCPU, or (solo) of the selected one. */
+static int debug_continue_as(struct debug *d, bool solo, struct debug_stop *out)
 {
 	struct vcpu_stop stop;
 	int r = debug_may_run(d, &stop);
 
 	if (r)
 		return debug_started(d, r, &stop, out);
+	d->solo = solo;
 	debug_op_begin(d);
 	return debug_started(d, debug_start(d, &stop), &stop, out);
 }
 
+int debug_continue(struct debug *d, struct debug_stop *out)
+{
+	return debug_continue_as(d, false, out);
+}
+
+int debug_continue_cpu(struct debug *d, struct debug_stop *out)
+{
+	return debug_continue_as(d, true, out);
+}
+
 int debug_stop_fd(const struct debug *d)
 {
-	return d->vcpu->stop_fd;
+	return d->stop_epoll >= 0 ? d->stop_epoll : d->vcpu->stop_fd;
 }
 
 void debug_wait_stop(struct debug *d, struct debug_stop *out, struct debug_waiter *w)
@@ -382,8 +554,11 @@ void debug_wait_stop(struct debug *d, struct debug_stop *out, struct debug_waite
 
 void debug_interrupt(struct debug *d)
 {
-	if (d->running)
-		vcpu_request_stop(d->vcpu);
+	if (!d->running)
+		return;
+	vcpu_request_stop(d->vcpu);
+	for (unsigned i = 0; d->others && i < d->ncpus; i++)
+		vcpu_request_stop(d->cpus[i]);
 }
 
 bool debug_collect(struct debug *d, struct debug_stop *out)

@@ -41,6 +41,50 @@ struct vcpu *debug_vcpu(const struct debug *d)
 	return d->vcpu;
 }
 
+bool debug_others_run(const struct debug *d, bool step)
+{
+	return d->ncpus > 1 && !step && !d->icount_on && !d->solo;
+}
+
+unsigned debug_cpus(const struct debug *d)
+{
+	return d->ncpus;
+}
+
+unsigned debug_cpu(const struct debug *d)
+{
+	return (unsigned)d->vcpu->id;
+}
+
+int debug_select_cpu(struct debug *d, unsigned i)
+{
+	if (i >= d->ncpus)
+		return err_set(EINVAL, "there is no CPU %u (the machine has %u)", i, d->ncpus);
+	if (d->running)
+		return err_set(EBUSY, "the guest is running");
+	d->vcpu = d->cpus[i];
+	return 0;
+}
+
+struct vcpu *debug_cpu_vcpu(const struct debug *d, unsigned i)
+{
+	return i < d->ncpus ? d->cpus[i] : NULL;
+}
+
+const char *debug_cpu_state(const struct debug *d, unsigned i)
+{
+	struct arch_wake w;
+
+	if (i >= d->ncpus)
+		return "none";
+	if (d->running && d->cpus[i]->thread_started &&
+	    atomic_load(&d->cpus[i]->state) != VCPU_IDLE)
+		return "running";
+	if (arch_wake_sources(d->cpus[i], &w) < 0)
+		return "unknown";
+	return w.sipi ? "waiting for SIPI" : w.halted ? "halted" : "stopped";
+}
+
 bool debug_running(const struct debug *d)
 {
 	return d->running;
@@ -118,8 +162,9 @@ void debug_report(const struct debug *d, const struct vcpu_stop *in, struct debu
 		     (in->reason == STOP_REQUESTED || reasons[in->reason]);
 
 	/* The front end has it: no next run soon (the vCPU thread need not look out for one). */
-	vcpu_release(d->vcpu);
-	*out = (struct debug_stop){ .reason = known ? reasons[in->reason] : DEBUG_STOP_ERROR,
+	for (unsigned i = 0; i < d->ncpus; i++)
+		vcpu_release(d->cpus[i]);
+	*out = (struct debug_stop){ .cpu = (unsigned)d->vcpu->id, .reason = known ? reasons[in->reason] : DEBUG_STOP_ERROR,
 				    .status = in->status, .reset = in->reset,
 				    .breakpoint = in->breakpoint, .replayed = in->replayed,
 				    .history = in->history, .icount = debug_icount(d) };

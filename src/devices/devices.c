@@ -5,7 +5,8 @@
 
 #include "layout.h"
 
-int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem)
+int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
+		   unsigned ncpus)
 {
 	const struct {
 		enum io_space space;
@@ -36,7 +37,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 
 	*devs = (struct devices){ .output = { .out = out } };
 	devs->serial.output = &devs->output;
-	fwcfg_init(&devs->fwcfg, mem);
+	fwcfg_init(&devs->fwcfg, mem, ncpus);
 	rtc_init(&devs->rtc, mem);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		r = iobus_register(bus, table[i].space, table[i].base, table[i].len,

@@ -98,9 +98,10 @@ struct mem;
 
 /* Registers every built-in device on bus, for a machine with mem's RAM;
  * out receives guest text (may be NULL). */
-int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem);
+int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
+		   unsigned ncpus);
 /* Fills fw_cfg's items for that machine. */
-void fwcfg_init(struct fwcfg *f, const struct mem *mem);
+void fwcfg_init(struct fwcfg *f, const struct mem *mem, unsigned ncpus);
 /* What was loaded, for a boot loader in the guest (fw_cfg's kernel, command
  * line, initrd and setup items): guest-physical ranges, copied from RAM as
  * they are now; size 0: none. setup is a Linux kernel's real-mode part, which

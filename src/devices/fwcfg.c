@@ -71,7 +71,7 @@ static void fwcfg_add_u32(struct fwcfg *f, uint16_t key, uint64_t v)
 	fwcfg_add(f, key, buf, 4);
 }
 
-void fwcfg_init(struct fwcfg *f, const struct mem *mem)
+void fwcfg_init(struct fwcfg *f, const struct mem *mem, unsigned ncpus)
 {
 	struct mem_map_entry map[MEM_MAP_MAX];
 	unsigned n = mem_map(mem, map);
@@ -84,7 +84,7 @@ void fwcfg_init(struct fwcfg *f, const struct mem *mem)
 	fwcfg_add(f, FWCFG_UUID, buf, 16);
 	fwcfg_put_le(buf, mem->size, 8);
 	fwcfg_add(f, FWCFG_RAM_SIZE, buf, 8);
-	fwcfg_put_le(buf, 1, 2);
+	fwcfg_put_le(buf, ncpus, 2);
 	fwcfg_add(f, FWCFG_NB_CPUS, buf, 2);
 	fwcfg_add(f, FWCFG_MAX_CPUS, buf, 2);
 	for (unsigned i = 0; i < n; i++) {

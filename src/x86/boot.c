@@ -10,6 +10,8 @@
 #include "../devices/layout.h"
 #include "../err.h"
 #include "../mem.h"
+#include "../vcpu.h"
+#include "../vm.h"
 #include "x86.h"
 
 /* Layout of the boot area (arch_boot_area_size bytes at boot->area). */
@@ -315,7 +317,7 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	/* With interrupt controllers to describe (not for real-mode firmware,
 	 * which brings its own). */
 	if (boot->mode != BOOT_REAL16 && boot->tables && vcpu->arch->irqchip &&
-	    (r = x86_mptable_write(mem)) < 0)
+	    (r = x86_mptable_write(mem, vcpu->vm->ncpus)) < 0)
 		return r;
 	sregs->idt.base = 0;
 	sregs->idt.limit = 0;

@@ -95,8 +95,13 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 	for (uint32_t i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
+		/* Each CPU's APIC id (its index) where CPUID tells it: the initial
+		 * APIC id, and the x2APIC id of the topology leaves. */
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = (uint32_t)vcpu->id;
 		if (e->function != 1)
 			continue;
+		e->ebx = (e->ebx & 0x00ffffffU) | ((uint32_t)vcpu->id << 24);
 		/* The local APIC is KVM's in-kernel one: none without it; with
 		 * it, its TSC-deadline timer where KVM has one. */
 		if (!vcpu->arch->irqchip) {

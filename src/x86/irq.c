@@ -194,6 +194,8 @@ int arch_wake_sources(struct vcpu *vcpu, struct arch_wake *w)
 	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return err_set(errno, "KVM_GET_MP_STATE: %s", strerror(errno));
 	w->halted = mp.mp_state == KVM_MP_STATE_HALTED;
+	w->sipi = mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		  mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
 	if (!w->halted)
 		return 0;
 	w->irqs_on = arch_irqs_enabled(vcpu);

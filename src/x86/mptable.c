@@ -1,6 +1,7 @@
 /*
  * The Intel MultiProcessor Specification 1.4 table: how kernels without ACPI
- * (Linux with acpi=off or none, hobby kernels) learn the CPU, the IOAPIC
+ * (Linux with acpi=off or none, hobby kernels) learn the CPUs (the boot CPU
+ * first, local APIC id = vCPU index), the IOAPIC
  * and how ISA interrupts reach it. Written at the start of the BIOS area,
  * where the specification has them look. It says what KVM's default routing
  * does: ISA line n to IOAPIC pin n (and PIC input n, through LINT0 as
@@ -9,17 +10,18 @@
 #include "../arch.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../err.h"
 #include "../mem.h"
+#include "../vm.h"
 #include "x86.h"
 
 #define MPTABLE_START 0xf0000ULL
 #define MPTABLE_END 0x100000ULL
 #define MP_LAPIC_BASE 0xfee00000U
 #define MP_IOAPIC_BASE 0xfec00000U
-#define MP_IOAPIC_ID 1 /* after the one CPU's APIC id 0 */
 #define MP_ISA_LINES 16
 
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_IOINT, MP_LINT };
@@ -72,14 +74,25 @@ struct mp_irq {
 	uint8_t bus, bus_irq, dest, pin; /* dest: an IOAPIC id, or 0xff every local APIC */
 } __attribute__((packed));
 
-struct mp_table {
-	struct mp_floating fp;
-	struct mp_header h;
-	struct mp_processor cpu;
-	struct mp_bus isa;
-	struct mp_ioapic ioapic;
-	struct mp_irq irq[MP_ISA_LINES + 2];
-} __attribute__((packed));
+/* The most it takes: the floating pointer, then the configuration table. */
+#define MP_TABLE_MAX                                                                      \
+	(sizeof(struct mp_floating) + sizeof(struct mp_header) +                           \
+	 VM_MAX_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) +                \
+	 sizeof(struct mp_ioapic) + (MP_ISA_LINES + 2) * sizeof(struct mp_irq))
+
+/* The configuration table's entries, appended in order. */
+struct mp_builder {
+	uint8_t buf[MP_TABLE_MAX];
+	size_t len;
+	uint16_t entries;
+};
+
+static void mp_add(struct mp_builder *b, const void *entry, size_t size)
+{
+	memcpy(b->buf + b->len, entry, size);
+	b->len += size;
+	b->entries++;
+}
 
 static uint8_t mp_checksum(const void *p, size_t len)
 {
@@ -94,41 +107,48 @@ static uint8_t mp_checksum(const void *p, size_t len)
 void arch_tables_range(uint64_t *start, uint64_t *end)
 {
 	*start = MPTABLE_START;
-	*end = MPTABLE_START + sizeof(struct mp_table);
+	*end = MPTABLE_START + MP_TABLE_MAX;
 }
 
-int x86_mptable_write(struct mem *mem)
+int x86_mptable_write(struct mem *mem, unsigned ncpus)
 {
-	struct mp_table t = { 0 };
-	unsigned n = 0;
+	struct mp_builder b = { .len = sizeof(struct mp_floating) + sizeof(struct mp_header) };
+	struct mp_floating fp = { .signature = "_MP_", .length = 1, .revision = 4 };
+	struct mp_header h = { .signature = "PCMP", .revision = 4, .oem = "KVMDBG  ",
+			       .product = "KVMDBG 1.0  ", .lapic = MP_LAPIC_BASE };
+	const uint8_t ioapic_id = (uint8_t)ncpus; /* after the CPUs' APIC ids */
 
-	memcpy(t.fp.signature, "_MP_", 4);
-	t.fp.config = (uint32_t)(MPTABLE_START + offsetof(struct mp_table, h));
-	t.fp.length = 1;
-	t.fp.revision = 4;
-	t.cpu = (struct mp_processor){ .type = MP_PROCESSOR, .apic_version = 0x14, .flags = 3,
-				       .signature = 0x600, .features = 0x201 /* FPU, APIC */ };
-	t.isa = (struct mp_bus){ .type = MP_BUS, .name = "ISA   " };
-	t.ioapic = (struct mp_ioapic){ .type = MP_IOAPIC, .id = MP_IOAPIC_ID, .version = 0x11,
-				       .flags = 1, .address = MP_IOAPIC_BASE };
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct mp_processor cpu = { .type = MP_PROCESSOR, .apic_id = (uint8_t)i,
+					    .apic_version = 0x14, .flags = i == 0 ? 3 : 1,
+					    .signature = 0x600, .features = 0x201 /* FPU, APIC */ };
+
+		mp_add(&b, &cpu, sizeof(cpu));
+	}
+	mp_add(&b, &(struct mp_bus){ .type = MP_BUS, .name = "ISA   " }, sizeof(struct mp_bus));
+	mp_add(&b, &(struct mp_ioapic){ .type = MP_IOAPIC, .id = ioapic_id, .version = 0x11,
+					 .flags = 1, .address = MP_IOAPIC_BASE },
+	       sizeof(struct mp_ioapic));
 	for (unsigned line = 0; line < MP_ISA_LINES; line++) {
 		if (line == 2) /* the slave PIC's cascade: nothing comes on it */
 			continue;
-		t.irq[n++] = (struct mp_irq){ .type = MP_IOINT, .kind = MP_INT, .bus_irq = line,
-					      .dest = MP_IOAPIC_ID, .pin = line };
+		mp_add(&b, &(struct mp_irq){ .type = MP_IOINT, .kind = MP_INT, .bus_irq = line,
+					     .dest = ioapic_id, .pin = line },
+		       sizeof(struct mp_irq));
 	}
-	t.irq[n++] = (struct mp_irq){ .type = MP_LINT, .kind = MP_EXTINT, .dest = 0xff, .pin = 0 };
-	t.irq[n++] = (struct mp_irq){ .type = MP_LINT, .kind = MP_NMI, .dest = 0xff, .pin = 1 };
-	memcpy(t.h.signature, "PCMP", 4);
-	t.h.length = (uint16_t)(sizeof(t) - sizeof(t.fp) - (MP_ISA_LINES + 2 - n) * sizeof(t.irq[0]));
-	t.h.revision = 4;
-	memcpy(t.h.oem, "KVMDBG  ", 8);
-	memcpy(t.h.product, "KVMDBG 1.0  ", 12);
-	t.h.entries = (uint16_t)(3 + n);
-	t.h.lapic = MP_LAPIC_BASE;
-	t.h.checksum = mp_checksum(&t.h, t.h.length);
-	t.fp.checksum = mp_checksum(&t.fp, sizeof(t.fp));
-	if (mem_write(mem, MPTABLE_START, &t, sizeof(t.fp) + t.h.length) < 0)
+	mp_add(&b, &(struct mp_irq){ .type = MP_LINT, .kind = MP_EXTINT, .dest = 0xff, .pin = 0 },
+	       sizeof(struct mp_irq));
+	mp_add(&b, &(struct mp_irq){ .type = MP_LINT, .kind = MP_NMI, .dest = 0xff, .pin = 1 },
+	       sizeof(struct mp_irq));
+	h.length = (uint16_t)(b.len - sizeof(fp));
+	h.entries = b.entries;
+	memcpy(b.buf + sizeof(fp), &h, sizeof(h));
+	b.buf[sizeof(fp) + offsetof(struct mp_header, checksum)] =
+		mp_checksum(b.buf + sizeof(fp), h.length);
+	fp.config = (uint32_t)(MPTABLE_START + sizeof(fp));
+	fp.checksum = mp_checksum(&fp, sizeof(fp));
+	memcpy(b.buf, &fp, sizeof(fp));
+	if (mem_write(mem, MPTABLE_START, b.buf, b.len) < 0)
 		return err_set(ENOSPC, "no RAM at %#llx for the MP table",
 			       (unsigned long long)MPTABLE_START);
 	return 0;

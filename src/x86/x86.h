@@ -159,7 +159,7 @@ int x86_irq_save(struct vcpu *vcpu, struct x86_irq_state *s);
 int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
 
 /* Writes the MP table (mptable.c) at its place in the BIOS area. */
-int x86_mptable_write(struct mem *mem);
+int x86_mptable_write(struct mem *mem, unsigned ncpus);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);

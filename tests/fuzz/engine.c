@@ -63,7 +63,7 @@ void engine_init(void)
 	if (machine_create(&e->m, &cfg) < 0)
 		engine_fail(guest);
 	debug_io_output(e->m.dbg, e->sink);
-	e->session = (struct session){ .vcpu = debug_vcpu(e->m.dbg), .img = &e->m.img, .dbg = e->m.dbg,
+	e->session = (struct session){ .img = &e->m.img, .dbg = e->m.dbg,
 				       .sigfd = -1, .async = true };
 	if (stub_start(&e->stub, "127.0.0.1:0", e->m.dbg, arch_gdb_layout(e->m.img.boot.mode),
 		       commands_monitor, &e->session) < 0)

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Several vCPUs (--smp): a guest that starts its APs with INIT and SIPI, all-stop
+# run control, vCPUs as gdb threads and as the console's CPUs.
+
+load helper
+
+teardown() {
+	stop_stub
+}
+
+# The address of an AP's hlt loop in low memory (an absolute symbol).
+ap_park() {
+	printf '0x%s' "$(nm "$(guest smp.elf)" | awk '$3 == "ap_park" { print $1 }' | sed 's/^0*//')"
+}
+
+@test "--smp N starts N CPUs through INIT/SIPI/SIPI; each writes its APIC id" {
+	for n in 1 2 4; do
+		run kvmdbg --serial none --smp "$n" "$(guest smp.elf)"
+		[ "$status" -eq "$n" ] || fail "--smp $n: the guest counted $status CPUs ($output)"
+	done
+	run kvmdbg --serial none -smp cpus=3 "$(guest smp.elf)"
+	assert_equal "$status" 3
+}
+
+@test "--smp refuses bad counts, --irqchip off and --history with a reason" {
+	for bad in 0 17 -1 x 2x cpus=; do
+		run kvmdbg --smp "$bad" "$(guest smp.elf)"
+		assert_equal "$status" 2
+		assert_output --partial "invalid --smp '$bad'"
+	done
+	run kvmdbg --smp 2 --irqchip off "$(guest smp.elf)"
+	assert_equal "$status" 2
+	assert_output --partial "--smp 2 needs --irqchip on"
+	run kvmdbg --smp 2 --history "$(guest smp.elf)"
+	assert_equal "$status" 2
+	assert_output --partial "--history replays one CPU"
+}
+
+@test "the MP table lists every CPU, the boot CPU first; fw_cfg counts them" {
+	run_script "$(guest smp.elf)" --serial none --smp 3 <<-'EOF'
+		x/4bx 0xf0000
+		x/4bx 0xf003c
+		x/4bx 0xf0050
+		x/4bx 0xf0064
+	EOF
+	assert_success
+	# "_MP_", then the header (44 bytes at 0xf0010), then one 20-byte
+	# processor entry per CPU: type 0, APIC id n, version, flags (3: enabled,
+	# boot CPU; 1: enabled).
+	assert_line --regexp '^0xf0000:	0x5f	0x4d	0x50	0x5f$'
+	assert_line --regexp '^0xf003c:	0x00	0x00	0x14	0x03$'
+	assert_line --regexp '^0xf0050:	0x00	0x01	0x14	0x01$'
+	assert_line --regexp '^0xf0064:	0x00	0x02	0x14	0x01$'
+	run kvmdbg -m 64M --smp 3 "$(guest fwcfg.elf)"
+	assert_line 'cpus 3'
+}
+
+@test "console: info cpus, cpu N; a stop names its CPU; each AP's breakpoint hit is reported" {
+	run_script "$(guest smp.elf)" --serial none --smp 3 <<-EOF
+		info cpus
+		break $(ap_park)
+		cont
+		cont
+		info cpus
+		cpu 0
+		cpu 7
+		delete
+		cont
+	EOF
+	# (cpu 7 fails: status 1, and the script goes on.)
+	assert_equal "$status" 1
+	assert_line --regexp '^\* CPU 0  stopped +0x100000 <_start>$'
+	assert_line --regexp '^  CPU 1  waiting for SIPI +0xfffffff0$'
+	# Both APs stop at the breakpoint, whichever comes first; the one that
+	# stopped first has gone on to its hlt by the second stop.
+	assert_line --regexp '^  CPU [12]  halted +0x8026$'
+	assert_line --regexp '^\* CPU [12]  stopped +0x8025$'
+	assert_line 'CPU 0 of 3'
+	assert_line 'there is no CPU 7 (the machine has 3)'
+	assert_line 'CPU 0: [guest exited with status 3]'
+	run grep -cE '^CPU [12]: Breakpoint 1, 0x8025$' <<<"$output"
+	assert_output 2
+}
+
+@test "gdb: vCPUs are threads with CPU#n names; thread N reads that vCPU" {
+	start_stub --smp 4 "$(guest smp.elf)"
+	run gdb_batch -ex 'info threads' -ex 'thread 3' -ex 'p/x $pc' -ex 'p/x $cs' \
+		-ex 'thread 1' -ex 'p/x $pc' "$(guest smp.elf)"
+	assert_success
+	assert_line --regexp '^\* 1 +Thread 1 \(CPU#0 \[stopped\]\) +_start \(\) at guests/smp.S:[0-9]+$'
+	for n in 2 3 4; do
+		assert_line --regexp "^  $n +Thread $n \\(CPU#$((n - 1)) \\[waiting for SIPI\\]\\) +0x0+fff0 in \\?\\? \\(\\)$"
+	done
+	assert_line '$1 = 0xfff0'
+	assert_line '$2 = 0xf000'
+	assert_line '$3 = 0x100000'
+}
+
+@test "gdb: two APs hit one breakpoint; both stops are reported, then the exit" {
+	start_stub --smp 3 "$(guest smp.elf)"
+	run gdb_batch -ex "break *$(ap_park)" -ex continue -ex continue -ex 'info threads' \
+		-ex delete -ex continue "$(guest smp.elf)"
+	assert_success
+	assert_line --partial '[Inferior 1 (Remote target) exited with code 03]'
+	run grep -cE '^Thread [23] hit Breakpoint 1, 0x0+8025 in \?\? \(\)$' <<<"$output"
+	assert_output 2
+}
+
+@test "gdb: Ctrl-C stops every vCPU; the stop names one" {
+	start_stub --smp 2 "$(guest spin.elf)"
+	run gdb_batch -ex 'shell (sleep 2; kill -INT $PPID) &' -ex continue -ex 'info threads' \
+		"$(guest spin.elf)"
+	assert_success
+	assert_line --regexp '^Thread [12] received signal SIGINT, Interrupt\.$|^Program received signal SIGINT'
+	assert_line --regexp 'Thread 1 \(CPU#0 \[stopped\]\)'
+	assert_line --regexp 'Thread 2 \(CPU#1 \[waiting for SIPI\]\)'
+}
+
+@test "gdb: bad thread ids get errors and change nothing" {
+	start_stub --smp 2 "$(guest smp.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/"$STUB_PORT"
+	assert_equal "$(rsp 'Hg3')" E22
+	assert_equal "$(rsp 'Hgzz')" E22
+	assert_equal "$(rsp 'T5')" E01
+	assert_equal "$(rsp 'qThreadExtraInfo,9')" E22
+	assert_equal "$(rsp 'vCont;s:7')" E22
+	assert_equal "$(rsp 'qC')" QC1
+	assert_equal "$(rsp 'Hg2')" OK
+	assert_equal "$(rsp 'qC')" QC2
+	assert_equal "$(rsp 'T2')" OK
+	assert_equal "$(rsp 'qfThreadInfo')" m1,2
+	assert_equal "$(rsp 'qsThreadInfo')" l
+	# "CPU#1 [waiting for SIPI]", hex-encoded.
+	assert_equal "$(rsp 'qThreadExtraInfo,2')" \
+		"$(printf 'CPU#1 [waiting for SIPI]' | od -An -tx1 | tr -d ' \n')"
+	exec 7>&-
+}
