@@ -17,9 +17,9 @@
 
 #define IOLOG_TOP 10 /* busiest addresses `mmio stats` shows */
 
-void iolog_init(struct iolog *l, const struct stats *stats)
+void iolog_init(struct iolog *l)
 {
-	*l = (struct iolog){ .stats = stats, .next_io_id = 1, .out = stdout };
+	*l = (struct iolog){ .next_io_id = 1, .out = stdout };
 	clock_gettime(CLOCK_MONOTONIC, &l->start);
 }
 
@@ -28,7 +28,7 @@ void iolog_free(struct iolog *l)
 	iolog_open(l, NULL, false);
 	free(l->io);
 	free(l->sites);
-	*l = (struct iolog){ .stats = l->stats };
+	*l = (struct iolog){ 0 };
 }
 
 /* ---- parsing -------------------------------------------------------------- */
@@ -290,7 +290,7 @@ void iolog_record(void *opaque, struct vcpu *vcpu, const struct io_access *acc)
 	r.counted = c != IOLOG_UNCOUNTED;
 	r.seq_known = c != IOLOG_COUNT_UNKNOWN;
 	if (!r.counted)
-		r.seq = l->stats->runs;
+		r.seq = vcpu->stats.runs; /* (the access's vCPU's exit number) */
 	if (!r.pc_known && !acc->coalesced)
 		r.pc_known = arch_access_pc(vcpu, l->syms, acc->space == IO_PIO, acc->is_write,
 					    &r.pc);

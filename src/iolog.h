@@ -46,7 +46,6 @@ struct io_site {
 };
 
 struct iolog {
-	const struct stats *stats; /* the VM's: exit numbers for uncounted records */
 	const struct symtab *syms; /* names instructions in records, or NULL */
 	/* The icount of the instruction making an access (the debugger's; NULL:
 	 * records carry the exit number), and its address if known (*pc_known).
@@ -72,7 +71,7 @@ struct iolog {
 	uint64_t sites_full;       /* accesses not counted there: the table was full */
 };
 
-void iolog_init(struct iolog *l, const struct stats *stats);
+void iolog_init(struct iolog *l);
 void iolog_free(struct iolog *l);
 
 /* Watches accesses to a range; returns the watch's number. */

@@ -83,22 +83,32 @@ static void stats_line(FILE *out, const char *name, uint64_t value, const char *
 	fprintf(out, "%-28s %12llu  # %s\n", name, (unsigned long long)value, what);
 }
 
-void stats_print(const struct stats *st, FILE *out)
+/* One vCPU's runs and exits, as vcpuN.*. */
+static void stats_print_cpu(const struct stats *st, unsigned cpu, FILE *out)
 {
 	char name[64];
 
-	fprintf(out, "---------- kvmdbg statistics ----------\n");
-	stats_line(out, "vcpu0.runs", st->runs, "KVM_RUN calls");
+	snprintf(name, sizeof(name), "vcpu%u.runs", cpu);
+	stats_line(out, name, st->runs, "KVM_RUN calls");
 	for (uint32_t r = 0; r <= STATS_EXIT_REASONS; r++) {
 		if (!st->exits[r])
 			continue;
 		if (r == STATS_EXIT_REASONS) {
-			stats_line(out, "vcpu0.exits.other", st->exits[r], "exit reasons above 63");
+			snprintf(name, sizeof(name), "vcpu%u.exits.other", cpu);
+			stats_line(out, name, st->exits[r], "exit reasons above 63");
 			continue;
 		}
-		snprintf(name, sizeof(name), "vcpu0.exits.%s", stats_exit_short_name(r));
+		snprintf(name, sizeof(name), "vcpu%u.exits.%s", cpu, stats_exit_short_name(r));
 		stats_line(out, name, st->exits[r], stats_exit_name(r));
 	}
+}
+
+void stats_print(const struct stats *st, const struct stats *const *cpus, unsigned ncpus,
+		 FILE *out)
+{
+	fprintf(out, "---------- kvmdbg statistics ----------\n");
+	for (unsigned i = 0; i < ncpus; i++)
+		stats_print_cpu(cpus[i], i, out);
 	const struct {
 		const char *name;
 		uint64_t value;

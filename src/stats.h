@@ -1,4 +1,5 @@
-/* Exit and I/O counters of one VM, printed by --stats (after gem5's regStats). */
+/* Exit and I/O counters, printed by --stats (after gem5's regStats): runs and
+ * exits are a vCPU's, accesses the VM's. */
 #ifndef KVMDBG_STATS_H
 #define KVMDBG_STATS_H
 
@@ -23,6 +24,8 @@ const char *stats_exit_name(uint32_t reason);
 /* "io": the name in lower case without the prefix, for statistics. */
 const char *stats_exit_short_name(uint32_t reason);
 void stats_count_exit(struct stats *st, uint32_t reason);
-void stats_print(const struct stats *st, FILE *out);
+/* The counters: each vCPU's runs and exits (cpus[i]: vCPU i's), the VM's accesses (st). */
+void stats_print(const struct stats *st, const struct stats *const *cpus, unsigned ncpus,
+		 FILE *out);
 
 #endif

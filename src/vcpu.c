@@ -323,14 +323,14 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	for (unsigned n = 0;; n++) {
 		vcpu->run->immediate_exit = 1;
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
-		vcpu->vm->stats.runs++;
+		vcpu->stats.runs++;
 		arch_regs_exited(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		exits_flush_coalesced(vcpu, &ignored);
 		if (r != 0 || n == VCPU_MAX_ACCESSES ||
 		    (vcpu->run->exit_reason != KVM_EXIT_MMIO && vcpu->run->exit_reason != KVM_EXIT_IO))
 			break;
-		stats_count_exit(&vcpu->vm->stats, vcpu->run->exit_reason);
+		stats_count_exit(&vcpu->stats, vcpu->run->exit_reason);
 		exits_handle(vcpu, &ignored);
 	}
 	/* A counted run goes on stepping; a stop request that raced with this is
@@ -411,8 +411,6 @@ static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
 static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
-	struct vm *vm = vcpu->vm;
-
 	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	for (;;) {
 		if (atomic_load(&vcpu->stop_req)) {
@@ -443,7 +441,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
 
-		vm->stats.runs++;
+		vcpu->stats.runs++;
 		arch_regs_exited(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		/* Anything but a step trap may have cleared the step's TF (an event
@@ -457,7 +455,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			if (queued_stop)
 				break;
 			if (e == EINTR || e == EAGAIN) {
-				stats_count_exit(&vm->stats, KVM_EXIT_INTR);
+				stats_count_exit(&vcpu->stats, KVM_EXIT_INTR);
 				if (vcpu_perf_reached(vcpu)) {
 					stop->reason = STOP_ICOUNT;
 					break;
@@ -472,7 +470,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, msg);
 			break;
 		}
-		stats_count_exit(&vm->stats, vcpu->run->exit_reason);
+		stats_count_exit(&vcpu->stats, vcpu->run->exit_reason);
 		/* The lent step read watched memory: stop after it (and after the
 		 * access it exited for, if any). */
 		if (read_hit) {

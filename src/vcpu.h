@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "handoff.h"
+#include "stats.h"
 
 struct vm;
 struct icount_perf;
@@ -161,6 +162,7 @@ struct vcpu {
 	 * returns true to stop there, with *stop saying why. */
 	bool (*count_hook)(void *opaque, struct vcpu_stop *stop);
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
+	struct stats stats;       /* its KVM_RUN calls and exits (accesses: the VM's) */
 	/* Observers (hooks set by the layers above; NULL: none). */
 	const struct vcpu_page_ops *pages; /* protected pages and lent code */
 	void *pages_opaque;

@@ -22,7 +22,7 @@ struct vm {
 	int fd;            /* the VM */
 	size_t run_size;   /* bytes of each vCPU's kvm_run mapping */
 	struct mem mem;    /* guest RAM */
-	struct stats stats;
+	struct stats stats; /* device accesses (runs and exits: each vCPU's own) */
 	struct iobus bus;  /* port and MMIO devices */
 	int coalesced_page; /* page of each kvm_run mapping holding the coalesced
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */

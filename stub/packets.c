@@ -310,7 +310,7 @@ static void stub_format_stop(struct stub *st, const struct debug_stop *stop)
 	case DEBUG_STOP_ERROR: sig = GDB_SIGILL; break;
 	default: break;
 	}
-	n = (size_t)snprintf(out, len, "T%02xthread:%x;", sig, stop->cpu + 1);
+	n = (size_t)snprintf(out, len, "T%02xthread:%02x;", sig, stop->cpu + 1);
 	for (size_t k = 0; k < sizeof(expedite) / sizeof(expedite[0]); k++) {
 		int r = arch_reg_find(expedite[k], &mask);
 		char hex[40];
@@ -741,13 +741,14 @@ static void h_thread(struct stub *st, const char *pkt, size_t len)
 
 	(void)len;
 	if (!strcmp(pkt, "qC"))
-		return stub_reply(st, "QC%x", debug_cpu(st->dbg) + 1);
+		return stub_reply(st, "QC%02x", debug_cpu(st->dbg) + 1);
 	if (!strcmp(pkt, "qfThreadInfo")) {
-		char list[128] = "m"; /* (16 vCPUs at most: "m1,2,...,10") */
+		char list[128] = "m"; /* (16 vCPUs at most: "m01,02,...,10") */
 		size_t at = 1;
 
 		for (unsigned i = 0; i < n; i++)
-			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%x", i ? "," : "", i + 1);
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%02x", i ? "," : "",
+					       i + 1);
 		return stub_reply(st, "%s", list);
 	}
 	if (!strncmp(pkt, "qThreadExtraInfo,", 17)) {

@@ -295,12 +295,12 @@ CMDS
 	run kvmdbg -e help -e 'help x' "$(guest regs.elf)"
 	assert_success
 	for c in regs sregs fpu xmm dregs onereg msr x xp disas sym addr stepi cont stop rstepi rcont goto \
-		history break hbreak delete checkpoint restart info stats quit help; do
+		history break hbreak delete checkpoint restart info cpu stats quit help; do
 		assert_line --regexp "^  $c( |/)"
 	done
 	assert_line "x/FMT ADDRESS — memory at a guest-virtual address (FMT: count, x d u c s i, b h w g)"
 	# A synopsis longer than its column is whole, its help on the next line.
-	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | host'
+	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | cpus | host'
 	assert_line --regexp '^ {37}breakpoints and watchpoints, registers'
 }
 

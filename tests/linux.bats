@@ -29,14 +29,15 @@ boot() {
 		--initrd "$BATS_TEST_TMPDIR/initrd.gz" "${@:2}" "$kernel"
 }
 
-# Boots with the kernel parameters $1; once the initramfs is up, types the
-# line $2 into the serial console (before, Linux's driver probing the UART
-# would take bytes, as on a real line). Sets $output and $status.
+# Boots with the kernel parameters $1 (and kvmdbg's options after $2); once
+# the initramfs is up, types the line $2 into the serial console (before,
+# Linux's driver probing the UART would take bytes, as on a real line). Sets
+# $output and $status.
 boot_and_answer() {
 	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out end pid
 
 	mkfifo "$in"
-	boot "$1" <"$in" >"$out" 2>&1 &
+	boot "$1" "${@:3}" <"$in" >"$out" 2>&1 &
 	pid=$!
 	exec 9>"$in"
 	end=$((SECONDS + 600))
@@ -53,10 +54,11 @@ boot_and_answer() {
 	mapfile -t lines <<<"$output"
 }
 
-@test "Debian's kernel boots to a busybox initramfs: its marker, a line typed at the serial console echoed, exit 42 through /dev/port" {
-	boot_and_answer "" 'hello from the test'
+@test "Debian's kernel boots with --smp 2 to a busybox initramfs: its marker, 2 processors, a line typed at the serial console echoed, exit 42 through /dev/port" {
+	boot_and_answer "" 'hello from the test' --smp 2
 	echo "$output" | tail -n 20
 	assert_line --partial 'kvmdbg-initramfs: up'
+	assert_line --partial 'kvmdbg-initramfs: cpus 2'
 	assert_line --partial 'kvmdbg-initramfs: echo hello from the test'
 	refute_line --partial 'kvmdbg-initramfs: still here'
 	assert_equal "$status" 42

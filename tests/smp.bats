@@ -20,6 +20,12 @@ ap_park() {
 	done
 	run kvmdbg --serial none -smp cpus=3 "$(guest smp.elf)"
 	assert_equal "$status" 3
+	# --stats counts each vCPU's runs and exits.
+	run kvmdbg --serial none --smp 2 --stats "$(guest smp.elf)"
+	assert_equal "$status" 2
+	assert_line --regexp '^vcpu0\.runs +[1-9][0-9]* '
+	assert_line --regexp '^vcpu1\.runs +[1-9][0-9]* '
+	refute_line --regexp '^vcpu2\.'
 }
 
 @test "--smp refuses bad counts, --irqchip off and --history with a reason" {
@@ -124,11 +130,11 @@ ap_park() {
 	assert_equal "$(rsp 'T5')" E01
 	assert_equal "$(rsp 'qThreadExtraInfo,9')" E22
 	assert_equal "$(rsp 'vCont;s:7')" E22
-	assert_equal "$(rsp 'qC')" QC1
+	assert_equal "$(rsp 'qC')" QC01
 	assert_equal "$(rsp 'Hg2')" OK
-	assert_equal "$(rsp 'qC')" QC2
-	assert_equal "$(rsp 'T2')" OK
-	assert_equal "$(rsp 'qfThreadInfo')" m1,2
+	assert_equal "$(rsp 'qC')" QC02
+	assert_equal "$(rsp 'T02')" OK
+	assert_equal "$(rsp 'qfThreadInfo')" m01,02
 	assert_equal "$(rsp 'qsThreadInfo')" l
 	# "CPU#1 [waiting for SIPI]", hex-encoded.
 	assert_equal "$(rsp 'qThreadExtraInfo,2')" \

@@ -50,7 +50,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 					 .at = UINT64_MAX } };
 	d->perf.fd = -1;
 	watch_init(&d->watch, vm);
-	iolog_init(&d->log, &vm->stats);
+	iolog_init(&d->log);
 	d->log.syms = syms;
 	d->log.icount = debug_watch_icount;
 	d->log.icount_opaque = d;

@@ -159,7 +159,11 @@ void debug_io_stats(const struct debug *d, FILE *out)
 
 void debug_stats(const struct debug *d, FILE *out)
 {
-	stats_print(&d->vm->stats, out);
+	const struct stats *cpus[VM_MAX_CPUS];
+
+	for (unsigned i = 0; i < d->ncpus; i++)
+		cpus[i] = &d->cpus[i]->stats;
+	stats_print(&d->vm->stats, cpus, d->ncpus, out);
 }
 
 const struct io_range *debug_io_device(const struct debug *d, enum io_space space, uint64_t addr)
@@ -179,7 +183,7 @@ int debug_parse_dirs(const char *text, unsigned *dirs)
 
 uint64_t debug_io_exits(const struct debug *d)
 {
-	return d->vm->stats.exits[KVM_EXIT_IO] + d->vm->stats.exits[KVM_EXIT_MMIO];
+	return d->vcpu->stats.exits[KVM_EXIT_IO] + d->vcpu->stats.exits[KVM_EXIT_MMIO];
 }
 
 /* The icount of the instruction making an I/O access, for the log (vCPU
