@@ -10,6 +10,11 @@
  *
  * ncpus and cpus[] are at fixed low addresses the APs reach in real mode:
  * gdb reads them as *(short *)0x9000 and *(char *)0x9010@N.
+ *
+ * Loop mode (a debugger sets the byte at 0x9008 before the APs start): the
+ * boot CPU halts for good after the SIPIs, and each AP counts for ever in
+ * its word of counts[] (0x9020 + 2 * slot), one pass of ap_count at a time:
+ * a breakpoint there stops each AP once per pass.
  */
 #define APIC 0xfee00000
 #define APIC_ICR_LO 0x300
@@ -19,6 +24,8 @@
 #define TRAMPOLINE 0x8000
 #define NCPUS 0x9000
 #define CPUS 0x9010
+#define LOOP 0x9008
+#define COUNTS 0x9020
 #define SPIN 2000000        /* turns of the wait without a new CPU before giving up */
 
 	.section .text.entry, "ax"
@@ -43,6 +50,8 @@ _start:
 	movl $ICR_INIT, APIC_ICR_LO(%rdi)
 	movl $(ICR_SIPI | (TRAMPOLINE >> 12)), APIC_ICR_LO(%rdi)
 	movl $(ICR_SIPI | (TRAMPOLINE >> 12)), APIC_ICR_LO(%rdi)
+	cmpb $0, LOOP
+	jne bsp_park
 	/* Wait until no new CPU came for SPIN turns. */
 	.globl wait_aps
 wait_aps:
@@ -58,6 +67,10 @@ boot_done:
 	movzwl NCPUS, %eax
 	outb %al, $0xf4
 	ud2 /* not reached */
+bsp_park:
+	cli
+1:	hlt
+	jmp 1b
 
 	/* Each AP starts here in real mode at 0800:0000, and goes on at
 	 * 0000:8000+ (pc = linear address, for gdb's breakpoints). */
@@ -76,9 +89,17 @@ ap_flat:
 	lock xadd %ax, NCPUS
 	mov %ax, %si
 	mov %bl, CPUS(%si)
+	cmpb $0, LOOP
+	jne 2f
 	.globl ap_park
 ap_park = . - trampoline + TRAMPOLINE
 1:	hlt
 	jmp 1b
+2:	shl %si
+ap_count_here:
+	lock incw COUNTS(%si)
+	jmp ap_count_here
+	.globl ap_count
+ap_count = ap_count_here - trampoline + TRAMPOLINE
 trampoline_end:
 	.section .note.GNU-stack, "", @progbits

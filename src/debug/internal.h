@@ -155,6 +155,10 @@ struct debug {
 	bool others;                    /* the run in progress runs the other vCPUs too */
 	bool solo;                      /* the operation in progress runs the selected one only */
 	bool pending[VM_MAX_CPUS];      /* vCPU i made a stop not reported yet */
+	bool lend[VM_MAX_CPUS];         /* vCPU i stopped wanting pages lent (STOP_LEND) */
+	bool bp_held[VM_MAX_CPUS];      /* vCPU i stopped at a breakpoint at bp_pc[i] (its stop
+					   reported or kept) and has not run since */
+	uint64_t bp_pc[VM_MAX_CPUS];
 	struct vcpu_stop pending_stop[VM_MAX_CPUS]; /* ... this one */
 	const struct symtab *syms;      /* guest symbols */
 	struct watch watch;             /* memory watchpoints and pages taken away */

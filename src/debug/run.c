@@ -132,8 +132,11 @@ static int debug_launch(struct debug *d, enum vcpu_run_mode mode)
 	/* A plain continue runs every vCPU; steps and counted runs the selected one. */
 	d->others = debug_others_run(d, mode != VCPU_CONTINUE);
 	/* Shared vCPUs lend no pages: one that needs them stops (STOP_LEND). */
-	for (unsigned i = 0; i < d->ncpus; i++)
+	for (unsigned i = 0; i < d->ncpus; i++) {
 		d->cpus[i]->shared = d->others;
+		if (d->others || d->cpus[i] == d->vcpu)
+			d->bp_held[i] = false;
+	}
 	vcpu_resume(d->vcpu, mode);
 	for (unsigned i = 0; d->others && i < d->ncpus; i++)
 		if (d->cpus[i] != d->vcpu)
@@ -200,6 +203,13 @@ static void debug_stop_others(struct debug *d)
 		vcpu_collect_stop(d->cpus[i]);
 		d->vcpu = d->cpus[i];
 		debug_resolve(d, &stop, false);
+		/* Stopped before it ran at a breakpoint it has not reported: its
+		 * next fetch is that breakpoint's hit (else a vCPU slower to start
+		 * than another would never get there). */
+		if (stop.reason == STOP_REQUESTED && !d->bp_held[i] &&
+		    debug_stop_at_breakpoint(d, &stop))
+			debug_note_stop(d, &stop);
+		d->lend[i] = stop.reason == STOP_LEND || stop.reason == STOP_REQUESTED;
 		if (debug_stop_worth_keeping(&stop)) {
 			d->pending[i] = true;
 			d->pending_stop[i] = stop;
@@ -315,25 +325,75 @@ static int debug_step_off(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
-/*
- * All-stop, STOP_LEND: the selected vCPU needs code lent from pages taken
- * out of the map (breakpoints by page), which only a vCPU running alone may
- * have. A stop another vCPU made is reported first; else it steps alone and
- * every vCPU runs on. false: running again; true: *stop is the one to report.
- */
-static bool debug_lend_alone(struct debug *d, struct vcpu_stop *stop)
+/* One vCPU that wanted pages lent steps alone: 0 done, 1 stopped with
+ * *stop (a breakpoint, say), -errno. */
+static int debug_lend_step(struct debug *d, struct vcpu *v, struct vcpu_stop *stop)
 {
 	int r;
 
+	d->vcpu = v;
+	r = debug_step_raw(d, stop);
+	if (r < 0)
+		return r;
+	if (stop->reason != STOP_STEPPED)
+		return 1;
+	if (debug_stop_at_breakpoint(d, stop)) {
+		debug_note_stop(d, stop);
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether vCPU i is to step while the one that wanted pages lent does: it
+ * wanted them too, or it was stopped (perhaps before it had run at all), so
+ * that every vCPU goes on (not at a breakpoint: it stops there when it runs;
+ * not halted or waiting for SIPI: a step would wait for an interrupt). */
+static bool debug_wants_lend(struct debug *d, unsigned i)
+{
+	struct vcpu *v = d->cpus[i];
+	struct arch_wake w;
+
+	if (!d->lend[i])
+		return false;
+	d->vcpu = v;
+	return !debug_at_breakpoint(d) && arch_wake_sources(v, &w) == 0 && !w.halted && !w.sipi;
+}
+
+/*
+ * All-stop, STOP_LEND: the selected vCPU (and maybe others) needs code lent
+ * from pages taken out of the map (breakpoints by page), which only a vCPU
+ * running alone may have. A stop another vCPU made is reported first; else
+ * it steps alone, and so does each other vCPU that was stopped (so that the
+ * first to ask does not starve the others, which may have had no time to
+ * run), and every vCPU runs on. false: running again; true: *stop is the one
+ * to report.
+ */
+static bool debug_lend_alone(struct debug *d, struct vcpu_stop *stop)
+{
+	struct vcpu *first = d->vcpu;
+	bool want[VM_MAX_CPUS];
+	int r = 0;
+
 	if (debug_pending_stop(d, stop))
 		return true;
-	r = debug_step_raw(d, stop);
-	if (r == 0 && stop->reason != STOP_STEPPED)
-		return true;
-	if (r == 0 && debug_stop_at_breakpoint(d, stop)) {
-		debug_note_stop(d, stop);
-		return true;
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		want[i] = d->cpus[i] == first || debug_wants_lend(d, i);
+		d->lend[i] = false;
 	}
+	/* Each steps; one that stops for good (at a breakpoint, say) keeps its
+	 * stop, and the first of those is reported once all have stepped. */
+	for (unsigned i = 0; i < d->ncpus && r >= 0; i++) {
+		if (!want[i])
+			continue;
+		r = debug_lend_step(d, d->cpus[i], stop);
+		if (r > 0) {
+			d->pending[i] = true;
+			d->pending_stop[i] = *stop;
+		}
+	}
+	if (r >= 0 && debug_pending_stop(d, stop))
+		return true;
+	d->vcpu = first;
 	if (r == 0 && (r = debug_arm(d, NULL, false)) == 0 &&
 	    (r = debug_launch(d, VCPU_CONTINUE)) == 0)
 		return false;
@@ -341,6 +401,27 @@ static bool debug_lend_alone(struct debug *d, struct vcpu_stop *stop)
 	debug_stop_error(stop);
 	debug_note_stop(d, stop);
 	return true;
+}
+
+/* Before all vCPUs run: each other vCPU still at the breakpoint whose stop
+ * it reported (or kept) steps off it alone, as the selected one does, so
+ * that the same hit is not reported twice. 0 done, 1 stopped with *stop. */
+static int debug_step_off_others(struct debug *d, struct vcpu_stop *stop)
+{
+	struct vcpu *sel = d->vcpu;
+	int r = 0;
+
+	for (unsigned i = 0; i < d->ncpus && r == 0; i++) {
+		if (d->cpus[i] == sel || !d->bp_held[i] || d->pending[i] ||
+		    arch_pc(d->cpus[i]) != d->bp_pc[i])
+			continue;
+		d->vcpu = d->cpus[i];
+		if (debug_at_breakpoint(d))
+			r = debug_step_off(d, stop);
+	}
+	if (r == 0)
+		d->vcpu = sel;
+	return r;
 }
 
 /* Starts the guest towards its target: 0 running, 1 stopped already with
@@ -362,6 +443,11 @@ static int debug_go(struct debug *d, struct vcpu_stop *stop)
 		return debug_launch(d, VCPU_COUNT);
 	if (debug_at_breakpoint(d)) {
 		r = debug_step_off(d, stop);
+		if (r != 0)
+			return r;
+	}
+	if (debug_others_run(d, false)) {
+		r = debug_step_off_others(d, stop);
 		if (r != 0)
 			return r;
 	}

@@ -132,6 +132,10 @@ void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)
 		d->exited = true;
 		d->exit_status = stop->status;
 	}
+	if (stop->reason == STOP_BREAKPOINT) {
+		d->bp_held[d->vcpu->id] = true;
+		d->bp_pc[d->vcpu->id] = arch_pc(d->vcpu);
+	}
 	d->last = *stop;
 	iolog_flush(&d->log);
 }

@@ -15,6 +15,7 @@
 #   the dump size; default 1; 0.1 for the test VM, whose emulated CPU is slow)
 #   LOAD=0 measures idle only; LOAD=N runs N busy loops. BOOT_WAIT and
 #   BREAK_WAIT (seconds; 30, 120) bound the continues to the breakpoint.
+#   QEMU=0 measures kvmdbg alone (two builds compared, say).
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -27,7 +28,7 @@ DUMP_MIB=$(scaled 16)
 GUEST=guests/bench32.elf
 
 . tests/bench/common.sh
-need_qemu
+[ "${QEMU:-1}" = 0 ] || need_qemu
 make -s kvmdbg "$GUEST"
 tick=0x$(nm "$GUEST" | awk '$3 == "tick" { print $1 }')
 tmp=$(mktemp -d)
@@ -127,6 +128,10 @@ measure_both() {
 	kill "$kvmdbg" 2>/dev/null || true
 	wait "$kvmdbg" 2>/dev/null || true
 
+	if [ "${QEMU:-1}" = 0 ]; then
+		echo "- - - - - -"
+		return
+	fi
 	port=$(free_port)
 	qemu-system-x86_64 -enable-kvm -m 128M -display none -serial null -monitor none \
 		-S -gdb tcp:127.0.0.1:$port -kernel "$GUEST" 2>"$tmp/qemu.err" &
