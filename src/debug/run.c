@@ -325,25 +325,6 @@ static int debug_step_off(struct debug *d, struct vcpu_stop *stop)
 	return 0;
 }
 
-/* One vCPU that wanted pages lent steps alone: 0 done, 1 stopped with
- * *stop (a breakpoint, say), -errno. */
-static int debug_lend_step(struct debug *d, struct vcpu *v, struct vcpu_stop *stop)
-{
-	int r;
-
-	d->vcpu = v;
-	r = debug_step_raw(d, stop);
-	if (r < 0)
-		return r;
-	if (stop->reason != STOP_STEPPED)
-		return 1;
-	if (debug_stop_at_breakpoint(d, stop)) {
-		debug_note_stop(d, stop);
-		return 1;
-	}
-	return 0;
-}
-
 /* Whether vCPU i is to step while the one that wanted pages lent does: it
  * wanted them too, or it was stopped (perhaps before it had run at all), so
  * that every vCPU goes on (not at a breakpoint: it stops there when it runs;
@@ -385,7 +366,9 @@ static bool debug_lend_alone(struct debug *d, struct vcpu_stop *stop)
 	for (unsigned i = 0; i < d->ncpus && r >= 0; i++) {
 		if (!want[i])
 			continue;
-		r = debug_lend_step(d, d->cpus[i], stop);
+		/* (Its step is a step off: it may land on a breakpoint.) */
+		d->vcpu = d->cpus[i];
+		r = debug_step_off(d, stop);
 		if (r > 0) {
 			d->pending[i] = true;
 			d->pending_stop[i] = *stop;
