@@ -1,4 +1,5 @@
 /* kvmdbg: the command line, and the wiring of a machine to the run it asks for (run.c). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -31,7 +32,8 @@ static void usage(FILE *out)
 		"Linux bzImage, in its own KVM virtual machine.\n"
 		"Without GUEST, run the built-in demo guest.\n"
 		"\n"
-		"  -m, --mem SIZE         guest RAM (default 128M; suffixes K, M, G)\n"
+		"  -m, --mem SIZE         guest RAM (default 128M; suffixes K, M, G; a bare\n"
+		"                         number is MiB, as QEMU's -m)\n"
 		"      --smp N            N CPUs (1 to 16; default 1; also QEMU's -smp N and\n"
 		"                         -smp cpus=N): CPU 0 boots, the others wait for\n"
 		"                         INIT and SIPI. Steps, --icount and --stop-at-icount\n"
@@ -156,13 +158,25 @@ static int parse_smp(const char *arg, struct options *opt)
 }
 
 /* One option as getopt_long() returned it; 0, or -EINVAL after saying why. */
+/* --mem's size: a number without a suffix is MiB, as QEMU's -m takes it. */
+static int parse_mem(const char *text, uint64_t *bytes)
+{
+	size_t n = strlen(text);
+	char mib[64];
+
+	if (n == 0 || n + 2 > sizeof(mib) || !isdigit((unsigned char)text[n - 1]))
+		return commands_parse_size(text, bytes);
+	snprintf(mib, sizeof(mib), "%sM", text);
+	return commands_parse_size(mib, bytes);
+}
+
 static int parse_option(int c, char **argv, struct options *opt)
 {
 	char *end;
 
 	switch (c) {
 	case 'm':
-		if (commands_parse_size(optarg, &opt->mem) < 0)
+		if (parse_mem(optarg, &opt->mem) < 0)
 			return usage_error("invalid --mem '%s': expected a size such as "
 					   "128M or 1G", optarg);
 		return 0;

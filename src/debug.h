@@ -170,6 +170,11 @@ struct debug_waiter {
 void debug_wait_stop(struct debug *d, struct debug_stop *stop, struct debug_waiter *w);
 /* Executes one instruction and waits; *stop is STEPPED or why not; -errno. */
 int debug_step(struct debug *d, struct debug_stop *stop);
+/* The same while the other vCPUs run (gdb's vCont;s:N;c): a stop one of them
+ * makes meanwhile (or made before) is reported at once if the step has not
+ * happened, else at the next resume. One vCPU, counting, or memory
+ * watchpoints set: debug_step. */
+int debug_step_shared(struct debug *d, struct debug_stop *stop);
 /* Runs (counted) until exactly at instructions have retired, and waits. */
 int debug_run_to(struct debug *d, uint64_t at, struct debug_stop *stop);
 

@@ -440,8 +440,11 @@ static bool stub_parse_thread(struct stub *st, const char *p, unsigned *cpu)
 	return true;
 }
 
+/* How a resume runs the guest. */
+enum stub_run { RUN_ALL, RUN_STEP, RUN_STEP_SHARED /* steps one, the others run */ };
+
 /* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
-static void stub_resume(struct stub *st, bool step, const char *addr)
+static void stub_resume(struct stub *st, enum stub_run how, const char *addr)
 {
 	struct debug_stop stop;
 	uint64_t pc, mask;
@@ -463,8 +466,8 @@ static void stub_resume(struct stub *st, bool step, const char *addr)
 		if (arch_reg_set(debug_vcpu(st->dbg), (unsigned)arch_reg_find("pc", &mask), pc) < 0)
 			return stub_reply(st, "E01");
 	}
-	if (step) {
-		r = debug_step(st->dbg, &stop);
+	if (how != RUN_ALL) {
+		r = how == RUN_STEP ? debug_step(st->dbg, &stop) : debug_step_shared(st->dbg, &stop);
 		stub_notice(st);
 		if (r < 0)
 			return stub_reply(st, "E01");
@@ -476,7 +479,7 @@ static void stub_resume(struct stub *st, bool step, const char *addr)
 static void h_continue(struct stub *st, const char *pkt, size_t len)
 {
 	(void)len;
-	stub_resume(st, pkt[0] == 's', pkt + 1);
+	stub_resume(st, pkt[0] == 's' ? RUN_STEP : RUN_ALL, pkt + 1);
 }
 
 /* C sig[;addr] and S sig[;addr]: signals mean nothing to a bare-metal guest. */
@@ -489,14 +492,15 @@ static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
 	(void)len;
 	if (!stub_parse_hex(&p, &sig) || (*p && *p != ';'))
 		return stub_reply(st, "E22");
-	stub_resume(st, pkt[0] == 'S', semi ? semi + 1 : NULL);
+	stub_resume(st, pkt[0] == 'S' ? RUN_STEP : RUN_ALL, semi ? semi + 1 : NULL);
 }
 
 /*
  * vCont;ACTION[:THREAD];...: the leftmost action that names a thread (or
  * none, then every thread) is the thread's. A step (s, S) steps its thread,
- * the others stopped meanwhile; else c without a thread runs every vCPU, and
- * c naming threads runs those (one: it alone; several: all).
+ * the others stopped meanwhile, or running if a later c has no thread (gdb's
+ * default, vCont;s:N;c); else c without a thread runs every vCPU, and c
+ * naming threads runs those (one: it alone; several: all).
  */
 static void h_vcont(struct stub *st, const char *pkt, size_t len)
 {
@@ -528,8 +532,11 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 			a++;
 		else if (*a)
 			return stub_reply(st, "E22");
-		if (step)
-			continue; /* the step wins; the others wait for it */
+		if (step) {
+			/* The step wins; the others wait for it, or run with it. */
+			all |= (act == 'c' || act == 'C') && (!*tid || !strcmp(tid, "-1"));
+			continue;
+		}
 		if (act == 's' || act == 'S') {
 			if (*tid && debug_select_cpu(st->dbg, cpu) < 0)
 				return stub_reply(st, "E01");
@@ -541,11 +548,11 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 		}
 	}
 	if (step)
-		return stub_resume(st, true, NULL);
+		return stub_resume(st, all ? RUN_STEP_SHARED : RUN_STEP, NULL);
 	if (all || ncont != 1)
-		return stub_resume(st, false, NULL);
+		return stub_resume(st, RUN_ALL, NULL);
 	if (debug_exited(st->dbg, NULL) || debug_select_cpu(st->dbg, named) < 0)
-		return stub_resume(st, false, NULL);
+		return stub_resume(st, RUN_ALL, NULL);
 	struct debug_stop stop;
 
 	stub_ran(st, debug_continue_cpu(st->dbg, &stop), &stop);

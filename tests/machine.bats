@@ -9,7 +9,8 @@ teardown() {
 }
 
 @test "fw_cfg: signature, interface, RAM size, CPUs and the e820 map through the file directory" {
-	run kvmdbg -m 64M "$(guest fwcfg.elf)"
+	# (-m 64: a bare number is MiB, as QEMU takes it.)
+	run kvmdbg -m 64 "$(guest fwcfg.elf)"
 	assert_success
 	assert_line 'signature QEMU then 0x0 unknown 0x0 id 1'
 	assert_line 'ram 0x4000000'

@@ -179,3 +179,53 @@ ap_count() {
 		done
 	done
 }
+
+# counts[1..2] (the APs' words) as "A B".
+ap_counts() {
+	sed -n "s/^\\\$$1 = {[0-9]*, \\([0-9]*\\), \\([0-9]*\\)}\$/\\1 \\2/p" <<<"$output"
+}
+
+@test "gdb: a step lets the other vCPUs run (vCont;s:N;c) unless scheduler-locking keeps them" {
+	start_stub --smp 3 "$(guest smp.elf)"
+	# Both APs count; one stops at the breakpoint, which goes (a stop the
+	# other kept for it is dropped with it). Twenty steps of that AP are ten
+	# passes: alone, the other AP's count stays; else it goes on counting.
+	run gdb_batch -ex 'set *(char *)0x9008 = 1' -ex "break *$(ap_count)" -ex continue \
+		-ex delete -ex 'set scheduler-locking step' -ex 'p/d *(unsigned short *)0x9020@3' \
+		-ex 'stepi 20' -ex 'p/d *(unsigned short *)0x9020@3' \
+		-ex 'set scheduler-locking off' -ex 'stepi 20' -ex 'p/d *(unsigned short *)0x9020@3' \
+		-ex 'info threads' "$(guest smp.elf)"
+	assert_success
+	refute_output --partial SIGTRAP
+	local a0 b0 a1 b1 a2 b2
+	read -r a0 b0 <<<"$(ap_counts 1)"
+	read -r a1 b1 <<<"$(ap_counts 2)"
+	read -r a2 b2 <<<"$(ap_counts 3)"
+	[ -n "$a0" ] && [ -n "$b2" ] || fail "no counts in: $output"
+	# Locked: exactly one AP made ten passes, the other none.
+	[ $((a1 - a0)) -eq 10 -a "$b1" -eq "$b0" ] || [ $((b1 - b0)) -eq 10 -a "$a1" -eq "$a0" ] ||
+		fail "locked steps: counts $a0 $b0 -> $a1 $b1"
+	# Not locked: the stepping AP made ten more, the other ran meanwhile.
+	if [ $((a1 - a0)) -eq 10 ]; then
+		assert_equal $((a2 - a1)) 10
+		[ "$b2" -gt "$b1" ] || fail "the other AP did not run during the steps ($b1 -> $b2)"
+	else
+		assert_equal $((b2 - b1)) 10
+		[ "$a2" -gt "$a1" ] || fail "the other AP did not run during the steps ($a1 -> $a2)"
+	fi
+}
+
+@test "lldb: vCPUs are threads; thread select reads that vCPU" {
+	start_stub --smp 4 "$(guest smp.elf)"
+	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'thread list' \
+		-o 'thread select 3' -o 'register read pc cs' -o 'thread select 1' \
+		-o 'register read pc' -o kill "$(guest smp.elf)"
+	assert_success
+	assert_line --regexp '^\* thread #1: tid = 0x0001, 0x0+100000 smp.elf`_start at smp.S:[0-9]+, stop reason = signal SIGTRAP$'
+	for n in 2 3 4; do
+		assert_line --regexp "^  thread #$n: tid = 0x000$n, 0x0+fff0\$"
+	done
+	assert_line --regexp '^ +cs = 0x0000f000$'
+	assert_line --regexp '^ +rip = 0x0+fff0$'
+	assert_line --regexp '^ +rip = 0x0+100000 +smp.elf`_start$'
+}

@@ -154,6 +154,7 @@ struct debug {
 	int stop_epoll;                 /* readable when any vCPU stopped (ncpus > 1), or -1 */
 	bool others;                    /* the run in progress runs the other vCPUs too */
 	bool solo;                      /* the operation in progress runs the selected one only */
+	struct vcpu *stepper;           /* steps while the others run (debug_step_shared) */
 	bool pending[VM_MAX_CPUS];      /* vCPU i made a stop not reported yet */
 	bool lend[VM_MAX_CPUS];         /* vCPU i stopped wanting pages lent (STOP_LEND) */
 	bool bp_held[VM_MAX_CPUS];      /* vCPU i stopped at a breakpoint at bp_pc[i] (its stop

@@ -186,6 +186,9 @@ static void debug_stop_others(struct debug *d)
 	int exit_status = d->exit_status;
 	struct vcpu_stop last = d->last;
 
+	/* (A step's end comes first: it is what was asked for.) */
+	if (d->stepper && debug_vcpu_stopped(d->stepper))
+		first = d->stepper;
 	for (unsigned i = 0; i < d->ncpus && !first; i++)
 		if (debug_vcpu_stopped(d->cpus[i]))
 			first = d->cpus[i];
@@ -202,7 +205,7 @@ static void debug_stop_others(struct debug *d)
 		vcpu_wait(d->cpus[i]);
 		vcpu_collect_stop(d->cpus[i]);
 		d->vcpu = d->cpus[i];
-		debug_resolve(d, &stop, false);
+		debug_resolve(d, &stop, d->cpus[i] == d->stepper);
 		/* Stopped before it ran at a breakpoint it has not reported: its
 		 * next fetch is that breakpoint's hit (else a vCPU slower to start
 		 * than another would never get there). */
@@ -224,17 +227,31 @@ static void debug_stop_others(struct debug *d)
 
 /* A stop a vCPU made in an earlier run, not reported yet (of the selected
  * vCPU only, when only it runs): selects it and gives it (true), as if the
- * continue now had run into it. */
+ * continue now had run into it. A breakpoint's hit whose breakpoint has gone
+ * since is dropped (gdbserver does so too); one at the same address again
+ * (gdb takes its breakpoints out at each stop) is reported under its id now. */
 static bool debug_pending_stop(struct debug *d, struct vcpu_stop *stop)
 {
-	for (unsigned i = 0; i < d->ncpus; i++)
-		if (d->pending[i] && (!d->solo || d->cpus[i] == d->vcpu)) {
-			d->pending[i] = false;
-			d->vcpu = d->cpus[i];
-			*stop = d->pending_stop[i];
-			debug_note_stop(d, stop);
-			return true;
+	struct vcpu *sel = d->vcpu;
+
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		struct breakpoint *bp;
+
+		if (!d->pending[i] || (d->solo && d->cpus[i] != sel))
+			continue;
+		d->pending[i] = false;
+		d->vcpu = d->cpus[i];
+		*stop = d->pending_stop[i];
+		if (stop->reason == STOP_BREAKPOINT) {
+			bp = debug_at_breakpoint(d);
+			d->vcpu = bp ? d->vcpu : sel;
+			if (!bp)
+				continue;
+			stop->breakpoint = bp->id;
 		}
+		debug_note_stop(d, stop);
+		return true;
+	}
 	return false;
 }
 
@@ -287,6 +304,62 @@ static int debug_step_raw(struct debug *d, struct vcpu_stop *stop)
 	debug_unplant(d);
 	d->armed_skip = NULL;
 	return 0;
+}
+
+/*
+ * One step of the selected vCPU while the others run (gdb's vCont;s:N;c),
+ * not at a breakpoint. The step's end is the stop; one that another vCPU
+ * makes meanwhile waits for the next resume (gdbserver too prefers the
+ * stepping thread), or is the stop when the step had not happened yet. A
+ * step that could not happen while the others ran (code lent from a page
+ * taken out of the map, or stopped first) is made alone.
+ */
+static int debug_step_together(struct debug *d, struct vcpu_stop *stop)
+{
+	struct vcpu *sel = d->vcpu;
+	unsigned si = sel->id;
+	int r;
+
+	d->stepper = sel;
+	r = debug_arm(d, NULL, true);
+	if (r == 0)
+		r = debug_launch(d, VCPU_STEP);
+	if (r < 0) {
+		d->stepper = NULL;
+		debug_unplant(d);
+		return r;
+	}
+	debug_wait_any(d);
+	debug_stop_others(d);
+	vcpu_collect_stop(d->vcpu);
+	d->running = false;
+	debug_resolve(d, stop, d->vcpu == sel);
+	debug_unplant(d);
+	d->stepper = NULL;
+	if (d->vcpu != sel) {
+		unsigned fi = d->vcpu->id;
+		bool keep = debug_stop_worth_keeping(stop);
+
+		if (d->pending[si]) {
+			/* It stepped (or stopped of itself) too: that first. */
+			d->pending[fi] = keep;
+			d->pending_stop[fi] = *stop;
+			d->lend[fi] = !keep;
+			d->pending[si] = false;
+			d->vcpu = sel;
+			*stop = d->pending_stop[si];
+			debug_note_stop(d, stop);
+			return 0;
+		}
+		if (keep)
+			return 0;
+		d->lend[fi] = true;
+		d->vcpu = sel;
+	} else if (stop->reason != STOP_LEND) {
+		return 0;
+	}
+	d->lend[si] = false;
+	return debug_step_raw(d, stop);
 }
 
 /* Steps off the breakpoint at pc before a run that would hit it again at once
@@ -579,6 +652,25 @@ int debug_step(struct debug *d, struct debug_stop *out)
 	r = debug_may_run(d, &stop);
 	if (r == 0)
 		r = debug_step_raw(d, &stop);
+	if (r < 0)
+		return r;
+	debug_report(d, &stop, out);
+	return 0;
+}
+
+int debug_step_shared(struct debug *d, struct debug_stop *out)
+{
+	struct vcpu_stop stop;
+	int r;
+
+	/* (Memory watchpoints see one vCPU at a time: then it steps alone.) */
+	if (d->ncpus < 2 || d->icount_on || d->watch.nmem)
+		return debug_step(d, out);
+	r = debug_may_run(d, &stop);
+	/* The others are resumed: a stop one of them made is reported now. */
+	d->solo = false;
+	if (r == 0 && !debug_pending_stop(d, &stop))
+		r = debug_at_breakpoint(d) ? debug_step_raw(d, &stop) : debug_step_together(d, &stop);
 	if (r < 0)
 		return r;
 	debug_report(d, &stop, out);

@@ -43,7 +43,7 @@ struct vcpu *debug_vcpu(const struct debug *d)
 
 bool debug_others_run(const struct debug *d, bool step)
 {
-	return d->ncpus > 1 && !step && !d->icount_on && !d->solo;
+	return d->ncpus > 1 && (!step || d->stepper) && !d->icount_on && !d->solo;
 }
 
 unsigned debug_cpus(const struct debug *d)
