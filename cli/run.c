@@ -18,14 +18,33 @@
 #include "loop.h"
 #include "options.h"
 
-static void report_pc(struct vcpu *vcpu, const struct image *img)
+static void report_vcpu_pc(struct vcpu *vcpu, const struct image *img)
 {
 	uint64_t pc = arch_pc(vcpu);
 	char sym[128];
 
 	symbols_format(&img->symbols, pc, sym, sizeof(sym));
-	fprintf(stderr, " at pc %#llx%s%s%s\n", (unsigned long long)pc, *sym ? " <" : "", sym,
+	fprintf(stderr, " at pc %#llx%s%s%s", (unsigned long long)pc, *sym ? " <" : "", sym,
 		*sym ? ">" : "");
+}
+
+/* " at pc ADDR <sym>" of the selected CPU; with several, which one it is and
+ * where each other one is. */
+static void report_pc(struct debug *d, const struct image *img)
+{
+	unsigned n = debug_cpus(d), sel = debug_cpu(d);
+
+	report_vcpu_pc(debug_vcpu(d), img);
+	if (n > 1)
+		fprintf(stderr, " (CPU %u)", sel);
+	fputc('\n', stderr);
+	for (unsigned i = 0; n > 1 && i < n; i++) {
+		if (i == sel)
+			continue;
+		fprintf(stderr, "kvmdbg: CPU %u", i);
+		report_vcpu_pc(debug_cpu_vcpu(d, i), img);
+		fputc('\n', stderr);
+	}
 }
 
 /* kvmdbg's exit status for the value V the guest wrote to the exit port:
@@ -36,24 +55,26 @@ static int guest_status(int v, bool qemu)
 }
 
 /* Says why the guest stopped and returns the exit status for it. */
-static int report_stop(struct vcpu *vcpu, const struct image *img, const struct debug_stop *stop,
+static int report_stop(struct debug *d, const struct image *img, const struct debug_stop *stop,
 		       bool timed_out, bool interrupted, bool qemu)
 {
+	struct vcpu *vcpu = debug_vcpu(d);
+
 	switch (stop->reason) {
 	case DEBUG_STOP_EXITED:
 		if (stop->reset) {
 			fprintf(stderr, "kvmdbg: %s", stop->detail);
-			report_pc(vcpu, img);
+			report_pc(d, img);
 			return STATUS_RESET;
 		}
 		return guest_status(stop->status, qemu);
 	case DEBUG_STOP_HALTED:
 		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
-		report_pc(vcpu, img);
+		report_pc(d, img);
 		return STATUS_OK;
 	case DEBUG_STOP_REQUESTED:
 		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
-		report_pc(vcpu, img);
+		report_pc(d, img);
 		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
 	case DEBUG_STOP_SHUTDOWN:
 		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
@@ -109,7 +130,7 @@ int run_guest(struct debug *d, const struct image *img, const struct options *op
 		return r;
 	if (r == 0)
 		debug_wait_stop(d, &stop, &p.w);
-	return report_stop(debug_vcpu(d), img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
+	return report_stop(d, img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */

@@ -229,3 +229,11 @@ ap_counts() {
 	assert_line --regexp '^ +rip = 0x0+fff0$'
 	assert_line --regexp '^ +rip = 0x0+100000 +smp.elf`_start$'
 }
+
+@test "a timeout with several CPUs says which CPU the pc is of, and where the others are" {
+	run kvmdbg --serial none --smp 2 --timeout 1 "$(guest spin.elf)"
+	assert_equal "$status" 124
+	# (Whichever CPU stopped first is the one named first.)
+	assert_line --regexp '^kvmdbg: timeout at pc 0x[0-9a-f]+ <[a-z_]+(\+0x[0-9a-f]+)?> \(CPU 0\)$|^kvmdbg: timeout at pc 0xfff0 \(CPU 1\)$'
+	assert_line --regexp '^kvmdbg: CPU 1 at pc 0xfff0$|^kvmdbg: CPU 0 at pc 0x[0-9a-f]+ <[a-z_]+(\+0x[0-9a-f]+)?>$'
+}
