@@ -80,6 +80,20 @@ teardown() {
 	assert_line 'kbd id 0xfa 0xab 0x83'
 }
 
+@test "the guest finds the power-on values of MXCSR (0x1f80), the x87 words, DR6/DR7, XCR0, PAT and MTRRs; gdb reads the same MXCSR" {
+	run kvmdbg -m 64M "$(guest reset.elf)"
+	assert_success
+	assert_line --regexp '^reset fcw 0x37f fsw 0x0 ftw 0xffff mxcsr 0x1f80 dr6 0xffff0ff0 dr7 0x400 xcr0 (0x1|none) pat 0x7040600070406 mtrrdef 0x0$'
+	start_stub -m 64M "$(guest reset.elf)"
+	run gdb_batch -ex 'info registers mxcsr fctrl fstat ftag' "$(guest reset.elf)"
+	stop_stub
+	assert_success
+	assert_line --regexp '^mxcsr +0x1f80 +\[ IM DM ZM OM UM PM \]$'
+	assert_line --regexp '^fctrl +0x37f +895$'
+	assert_line --regexp '^fstat +0x0 +0$'
+	assert_line --regexp '^ftag +0xffff +65535$'
+}
+
 @test "an MP table in the BIOS area describes the CPU, the IOAPIC and the ISA lines; CPUID offers the local APIC and its TSC-deadline timer only with interrupt controllers" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_line 'mp table 1.4 checksum ok cpu apic 0 ioapic 1 at 0xfec00000 isa lines on their pins 15'

@@ -9,6 +9,7 @@
 
 #include "../err.h"
 #include "../vm.h"
+#include "msr.h"
 #include "x86.h"
 
 /* Below 4 GiB, above the test device, where QEMU puts them too. */
@@ -124,6 +125,60 @@ out:
 	return r;
 }
 
+/* Writes an MSR's power-on value where KVM left another. */
+static int x86_msr_reset(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	uint64_t now;
+	int r = arch_msr_read(vcpu, index, &now);
+
+	return r < 0 || now == value ? r : arch_msr_write(vcpu, index, value);
+}
+
+/*
+ * The registers the SDM gives a power-on value for, as QEMU's reset sets
+ * them. KVM leaves MXCSR 0, which unmasks every SIMD exception: gdb and
+ * KVM_GET_FPU read 0 at creation on nested SVM (6.1; the guest's stmxcsr
+ * read 0x1f80 there) and PVM and VMX guests found 0 too. FCW is finit's
+ * 0x37f as QEMU's, not the SDM's 0x40; MTRRs stay off (QEMU's reset; its
+ * BIOS enables them later).
+ */
+static int x86_power_on_state(struct vcpu *vcpu)
+{
+	struct kvm_fpu *fpu = x86_fpu(vcpu);
+	struct kvm_debugregs dr;
+	int r;
+
+	if (!fpu)
+		return -EIO;
+	memset(fpu, 0, sizeof(*fpu));
+	fpu->fcw = X86_FCW_RESET;
+	fpu->mxcsr = X86_MXCSR_RESET;
+	x86_fpu_changed(vcpu);
+	if (ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dr) < 0)
+		return err_set(errno, "KVM_GET_DEBUGREGS: %s", strerror(errno));
+	if (dr.dr6 != X86_DR6_RESET || dr.dr7 != X86_DR7_RESET) {
+		dr.dr6 = X86_DR6_RESET;
+		dr.dr7 = X86_DR7_RESET;
+		if (ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &dr) < 0)
+			return err_set(errno, "KVM_SET_DEBUGREGS: %s", strerror(errno));
+	}
+	if (ioctl(vcpu->arch->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
+		struct kvm_xcrs x;
+
+		if (ioctl(vcpu->fd, KVM_GET_XCRS, &x) < 0)
+			return err_set(errno, "KVM_GET_XCRS: %s", strerror(errno));
+		if (x.nr_xcrs > 0 && (x.xcrs[0].xcr != 0 || x.xcrs[0].value != X86_XCR0_RESET)) {
+			x.nr_xcrs = 1;
+			x.xcrs[0].xcr = 0;
+			x.xcrs[0].value = X86_XCR0_RESET;
+			if (ioctl(vcpu->fd, KVM_SET_XCRS, &x) < 0)
+				return err_set(errno, "KVM_SET_XCRS: %s", strerror(errno));
+		}
+	}
+	r = x86_msr_reset(vcpu, MSR_IA32_PAT, X86_PAT_RESET);
+	return r < 0 ? r : x86_msr_reset(vcpu, MSR_MTRR_DEF_TYPE, 0);
+}
+
 int arch_vcpu_init(struct vcpu *vcpu)
 {
 	int r = x86_vcpu_state_init(vcpu);
@@ -131,6 +186,8 @@ int arch_vcpu_init(struct vcpu *vcpu)
 
 	if (r == 0)
 		r = x86_set_cpuid(vcpu, false);
+	if (r == 0)
+		r = x86_power_on_state(vcpu);
 	/* No local APIC without KVM's: its base MSR says it is off (and KVM
 	 * then clears CPUID's APIC bit too). */
 	if (r == 0 && !vcpu->arch->irqchip && arch_msr_read(vcpu, MSR_APIC_BASE, &base) == 0 &&

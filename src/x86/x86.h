@@ -77,6 +77,14 @@
 
 #define X86_UD_VECTOR 6 /* invalid opcode */
 
+/* Power-on values (SDM vol. 3 table 9-1; FCW as finit and QEMU leave it). */
+#define X86_FCW_RESET 0x37f                  /* every x87 exception masked */
+#define X86_MXCSR_RESET 0x1f80               /* every SIMD exception masked */
+#define X86_DR6_RESET 0xffff0ff0ULL          /* the bits that read 1 */
+#define X86_DR7_RESET 0x400ULL               /* bit 10 reads 1 */
+#define X86_XCR0_RESET 1ULL                  /* x87 state only */
+#define X86_PAT_RESET 0x0007040600070406ULL  /* WB WT UC- UC, twice */
+
 #define MSR_APIC_BASE 0x1b             /* IA32_APIC_BASE */
 #define APIC_BASE_ENABLE (1ULL << 11)   /* the local APIC is on */
 
