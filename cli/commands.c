@@ -2,12 +2,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/arch.h"
@@ -378,14 +380,51 @@ static void cmd_progress(struct session *s, bool done)
 	shown = true;
 }
 
-/* While waiting: a signal stops the guest, each second shows the progress. */
+int commands_deadline_ms(const struct session *s)
+{
+	struct timespec now;
+	double left;
+
+	if (s->deadline <= 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (s->deadline - ((double)now.tv_sec + now.tv_nsec / 1e9)) * 1000;
+	return left <= 0 ? 0 : left >= INT_MAX ? INT_MAX : (int)left + 1;
+}
+
+/* The waiter's next tick: a second, or the deadline if nearer. */
+static int cmd_tick_ms(const struct session *s)
+{
+	int left = commands_deadline_ms(s);
+
+	if (s->timed_out)
+		return -1;
+	return left >= 0 && left < 1000 ? left : 1000;
+}
+
+/* A wait for the guest's stop, and the session it is in. */
+struct cmd_wait {
+	struct session *s;
+	struct debug_waiter w;
+};
+
+/* While waiting: a signal or the deadline stops the guest, each second shows
+ * the progress. */
 static void cmd_wait_event(void *opaque, bool signalled)
 {
-	struct session *s = opaque;
+	struct cmd_wait *cw = opaque;
+	struct session *s = cw->s;
 	struct signalfd_siginfo si;
 
+	if (!signalled && commands_deadline_ms(s) == 0 && !s->timed_out) {
+		s->timed_out = s->interrupted = true;
+		cw->w.tick_ms = -1; /* the guest is stopping: wait for that alone */
+		debug_interrupt(s->dbg);
+		return;
+	}
 	if (!signalled) {
 		cmd_progress(s, false);
+		cw->w.tick_ms = s->timed_out ? -1 : cmd_tick_ms(s);
 		return;
 	}
 	if (read(s->sigfd, &si, sizeof(si)) > 0)
@@ -395,10 +434,11 @@ static void cmd_wait_event(void *opaque, bool signalled)
 
 void commands_wait(struct session *s, struct debug_stop *stop)
 {
-	struct debug_waiter w = { .fd = s->sigfd, .tick_ms = 1000, .event = cmd_wait_event,
-				  .opaque = s };
+	struct cmd_wait cw = { .s = s };
 
-	debug_wait_stop(s->dbg, stop, &w);
+	cw.w = (struct debug_waiter){ .fd = s->sigfd, .tick_ms = cmd_tick_ms(s),
+				      .event = cmd_wait_event, .opaque = &cw };
+	debug_wait_stop(s->dbg, stop, &cw.w);
 	cmd_progress(s, true);
 }
 

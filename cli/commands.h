@@ -30,6 +30,9 @@ struct session {
 	bool monitor_files;  /* --allow-monitor-files: remote commands may open host files */
 	bool serial_offered; /* the console came from the serial terminal (Ctrl-A c) */
 	bool serial_back;    /* `serial`: back to it, the guest running */
+	double deadline;     /* --timeout: CLOCK_MONOTONIC seconds the session ends at; 0: none */
+	bool timed_out;      /* the deadline passed (the run ends with status 124) */
+	bool ended;          /* the gdb server ended with the guest (nobody left to look) */
 };
 
 /* What completes a command's arguments. */
@@ -64,6 +67,8 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 /* Waits for a running guest to stop (SIGINT stops it; a long counted run
  * shows its progress on a terminal). */
 void commands_wait(struct session *s, struct debug_stop *stop);
+/* Milliseconds to the session's deadline (0 once passed), or -1 for none. */
+int commands_deadline_ms(const struct session *s);
 /* The same, then reports the stop. */
 void commands_wait_stop(struct session *s, FILE *out);
 

@@ -53,7 +53,7 @@ int loop_once(struct loop *l)
 		int t = s->timeout ? s->timeout(s->opaque) : -1;
 
 		first[i] = n;
-		count[i] = s->fds(s->opaque, pfd + n, LOOP_MAX_FDS - n);
+		count[i] = s->fds ? s->fds(s->opaque, pfd + n, LOOP_MAX_FDS - n) : 0;
 		n += count[i];
 		if (t >= 0 && (ms < 0 || t < ms))
 			ms = t;

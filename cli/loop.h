@@ -15,7 +15,8 @@
 #define LOOP_MAX_FDS 32
 
 struct loop_source {
-	/* The descriptors to wait for now (events set), at most max; how many. */
+	/* The descriptors to wait for now (events set), at most max; how many
+	 * (NULL: none, a source of time-outs only). */
 	int (*fds)(void *opaque, struct pollfd *pfd, int max);
 	/* After the poll: the same descriptors with their revents, if any is set. */
 	void (*ready)(void *opaque, const struct pollfd *pfd, int n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/debug.h"
@@ -42,7 +43,8 @@ static void usage(FILE *out)
 		"                         in real mode at 0000:ADDR (ADDR below 1 MiB)\n"
 		"      --serial WHERE     serial and debug-console output: stdio (default),\n"
 		"                         none, or a file name\n"
-		"      --timeout SECONDS  stop the guest after SECONDS\n"
+		"      --timeout SECONDS  end the run after SECONDS, whatever the mode (a\n"
+		"                         debugger waiting for a stop hears SIGALRM)\n"
 		"      --stats            print exit and I/O statistics when the run ends\n"
 		"      --mmio-log FILE    log MMIO and port accesses to FILE (JSON Lines if it\n"
 		"                         ends in .jsonl, else aligned text): all of them, or\n"
@@ -82,6 +84,11 @@ static void usage(FILE *out)
 		"                         after its name, as QEMU passes it)\n"
 		"      --initrd FILE[,FILE...]  Linux's initrd, or multiboot modules (each\n"
 		"                         'FILE[ STRING]')\n"
+		"      --kernel FILE      the guest (QEMU's spelling; also -kernel, -initrd,\n"
+		"                         -append, -smp and -no-shutdown)\n"
+		"      --no-shutdown      with --gdb: keep serving after the guest's end\n"
+		"                         (else kvmdbg ends with it once no debugger is\n"
+		"                         connected)\n"
 		"      --exit-code MODE   what a write of V to port 0xf4 makes kvmdbg's exit\n"
 		"                         status: kvmdbg (V & 0xff, the default) or qemu\n"
 		"                         ((V << 1) | 1, as QEMU's isa-debug-exit)\n"
@@ -139,7 +146,7 @@ static int parse_raw(char *arg, struct options *opt)
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
-       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP };
+       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN };
 
 /* --smp N, or QEMU's cpus=N. */
 static int parse_smp(const char *arg, struct options *opt)
@@ -230,6 +237,15 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_APPEND:
 		opt->append = optarg;
+		return 0;
+	case OPT_KERNEL:
+		if (opt->guest)
+			return usage_error("--kernel names the guest: '%s' is one already",
+					   opt->guest);
+		opt->guest = optarg;
+		return 0;
+	case OPT_NO_SHUTDOWN:
+		opt->no_shutdown = true;
 		return 0;
 	case OPT_INITRD:
 		/* Split where it is (argv's strings are ours to change). */
@@ -347,10 +363,37 @@ static int check_options(struct options *opt)
 	if (opt->smp > 1 && !opt->irqchip)
 		return usage_error("--smp %u needs --irqchip on: the local APICs start the other "
 				   "CPUs", opt->smp);
-	if (opt->timeout > 0 && (opt->console || opt->nbatch || opt->gdb || opt->icount))
-		return usage_error("--timeout limits plain runs; with --console, --eval, --script, "
-				   "--gdb or --icount the guest is stopped with Ctrl-C or 'stop'");
 	return 0;
+}
+
+/*
+ * QEMU's single-dash spellings (-kernel FILE, -smp N...) as kvmdbg's long
+ * options, wherever they are (getopt takes options after the guest's name
+ * too); an option's value is left alone (--append '-smp 2' stays the
+ * command line).
+ */
+static void qemu_spellings(int argc, char **argv)
+{
+	static const char *const names[] = { "-kernel", "-initrd", "-append", "-smp",
+					     "-no-shutdown" };
+	static const char *const long_names[] = { "--kernel", "--initrd", "--append", "--smp",
+						  "--no-shutdown" };
+	static const char *const takes_value[] = { "-m", "--mem", "--raw", "--serial",
+		"--timeout", "-e", "--eval", "-x", "--script", "-g", "--gdb", "--icount",
+		"--stop-at-icount", "--icount-margin", "--history-mem", "--irqchip", "--smp",
+		"--symbols", "--exit-code", "--append", "--initrd", "--kernel", "--mmio-log",
+		"--watch-mmio", "--watch-pio" };
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		bool value = false;
+
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (!strcmp(argv[i], names[k]))
+				argv[i] = (char *)long_names[k];
+		for (size_t k = 0; k < sizeof(takes_value) / sizeof(takes_value[0]); k++)
+			value |= !strcmp(argv[i], takes_value[k]);
+		i += value;
+	}
 }
 
 static int parse_options(int argc, char **argv, struct options *opt)
@@ -376,6 +419,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "append", required_argument, NULL, OPT_APPEND },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 		{ "wait", no_argument, NULL, 'S' },
 		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
@@ -392,13 +437,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1,
 				 .smp = 1 };
 	opterr = 0;
-	/* QEMU's spelling, -smp N, as --smp N (before the guest's name only). */
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-smp"))
-			argv[i] = (char *)"--smp";
+	qemu_spellings(argc, argv);
 	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1)
 		if ((r = parse_option(c, argv, opt)) < 0)
 			return r;
+	if (optind < argc && opt->guest)
+		return usage_error("unexpected argument '%s': --kernel named the guest (%s)",
+				   argv[optind], opt->guest);
 	if (optind < argc)
 		opt->guest = argv[optind++];
 	if (optind < argc)
@@ -515,6 +560,12 @@ int main(int argc, char **argv)
 
 	session = (struct session){ .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
 				    .monitor_files = opt.monitor_files };
+	if (opt.timeout > 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		session.deadline = (double)now.tv_sec + now.tv_nsec / 1e9 + opt.timeout;
+	}
 	if (!plain) {
 		status = run_session(&session, &opt);
 	} else {

@@ -68,6 +68,7 @@ struct options {
 	bool host;             /* --host: report what this host's KVM does */
 	bool json;             /* --json: that report as JSON */
 	bool monitor_files;    /* --allow-monitor-files */
+	bool no_shutdown;      /* --no-shutdown: the gdb server outlives the guest */
 };
 
 /* A plain run: until the guest stops by itself, the timeout (seconds; 0:

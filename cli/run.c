@@ -148,8 +148,23 @@ struct control {
 	struct session *s;
 	struct stub *st;  /* the gdb server, or NULL */
 	bool console;     /* a console on a terminal */
+	bool keep;        /* serve on after the guest's end (--no-shutdown, --history) */
 	bool quit;
+	bool ended;       /* the guest ended and nobody is left to look at it */
 };
+
+static int control_deadline_ms(void *opaque)
+{
+	return commands_deadline_ms(opaque);
+}
+
+/* Once the guest has ended, the server has nothing left to serve when no
+ * client is connected and no console is open (unless asked to keep it). */
+static bool control_over(struct control *c)
+{
+	return !c->console && !c->keep && debug_exited(c->s->dbg, NULL) &&
+	       !debug_running(c->s->dbg) && !(c->st && stub_connected(c->st));
+}
 
 static void control_signal(void *opaque)
 {
@@ -215,9 +230,9 @@ static int control_stub_timeout(void *opaque)
  * server: signals, the vCPU's stop notification, stdin and the sockets, in
  * that order each round. Whoever resumes the guest, both see its stops.
  */
-static int run_loop(struct session *s, struct stub *st, bool console)
+static int run_loop(struct session *s, struct stub *st, bool console, bool keep)
 {
-	struct control c = { .s = s, .st = st, .console = console };
+	struct control c = { .s = s, .st = st, .console = console, .keep = keep };
 	struct loop_fd sig = { .fd = s->sigfd, .readable = control_signal, .opaque = &c };
 	struct loop_fd stop = { .fd = debug_stop_fd(s->dbg), .want = control_running,
 				.readable = control_stopped, .opaque = &c };
@@ -233,17 +248,28 @@ static int run_loop(struct session *s, struct stub *st, bool console)
 		loop_add(&loop, &(struct loop_source){ .fds = control_stub_fds,
 				 .ready = control_stub_ready, .timeout = control_stub_timeout,
 				 .opaque = st });
+	/* --timeout's wake-up: no descriptor, only the time left */
+	loop_add(&loop, &(struct loop_source){ .timeout = control_deadline_ms, .opaque = s });
 	s->async = true;
 	if (console)
 		console_start(s);
-	while (!c.quit && !s->quit && !(console && console_done()) && !(st && st->killed) && r == 0)
+	while (!c.quit && !s->quit && !(console && console_done()) && !(st && st->killed) &&
+	       !c.ended && r == 0) {
 		r = loop_once(&loop);
+		s->timed_out |= commands_deadline_ms(s) == 0;
+		c.quit |= s->timed_out;
+		c.ended = control_over(&c);
+	}
 	if (debug_running(s->dbg)) {
 		struct debug_stop last;
 
 		debug_interrupt(s->dbg);
 		debug_wait_stop(s->dbg, &last, NULL);
 	}
+	if (st && s->timed_out)
+		stub_end(st);
+	if (c.ended)
+		s->ended = true;
 	if (st && st->killed)
 		fprintf(stderr, "kvmdbg: killed by the debugger\n");
 	int failures = console ? console_end() : 0;
@@ -304,11 +330,37 @@ static int run_to_icount(struct session *s, uint64_t at)
 	return 0;
 }
 
+/* The exit status for how the guest's run ended (the plain run's statuses). */
+static int end_status(struct session *s, const struct options *opt)
+{
+	struct debug_stop last;
+	int status;
+
+	debug_last_stop(s->dbg, &last);
+	if (s->timed_out)
+		return STATUS_TIMEOUT;
+	if (debug_exited(s->dbg, &status))
+		return last.reset ? STATUS_RESET : guest_status(status, opt->exit_qemu);
+	if (last.reason == DEBUG_STOP_SHUTDOWN)
+		return STATUS_SHUTDOWN;
+	if (last.reason == DEBUG_STOP_ERROR)
+		return STATUS_KVM_ERROR;
+	return s->interrupted ? STATUS_INTERRUPTED : STATUS_OK;
+}
+
+/* --timeout ended the session: where the guest was, and status 124. */
+static int timed_out(struct session *s)
+{
+	fputs("kvmdbg: timeout", stderr);
+	report_pc(s->dbg, s->img);
+	return STATUS_TIMEOUT;
+}
+
 /* --icount alone: the whole run, counted; the count at the end. */
 static int run_counted(struct session *s, const struct options *opt)
 {
-	struct debug_stop stop, last;
-	int status, r = debug_continue(s->dbg, &stop);
+	struct debug_stop stop;
+	int r = debug_continue(s->dbg, &stop);
 
 	if (r < 0) {
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
@@ -317,14 +369,7 @@ static int run_counted(struct session *s, const struct options *opt)
 	if (r == 0)
 		commands_wait_stop(s, stderr);
 	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)debug_icount(s->dbg));
-	debug_last_stop(s->dbg, &last);
-	if (debug_exited(s->dbg, &status))
-		return last.reset ? STATUS_RESET : guest_status(status, opt->exit_qemu);
-	if (last.reason == DEBUG_STOP_SHUTDOWN)
-		return STATUS_SHUTDOWN;
-	if (last.reason == DEBUG_STOP_ERROR)
-		return STATUS_KVM_ERROR;
-	return s->interrupted ? STATUS_INTERRUPTED : STATUS_OK;
+	return s->timed_out ? timed_out(s) : end_status(s, opt);
 }
 
 /* --eval, --script, --console and --gdb: the guest waits at its first instruction. */
@@ -344,7 +389,7 @@ int run_session(struct session *s, const struct options *opt)
 	}
 	if (opt->stop_at_set) {
 		if (run_to_icount(s, opt->stop_at) < 0)
-			return STATUS_COMMAND_FAILED;
+			return s->timed_out ? timed_out(s) : STATUS_COMMAND_FAILED;
 		if (!opt->console && !opt->nbatch && !opt->gdb)
 			return STATUS_OK;
 	} else if (opt->icount && !opt->console && !opt->nbatch && !opt->gdb) {
@@ -373,6 +418,8 @@ int run_session(struct session *s, const struct options *opt)
 
 	/* A signal ends the commands given in advance; a person at the console
 	 * gets the prompt. */
+	if (s->timed_out)
+		return timed_out(s);
 	if (s->interrupted && !tty_console)
 		return STATUS_INTERRUPTED;
 	s->interrupted = false;
@@ -381,6 +428,8 @@ int run_session(struct session *s, const struct options *opt)
 
 	if (opt->console && !tty_console)
 		failures += console_run_stream(s, stdin, "stdin");
+	if (s->timed_out)
+		return timed_out(s);
 	if (opt->gdb && !s->quit) {
 		if (stub_start(&stub, opt->gdb, s->dbg, arch_gdb_layout(s->img->boot.mode),
 			       commands_monitor, s) < 0) {
@@ -394,9 +443,17 @@ int run_session(struct session *s, const struct options *opt)
 		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)
 			loop_log_stop(s, &stop);
 	}
-	if ((tty_console || st) && !s->quit)
-		failures += run_loop(s, st, tty_console);
+	if ((tty_console || st) && !s->quit) {
+		struct debug_history_info h;
+
+		debug_history_info(s->dbg, &h);
+		failures += run_loop(s, st, tty_console, opt->no_shutdown || h.on);
+	}
 	if (st)
 		stub_close(st);
+	if (s->timed_out)
+		return timed_out(s);
+	if (s->ended)
+		return end_status(s, opt);
 	return failures ? STATUS_COMMAND_FAILED : STATUS_OK;
 }

@@ -16,6 +16,7 @@
 #define GDB_SIGILL 4
 #define GDB_SIGTRAP 5
 #define GDB_SIGSEGV 11
+#define GDB_SIGALRM 14
 
 #define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
 #define STUB_O_CHUNK 1024                          /* text bytes per O packet */
@@ -440,6 +441,17 @@ static bool stub_parse_thread(struct stub *st, const char *p, unsigned *cpu)
 	return true;
 }
 
+/* The stop to report after the guest's exit (with history, the end of it:
+ * one can go back from there). */
+static void stub_exit_stop(struct stub *st, struct debug_stop *stop)
+{
+	struct debug_history_info h;
+
+	debug_history_info(st->dbg, &h);
+	debug_last_stop(st->dbg, stop);
+	stop->history = h.on;
+}
+
 /* How a resume runs the guest. */
 enum stub_run { RUN_ALL, RUN_STEP, RUN_STEP_SHARED /* steps one, the others run */ };
 
@@ -450,14 +462,9 @@ static void stub_resume(struct stub *st, enum stub_run how, const char *addr)
 	uint64_t pc, mask;
 	int r;
 
-	/* Nothing runs after the guest's exit: say so again, as gdbserver does
-	 * (with history, the stop at the end of it). */
+	/* Nothing runs after the guest's exit: say so again, as gdbserver does. */
 	if (debug_exited(st->dbg, NULL)) {
-		struct debug_history_info h;
-
-		debug_history_info(st->dbg, &h);
-		debug_last_stop(st->dbg, &stop);
-		stop.history = h.on;
+		stub_exit_stop(st, &stop);
 		return stub_report(st, &stop);
 	}
 	if (addr && *addr) {
@@ -834,18 +841,31 @@ static void stub_hangup(struct stub *st)
 			debug_watch_release(st->dbg, m, BP_OWNER_GDB);
 		else
 			i++;
+	if (!resume || st->killed || debug_exited(st->dbg, NULL) || debug_running(st->dbg))
+		return;
+	fputs("kvmdbg: the debugger left; the guest runs on\n", stderr);
 	/* (A stop right away, on the step off a breakpoint, is the last stop.) */
-	if (resume && !st->killed && !debug_exited(st->dbg, NULL) && !debug_running(st->dbg) &&
-	    debug_continue(st->dbg, &stop) > 0)
+	if (debug_continue(st->dbg, &stop) > 0)
 		stub_format_stop(st, &stop);
 }
 
+/* detach resumes the guest, as QEMU's gdbstub does (also after -S); a
+ * dropped connection leaves it as it was before the client came. */
 static void h_detach(struct stub *st, const char *pkt, size_t len)
 {
 	(void)pkt;
 	(void)len;
 	stub_reply(st, "OK");
+	st->resume_on_detach = true;
 	stub_hangup(st);
+}
+
+void stub_end(struct stub *st)
+{
+	if (stub_connected(st) && st->waiting)
+		stub_reply(st, "X%02x", GDB_SIGALRM);
+	st->waiting = false;
+	conn_drop(&st->conn);
 }
 
 /* The packet table: exact names first, then prefixes, then one-letter packets. */
@@ -977,6 +997,8 @@ static void stub_attach(struct stub *st)
 	if (debug_running(st->dbg)) {
 		debug_interrupt(st->dbg);
 		debug_wait_stop(st->dbg, &stop, NULL);
+	} else if (debug_exited(st->dbg, NULL)) {
+		stub_exit_stop(st, &stop); /* (--no-shutdown) not a live-looking stop */
 	}
 	stub_format_stop(st, &stop);
 }

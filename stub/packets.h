@@ -60,6 +60,9 @@ int stub_timeout(struct stub *st);
 void stub_ready(struct stub *st, const struct pollfd *pfd, int n);
 /* The guest stopped: tell gdb if it is waiting for that. */
 void stub_stopped(struct stub *st, const struct debug_stop *stop);
+/* kvmdbg ends before the guest does (--timeout): a client waiting for a stop
+ * hears that the guest ended with SIGALRM; the connection is closed. */
+void stub_end(struct stub *st);
 /* Whether a debugger is connected. */
 bool stub_connected(const struct stub *st);
 

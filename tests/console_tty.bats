@@ -146,7 +146,7 @@ quit"
 	keys 'break leaf' Enter
 	wait_screen '^Breakpoint 1 at 0x10001c <leaf>$'
 	# gdb continues; the console's breakpoint stops the guest for both.
-	run gdb_batch -ex continue -ex 'info registers rip' -ex 'stepi' -ex detach "$(guest regs.elf)"
+	run gdb_batch -ex continue -ex 'info registers rip' -ex 'stepi' -ex disconnect "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^rip +0x10001c +0x10001c <leaf>$'
 	wait_screen '^Breakpoint 1, 0x10001c <leaf>$'

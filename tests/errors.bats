@@ -203,9 +203,6 @@ arm_elf() {
 		assert_equal "$status" 2
 		assert_line --index 0 "kvmdbg: invalid --timeout '$bad': expected seconds > 0"
 	done
-	run kvmdbg --timeout 5 -e regs "$(guest hello64.elf)"
-	assert_equal "$status" 2
-	assert_line --index 0 --partial "kvmdbg: --timeout limits plain runs"
 	run kvmdbg --serial /nonexistent/dir/out "$(guest hello64.elf)"
 	assert_equal "$status" 2
 	assert_output "kvmdbg: cannot open serial output /nonexistent/dir/out: No such file or directory"

@@ -3,6 +3,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 @test "one-byte write of 42 to the exit port ends the run with status 42" {
 	run kvmdbg "$(guest exit8.elf)"
 	assert_equal "$status" 42
@@ -39,6 +43,24 @@ load helper
 	run kvmdbg --timeout 0.5 "$(guest spin.elf)"
 	assert_equal "$status" 124
 	assert_output --regexp '^kvmdbg: timeout at pc 0x10000[02] <_start(\+0x2)?>$'
+}
+
+@test "--timeout ends the other modes too with status 124 and says where: --eval, a console on stdin, --icount, --stop-at-icount, --gdb" {
+	for mode in "-e cont" "--console" "--icount step" "--stop-at-icount 1000000000000" "--gdb 127.0.0.1:0"; do
+		run kvmdbg --timeout 1 $mode "$(guest spin.elf)" <<<"cont"
+		assert_equal "$status" 124
+		assert_line --regexp '^kvmdbg: timeout at pc 0x10000[02] <_start(\+0x2)?>$'
+	done
+}
+
+@test "--timeout with gdb waiting on continue: gdb hears SIGALRM, kvmdbg ends with status 124" {
+	start_stub --timeout 3 "$(guest spin.elf)"
+	run gdb_batch -ex continue "$(guest spin.elf)"
+	assert_line --partial 'Program terminated with signal SIGALRM'
+	status=0
+	wait $STUB_PID || status=$?
+	STUB_PID=
+	assert_equal "$status" 124
 }
 
 @test "SIGINT stops a spinning guest with status 130" {

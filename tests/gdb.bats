@@ -114,13 +114,41 @@ teardown() {
 	assert_line '$3 = 0x0'
 }
 
-@test "detach leaves the guest as it is and a new gdb reconnects" {
+@test "detach (and gdb's quit) resumes the guest as QEMU's gdbstub does, after -S too; kvmdbg ends with the guest's status once no debugger is left" {
 	start_stub "$(guest regs.elf)"
 	run gdb_batch -ex 'stepi' -ex 'stepi' -ex detach "$(guest regs.elf)"
 	assert_success
-	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	status=0
+	wait $STUB_PID || status=$?
+	STUB_PID=
+	assert_equal "$status" 7
+	run cat "$STUB_ERR"
+	assert_line 'kvmdbg: the debugger left; the guest runs on'
+	assert_line 'kvmdbg: [guest exited with status 7]'
+	# Without -S and without a client, the run ends with the guest too.
+	run kvmdbg --gdb 127.0.0.1:0 "$(guest regs.elf)"
+	assert_equal "$status" 7
+	assert_line --regexp '^kvmdbg: gdb server on 127\.0\.0\.1:[0-9]+$'
+}
+
+@test "disconnect leaves the guest as it is and a new gdb reconnects" {
+	start_stub "$(guest regs.elf)"
+	run gdb_batch -ex 'stepi' -ex 'stepi' -ex disconnect "$(guest regs.elf)"
+	assert_success
+	run gdb_batch -ex 'info registers rip' -ex disconnect "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^rip +0x10000f +0x10000f <_start\+15>$'
+}
+
+@test "--no-shutdown keeps the server after the guest's end: a new gdb hears the target is not running" {
+	start_stub --no-shutdown "$(guest regs.elf)"
+	run gdb_batch -ex continue "$(guest regs.elf)"
+	assert_line '[Inferior 1 (Remote target) exited with code 07]'
+	sleep 0.5
+	kill -0 $STUB_PID
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_output --partial 'The target is not running'
+	kill -0 $STUB_PID
 }
 
 @test "a second debugger is refused while the first stays connected" {
@@ -240,7 +268,7 @@ teardown() {
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
 	assert_equal "$(stat -c %a "$sock")" 600
 	run timeout 60 gdb -batch -nx -ex "target remote $sock" -ex 'info registers rip' \
-		"$(guest regs.elf)"
+		-ex disconnect "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^rip +0x100000 '
 	# A second kvmdbg does not take over the live socket, nor replace a file.
@@ -428,7 +456,8 @@ after"
 
 @test "a monitor command with megabytes of output is cut at 1 MiB, and gdb stays connected" {
 	start_stub "$(guest regs.elf)"
-	run gdb_batch -ex 'monitor x/65536xg 0x100000' -ex 'info registers rip' "$(guest regs.elf)"
+	run gdb_batch -ex 'monitor x/65536xg 0x100000' -ex 'info registers rip' -ex disconnect \
+		"$(guest regs.elf)"
 	assert_success
 	assert_line '[kvmdbg: monitor output cut at 1 MiB; the console shows all]'
 	assert_line --regexp '^rip +0x100000 '
