@@ -63,6 +63,9 @@ static int cmd_eval_term(struct session *s, const char **p, uint64_t *v, FILE *o
 
 	if (dollar)
 		q++;
+	/* gdb's "&symbol": its address, which a bare symbol is here too. */
+	else if (*q == '&' && (isalpha((unsigned char)q[1]) || q[1] == '_' || q[1] == '.'))
+		q++;
 	while ((isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '@') &&
 	       n < sizeof(name) - 1)
 		name[n++] = *q++;
@@ -239,7 +242,10 @@ static void cmd_report_watch(struct session *s, const struct watch_hit *h, FILE 
 	cmd_print_addr(s, h->addr, out);
 	if (h->device) {
 		const struct io_range *r = debug_io_device(s->dbg, IO_MMIO, h->pa);
-		const char *reg = r && r->reg_name ? r->reg_name(h->pa - r->base) : NULL;
+		const struct io_access acc = { .space = IO_MMIO, .addr = h->pa, .size = h->size,
+					       .is_write = h->is_write, .value = h->value, .dev = r };
+		const char *reg = r && r->reg_name ? r->reg_name(r->opaque, h->pa - r->base, &acc)
+						   : NULL;
 
 		fprintf(out, " (%s%s%s)", r ? r->name : "unclaimed", reg ? "." : "", reg ? reg : "");
 	}
@@ -294,12 +300,23 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 {
 	uint64_t pc = arch_pc(debug_vcpu(s->dbg));
 
+	struct debug_break_info bp;
+	/* nexti's or finish's own breakpoint stops as a step does. */
+	bool temp = stop->reason == DEBUG_STOP_BREAKPOINT && s->temp_bp &&
+		    stop->breakpoint == s->temp_bp && debug_break_info(s->dbg, s->temp_bp, &bp) &&
+		    bp.owners == BP_OWNER_TEMP;
+
+	debug_fresh_line(s->dbg);
+	if (s->temp_bp)
+		debug_break_release(s->dbg, s->temp_bp, BP_OWNER_TEMP);
+	s->temp_bp = 0;
 	/* Several CPUs: which one stopped (it is the selected one now). */
 	if (debug_cpus(s->dbg) > 1)
 		fprintf(out, "CPU %u: ", stop->cpu);
 	if (stop->history < 0) {
-		fprintf(out, "No more reverse-execution history: icount %llu, ",
-			(unsigned long long)debug_icount(s->dbg));
+		fputs("No more reverse-execution history: ", out);
+		if (debug_counting(s->dbg))
+			fprintf(out, "icount %llu, ", (unsigned long long)debug_icount(s->dbg));
 		cmd_print_addr(s, pc, out);
 		fputc('\n', out);
 		cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
@@ -331,6 +348,8 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 		arch_dump_regs(debug_vcpu(s->dbg), out);
 		return;
 	case DEBUG_STOP_BREAKPOINT:
+		if (temp)
+			break;
 		fprintf(out, "Breakpoint %d, ", stop->breakpoint);
 		cmd_print_addr(s, pc, out);
 		fprintf(out, "%s\n", cmd_replayed(stop));
@@ -525,15 +544,95 @@ static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
 }
 
 /* set $REGISTER = VALUE */
+/* The size of a C type gdb's way ("int", "unsigned long", "uint8_t"), for
+ * the guest's CPU mode; 0 if unknown. */
+static unsigned cmd_type_size(struct session *s, const char *type)
+{
+	static const struct {
+		const char *name;
+		unsigned size; /* 0: a long, the size of the guest's words */
+	} types[] = {
+		{ "char", 1 }, { "unsigned char", 1 }, { "signed char", 1 }, { "int8_t", 1 },
+		{ "uint8_t", 1 }, { "short", 2 }, { "unsigned short", 2 }, { "int16_t", 2 },
+		{ "uint16_t", 2 }, { "int", 4 }, { "unsigned", 4 }, { "unsigned int", 4 },
+		{ "int32_t", 4 }, { "uint32_t", 4 }, { "long", 0 }, { "unsigned long", 0 },
+		{ "long long", 8 }, { "unsigned long long", 8 }, { "int64_t", 8 }, { "uint64_t", 8 },
+	};
+	char t[64];
+	size_t n = 0;
+
+	/* Blanks squeezed to one, trimmed. */
+	for (const char *p = type; *p && n < sizeof(t) - 1; p++)
+		if (!isspace((unsigned char)*p))
+			t[n++] = *p;
+		else if (n && t[n - 1] != ' ')
+			t[n++] = ' ';
+	while (n && t[n - 1] == ' ')
+		n--;
+	t[n] = '\0';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(t, types[i].name))
+			return types[i].size ? types[i].size
+					     : arch_code_bits(debug_vcpu(s->dbg)) == 64 ? 8 : 4;
+	return 0;
+}
+
+/* gdb's memory assignments: "*ADDR = V" (an int), "{TYPE} ADDR = V",
+ * "*(TYPE *) ADDR = V". */
+static int cmd_set_memory(struct session *s, char *lhs, const char *expr, FILE *out)
+{
+	unsigned size = 4;
+	uint64_t addr, v;
+	char *close;
+
+	if (*lhs == '{' || (lhs[0] == '*' && lhs[1 + strspn(lhs + 1, " ")] == '(')) {
+		char *open = strchr(lhs, *lhs == '{' ? '{' : '(');
+
+		close = strchr(open, *lhs == '{' ? '}' : ')');
+		if (!close)
+			return cmd_fail(out, "unbalanced '%c' in '%s'", *open, lhs);
+		*close = '\0';
+		/* "(TYPE *)": the pointer's star goes. */
+		if (*lhs == '*') {
+			char *star = strrchr(open + 1, '*');
+
+			if (!star)
+				return cmd_fail(out, "expected a pointer type, as in *(int *)ADDRESS");
+			*star = '\0';
+		}
+		size = cmd_type_size(s, open + 1);
+		if (!size)
+			return cmd_fail(out, "unknown type '%s' (char, short, int, long, long long, "
+					"uint8_t ... uint64_t)", open + 1);
+		lhs = close + 1;
+	} else {
+		lhs++;
+	}
+	if (cmd_eval(s, lhs, &addr, out) < 0 || cmd_eval(s, expr, &v, out) < 0)
+		return -1;
+	if (debug_write_virt(s->dbg, addr, &v, size) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	return 0;
+}
+
 static int cmd_set(struct session *s, int argc, char **argv, FILE *out)
 {
 	char text[512], *name, *expr;
 	uint64_t v, old, mask;
 	int idx;
 
+	if (argc > 1 && (argv[1][0] == '*' || argv[1][0] == '{')) {
+		cmd_join(argc, argv, 1, text, sizeof(text));
+		expr = strchr(text, '=');
+		if (!expr)
+			return cmd_fail(out, "usage: set *ADDRESS = VALUE");
+		*expr++ = '\0';
+		return cmd_set_memory(s, text, expr, out);
+	}
 	if (!cmd_split_assign(argc, argv, text, sizeof(text), &name, &expr) || !expr ||
 	    name[0] != '$' || !name[1])
-		return cmd_fail(out, "usage: set $REGISTER = VALUE");
+		return cmd_fail(out, "usage: set $REGISTER = VALUE, or set *ADDRESS = VALUE (an "
+				"int; {TYPE} ADDRESS or *(TYPE *) ADDRESS for another size)");
 	idx = arch_reg_find(name + 1, &mask);
 	if (idx < 0)
 		return cmd_fail(out, "unknown register '%s'", name);
@@ -819,21 +918,54 @@ static int cmd_disas(struct session *s, int argc, char **argv, FILE *out)
 	return cmd_disas_lines(s, cmd_read_virt, addr, count, out, NULL);
 }
 
-static int cmd_print(struct session *s, int argc, char **argv, FILE *out)
+/* print/FMT's value: x hex, d signed, u unsigned, o octal, t binary, c a
+ * character, a an address with its symbol; 0 (no format): hex, decimal, symbol. */
+static void cmd_print_value(struct session *s, uint64_t v, char fmt, FILE *out)
 {
-	uint64_t v;
-
-	if (argc < 2)
-		return cmd_fail(out, "usage: print EXPRESSION (e.g. print $rip, print main+4)");
-	if (cmd_eval_args(s, argc, argv, 1, &v, out) < 0)
-		return -1;
-	fprintf(out, "%#llx (%llu)", (unsigned long long)v, (unsigned long long)v);
+	unsigned long long u = (unsigned long long)v;
 	char sym[160];
 
+	switch (fmt) {
+	case 'x': fprintf(out, "%#llx\n", u); return;
+	case 'd': fprintf(out, "%lld\n", (long long)v); return;
+	case 'u': fprintf(out, "%llu\n", u); return;
+	case 'o': fprintf(out, "%#llo\n", u); return;
+	case 't':
+		for (int bit = v ? 63 - __builtin_clzll(v) : 0; bit >= 0; bit--)
+			fputc('0' + (int)((v >> bit) & 1), out);
+		fputc('\n', out);
+		return;
+	case 'c':
+		fprintf(out, "%llu '", u & 0xff);
+		if (isprint((int)(u & 0xff)))
+			fputc((int)(u & 0xff), out);
+		else
+			fprintf(out, "\\%03llo", u & 0xff);
+		fputs("'\n", out);
+		return;
+	}
 	symbols_format(&s->img->symbols, v, sym, sizeof(sym));
+	if (fmt == 'a')
+		fprintf(out, "%#llx", u);
+	else
+		fprintf(out, "%#llx (%llu)", u, u);
 	if (*sym)
 		fprintf(out, " <%s>", sym);
 	fputc('\n', out);
+}
+
+static int cmd_print(struct session *s, int argc, char **argv, FILE *out)
+{
+	const char *slash = strchr(argv[0], '/');
+	uint64_t v;
+
+	if (slash && (strlen(slash) != 2 || !strchr("xduotca", slash[1])))
+		return cmd_fail(out, "invalid format '%s' for print (x d u o t c a)", slash);
+	if (argc < 2)
+		return cmd_fail(out, "usage: print[/FMT] EXPRESSION (e.g. print $rip, p/x main+4)");
+	if (cmd_eval_args(s, argc, argv, 1, &v, out) < 0)
+		return -1;
+	cmd_print_value(s, v, slash ? slash[1] : 0, out);
 	return 0;
 }
 
@@ -924,6 +1056,88 @@ static int cmd_cont(struct session *s, int argc, char **argv, FILE *out)
 	}
 	r = debug_continue(s->dbg, &stop);
 	return cmd_ran(s, r, &stop, out);
+}
+
+/* Guest-virtual memory for arch_backtrace(): all of it or nothing. */
+static int cmd_frame_read(void *opaque, uint64_t va, void *buf, size_t len)
+{
+	struct session *s = opaque;
+
+	return debug_read_upto(s->dbg, va, buf, len, false) == len ? 0 : -EFAULT;
+}
+
+static int cmd_bt(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t pcs[64];
+	unsigned n;
+
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "bt takes no arguments");
+	n = arch_backtrace(debug_vcpu(s->dbg), &s->img->symbols, cmd_frame_read, s, pcs, 64);
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(out, "#%-2u ", i);
+		cmd_print_addr(s, pcs[i], out);
+		fputc('\n', out);
+	}
+	return 0;
+}
+
+/* Runs to addr with a breakpoint of the console's own, gone at the stop. */
+static int cmd_run_to(struct session *s, uint64_t addr, FILE *out)
+{
+	struct debug_stop stop;
+	int id = debug_break_insert(s->dbg, BP_SW, addr, BP_OWNER_TEMP);
+
+	if (id < 0)
+		return cmd_fail(out, "%s", err_msg());
+	s->temp_bp = id;
+	int r = debug_continue(s->dbg, &stop);
+
+	if (r < 0) {
+		debug_break_release(s->dbg, id, BP_OWNER_TEMP);
+		s->temp_bp = 0;
+	}
+	return cmd_ran(s, r, &stop, out);
+}
+
+/* nexti: stepi, but a call runs until it returns to the next instruction. */
+static int cmd_nexti(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t pc = arch_pc(debug_vcpu(s->dbg));
+	uint8_t bytes[CMD_MAX_INSN];
+	size_t got = cmd_read_some(s, cmd_read_virt, pc, bytes, sizeof(bytes));
+	char text[256], *word;
+	int len;
+
+	if (argc > 1)
+		return cmd_fail(out, "usage: nexti (one instruction; stepi COUNT steps several)");
+	len = got ? disasm_one(arch_code_bits(debug_vcpu(s->dbg)), pc, bytes, got,
+			       &s->img->symbols, text, sizeof(text)) : -EFAULT;
+	/* The mnemonic, after prefixes such as "notrack" or "bnd". */
+	word = len > 0 ? text + strspn(text, " \t") : NULL;
+	if (word && (!strncmp(word, "notrack ", 8) || !strncmp(word, "bnd ", 4)))
+		word = strchr(word, ' ') + 1;
+	if (!word || (strncmp(word, "call", 4) && strncmp(word, "lcall", 5)))
+		return cmd_stepi(s, 1, argv, out);
+	return cmd_run_to(s, pc + (uint64_t)len, out);
+}
+
+/* finish: runs until the function returns, to where the frame pointers say. */
+static int cmd_finish(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t pcs[2];
+
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "finish takes no arguments");
+	if (arch_backtrace(debug_vcpu(s->dbg), &s->img->symbols, cmd_frame_read, s, pcs, 2) < 2)
+		return cmd_fail(out, "cannot find where this function returns to (no frame pointer "
+				"chain here; break at the return address instead)");
+	fputs("Run till exit from ", out);
+	cmd_print_addr(s, pcs[0], out);
+	fputc('\n', out);
+	return cmd_run_to(s, pcs[1], out);
 }
 
 static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
@@ -1023,6 +1237,9 @@ static int cmd_break_kind(struct session *s, enum bp_kind kind, int argc, char *
 
 	if (argc < 2)
 		return cmd_fail(out, "usage: %s ADDRESS", argv[0]);
+	/* gdb's "break *ADDRESS": the same here, where a symbol is its address. */
+	if (argv[1][0] == '*')
+		argv[1]++;
 	if (cmd_eval_args(s, argc, argv, 1, &addr, out) < 0)
 		return -1;
 	id = debug_break_insert(s->dbg, kind, addr, BP_OWNER_CONSOLE);
@@ -1258,7 +1475,7 @@ static const char *const history_subcommands[] = { "on", "off", "info", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints", "ram", "symbol",
-						 "irq", "cpus", "host", NULL };
+						 "irq", "cpus", "host", "version", "mem", "tlb", NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
@@ -1365,12 +1582,140 @@ static int cmd_cpu(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* ---- the page tables, as QEMU's monitor shows them ---------------------------- */
+
+#define CMD_MAX_TLB_LINES 65536 /* info tlb's lines at most */
+
+struct cmd_pages {
+	FILE *out;
+	bool merge;               /* info mem: ranges, not pages */
+	bool have;                /* cur holds a range not yet printed */
+	struct arch_mapping cur;  /* ... */
+	unsigned long lines;      /* printed */
+};
+
+static void cmd_pages_perms(const struct arch_mapping *m, char perms[5])
+{
+	perms[0] = m->user ? 'u' : '-';
+	perms[1] = 'r';
+	perms[2] = m->write ? 'w' : '-';
+	perms[3] = m->exec ? 'x' : '-';
+	perms[4] = '\0';
+}
+
+static void cmd_pages_flush(struct cmd_pages *p)
+{
+	char perms[5];
+
+	if (!p->have)
+		return;
+	cmd_pages_perms(&p->cur, perms);
+	fprintf(p->out, "%016llx-%016llx %016llx %s\n", (unsigned long long)p->cur.va,
+		(unsigned long long)(p->cur.va + p->cur.size), (unsigned long long)p->cur.size, perms);
+	p->have = false;
+}
+
+static bool cmd_pages_one(void *opaque, const struct arch_mapping *m)
+{
+	struct cmd_pages *p = opaque;
+	char perms[5];
+
+	if (p->merge) {
+		if (p->have && p->cur.va + p->cur.size == m->va && p->cur.write == m->write &&
+		    p->cur.user == m->user && p->cur.exec == m->exec) {
+			p->cur.size += m->size;
+			return true;
+		}
+		cmd_pages_flush(p);
+		p->cur = *m;
+		p->have = true;
+		return true;
+	}
+	if (++p->lines > CMD_MAX_TLB_LINES) {
+		fprintf(p->out, "(stopped after %d pages; gva2gpa ADDRESS translates one)\n",
+			CMD_MAX_TLB_LINES);
+		return false;
+	}
+	cmd_pages_perms(m, perms);
+	fprintf(p->out, "%016llx: %016llx %s %s\n", (unsigned long long)m->va,
+		(unsigned long long)m->pa, m->size >= 1ULL << 30 ? "1G" : m->size >= 1ULL << 22 ?
+		"4M" : m->size >= 1ULL << 21 ? "2M" : "4K", perms);
+	return true;
+}
+
+/* info mem (merged ranges) and info tlb (every page), as QEMU's monitor. */
+static int cmd_info_pages(struct session *s, bool merge, FILE *out)
+{
+	struct cmd_pages p = { .out = out, .merge = merge };
+
+	if (arch_page_map(debug_vcpu(s->dbg), cmd_pages_one, &p) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	cmd_pages_flush(&p);
+	if (!p.lines && !merge)
+		fputs("No pages are mapped.\n", out);
+	return 0;
+}
+
+/* inb/inw/inl PORT and outb/outw/outl PORT VALUE, as the guest's in and out. */
+static int cmd_port(struct session *s, int argc, char **argv, FILE *out)
+{
+	bool write = argv[0][0] == 'o';
+	char w = argv[0][write ? 3 : 2];
+	unsigned size = w == 'b' ? 1 : w == 'w' ? 2 : 4;
+	uint64_t port, v = 0;
+	int r;
+
+	if (argc != (write ? 3 : 2))
+		return cmd_fail(out, write ? "usage: %s PORT VALUE" : "usage: %s PORT", argv[0]);
+	if (cmd_eval(s, argv[1], &port, out) < 0 || (write && cmd_eval(s, argv[2], &v, out) < 0))
+		return -1;
+	if (port > 0xffff || port + size - 1 > 0xffff)
+		return cmd_fail(out, "port %#llx is past 0xffff", (unsigned long long)port);
+	if (write && size < 8 && v >> (size * 8))
+		return cmd_fail(out, "%#llx does not fit in %u byte%s", (unsigned long long)v, size,
+				size == 1 ? "" : "s");
+	r = debug_io_access(s->dbg, IO_PIO, port, size, write, &v);
+	if (r < 0)
+		return cmd_fail(out, "%s", err_msg());
+	if (r > 0)
+		fprintf(out, "(the device at port %#llx asks to end the run: not done from the "
+			"console)\n", (unsigned long long)port);
+	if (!write)
+		fprintf(out, "%#0*llx\n", (int)size * 2 + 2, (unsigned long long)v);
+	return 0;
+}
+
+static int cmd_nmi(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "nmi takes no arguments");
+	if (debug_nmi(s->dbg) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	return 0;
+}
+
+static int cmd_gva2gpa(struct session *s, int argc, char **argv, FILE *out)
+{
+	uint64_t va, pa;
+
+	if (argc < 2)
+		return cmd_fail(out, "usage: gva2gpa ADDRESS");
+	if (cmd_eval_args(s, argc, argv, 1, &va, out) < 0)
+		return -1;
+	if (arch_virt_to_phys(debug_vcpu(s->dbg), va, &pa) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fprintf(out, "gpa: %#llx\n", (unsigned long long)pa);
+	return 0;
+}
+
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
-	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "symbol")))
+	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "r") &&
+			  strcmp(argv[1], "symbol")))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
 				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info irq "
-				"| info cpus | info host");
+				"| info cpus | info host | info version | info mem | info tlb");
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
@@ -1378,10 +1723,21 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 		return cmd_info_icount(s, out);
 	if (!strcmp(argv[1], "cpus"))
 		return cmd_info_cpus(s, out);
+	if (!strcmp(argv[1], "mem") || !strcmp(argv[1], "tlb")) {
+		if (debug_running(s->dbg))
+			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+		return cmd_info_pages(s, !strcmp(argv[1], "mem"), out);
+	}
 	if (!strcmp(argv[1], "checkpoints"))
 		return cmd_info_checkpoints(s, out);
 	if (!strcmp(argv[1], "host"))
 		return host_report(out, false) < 0 ? cmd_fail(out, "%s", err_msg()) : 0;
+	/* QEMU's monitor answers with its version: the kernel's gdb scripts ask
+	 * it to tell a QEMU-like stub (threads are CPUs) from kgdb. */
+	if (!strcmp(argv[1], "version")) {
+		fprintf(out, "kvmdbg %s\n", KVMDBG_VERSION);
+		return 0;
+	}
 	if (!strcmp(argv[1], "symbol") && argc >= 3)
 		return cmd_sym(s, argc - 1, argv + 1, out);
 	if (!strcmp(argv[1], "irq")) {
@@ -1399,13 +1755,13 @@ static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 			(unsigned long long)hash);
 		return 0;
 	}
-	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg")) {
+	if (!strcmp(argv[1], "registers") || !strcmp(argv[1], "reg") || !strcmp(argv[1], "r")) {
 		if (debug_running(s->dbg))
 			return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
 		return cmd_regs(s, argc - 1, argv + 1, out);
 	}
 	return cmd_fail(out, "unknown subcommand 'info %s' (break, watchpoints, registers, icount, "
-			"checkpoints, ram, symbol, irq, cpus, host)",
+			"checkpoints, ram, symbol, irq, cpus, host, version, mem, tlb)",
 			argv[1]);
 }
 
@@ -1474,12 +1830,32 @@ static const struct command commands[] = {
 	  COMPLETE_ADDR, NULL, true },
 	{ "print", cmd_print, "EXPRESSION", "value of an expression ($reg, symbol, +, -)",
 	  COMPLETE_ADDR, NULL, true },
-	{ "set", cmd_set, "$REGISTER = VALUE", "change a register", COMPLETE_ADDR, NULL, true },
+	{ "set", cmd_set, "$REGISTER = VALUE | *ADDRESS = VALUE",
+	  "change a register, or memory as gdb does (*ADDRESS: an int; {TYPE} ADDRESS, "
+	  "*(TYPE *) ADDRESS)", COMPLETE_ADDR, NULL, true },
 	{ "sym", cmd_sym, "ADDRESS", "the symbol at an address", COMPLETE_ADDR, NULL, true },
+	{ "gva2gpa", cmd_gva2gpa, "ADDRESS", "the guest-physical address of a virtual one",
+	  COMPLETE_ADDR, NULL, true },
+	{ "inb", cmd_port, "PORT", "read a port as the guest's inb would (inw, inl: 2, 4 bytes)",
+	  COMPLETE_NONE, NULL, true },
+	{ "inw", cmd_port, "PORT", "read 2 bytes from a port", COMPLETE_NONE, NULL, true },
+	{ "inl", cmd_port, "PORT", "read 4 bytes from a port", COMPLETE_NONE, NULL, true },
+	{ "outb", cmd_port, "PORT VALUE", "write a port as the guest's outb would (outw, outl)",
+	  COMPLETE_NONE, NULL, true },
+	{ "outw", cmd_port, "PORT VALUE", "write 2 bytes to a port", COMPLETE_NONE, NULL, true },
+	{ "outl", cmd_port, "PORT VALUE", "write 4 bytes to a port", COMPLETE_NONE, NULL, true },
+	{ "nmi", cmd_nmi, "", "queue an NMI on every CPU, taken when they run (QEMU's nmi)",
+	  COMPLETE_NONE, NULL, true },
 	{ "addr", cmd_addr, "SYMBOL", "the address of a symbol", COMPLETE_ADDR, NULL, false },
 	{ "stepi", cmd_stepi, "[COUNT]", "execute COUNT instructions (default 1)", COMPLETE_NONE,
 	  NULL, true },
+	{ "nexti", cmd_nexti, "", "one instruction, a call with all it calls", COMPLETE_NONE,
+	  NULL, true },
 	{ "cont", cmd_cont, "", "run the guest until it stops", COMPLETE_NONE, NULL, true },
+	{ "finish", cmd_finish, "", "run until the function returns (found by frame pointers)",
+	  COMPLETE_NONE, NULL, true },
+	{ "bt", cmd_bt, "", "the call chain, from frame pointers (code built without them "
+	  "gives a short or wrong one)", COMPLETE_NONE, NULL, true },
 	{ "stop", cmd_stop, "", "stop the running guest (Ctrl-C does the same)", COMPLETE_NONE,
 	  NULL, false },
 	{ "rstepi", cmd_rstepi, "[COUNT]", "go back COUNT instructions (default 1; needs history)",
@@ -1512,10 +1888,11 @@ static const struct command commands[] = {
 	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
 	  COMPLETE_NONE, NULL, true },
 	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
-	  "| symbol ADDRESS | irq | cpus | host",
+	  "| symbol ADDRESS | irq | cpus | host | version | mem | tlb",
 	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "
 	  "hash of RAM, the symbol at an address, the interrupt controllers and timers, each "
-	  "CPU's state and pc, or what this host's KVM does", COMPLETE_SUB,
+	  "CPU's state and pc, what this host's KVM does, kvmdbg's version, the page tables' "
+	  "mapped ranges (mem) or pages (tlb)", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "cpu", cmd_cpu, "[N]", "select CPU N (from 0) for regs, x, disas and stepi; or say "
 	  "which is selected", COMPLETE_NONE, NULL, true },
@@ -1533,7 +1910,8 @@ static const struct {
 	{ "q", "quit" }, { "exit", "quit" }, { "c", "cont" }, { "continue", "cont" },
 	{ "si", "stepi" }, { "rsi", "rstepi" }, { "reverse-stepi", "rstepi" },
 	{ "rc", "rcont" }, { "reverse-continue", "rcont" }, { "b", "break" }, { "d", "delete" }, { "p", "print" },
-	{ "h", "help" }, { "disassemble", "disas" }, { "i", "info" },
+	{ "h", "help" }, { "disassemble", "disas" }, { "i", "info" }, { "ni", "nexti" },
+	{ "backtrace", "bt" }, { "where", "bt" }, { "fin", "finish" },
 };
 
 static const struct command *cmd_find(const char *name)
@@ -1583,6 +1961,7 @@ int commands_execute(struct session *s, const char *line, FILE *out)
 	const struct command *c;
 	int argc = 0;
 
+	debug_fresh_line(s->dbg);
 	if (strlen(line) >= sizeof(buf))
 		return cmd_fail(out, "command line too long (%zu bytes at most)", sizeof(buf) - 1);
 	snprintf(buf, sizeof(buf), "%s", line);
@@ -1596,7 +1975,8 @@ int commands_execute(struct session *s, const char *line, FILE *out)
 	/* x/4xg: the name ends at the slash. */
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[0], "/"), argv[0]);
 	c = cmd_find(name);
-	if (!c || (strchr(argv[0], '/') && strcmp(c->name, "x") && strcmp(c->name, "xp")))
+	if (!c || (strchr(argv[0], '/') && strcmp(c->name, "x") && strcmp(c->name, "xp") &&
+		   strcmp(c->name, "print")))
 		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[0]);
 	if (c->needs_stopped && debug_running(s->dbg))
 		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");

@@ -33,6 +33,7 @@ struct session {
 	double deadline;     /* --timeout: CLOCK_MONOTONIC seconds the session ends at; 0: none */
 	bool timed_out;      /* the deadline passed (the run ends with status 124) */
 	bool ended;          /* the gdb server ended with the guest (nobody left to look) */
+	int temp_bp;         /* nexti's or finish's breakpoint, released at the stop (0: none) */
 };
 
 /* What completes a command's arguments. */

@@ -21,7 +21,7 @@ static struct {
 	struct session *s;  /* what the commands act on */
 	char history[4096]; /* history file, "" if none */
 	char *last;         /* last command, repeated by an empty line (as gdb does) */
-	int failures;       /* commands that failed */
+	int failures;       /* 1 if the last command failed (the session's exit status) */
 	bool done;          /* quit or Ctrl-D */
 } con;
 
@@ -64,8 +64,8 @@ static void console_finish(void)
 
 static void console_execute(const char *line)
 {
-	if (commands_execute(con.s, line, stdout) < 0)
-		con.failures++;
+	/* As gdb: an earlier mistake, corrected, does not fail the session. */
+	con.failures = commands_execute(con.s, line, stdout) < 0;
 	fflush(stdout);
 	if (con.s->quit)
 		console_finish();
@@ -76,6 +76,7 @@ static void console_line(char *line)
 	if (!line) {
 		/* Ctrl-D */
 		fputs("quit\n", stdout);
+		con.failures = 0;
 		console_finish();
 		return;
 	}

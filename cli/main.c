@@ -482,6 +482,10 @@ static int setup_watching(struct debug *d, const struct options *opt)
 		range[n] = '\0';
 		if (!debug_io_watch(d, o->space, range, comma ? comma + 1 : NULL))
 			return usage_error("%s: %s", name, err_msg());
+		const char *note = debug_notice(d);
+
+		if (note)
+			fprintf(stderr, "kvmdbg: note: %s: %s\n", name, note);
 	}
 	if (opt->mmio_log && debug_io_log(d, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());

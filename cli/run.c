@@ -60,6 +60,7 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 {
 	struct vcpu *vcpu = debug_vcpu(d);
 
+	debug_fresh_line(d);
 	switch (stop->reason) {
 	case DEBUG_STOP_EXITED:
 		if (stop->reset) {
@@ -318,6 +319,7 @@ static int run_to_icount(struct session *s, uint64_t at)
 	if (r == 0)
 		commands_wait(s, &stop);
 	debug_icount_delete(s->dbg, id);
+	debug_fresh_line(s->dbg);
 	if (stop.reason != DEBUG_STOP_ICOUNT) {
 		commands_report_stop(s, &stop, stdout);
 		fprintf(stderr, "kvmdbg: the guest stopped at icount %llu, before %llu\n",
@@ -351,6 +353,7 @@ static int end_status(struct session *s, const struct options *opt)
 /* --timeout ended the session: where the guest was, and status 124. */
 static int timed_out(struct session *s)
 {
+	debug_fresh_line(s->dbg);
 	fputs("kvmdbg: timeout", stderr);
 	report_pc(s->dbg, s->img);
 	return STATUS_TIMEOUT;
@@ -368,6 +371,7 @@ static int run_counted(struct session *s, const struct options *opt)
 	}
 	if (r == 0)
 		commands_wait_stop(s, stderr);
+	debug_fresh_line(s->dbg);
 	fprintf(stderr, "kvmdbg: icount %llu\n", (unsigned long long)debug_icount(s->dbg));
 	return s->timed_out ? timed_out(s) : end_status(s, opt);
 }

@@ -150,10 +150,30 @@ int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa);
  * (x86: page tables; with descriptors, the GDT, IDT and TSS too), up to max;
  * how many. */
 unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors);
+/* A guest-virtual range the page tables map: at its page size, with the
+ * permissions every level gives it. */
+struct arch_mapping {
+	uint64_t va, pa, size;
+	bool write, user, exec;
+};
+/* Calls fn for every mapping of the current page tables, in address order,
+ * until fn returns false (or after many page-table entries: a hostile
+ * table's loops stay bounded); -ENOENT with a message when paging is off. */
+int arch_page_map(struct vcpu *vcpu, bool (*fn)(void *opaque, const struct arch_mapping *m),
+		  void *opaque);
 /* Code size of the current CPU mode for the disassembler: 16, 32 or 64. */
 unsigned arch_code_bits(struct vcpu *vcpu);
 /* The current CPU mode in words ("64-bit long mode, CPL 0, paging 4-level"). */
 void arch_describe_mode(struct vcpu *vcpu, char *buf, size_t len);
+
+/* Reads len bytes of guest-virtual memory at va (as the debugger shows it); 0 or -errno. */
+typedef int (*arch_reader)(void *opaque, uint64_t va, void *buf, size_t len);
+/* The call chain from the frame pointers, as gdb finds it without debug
+ * information: pcs[0] the pc, pcs[1] where its function returns to, ... (a
+ * function's prologue is recognised from syms); how many, at most max. Code
+ * built without frame pointers gives a short or wrong chain. */
+unsigned arch_backtrace(struct vcpu *vcpu, const struct symtab *syms, arch_reader read,
+			void *opaque, uint64_t *pcs, unsigned max);
 
 /* Console views; each prints an error line when the state cannot be read. */
 int arch_print_regs(struct vcpu *vcpu, FILE *out, const struct symtab *syms);
@@ -251,6 +271,14 @@ bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);
  */
 /* Creates them in vm, before any vCPU; -errno with a message. */
 int arch_irqchip_create(struct vm *vm);
+/* Queues an NMI on vcpu (taken when it next runs and NMIs are not blocked);
+ * -errno with a message. */
+int arch_nmi(struct vcpu *vcpu);
+/* The devices arch_irqchip_create() gives KVM that overlap [base, base + len)
+ * of the MMIO (mmio) or port space, whose accesses never leave the kernel:
+ * their names and ranges in buf ("the PIT (ports 0x40-0x43)", joined by
+ * commas), and how many. */
+unsigned arch_irqchip_overlaps(bool mmio, uint64_t base, uint64_t len, char *buf, size_t size);
 /* What could still wake a vCPU waiting for an interrupt. */
 struct arch_wake {
 	bool halted;       /* it waits for an interrupt (hlt) */

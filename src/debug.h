@@ -68,6 +68,7 @@ enum bp_kind {
 /* Who asked for a breakpoint: a gdb stop reply names only gdb's own. */
 #define BP_OWNER_CONSOLE 1u
 #define BP_OWNER_GDB 2u
+#define BP_OWNER_TEMP 4u /* the console's nexti and finish: released at the next stop */
 
 /* A breakpoint, as listed. */
 struct debug_break_info {
@@ -96,6 +97,9 @@ void debug_destroy(struct debug *d);
  * input (-1: none), and a kernel's mapping its page tables will have
  * (breakpoints set before it exists stop there). */
 void debug_set_output(struct debug *d, struct devices_output *output);
+/* Before kvmdbg prints: ends the guest's unfinished output line, so that
+ * kvmdbg's words do not run on from the guest's ("total" then "icount 9"). */
+void debug_fresh_line(struct debug *d);
 void debug_set_input(struct debug *d, int fd);
 void debug_set_early_map(struct debug *d, const struct debug_early_map *map);
 /* Whether reading the serial input gave end-of-file (any thread). */
@@ -233,6 +237,15 @@ void debug_io_stats(const struct debug *d, FILE *out);
 void debug_stats(const struct debug *d, FILE *out);
 /* The device at addr, or NULL. */
 const struct io_range *debug_io_device(const struct debug *d, enum io_space space, uint64_t addr);
+/* The debugger's own port or MMIO access (size 1, 2, 4 or 8; the guest
+ * stopped), as an in/out instruction would make it, to kvmdbg's device there
+ * (all ones, a write dropped, where none is), not logged or counted: 0, 1 if
+ * the device asked to end the run (the exit port, a reset: not done), or
+ * -errno where KVM's own devices have the address. */
+int debug_io_access(struct debug *d, enum io_space space, uint64_t addr, unsigned size,
+		    bool write, uint64_t *value);
+/* Queues an NMI on every CPU (QEMU's monitor `nmi`), taken when they run. */
+int debug_nmi(struct debug *d);
 /* "r", "w" or "rw"; and back (a for rw too; NULL: rw). */
 const char *debug_dirs_name(unsigned dirs);
 int debug_parse_dirs(const char *text, unsigned *dirs);

@@ -43,8 +43,11 @@ enum io_result {
 };
 
 typedef enum io_result (*io_handler)(void *opaque, struct io_access *acc);
-/* The name of the register at offset in a device's range ("SCRATCH"), or NULL. */
-typedef const char *(*io_reg_namer)(uint64_t offset);
+/* The name of the register at offset in a device's range ("SCRATCH"), or NULL:
+ * for the access acc as the device is now (a UART's DLAB, a read or a write),
+ * or for any access when acc is NULL ("RBR/THR/DLL"). */
+typedef const char *(*io_reg_namer)(const void *opaque, uint64_t offset,
+				    const struct io_access *acc);
 
 struct io_range {
 	enum io_space space; /* which bus */

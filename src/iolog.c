@@ -190,8 +190,9 @@ static bool iolog_wanted(const struct iolog *l, const struct io_access *acc)
 /* The register's name, if its device names registers. */
 static const char *iolog_reg_name(const struct io_access *acc)
 {
-	return acc->dev && acc->dev->reg_name ? acc->dev->reg_name(acc->addr - acc->dev->base)
-					      : NULL;
+	return acc->dev && acc->dev->reg_name
+		       ? acc->dev->reg_name(acc->dev->opaque, acc->addr - acc->dev->base, acc)
+		       : NULL;
 }
 
 /* One access, as a record: what the log and the console print. */
@@ -350,8 +351,9 @@ static int iolog_site_by_count(const void *a, const void *b)
 /* "testdev.SCRATCH", "serial+0x5" or "unclaimed". */
 static void iolog_site_name(const struct io_site *s, char *buf, size_t len)
 {
-	const char *reg = s->dev && s->dev->reg_name ? s->dev->reg_name(s->addr - s->dev->base)
-						     : NULL;
+	const char *reg = s->dev && s->dev->reg_name
+				  ? s->dev->reg_name(s->dev->opaque, s->addr - s->dev->base, NULL)
+				  : NULL;
 
 	if (!s->dev)
 		snprintf(buf, len, "unclaimed");

@@ -391,7 +391,7 @@ void stub_stopped(struct stub *st, const struct debug_stop *stop)
 static void stub_notice(struct stub *st)
 {
 	const char *text = debug_notice(st->dbg);
-	char msg[300];
+	char msg[600];
 	int n;
 
 	if (!text)
@@ -843,6 +843,7 @@ static void stub_hangup(struct stub *st)
 			i++;
 	if (!resume || st->killed || debug_exited(st->dbg, NULL) || debug_running(st->dbg))
 		return;
+	debug_fresh_line(st->dbg);
 	fputs("kvmdbg: the debugger left; the guest runs on\n", stderr);
 	/* (A stop right away, on the step off a breakpoint, is the last stop.) */
 	if (debug_continue(st->dbg, &stop) > 0)

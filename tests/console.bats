@@ -90,6 +90,8 @@ onereg_note() {
 	n=$(sed -n '1s/ .*//p' <<<"$output")
 	assert_equal "$(grep -c '^0x2030' <<<"$output")" "$n"
 	assert_line --regexp '^0x2030000200000010  IA32_TSC$'
+	# Every MSR this host's KVM lists has its name.
+	refute_line --regexp '^0x2030[0-9a-f]{12}  $'
 	run kvmdbg -e 'onereg dump' "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^IA32_PAT \(0x2030000200000277: x86 u64 msr 0x277\) = 0x7040600070406 \[ PA0=WB PA1=WT PA2=UC- PA3=UC PA4=WB PA5=WT PA6=UC- PA7=UC \]$'
@@ -172,6 +174,96 @@ onereg_note() {
 	assert_success
 	assert_line --regexp '^Breakpoint 1, 0x[0-9a-f]+ <serial_puts>$'
 	assert_line --regexp '^0x13f[0-9a-f]{2} \([0-9]+\)$'
+}
+
+@test "kvmdbg's words start on a line of their own after an unfinished line of the guest's" {
+	# gdbtest prints "total " then the number: stopped between the two.
+	run kvmdbg -e 'break serial_put_dec' -e cont -e 'delete' -e cont "$(guest gdbtest.elf)"
+	assert_success
+	assert_line --regexp '^total ?$'
+	assert_line --regexp '^Breakpoint 1, 0x[0-9a-f]+ <serial_put_dec>$'
+	assert_line '15'
+	assert_line '[guest exited with status 0]'
+}
+
+@test "gdb's habits: b *ADDR, ni over a call, bt, finish, p/FMT, p &sym, i r" {
+	run kvmdbg -e 'b *after_xor' -e c -e ni -e 'i r rip' -e 'p/x $rip' -e 'p/d -1' -e 'p/t 5' \
+		-e 'p/c 65' -e 'p/o 8' -e 'p &leaf' -e 'p/a leaf+1' -e 'p/q 1' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 0 'Breakpoint 1 at 0x100011 <after_xor>'
+	assert_line 'Breakpoint 1, 0x100011 <after_xor>'
+	# ni ran the call to leaf through: the next instruction, no breakpoint report.
+	assert_line --regexp '^=> 0x100016 <after_xor\+0x5>:'$'\t''mov +\$0x7,%al$'
+	assert_line --regexp '^rip +0x100016 +1048598$'
+	assert_line '0x100016'
+	assert_line --regexp '^-1$'
+	assert_line '101'
+	assert_line "65 'A'"
+	assert_line '010'
+	assert_line '0x10001c (1048604) <leaf>'
+	assert_line '0x10001d <leaf+0x1>'
+	assert_line "invalid format '/q' for print (x d u o t c a)"
+	# ni on anything else is stepi; bt and finish at a function's first instruction.
+	run kvmdbg -e ni -e 'b leaf' -e c -e bt -e finish -e 'info break' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^=> 0x10000a <_start\+0xa>:'
+	assert_line '#0  0x10001c <leaf>'
+	assert_line '#1  0x100016 <after_xor+0x5>'
+	assert_line 'Run till exit from 0x10001c <leaf>'
+	assert_line --regexp '^=> 0x100016 <after_xor\+0x5>:'
+	# finish's breakpoint went with the stop; the user's stays.
+	assert_line --regexp '^1 +breakpoint +0x000000000010001c +1  leaf( \(by page\))?$'
+	refute_line --regexp '^2 '
+}
+
+@test "bt follows frame pointers through C functions; finish returns to the caller" {
+	run kvmdbg -e 'break add' -e c -e bt -e finish -e bt "$(guest gdbtest.elf)"
+	assert_success
+	assert_line --regexp '^#0  0x[0-9a-f]+ <add>$'
+	assert_line --regexp '^#1  0x[0-9a-f]+ <bump\+0x[0-9a-f]+>$'
+	assert_line --regexp '^#2  0x[0-9a-f]+ <main\+0x[0-9a-f]+>$'
+	bump=$(sed -n 's/^#1  \(0x[0-9a-f]*\) .*/\1/p' <<<"$output" | head -1)
+	assert_line "Run till exit from $(sed -n 's/^#0  //p' <<<"$output" | head -1)"
+	assert_line --regexp "^=> $bump <bump\\+0x[0-9a-f]+>:"
+	assert_line --regexp '^#0  0x[0-9a-f]+ <bump\+0x[0-9a-f]+>$'
+	assert_line --regexp '^#1  0x[0-9a-f]+ <main\+0x[0-9a-f]+>$'
+}
+
+@test "QEMU monitor staples: gva2gpa, info mem, info tlb, memory writes, port I/O, nmi" {
+	run kvmdbg -e 'gva2gpa message' -e 'gva2gpa 0x40000000000' -e 'info mem' -e 'info tlb' \
+		"$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 0 --regexp '^gpa: 0x[0-9a-f]+$'
+	assert_line --index 1 'cannot access memory at address 0x40000000000 (not mapped)'
+	# The identity map kvmdbg builds for a 64-bit ELF (supervisor pages): one range, and its pages.
+	assert_line --regexp '^0000000000000000-0000000[0-9a-f]{9} 0000000[0-9a-f]{9} -rwx$'
+	assert_line --regexp '^0000000000000000: 0000000000000000 (1G|2M|4K) -rwx$'
+	# gdb's assignments to memory, by size.
+	run kvmdbg -e 'set {char}message = 0x4b' -e 'x/s message' -e 'set *(short *)message = 0x4141' \
+		-e 'x/s message' -e 'set *message = 0x42424242' -e 'x/s message' \
+		-e 'set *(long *) message = 0x4343434343434343' -e 'x/s message' \
+		-e 'set {float}message = 1' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 0 --regexp '<message>:'$'\t''"Kvmdbg\\tregs"$'
+	assert_line --index 1 --regexp '<message>:'$'\t''"AAmdbg\\tregs"$'
+	assert_line --index 2 --regexp '<message>:'$'\t''"BBBBbg\\tregs"$'
+	assert_line --index 3 --regexp '<message>:'$'\t''"CCCCCCCCegs"$'
+	assert_line --index 4 "unknown type 'float' (char, short, int, long, long long, uint8_t ... uint64_t)"
+	# Ports: kvmdbg's UART (its scratch register keeps a byte), nothing, KVM's own, the exit port.
+	run kvmdbg -e 'inb 0x3fd' -e 'outb 0x3ff 0x5a' -e 'inb 0x3ff' -e 'inw 0x2f8' -e 'inb 0x61' \
+		-e 'outb 0xf4 1' -e 'outb 0x3ff 0x100' -e 'stepi' "$(guest regs.elf)"
+	assert_failure 1
+	assert_line --index 0 '0x60'
+	assert_line --index 1 '0x5a'
+	assert_line --index 2 '0xffff'
+	assert_line --index 3 "KVM handles the PIT's speaker port 0x61 without kvmdbg, which cannot reach it (--irqchip off leaves the address to kvmdbg)"
+	assert_line --index 4 '(the device at port 0xf4 asks to end the run: not done from the console)'
+	assert_line --index 5 '0x100 does not fit in 1 byte'
+	assert_line --index 6 --regexp '^=> 0x10000a <_start\+0xa>:'
+	# An NMI with no IDT to take it: the next instruction never runs.
+	run kvmdbg -e nmi -e stepi "$(guest regs.elf)"
+	assert_success
+	assert_line --index 0 --regexp '^\[guest shut down: '
 }
 
 @test "more than four hardware breakpoints is a clear error" {
@@ -300,7 +392,7 @@ CMDS
 	done
 	assert_line "x/FMT ADDRESS — memory at a guest-virtual address (FMT: count, x d u c s i, b h w g)"
 	# A synopsis longer than its column is whole, its help on the next line.
-	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | cpus | host'
+	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | cpus | host | version | mem | tlb'
 	assert_line --regexp '^ {37}breakpoints and watchpoints, registers'
 }
 
@@ -360,7 +452,7 @@ CMDS
 	assert_line --index 3 "xmm0           0x00000000000000000000000000000000"
 	assert_line --index 4 "rax            0x7                 7"
 	assert_line --index 5 --regexp '^=> 0x10001d <leaf\+0x1>:	ret'
-	assert_line --index 6 'usage: set $REGISTER = VALUE'
+	assert_line --index 6 'usage: set $REGISTER = VALUE, or set *ADDRESS = VALUE (an int; {TYPE} ADDRESS or *(TYPE *) ADDRESS for another size)'
 	assert_line --index 7 'cannot set $xmm0: register xmm0 is wider than 64 bits'
 	assert_line --index 8 "unknown register 'nosuch'"
 }

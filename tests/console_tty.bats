@@ -75,6 +75,16 @@ wait_screen() {
 	wait_screen '= 0xfee00900 \[ BSP EN \] base 0xfee00000$'
 }
 
+@test "an interactive session that ends with quit exits 0 after a corrected typo, as gdb's" {
+	start_console "$(guest regs.elf)"
+	keys 'frobnicate' Enter
+	wait_screen "^unknown command 'frobnicate'; 'help' lists them$"
+	keys 'print 1' Enter
+	wait_screen '^0x1 \(1\)$'
+	keys 'quit' Enter
+	wait_screen '^KVMDBG-EXIT=0$'
+}
+
 @test "up arrow recalls the previous command and history is saved" {
 	start_console "$(guest regs.elf)"
 	keys 'print 0x1234' Enter

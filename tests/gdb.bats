@@ -57,8 +57,10 @@ teardown() {
 	assert_line --regexp '^rcx +0x5 +5$'
 	assert_line --regexp '^rip +0x100011 +0x100011 <after_xor>$'
 	assert_line --regexp '^eflags +0x46 +\[ PF ZF \]$'
-	assert_line --regexp '^cr0 +0x80010033 '
-	assert_line --regexp '^efer +0x500 '
+	# Control registers as flags, as QEMU gives them.
+	assert_line --regexp '^cr0 +0x80010033 +\[ PE MP ET NE WP PG \]$'
+	assert_line --regexp '^cr4 +0x[0-9a-f]+ +\[ .*PAE.* \]$'
+	assert_line --regexp '^efer +0x500 +\[ LME LMA \]$'
 	assert_line --regexp '^k_gs_base +0x0 '
 }
 
@@ -100,7 +102,7 @@ teardown() {
 	refute_output --partial "warning"
 	assert_line --regexp '^Breakpoint 1(\.1)?, serial_puts \(s=0x[0-9a-f]+ "Hello from 32-bit protected mode!\\n"\) at guests/lib/serial.c:[0-9]+$'
 	assert_line --regexp '^eip +0x[0-9a-f]+ +0x[0-9a-f]+ <serial_puts>$'
-	assert_line --regexp '^cr0 +0x33 +51$'
+	assert_line --regexp '^cr0 +0x33 +\[ PE MP ET NE \]$'
 	assert_line --regexp '^=> 0x[0-9a-f]+ <serial_puts>:	push +%edi$'
 	assert_line --regexp '^#1  0x[0-9a-f]+ in main \(\) at guests/hello.c:[0-9]+$'
 }
@@ -216,9 +218,11 @@ teardown() {
 @test "monitor runs console commands and prints what the console prints" {
 	start_stub "$(guest regs.elf)"
 	run gdb_batch -ex 'stepi 3' -ex 'monitor regs' -ex 'monitor onereg get EFER' \
-		-ex 'monitor frobnicate' "$(guest regs.elf)"
+		-ex 'monitor frobnicate' -ex 'monitor info version' "$(guest regs.elf)"
 	assert_success
 	gdb_out=$output
+	# What the kernel's gdb scripts ask to know a QEMU-like stub (CPUs as threads).
+	assert_line "kvmdbg $("$KVMDBG" --version | cut -d' ' -f2)"
 	stop_stub
 	run kvmdbg -e 'stepi 3' -e regs -e 'onereg get EFER' "$(guest regs.elf)"
 	assert_success
@@ -366,6 +370,8 @@ after"
 	assert_equal "$(rsp T01)" OK
 	assert_equal "$(rsp qTStatus)" ""
 	assert_equal "$(rsp vMustReplyEmpty)" ""
+	# No section offsets claimed (a guest is linked where it runs).
+	assert_equal "$(rsp qOffsets)" ""
 	assert_equal "$(rsp 'Z5,100000,1')" ""
 	assert_equal "$(rsp 'Z2,100000,1')" OK
 	assert_equal "$(rsp 'z2,100000,1')" OK

@@ -264,8 +264,15 @@ cont"
 
 @test "history refuses what it cannot do: off, before its start, bad sizes" {
 	run kvmdbg --icount step -e rstepi -e stepi -e 'goto icount 0' "$(guest exit8.elf)"
-	assert_line --partial 'history is off: there is nothing to go back to'
+	# (KVM's interrupt controllers are on: "history on" would be refused.)
+	assert_line 'note: history is off: there is nothing to go back to (start kvmdbg with --history)'
 	assert_line --partial 'has passed and history is off'
+	run kvmdbg --icount step --irqchip off -e rstepi "$(guest exit8.elf)"
+	assert_line 'note: history is off: there is nothing to go back to (turn it on: history on; or start kvmdbg with --history)'
+	# Uncounted, no count is claimed.
+	run kvmdbg -e rstepi "$(guest regs.elf)"
+	assert_line 'note: history is off: there is nothing to go back to (start kvmdbg with --history)'
+	assert_line 'No more reverse-execution history: 0x100000 <_start>'
 	run kvmdbg -e 'history on' "$(guest exit8.elf)"
 	assert_line --partial 'history needs instruction counts'
 	run kvmdbg --icount step --irqchip off -e 'stepi 5' -e 'history on' -e 'goto icount 2' -e 'history off' \

@@ -108,6 +108,7 @@ check_frames() {
 	words=(regs sregs fpu xmm dregs onereg list get dump msr x x/4xg x/s xp/2i disas print sym addr
 		stepi cont break hbreak delete info stats help '$rip' '$esp' '$nosuch' main leaf
 		watch r w a rw mmio pio unwatch list stats testdev serial 0xd0000000-0xd0000fff 0xe9
+		ni nexti finish bt p/x p/c i set '*' '{int}' '*(long *)' gva2gpa mem tlb inb outw nmi 0x64 0xfe
 		+ - 0x 0xffffffffffffffff 99999999999999999999 '=' ',' '/' '"' "'" '\\' '%n%s%x')
 	for ((n = 0; n < 400; n++)); do
 		line=

@@ -110,6 +110,43 @@ mmiolog_expected() {
 	refute_output --partial 'mmio w'
 }
 
+@test "the UART's registers are named as the access finds them: DLL/DLM under DLAB, RBR or THR, IIR or FCR" {
+	log=$BATS_TEST_TMPDIR/uart.log
+	run kvmdbg --watch-pio serial --mmio-log "$log" "$(guest mmio.elf)"
+	assert_success
+	run cat "$log"
+	# serial_init: IER off, DLAB on, divisor 1 (DLL, DLM), 8N1, FIFOs.
+	assert_line --index 1 --regexp ' pio +w +0x3f9 +1  0x00 +serial\.IER$'
+	assert_line --index 2 --regexp ' pio +w +0x3fb +1  0x80 +serial\.LCR$'
+	assert_line --index 3 --regexp ' pio +w +0x3f8 +1  0x01 +serial\.DLL$'
+	assert_line --index 4 --regexp ' pio +w +0x3f9 +1  0x00 +serial\.DLM$'
+	assert_line --index 5 --regexp ' pio +w +0x3fb +1  0x03 +serial\.LCR$'
+	assert_line --index 6 --regexp ' pio +w +0x3fa +1  0xc7 +serial\.FCR$'
+	assert_line --index 7 --regexp ' pio +r +0x3fd +1  0x[0-9a-f]{2} +serial\.LSR$'
+	assert_line --index 8 --regexp ' pio +w +0x3f8 +1  0x[0-9a-f]{2} +serial\.THR$'
+	# The statistics add reads and writes up: the site has every name.
+	run kvmdbg -e 'pio watch serial' -e 'mmio log /dev/null' -e cont -e 'pio stats' "$(guest mmio.elf)"
+	assert_success
+	assert_line --regexp '^pio  serial\.RBR/THR/DLL +0 +[0-9]+$'
+}
+
+@test "a watch over ports or MMIO that KVM's interrupt controllers handle says so at start, naming --irqchip off" {
+	err=$BATS_TEST_TMPDIR/err
+	kvmdbg --watch-pio 0x60-0x8f --watch-mmio 0xfee00300+8 "$(guest mmio.elf)" 2>"$err" >/dev/null
+	run cat "$err"
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 "kvmdbg: note: --watch-pio: watch 1: KVM handles the PIT's speaker port 0x61 without kvmdbg, which never sees those accesses (--irqchip off leaves them to kvmdbg)"
+	assert_line --index 1 "kvmdbg: note: --watch-mmio: watch 2: KVM handles the local APIC (0xfee00000-0xfee00fff) without kvmdbg, which never sees those accesses (--irqchip off leaves them to kvmdbg)"
+	# Every one a range touches; none for kvmdbg's own devices or without KVM's.
+	run kvmdbg -e 'pio watch 0x0-0xffff' -e 'pio watch serial' -e 'mmio watch 0xfec000f0-0xfee00000' "$(guest mmio.elf)"
+	assert_success
+	assert_line --index 1 "note: watch 1: KVM handles the master PIC (ports 0x20-0x21), the PIT (ports 0x40-0x43), the PIT's speaker port 0x61, the slave PIC (ports 0xa0-0xa1), the PICs' ELCR (ports 0x4d0-0x4d1) without kvmdbg, which never sees those accesses (--irqchip off leaves them to kvmdbg)"
+	assert_line --index 2 'I/O watch 2: pio rw 0x3f8-0x3ff'
+	assert_line --index 4 "note: watch 3: KVM handles the IOAPIC (0xfec00000-0xfec000ff), the local APIC (0xfee00000-0xfee00fff) without kvmdbg, which never sees those accesses (--irqchip off leaves them to kvmdbg)"
+	kvmdbg --irqchip off --watch-pio 0x40-0x61 "$(guest mmio.elf)" 2>"$err" >/dev/null
+	assert_equal "$(cat "$err")" ""
+}
+
 @test "console: mmio and pio watch, list, unwatch, log and stats" {
 	log=$BATS_TEST_TMPDIR/c.log
 	run kvmdbg -e 'mmio watch 0xd0000000+0x18 r' -e 'pio watch exit' -e 'mmio list' \

@@ -168,8 +168,8 @@ struct debug {
 	int input_fd;                   /* the guest's serial input (-1: none) */
 	bool input_ended;               /* reading it gave end-of-file (atomic) */
 	struct debug_early_map early_map; /* a kernel's own mapping (debug_set_early_map) */
-	char notice[256];               /* for the user, once (debug_notice()) */
-	char notice_out[256];           /* ... as debug_notice() hands it out */
+	char notice[512];               /* for the user, once (debug_notice()) */
+	char notice_out[512];           /* ... as debug_notice() hands it out */
 
 	/* Run state. */
 	bool running;                   /* the vCPU thread runs the guest */

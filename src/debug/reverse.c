@@ -680,9 +680,13 @@ static int reverse_check(struct debug *d, struct vcpu_stop *stop)
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is already running");
+	/* The advice that works from here: "history on" needs counting and no
+	 * in-kernel interrupt controllers. */
 	if (!on)
 		snprintf(d->notice, sizeof(d->notice), "history is off: there is nothing to go back "
-			 "to (start kvmdbg with --history, or turn it on: history on)");
+			 "to (%s)", d->icount_on && !d->vm->irqchip
+			 ? "turn it on: history on; or start kvmdbg with --history"
+			 : "start kvmdbg with --history");
 	if (!on || !h->n || (d->icount == h->v[0].icount && d->sub <= h->v[0].sub)) {
 		*stop = d->last;
 		stop->reason = STOP_STEPPED;

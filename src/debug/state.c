@@ -12,9 +12,16 @@
 #include <unistd.h>
 
 #include "../arch.h"
+#include "../devices/output.h"
 #include "../err.h"
 #include "../span.h"
 #include "../vm.h"
+
+void debug_fresh_line(struct debug *d)
+{
+	if (d->output)
+		devices_output_fresh_line(d->output);
+}
 
 void debug_set_output(struct debug *d, struct devices_output *output)
 {
@@ -63,6 +70,16 @@ int debug_select_cpu(struct debug *d, unsigned i)
 	if (d->running)
 		return err_set(EBUSY, "the guest is running");
 	d->vcpu = d->cpus[i];
+	return 0;
+}
+
+int debug_nmi(struct debug *d)
+{
+	if (d->running)
+		return err_set(EBUSY, "the guest is running");
+	for (unsigned i = 0; i < d->ncpus; i++)
+		if (arch_nmi(d->cpus[i]) < 0)
+			return -EIO;
 	return 0;
 }
 

@@ -129,7 +129,17 @@ const struct io_watch *debug_io_watch(struct debug *d, enum io_space space, cons
 	    iobus_parse_dirs(dirs, &dir) < 0)
 		return NULL;
 	id = iolog_watch_add(&d->log, space, base, len, dir, range);
-	return id < 0 ? NULL : &d->log.io[d->log.nio - 1];
+	if (id < 0)
+		return NULL;
+	if (d->vm->irqchip) {
+		char names[sizeof(d->notice) - 160];
+
+		if (arch_irqchip_overlaps(space == IO_MMIO, base, len, names, sizeof(names)))
+			snprintf(d->notice, sizeof(d->notice),
+				 "watch %d: KVM handles %s without kvmdbg, which never sees "
+				 "those accesses (--irqchip off leaves them to kvmdbg)", id, names);
+	}
+	return &d->log.io[d->log.nio - 1];
 }
 
 int debug_io_unwatch(struct debug *d, int id)
@@ -169,6 +179,34 @@ void debug_stats(const struct debug *d, FILE *out)
 const struct io_range *debug_io_device(const struct debug *d, enum io_space space, uint64_t addr)
 {
 	return iobus_find(&d->vm->bus, space, addr);
+}
+
+int debug_io_access(struct debug *d, enum io_space space, uint64_t addr, unsigned size,
+		    bool write, uint64_t *value)
+{
+	struct io_access acc = { .space = space, .addr = addr, .size = size, .is_write = write,
+				 .value = write ? *value : 0 };
+	const struct io_range *r = iobus_find(&d->vm->bus, space, addr);
+	char names[256];
+	enum io_result res = IO_DONE;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running");
+	if (d->vm->irqchip && arch_irqchip_overlaps(space == IO_MMIO, addr, size, names,
+						    sizeof(names)))
+		return err_set(ENODEV, "KVM handles %s without kvmdbg, which cannot reach it "
+			       "(--irqchip off leaves the address to kvmdbg)", names);
+	acc.dev = r;
+	if (r) {
+		acc.offset = addr - r->base;
+		res = r->handler(r->opaque, &acc);
+		d->wrote = true;
+	} else if (!write) {
+		acc.value = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	}
+	if (!write)
+		*value = acc.value;
+	return res == IO_DONE ? 0 : 1;
 }
 
 const char *debug_dirs_name(unsigned dirs)

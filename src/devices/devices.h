@@ -120,13 +120,13 @@ void devices_free(struct devices *devs);
 enum io_result fwcfg_access(void *opaque, struct io_access *acc);
 enum io_result i8042_data_access(void *opaque, struct io_access *acc);
 enum io_result i8042_status_access(void *opaque, struct io_access *acc);
-const char *i8042_data_name(uint64_t offset);
-const char *i8042_status_name(uint64_t offset);
+const char *i8042_data_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+const char *i8042_status_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 /* The clock at the host's time now, CMOS memory sizes for mem's RAM. */
 void rtc_init(struct rtc *r, const struct mem *mem);
 enum io_result rtc_access(void *opaque, struct io_access *acc);
-const char *rtc_reg_name(uint64_t offset);
-const char *fwcfg_reg_name(uint64_t offset);
+const char *rtc_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+const char *fwcfg_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);
 /* From another thread: input waits, which the guest asked to be interrupted
@@ -135,7 +135,7 @@ bool serial_input_waits(struct serial *s);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
 enum io_result testdev_access(void *opaque, struct io_access *acc);
-const char *serial_reg_name(uint64_t offset);
-const char *testdev_reg_name(uint64_t offset);
+const char *serial_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+const char *testdev_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 
 #endif

@@ -145,8 +145,10 @@ void devices_free(struct devices *devs)
 	}
 }
 
-const char *fwcfg_reg_name(uint64_t offset)
+const char *fwcfg_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
+	(void)opaque;
+	(void)acc;
 	return offset == 0 ? "SELECTOR" : "DATA";
 }
 

@@ -98,14 +98,18 @@ static enum io_result i8042_command(struct i8042 *k, uint8_t cmd)
 	return IO_DONE;
 }
 
-const char *i8042_data_name(uint64_t offset)
+const char *i8042_data_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
+	(void)opaque;
+	(void)acc;
 	(void)offset;
 	return "DATA";
 }
 
-const char *i8042_status_name(uint64_t offset)
+const char *i8042_status_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
+	(void)opaque;
+	(void)acc;
 	(void)offset;
 	return "STATUS";
 }

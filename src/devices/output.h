@@ -9,10 +9,14 @@
 struct devices_output {
 	FILE *out;  /* NULL: output is dropped */
 	bool muted; /* dropped for now (the guest replays what it printed once) */
+	bool midline; /* the last byte written was not a newline */
 };
 
 /* Writes a guest byte to the shared output; flushes at each newline. */
 void devices_output_byte(struct devices_output *o, uint8_t byte);
 void devices_output_flush(struct devices_output *o);
+/* Ends an unfinished line with a newline (so what kvmdbg prints next starts
+ * on a line of its own), and flushes. */
+void devices_output_fresh_line(struct devices_output *o);
 
 #endif

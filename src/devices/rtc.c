@@ -58,8 +58,10 @@ void rtc_init(struct rtc *r, const struct mem *mem)
 	r->cmos[0x5d] = (uint8_t)(above_4g >> 16);
 }
 
-const char *rtc_reg_name(uint64_t offset)
+const char *rtc_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
+	(void)opaque;
+	(void)acc;
 	return offset == 0 ? "INDEX" : "DATA";
 }
 

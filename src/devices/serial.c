@@ -29,12 +29,21 @@
 #define UART_MSR_DSR 0x20    /* data set ready */
 #define UART_MSR_DCD 0x80    /* carrier detect */
 
-const char *serial_reg_name(uint64_t offset)
+const char *serial_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
-	static const char *const names[] = { "RBR/THR", "IER", "IIR/FCR", "LCR",
-					     "MCR", "LSR", "MSR", "SCR" };
+	static const char *const any[] = { "RBR/THR/DLL", "IER/DLM", "IIR/FCR", "LCR",
+					   "MCR", "LSR", "MSR", "SCR" };
+	static const char *const reads[] = { "RBR", "IER", "IIR" };
+	static const char *const writes[] = { "THR", "IER", "FCR" };
+	const struct serial *s = opaque;
 
-	return offset < sizeof(names) / sizeof(names[0]) ? names[offset] : NULL;
+	if (offset >= sizeof(any) / sizeof(any[0]))
+		return NULL;
+	if (!acc || offset > 2)
+		return any[offset];
+	if (offset < 2 && (s->lcr & UART_LCR_DLAB))
+		return offset ? "DLM" : "DLL";
+	return acc->is_write ? writes[offset] : reads[offset];
 }
 
 /* Looks for a received byte if none waits. */

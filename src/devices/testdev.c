@@ -23,8 +23,10 @@ static uint64_t testdev_read(struct testdev *t, uint64_t reg)
 	}
 }
 
-const char *testdev_reg_name(uint64_t offset)
+const char *testdev_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
+	(void)opaque;
+	(void)acc;
 	static const char *const names[] = { "ID", "SCRATCH", "COUNTER", "ACCESSES" };
 
 	if (offset >= TESTDEV_DATA)

@@ -41,6 +41,52 @@
 #define PIT_HZ 1193182ULL
 #define PIT_CASCADE 2 /* the slave PIC's line on the master */
 
+unsigned arch_irqchip_overlaps(bool mmio, uint64_t base, uint64_t len, char *buf, size_t size)
+{
+	/* Where KVM registers them on its I/O buses (the local APIC's page: at
+	 * its power-on base; a guest may move it). */
+	static const struct {
+		bool mmio;
+		uint64_t base, len;
+		const char *name;
+	} devs[] = {
+		{ false, 0x20, 2, "the master PIC (ports 0x20-0x21)" },
+		{ false, 0x40, 4, "the PIT (ports 0x40-0x43)" },
+		{ false, 0x61, 1, "the PIT's speaker port 0x61" },
+		{ false, 0xa0, 2, "the slave PIC (ports 0xa0-0xa1)" },
+		{ false, 0x4d0, 2, "the PICs' ELCR (ports 0x4d0-0x4d1)" },
+		{ true, 0xfec00000, 0x100, "the IOAPIC (0xfec00000-0xfec000ff)" },
+		{ true, 0xfee00000, 0x1000, "the local APIC (0xfee00000-0xfee00fff)" },
+	};
+	unsigned n = 0;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		if (devs[i].mmio != mmio || !len || base > devs[i].base + devs[i].len - 1 ||
+		    devs[i].base > base + (len - 1))
+			continue;
+		if (used < size) {
+			int w = snprintf(buf + used, size - used, "%s%s", n ? ", " : "",
+					 devs[i].name);
+
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+int arch_nmi(struct vcpu *vcpu)
+{
+	/* Pending events are part of the state the debugger keeps: say it changed. */
+	if (ioctl(vcpu->fd, KVM_NMI) < 0)
+		return err_set(errno, "KVM_NMI: %s", strerror(errno));
+	vcpu->arch->changes++;
+	return 0;
+}
+
 int arch_irqchip_create(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };

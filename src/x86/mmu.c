@@ -83,6 +83,113 @@ int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint
 	return 0;
 }
 
+/* ---- every mapping -------------------------------------------------------- */
+
+#define MMU_MAX_ENTRIES (1u << 24) /* page-table entries one listing reads */
+
+struct mmu_lister {
+	const struct mem *mem;
+	bool (*fn)(void *opaque, const struct arch_mapping *m);
+	void *opaque;
+	bool nx;           /* EFER.NXE: bit 63 forbids execution */
+	unsigned va_bits;  /* 48 or 57 in long mode (sign-extended above), else 32 */
+	unsigned long entries; /* read so far */
+	bool stop;         /* fn said so, or too many entries */
+};
+
+/* Sends one mapping; false when the listing ends. */
+static bool mmu_emit(struct mmu_lister *l, uint64_t va, uint64_t pa, uint64_t size, bool w,
+		     bool u, bool x)
+{
+	struct arch_mapping m = { .size = size, .pa = pa, .write = w, .user = u, .exec = x };
+
+	/* Canonical form: the top implemented bit copied upwards. */
+	m.va = l->va_bits < 64 && (va >> (l->va_bits - 1) & 1) ? va | ~0ULL << l->va_bits : va;
+	if (!l->fn(l->opaque, &m))
+		l->stop = true;
+	return !l->stop;
+}
+
+/* A PAE or long-mode table at level (1: page table) covering from base. */
+static void mmu_list64(struct mmu_lister *l, uint64_t table, int level, uint64_t base, bool w,
+		       bool u, bool x)
+{
+	unsigned shift = 12 + 9 * (unsigned)(level - 1);
+
+	for (uint64_t i = 0; i < 512 && !l->stop; i++) {
+		uint64_t e, va = base | i << shift;
+
+		if (++l->entries > MMU_MAX_ENTRIES) {
+			l->stop = true;
+			return;
+		}
+		if (mmu_entry(l->mem, table + i * 8, 8, &e) < 0 || !(e & PTE_P))
+			continue;
+		bool ew = w && (e & PTE_RW), eu = u && (e & PTE_US);
+		bool ex = x && !(l->nx && (e >> 63));
+
+		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+			uint64_t page = 1ULL << shift;
+
+			mmu_emit(l, va, e & PTE_ADDR_MASK & ~(page - 1), page, ew, eu, ex);
+			continue;
+		}
+		if (level > 1)
+			mmu_list64(l, e & PTE_ADDR_MASK, level - 1, va, ew, eu, ex);
+	}
+}
+
+int arch_page_map(struct vcpu *vcpu, bool (*fn)(void *opaque, const struct arch_mapping *m),
+		  void *opaque)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+	struct mmu_lister l = { .fn = fn, .opaque = opaque, .va_bits = 32 };
+	uint64_t e;
+
+	if (!s)
+		return -EIO;
+	if (!(s->cr0 & CR0_PG))
+		return err_set(ENOENT, "paging is off: virtual addresses are physical ones");
+	l.mem = vcpu->arch->mem;
+	l.nx = s->efer & EFER_NXE;
+	if (s->efer & EFER_LMA) {
+		int levels = s->cr4 & CR4_LA57 ? 5 : 4;
+
+		l.va_bits = levels == 5 ? 57 : 48;
+		mmu_list64(&l, s->cr3 & PTE_ADDR_MASK, levels, 0, true, true, true);
+		return 0;
+	}
+	if (s->cr4 & CR4_PAE) {
+		/* PDPTEs have no permission bits. */
+		for (uint64_t i = 0; i < 4 && !l.stop; i++)
+			if (mmu_entry(l.mem, (s->cr3 & 0xffffffe0ULL) + i * 8, 8, &e) == 0 &&
+			    (e & PTE_P))
+				mmu_list64(&l, e & PTE_ADDR_MASK, 2, i << 30, true, true, true);
+		return 0;
+	}
+	for (uint64_t i = 0; i < 1024 && !l.stop; i++) {
+		if (mmu_entry(l.mem, (s->cr3 & 0xfffff000ULL) + i * 4, 4, &e) < 0 || !(e & PTE_P))
+			continue;
+		bool w = e & PTE_RW, u = e & PTE_US;
+
+		if ((e & PTE_PS) && (s->cr4 & CR4_PSE)) {
+			mmu_emit(&l, i << 22, (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32,
+				 1ULL << 22, w, u, true);
+			continue;
+		}
+		for (uint64_t j = 0; j < 1024 && !l.stop; j++) {
+			uint64_t pte;
+
+			if (mmu_entry(l.mem, (e & 0xfffff000ULL) + j * 4, 4, &pte) < 0 ||
+			    !(pte & PTE_P))
+				continue;
+			mmu_emit(&l, i << 22 | j << 12, pte & 0xfffff000ULL, 4096,
+				 w && (pte & PTE_RW), u && (pte & PTE_US), true);
+		}
+	}
+	return 0;
+}
+
 int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
 {
 	struct kvm_sregs *s = x86_sregs(vcpu);

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 
 #include "../err.h"
+#include "bits.h"
 #include "msr.h"
 #include "regtable.h"
 #include "x86.h"
@@ -28,6 +29,8 @@
 #define FPC(n) { n, 32, "int", CORE, "float" }
 #define XMM(n) { "xmm" #n, 128, "vec128", SSE, NULL }
 #define SYSREG(n) { n, 64, "int64", SYS, "system" }
+/* Control registers gdb shows as flags, "[ PE ET PG ]", as QEMU's do. */
+#define SYSFLAGS(n) { #n, 64, "i386_" #n, SYS, "system" }
 
 
 
@@ -44,8 +47,8 @@ const struct arch_reg arch_regs[R_COUNT] = {
 	XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14), XMM(15),
 	{ "mxcsr", 32, "i386_mxcsr", SSE, "vector" },
 	{ "fs_base", 64, "int", SEGS, NULL }, { "gs_base", 64, "int", SEGS, NULL },
-	SYSREG("k_gs_base"), SYSREG("cr0"), SYSREG("cr2"), SYSREG("cr3"), SYSREG("cr4"),
-	SYSREG("cr8"), SYSREG("efer"),
+	SYSREG("k_gs_base"), SYSFLAGS(cr0), SYSREG("cr2"), SYSREG("cr3"), SYSFLAGS(cr4),
+	SYSREG("cr8"), SYSFLAGS(efer),
 };
 const unsigned arch_nregs = R_COUNT;
 
@@ -68,7 +71,7 @@ static const struct arch_reg x86_i386_regs[] = {
 	/* Not in gdb's segments feature: gdb's i386 code numbers those past its own
 	 * register count and fails an assertion (gdb 13). */
 	SYS32("fs_base"), SYS32("gs_base"),
-	SYSREG("cr0"), SYSREG("cr2"), SYSREG("cr3"), SYSREG("cr4"), SYSREG("cr8"), SYSREG("efer"),
+	SYSFLAGS(cr0), SYSREG("cr2"), SYSREG("cr3"), SYSFLAGS(cr4), SYSREG("cr8"), SYSFLAGS(efer),
 };
 
 static const unsigned x86_i386_index[] = {
@@ -129,6 +132,31 @@ const char *arch_gdb_types(const char *feature)
 		       "<field name=\"OM\" start=\"10\" end=\"10\"/><field name=\"UM\" start=\"11\" end=\"11\"/>"
 		       "<field name=\"PM\" start=\"12\" end=\"12\"/><field name=\"FZ\" start=\"15\" end=\"15\"/>"
 		       "</flags>";
+	if (!strcmp(feature, SYS)) {
+		static char xml[4096];
+		static const struct {
+			const char *id;
+			const struct x86_bits *bits;
+		} types[] = { { "i386_cr0", &x86_cr0_bits }, { "i386_cr4", &x86_cr4_bits },
+			      { "i386_efer", &x86_efer_bits } };
+		static bool built;
+		size_t n = 0;
+
+		/* Made once from the tables the console prints with (the stub's
+		 * thread alone asks). */
+		for (size_t t = 0; !built && t < sizeof(types) / sizeof(types[0]); t++) {
+			n += (size_t)snprintf(xml + n, sizeof(xml) - n, "<flags id=\"%s\" size=\"8\">",
+					      types[t].id);
+			for (size_t i = 0; i < types[t].bits->n && n < sizeof(xml); i++)
+				n += (size_t)snprintf(xml + n, sizeof(xml) - n,
+						      "<field name=\"%s\" start=\"%u\" end=\"%u\"/>",
+						      types[t].bits->bits[i].name,
+						      types[t].bits->bits[i].bit, types[t].bits->bits[i].bit);
+			n += (size_t)snprintf(xml + n, sizeof(xml) - n, "</flags>");
+		}
+		built = true;
+		return xml;
+	}
 	return "";
 }
 
