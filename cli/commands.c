@@ -1844,7 +1844,7 @@ static const struct command commands[] = {
 	  COMPLETE_NONE, NULL, true },
 	{ "outw", cmd_port, "PORT VALUE", "write 2 bytes to a port", COMPLETE_NONE, NULL, true },
 	{ "outl", cmd_port, "PORT VALUE", "write 4 bytes to a port", COMPLETE_NONE, NULL, true },
-	{ "nmi", cmd_nmi, "", "queue an NMI on every CPU, taken when they run (QEMU's nmi)",
+	{ "nmi", cmd_nmi, "", "queue an NMI on every CPU, taken when they run (not by stepi)",
 	  COMPLETE_NONE, NULL, true },
 	{ "addr", cmd_addr, "SYMBOL", "the address of a symbol", COMPLETE_ADDR, NULL, false },
 	{ "stepi", cmd_stepi, "[COUNT]", "execute COUNT instructions (default 1)", COMPLETE_NONE,
