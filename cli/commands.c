@@ -399,15 +399,27 @@ static void cmd_progress(struct session *s, bool done)
 	shown = true;
 }
 
-int commands_deadline_ms(const struct session *s)
+/* CLOCK_MONOTONIC now, in seconds. */
+static double cmd_now(void)
 {
 	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + now.tv_nsec / 1e9;
+}
+
+void commands_set_timeout(struct session *s, double seconds)
+{
+	s->deadline = seconds > 0 ? cmd_now() + seconds : 0;
+}
+
+int commands_deadline_ms(const struct session *s)
+{
 	double left;
 
 	if (s->deadline <= 0)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = (s->deadline - ((double)now.tv_sec + now.tv_nsec / 1e9)) * 1000;
+	left = (s->deadline - cmd_now()) * 1000;
 	return left <= 0 ? 0 : left >= INT_MAX ? INT_MAX : (int)left + 1;
 }
 
@@ -443,7 +455,7 @@ static void cmd_wait_event(void *opaque, bool signalled)
 	}
 	if (!signalled) {
 		cmd_progress(s, false);
-		cw->w.tick_ms = s->timed_out ? -1 : cmd_tick_ms(s);
+		cw->w.tick_ms = cmd_tick_ms(s);
 		return;
 	}
 	if (read(s->sigfd, &si, sizeof(si)) > 0)
@@ -543,7 +555,6 @@ static int cmd_regs(struct session *s, int argc, char **argv, FILE *out)
 	return failed ? -1 : 0;
 }
 
-/* set $REGISTER = VALUE */
 /* The size of a C type gdb's way ("int", "unsigned long", "uint8_t"), for
  * the guest's CPU mode; 0 if unknown. */
 static unsigned cmd_type_size(struct session *s, const char *type)
@@ -615,6 +626,7 @@ static int cmd_set_memory(struct session *s, char *lhs, const char *expr, FILE *
 	return 0;
 }
 
+/* set $REGISTER = VALUE, or memory as gdb sets it */
 static int cmd_set(struct session *s, int argc, char **argv, FILE *out)
 {
 	char text[512], *name, *expr;

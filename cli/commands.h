@@ -68,6 +68,8 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 /* Waits for a running guest to stop (SIGINT stops it; a long counted run
  * shows its progress on a terminal). */
 void commands_wait(struct session *s, struct debug_stop *stop);
+/* --timeout: the session ends seconds from now (0: never). */
+void commands_set_timeout(struct session *s, double seconds);
 /* Milliseconds to the session's deadline (0 once passed), or -1 for none. */
 int commands_deadline_ms(const struct session *s);
 /* The same, then reports the stop. */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../src/debug.h"
@@ -366,6 +365,43 @@ static int check_options(struct options *opt)
 	return 0;
 }
 
+/* getopt's tables: what parse_options() takes, and qemu_spellings() skips values of. */
+static const char shortopts[] = ":m:ce:x:g:sShV";
+static const struct option longopts[] = {
+	{ "mem", required_argument, NULL, 'm' },
+	{ "raw", required_argument, NULL, OPT_RAW },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "console", no_argument, NULL, 'c' },
+	{ "eval", required_argument, NULL, 'e' },
+	{ "script", required_argument, NULL, 'x' },
+	{ "gdb", required_argument, NULL, 'g' },
+	{ "icount", required_argument, NULL, OPT_ICOUNT },
+	{ "stop-at-icount", required_argument, NULL, OPT_STOP_AT },
+	{ "icount-margin", required_argument, NULL, OPT_MARGIN },
+	{ "history", no_argument, NULL, OPT_HISTORY },
+	{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
+	{ "smp", required_argument, NULL, OPT_SMP },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+	{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
+	{ "wait", no_argument, NULL, 'S' },
+	{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
+	{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
+	{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
+	{ "host", no_argument, NULL, OPT_HOST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "allow-monitor-files", no_argument, NULL, OPT_MONITOR_FILES },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /*
  * QEMU's single-dash spellings (-kernel FILE, -smp N...) as kvmdbg's long
  * options, wherever they are (getopt takes options after the guest's name
@@ -378,67 +414,33 @@ static void qemu_spellings(int argc, char **argv)
 					     "-no-shutdown" };
 	static const char *const long_names[] = { "--kernel", "--initrd", "--append", "--smp",
 						  "--no-shutdown" };
-	static const char *const takes_value[] = { "-m", "--mem", "--raw", "--serial",
-		"--timeout", "-e", "--eval", "-x", "--script", "-g", "--gdb", "--icount",
-		"--stop-at-icount", "--icount-margin", "--history-mem", "--irqchip", "--smp",
-		"--symbols", "--exit-code", "--append", "--initrd", "--kernel", "--mmio-log",
-		"--watch-mmio", "--watch-pio" };
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
 		bool value = false;
 
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (!strcmp(argv[i], names[k]))
-				argv[i] = (char *)long_names[k];
-		for (size_t k = 0; k < sizeof(takes_value) / sizeof(takes_value[0]); k++)
-			value |= !strcmp(argv[i], takes_value[k]);
+			if (!strcmp(a, names[k]))
+				a = argv[i] = (char *)long_names[k];
+		/* "--name VALUE" and "-x VALUE" as getopt will read them. */
+		if (a[0] == '-' && a[1] == '-')
+			for (const struct option *o = longopts; o->name && !value; o++)
+				value = o->has_arg == required_argument && !strcmp(a + 2, o->name);
+		else if (a[0] == '-' && a[1] && a[1] != ':' && !a[2])
+			value = strchr(shortopts, a[1]) && strchr(shortopts, a[1])[1] == ':';
 		i += value;
 	}
 }
 
 static int parse_options(int argc, char **argv, struct options *opt)
 {
-	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "raw", required_argument, NULL, OPT_RAW },
-		{ "serial", required_argument, NULL, OPT_SERIAL },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "console", no_argument, NULL, 'c' },
-		{ "eval", required_argument, NULL, 'e' },
-		{ "script", required_argument, NULL, 'x' },
-		{ "gdb", required_argument, NULL, 'g' },
-		{ "icount", required_argument, NULL, OPT_ICOUNT },
-		{ "stop-at-icount", required_argument, NULL, OPT_STOP_AT },
-		{ "icount-margin", required_argument, NULL, OPT_MARGIN },
-		{ "history", no_argument, NULL, OPT_HISTORY },
-		{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
-		{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
-		{ "smp", required_argument, NULL, OPT_SMP },
-		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
-		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
-		{ "append", required_argument, NULL, OPT_APPEND },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
-		{ "wait", no_argument, NULL, 'S' },
-		{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
-		{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
-		{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
-		{ "host", no_argument, NULL, OPT_HOST },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "allow-monitor-files", no_argument, NULL, OPT_MONITOR_FILES },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, r;
 
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1,
 				 .smp = 1 };
 	opterr = 0;
 	qemu_spellings(argc, argv);
-	while ((c = getopt_long(argc, argv, ":m:ce:x:g:sShV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
 		if ((r = parse_option(c, argv, opt)) < 0)
 			return r;
 	if (optind < argc && opt->guest)
@@ -564,12 +566,7 @@ int main(int argc, char **argv)
 
 	session = (struct session){ .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
 				    .monitor_files = opt.monitor_files };
-	if (opt.timeout > 0) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		session.deadline = (double)now.tv_sec + now.tv_nsec / 1e9 + opt.timeout;
-	}
+	commands_set_timeout(&session, opt.timeout);
 	if (!plain) {
 		status = run_session(&session, &opt);
 	} else {

@@ -332,15 +332,14 @@ static int run_to_icount(struct session *s, uint64_t at)
 	return 0;
 }
 
-/* The exit status for how the guest's run ended (the plain run's statuses). */
+/* The exit status for how the guest's run ended (the plain run's statuses;
+ * a timeout is timed_out()'s). */
 static int end_status(struct session *s, const struct options *opt)
 {
 	struct debug_stop last;
 	int status;
 
 	debug_last_stop(s->dbg, &last);
-	if (s->timed_out)
-		return STATUS_TIMEOUT;
 	if (debug_exited(s->dbg, &status))
 		return last.reset ? STATUS_RESET : guest_status(status, opt->exit_qemu);
 	if (last.reason == DEBUG_STOP_SHUTDOWN)

@@ -71,29 +71,38 @@ int iobus_coalesce(struct iobus *bus, enum io_space space, uint64_t base, uint64
 	return bus->coalesce(bus->coalesce_opaque, space, base, len);
 }
 
-enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
+enum io_result iobus_route(const struct iobus *bus, struct io_access *acc)
 {
 	const struct io_range *r = iobus_find(bus, acc->space, acc->addr);
-	struct stats *st = bus->stats;
-	bool pio = acc->space == IO_PIO;
-
-	if (pio)
-		acc->is_write ? st->pio_writes++ : st->pio_reads++;
-	else
-		acc->is_write ? st->mmio_writes++ : st->mmio_reads++;
 
 	acc->dev = r;
 	if (!r) {
-		if (pio)
-			acc->is_write ? st->pio_unclaimed_writes++ : st->pio_unclaimed_reads++;
-		else
-			acc->is_write ? st->mmio_unclaimed_writes++ : st->mmio_unclaimed_reads++;
 		if (!acc->is_write)
 			acc->value = acc->size >= 8 ? ~0ULL : (1ULL << (acc->size * 8)) - 1;
 		return IO_DONE;
 	}
 	acc->offset = acc->addr - r->base;
 	return r->handler(r->opaque, acc);
+}
+
+enum io_result iobus_access(struct iobus *bus, struct io_access *acc)
+{
+	struct stats *st = bus->stats;
+	bool pio = acc->space == IO_PIO;
+	enum io_result res;
+
+	if (pio)
+		acc->is_write ? st->pio_writes++ : st->pio_reads++;
+	else
+		acc->is_write ? st->mmio_writes++ : st->mmio_reads++;
+	res = iobus_route(bus, acc);
+	if (!acc->dev) {
+		if (pio)
+			acc->is_write ? st->pio_unclaimed_writes++ : st->pio_unclaimed_reads++;
+		else
+			acc->is_write ? st->mmio_unclaimed_writes++ : st->mmio_unclaimed_reads++;
+	}
+	return res;
 }
 
 void iobus_keep_state(struct iobus *bus, void *opaque, size_t size)

@@ -81,6 +81,8 @@ int iobus_coalesce(struct iobus *bus, enum io_space space, uint64_t base, uint64
  * and sets acc->dev.
  * Unclaimed reads return all-ones, unclaimed writes are dropped; both are counted. */
 enum io_result iobus_access(struct iobus *bus, struct io_access *acc);
+/* The same, uncounted (the debugger's own accesses). */
+enum io_result iobus_route(const struct iobus *bus, struct io_access *acc);
 const struct io_range *iobus_find(const struct iobus *bus, enum io_space space, uint64_t addr);
 /* The first range of that name in space, or NULL. */
 const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space space,

@@ -186,9 +186,8 @@ int debug_io_access(struct debug *d, enum io_space space, uint64_t addr, unsigne
 {
 	struct io_access acc = { .space = space, .addr = addr, .size = size, .is_write = write,
 				 .value = write ? *value : 0 };
-	const struct io_range *r = iobus_find(&d->vm->bus, space, addr);
 	char names[256];
-	enum io_result res = IO_DONE;
+	enum io_result res;
 
 	if (d->running)
 		return err_set(EBUSY, "the guest is running");
@@ -196,14 +195,9 @@ int debug_io_access(struct debug *d, enum io_space space, uint64_t addr, unsigne
 						    sizeof(names)))
 		return err_set(ENODEV, "KVM handles %s without kvmdbg, which cannot reach it "
 			       "(--irqchip off leaves the address to kvmdbg)", names);
-	acc.dev = r;
-	if (r) {
-		acc.offset = addr - r->base;
-		res = r->handler(r->opaque, &acc);
-		d->wrote = true;
-	} else if (!write) {
-		acc.value = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-	}
+	res = iobus_route(&d->vm->bus, &acc);
+	/* A device's state is the machine's: what history keeps went differently. */
+	d->wrote |= acc.dev != NULL;
 	if (!write)
 		*value = acc.value;
 	return res == IO_DONE ? 0 : 1;
