@@ -801,6 +801,21 @@ static int cmd_parse_xfmt(const char *cmd, struct xfmt *f, FILE *out)
 	return 0;
 }
 
+/* One character of a string as C (and gdb) write it between quotes. */
+static void cmd_put_char(uint8_t c, FILE *out)
+{
+	if (c == '"' || c == '\\')
+		fprintf(out, "\\%c", c);
+	else if (c == '\n')
+		fputs("\\n", out);
+	else if (c == '\t')
+		fputs("\\t", out);
+	else if (isprint(c))
+		fputc(c, out);
+	else
+		fprintf(out, "\\%03o", c);
+}
+
 static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 			       unsigned long count, FILE *out, uint64_t *end)
 {
@@ -811,16 +826,7 @@ static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 		cmd_print_addr(s, addr, out);
 		fputs(":\t\"", out);
 		while (n < 4096 && rd(s, addr + n, &c, 1) == 0 && c) {
-			if (c == '"' || c == '\\')
-				fprintf(out, "\\%c", c);
-			else if (c == '\n')
-				fputs("\\n", out);
-			else if (c == '\t')
-				fputs("\\t", out);
-			else if (isprint(c))
-				fputc(c, out);
-			else
-				fprintf(out, "\\%03o", c);
+			cmd_put_char(c, out);
 			n++;
 		}
 		fputs("\"\n", out);
@@ -966,15 +972,72 @@ static void cmd_print_value(struct session *s, uint64_t v, char fmt, FILE *out)
 	fputc('\n', out);
 }
 
+#define CMD_PRINT_BYTES 256 /* most bytes print shows of a data symbol */
+
+/* print of a data symbol: its value, as gdb without debug information would
+ * show it after a cast. The size comes from the ELF symbol table: 1, 2, 4 or
+ * 8 bytes are a number, a NUL-ended printable array a string, anything else
+ * its bytes. */
+static int cmd_print_var(struct session *s, const struct symbol *sym, char fmt, FILE *out)
+{
+	uint8_t buf[CMD_PRINT_BYTES];
+	size_t n = sym->size < sizeof(buf) ? (size_t)sym->size : sizeof(buf), len;
+
+	if (!sym->size) {
+		fprintf(out, "%s = ", sym->name);
+		cmd_print_value(s, sym->addr, 'a', out);
+		fprintf(out, "(the address: the symbols give no size, as a System.map does not; "
+			"x/8xb %s reads its bytes)\n", sym->name);
+		return 0;
+	}
+	if (cmd_read_virt(s, sym->addr, buf, n) < 0)
+		return cmd_fail(out, "cannot access memory at %#llx (%s)",
+				(unsigned long long)sym->addr, sym->name);
+	fprintf(out, "%s = ", sym->name);
+	if (n == 1 || n == 2 || n == 4 || n == 8) {
+		uint64_t v = 0;
+
+		memcpy(&v, buf, n);
+		if (fmt == 'd' && n < 8)
+			v = (uint64_t)((int64_t)(v << (64 - 8 * n)) >> (64 - 8 * n));
+		cmd_print_value(s, v, fmt, out);
+		return 0;
+	}
+	len = strnlen((const char *)buf, n);
+	bool text = len > 0 && len < n && !fmt;
+
+	for (size_t i = 0; text && i < len; i++)
+		text = isprint(buf[i]) || buf[i] == '\n' || buf[i] == '\t';
+	if (text) {
+		fputc('"', out);
+		for (size_t i = 0; i < len; i++)
+			cmd_put_char(buf[i], out);
+		fputs("\"\n", out);
+		return 0;
+	}
+	fputc('{', out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, i ? ", 0x%02x" : "0x%02x", buf[i]);
+	if (n < sym->size)
+		fprintf(out, ", ... (%llu bytes; x/%lluxb %s shows them all)",
+			(unsigned long long)sym->size, (unsigned long long)sym->size, sym->name);
+	fputs("}\n", out);
+	return 0;
+}
+
 static int cmd_print(struct session *s, int argc, char **argv, FILE *out)
 {
 	const char *slash = strchr(argv[0], '/');
+	const struct symbol *sym;
 	uint64_t v;
 
 	if (slash && (strlen(slash) != 2 || !strchr("xduotca", slash[1])))
 		return cmd_fail(out, "invalid format '%s' for print (x d u o t c a)", slash);
 	if (argc < 2)
 		return cmd_fail(out, "usage: print[/FMT] EXPRESSION (e.g. print $rip, p/x main+4)");
+	/* A data symbol alone is its value, as in gdb ('&name' is its address). */
+	if (argc == 2 && (sym = symbols_by_name(&s->img->symbols, argv[1])) && sym->kind == 'D')
+		return cmd_print_var(s, sym, slash ? slash[1] : 0, out);
 	if (cmd_eval_args(s, argc, argv, 1, &v, out) < 0)
 		return -1;
 	cmd_print_value(s, v, slash ? slash[1] : 0, out);

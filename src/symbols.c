@@ -1,6 +1,7 @@
 #include "symbols.h"
 
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -100,6 +101,10 @@ int symbols_load(struct symtab *tab, struct bfd *abfd)
 			goto out;
 		}
 		out->addr = bfd_asymbol_value(s);
+		if (s->flags & BSF_FUNCTION)
+			out->kind = 'T';
+		else if (s->flags & BSF_OBJECT)
+			out->kind = 'D';
 		out->end = bfd_section_vma(s->section) + bfd_section_size(s->section);
 		tab->nr++;
 	}
@@ -142,15 +147,125 @@ const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr)
 	return addr < s->end ? s : NULL;
 }
 
+const struct symbol *symbols_by_name(const struct symtab *tab, const char *name)
+{
+	for (size_t i = 0; tab && i < tab->nr; i++)
+		if (!strcmp(tab->syms[i].name, name))
+			return &tab->syms[i];
+	return NULL;
+}
+
 int symbols_find(const struct symtab *tab, const char *name, uint64_t *addr)
 {
-	for (size_t i = 0; i < tab->nr; i++) {
-		if (!strcmp(tab->syms[i].name, name)) {
-			*addr = tab->syms[i].addr;
-			return 0;
-		}
+	const struct symbol *s = symbols_by_name(tab, name);
+
+	if (!s)
+		return -ENOENT;
+	*addr = s->addr;
+	return 0;
+}
+
+/* count entries of size each at off fit in a file of fsize bytes. */
+static bool symbols_elf_fits(uint64_t off, uint64_t count, uint64_t each, uint64_t fsize)
+{
+	return each && count <= fsize / each && off <= fsize && count * each <= fsize - off;
+}
+
+/* A field of width bytes (1..8, little-endian) at off in buf. */
+static uint64_t symbols_le(const uint8_t *buf, size_t off, unsigned width)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = width; i-- > 0;)
+		v = v << 8 | buf[off + i];
+	return v;
+}
+
+static void *symbols_elf_read(int fd, uint64_t off, uint64_t len)
+{
+	uint8_t *buf = len && len < SIZE_MAX ? malloc((size_t)len) : NULL;
+
+	if (buf && pread(fd, buf, (size_t)len, (off_t)off) != (ssize_t)len) {
+		free(buf);
+		buf = NULL;
 	}
-	return -ENOENT;
+	return buf;
+}
+
+/* The symbol of tab at addr called name, or NULL (tab is sorted). */
+static struct symbol *symbols_at(struct symtab *tab, uint64_t addr, const char *name)
+{
+	struct symbol key = { .addr = addr, .name = (char *)name };
+
+	return bsearch(&key, tab->syms, tab->nr, sizeof(key), symbols_cmp);
+}
+
+void symbols_elf_sizes(struct symtab *tab, int fd)
+{
+	uint8_t eh[sizeof(Elf64_Ehdr)], *sh = NULL, *sym = NULL;
+	char *str = NULL;
+	struct stat st;
+	bool is64;
+
+	if (!tab->nr || fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    pread(fd, eh, sizeof(eh), 0) < (ssize_t)sizeof(Elf32_Ehdr) ||
+	    memcmp(eh, ELFMAG, SELFMAG) || eh[EI_DATA] != ELFDATA2LSB ||
+	    (eh[EI_CLASS] != ELFCLASS64 && eh[EI_CLASS] != ELFCLASS32))
+		return;
+	is64 = eh[EI_CLASS] == ELFCLASS64;
+	/* Field offsets and widths of the two classes (the ELF specification). */
+	const unsigned w = is64 ? 8 : 4;
+	const uint64_t fsize = (uint64_t)st.st_size;
+	const uint64_t shoff = symbols_le(eh, is64 ? 0x28 : 0x20, w);
+	const uint64_t shentsize = symbols_le(eh, is64 ? 0x3a : 0x2e, 2);
+	const uint64_t shnum = symbols_le(eh, is64 ? 0x3c : 0x30, 2);
+	const uint64_t want_sh = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	const uint64_t want_sym = is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	uint64_t type = symbols_le(eh, 0x10, 2);
+
+	/* A relocatable object's values are section offsets, not what libbfd gave. */
+	if ((type != ET_EXEC && type != ET_DYN) || shentsize != want_sh ||
+	    !symbols_elf_fits(shoff, shnum, want_sh, fsize) ||
+	    !(sh = symbols_elf_read(fd, shoff, shnum * want_sh)))
+		return;
+	for (uint64_t i = 0; i < shnum; i++) {
+		const uint8_t *h = sh + i * want_sh;
+		uint64_t off = symbols_le(h, is64 ? 0x18 : 0x10, w);
+		uint64_t size = symbols_le(h, is64 ? 0x20 : 0x14, w);
+		uint64_t link = symbols_le(h, is64 ? 0x28 : 0x18, 4);
+		uint64_t entsize = symbols_le(h, is64 ? 0x38 : 0x24, w);
+
+		if (symbols_le(h, 4, 4) != SHT_SYMTAB)
+			continue;
+		if (entsize != want_sym || size % want_sym || size / want_sym > SYMBOLS_MAX ||
+		    !symbols_elf_fits(off, size / want_sym, want_sym, fsize) || link >= shnum)
+			break;
+		const uint8_t *l = sh + link * want_sh;
+		uint64_t str_off = symbols_le(l, is64 ? 0x18 : 0x10, w);
+		uint64_t str_size = symbols_le(l, is64 ? 0x20 : 0x14, w);
+
+		if (symbols_le(l, 4, 4) != SHT_STRTAB || !symbols_elf_fits(str_off, str_size, 1, fsize) ||
+		    !(sym = symbols_elf_read(fd, off, size)) ||
+		    !(str = symbols_elf_read(fd, str_off, str_size)))
+			break;
+		for (uint64_t k = 0; k < size / want_sym; k++) {
+			const uint8_t *e = sym + k * want_sym;
+			uint64_t name = symbols_le(e, 0, 4);
+			uint64_t value = symbols_le(e, is64 ? 8 : 4, w);
+			uint64_t bytes = symbols_le(e, is64 ? 16 : 8, w);
+			struct symbol *s;
+
+			if (!bytes || name >= str_size || !memchr(str + name, '\0', str_size - name))
+				continue;
+			s = symbols_at(tab, value, str + name);
+			if (s)
+				s->size = bytes;
+		}
+		break;
+	}
+	free(str);
+	free(sym);
+	free(sh);
 }
 
 void symbols_format(const struct symtab *tab, uint64_t addr, char *buf, size_t len)
@@ -215,7 +330,11 @@ static int symbols_map_line(char *line, struct symbol *s)
 	*end = '\0';
 	if (strchr("UuNnAaw?-", type))
 		return 0;
-	s->addr = addr;
+	*s = (struct symbol){ .addr = addr };
+	if (type == 't' || type == 'T')
+		s->kind = 'T';
+	else if (strchr("dDbBrRgGsSvV", type))
+		s->kind = 'D';
 	s->name = strdup(p);
 	return s->name ? 1 : -ENOMEM;
 }
@@ -316,9 +435,11 @@ int symbols_load_file(struct symtab *tab, const char *path)
 	if (!abfd && copy >= 0)
 		close(copy);
 	if (abfd && bfd_check_format(abfd, bfd_object)) {
-		close(fd);
 		r = symbols_load(&more, abfd);
 		bfd_close(abfd);
+		if (r == 0)
+			symbols_elf_sizes(&more, fd);
+		close(fd);
 		if (r == 0 && more.nr == 0)
 			r = err_set(EINVAL, "%s: an ELF without symbols", path);
 		if (r == 0)

@@ -10,6 +10,8 @@ struct bfd;
 struct symbol {
 	uint64_t addr; /* value (the address the image was linked for) */
 	uint64_t end;  /* end of the symbol's section: lookups stop there */
+	uint64_t size; /* the object's size from an ELF's symbol table; 0: not known */
+	char kind;     /* 'T' code, 'D' data, 0 not known (a bare label) */
 	char *name;    /* owned by the table */
 };
 
@@ -25,11 +27,17 @@ int symbols_load(struct symtab *tab, struct bfd *abfd);
  * System.map ("ADDRESS TYPE NAME" lines, as nm prints them); -errno with a
  * message naming the file (and line). */
 int symbols_load_file(struct symtab *tab, const char *path);
+/* Reads the sizes of tab's symbols from the ELF symbol table of the file
+ * open at fd (libbfd's public interface has no st_size); a file that is not
+ * a well-formed ELF executable leaves them unknown. */
+void symbols_elf_sizes(struct symtab *tab, int fd);
 void symbols_free(struct symtab *tab);
 /* The symbol at or below addr within the same section, or NULL (also for tab NULL). */
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr);
 /* The address of the symbol called name; -ENOENT if there is none. */
 int symbols_find(const struct symtab *tab, const char *name, uint64_t *addr);
+/* The symbol called name, or NULL. */
+const struct symbol *symbols_by_name(const struct symtab *tab, const char *name);
 /* "name" or "name+0x12" into buf, or "" when no symbol covers addr. */
 void symbols_format(const struct symtab *tab, uint64_t addr, char *buf, size_t len);
 

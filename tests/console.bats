@@ -186,6 +186,21 @@ onereg_note() {
 	assert_line '[guest exited with status 0]'
 }
 
+@test "print VAR gives a data symbol's value by its ELF size: number, string, bytes" {
+	run kvmdbg -e 'break guest_exit' -e cont -e 'print total' -e 'p/x counter' \
+		-e 'print digits.0' -e 'p/x digits.0' -e 'p/d total' -e 'p &total' -e 'print main' \
+		"$(guest gdbtest.elf)"
+	assert_success
+	assert_line 'total = 0xf (15)'
+	assert_line 'counter = 0xf'
+	assert_line 'digits.0 = "0123456789abcdef"'
+	assert_line 'digits.0 = {0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x00}'
+	assert_line 'total = 15'
+	# An address stays an address: &VAR, and a function's name.
+	assert_line --regexp '^0x[0-9a-f]+ \([0-9]+\) <total>$'
+	assert_line --regexp '^0x[0-9a-f]+ \([0-9]+\) <main>$'
+}
+
 @test "gdb's habits: b *ADDR, ni over a call, bt, finish, p/FMT, p &sym, i r" {
 	run kvmdbg -e 'b *after_xor' -e c -e ni -e 'i r rip' -e 'p/x $rip' -e 'p/d -1' -e 'p/t 5' \
 		-e 'p/c 65' -e 'p/o 8' -e 'p &leaf' -e 'p/a leaf+1' -e 'p/q 1' "$(guest regs.elf)"

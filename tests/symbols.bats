@@ -33,6 +33,20 @@ setup() {
 	assert_line 'leaf = 0x10001c'
 }
 
+@test "print VAR: sizes come with an ELF's symbols; a System.map's data symbol says it has none" {
+	objcopy --strip-all "$(guest gdbtest.elf)" "$BATS_TEST_TMPDIR/gdbtest.stripped"
+	run kvmdbg --symbols "$(guest gdbtest.elf)" -e 'break guest_exit' -e cont -e 'print total' \
+		"$BATS_TEST_TMPDIR/gdbtest.stripped"
+	assert_success
+	assert_line 'total = 0xf (15)'
+	nm "$(guest gdbtest.elf)" >"$BATS_TEST_TMPDIR/gdbtest.map"
+	run kvmdbg --symbols "$BATS_TEST_TMPDIR/gdbtest.map" -e 'print total' \
+		"$BATS_TEST_TMPDIR/gdbtest.stripped"
+	assert_success
+	assert_line --regexp '^total = 0x[0-9a-f]+ <total>$'
+	assert_line --partial 'the symbols give no size, as a System.map does not; x/8xb total reads its bytes'
+}
+
 @test "--symbols refuses what is not a symbol table, with the file and line" {
 	printf 'ffffffff81000000 T _text\nnot a symbol line\n' >"$BATS_TEST_TMPDIR/bad"
 	run kvmdbg --symbols "$BATS_TEST_TMPDIR/bad" "$(guest regs.elf)"
