@@ -307,6 +307,7 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 		    bp.owners == BP_OWNER_TEMP;
 
 	debug_fresh_line(s->dbg);
+	cmd_notice(s, out);
 	if (s->temp_bp)
 		debug_break_release(s->dbg, s->temp_bp, BP_OWNER_TEMP);
 	s->temp_bp = 0;
@@ -1069,6 +1070,19 @@ static int cmd_addr(struct session *s, int argc, char **argv, FILE *out)
 	if (symbols_find(&s->img->symbols, argv[1], &addr) < 0)
 		return cmd_fail(out, "no symbol '%s' in the guest", argv[1]);
 	fprintf(out, "%s = %#llx\n", argv[1], (unsigned long long)addr);
+	return 0;
+}
+
+static int cmd_kaslr(struct session *s, int argc, char **argv, FILE *out)
+{
+	char text[400];
+
+	(void)argv;
+	if (argc != 1)
+		return cmd_fail(out, "usage: kaslr");
+	if (debug_kaslr(s->dbg, text, sizeof(text)) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fputs(text, out);
 	return 0;
 }
 
@@ -1922,6 +1936,8 @@ static const struct command commands[] = {
 	{ "nmi", cmd_nmi, "", "queue an NMI on every CPU, taken when they run (not by stepi)",
 	  COMPLETE_NONE, NULL, true },
 	{ "addr", cmd_addr, "SYMBOL", "the address of a symbol", COMPLETE_ADDR, NULL, false },
+	{ "kaslr", cmd_kaslr, "", "how far Linux's KASLR moved the kernel, and gdb's line for "
+	  "its symbols", COMPLETE_NONE, NULL, true },
 	{ "stepi", cmd_stepi, "[COUNT]", "execute COUNT instructions (default 1)", COMPLETE_NONE,
 	  NULL, true },
 	{ "nexti", cmd_nexti, "", "one instruction, a call with all it calls", COMPLETE_NONE,

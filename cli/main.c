@@ -561,6 +561,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		goto out;
 	}
+	/* What the set-up found to say (symbols that are not the kernel's, say). */
+	const char *note = debug_notice(m.dbg);
+
+	if (note)
+		fprintf(stderr, "kvmdbg: %s\n", note);
 	if (setup_watching(m.dbg, &opt) < 0)
 		goto out_machine;
 

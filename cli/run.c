@@ -59,8 +59,11 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 		       bool timed_out, bool interrupted, bool qemu)
 {
 	struct vcpu *vcpu = debug_vcpu(d);
+	const char *note;
 
 	debug_fresh_line(d);
+	if ((note = debug_notice(d)))
+		fprintf(stderr, "kvmdbg: %s\n", note);
 	switch (stop->reason) {
 	case DEBUG_STOP_EXITED:
 		if (stop->reset) {

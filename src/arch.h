@@ -54,8 +54,10 @@ struct boot_info {
 	bool tables;
 };
 /* The mapping a kernel booted so will set up for its own image (x86: a
- * Linux bzImage's __START_KERNEL_map, without KASLR); false: none known. */
-bool arch_kernel_map(const struct boot_info *boot, uint64_t *va, uint64_t *pa, uint64_t *size);
+ * Linux bzImage's __START_KERNEL_map, without KASLR), and the step by which
+ * KASLR may move the image in it; false: none known. */
+bool arch_kernel_map(const struct boot_info *boot, uint64_t *va, uint64_t *pa, uint64_t *size,
+		     uint64_t *align);
 /* Where the architecture writes the machine's description tables for
  * kernels to find (x86: the MP table, in the BIOS area), guest-physical. */
 void arch_tables_range(uint64_t *start, uint64_t *end);

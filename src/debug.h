@@ -79,9 +79,11 @@ struct debug_break_info {
 	unsigned hits;     /* times the guest stopped there */
 };
 
-/* A kernel's own mapping, before its page tables have it: va..va+size at pa. */
+/* A kernel's own mapping, before its page tables have it: va..va+size at pa;
+ * KASLR may move the image within it by a multiple of align (0: it stays). */
 struct debug_early_map {
 	uint64_t va, pa, size; /* size 0: none */
+	uint64_t align;
 };
 
 /*
@@ -90,7 +92,7 @@ struct debug_early_map {
 /* Attaches a new debugger to the ncpus vCPUs at vcpus (vCPU 0 the boot CPU):
  * its hooks observe every run from now on. NULL with err_msg() on failure. */
 struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
-			   const struct symtab *syms);
+			   struct symtab *syms);
 /* Detaches it and frees it, the watch state and the access log (closing the log). */
 void debug_destroy(struct debug *d);
 /* Where guest text goes (muted while history replays), the guest's serial
@@ -328,6 +330,18 @@ int debug_reverse_step(struct debug *d, struct debug_stop *stop);
 int debug_reverse_continue(struct debug *d, struct debug_stop *stop);
 /* Exactly to count at, forwards or backwards, breakpoints ignored. */
 int debug_goto(struct debug *d, uint64_t at, struct debug_stop *stop);
+/*
+ * A Linux guest's kernel and its symbols (src/debug/kernel.c): the version
+ * string its bzImage gives (checked against the symbols' at once: a
+ * mismatch is a notice), and at the first stop in the kernel's own mapping,
+ * its banner in memory (the symbols' kernel or not, and moved by KASLR: then
+ * the symbols move too, with a notice).
+ */
+void debug_set_boot_version(struct debug *d, const char *version);
+/* What KASLR did, for the user and gdb (a line or two into buf); -errno with
+ * a message when that cannot be told (no symbols, the kernel not running yet). */
+int debug_kaslr(struct debug *d, char *buf, size_t len);
+
 /* A message for the user the debugger left since (history discarded, say),
  * or NULL; cleared by the call. */
 const char *debug_notice(struct debug *d);

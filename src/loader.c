@@ -1,5 +1,6 @@
 #include "loader.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -264,6 +265,25 @@ static bool loader_is_bzimage(int fd, uint8_t *hdr, size_t len)
 	       hdr[0x1ff - 0x1f1] == 0xaa && !memcmp(&hdr[0x202 - 0x1f1], "HdrS", 4);
 }
 
+/* The setup header's kernel_version: a string in the setup part, 0x200
+ * bytes before where the field points (boot protocol 2.00 on). */
+static void loader_bzimage_version(struct image *img)
+{
+	uint64_t at = LINUX_HDR(img, 0x20e, 2) + 0x200ULL;
+	size_t n = 0;
+
+	img->version[0] = '\0';
+	if (at == 0x200 || at >= img->setup_size)
+		return;
+	while (at + n < img->setup_size && n < sizeof(img->version) - 1 && img->setup[at + n] &&
+	       isprint(img->setup[at + n]))
+		n++;
+	if (at + n < img->setup_size && img->setup[at + n] == '\0') {
+		memcpy(img->version, img->setup + at, n);
+		img->version[n] = '\0';
+	}
+}
+
 /*
  * A bzImage (Linux's boot protocol, Documentation/arch/x86/boot.rst): its
  * protected-mode part at the kernel's preferred address, entered at its
@@ -311,6 +331,7 @@ static int loader_load_bzimage(struct vm *vm, struct image *img, int fd)
 			       img->name);
 	}
 	img->setup_size = setup;
+	loader_bzimage_version(img);
 	img->kernel = load;
 	img->kernel_size = ksize;
 	int r = loader_copy_file(vm, "kernel", img->name, fd, setup, load, ksize);

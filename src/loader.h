@@ -30,6 +30,9 @@ struct image {
 	uint64_t kernel, kernel_size;
 	uint8_t *setup;
 	size_t setup_size;
+	/* A bzImage's version string (its setup header's kernel_version:
+	 * "6.1.0-57-amd64 (debian-kernel@...) #1 SMP ..."); "" if none. */
+	char version[SYMBOLS_VERSION_MAX];
 };
 
 /* Loads an x86-64 (long mode) or i386 (32-bit protected mode) ELF executable. */

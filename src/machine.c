@@ -185,8 +185,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	}
 	struct debug_early_map em;
 
-	if (arch_kernel_map(&m->img.boot, &em.va, &em.pa, &em.size))
+	if (arch_kernel_map(&m->img.boot, &em.va, &em.pa, &em.size, &em.align))
 		debug_set_early_map(m->dbg, &em);
+	debug_set_boot_version(m->dbg, m->img.version);
 	debug_set_output(m->dbg, &m->devs.output);
 	m->devs.input = (struct devices_input){ .poll = debug_input_poll, .opaque = m->dbg };
 	m->devs.serial.input = &m->devs.input;

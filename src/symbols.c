@@ -124,6 +124,19 @@ void symbols_free(struct symtab *tab)
 	*tab = (struct symtab){ 0 };
 }
 
+void symbols_relocate(struct symtab *tab, uint64_t lo, uint64_t hi, uint64_t delta)
+{
+	for (size_t i = 0; i < tab->nr; i++) {
+		struct symbol *s = &tab->syms[i];
+
+		if (s->addr >= lo && s->addr < hi) {
+			s->addr += delta;
+			s->end += delta;
+		}
+	}
+	qsort(tab->syms, tab->nr, sizeof(*tab->syms), symbols_cmp);
+}
+
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr)
 {
 	size_t lo = 0, hi = tab ? tab->nr : 0;
@@ -205,7 +218,8 @@ void symbols_elf_sizes(struct symtab *tab, int fd)
 	uint8_t eh[sizeof(Elf64_Ehdr)], *sh = NULL, *sym = NULL;
 	char *str = NULL;
 	struct stat st;
-	bool is64;
+	bool is64, banner = false;
+	uint64_t banner_at = 0;
 
 	if (!tab->nr || fstat(fd, &st) < 0 || st.st_size <= 0 ||
 	    pread(fd, eh, sizeof(eh), 0) < (ssize_t)sizeof(Elf32_Ehdr) ||
@@ -255,12 +269,39 @@ void symbols_elf_sizes(struct symtab *tab, int fd)
 			uint64_t bytes = symbols_le(e, is64 ? 16 : 8, w);
 			struct symbol *s;
 
-			if (!bytes || name >= str_size || !memchr(str + name, '\0', str_size - name))
+			if (name >= str_size || !memchr(str + name, '\0', str_size - name))
+				continue;
+			if (!strcmp(str + name, "linux_banner")) {
+				banner = true;
+				banner_at = value;
+			}
+			if (!bytes)
 				continue;
 			s = symbols_at(tab, value, str + name);
 			if (s)
 				s->size = bytes;
 		}
+		break;
+	}
+	/* linux_banner's text, from the section that holds it in the file. */
+	for (uint64_t i = 0; banner && i < shnum; i++) {
+		const uint8_t *h = sh + i * want_sh;
+		uint64_t addr = symbols_le(h, is64 ? 0x10 : 0x0c, w);
+		uint64_t off = symbols_le(h, is64 ? 0x18 : 0x10, w);
+		uint64_t size = symbols_le(h, is64 ? 0x20 : 0x14, w);
+		char *v = tab->version;
+		ssize_t got;
+
+		if (symbols_le(h, 4, 4) != SHT_PROGBITS || banner_at < addr ||
+		    banner_at - addr >= size || !symbols_elf_fits(off, size, 1, fsize))
+			continue;
+		size -= banner_at - addr;
+		got = pread(fd, v, size < SYMBOLS_VERSION_MAX - 1 ? size : SYMBOLS_VERSION_MAX - 1,
+			    (off_t)(off + (banner_at - addr)));
+		v[got > 0 ? got : 0] = '\0';
+		v[strcspn(v, "\n")] = '\0';
+		if (strncmp(v, "Linux version ", 14))
+			v[0] = '\0';
 		break;
 	}
 	free(str);
@@ -295,6 +336,8 @@ static int symbols_merge(struct symtab *tab, struct symtab *more)
 	if (!v)
 		return err_set(ENOMEM, "out of memory reading symbols");
 	memcpy(v + tab->nr, more->syms, more->nr * sizeof(*v));
+	if (more->version[0])
+		memcpy(tab->version, more->version, sizeof(tab->version));
 	tab->syms = v;
 	tab->nr += more->nr;
 	free(more->syms);
@@ -415,6 +458,36 @@ static int symbols_load_map(struct symtab *tab, const char *path, int fd)
 	return r;
 }
 
+const char *symbols_release(const char *version, size_t *len)
+{
+	if (!strncmp(version, "Linux version ", 14))
+		version += 14;
+	*len = strcspn(version, " \t\n");
+	return version;
+}
+
+/* What the file's name says of its kernel: /proc/kallsyms is the running
+ * kernel's (/proc/version), System.map-RELEASE that release's. */
+static void symbols_version_by_name(struct symtab *tab, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *real = realpath(path, NULL);
+
+	if (real && !strcmp(real, "/proc/kallsyms")) {
+		FILE *f = fopen("/proc/version", "re");
+
+		if (f && fgets(tab->version, sizeof(tab->version), f))
+			tab->version[strcspn(tab->version, "\n")] = '\0';
+		else
+			tab->version[0] = '\0';
+		if (f)
+			fclose(f);
+	} else if (!strncmp(base, "System.map-", 11) && base[11]) {
+		snprintf(tab->version, sizeof(tab->version), "%s", base + 11);
+	}
+	free(real);
+}
+
 int symbols_load_file(struct symtab *tab, const char *path)
 {
 	struct symtab more;
@@ -439,6 +512,8 @@ int symbols_load_file(struct symtab *tab, const char *path)
 		bfd_close(abfd);
 		if (r == 0)
 			symbols_elf_sizes(&more, fd);
+		if (r == 0 && !more.version[0])
+			symbols_version_by_name(&more, path);
 		close(fd);
 		if (r == 0 && more.nr == 0)
 			r = err_set(EINVAL, "%s: an ELF without symbols", path);
@@ -454,5 +529,8 @@ int symbols_load_file(struct symtab *tab, const char *path)
 		if (fcntl(copy, F_GETFD) != -1)
 			close(copy);
 	}
-	return symbols_load_map(tab, path, fd);
+	r = symbols_load_map(tab, path, fd);
+	if (r == 0)
+		symbols_version_by_name(tab, path);
+	return r;
 }

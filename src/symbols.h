@@ -15,10 +15,21 @@ struct symbol {
 	char *name;    /* owned by the table */
 };
 
+#define SYMBOLS_VERSION_MAX 320 /* longest kernel version line kept */
+
 struct symtab {
 	struct symbol *syms; /* sorted by address, then name */
 	size_t nr;           /* number of symbols */
+	/* The Linux kernel the symbols are for, where the file says: its banner
+	 * ("Linux version 6.1.0-57-amd64 (...) #1 SMP ...": an ELF's linux_banner,
+	 * /proc/version for /proc/kallsyms) or its release alone (a
+	 * System.map-RELEASE's name); "" if unknown. */
+	char version[SYMBOLS_VERSION_MAX];
 };
+
+/* The release in a version line: "6.1.0-57-amd64" of a banner, of a
+ * release, or of a bzImage's version string; its length in *len. */
+const char *symbols_release(const char *version, size_t *len);
 
 /* Sets libbfd up (once; its own warnings go nowhere). */
 void symbols_bfd_init(void);
@@ -28,10 +39,13 @@ int symbols_load(struct symtab *tab, struct bfd *abfd);
  * message naming the file (and line). */
 int symbols_load_file(struct symtab *tab, const char *path);
 /* Reads the sizes of tab's symbols from the ELF symbol table of the file
- * open at fd (libbfd's public interface has no st_size); a file that is not
- * a well-formed ELF executable leaves them unknown. */
+ * open at fd (libbfd's public interface has no st_size), and the text of its
+ * linux_banner as tab's version; a file that is not a well-formed ELF
+ * executable leaves them unknown. */
 void symbols_elf_sizes(struct symtab *tab, int fd);
 void symbols_free(struct symtab *tab);
+/* Moves the symbols in [lo, hi) by delta (a kernel KASLR moved). */
+void symbols_relocate(struct symtab *tab, uint64_t lo, uint64_t hi, uint64_t delta);
 /* The symbol at or below addr within the same section, or NULL (also for tab NULL). */
 const struct symbol *symbols_lookup(const struct symtab *tab, uint64_t addr);
 /* The address of the symbol called name; -ENOENT if there is none. */

@@ -344,11 +344,25 @@ static void stub_format_stop(struct stub *st, const struct debug_stop *stop)
 	}
 }
 
+/* What the debugger has to say (history discarded, say), while gdb waits. */
+static void stub_notice(struct stub *st)
+{
+	const char *text = debug_notice(st->dbg);
+	char msg[1100];
+	int n;
+
+	if (!text)
+		return;
+	n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", text);
+	stub_console(st, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
 static void stub_report(struct stub *st, const struct debug_stop *stop)
 {
 	char msg[400];
 	int n = 0;
 
+	stub_notice(st);
 	switch (stop->reason) {
 	case DEBUG_STOP_SHUTDOWN:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest shut down: %s\n", stop->detail);
@@ -387,18 +401,6 @@ void stub_stopped(struct stub *st, const struct debug_stop *stop)
 	stub_report(st, stop);
 }
 
-/* What the debugger has to say (history discarded, say), while gdb waits. */
-static void stub_notice(struct stub *st)
-{
-	const char *text = debug_notice(st->dbg);
-	char msg[600];
-	int n;
-
-	if (!text)
-		return;
-	n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", text);
-	stub_console(st, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-}
 
 /* Started a run (r from debug_*): an error, the stop at once, or wait for it. */
 static void stub_ran(struct stub *st, int r, const struct debug_stop *stop)

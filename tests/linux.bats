@@ -25,10 +25,11 @@ setup() {
 }
 
 # Seconds a boot may take (a run whose line never came back ends there).
+# KASLR=kaslr boots with the kernel's address randomisation (else nokaslr).
 BOOT_LIMIT=600
 
 boot() {
-	timeout --kill-after=5 "$BOOT_LIMIT" "$KVMDBG" -m 512M --append "console=ttyS0 nokaslr panic=-1 $1" \
+	timeout --kill-after=5 "$BOOT_LIMIT" "$KVMDBG" -m 512M --append "console=ttyS0 ${KASLR:-nokaslr} panic=-1 $1" \
 		--initrd "$BATS_TEST_TMPDIR/initrd.gz" "${@:2}" "$kernel"
 }
 
@@ -112,4 +113,43 @@ kernel_symbols() {
 		-ex "target remote 127.0.0.1:$STUB_PORT" -ex "hbreak *$addr" -ex continue \
 		-ex 'p/x $pc' -ex kill
 	assert_line "\$1 = $addr"
+}
+
+@test "symbols of another kernel are reported before the first stop: by the bzImage's version at start, by linux_banner in memory" {
+	kernel_symbols
+	addr=$(awk '$3 == "start_kernel" { print "0x" $1; exit }' "$BATS_TEST_TMPDIR/kallsyms")
+	# A System.map's name gives its release: not the kernel booted.
+	cp "$BATS_TEST_TMPDIR/kallsyms" "$BATS_TEST_TMPDIR/System.map-9.9.9-other"
+	run boot "" --symbols "$BATS_TEST_TMPDIR/System.map-9.9.9-other" -e "break *$addr" -e cont
+	assert_line --index 0 --regexp '^kvmdbg: WARNING: the symbols are for Linux 9\.9\.9-other, but the kernel booted is [^ ]+ \(its bzImage says'
+	assert_line --regexp '^Breakpoint 1, '
+	# The right release by name, and /proc/kallsyms (/proc/version): no word.
+	cp "$BATS_TEST_TMPDIR/kallsyms" "$BATS_TEST_TMPDIR/System.map-$(uname -r)"
+	run boot "" --symbols "$BATS_TEST_TMPDIR/System.map-$(uname -r)" -e "break *$addr" -e cont -e kaslr
+	refute_output --partial WARNING
+	assert_line --regexp '^KASLR offset 0: the kernel runs where it was linked \(linux_banner at 0xffffffff[0-9a-f]+\)$'
+	run boot "" --symbols /proc/kallsyms -e "break *$addr" -e cont
+	refute_output --partial WARNING
+	assert_line 'Breakpoint 1, '"$addr"' <start_kernel>'
+	# Symbols of another build (every address 4 KiB off) and no name to go by:
+	# linux_banner holds no banner, said at the first stop in the kernel.
+	awk '{ print $1, $2, $3 }' "$BATS_TEST_TMPDIR/kallsyms" | while read -r a t n; do
+		printf '%016x %s %s\n' $((0x$a + 4096)) "$t" "$n"
+	done >"$BATS_TEST_TMPDIR/shifted.map"
+	run boot "" --symbols "$BATS_TEST_TMPDIR/shifted.map" -e "break *$addr" -e cont -e kaslr
+	assert_line --regexp '^note: WARNING: the symbols put linux_banner at 0xffffffff[0-9a-f]+, but the running kernel has no "Linux version" there, nor at any offset KASLR could have moved it by'
+	assert_line --regexp '^Breakpoint 1, '
+	assert_line --partial 'the running kernel has no banner where the symbols put linux_banner'
+}
+
+@test "KASLR: the symbols move with the kernel at the first stop in it, and kaslr says how far" {
+	kernel_symbols
+	KASLR=kaslr boot_and_answer "" 'x' --symbols "$BATS_TEST_TMPDIR/kallsyms" -e cont -e kaslr \
+		-e 'info symbol $pc'
+	echo "$output" | grep -v '^\[' | tail -n 12
+	assert_line --regexp '^note: KASLR: the kernel runs 0x[0-9a-f]+ above where it was linked; kvmdbg.s symbols moved with it'
+	assert_line --regexp '^KASLR offset 0x[0-9a-f]+: linux_banner is at 0xffffffff[0-9a-f]+, linked at 0xffffffff[0-9a-f]+ \(kvmdbg.s symbols have moved\)$'
+	assert_line --regexp '^gdb: symbol-file -o 0x[0-9a-f]+ vmlinux$'
+	# Where the guest ended (writing the exit port from the kernel) has a name.
+	assert_line --regexp '^0xffffffff[0-9a-f]+ = [a-z_]+'
 }

@@ -28,6 +28,7 @@
 #include "../checkpoint.h"
 #include "../icount.h"
 #include "../iolog.h"
+#include "../symbols.h"
 #include "../vcpu.h"
 #include "../vm.h"
 #include "../watch.h"
@@ -146,6 +147,22 @@ struct debug_history_ops {
 
 struct debug_history;
 
+/* What src/debug/kernel.c found of a Linux guest's kernel. */
+enum debug_kernel_state {
+	KERNEL_UNCHECKED, /* not looked at yet: the kernel has not run in its mapping */
+	KERNEL_NO_SYMBOL, /* the symbols have no linux_banner */
+	KERNEL_NO_BANNER, /* no banner where they say, nor at any KASLR offset */
+	KERNEL_FOUND,     /* the banner found, slide from where it was linked */
+};
+
+struct debug_kernel {
+	enum debug_kernel_state state;
+	char boot[SYMBOLS_VERSION_MAX];    /* the bzImage's version string ("": none) */
+	char running[SYMBOLS_VERSION_MAX]; /* FOUND: the banner in memory */
+	uint64_t linked, slide;            /* linux_banner as linked; KASLR's offset */
+	bool warned;                       /* the symbols were said not to match, at start */
+};
+
 struct debug {
 	struct vm *vm;                  /* the VM */
 	struct vcpu *vcpu;              /* the selected vCPU (debug_vcpu()) */
@@ -161,15 +178,17 @@ struct debug {
 					   reported or kept) and has not run since */
 	uint64_t bp_pc[VM_MAX_CPUS];
 	struct vcpu_stop pending_stop[VM_MAX_CPUS]; /* ... this one */
-	const struct symtab *syms;      /* guest symbols */
+	struct symtab *syms;            /* guest symbols (KASLR moves a kernel's) */
+	struct debug_kernel kernel;     /* the Linux kernel behind them (kernel.c) */
+	void (*report_hook)(struct debug *d); /* at each stop reported (kernel.c's) */
 	struct watch watch;             /* memory watchpoints and pages taken away */
 	struct iolog log;               /* the MMIO and port-I/O access log */
 	struct devices_output *output;  /* guest text, muted while replaying (NULL: none) */
 	int input_fd;                   /* the guest's serial input (-1: none) */
 	bool input_ended;               /* reading it gave end-of-file (atomic) */
 	struct debug_early_map early_map; /* a kernel's own mapping (debug_set_early_map) */
-	char notice[512];               /* for the user, once (debug_notice()) */
-	char notice_out[512];           /* ... as debug_notice() hands it out */
+	char notice[1024];              /* for the user, once (debug_notice()) */
+	char notice_out[1024];          /* ... as debug_notice() hands it out */
 
 	/* Run state. */
 	bool running;                   /* the vCPU thread runs the guest */
@@ -239,10 +258,12 @@ void debug_note_stop(struct debug *d, const struct vcpu_stop *stop);
 /* The user's state changes from here on are theirs (history looks). */
 void debug_state_known(struct debug *d);
 /* A stop as the front ends see it. */
-void debug_report(const struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
+/* kernel.c's report hook: checks the symbols against a Linux kernel. */
+void debug_kernel_hook(struct debug *d);
+void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
 /* A start's result (0 running, 1 stopped with *stop, -errno) for the front
  * end: *out filled when it stopped at once. */
-int debug_started(const struct debug *d, int r, const struct vcpu_stop *stop,
+int debug_started(struct debug *d, int r, const struct vcpu_stop *stop,
 		  struct debug_stop *out);
 /* A stop that says err_msg(). */
 void debug_stop_error(struct vcpu_stop *stop);

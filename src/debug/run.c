@@ -35,7 +35,7 @@ static int debug_stop_set(struct debug *d)
 }
 
 struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
-			   const struct symtab *syms)
+			   struct symtab *syms)
 {
 	struct debug *d = calloc(1, sizeof(*d));
 
@@ -52,6 +52,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 	watch_init(&d->watch, vm);
 	iolog_init(&d->log);
 	d->log.syms = syms;
+	d->report_hook = debug_kernel_hook;
 	d->log.icount = debug_watch_icount;
 	d->log.icount_opaque = d;
 	for (unsigned i = 0; i < ncpus; i++) {

@@ -114,9 +114,12 @@ bool debug_exited(const struct debug *d, int *status)
 	return d->exited;
 }
 
+static void debug_stop_out(const struct debug *d, const struct vcpu_stop *in,
+			   struct debug_stop *out);
+
 void debug_last_stop(const struct debug *d, struct debug_stop *stop)
 {
-	debug_report(d, &d->last, stop);
+	debug_stop_out(d, &d->last, stop);
 }
 
 bool debug_counting(const struct debug *d)
@@ -169,7 +172,7 @@ void debug_stop_error(struct vcpu_stop *stop)
 	snprintf(stop->detail, sizeof(stop->detail), "%s", err_msg());
 }
 
-void debug_report(const struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
+static void debug_stop_out(const struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
 {
 	static const enum debug_stop_reason reasons[] = {
 		[STOP_REQUESTED] = DEBUG_STOP_REQUESTED, [STOP_EXITED] = DEBUG_STOP_EXITED,
@@ -192,7 +195,14 @@ void debug_report(const struct debug *d, const struct vcpu_stop *in, struct debu
 	memcpy(out->detail, in->detail, sizeof(out->detail));
 }
 
-int debug_started(const struct debug *d, int r, const struct vcpu_stop *stop,
+void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
+{
+	debug_stop_out(d, in, out);
+	if (d->report_hook)
+		d->report_hook(d);
+}
+
+int debug_started(struct debug *d, int r, const struct vcpu_stop *stop,
 		  struct debug_stop *out)
 {
 	if (r > 0)

@@ -331,13 +331,18 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
  * phys_base is 0. */
 #define LINUX_START_KERNEL_MAP 0xffffffff80000000ULL
 #define LINUX_KERNEL_IMAGE_SIZE (1ULL << 30)
+/* KASLR moves the image (virtually) by multiples of CONFIG_PHYSICAL_ALIGN,
+ * 2 MiB in x86-64 distributions' kernels (its minimum there). */
+#define LINUX_PHYSICAL_ALIGN (2ULL << 20)
 
-bool arch_kernel_map(const struct boot_info *boot, uint64_t *va, uint64_t *pa, uint64_t *size)
+bool arch_kernel_map(const struct boot_info *boot, uint64_t *va, uint64_t *pa, uint64_t *size,
+		     uint64_t *align)
 {
 	if (boot->mode != BOOT_LINUX64)
 		return false;
 	*va = LINUX_START_KERNEL_MAP;
 	*pa = 0;
 	*size = LINUX_KERNEL_IMAGE_SIZE;
+	*align = LINUX_PHYSICAL_ALIGN;
 	return true;
 }
