@@ -378,28 +378,6 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 	cmd_disas_lines(s, cmd_read_virt, pc, 1, out, NULL);
 }
 
-/* A line on a terminal's stderr while a counted run takes long: how far it got. */
-static void cmd_progress(struct session *s, bool done)
-{
-	static bool shown;
-	uint64_t n = debug_icount(s->dbg);
-
-	if (done) {
-		if (shown)
-			fputs("\r\033[K", stderr);
-		shown = false;
-		return;
-	}
-	if (!debug_counting(s->dbg) || !isatty(STDERR_FILENO))
-		return;
-	if (debug_target(s->dbg) != UINT64_MAX)
-		fprintf(stderr, "\rkvmdbg: icount %llu of %llu", (unsigned long long)n,
-			(unsigned long long)debug_target(s->dbg));
-	else
-		fprintf(stderr, "\rkvmdbg: icount %llu", (unsigned long long)n);
-	shown = true;
-}
-
 /* CLOCK_MONOTONIC now, in seconds. */
 static double cmd_now(void)
 {
@@ -407,6 +385,48 @@ static double cmd_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)now.tv_sec + now.tv_nsec / 1e9;
+}
+
+#define CMD_PROGRESS_AFTER 2.0 /* seconds of silence before a status line */
+#define CMD_HINT_AFTER 5.0     /* ... and before the earlyprintk hint */
+
+void commands_progress(struct session *s, bool done)
+{
+	double now = cmd_now(), quiet;
+	bool silent;
+	char line[160];
+	int n;
+
+	if (done) {
+		debug_status_line(s->dbg, NULL);
+		s->run_since = 0;
+		return;
+	}
+	if (!s->run_since)
+		s->run_since = now;
+	quiet = now - s->run_since;
+	silent = !debug_output_bytes(s->dbg);
+	/* Counted runs say how far they got; a Linux kernel how long it is silent. */
+	if (!isatty(STDERR_FILENO) || (!debug_counting(s->dbg) && !(s->kernel && silent)) ||
+	    quiet < CMD_PROGRESS_AFTER)
+		return;
+	if (s->early_hint && silent && !s->hinted && quiet >= CMD_HINT_AFTER) {
+		s->hinted = true;
+		debug_status_line(s->dbg, NULL);
+		fputs("kvmdbg: a kernel prints nothing until its console driver starts (seconds on "
+		      "KVM, minutes where kernel code runs emulated); earlyprintk=serial,ttyS0,115200 "
+		      "in --append shows its boot from the start\n", stderr);
+	}
+	n = snprintf(line, sizeof(line), "kvmdbg: running %.0f s", quiet);
+	if (debug_counting(s->dbg) && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", icount %llu",
+			      (unsigned long long)debug_icount(s->dbg));
+	if (debug_target(s->dbg) != UINT64_MAX && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " of %llu",
+			      (unsigned long long)debug_target(s->dbg));
+	if (silent && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ", no output yet");
+	debug_status_line(s->dbg, line);
 }
 
 void commands_set_timeout(struct session *s, double seconds)
@@ -455,7 +475,7 @@ static void cmd_wait_event(void *opaque, bool signalled)
 		return;
 	}
 	if (!signalled) {
-		cmd_progress(s, false);
+		commands_progress(s, false);
 		cw->w.tick_ms = cmd_tick_ms(s);
 		return;
 	}
@@ -468,10 +488,12 @@ void commands_wait(struct session *s, struct debug_stop *stop)
 {
 	struct cmd_wait cw = { .s = s };
 
+	if (!s->run_since)
+		s->run_since = cmd_now();
 	cw.w = (struct debug_waiter){ .fd = s->sigfd, .tick_ms = cmd_tick_ms(s),
 				      .event = cmd_wait_event, .opaque = &cw };
 	debug_wait_stop(s->dbg, stop, &cw.w);
-	cmd_progress(s, true);
+	commands_progress(s, true);
 }
 
 void commands_wait_stop(struct session *s, FILE *out)

@@ -34,7 +34,18 @@ struct session {
 	bool timed_out;      /* the deadline passed (the run ends with status 124) */
 	bool ended;          /* the gdb server ended with the guest (nobody left to look) */
 	int temp_bp;         /* nexti's or finish's breakpoint, released at the stop (0: none) */
+	/* A status line on a terminal while a run takes long (commands_progress). */
+	bool kernel;         /* a Linux kernel: a status line while it is silent */
+	bool early_hint;     /* ... and without earlyprintk: hint at it */
+	double run_since;    /* CLOCK_MONOTONIC seconds the run in progress started, 0: none */
+	bool hinted;         /* the hint was given */
 };
+
+/* Each second while the guest runs (done: once it stopped): on a terminal's
+ * stderr, a status line with the time and the instruction count when
+ * counted, while the guest prints nothing; for a silent Linux kernel once,
+ * a hint at earlyprintk. */
+void commands_progress(struct session *s, bool done);
 
 /* What completes a command's arguments. */
 enum cmd_complete {

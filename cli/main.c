@@ -572,13 +572,15 @@ int main(int argc, char **argv)
 	session = (struct session){ .img = &m.img, .dbg = m.dbg, .sigfd = sfd,
 				    .monitor_files = opt.monitor_files };
 	commands_set_timeout(&session, opt.timeout);
+	session.kernel = m.img.version[0] != '\0';
+	session.early_hint = session.kernel && !(opt.append && strstr(opt.append, "earlyprintk"));
 	if (!plain) {
 		status = run_session(&session, &opt);
 	} else {
 		/* Ctrl-A x is a way out, not an interruption; Ctrl-A c goes on in
 		 * the console with the guest stopped, whose `serial` comes back. */
 		for (;;) {
-			status = run_guest(m.dbg, &m.img, &opt, sfd);
+			status = run_guest(&session, &opt);
 			term_serial_pause(&term);
 			if (term.escape == 'x')
 				status = STATUS_OK;

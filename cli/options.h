@@ -73,7 +73,8 @@ struct options {
 
 /* A plain run: until the guest stops by itself, the timeout (seconds; 0:
  * none) passes or a signal comes on sfd; the exit status for how it ended. */
-int run_guest(struct debug *d, const struct image *img, const struct options *opt, int sfd);
+struct session;
+int run_guest(struct session *s, const struct options *opt);
 /* --eval, --script, --console, --gdb and --icount: the guest waits at its first
  * instruction for what the options say; the exit status. */
 int run_session(struct session *s, const struct options *opt);

@@ -96,45 +96,20 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 	return STATUS_KVM_ERROR;
 }
 
-/* A plain run: a signal, or the timeout, stops the guest. */
-struct plain_run {
-	struct debug *dbg;
-	int sfd;
-	bool timed_out, interrupted;
-	struct debug_waiter w;
-};
-
-static void plain_run_event(void *opaque, bool signalled)
+/* Runs the guest until it stops by itself, the timeout (the session's
+ * deadline) passes or a signal comes. */
+int run_guest(struct session *s, const struct options *opt)
 {
-	struct plain_run *p = opaque;
-	struct signalfd_siginfo si;
-
-	if (!signalled)
-		p->timed_out = true;
-	else if (read(p->sfd, &si, sizeof(si)) > 0)
-		p->interrupted = true;
-	p->w.tick_ms = -1; /* the guest is stopping: wait for that alone */
-	debug_interrupt(p->dbg);
-}
-
-/* Runs the guest until it stops by itself, the timeout passes or a signal comes. */
-int run_guest(struct debug *d, const struct image *img, const struct options *opt, int sfd)
-{
-	struct plain_run p = { .dbg = d, .sfd = sfd };
-	double timeout = opt->timeout;
 	struct debug_stop stop;
 	int r;
 
-	p.w = (struct debug_waiter){ .fd = sfd, .event = plain_run_event, .opaque = &p,
-				     .tick_ms = -1 };
-	if (timeout > 0)
-		p.w.tick_ms = timeout * 1000 < INT_MAX ? (int)(timeout * 1000) + 1 : INT_MAX;
-	r = debug_continue(d, &stop);
+	r = debug_continue(s->dbg, &stop);
 	if (r < 0)
 		return r;
 	if (r == 0)
-		debug_wait_stop(d, &stop, &p.w);
-	return report_stop(d, img, &stop, p.timed_out, p.interrupted, opt->exit_qemu);
+		commands_wait(s, &stop);
+	return report_stop(s->dbg, s->img, &stop, s->timed_out, s->interrupted && !s->timed_out,
+			   opt->exit_qemu);
 }
 
 /* Where a stop goes when no console shows it: the notable ones to stderr. */

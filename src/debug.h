@@ -99,6 +99,12 @@ void debug_destroy(struct debug *d);
  * input (-1: none), and a kernel's mapping its page tables will have
  * (breakpoints set before it exists stop there). */
 void debug_set_output(struct debug *d, struct devices_output *output);
+/* The bytes the guest has written to its output (any thread). */
+uint64_t debug_output_bytes(const struct debug *d);
+/* Shows text as a status line on stderr (a terminal), erased before the
+ * guest's next output byte (not shown after an unfinished line of the
+ * guest's); NULL erases it. */
+void debug_status_line(struct debug *d, const char *text);
 /* Before kvmdbg prints: ends the guest's unfinished output line, so that
  * kvmdbg's words do not run on from the guest's ("total" then "icount 9"). */
 void debug_fresh_line(struct debug *d);

@@ -153,3 +153,21 @@ kernel_symbols() {
 	# Where the guest ended (writing the exit port from the kernel) has a name.
 	assert_line --regexp '^0xffffffff[0-9a-f]+ = [a-z_]+'
 }
+
+@test "a silent kernel on a terminal: a status line with the time, then the earlyprintk hint; none with earlyprintk" {
+	command -v tmux >/dev/null || skip "no tmux"
+	local sock=$BATS_TEST_TMPDIR/tmux screen
+	# console=ttyS1: the kernel's console is a port kvmdbg has no UART at, so it stays silent.
+	tmux -S "$sock" new-session -d -x 200 -y 20 "$KVMDBG -m 512M --timeout 60 --append 'console=ttyS1 nokaslr' --initrd $BATS_TEST_TMPDIR/initrd.gz $kernel; sleep 60"
+	tmux -S "$sock" new-window -d -t 9 "$KVMDBG -m 512M --timeout 60 --append 'console=ttyS1 nokaslr earlyprintk=ttyS1' --initrd $BATS_TEST_TMPDIR/initrd.gz $kernel; sleep 60"
+	sleep 8
+	screen=$(tmux -S "$sock" capture-pane -p -t 0)
+	other=$(tmux -S "$sock" capture-pane -p -t 9)
+	tmux -S "$sock" kill-server
+	echo "$screen"
+	echo "$other"
+	[[ $screen =~ kvmdbg:\ running\ [0-9]+\ s,\ no\ output\ yet ]]
+	[[ $screen == *"earlyprintk=serial,ttyS0,115200 in --append shows its boot from the start"* ]]
+	[[ $other =~ kvmdbg:\ running\ [0-9]+\ s,\ no\ output\ yet ]]
+	[[ $other != *earlyprintk=serial* ]]
+}

@@ -23,6 +23,19 @@ void debug_fresh_line(struct debug *d)
 		devices_output_fresh_line(d->output);
 }
 
+uint64_t debug_output_bytes(const struct debug *d)
+{
+	return d->output ? __atomic_load_n(&d->output->bytes, __ATOMIC_ACQUIRE) : 0;
+}
+
+void debug_status_line(struct debug *d, const char *text)
+{
+	if (d->output && text)
+		devices_output_status(d->output, stderr, text);
+	else if (d->output)
+		devices_output_status_end(d->output);
+}
+
 void debug_set_output(struct debug *d, struct devices_output *output)
 {
 	d->output = output;
