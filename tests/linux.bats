@@ -171,3 +171,32 @@ kernel_symbols() {
 	[[ $other =~ kvmdbg:\ running\ [0-9]+\ s,\ no\ output\ yet ]]
 	[[ $other != *earlyprintk=serial* ]]
 }
+
+# Debian's vmlinux with debug information for $kernel (make deps-vmlinux puts
+# it where linux-image-…-dbg would), or a skip saying so.
+kernel_vmlinux() {
+	vmlinux=/usr/lib/debug/boot/vmlinux-${kernel#/boot/vmlinuz-}
+	[ -s "$vmlinux" ] ||
+		skip "no $vmlinux (linux-image-${kernel#/boot/vmlinuz-}-dbg; make deps-vmlinux extracts it alone)"
+}
+
+@test "gdb with Debian's vmlinux: hbreak start_kernel, bt, p init_task.comm, next, a later break" {
+	kernel_vmlinux
+	start_stub -m 512M --append "console=ttyS0 nokaslr panic=-1" \
+		--initrd "$BATS_TEST_TMPDIR/initrd.gz" "$kernel"
+	run timeout 600 gdb -batch -nx -ex 'set confirm off' -ex 'set pagination off' \
+		-ex "file $vmlinux" -ex "target remote 127.0.0.1:$STUB_PORT" -ex 'hbreak start_kernel' \
+		-ex continue -ex bt -ex 'p init_task.comm' -ex next -ex next -ex 'info line *$pc' \
+		-ex 'break do_one_initcall' -ex continue -ex 'bt 2' -ex 'p init_task.comm' \
+		-ex 'monitor info version' -ex kill
+	echo "$output" | grep -v '^\[' | tail -n 30
+	assert_line --regexp '^Breakpoint 1, start_kernel \(\) at init/main\.c:[0-9]+$'
+	assert_line --regexp '^#0  start_kernel \(\) at init/main\.c:[0-9]+$'
+	assert_line --regexp '^#1  0xffffffff[0-9a-f]+ in secondary_startup_64 \(\)'
+	assert_line --regexp '^\$1 = "swapper'
+	assert_line --regexp '^Line [0-9]+ of "init/main\.c" starts at address 0xffffffff[0-9a-f]+ <start_kernel\+[0-9]+>'
+	assert_line --regexp '^Breakpoint 2, do_one_initcall \(fn=.*\) at init/main\.c:[0-9]+$'
+	assert_line --regexp '^#1  0xffffffff[0-9a-f]+ in do_(pre_smp_initcalls|initcall_level) '
+	assert_line --regexp '^\$2 = "swapper/0'
+	assert_line --regexp '^kvmdbg [0-9]'
+}
