@@ -407,25 +407,27 @@ void commands_progress(struct session *s, bool done)
 	quiet = now - s->run_since;
 	silent = !debug_output_bytes(s->dbg);
 	/* Counted runs say how far they got; a Linux kernel how long it is silent. */
-	if (!isatty(STDERR_FILENO) || (!debug_counting(s->dbg) && !(s->kernel && silent)) ||
-	    quiet < CMD_PROGRESS_AFTER)
+	if (!isatty(STDERR_FILENO))
 		return;
-	if (s->early_hint && silent && !s->hinted && quiet >= CMD_HINT_AFTER) {
+	if (debug_counting(s->dbg)) {
+		n = snprintf(line, sizeof(line), "kvmdbg: icount %llu",
+			     (unsigned long long)debug_icount(s->dbg));
+		if (debug_target(s->dbg) != UINT64_MAX && n > 0 && (size_t)n < sizeof(line))
+			snprintf(line + n, sizeof(line) - (size_t)n, " of %llu",
+				 (unsigned long long)debug_target(s->dbg));
+		debug_status_line(s->dbg, line);
+		return;
+	}
+	if (!s->kernel || !silent || quiet < CMD_PROGRESS_AFTER)
+		return;
+	if (s->early_hint && !s->hinted && quiet >= CMD_HINT_AFTER) {
 		s->hinted = true;
 		debug_status_line(s->dbg, NULL);
 		fputs("kvmdbg: a kernel prints nothing until its console driver starts (seconds on "
 		      "KVM, minutes where kernel code runs emulated); earlyprintk=serial,ttyS0,115200 "
 		      "in --append shows its boot from the start\n", stderr);
 	}
-	n = snprintf(line, sizeof(line), "kvmdbg: running %.0f s", quiet);
-	if (debug_counting(s->dbg) && n > 0 && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, ", icount %llu",
-			      (unsigned long long)debug_icount(s->dbg));
-	if (debug_target(s->dbg) != UINT64_MAX && n > 0 && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " of %llu",
-			      (unsigned long long)debug_target(s->dbg));
-	if (silent && n > 0 && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, ", no output yet");
+	snprintf(line, sizeof(line), "kvmdbg: running %.0f s, no output yet", quiet);
 	debug_status_line(s->dbg, line);
 }
 
