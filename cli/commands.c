@@ -402,10 +402,6 @@ void commands_progress(struct session *s, bool done)
 		s->run_since = 0;
 		return;
 	}
-	if (!s->run_since)
-		s->run_since = now;
-	quiet = now - s->run_since;
-	silent = !debug_output_bytes(s->dbg);
 	/* Counted runs say how far they got; a Linux kernel how long it is silent. */
 	if (!isatty(STDERR_FILENO))
 		return;
@@ -418,6 +414,8 @@ void commands_progress(struct session *s, bool done)
 		debug_status_line(s->dbg, line);
 		return;
 	}
+	quiet = now - s->run_since; /* (commands_wait() set when it began) */
+	silent = !debug_output_bytes(s->dbg);
 	if (!s->kernel || !silent || quiet < CMD_PROGRESS_AFTER)
 		return;
 	if (s->early_hint && !s->hinted && quiet >= CMD_HINT_AFTER) {

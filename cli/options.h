@@ -71,8 +71,9 @@ struct options {
 	bool no_shutdown;      /* --no-shutdown: the gdb server outlives the guest */
 };
 
-/* A plain run: until the guest stops by itself, the timeout (seconds; 0:
- * none) passes or a signal comes on sfd; the exit status for how it ended. */
+/* A plain run: until the guest stops by itself, the session's deadline
+ * (--timeout) passes or a signal comes on its signalfd; the exit status for
+ * how it ended. */
 struct session;
 int run_guest(struct session *s, const struct options *opt);
 /* --eval, --script, --console, --gdb and --icount: the guest waits at its first

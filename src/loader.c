@@ -384,7 +384,7 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 		goto out;
 	r = symbols_load(&img->symbols, abfd);
 	if (r == 0)
-		symbols_elf_sizes(&img->symbols, fd);
+		symbols_elf_extras(&img->symbols, fd);
 out:
 	bfd_close(abfd);
 	/* libbfd does not close the descriptor of a file it found no format in

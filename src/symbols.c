@@ -213,7 +213,7 @@ static struct symbol *symbols_at(struct symtab *tab, uint64_t addr, const char *
 	return bsearch(&key, tab->syms, tab->nr, sizeof(key), symbols_cmp);
 }
 
-void symbols_elf_sizes(struct symtab *tab, int fd)
+void symbols_elf_extras(struct symtab *tab, int fd)
 {
 	uint8_t eh[sizeof(Elf64_Ehdr)], *sh = NULL, *sym = NULL;
 	char *str = NULL;
@@ -511,7 +511,7 @@ int symbols_load_file(struct symtab *tab, const char *path)
 		r = symbols_load(&more, abfd);
 		bfd_close(abfd);
 		if (r == 0)
-			symbols_elf_sizes(&more, fd);
+			symbols_elf_extras(&more, fd);
 		if (r == 0 && !more.version[0])
 			symbols_version_by_name(&more, path);
 		close(fd);

@@ -42,7 +42,7 @@ int symbols_load_file(struct symtab *tab, const char *path);
  * open at fd (libbfd's public interface has no st_size), and the text of its
  * linux_banner as tab's version; a file that is not a well-formed ELF
  * executable leaves them unknown. */
-void symbols_elf_sizes(struct symtab *tab, int fd);
+void symbols_elf_extras(struct symtab *tab, int fd);
 void symbols_free(struct symtab *tab);
 /* Moves the symbols in [lo, hi) by delta (a kernel KASLR moved). */
 void symbols_relocate(struct symtab *tab, uint64_t lo, uint64_t hi, uint64_t delta);

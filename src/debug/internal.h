@@ -259,7 +259,7 @@ void debug_note_stop(struct debug *d, const struct vcpu_stop *stop);
 void debug_state_known(struct debug *d);
 /* A stop as the front ends see it. */
 /* kernel.c's report hook: checks the symbols against a Linux kernel. */
-void debug_kernel_hook(struct debug *d);
+void debug_kernel_check(struct debug *d);
 void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
 /* A start's result (0 running, 1 stopped with *stop, -errno) for the front
  * end: *out filled when it stopped at once. */

@@ -98,7 +98,7 @@ static int debug_kernel_find(struct debug *d, uint64_t banner)
 
 /* Once, at the first stop in the kernel's own mapping: is the kernel the
  * symbols', and where? The answer goes to the user as a notice. */
-static void debug_kernel_check(struct debug *d)
+void debug_kernel_check(struct debug *d)
 {
 	struct debug_kernel *k = &d->kernel;
 	const struct symbol *s;
@@ -145,11 +145,6 @@ static void debug_kernel_check(struct debug *d)
 			 "symbol-file -o %#llx vmlinux ('kaslr' says it again)",
 			 (unsigned long long)k->slide, (unsigned long long)k->slide);
 	}
-}
-
-void debug_kernel_hook(struct debug *d)
-{
-	debug_kernel_check(d);
 }
 
 int debug_kaslr(struct debug *d, char *buf, size_t len)

@@ -52,7 +52,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 	watch_init(&d->watch, vm);
 	iolog_init(&d->log);
 	d->log.syms = syms;
-	d->report_hook = debug_kernel_hook;
+	d->report_hook = debug_kernel_check;
 	d->log.icount = debug_watch_icount;
 	d->log.icount_opaque = d;
 	for (unsigned i = 0; i < ncpus; i++) {

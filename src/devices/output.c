@@ -1,8 +1,8 @@
 /* The sink of guest text: devices call down to it, the front end flushes it. */
 #include "output.h"
 
-/* Erases the status line, if one is shown (whichever thread comes first). */
-static void devices_output_erase(struct devices_output *o)
+/* (Whichever thread comes first erases it.) */
+void devices_output_status_end(struct devices_output *o)
 {
 	FILE *f = __atomic_exchange_n(&o->status, NULL, __ATOMIC_ACQ_REL);
 
@@ -16,7 +16,7 @@ void devices_output_status(struct devices_output *o, FILE *f, const char *text)
 {
 	uint64_t before;
 
-	devices_output_erase(o);
+	devices_output_status_end(o);
 	/* After the guest's unfinished line, the status line would join it. */
 	if (o->midline)
 		return;
@@ -26,12 +26,7 @@ void devices_output_status(struct devices_output *o, FILE *f, const char *text)
 	__atomic_store_n(&o->status, f, __ATOMIC_RELEASE);
 	/* The guest wrote meanwhile: it did not see the line to erase. */
 	if (__atomic_load_n(&o->bytes, __ATOMIC_ACQUIRE) != before)
-		devices_output_erase(o);
-}
-
-void devices_output_status_end(struct devices_output *o)
-{
-	devices_output_erase(o);
+		devices_output_status_end(o);
 }
 
 void devices_output_byte(struct devices_output *o, uint8_t byte)
@@ -40,7 +35,7 @@ void devices_output_byte(struct devices_output *o, uint8_t byte)
 		return;
 	__atomic_fetch_add(&o->bytes, 1, __ATOMIC_ACQ_REL);
 	if (__atomic_load_n(&o->status, __ATOMIC_ACQUIRE))
-		devices_output_erase(o);
+		devices_output_status_end(o);
 	fputc(byte, o->out);
 	o->midline = byte != '\n';
 	if (!o->midline)
