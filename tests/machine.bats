@@ -94,6 +94,18 @@ teardown() {
 	assert_line --regexp '^ftag +0xffff +65535$'
 }
 
+@test "MXCSR as the guest has it: read after the guest ran (KVM_GET_FPU leaves it out), and what gdb writes is what the guest finds" {
+	start_stub -m 64M "$(guest reset.elf)"
+	run gdb_batch -ex stepi -ex 'p/x $mxcsr' -ex 'set $mxcsr = 0x1f00' -ex 'p/x $mxcsr' \
+		-ex continue "$(guest reset.elf)"
+	assert_success
+	assert_line '$1 = 0x1f80'
+	assert_line '$2 = 0x1f00'
+	wait_file "$BATS_TEST_TMPDIR/stub.out"
+	run cat "$BATS_TEST_TMPDIR/stub.out"
+	assert_line --regexp '^reset fcw 0x37f fsw 0x0 ftw 0xffff mxcsr 0x1f00 '
+}
+
 @test "an MP table in the BIOS area describes the CPU, the IOAPIC and the ISA lines; CPUID offers the local APIC and its TSC-deadline timer only with interrupt controllers" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_line 'mp table 1.4 checksum ok cpu apic 0 ioapic 1 at 0xfec00000 isa lines on their pins 15'
@@ -113,7 +125,7 @@ teardown() {
 	assert_failure 5
 	run kvmdbg -m 64M -e cont -e cont "$(guest platform.elf)"
 	assert_line '[the guest reset the machine (i8042 reset line)]'
-	assert_line 'the guest reset the machine; there is nothing left to run'
+	assert_line 'the guest reset the machine; there is nothing left to run (system_reset powers it on again)'
 	start_stub "$(guest platform.elf)" -m 64M
 	run gdb_batch -ex continue "$(guest platform.elf)"
 	assert_line 'kvmdbg: the guest reset the machine (i8042 reset line)'

@@ -136,11 +136,10 @@ static int x86_msr_reset(struct vcpu *vcpu, uint32_t index, uint64_t value)
 
 /*
  * The registers the SDM gives a power-on value for, as QEMU's reset sets
- * them. KVM leaves MXCSR 0, which unmasks every SIMD exception: gdb and
- * KVM_GET_FPU read 0 at creation on nested SVM (6.1; the guest's stmxcsr
- * read 0x1f80 there) and PVM and VMX guests found 0 too. FCW is finit's
- * 0x37f as QEMU's, not the SDM's 0x40; MTRRs stay off (QEMU's reset; its
- * BIOS enables them later).
+ * them. (MXCSR read 0 at creation on every host, but that was KVM_GET_FPU,
+ * which leaves MXCSR out: the guest's stmxcsr stored 0x1f80. state.c reads
+ * and writes it through XSAVE.) FCW is finit's 0x37f as QEMU's, not the
+ * SDM's 0x40; MTRRs stay off (QEMU's reset; its BIOS enables them later).
  */
 static int x86_power_on_state(struct vcpu *vcpu)
 {

@@ -32,16 +32,6 @@ struct arch_snapshot {
 	struct x86_irq_state irq;    /* theirs (this vCPU's local APIC, and the VM's) */
 };
 
-/* Bytes of KVM_GET_XSAVE(2) state, 0 without XSAVE. */
-static size_t x86_xsave_size(const struct arch_vcpu *a)
-{
-	int n = ioctl(a->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-
-	if (n > (int)sizeof(struct kvm_xsave))
-		return (size_t)n;
-	return ioctl(a->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ? sizeof(struct kvm_xsave) : 0;
-}
-
 /* Reads every MSR of KVM's list that this vCPU lets one read. */
 static struct kvm_msrs *x86_msrs_read(struct vcpu *vcpu)
 {
@@ -122,6 +112,14 @@ struct arch_snapshot *arch_snapshot_take(struct vcpu *vcpu)
 		    : s->xsave_size > sizeof(struct kvm_xsave)
 			? X86_GET(vcpu, KVM_GET_XSAVE2, s->xsave)
 			: X86_GET(vcpu, KVM_GET_XSAVE, s->xsave);
+		/*
+		 * Where XSTATE_BV (byte 512) says the x87 or SSE state is unused,
+		 * KVM_GET_XSAVE gives their initial values (MXCSR 0x1f80) and
+		 * KVM_SET_XSAVE skips them, leaving MXCSR as the guest had it last:
+		 * marked used, the values given are the values put back.
+		 */
+		if (!r)
+			s->xsave->region[512 / 4] |= X86_XSTATE_X87_SSE;
 	} else if (!r) {
 		r = X86_GET(vcpu, KVM_GET_FPU, &s->fpu);
 	}

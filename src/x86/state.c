@@ -88,11 +88,97 @@ struct kvm_sregs *x86_sregs(struct vcpu *vcpu)
 			&vcpu->run->s.regs.sregs, sizeof(a->sregs), "KVM_GET_SREGS");
 }
 
+/* Bytes of KVM_GET_XSAVE(2) state, 0 without XSAVE. */
+size_t x86_xsave_size(const struct arch_vcpu *a)
+{
+	int n = ioctl(a->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+
+	if (n > (int)sizeof(struct kvm_xsave))
+		return (size_t)n;
+	return ioctl(a->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ? sizeof(struct kvm_xsave) : 0;
+}
+
+/*
+ * KVM_GET_FPU leaves MXCSR out (kvm_arch_vcpu_ioctl_get_fpu copies every
+ * field but that one): it read 0 while the guest's stmxcsr stored 0x1f80.
+ * KVM_GET_XSAVE has it, at byte 24 of the legacy area (0x1f80 there when
+ * the SSE state is unused, which it is only with that value).
+ */
+static int x86_mxcsr_read(struct vcpu *vcpu, uint32_t *mxcsr)
+{
+	size_t n = x86_xsave_size(vcpu->arch);
+	struct kvm_xsave *x;
+	int r = 0;
+
+	if (!n)
+		return 0;
+	x = calloc(1, n);
+	if (!x)
+		return err_set(ENOMEM, "out of memory");
+	if (ioctl(vcpu->fd, n > sizeof(*x) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x) < 0)
+		r = err_set(errno, "KVM_GET_XSAVE: %s", strerror(errno));
+	else
+		memcpy(mxcsr, (uint8_t *)x->region + 24, 4);
+	free(x);
+	return r;
+}
+
+/*
+ * Gives KVM the FPU state f. KVM_SET_FPU loses MXCSR too (the guest's
+ * stmxcsr stored 0x1f80 after 0x1f00 was set): with XSAVE, the legacy area
+ * is written instead, its x87 and SSE parts marked used so that all of it
+ * is taken.
+ */
+static int x86_fpu_put(struct vcpu *vcpu, const struct kvm_fpu *f)
+{
+	size_t n = x86_xsave_size(vcpu->arch);
+	struct kvm_xsave *x;
+	uint8_t *l;
+	int r = 0;
+
+	if (!n) {
+		if (ioctl(vcpu->fd, KVM_SET_FPU, f) < 0)
+			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
+		return 0;
+	}
+	if (!(x = calloc(1, n)))
+		return err_set(ENOMEM, "out of memory");
+	l = (uint8_t *)x->region;
+	if (ioctl(vcpu->fd, n > sizeof(*x) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x) < 0) {
+		r = err_set(errno, "KVM_GET_XSAVE: %s", strerror(errno));
+		goto out;
+	}
+	memcpy(l + 0, &f->fcw, 2);
+	memcpy(l + 2, &f->fsw, 2);
+	l[4] = f->ftwx;
+	memcpy(l + 6, &f->last_opcode, 2);
+	memcpy(l + 8, &f->last_ip, 8);
+	memcpy(l + 16, &f->last_dp, 8);
+	memcpy(l + 24, &f->mxcsr, 4);
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(l + 32 + 16 * i, f->fpr[i], 16);
+	for (unsigned i = 0; i < 16; i++)
+		memcpy(l + 160 + 16 * i, f->xmm[i], 16);
+	x->region[512 / 4] |= X86_XSTATE_X87_SSE;
+	if (ioctl(vcpu->fd, KVM_SET_XSAVE, x) < 0)
+		r = err_set(errno, "KVM_SET_XSAVE: %s", strerror(errno));
+out:
+	free(x);
+	return r;
+}
+
 struct kvm_fpu *x86_fpu(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
+	bool fresh = !a->fpu_valid;
+	struct kvm_fpu *f = x86_load(vcpu, &a->fpu_valid, KVM_GET_FPU, &a->fpu, NULL, 0,
+				     "KVM_GET_FPU");
 
-	return x86_load(vcpu, &a->fpu_valid, KVM_GET_FPU, &a->fpu, NULL, 0, "KVM_GET_FPU");
+	if (f && fresh && x86_mxcsr_read(vcpu, &f->mxcsr) < 0) {
+		a->fpu_valid = false;
+		return NULL;
+	}
+	return f;
 }
 
 void x86_regs_changed(struct vcpu *vcpu)
@@ -160,8 +246,10 @@ int arch_regs_flush(struct vcpu *vcpu)
 		a->regs_dirty = false;
 	}
 	if (a->fpu_dirty) {
-		if (ioctl(vcpu->fd, KVM_SET_FPU, &a->fpu) < 0)
-			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
+		int r = x86_fpu_put(vcpu, &a->fpu);
+
+		if (r < 0)
+			return r;
 		a->fpu_dirty = false;
 	}
 	return 0;

@@ -80,6 +80,7 @@
 /* Power-on values (SDM vol. 3 table 9-1; FCW as finit and QEMU leave it). */
 #define X86_FCW_RESET 0x37f                  /* every x87 exception masked */
 #define X86_MXCSR_RESET 0x1f80               /* every SIMD exception masked */
+#define X86_XSTATE_X87_SSE 0x3               /* XSTATE_BV: the legacy area's two parts */
 #define X86_DR6_RESET 0xffff0ff0ULL          /* the bits that read 1 */
 #define X86_DR7_RESET 0x400ULL               /* bit 10 reads 1 */
 #define X86_XCR0_RESET 1ULL                  /* x87 state only */
@@ -147,6 +148,8 @@ int x86_vcpu_state_init(struct vcpu *vcpu);
 struct kvm_regs *x86_regs(struct vcpu *vcpu);
 struct kvm_sregs *x86_sregs(struct vcpu *vcpu);
 struct kvm_fpu *x86_fpu(struct vcpu *vcpu);
+/* Bytes of KVM_GET_XSAVE(2) state, 0 without XSAVE. */
+size_t x86_xsave_size(const struct arch_vcpu *a);
 /* Marks the cached registers as changed: written back before the next entry. */
 void x86_regs_changed(struct vcpu *vcpu);
 void x86_sregs_changed(struct vcpu *vcpu);
