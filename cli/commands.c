@@ -1630,6 +1630,22 @@ static int cmd_restart(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+static int cmd_system_reset(struct session *s, int argc, char **argv, FILE *out)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(out, "system_reset takes no arguments");
+	if (debug_reset(s->dbg) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	fputs("Reset: the machine is as at power-on, at ", out);
+	cmd_print_addr(s, arch_pc(debug_vcpu(s->dbg)), out);
+	if (debug_counting(s->dbg))
+		fputs(", icount 0", out);
+	fputc('\n', out);
+	cmd_disas_lines(s, cmd_read_virt, arch_pc(debug_vcpu(s->dbg)), 1, out, NULL);
+	return 0;
+}
+
 static int cmd_info_checkpoints(struct session *s, FILE *out)
 {
 	struct debug_checkpoint_info k;
@@ -1792,7 +1808,7 @@ static int cmd_port(struct session *s, int argc, char **argv, FILE *out)
 		fprintf(out, "(the device at port %#llx asks to end the run: not done from the "
 			"console)\n", (unsigned long long)port);
 	if (!write)
-		fprintf(out, "%#0*llx\n", (int)size * 2 + 2, (unsigned long long)v);
+		fprintf(out, "0x%0*llx\n", (int)size * 2, (unsigned long long)v);
 	return 0;
 }
 
@@ -2000,6 +2016,8 @@ static const struct command commands[] = {
 	  "back to it)", COMPLETE_NONE, NULL, true },
 	{ "restart", cmd_restart, "NUMBER", "put the machine back as it was at a checkpoint",
 	  COMPLETE_NONE, NULL, true },
+	{ "system_reset", cmd_system_reset, "", "reset the machine: power-on again, the guest "
+	  "loaded again from its files (breakpoints stay)", COMPLETE_NONE, NULL, true },
 	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
 	  "| symbol ADDRESS | irq | cpus | host | version | mem | tlb",
 	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "

@@ -34,30 +34,6 @@ void checkpoints_free(struct checkpoints *c)
 	checkpoints_init(c, c->vm, c->vcpu);
 }
 
-/* The devices' plain state, back to back in bus order: copied out to buf
- * (NULL: only counted), or with put, copied back from it; the bytes. */
-static size_t checkpoint_devices(struct iobus *bus, uint8_t *buf, bool put)
-{
-	size_t n = 0;
-
-	for (unsigned i = 0; i < bus->nr; i++) {
-		const struct io_range *r = &bus->ranges[i];
-		bool seen = false;
-
-		/* A device on several ranges is kept once. */
-		for (unsigned j = 0; j < i && !seen; j++)
-			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
-		if (!r->state_size || seen)
-			continue;
-		if (put)
-			memcpy(r->opaque, buf + n, r->state_size);
-		else if (buf)
-			memcpy(buf + n, r->opaque, r->state_size);
-		n += r->state_size;
-	}
-	return n;
-}
-
 /* Copies the pages of RAM that want() chooses into k (-E2BIG past budget bytes). */
 static int checkpoint_pages(struct checkpoint *k, const struct mem *mem,
 			    bool (*want)(const struct mem *mem, uint64_t page), uint64_t budget)
@@ -135,7 +111,7 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 	}
 	if (!r && !(k.cpu = arch_snapshot_take(c->vcpu)))
 		r = -EIO;
-	k.devices_size = checkpoint_devices(&c->vm->bus, NULL, false);
+	k.devices_size = iobus_state(&c->vm->bus, NULL, false);
 	if (!r && !(k.devices = malloc(k.devices_size ? k.devices_size : 1)))
 		r = err_set(ENOMEM, "out of memory");
 	if (r < 0) {
@@ -144,7 +120,7 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 			vm_dirty_track(c->vm, false);
 		return r;
 	}
-	checkpoint_devices(&c->vm->bus, k.devices, false);
+	iobus_state(&c->vm->bus, k.devices, false);
 	mem_dirty_clear(mem);
 	c->v[slot] = k;
 	c->bytes += checkpoint_bytes(c, slot);
@@ -226,7 +202,7 @@ int checkpoint_restore(struct checkpoints *c, unsigned i)
 	}
 	mem_dirty_clear(mem);
 	c->base = (int)i;
-	checkpoint_devices(&c->vm->bus, c->v[i].devices, true);
+	iobus_state(&c->vm->bus, c->v[i].devices, true);
 	r = arch_snapshot_restore(c->vcpu, c->v[i].cpu);
 	if (r < 0)
 		return err_set(-r, "the vCPU could not be put back (%s): memory and devices are "

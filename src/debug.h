@@ -294,6 +294,17 @@ size_t debug_read_upto(struct debug *d, uint64_t addr, void *buf, size_t len, bo
 int debug_checkpoint(struct debug *d);
 /* Puts the machine back as it was at checkpoint id; -errno. */
 int debug_restart(struct debug *d, int id);
+/*
+ * Reset (QEMU's system_reset), while the guest is stopped: the machine as it
+ * was at power-on (RAM cleared and the guest loaded again from its files,
+ * which must not have changed; devices, interrupt controllers and every vCPU
+ * as they were before the first instruction), icount 0, the exit forgotten,
+ * history started again. Breakpoints, watchpoints, icount stops still ahead,
+ * checkpoints and the access log stay. -errno with a message.
+ */
+int debug_reset(struct debug *d);
+/* How the machine does its part (machine.c): fn(opaque), -errno with a message. */
+void debug_set_reset(struct debug *d, int (*fn)(void *opaque), void *opaque);
 struct debug_checkpoint_info {
 	uint64_t icount;  /* instructions retired then */
 	uint64_t pc;      /* where the guest was */

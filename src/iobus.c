@@ -112,6 +112,28 @@ void iobus_keep_state(struct iobus *bus, void *opaque, size_t size)
 			bus->ranges[i].state_size = size;
 }
 
+size_t iobus_state(struct iobus *bus, uint8_t *buf, bool put)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < bus->nr; i++) {
+		const struct io_range *r = &bus->ranges[i];
+		bool seen = false;
+
+		/* A device on several ranges is kept once. */
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = bus->ranges[j].opaque == r->opaque && bus->ranges[j].state_size;
+		if (!r->state_size || seen)
+			continue;
+		if (put)
+			memcpy(r->opaque, buf + n, r->state_size);
+		else if (buf)
+			memcpy(buf + n, r->opaque, r->state_size);
+		n += r->state_size;
+	}
+	return n;
+}
+
 /* ---- parsing -------------------------------------------------------------- */
 
 static int iobus_number(const char *text, uint64_t *v)

@@ -91,6 +91,9 @@ const struct io_range *iobus_find_name(const struct iobus *bus, enum io_space sp
 /* The device whose state is opaque keeps size bytes of plain data there,
  * which checkpoints save and put back. */
 void iobus_keep_state(struct iobus *bus, void *opaque, size_t size);
+/* The kept state of every device, back to back in bus order: copied out to
+ * buf (NULL: only counted), or with put, copied back from it; the bytes. */
+size_t iobus_state(struct iobus *bus, uint8_t *buf, bool put);
 
 /* Parses an I/O RANGE: ADDR, ADDR-END (inclusive), ADDR+LEN, or the name of a
  * device on bus; -EINVAL with a message. */

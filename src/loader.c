@@ -198,17 +198,47 @@ static int loader_copy_sections(struct vm *vm, bfd *abfd, struct image *img)
 	return 0;
 }
 
-/* Opens path (what opt names in messages) as a regular file; its size in *size. */
-static int loader_open_file(const char *opt, const char *path, uint64_t *size)
+/* Opens path as a regular file, with a message that says what is wrong
+ * (opt: the option that named it; NULL: the guest); its stat in *st. */
+static int loader_open(const char *opt, const char *path, struct stat *st)
 {
-	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return err_set(errno, "%s: cannot open %s: %s", opt, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		return opt ? err_set(errno, "%s: cannot open %s: %s", opt, path, strerror(errno))
+			   : err_set(errno, "cannot open guest %s: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
-		return err_set(EINVAL, "%s: %s is not a regular file", opt, path);
+		return opt ? err_set(EINVAL, "%s: %s is not a regular file", opt, path)
+			   : err_set(EINVAL, "guest %s is not a regular file", path);
+	}
+	return fd;
+}
+
+/* Keeps what path was when it was loaded (image_unchanged() compares). */
+static int loader_note_file(struct image *img, const char *path, const struct stat *st)
+{
+	struct image_file *v = realloc(img->files, (img->nfiles + 1) * sizeof(*v));
+
+	if (!v)
+		return err_set(ENOMEM, "out of memory");
+	img->files = v;
+	v[img->nfiles] = (struct image_file){ .path = strdup(path), .st = *st };
+	if (!v[img->nfiles].path)
+		return err_set(ENOMEM, "out of memory");
+	img->nfiles++;
+	return 0;
+}
+
+/* A module's file, opened and noted; its size in *size. */
+static int loader_open_file(struct image *img, const char *opt, const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd = loader_open(opt, path, &st);
+
+	if (fd >= 0 && loader_note_file(img, path, &st) < 0) {
+		close(fd);
+		return -ENOMEM;
 	}
 	*size = (uint64_t)st.st_size;
 	return fd;
@@ -397,28 +427,17 @@ out:
 	return r;
 }
 
-/* Opens path as a regular file, with a message that says what is wrong. */
-static int loader_open(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(errno, "cannot open guest %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(EINVAL, "guest %s is not a regular file", path);
-	}
-	return fd;
-}
-
 int loader_load_elf(struct vm *vm, struct image *img, const char *path)
 {
-	int fd = loader_open(path);
+	struct stat st;
+	int fd = loader_open(NULL, path, &st), r;
 
 	if (fd < 0)
 		return fd;
-	return loader_load_elf_fd(vm, img, path, fd);
+	r = loader_load_elf_fd(vm, img, path, fd);
+	if (r == 0 && (r = loader_note_file(img, path, &st)) < 0)
+		image_free(img);
+	return r;
 }
 
 int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t addr)
@@ -429,13 +448,12 @@ int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t
 
 	*img = (struct image){ .boot = { .mode = BOOT_REAL16, .entry = addr } };
 	snprintf(img->name, sizeof(img->name), "%s", path);
-	fd = loader_open(path);
+	fd = loader_open(NULL, path, &st);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = err_set(errno, "%s: %s", path, strerror(errno));
+	r = loader_note_file(img, path, &st);
+	if (r < 0)
 		goto out;
-	}
 	if (st.st_size == 0) {
 		r = err_set(EINVAL, "%s: empty image", path);
 		goto out;
@@ -507,7 +525,7 @@ static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const 
 	uint64_t size, at = (*top + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
 	int fd, r = loader_module_path(spec, path, sizeof(path));
 
-	if (r < 0 || (fd = loader_open_file("--initrd", path, &size)) < 0)
+	if (r < 0 || (fd = loader_open_file(img, "--initrd", path, &size)) < 0)
 		return r < 0 ? r : fd;
 	r = loader_copy_file(vm, "--initrd", path, fd, 0, at, size);
 	if (r < 0)
@@ -545,7 +563,7 @@ static int loader_linux_extras(struct vm *vm, struct image *img, const char *app
 	top &= ~(LOADER_PAGE - 1);
 	if (nmods) {
 		r = loader_module_path(mods[0], path, sizeof(path));
-		if (r < 0 || (fd = loader_open_file("--initrd", path, &size)) < 0)
+		if (r < 0 || (fd = loader_open_file(img, "--initrd", path, &size)) < 0)
 			return r < 0 ? r : fd;
 		if (size + LOADER_PAGE > top - floor) {
 			close(fd);
@@ -603,8 +621,29 @@ int loader_boot(struct vcpu *vcpu, const struct image *img)
 	return arch_boot(vcpu, &img->boot);
 }
 
+int image_unchanged(const struct image *img)
+{
+	for (unsigned i = 0; i < img->nfiles; i++) {
+		const struct image_file *f = &img->files[i];
+		struct stat now;
+
+		if (stat(f->path, &now) < 0)
+			return err_set(errno, "%s: %s since kvmdbg loaded it", f->path, strerror(errno));
+		if (now.st_dev != f->st.st_dev || now.st_ino != f->st.st_ino ||
+		    now.st_size != f->st.st_size || now.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
+			return err_set(ESTALE, "%s has changed since kvmdbg loaded it", f->path);
+	}
+	return 0;
+}
+
 void image_free(struct image *img)
 {
+	for (unsigned i = 0; i < img->nfiles; i++)
+		free(img->files[i].path);
+	free(img->files);
+	img->files = NULL;
+	img->nfiles = 0;
 	symbols_free(&img->symbols);
 	free(img->setup);
 	img->setup = NULL;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "arch.h"
 #include "symbols.h"
@@ -33,6 +34,12 @@ struct image {
 	/* A bzImage's version string (its setup header's kernel_version:
 	 * "6.1.0-57-amd64 (debian-kernel@...) #1 SMP ..."); "" if none. */
 	char version[SYMBOLS_VERSION_MAX];
+	/* The files it was loaded from, as they were then. */
+	struct image_file {
+		char *path;
+		struct stat st;
+	} *files;
+	unsigned nfiles;
 };
 
 /* Loads an x86-64 (long mode) or i386 (32-bit protected mode) ELF executable. */
@@ -52,6 +59,9 @@ int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			    const char *const *mods, unsigned nmods);
 /* Writes the boot structures and sets the vCPU's registers for img. */
 int loader_boot(struct vcpu *vcpu, const struct image *img);
+/* Whether the files img was loaded from are as they were then: 0, or
+ * -errno with a message naming the first that changed or went. */
+int image_unchanged(const struct image *img);
 void image_free(struct image *img);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -14,8 +15,9 @@
 enum machine_built { BUILT_NONE, BUILT_VM, BUILT_VCPU, BUILT_IMAGE, BUILT_ALL };
 
 /* An ELF image in memory, loaded through a memfd as if it were a file. */
-static int machine_load_builtin(struct machine *m, const struct machine_config *cfg)
+static int machine_load_builtin(struct machine *m, struct image *img)
 {
+	const struct machine_config *cfg = &m->cfg;
 	int fd = memfd_create("kvmdbg-builtin", MFD_CLOEXEC);
 
 	if (fd < 0)
@@ -25,18 +27,33 @@ static int machine_load_builtin(struct machine *m, const struct machine_config *
 		close(fd);
 		return err_set(EIO, "cannot stage the %s guest", cfg->builtin_name);
 	}
-	return loader_load_elf_fd(&m->vm, &m->img, cfg->builtin_name, fd);
+	return loader_load_elf_fd(&m->vm, img, cfg->builtin_name, fd);
 }
 
-static int machine_load(struct machine *m, const struct machine_config *cfg)
+/* The guest into RAM with its command line and modules, img saying how it
+ * starts; the boot structures written and vCPU 0 set to start it. */
+static int machine_load(struct machine *m, struct image *img)
 {
+	const struct machine_config *cfg = &m->cfg;
+	int r;
+
 	if (cfg->guest)
-		return loader_load_elf(&m->vm, &m->img, cfg->guest);
-	if (cfg->raw)
-		return loader_load_raw(&m->vm, &m->img, cfg->raw, cfg->raw_addr);
-	if (cfg->builtin)
-		return machine_load_builtin(m, cfg);
-	return err_set(EINVAL, "no guest to load");
+		r = loader_load_elf(&m->vm, img, cfg->guest);
+	else if (cfg->raw)
+		r = loader_load_raw(&m->vm, img, cfg->raw, cfg->raw_addr);
+	else if (cfg->builtin)
+		r = machine_load_builtin(m, img);
+	else
+		r = err_set(EINVAL, "no guest to load");
+	if (r < 0)
+		return r;
+	if (cfg->boot_extras)
+		r = loader_boot_extras(&m->vm, img, cfg->append, cfg->mods, cfg->nmods);
+	if (r == 0)
+		r = loader_boot(&m->vcpus[0], img);
+	if (r < 0)
+		image_free(img);
+	return r;
 }
 
 static void machine_irq_set(void *opaque, unsigned irq, bool level)
@@ -135,12 +152,56 @@ static int machine_fwcfg_boot(struct machine *m)
 	return fwcfg_add_boot(&m->devs.fwcfg, &m->vm.mem, &fb);
 }
 
+/* What reset puts back: every vCPU and the devices as they are now, before
+ * the guest's first instruction. */
+static int machine_power_on_keep(struct machine *m)
+{
+	size_t n = iobus_state(&m->vm.bus, NULL, false);
+
+	for (unsigned i = 0; i < m->ncpus; i++)
+		if (!(m->power_on[i] = arch_snapshot_take(&m->vcpus[i])))
+			return -EIO;
+	if (!(m->power_devices = malloc(n ? n : 1)))
+		return err_set(ENOMEM, "out of memory");
+	iobus_state(&m->vm.bus, m->power_devices, false);
+	return 0;
+}
+
+/*
+ * Power-on again (debug_reset()'s hook; the guest is stopped): RAM zeroed
+ * and the guest loaded again from its files, which must be as they were (or
+ * this would be another guest than the one its symbols describe), then the
+ * devices and every vCPU as they were before its first instruction.
+ */
+static int machine_reset(void *opaque)
+{
+	struct machine *m = opaque;
+	struct image img;
+	int r = image_unchanged(&m->img);
+
+	if (r < 0)
+		return err_set(r, "%s: start kvmdbg again for the new one", err_msg());
+	mem_zero(&m->vm.mem);
+	r = machine_load(m, &img);
+	if (r < 0)
+		return err_set(r, "%s (RAM is empty now: start kvmdbg again)", err_msg());
+	image_free(&img);
+	iobus_state(&m->vm.bus, m->power_devices, true);
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		r = arch_snapshot_restore(&m->vcpus[i], m->power_on[i]);
+		if (r < 0)
+			return err_set(r, "CPU %u could not be put back: %s", i, err_msg());
+	}
+	return 0;
+}
+
 int machine_create(struct machine *m, const struct machine_config *cfg)
 {
 	int r;
 
 	memset(m, 0, sizeof(*m));
 	m->input_quit = m->input_fd = -1;
+	m->cfg = *cfg;
 	unsigned cpus = cfg->cpus ? cfg->cpus : 1;
 
 	if (cpus > 1 && !cfg->irqchip)
@@ -161,13 +222,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		if (r < 0)
 			goto err;
 	}
-	r = machine_load(m, cfg);
+	r = machine_load(m, &m->img);
 	if (r < 0)
 		goto err;
 	m->built = BUILT_IMAGE;
-	if (cfg->boot_extras &&
-	    (r = loader_boot_extras(&m->vm, &m->img, cfg->append, cfg->mods, cfg->nmods)) < 0)
-		goto err;
 	r = machine_fwcfg_boot(m);
 	if (r < 0)
 		goto err;
@@ -175,9 +233,6 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		r = err_set(-r, "--symbols: %s", err_msg());
 		goto err;
 	}
-	r = loader_boot(&m->vcpus[0], &m->img);
-	if (r < 0)
-		goto err;
 	m->dbg = debug_create(&m->vm, m->vcpus, m->ncpus, &m->img.symbols);
 	if (!m->dbg) {
 		r = -ENOMEM;
@@ -197,6 +252,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		m->devs.irq = (struct devices_irq){ .set = machine_irq_set, .opaque = &m->vm };
 		m->devs.serial.irq = &m->devs.irq;
 	}
+	r = machine_power_on_keep(m);
+	if (r < 0)
+		goto err;
+	debug_set_reset(m->dbg, machine_reset, m);
 	m->built = BUILT_ALL;
 	for (unsigned i = 0; i < m->ncpus && r == 0; i++)
 		r = vcpu_start_thread(&m->vcpus[i]);
@@ -224,6 +283,12 @@ void machine_destroy(struct machine *m)
 	m->ncpus = 0;
 	debug_destroy(m->dbg);
 	m->dbg = NULL;
+	for (unsigned i = 0; i < VM_MAX_CPUS; i++) {
+		arch_snapshot_free(m->power_on[i]);
+		m->power_on[i] = NULL;
+	}
+	free(m->power_devices);
+	m->power_devices = NULL;
 	if (m->built >= BUILT_IMAGE)
 		image_free(&m->img);
 	if (m->built >= BUILT_VM)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "arch.h"
 #include "debug.h"
 #include "devices/devices.h"
 #include "loader.h"
@@ -37,7 +38,7 @@ struct machine_config {
 	const char *append;       /* the command line after the image's name (NULL: none) */
 	const char *const *mods;  /* "FILE[ STRING]" each */
 	unsigned nmods;
-};
+};                                /* (what it points to outlives the machine: reset reads it) */
 
 struct machine {
 	struct vm vm;
@@ -50,6 +51,10 @@ struct machine {
 	pthread_t input_watch;    /* raises the UART's interrupt when input waits */
 	int input_quit;           /* eventfd that ends it; -1: no such thread */
 	int input_fd;             /* the UART's input (-1: none) */
+	struct machine_config cfg; /* what it was made from */
+	/* As it was before its first instruction, for reset: each vCPU, the devices. */
+	struct arch_snapshot *power_on[VM_MAX_CPUS];
+	uint8_t *power_devices;
 };
 
 /* Builds the machine, loads the guest and leaves it stopped at its first

@@ -98,6 +98,28 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
 	return 0;
 }
 
+/* Whether page i (of mem->ram) holds only zeros. */
+static bool mem_page_zero(const struct mem *mem, uint64_t i)
+{
+	const uint64_t *w = (const uint64_t *)(mem->ram + i * MEM_PAGE);
+
+	for (size_t j = 0; j < MEM_PAGE / 8; j++)
+		if (w[j])
+			return false;
+	return true;
+}
+
+void mem_zero(struct mem *mem)
+{
+	/* Tracked: what changes is the pages that were not zero. */
+	for (uint64_t i = 0; mem->dirty && i < MEM_PAGES(mem); i++)
+		if (!mem_dirty_page(mem, i) && !mem_page_zero(mem, i))
+			mem_mark_page(mem, i);
+	/* A private anonymous mapping reads zeros where its pages were dropped. */
+	if (madvise(mem->ram, mem->size, MADV_DONTNEED) < 0)
+		memset(mem->ram, 0, mem->size);
+}
+
 static size_t mem_dirty_words(const struct mem *mem)
 {
 	return (size_t)((MEM_PAGES(mem) + 63) / 64);

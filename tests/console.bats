@@ -493,6 +493,6 @@ CMDS
 	run kvmdbg -e cont -e cont -e stepi -e 'print 1' "$(guest hello64.elf)"
 	assert_failure 1
 	assert_line '[guest exited with status 0]'
-	assert_equal "$(grep -c '^the guest has exited (status 0); there is nothing left to run$' <<<"$output")" 2
+	assert_equal "$(grep -c '^the guest has exited (status 0); there is nothing left to run (system_reset powers it on again)$' <<<"$output")" 2
 	assert_line '0x1 (1)'
 }

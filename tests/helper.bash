@@ -158,3 +158,8 @@ rsp() {
 	send_packet "$1"
 	read_packet
 }
+
+# The address of smp.elf's AP hlt loop in low memory (an absolute symbol).
+ap_park() {
+	printf '0x%s' "$(nm "$(guest smp.elf)" | awk '$3 == "ap_park" { print $1 }' | sed 's/^0*//')"
+}

@@ -8,11 +8,6 @@ teardown() {
 	stop_stub
 }
 
-# The address of an AP's hlt loop in low memory (an absolute symbol).
-ap_park() {
-	printf '0x%s' "$(nm "$(guest smp.elf)" | awk '$3 == "ap_park" { print $1 }' | sed 's/^0*//')"
-}
-
 @test "--smp N starts N CPUs through INIT/SIPI/SIPI; each writes its APIC id" {
 	for n in 1 2 4; do
 		run kvmdbg --serial none --smp "$n" "$(guest smp.elf)"

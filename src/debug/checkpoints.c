@@ -113,6 +113,33 @@ int debug_restart(struct debug *d, int id)
 	return 0;
 }
 
+int debug_reset(struct debug *d)
+{
+	int r;
+
+	if (d->running)
+		return err_set(EBUSY, "the guest is running; stop it first");
+	if (!d->reset)
+		return err_set(ENOTSUP, "this machine cannot be reset");
+	r = d->reset(d->reset_opaque);
+	if (r < 0)
+		return r;
+	d->icount = 0;
+	d->sub = 0;
+	d->exited = false;
+	d->exit_status = 0;
+	d->last = (struct vcpu_stop){ .reason = STOP_NONE };
+	d->vcpu = d->cpus[0];
+	for (unsigned i = 0; i < d->ncpus; i++)
+		d->pending[i] = d->lend[i] = d->bp_held[i] = false;
+	debug_kernel_reset(d);
+	debug_state_known(d);
+	/* Like a checkpoint put back: icount stops already passed stay passed. */
+	if (d->hops)
+		d->hops->restarted(d);
+	return 0;
+}
+
 bool debug_checkpoint_get(const struct debug *d, int id, struct debug_checkpoint_info *info)
 {
 	int i = debug_ckpt_slot(d, id);

@@ -181,6 +181,8 @@ struct debug {
 	struct symtab *syms;            /* guest symbols (KASLR moves a kernel's) */
 	struct debug_kernel kernel;     /* the Linux kernel behind them (kernel.c) */
 	void (*report_hook)(struct debug *d); /* at each stop reported (kernel.c's) */
+	int (*reset)(void *opaque);     /* the machine's part of debug_reset() */
+	void *reset_opaque;
 	struct watch watch;             /* memory watchpoints and pages taken away */
 	struct iolog log;               /* the MMIO and port-I/O access log */
 	struct devices_output *output;  /* guest text, muted while replaying (NULL: none) */
@@ -260,6 +262,8 @@ void debug_state_known(struct debug *d);
 /* A stop as the front ends see it. */
 /* kernel.c's report hook: checks the symbols against a Linux kernel. */
 void debug_kernel_check(struct debug *d);
+/* The machine was reset: the symbols as linked, the kernel not yet checked. */
+void debug_kernel_reset(struct debug *d);
 void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
 /* A start's result (0 running, 1 stopped with *stop, -errno) for the front
  * end: *out filled when it stopped at once. */

@@ -147,6 +147,19 @@ void debug_kernel_check(struct debug *d)
 	}
 }
 
+void debug_kernel_reset(struct debug *d)
+{
+	struct debug_kernel *k = &d->kernel;
+
+	/* KASLR kept the kernel inside its mapping: what moved is there. */
+	if (k->state == KERNEL_FOUND && k->slide)
+		symbols_relocate(d->syms, d->early_map.va + k->slide,
+				 d->early_map.va + d->early_map.size, -k->slide);
+	k->state = KERNEL_UNCHECKED;
+	k->slide = 0;
+	k->running[0] = '\0';
+}
+
 int debug_kaslr(struct debug *d, char *buf, size_t len)
 {
 	struct debug_kernel *k = &d->kernel;

@@ -269,10 +269,11 @@ static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
 		return 1;
 	}
 	if (d->exited && d->last.reset)
-		return err_set(ECHILD, "the guest reset the machine; there is nothing left to run");
+		return err_set(ECHILD, "the guest reset the machine; there is nothing left to run "
+				       "(system_reset powers it on again)");
 	if (d->exited)
 		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
-			       "to run", d->exit_status);
+			       "to run (system_reset powers it on again)", d->exit_status);
 	return 0;
 }
 

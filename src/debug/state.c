@@ -46,6 +46,12 @@ void debug_set_input(struct debug *d, int fd)
 	d->input_fd = fd;
 }
 
+void debug_set_reset(struct debug *d, int (*fn)(void *opaque), void *opaque)
+{
+	d->reset = fn;
+	d->reset_opaque = opaque;
+}
+
 void debug_set_early_map(struct debug *d, const struct debug_early_map *map)
 {
 	d->early_map = *map;
