@@ -364,6 +364,7 @@ int run_session(struct session *s, const struct options *opt)
 		fprintf(stderr, "kvmdbg: %s\n", err_msg());
 		return STATUS_USAGE;
 	}
+	debug_set_history_limit(s->dbg, opt->history_mem);
 	if (opt->history && debug_history(s->dbg, true, opt->history_mem) < 0) {
 		fprintf(stderr, "kvmdbg: --history: %s\n", err_msg());
 		return STATUS_USAGE;

@@ -323,8 +323,12 @@ int debug_checkpoint_base(const struct debug *d);
  * to any count since. Below the furthest count reached the guest replays:
  * its output and the access log stay silent. Needs instruction counting.
  */
-/* Turns history on (budget: bytes its checkpoints may keep, 0: as before) or off. */
+/* Turns history on (budget: bytes its checkpoints may keep, 0: as before) or off.
+ * A budget above the ceiling is refused (-EPERM, with a message). */
 int debug_history(struct debug *d, bool on, uint64_t budget);
+/* The ceiling of history's budget (0: the default, 256 MiB): the command
+ * line's --history-mem; what clients ask for may only stay below it. */
+void debug_set_history_limit(struct debug *d, uint64_t bytes);
 struct debug_history_info {
 	bool on;
 	uint64_t first, furthest;  /* counts history spans */

@@ -101,13 +101,48 @@ void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount)
 	h->end_valid = false;
 }
 
+/* Bytes the values and the input keep. */
+static uint64_t history_records(const struct history *h)
+{
+	return h->nvals * sizeof(h->vals[0]) + h->ninputs * sizeof(h->inputs[0]);
+}
+
+/* Whether one more record of size bytes fits: values and input take half the
+ * budget at most (a guest reading the TSC in a tight loop, or fed input
+ * without end, would otherwise crowd the checkpoints out). */
+static bool history_record_room(struct history *h, size_t size)
+{
+	if (!h->records_full && history_records(h) + size > h->budget / 2)
+		h->records_full = true;
+	return !h->records_full;
+}
+
+/* Makes room for one more of a growing array; false (and full) if none. */
+static bool history_grow(struct history *h, void **v, size_t n, size_t *cap, size_t size,
+			 size_t first)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? 2 * *cap : first;
+	if (!(p = realloc(*v, c * size))) {
+		h->records_full = true;
+		return false;
+	}
+	*v = p;
+	*cap = c;
+	return true;
+}
+
 uint64_t history_bytes(const struct history *h, const struct checkpoints *c)
 {
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < h->n; i++)
 		n += checkpoint_bytes(c, h->v[i].slot);
-	return n + h->nvals * sizeof(h->vals[0]);
+	return n + history_records(h);
 }
 
 /*
@@ -183,26 +218,10 @@ void history_paced(struct history *h, uint64_t icount, uint64_t cost_ns)
 
 void history_value_add(struct history *h, uint64_t icount, const void *result, size_t len)
 {
-	if (h->vals_full || len > ARCH_RESULT_SIZE ||
-	    (h->nvals && h->vals[h->nvals - 1].icount >= icount))
+	if (len > ARCH_RESULT_SIZE || (h->nvals && h->vals[h->nvals - 1].icount >= icount) ||
+	    !history_record_room(h, sizeof(h->vals[0])) ||
+	    !history_grow(h, (void **)&h->vals, h->nvals, &h->capvals, sizeof(h->vals[0]), 256))
 		return;
-	/* At most half the budget: a guest reading the TSC in a tight loop
-	 * would otherwise crowd the checkpoints out. */
-	if ((h->nvals + 1) * sizeof(h->vals[0]) > h->budget / 2) {
-		h->vals_full = true;
-		return;
-	}
-	if (h->nvals == h->capvals) {
-		size_t cap = h->capvals ? 2 * h->capvals : 256;
-		struct hist_value *v = realloc(h->vals, cap * sizeof(*v));
-
-		if (!v) {
-			h->vals_full = true;
-			return;
-		}
-		h->vals = v;
-		h->capvals = cap;
-	}
 	h->vals[h->nvals].icount = icount;
 	memcpy(h->vals[h->nvals++].result, result, len);
 }
@@ -240,21 +259,18 @@ int history_input_at(const struct history *h, uint64_t seq)
 
 void history_input_add(struct history *h, uint64_t seq, uint8_t byte)
 {
-	if (h->ninputs == h->capinputs) {
-		size_t cap = h->capinputs ? 2 * h->capinputs : 64;
-		struct hist_input *v = realloc(h->inputs, cap * sizeof(*v));
-
-		if (!v)
-			return; /* not kept: a replay will diverge, and say so */
-		h->inputs = v;
-		h->capinputs = cap;
-	}
+	/* Not kept: a replay will diverge, and say so. */
+	if (!history_record_room(h, sizeof(h->inputs[0])) ||
+	    !history_grow(h, (void **)&h->inputs, h->ninputs, &h->capinputs, sizeof(h->inputs[0]),
+			  64))
+		return;
 	h->inputs[h->ninputs++] = (struct hist_input){ .seq = seq, .byte = byte };
 }
 
 void history_inputs_truncate(struct history *h, uint64_t seq)
 {
 	h->ninputs = history_lower(h->inputs, h->ninputs, sizeof(h->inputs[0]), seq);
+	h->records_full = false;
 }
 
 const struct hist_value *history_value_at(const struct history *h, uint64_t icount)
@@ -267,5 +283,5 @@ const struct hist_value *history_value_at(const struct history *h, uint64_t icou
 void history_values_truncate(struct history *h, uint64_t icount)
 {
 	h->nvals = history_value_index(h, icount);
-	h->vals_full = false;
+	h->records_full = false;
 }

@@ -52,13 +52,14 @@ struct history {
 	uint64_t copied;        /* bytes the checkpoints took when taken, together */
 	struct hist_value *vals; /* by position */
 	size_t nvals, capvals;
-	bool vals_full;         /* no more room for them (replays may then diverge) */
 	/* Bytes the guest received (serial), by the device's look number. */
 	struct hist_input {
 		uint64_t seq;
 		uint8_t byte;
 	} *inputs;
 	size_t ninputs, capinputs;
+	bool records_full;      /* no more room for values or input: they take half the
+				   budget at most (replays may then diverge) */
 	uint8_t end_regs[ARCH_RESULT_SIZE]; /* the registers at the furthest point */
 	bool end_valid;
 };
@@ -90,7 +91,7 @@ void history_input_add(struct history *h, uint64_t seq, uint8_t byte);
 int history_input_at(const struct history *h, uint64_t seq);
 /* Forgets the bytes of looks seq and after. */
 void history_inputs_truncate(struct history *h, uint64_t seq);
-/* Bytes the marks' checkpoints and the values keep. */
+/* Bytes the marks' checkpoints, the values and the input keep. */
 uint64_t history_bytes(const struct history *h, const struct checkpoints *c);
 /* Drops marks, oldest-densest first, until the rest fit the budget (the
  * first and the newest always stay). */

@@ -293,6 +293,23 @@ cont"
 	assert_line --partial 'needs more than the history'
 }
 
+@test "the command line's --history-mem is a ceiling: the console and the monitor may lower the budget, not lift it" {
+	run kvmdbg --history-mem 32M --serial none -e 'history on 3G' -e history -e 'history on 16M' \
+		-e history -e 'history off' -e 'history on' -e history "$(guest memloop.elf)"
+	assert_line 'history may keep 32 MiB at most: the command line sets that (--history-mem); here it may only be lowered'
+	assert_line --regexp '^History from icount 0 to 0 \(now 0\): 1 checkpoints, [0-9]+ pages, [0-9]+ of 32768 KiB$'
+	assert_line --regexp ' of 16384 KiB$'
+	# Without --history-mem, the default is the ceiling.
+	run kvmdbg --icount step --irqchip off -e 'history on 257M' -e 'history on 256M' -e history \
+		"$(guest exit8.elf)"
+	assert_line 'history may keep 256 MiB at most: the command line sets that (--history-mem); here it may only be lowered'
+	assert_line --regexp ' of 262144 KiB$'
+	start_stub --history-mem 32M --serial none "$(guest memloop.elf)"
+	run gdb_batch -ex 'monitor history on 3G' -ex 'monitor history' "$(guest memloop.elf)"
+	assert_line 'history may keep 32 MiB at most: the command line sets that (--history-mem); here it may only be lowered'
+	assert_line --regexp ' of 32768 KiB$'
+}
+
 @test "a small --history-mem thins old checkpoints out and stays within it; going back stays exact" {
 	run_script "$(guest memloop.elf)" --mem 16M --icount step --irqchip off --serial none <<<"goto icount 3000
 $memloop_state"

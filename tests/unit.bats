@@ -57,6 +57,10 @@ plant() {
 	unit handoff
 }
 
+@test "history: recorded values and serial input count against the budget, half of it at most" {
+	unit history
+}
+
 @test "run control links without time travel (src/debug/reverse.o, src/history.o)" {
 	unit forward
 }

@@ -219,6 +219,7 @@ struct debug {
 	/* Time travel (reverse.c), plugged in through hooks. */
 	const struct debug_history_ops *hops; /* NULL: none */
 	struct debug_history *history;  /* its state */
+	uint64_t history_limit;         /* the most its budget may be (debug_set_history_limit) */
 
 	/* Instruction counting (count.c; README "Instruction counts"). */
 	bool icount_on;                 /* counting since power-on */

@@ -602,6 +602,10 @@ int debug_history(struct debug *d, bool on, uint64_t budget)
 		return err_set(EBUSY, "the guest is running; stop it first");
 	if (!on && !d->history)
 		return 0;
+	if (budget > d->history_limit)
+		return err_set(EPERM, "history may keep %llu MiB at most: the command line sets that "
+			       "(--history-mem); here it may only be lowered",
+			       (unsigned long long)(d->history_limit >> 20));
 	r = reverse_attach(d);
 	if (r < 0)
 		return r;
@@ -621,6 +625,8 @@ int debug_history(struct debug *d, bool on, uint64_t budget)
 			       "could not repeat (start kvmdbg with --history, or --irqchip off)");
 	if (budget)
 		h->budget = budget;
+	if (h->budget > d->history_limit)
+		h->budget = d->history_limit;
 	if (h->on) {
 		history_thin(h, &d->ckpt);
 		return 0;

@@ -49,6 +49,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 			     .target = { .run_to = UINT64_MAX, .history = UINT64_MAX,
 					 .at = UINT64_MAX } };
 	d->perf.fd = -1;
+	debug_set_history_limit(d, 0);
 	watch_init(&d->watch, vm);
 	iolog_init(&d->log);
 	d->log.syms = syms;

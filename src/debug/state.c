@@ -14,6 +14,7 @@
 #include "../arch.h"
 #include "../devices/output.h"
 #include "../err.h"
+#include "../history.h"
 #include "../span.h"
 #include "../vm.h"
 
@@ -44,6 +45,11 @@ void debug_set_output(struct debug *d, struct devices_output *output)
 void debug_set_input(struct debug *d, int fd)
 {
 	d->input_fd = fd;
+}
+
+void debug_set_history_limit(struct debug *d, uint64_t bytes)
+{
+	d->history_limit = bytes ? bytes : HISTORY_DEFAULT_BUDGET;
 }
 
 void debug_set_reset(struct debug *d, int (*fn)(void *opaque), void *opaque)
