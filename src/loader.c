@@ -75,6 +75,32 @@ static const struct image_range *loader_overlap(const struct image *img, uint64_
 	return NULL;
 }
 
+/*
+ * The first address from `from` (aligned to align, a power of two) where size
+ * bytes fit in low RAM overlapping neither the image nor what a PC reserves
+ * below 1 MiB (the EBDA, VGA memory, the BIOS area, where the MP table goes);
+ * UINT64_MAX if there is none.
+ */
+static uint64_t loader_room(const struct vm *vm, const struct image *img, uint64_t from,
+			    uint64_t size, uint64_t align)
+{
+	uint64_t at = (from + align - 1) & ~(align - 1), end = vm->mem.low_size;
+	const struct image_range *r;
+
+	while (at >= from && at <= end && size <= end - at) {
+		if (at < LAYOUT_HIGH_MEM && at + size > LAYOUT_EBDA) {
+			at = LAYOUT_HIGH_MEM;
+			continue;
+		}
+		r = loader_overlap(img, at, at + (size ? size : 1));
+		if (!r)
+			return at;
+		from = r->end;
+		at = (from + align - 1) & ~(align - 1);
+	}
+	return UINT64_MAX;
+}
+
 /* Finds room for the boot structures that overlaps nothing the image holds. */
 static int loader_place_area(const struct vm *vm, struct image *img)
 {
@@ -488,10 +514,17 @@ out:
 	return r;
 }
 
-/* Copies len bytes of text (and a NUL) to *top in low RAM; its address in *at. */
-static int loader_put_text(struct vm *vm, uint64_t *top, const char *text, size_t len, uint64_t *at)
+/* Copies len bytes of text (and a NUL) to *top in low RAM, or (img given)
+ * the first room from there that holds neither the image nor a reserved
+ * range; its address in *at. */
+static int loader_put_text(struct vm *vm, const struct image *img, uint64_t *top, const char *text,
+			   size_t len, uint64_t *at)
 {
-	char *p = mem_ptr(&vm->mem, *top, len + 1);
+	char *p;
+
+	if (img)
+		*top = loader_room(vm, img, *top, len + 1, 16);
+	p = *top == UINT64_MAX ? NULL : mem_ptr(&vm->mem, *top, len + 1);
 
 	if (!p || *top + len + 1 > vm->mem.low_size)
 		return err_set(ENOSPC, "no room in guest RAM for the multiboot command line and "
@@ -517,16 +550,25 @@ static int loader_module_path(const char *spec, char *path, size_t len)
 	return 0;
 }
 
-/* Loads one multiboot module, "FILE[ STRING]", page-aligned at *top. */
+/* Loads one multiboot module, "FILE[ STRING]", page-aligned from *top on,
+ * clear of the image and the PC's reserved range below 1 MiB. */
 static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const char *spec,
 			 struct boot_module *m)
 {
 	char path[4096];
-	uint64_t size, at = (*top + LOADER_PAGE - 1) & ~(LOADER_PAGE - 1);
+	uint64_t size, at;
 	int fd, r = loader_module_path(spec, path, sizeof(path));
 
 	if (r < 0 || (fd = loader_open_file(img, "--initrd", path, &size)) < 0)
 		return r < 0 ? r : fd;
+	at = loader_room(vm, img, *top, size, LOADER_PAGE);
+	if (at == UINT64_MAX) {
+		close(fd);
+		return err_set(ENOSPC, "--initrd: %s (%llu KiB) does not fit in guest RAM below the "
+			       "MMIO hole beside the image, the modules before it and the PC's "
+			       "reserved range (%#llx-%#llx): give more memory with -m", path,
+			       (unsigned long long)(size >> 10), LAYOUT_EBDA, LAYOUT_HIGH_MEM - 1);
+	}
 	r = loader_copy_file(vm, "--initrd", path, fd, 0, at, size);
 	if (r < 0)
 		return r;
@@ -534,7 +576,7 @@ static int loader_module(struct vm *vm, struct image *img, uint64_t *top, const 
 	m->end = at + size;
 	*top = at + size;
 	r = loader_add_range(img, m->start, m->end ? m->end : m->start + 1, "module");
-	return r < 0 ? r : loader_put_text(vm, top, spec, strlen(spec), &m->string);
+	return r < 0 ? r : loader_put_text(vm, img, top, spec, strlen(spec), &m->string);
 }
 
 /*
@@ -584,7 +626,7 @@ static int loader_linux_extras(struct vm *vm, struct image *img, const char *app
 	if (top < floor + LOADER_PAGE + ((len + LOADER_PAGE) & ~(LOADER_PAGE - 1)))
 		return err_set(ENOSPC, "no room for the kernel's command line: give more memory with -m");
 	top -= (len + LOADER_PAGE) & ~(LOADER_PAGE - 1);
-	return loader_put_text(vm, &top, append ? append : "", len, &img->boot.cmdline);
+	return loader_put_text(vm, NULL, &top, append ? append : "", len, &img->boot.cmdline);
 }
 
 int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
@@ -607,7 +649,7 @@ int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 	if (asprintf(&cmdline, "%s%s%s", img->name, append && *append ? " " : "",
 		     append ? append : "") < 0)
 		return err_set(ENOMEM, "out of memory");
-	r = loader_put_text(vm, &top, cmdline, strlen(cmdline), &img->boot.cmdline);
+	r = loader_put_text(vm, img, &top, cmdline, strlen(cmdline), &img->boot.cmdline);
 	free(cmdline);
 	for (unsigned i = 0; i < nmods && r == 0; i++) {
 		r = loader_module(vm, img, &top, mods[i], &img->boot.mods[i]);

@@ -123,6 +123,23 @@ load helper
 	refute_line --partial 'cmdline:'
 }
 
+@test "multiboot modules go around the image and the PC's reserved range below 1 MiB (EBDA, VGA, BIOS area with the MP table)" {
+	printf 'small' >"$BATS_TEST_TMPDIR/small"
+	{ printf 'BIG!'; head -c $((1024 * 1024 - 8)) /dev/zero; printf 'END!'; } >"$BATS_TEST_TMPDIR/big"
+	# The guest is linked at 128 KiB: its modules start right above it.
+	run kvmdbg -m 64M --initrd "$BATS_TEST_TMPDIR/small,$BATS_TEST_TMPDIR/big" \
+		-e cont -e 'xp/4xb 0xf0000' -e 'xp/4xb 0x1ffffc' "$(guest multiboot-low.elf)"
+	assert_success
+	assert_line --regexp '^multiboot magic 0x2badb002, cr0 0x(1|3)[0-9a-f], loaded at 0x2[0-9a-f]{4}$'
+	# The small one fits below the EBDA; the big one would cross it: it goes
+	# to 1 MiB, whole.
+	assert_line --regexp "^module 0: 5 bytes at 0x2[0-9a-f]000 '$BATS_TEST_TMPDIR/small' begins 'smal'$"
+	assert_line --regexp "^module 1: 1048576 bytes at 0x100000 '$BATS_TEST_TMPDIR/big' begins 'BIG!'$"
+	# The MP table is whole where a PC has it, and so is the module's end.
+	assert_line --regexp '^0xf0000:	0x5f	0x4d	0x50	0x5f$'
+	assert_line --regexp '^0x1ffffc:	0x45	0x4e	0x44	0x21$'
+}
+
 @test "multiboot extras refuse what cannot be: a 64-bit ELF, missing or oversized files, empty modules" {
 	run kvmdbg --append x "$(guest hello64.elf)"
 	assert_failure 2
