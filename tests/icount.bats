@@ -247,3 +247,15 @@ sweep() {
 	assert_line --regexp '^0x10007d \(1048701\) <fault>$'
 	assert_equal "$(grep -E '^0x[0-9a-f]+:' <<<"$output")" "$plain"
 }
+
+@test "counted runs leave the CPU's tables alone: gates aimed at the page-table root and the IDT get no int3" {
+	# Plainly the guest exits 43; an int3 in PML4[0] would triple-fault it
+	# (where int3 stops the guest: PVM, VMX; elsewhere entries go by page).
+	run kvmdbg "$(guest idtpt.elf)"
+	assert_equal "$status" 43
+	for mode in "--icount step" --history; do
+		run kvmdbg $mode "$(guest idtpt.elf)"
+		assert_equal "$status" 43
+		assert_line --partial '[guest exited with status 43'
+	done
+}

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../arch.h"
@@ -46,7 +47,23 @@ static void debug_entry_plant(struct debug *d, struct entry_bp *e)
 		e->int3.planted = false;
 }
 
-/* Plants int3 at every interrupt handler, again whenever the table changed. */
+/* Whether the handler at addr lies on a page the CPU reads as a table (page
+ * tables, GDT, IDT, TSS: sys[0..n)): not code, and an int3 there would
+ * corrupt it (a gate aimed at the page-table root put 0xcc in PML4[0]). */
+static bool debug_entry_on_table(struct debug *d, uint64_t addr, const uint64_t *sys, unsigned n)
+{
+	uint64_t pa;
+
+	if (arch_virt_to_phys(d->vcpu, addr, &pa) < 0)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (sys[i] == (pa & ~(MEM_PAGE - 1)))
+			return true;
+	return false;
+}
+
+/* Plants int3 at every interrupt handler, again whenever the table changed;
+ * not on the CPU's own tables. */
 static int debug_entries_refresh(struct debug *d)
 {
 	uint8_t idt[DEBUG_MAX_IDT];
@@ -67,16 +84,20 @@ static int debug_entries_refresh(struct debug *d)
 	d->idt_base = base;
 	n = arch_idt_targets(d->vcpu, idt, size, targets, DEBUG_MAX_ENTRIES);
 	d->nentries = 0;
+	uint64_t *sys = malloc(DEBUG_MAX_SYSTEM_PAGES * sizeof(*sys));
+	unsigned nsys = sys ? arch_system_pages(d->vcpu, sys, DEBUG_MAX_SYSTEM_PAGES, true) : 0;
+
 	for (unsigned i = 0; i < n; i++) {
 		bool dup = false;
 
 		for (unsigned k = 0; k < d->nentries && !dup; k++)
 			dup = d->entry[k].addr == targets[i];
-		if (dup)
+		if (dup || debug_entry_on_table(d, targets[i], sys, nsys))
 			continue;
 		d->entry[d->nentries] = (struct entry_bp){ .addr = targets[i] };
 		debug_entry_plant(d, &d->entry[d->nentries++]);
 	}
+	free(sys);
 	return debug_exec_apply(d, true);
 }
 

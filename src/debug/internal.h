@@ -36,6 +36,7 @@
 #define DEBUG_MAX_EVENTS 64    /* pending icount stops */
 #define DEBUG_MAX_ENTRIES 256  /* interrupt-table entries watched while counting */
 #define DEBUG_MAX_IDT 4096     /* bytes of interrupt table compared after each step */
+#define DEBUG_MAX_SYSTEM_PAGES 4096 /* the CPU's table pages no entry int3 goes on */
 #define DEBUG_MAX_CHECKPOINT_BYTES (1ULL << 30) /* what they may keep together */
 
 #define INT3 0xcc
