@@ -206,7 +206,7 @@ static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsi
 	uint64_t pc = arch_pc(debug_vcpu(s->dbg));
 	unsigned bits = arch_code_bits(debug_vcpu(s->dbg));
 
-	for (unsigned long i = 0; i < count; i++) {
+	for (unsigned long i = 0; i < count && !ferror(out); i++) {
 		uint8_t bytes[CMD_MAX_INSN];
 		char text[256];
 		size_t n = cmd_read_some(s, rd, addr, bytes, sizeof(bytes));
@@ -842,13 +842,14 @@ static void cmd_put_char(uint8_t c, FILE *out)
 static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 			       unsigned long count, FILE *out, uint64_t *end)
 {
-	for (unsigned long i = 0; i < count; i++) {
+	/* (A stream that cannot take more, a monitor's past its limit, ends it.) */
+	for (unsigned long i = 0; i < count && !ferror(out); i++) {
 		uint8_t c;
 		size_t n = 0;
 
 		cmd_print_addr(s, addr, out);
 		fputs(":\t\"", out);
-		while (n < 4096 && rd(s, addr + n, &c, 1) == 0 && c) {
+		while (n < 4096 && !ferror(out) && rd(s, addr + n, &c, 1) == 0 && c) {
 			cmd_put_char(c, out);
 			n++;
 		}
@@ -895,7 +896,7 @@ static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, 
 	if (f.format == 's')
 		return cmd_examine_strings(s, rd, addr, f.count, out, &s->x_next);
 	per_line = f.format == 'c' ? 8 : f.size == 8 ? 2 : f.size == 4 ? 4 : 8;
-	for (unsigned long i = 0; i < f.count; i++) {
+	for (unsigned long i = 0; i < f.count && !ferror(out); i++) {
 		uint64_t v = 0;
 
 		if (rd(s, addr, &v, f.size) < 0) {
@@ -1758,6 +1759,8 @@ static bool cmd_pages_one(void *opaque, const struct arch_mapping *m)
 		p->have = true;
 		return true;
 	}
+	if (ferror(p->out))
+		return false;
 	if (++p->lines > CMD_MAX_TLB_LINES) {
 		fprintf(p->out, "(stopped after %d pages; gva2gpa ADDRESS translates one)\n",
 			CMD_MAX_TLB_LINES);

@@ -653,32 +653,83 @@ static void h_features(struct stub *st, const char *pkt, size_t len)
 }
 
 /*
- * A monitor command's output, as O packets. All of it is queued at once, and
- * a client is dropped once CONN_MAX_OUT bytes wait for it: so at most
- * STUB_MONITOR_MAX bytes of text (twice that in hex), and a line saying so.
+ * A monitor command's output: kept as it is produced, up to STUB_MONITOR_MAX
+ * bytes (a client is dropped once CONN_MAX_OUT bytes wait for it, and that is
+ * twice this in hex). Past that, writes fail: the stream's error flag tells
+ * the command to stop (its loops look), and the text ends at its last whole
+ * line with a line saying so.
  */
-static void stub_monitor_output(struct stub *st, const char *text, size_t len)
+struct stub_text {
+	char *buf;
+	size_t len, cap;
+	bool full;
+};
+
+static ssize_t stub_text_write(void *cookie, const char *p, size_t n)
 {
-	static const char cut[] = "[kvmdbg: monitor output cut at 1 MiB; the console shows all]\n";
+	struct stub_text *t = cookie;
+	size_t room = STUB_MONITOR_MAX - t->len;
 
-	size_t keep = STUB_MONITOR_MAX;
+	if (t->full)
+		goto full;
+	if (n > room) {
+		n = room;
+		t->full = true;
+	}
+	if (t->len + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *b;
 
-	if (len <= STUB_MONITOR_MAX)
-		return stub_console(st, text, len);
-	/* (whole lines) */
-	while (keep && text[keep - 1] != '\n')
-		keep--;
-	stub_console(st, text, keep);
-	stub_console(st, cut, sizeof(cut) - 1);
+		while (cap < t->len + n)
+			cap *= 2;
+		if (cap > STUB_MONITOR_MAX)
+			cap = STUB_MONITOR_MAX;
+		if (!(b = realloc(t->buf, cap))) {
+			t->full = true;
+			goto full;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+	if (!t->full)
+		return (ssize_t)n;
+full:
+	errno = ENOSPC;
+	return -1;
+}
+
+static FILE *stub_text_open(struct stub_text *t)
+{
+	*t = (struct stub_text){ 0 };
+	return fopencookie(t, "w", (cookie_io_functions_t){ .write = stub_text_write });
+}
+
+/* Sends what the command wrote, as O packets, and frees it. */
+static void stub_text_send(struct stub *st, struct stub_text *t)
+{
+	static const char cut[] = "[kvmdbg: monitor output cut at 1 MiB, and the command "
+				  "stopped there; the console shows all]\n";
+	size_t keep = t->len;
+
+	if (t->full)
+		while (keep && t->buf[keep - 1] != '\n')
+			keep--;
+	stub_console(st, t->buf, keep);
+	if (t->full)
+		stub_console(st, cut, sizeof(cut) - 1);
+	free(t->buf);
+	*t = (struct stub_text){ 0 };
 }
 
 static void h_monitor(struct stub *st, const char *pkt, size_t len)
 {
 	const char *hex = pkt + strlen("qRcmd,");
 	size_t hexlen = len - strlen("qRcmd,");
-	char *cmd, *text = NULL;
-	size_t text_len = 0;
+	struct stub_text text;
 	bool pending = false;
+	char *cmd;
 	FILE *out;
 
 	cmd = calloc(1, hexlen / 2 + 1);
@@ -686,7 +737,7 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 		free(cmd);
 		return stub_reply(st, "E22");
 	}
-	out = open_memstream(&text, &text_len);
+	out = stub_text_open(&text);
 	if (!out) {
 		free(cmd);
 		return stub_reply(st, "E01");
@@ -705,8 +756,7 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 		pending = st->monitor(st->monitor_opaque, cmd, out) == 1;
 	}
 	fclose(out);
-	stub_monitor_output(st, text, text_len);
-	free(text);
+	stub_text_send(st, &text);
 	free(cmd);
 	/* The command left the guest running (monitor cont): the reply comes at
 	 * its stop, and meanwhile the server goes on reading (Ctrl-C stops it). */
@@ -719,18 +769,16 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 /* The guest stopped while a monitor command waited for it: say how, then OK. */
 static void stub_monitor_done(struct stub *st, const struct debug_stop *stop)
 {
-	char *text = NULL;
-	size_t text_len = 0;
-	FILE *out = open_memstream(&text, &text_len);
+	struct stub_text text;
+	FILE *out = stub_text_open(&text);
 
 	st->monitor_pending = false;
 	if (out) {
 		if (st->monitor_stop)
 			st->monitor_stop(st->monitor_opaque, stop, out);
 		fclose(out);
-		stub_console(st, text, text_len);
+		stub_text_send(st, &text);
 	}
-	free(text);
 	stub_reply(st, "OK");
 }
 

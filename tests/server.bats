@@ -226,3 +226,31 @@ garbage_client() {
 	[ "$rss_after" -le $((rss_early + 2048)) ] || fail "kvmdbg grew from $rss_early kB to $rss_after kB"
 	kill -0 $STUB_PID
 }
+
+@test "a monitor command's output is bounded while it is made: xp/65536s over 64 MiB of 0x01 stops at 1 MiB, memory stays flat" {
+	head -c $((64 << 20)) /dev/zero | tr '\0' '\1' >"$BATS_TEST_TMPDIR/ones"
+	start_stub -m 128M --initrd "$BATS_TEST_TMPDIR/ones" "$(guest multiboot.elf)"
+	# The module goes right above the guest (1 MiB): past its first pages it
+	# is all 0x01, and each string is 4096 of them, 16 KiB of escapes: 1 GiB
+	# of text for the whole command. (One gdb session: the guest ends soon
+	# once it runs. gdb wraps long lines slowly: width 0, and pipe.)
+	hwm="awk '/^VmHWM/ { print \$2 }' /proc/$STUB_PID/status"
+	start=$SECONDS
+	run gdb_batch -ex 'set width 0' -ex 'monitor xp/1xb 0x200000' \
+		-ex "shell $hwm >$BATS_TEST_TMPDIR/before" \
+		-ex "pipe monitor xp/65536s 0x200000 | tee $BATS_TEST_TMPDIR/text | wc -c" \
+		-ex "shell $hwm >$BATS_TEST_TMPDIR/after" -ex 'monitor print 7' "$(guest multiboot.elf)"
+	assert_success
+	assert_line --regexp '^0x200000:	0x01$'
+	assert_line '0x7 (7)'
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/text")" = '[kvmdbg: monitor output cut at 1 MiB, and the command stopped there; the console shows all]' ]
+	bytes=$(wc -c <"$BATS_TEST_TMPDIR/text")
+	[ "$bytes" -gt $((1000 * 1024)) ] && [ "$bytes" -le $((1024 * 1024 + 200)) ] || fail "$bytes bytes"
+	hwm_before=$(cat "$BATS_TEST_TMPDIR/before")
+	hwm_after=$(cat "$BATS_TEST_TMPDIR/after")
+	# The peak may grow by the 1 MiB kept and the packets made of it, no more.
+	[ $((hwm_after - hwm_before)) -lt $((16 * 1024)) ] ||
+		fail "peak RSS grew from $hwm_before to $hwm_after KiB"
+	# The command stopped at the limit instead of reading all 256 MiB.
+	[ $((SECONDS - start)) -lt 60 ] || fail "took $((SECONDS - start)) s"
+}
