@@ -44,6 +44,12 @@ static void term_say(const char *s)
 	(void)r;
 }
 
+/*
+ * Queues keys for the guest. The queue is the pipe (64 KiB), written without
+ * blocking: keys a guest does not read beyond it are dropped, said once per
+ * run of drops, and this thread goes on reading the terminal (Ctrl-A x and
+ * c, a pause, an exit are never held up by a full pipe).
+ */
 static void term_send(struct term_serial *t, const uint8_t *b, size_t n)
 {
 	while (n) {
@@ -51,8 +57,16 @@ static void term_send(struct term_serial *t, const uint8_t *b, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			if (!t->dropping)
+				term_say("\r\nkvmdbg: the guest is not reading its serial input: keys "
+					 "past the 64 KiB waiting are dropped\r\n");
+			t->dropping = true;
+			return;
+		}
 		if (w <= 0)
 			return;
+		t->dropping = false;
 		b += w;
 		n -= (size_t)w;
 	}
@@ -151,6 +165,10 @@ int term_serial_start(struct term_serial *t)
 		return err_set(errno, "pipe: %s", strerror(errno));
 	t->guest_fd = p[0];
 	t->pipe_w = p[1];
+	if (fcntl(t->pipe_w, F_SETFL, O_NONBLOCK) < 0) {
+		r = err_set(errno, "pipe: %s", strerror(errno));
+		goto err;
+	}
 	t->quit_fd = eventfd(0, EFD_CLOEXEC);
 	if (t->quit_fd < 0) {
 		r = err_set(errno, "eventfd: %s", strerror(errno));

@@ -20,6 +20,7 @@ struct term_serial {
 	pthread_t thread;  /* reads keys, handles the escape */
 	bool running;      /* the thread exists */
 	char escape;       /* 'x' or 'c' once asked for (atomic), else 0 */
+	bool dropping;     /* keys are being dropped: the guest does not read them */
 };
 
 /* Raw mode and the key thread; t->guest_fd is the UART's input then.

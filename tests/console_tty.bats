@@ -217,6 +217,21 @@ start_serial() {
 	wait_screen '^KVMDBG-EXIT=0$'
 }
 
+@test "keys a guest never reads: past 64 KiB they are dropped with a note, and Ctrl-A x still quits with the terminal back" {
+	start_serial "$(guest spin.elf)"
+	sleep 1
+	head -c $((80 * 1024)) /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/keys"
+	tmux -S "$SOCK" load-buffer "$BATS_TEST_TMPDIR/keys"
+	tmux -S "$SOCK" paste-buffer
+	wait_screen '^kvmdbg: the guest is not reading its serial input: keys past the 64 KiB waiting are dropped$' 60
+	keys C-a x
+	wait_screen '^KVMDBG-EXIT=0$'
+	run screen
+	assert_equal "$(grep -c 'not reading its serial input' <<<"$output")" 1
+	wait_file "$BATS_TEST_TMPDIR/stty.after"
+	diff "$BATS_TEST_TMPDIR/stty.before" "$BATS_TEST_TMPDIR/stty.after"
+}
+
 @test "Ctrl-A c stops the guest and opens kvmdbg's console on the same terminal" {
 	start_serial "$(guest ticker.elf)"
 	wait_screen '^\.$'
