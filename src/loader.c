@@ -607,6 +607,11 @@ static int loader_linux_extras(struct vm *vm, struct image *img, const char *app
 		r = loader_module_path(mods[0], path, sizeof(path));
 		if (r < 0 || (fd = loader_open_file(img, "--initrd", path, &size)) < 0)
 			return r < 0 ? r : fd;
+		if (!size) {
+			close(fd);
+			return err_set(EINVAL, "--initrd: %s is empty: Linux would boot without an "
+				       "initramfs", path);
+		}
 		if (size + LOADER_PAGE > top - floor) {
 			close(fd);
 			return err_set(ENOSPC, "--initrd: %s (%llu KiB) does not fit between the "

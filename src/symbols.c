@@ -35,6 +35,27 @@ void symbols_bfd_init(void)
 	}
 }
 
+/* A copy of a symbol's name fit for a terminal: bytes other than printable
+ * ASCII as \xNN (a name from a file must not send escape sequences). */
+static char *symbols_name(const char *p, size_t len)
+{
+	size_t n = 0;
+	char *out, *q;
+
+	for (size_t i = 0; i < len; i++)
+		n += isprint((unsigned char)p[i]) ? 1 : 4;
+	if (!(out = q = malloc(n + 1)))
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (isprint((unsigned char)p[i]))
+			*q++ = p[i];
+		else
+			q += sprintf(q, "\\x%02x", (unsigned char)p[i]);
+	}
+	*q = '\0';
+	return out;
+}
+
 static int symbols_cmp(const void *a, const void *b)
 {
 	const struct symbol *x = a, *y = b;
@@ -95,7 +116,7 @@ int symbols_load(struct symtab *tab, struct bfd *abfd)
 		if (!symbols_wanted(s))
 			continue;
 		out = &tab->syms[tab->nr];
-		out->name = strdup(s->name);
+		out->name = symbols_name(s->name, strlen(s->name));
 		if (!out->name) {
 			r = err_set(ENOMEM, "out of memory reading symbols");
 			goto out;
@@ -378,7 +399,7 @@ static int symbols_map_line(char *line, struct symbol *s)
 		s->kind = 'T';
 	else if (strchr("dDbBrRgGsSvV", type))
 		s->kind = 'D';
-	s->name = strdup(p);
+	s->name = symbols_name(p, (size_t)(end - p));
 	return s->name ? 1 : -ENOMEM;
 }
 
@@ -390,17 +411,27 @@ static int symbols_load_map(struct symtab *tab, const char *path, int fd)
 	char line[SYMBOLS_MAP_LINE];
 	struct symtab map = { 0 };
 	size_t cap = 0, lineno = 0;
+	long at, next;
 	int r = 0;
 
 	if (!f) {
 		close(fd);
 		return err_set(errno, "%s: %s", path, strerror(errno));
 	}
+	at = ftell(f);
 	while (fgets(line, sizeof(line), f)) {
 		struct symbol s;
 		int k;
 
 		lineno++;
+		/* What fgets read, NUL bytes and all: where the file now is. */
+		next = ftell(f);
+		if (next - at > (long)strlen(line)) {
+			r = err_set(EINVAL, "%s:%zu: a NUL byte in the line (not a text file?)", path,
+				    lineno);
+			break;
+		}
+		at = next;
 		if (!strchr(line, '\n') && !feof(f)) {
 			r = err_set(EINVAL, "%s:%zu: line longer than %d bytes", path, lineno,
 				    SYMBOLS_MAP_LINE - 1);

@@ -175,6 +175,11 @@ teardown() {
 	assert_success
 	assert_line 'cmdline: '
 	assert_line 'initrd: 0x0'
+	# An empty initrd is a mistake, said as such.
+	: >"$BATS_TEST_TMPDIR/empty"
+	run kvmdbg --initrd "$BATS_TEST_TMPDIR/empty" "$(guest bzimage.bin)"
+	assert_failure 2
+	assert_line "kvmdbg: --initrd: $BATS_TEST_TMPDIR/empty is empty: Linux would boot without an initramfs"
 }
 
 @test "bzImages the loader cannot start are refused with the reason" {

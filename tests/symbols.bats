@@ -71,4 +71,17 @@ setup() {
 	assert_output --partial 'a placeholder, not a symbol table'
 	run kvmdbg --symbols '' "$(guest regs.elf)"
 	assert_failure 2
+	# A NUL inside a line is named as such (not a "long line").
+	printf 'ffffffff81000000 T _text\nffffffff81000010 T a\0b\n' >"$BATS_TEST_TMPDIR/nul"
+	run kvmdbg --symbols "$BATS_TEST_TMPDIR/nul" "$(guest regs.elf)"
+	assert_failure 2
+	assert_output --partial 'nul:2: a NUL byte in the line (not a text file?)'
+}
+
+@test "symbol names reach the terminal escaped: a map's escape sequence prints as \\x1b" {
+	printf '100000 T _start\n100010 T evil\033[2J\033]0;pwned\007\n' >"$BATS_TEST_TMPDIR/esc"
+	run kvmdbg --symbols "$BATS_TEST_TMPDIR/esc" -e 'info symbol 0x100010' "$(guest regs.elf)"
+	assert_success
+	assert_line '0x100010 = evil\x1b[2J\x1b]0;pwned\x07'
+	refute_output --partial $'\033'
 }
