@@ -215,7 +215,18 @@ int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->client_fd = fd;
 	c->out_len = 0;
+	c->idle_at = conn_now_ms() + CONN_IDLE_MS;
 	return 1;
+}
+
+void conn_spoke(struct conn *c)
+{
+	c->idle_at = 0;
+}
+
+bool conn_idle(const struct conn *c)
+{
+	return c->client_fd >= 0 && c->idle_at && conn_now_ms() >= c->idle_at;
 }
 
 ssize_t conn_read(struct conn *c, void *buf, size_t len)
@@ -343,6 +354,12 @@ int conn_timeout(struct conn *c)
 	}
 	if (c->listen_fd >= 0 && !conn_accepting(c, now) && (first < 0 || c->accept_at - now < first))
 		first = c->accept_at - now;
+	if (c->client_fd >= 0 && c->idle_at) {
+		long long left = c->idle_at > now ? c->idle_at - now : 0;
+
+		if (first < 0 || left < first)
+			first = left;
+	}
 	return (int)first;
 }
 
@@ -352,6 +369,7 @@ void conn_drop(struct conn *c)
 		close(c->client_fd);
 	c->client_fd = -1;
 	c->out_len = 0;
+	c->idle_at = 0;
 }
 
 void conn_close(struct conn *c)

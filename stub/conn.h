@@ -11,6 +11,7 @@ struct pollfd;
 #define CONN_MAX_OUT (4u << 20) /* bytes queued for a client that does not read */
 #define CONN_MAX_REFUSED 8       /* turned-away clients being drained at once */
 #define CONN_REFUSE_MS 2000      /* how long one may take to go */
+#define CONN_IDLE_MS 10000       /* a client that has not spoken RSP by then is closed */
 #define CONN_BACKLOG 16          /* connections the kernel holds until accepted */
 /* While a debugger is connected, others are turned away at most one per
  * CONN_REFUSE_GAP_MS; the rest wait in the kernel's backlog. Clients that
@@ -35,6 +36,7 @@ struct conn {
 	size_t out_len, out_cap;
 	struct conn_refused refused[CONN_MAX_REFUSED];
 	long long accept_at; /* CLOCK_MONOTONIC ms: no refusal before this */
+	long long idle_at;   /* the client is closed then unless it spoke (0: it did) */
 };
 
 /* Nothing open: conn_close does nothing. */
@@ -59,8 +61,12 @@ int conn_fds(struct conn *c, struct pollfd *pfd);
 /* Handles one polled descriptor that is not the listening socket's or the
  * client's input: queued output, refused clients. -EIO: drop the client. */
 int conn_service(struct conn *c, const struct pollfd *pfd);
-/* Milliseconds until a refused client must be closed or the listening
- * socket is polled again, -1 if neither. */
+/* The client spoke RSP: it stays however long it is silent from now on. */
+void conn_spoke(struct conn *c);
+/* Whether the client has been connected CONN_IDLE_MS without speaking. */
+bool conn_idle(const struct conn *c);
+/* Milliseconds until a refused client must be closed, the listening socket is
+ * polled again or a silent client is due to go, -1 if none. */
 int conn_timeout(struct conn *c);
 void conn_drop(struct conn *c);
 void conn_close(struct conn *c);

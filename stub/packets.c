@@ -1029,8 +1029,16 @@ int stub_fds(struct stub *st, struct pollfd *pfd)
 	return conn_fds(&st->conn, pfd);
 }
 
+/* A client that has not spoken RSP in CONN_IDLE_MS (a port scan, a stray
+ * telnet) goes, so that a debugger can connect. */
 int stub_timeout(struct stub *st)
 {
+	if (conn_idle(&st->conn)) {
+		debug_fresh_line(st->dbg);
+		fprintf(stderr, "kvmdbg: a client sent no gdb packet in %d s: closed, so that a "
+			"debugger can connect\n", CONN_IDLE_MS / 1000);
+		stub_hangup(st);
+	}
 	return conn_timeout(&st->conn);
 }
 
@@ -1044,6 +1052,7 @@ static void stub_attach(struct stub *st)
 	struct debug_stop stop = { .reason = DEBUG_STOP_STEPPED };
 
 	st->attached = true;
+	conn_spoke(&st->conn);
 	st->resume_on_detach = debug_running(st->dbg);
 	if (debug_running(st->dbg)) {
 		debug_interrupt(st->dbg);

@@ -54,6 +54,22 @@ ticks_above() {
 	kill -0 $STUB_PID
 }
 
+@test "a client that never sends a gdb packet is closed after 10 s, and gdb can connect then" {
+	start_stub "$(guest regs.elf)"
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	printf 'GET / HTTP/1.0\r\n\r\n' >&7
+	# Meanwhile gdb is turned away with the reason.
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_output --partial 'another debugger is already connected'
+	sleep 11
+	run cat "$STUB_ERR"
+	assert_line 'kvmdbg: a client sent no gdb packet in 10 s: closed, so that a debugger can connect'
+	exec 7>&-
+	run gdb_batch -ex 'info registers rip' "$(guest regs.elf)"
+	assert_success
+	assert_line --regexp '^rip +0x100000 '
+}
+
 @test "a refused second client that trickles bytes gets its answer and does not delay the first" {
 	start_stub "$(guest regs.elf)"
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
