@@ -538,8 +538,7 @@ static int loader_put_text(struct vm *vm, const struct image *img, uint64_t *top
 	return 0;
 }
 
-/* The file name that starts a module's "FILE[ STRING]" text. */
-static int loader_module_path(const char *spec, char *path, size_t len)
+int loader_module_path(const char *spec, char *path, size_t len)
 {
 	size_t plen = strcspn(spec, " ");
 
@@ -668,6 +667,14 @@ int loader_boot(struct vcpu *vcpu, const struct image *img)
 	return arch_boot(vcpu, &img->boot);
 }
 
+/* Whether a file is now as f was when loaded: the same inode, size and time. */
+static bool image_file_same(const struct image_file *f, const struct stat *now)
+{
+	return now->st_dev == f->st.st_dev && now->st_ino == f->st.st_ino &&
+	       now->st_size == f->st.st_size && now->st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
+	       now->st_mtim.tv_nsec == f->st.st_mtim.tv_nsec;
+}
+
 int image_unchanged(const struct image *img)
 {
 	for (unsigned i = 0; i < img->nfiles; i++) {
@@ -676,12 +683,28 @@ int image_unchanged(const struct image *img)
 
 		if (stat(f->path, &now) < 0)
 			return err_set(errno, "%s: %s since kvmdbg loaded it", f->path, strerror(errno));
-		if (now.st_dev != f->st.st_dev || now.st_ino != f->st.st_ino ||
-		    now.st_size != f->st.st_size || now.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
-		    now.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
+		if (!image_file_same(f, &now))
 			return err_set(ESTALE, "%s has changed since kvmdbg loaded it", f->path);
 	}
 	return 0;
+}
+
+int image_reopen(const struct image *img, const char *path)
+{
+	struct stat now;
+	int fd;
+
+	for (unsigned i = 0; i < img->nfiles; i++) {
+		if (strcmp(img->files[i].path, path))
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &now) < 0 || !image_file_same(&img->files[i], &now))) {
+			close(fd);
+			fd = -1;
+		}
+		return fd;
+	}
+	return -1;
 }
 
 void image_free(struct image *img)

@@ -57,11 +57,17 @@ int loader_load_raw(struct vm *vm, struct image *img, const char *path, uint64_t
  */
 int loader_boot_extras(struct vm *vm, struct image *img, const char *append,
 			    const char *const *mods, unsigned nmods);
+/* The file name that starts a module's "FILE[ STRING]" text (in path, len
+ * bytes); -errno with a message. */
+int loader_module_path(const char *spec, char *path, size_t len);
 /* Writes the boot structures and sets the vCPU's registers for img. */
 int loader_boot(struct vcpu *vcpu, const struct image *img);
 /* Whether the files img was loaded from are as they were then: 0, or
  * -errno with a message naming the first that changed or went. */
 int image_unchanged(const struct image *img);
+/* path opened again if img was loaded from it and it is as it was then; -1
+ * if not. */
+int image_reopen(const struct image *img, const char *path);
 void image_free(struct image *img);
 
 #endif

@@ -143,11 +143,21 @@ static int machine_fwcfg_boot(struct machine *m)
 	const struct boot_info *b = &m->img.boot;
 	struct fwcfg_boot fb = { .kernel = m->img.kernel, .kernel_size = m->img.kernel_size,
 				 .entry = b->entry, .cmdline = b->cmdline,
-				 .setup = m->img.setup, .setup_size = m->img.setup_size };
+				 .setup = m->img.setup, .setup_size = m->img.setup_size,
+				 .kernel_fd = -1, .initrd_fd = -1 };
+	char path[4096];
 
+	/* A bzImage's protected-mode part and the initrd are served from their
+	 * files (unchanged since loaded), not from a second copy. */
+	if (m->img.setup && m->cfg.guest) {
+		fb.kernel_fd = image_reopen(&m->img, m->cfg.guest);
+		fb.kernel_off = m->img.setup_size;
+	}
 	if (b->nmods) {
 		fb.initrd = b->mods[0].start;
 		fb.initrd_size = b->mods[0].end - b->mods[0].start;
+		if (m->cfg.nmods && loader_module_path(m->cfg.mods[0], path, sizeof(path)) == 0)
+			fb.initrd_fd = image_reopen(&m->img, path);
 	}
 	return fwcfg_add_boot(&m->devs.fwcfg, &m->vm.mem, &fb);
 }

@@ -182,6 +182,21 @@ teardown() {
 	assert_line "kvmdbg: --initrd: $BATS_TEST_TMPDIR/empty is empty: Linux would boot without an initramfs"
 }
 
+@test "fw_cfg serves a bzImage's kernel and its initrd from their files: a 256 MiB initrd is not kept twice" {
+	head -c $((256 << 20)) /dev/zero | tr '\0' 'i' >"$BATS_TEST_TMPDIR/big"
+	start_stub -m 512M --initrd "$BATS_TEST_TMPDIR/big" "$(guest bzimage.bin)"
+	hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$STUB_PID/status)
+	# The initrd in guest RAM is 256 MiB; a copy for fw_cfg would be as much again.
+	[ "$hwm" -gt $((256 * 1024)) ] && [ "$hwm" -lt $((380 * 1024)) ] ||
+		fail "peak RSS $hwm KiB"
+	# What fw_cfg serves is still the same bytes as in RAM.
+	run gdb_batch -ex continue "$(guest bzimage.bin)"
+	stop_stub
+	wait_file "$BATS_TEST_TMPDIR/stub.out"
+	run cat "$BATS_TEST_TMPDIR/stub.out"
+	assert_line --regexp '^fw_cfg: setup 0x400 0x66ebaa55 kernel 0x1000000\+0x[0-9a-f]+ same as RAM cmdline 0x1 initrd 0x10000000$'
+}
+
 @test "bzImages the loader cannot start are refused with the reason" {
 	g=$(guest bzimage.bin)
 	# Boot protocol 2.11: no xloadflags, no 64-bit entry known.

@@ -61,11 +61,17 @@ struct fwcfg {
 		uint16_t key;
 		uint32_t size;
 		uint32_t at;   /* in data, unless: */
-		uint8_t *own;  /* a large item's own copy (malloc'd) */
+		uint8_t *own;  /* a large item's own copy (malloc'd), or */
+		int fd;        /* a file it is read from (its own; -1: none), at */
+		uint64_t file_off;
 	} items[32];
 	unsigned nitems;
 	uint8_t data[FWCFG_ITEMS_SIZE];
 	uint32_t used;
+	/* The piece of a file item read last (a cache, not state). */
+	uint8_t chunk[4096];
+	int chunk_item;    /* whose (-1: none) */
+	uint32_t chunk_at, chunk_len;
 };
 
 /* The i8042 (reset line, probing). */
@@ -104,12 +110,17 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 void fwcfg_init(struct fwcfg *f, const struct mem *mem, unsigned ncpus);
 /* What was loaded, for a boot loader in the guest (fw_cfg's kernel, command
  * line, initrd and setup items): guest-physical ranges, copied from RAM as
- * they are now; size 0: none. setup is a Linux kernel's real-mode part, which
- * is not in RAM. */
+ * they are now; size 0: none. The kernel and the initrd are read from their
+ * files instead where a descriptor is given (taken over: no second copy of a
+ * large initrd). setup is a Linux kernel's real-mode part, which is not in
+ * RAM. */
 struct fwcfg_boot {
 	uint64_t kernel, kernel_size, entry;
+	int kernel_fd;                /* -1: copy RAM */
+	uint64_t kernel_off;          /* where in it */
 	uint64_t cmdline;             /* its NUL-terminated text, 0: none */
 	uint64_t initrd, initrd_size;
+	int initrd_fd;                /* -1: copy RAM; else the whole file */
 	const void *setup;
 	size_t setup_size;
 };

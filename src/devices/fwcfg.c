@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../err.h"
 #include "../mem.h"
@@ -18,7 +19,8 @@ static void fwcfg_add(struct fwcfg *f, uint16_t key, const void *data, uint32_t 
 {
 	if (f->nitems == sizeof(f->items) / sizeof(f->items[0]) || size > FWCFG_ITEMS_SIZE - f->used)
 		return;
-	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = size, .at = f->used };
+	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = size, .at = f->used,
+						     .fd = -1 };
 	memcpy(f->data + f->used, data, size);
 	f->used += size;
 }
@@ -46,8 +48,40 @@ static int fwcfg_add_copy(struct fwcfg *f, const struct mem *mem, uint16_t key, 
 		return err_set(EFAULT, "fw_cfg: the %s at %#llx-%#llx is not all RAM", what,
 			       (unsigned long long)gpa, (unsigned long long)(gpa + size));
 	}
-	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = (uint32_t)size, .own = own };
+	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = (uint32_t)size, .own = own,
+						     .fd = -1 };
 	return 0;
+}
+
+/* Adds an item read from fd (taken over, closed on failure) at off. */
+static int fwcfg_add_file(struct fwcfg *f, uint16_t key, int fd, uint64_t off, uint64_t size,
+			  const char *what)
+{
+	if (f->nitems == sizeof(f->items) / sizeof(f->items[0]) || size > UINT32_MAX) {
+		close(fd);
+		return err_set(size > UINT32_MAX ? EFBIG : ENOSPC, "fw_cfg: no room for the %s "
+			       "item, or more than an item holds", what);
+	}
+	f->items[f->nitems++] = (struct fwcfg_item){ .key = key, .size = (uint32_t)size, .fd = fd,
+						     .file_off = off };
+	return 0;
+}
+
+/* Byte at of file item i (0 where the file cannot give it). */
+static uint8_t fwcfg_file_byte(struct fwcfg *f, unsigned i, uint32_t at)
+{
+	const struct fwcfg_item *it = &f->items[i];
+
+	if (f->chunk_item != (int)i || at < f->chunk_at || at - f->chunk_at >= f->chunk_len) {
+		ssize_t n = pread(it->fd, f->chunk, sizeof(f->chunk), (off_t)(it->file_off + at));
+
+		f->chunk_item = n > 0 ? (int)i : -1;
+		f->chunk_at = at;
+		f->chunk_len = n > 0 ? (uint32_t)n : 0;
+		if (n <= 0)
+			return 0;
+	}
+	return f->chunk[at - f->chunk_at];
 }
 
 static void fwcfg_put_be(uint8_t *p, uint64_t v, unsigned bytes)
@@ -78,6 +112,7 @@ void fwcfg_init(struct fwcfg *f, const struct mem *mem, unsigned ncpus)
 	uint8_t buf[64], e820[MEM_MAP_MAX * 20], dir[4 + 64];
 
 	memset(f, 0, sizeof(*f));
+	f->chunk_item = -1;
 	fwcfg_add(f, FWCFG_SIGNATURE, "QEMU", 4);
 	fwcfg_add_u32(f, FWCFG_ID, 1);
 	memset(buf, 0, 16);
@@ -111,7 +146,11 @@ int fwcfg_add_boot(struct fwcfg *f, const struct mem *mem, const struct fwcfg_bo
 		fwcfg_add_u32(f, FWCFG_KERNEL_ADDR, b->kernel);
 		fwcfg_add_u32(f, FWCFG_KERNEL_SIZE, b->kernel_size);
 		fwcfg_add_u32(f, FWCFG_KERNEL_ENTRY, b->entry);
-		r = fwcfg_add_copy(f, mem, FWCFG_KERNEL_DATA, NULL, b->kernel, b->kernel_size, "kernel");
+		r = b->kernel_fd >= 0
+			? fwcfg_add_file(f, FWCFG_KERNEL_DATA, b->kernel_fd, b->kernel_off,
+					 b->kernel_size, "kernel")
+			: fwcfg_add_copy(f, mem, FWCFG_KERNEL_DATA, NULL, b->kernel, b->kernel_size,
+					 "kernel");
 	}
 	if (r == 0 && b->cmdline) {
 		/* Its length: up to the NUL the loader put there. */
@@ -126,7 +165,10 @@ int fwcfg_add_boot(struct fwcfg *f, const struct mem *mem, const struct fwcfg_bo
 	if (r == 0 && b->initrd_size) {
 		fwcfg_add_u32(f, FWCFG_INITRD_ADDR, b->initrd);
 		fwcfg_add_u32(f, FWCFG_INITRD_SIZE, b->initrd_size);
-		r = fwcfg_add_copy(f, mem, FWCFG_INITRD_DATA, NULL, b->initrd, b->initrd_size, "initrd");
+		r = b->initrd_fd >= 0
+			? fwcfg_add_file(f, FWCFG_INITRD_DATA, b->initrd_fd, 0, b->initrd_size, "initrd")
+			: fwcfg_add_copy(f, mem, FWCFG_INITRD_DATA, NULL, b->initrd, b->initrd_size,
+					 "initrd");
 	}
 	if (r == 0 && b->setup_size) {
 		fwcfg_add_u32(f, FWCFG_SETUP_SIZE, b->setup_size);
@@ -142,6 +184,9 @@ void devices_free(struct devices *devs)
 	for (unsigned i = 0; i < f->nitems; i++) {
 		free(f->items[i].own);
 		f->items[i].own = NULL;
+		if (f->items[i].fd >= 0)
+			close(f->items[i].fd);
+		f->items[i].fd = -1;
 	}
 }
 
@@ -176,8 +221,11 @@ enum io_result fwcfg_access(void *opaque, struct io_access *acc)
 		for (unsigned i = 0; i < f->nitems; i++) {
 			const struct fwcfg_item *it = &f->items[i];
 
-			if (it->key == f->key && f->offset < it->size)
-				byte = it->own ? it->own[f->offset] : f->data[it->at + f->offset];
+			if (it->key != f->key || f->offset >= it->size)
+				continue;
+			byte = it->own ? it->own[f->offset]
+			       : it->fd >= 0 ? fwcfg_file_byte(f, i, f->offset)
+			       : f->data[it->at + f->offset];
 		}
 		if (f->offset < UINT32_MAX)
 			f->offset++;
