@@ -78,28 +78,54 @@ void iolog_list(const struct iolog *l, FILE *out)
 		fprintf(out, "No log file: watched accesses are printed here.\n");
 }
 
-/* A file a remote client named: a regular file, reached without symlinks,
- * never a device node or a FIFO that could block. */
+/*
+ * A file a remote client named: a new regular file (one that exists, a device
+ * node or a FIFO among them, is not written over), reached without a symbolic
+ * link in any component: each directory is opened from the root (or the
+ * working directory) with O_NOFOLLOW, and the file created in the last.
+ */
 static FILE *iolog_open_careful(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-		      0644), e;
-	struct stat st;
+	char *copy = strdup(path), *p, *slash;
+	int dir, fd = -1, e;
 	FILE *f;
 
-	if (fd < 0)
+	if (!copy)
 		return NULL;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
+	dir = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (p = copy; dir >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
+		int next;
+
+		*slash = '\0';
+		if (!*p)
+			continue;
+		next = openat(dir, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* (A symbolic link there is "not a directory": say what it is.) */
+		struct stat st;
+
+		if (next < 0 && errno == ENOTDIR && fstatat(dir, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			errno = ELOOP;
+		e = errno;
+		close(dir);
+		errno = e;
+		dir = next;
 	}
-	if (ftruncate(fd, 0) == 0 && (f = fdopen(fd, "w")))
-		return f;
-fail:
+	if (dir >= 0 && !*p)
+		errno = EISDIR;
+	else if (dir >= 0)
+		fd = openat(dir, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			    0644);
 	e = errno;
-	close(fd);
+	if (dir >= 0)
+		close(dir);
+	free(copy);
+	if (fd >= 0 && (f = fdopen(fd, "w")))
+		return f;
+	if (fd >= 0) {
+		e = errno;
+		close(fd);
+	}
 	errno = e;
 	return NULL;
 }
@@ -113,7 +139,10 @@ int iolog_open(struct iolog *l, const char *path, bool careful)
 		f = careful ? iolog_open_careful(path) : fopen(path, "w");
 		if (!f)
 			return err_set(errno, "cannot open %s: %s%s", path, strerror(errno),
-				       careful && errno == EINVAL ? " (not a regular file)" : "");
+				       careful && errno == EEXIST ? " (a remote client's log is a new "
+				       "file: kvmdbg does not write over one that exists)"
+				       : careful && errno == ELOOP ? " (no symbolic links on the way)"
+				       : "");
 		/* Records come by the hundred thousand: a large buffer, flushed at stops. */
 		setvbuf(f, NULL, _IOFBF, 1 << 16);
 	}

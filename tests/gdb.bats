@@ -448,12 +448,21 @@ after"
 
 	echo precious >"$BATS_TEST_TMPDIR/target"
 	ln -s "$BATS_TEST_TMPDIR/target" "$BATS_TEST_TMPDIR/link"
+	mkdir "$BATS_TEST_TMPDIR/real"
+	ln -s "$BATS_TEST_TMPDIR/real" "$BATS_TEST_TMPDIR/dirlink"
 	start_stub --allow-monitor-files "$(guest mmiolog.elf)"
 	run gdb_batch -ex "monitor mmio log $BATS_TEST_TMPDIR/link" -ex 'monitor mmio log /dev/null' \
+		-ex "monitor mmio log $BATS_TEST_TMPDIR/target" \
+		-ex "monitor mmio log $BATS_TEST_TMPDIR/dirlink/new.jsonl" \
 		-ex "monitor mmio log $BATS_TEST_TMPDIR/log.jsonl" -ex continue "$(guest mmiolog.elf)"
 	assert_success
-	assert_line "cannot open $BATS_TEST_TMPDIR/link: Too many levels of symbolic links"
-	assert_line "cannot open /dev/null: Invalid argument (not a regular file)"
+	exists="File exists (a remote client's log is a new file: kvmdbg does not write over one that exists)"
+	assert_line "cannot open $BATS_TEST_TMPDIR/link: $exists"
+	assert_line "cannot open /dev/null: $exists"
+	assert_line "cannot open $BATS_TEST_TMPDIR/target: $exists"
+	# A symbolic link on the way is refused too, not only at the end.
+	assert_line "cannot open $BATS_TEST_TMPDIR/dirlink/new.jsonl: Too many levels of symbolic links (no symbolic links on the way)"
+	[ ! -e "$BATS_TEST_TMPDIR/real/new.jsonl" ] || fail "created through a symbolic link"
 	assert_line "[Inferior 1 (Remote target) exited normally]"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" precious
 	stop_stub
@@ -465,7 +474,7 @@ after"
 	run gdb_batch -ex 'monitor x/65536xg 0x100000' -ex 'info registers rip' -ex disconnect \
 		"$(guest regs.elf)"
 	assert_success
-	assert_line '[kvmdbg: monitor output cut at 1 MiB; the console shows all]'
+	assert_line '[kvmdbg: monitor output cut at 1 MiB, and the command stopped there; the console shows all]'
 	assert_line --regexp '^rip +0x100000 '
 	kill -0 $STUB_PID
 }
