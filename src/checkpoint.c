@@ -63,12 +63,7 @@ static bool checkpoint_page_written(const struct mem *mem, uint64_t page)
 
 static bool checkpoint_page_nonzero(const struct mem *mem, uint64_t page)
 {
-	const uint64_t *w = (const uint64_t *)(mem->ram + page * MEM_PAGE);
-
-	for (size_t i = 0; i < MEM_PAGE / 8; i++)
-		if (w[i])
-			return true;
-	return false;
+	return !mem_page_zero(mem, page);
 }
 
 int checkpoint_take(struct checkpoints *c, uint64_t budget)

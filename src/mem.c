@@ -98,8 +98,7 @@ int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len)
 	return 0;
 }
 
-/* Whether page i (of mem->ram) holds only zeros. */
-static bool mem_page_zero(const struct mem *mem, uint64_t i)
+bool mem_page_zero(const struct mem *mem, uint64_t i)
 {
 	const uint64_t *w = (const uint64_t *)(mem->ram + i * MEM_PAGE);
 

@@ -30,6 +30,8 @@ void *mem_ptr(const struct mem *mem, uint64_t gpa, uint64_t len);
 /* Copy to or from guest RAM; -EFAULT when any byte is outside RAM. */
 int mem_read(const struct mem *mem, uint64_t gpa, void *buf, size_t len);
 int mem_write(struct mem *mem, uint64_t gpa, const void *buf, size_t len);
+/* Whether page i (of mem->ram) holds only zeros. */
+bool mem_page_zero(const struct mem *mem, uint64_t i);
 /* Zeros all RAM, giving its pages back to the host (marked written, where
  * tracked, if they were not zero). */
 void mem_zero(struct mem *mem);
