@@ -213,6 +213,11 @@ int arch_step_rearm(struct vcpu *vcpu);
  * breakpoint (*hw_slot set), 0 anything else. */
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);
 
+/* After KVM's emulator failed at pc (PVM runs CPL 0 code in it): carries out
+ * an instruction it lacks that kvmdbg can (x86: xgetbv of XCR0), rip moved
+ * past it; whether it did. */
+bool arch_complete_insn(struct vcpu *vcpu);
+
 /* The software breakpoint vector (x86: 3, int3). */
 #define ARCH_BREAKPOINT_VECTOR 3
 /* Whether a software-interrupt instruction (x86: int3, int n) is at pc; if

@@ -161,9 +161,22 @@ static unsigned debug_hw_addrs(const struct debug *d, const struct breakpoint *s
 	return n;
 }
 
+/* Whether some vCPU runs 16-bit code, or will: an AP waiting for its SIPI
+ * starts in real mode, where int3 may not stop it when the boot CPU's does. */
+static bool debug_any_real(struct debug *d)
+{
+	struct arch_wake w;
+
+	for (unsigned i = 0; i < d->ncpus; i++)
+		if (arch_code_bits(d->cpus[i]) == 16 ||
+		    (d->ncpus > 1 && arch_wake_sources(d->cpus[i], &w) == 0 && w.sipi))
+			return true;
+	return false;
+}
+
 static enum debug_mech debug_mech(struct debug *d, enum bp_kind kind)
 {
-	bool native = kind == BP_SW ? host_int3_stops(arch_code_bits(d->vcpu) == 16)
+	bool native = kind == BP_SW ? host_int3_stops(debug_any_real(d))
 				    : host_probe(HOST_HWBP)->value == HOST_YES;
 
 	if (native)

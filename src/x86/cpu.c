@@ -393,6 +393,31 @@ bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len)
 	return false;
 }
 
+bool arch_complete_insn(struct vcpu *vcpu)
+{
+	static const uint8_t xgetbv[3] = { 0x0f, 0x01, 0xd0 };
+	struct kvm_regs *regs = x86_regs(vcpu);
+	struct kvm_sregs *sregs = x86_sregs(vcpu);
+	uint8_t insn[3];
+	struct kvm_xcrs x;
+
+	/* xgetbv with ECX 0 (XCR0), CR4.OSXSAVE set: what the CPU would give. */
+	if (!regs || !sregs || !x86_read_insn(vcpu, regs->rip, insn, sizeof(insn)) ||
+	    memcmp(insn, xgetbv, sizeof(xgetbv)) || (uint32_t)regs->rcx != 0 ||
+	    !(sregs->cr4 & CR4_OSXSAVE) || ioctl(vcpu->fd, KVM_GET_XCRS, &x) < 0)
+		return false;
+	for (uint32_t i = 0; i < x.nr_xcrs && i < KVM_MAX_XCRS; i++) {
+		if (x.xcrs[i].xcr != 0)
+			continue;
+		regs->rax = (uint32_t)x.xcrs[i].value;
+		regs->rdx = x.xcrs[i].value >> 32;
+		regs->rip += sizeof(xgetbv);
+		x86_regs_changed(vcpu);
+		return arch_regs_flush(vcpu) == 0;
+	}
+	return false;
+}
+
 int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
 {
 	struct kvm_regs *regs = x86_regs(vcpu);
