@@ -107,3 +107,19 @@ after"
 	assert_output "U
 I"
 }
+
+@test "a real-mode int n: carried out where KVM can, explained where it spins (PVM)" {
+	# IVT entry 0x80 -> 0000:7c10, int $0x80, hlt; the handler exits 42.
+	printf '\xc7\x06\x00\x02\x10\x7c\xc7\x06\x02\x02\x00\x00\xcd\x80\xf4\x90\xb0\x2a\xe6\xf4' \
+		>"$BATS_TEST_TMPDIR/int80.bin"
+	run kvmdbg --timeout 10 --raw "$BATS_TEST_TMPDIR/int80.bin@0x7c00"
+	if [ "$(host_fact module)" != kvm_pvm ]; then
+		assert_equal "$status" 42
+		return
+	fi
+	# PVM: KVM spins on it in the kernel, no exit; kvmdbg says why at the stop.
+	assert_equal "$status" 124
+	assert_line 'kvmdbg: the CPU is at int $0x80 at 0x7c0c (real mode): if stepi does not get past it, this host'"'"'s KVM does not carry out a real-mode int n (PVM'"'"'s emulator spins on it whatever the IVT holds) and such a guest needs a VMX or SVM host'
+	run kvmdbg --raw "$BATS_TEST_TMPDIR/int80.bin@0x7c00" -e 'stepi 4'
+	assert_line 'note: the step did not get past int $0x80 at 0x7c0c (real mode): this host'"'"'s KVM does not carry out a real-mode int n (PVM'"'"'s emulator spins on it whatever the IVT holds); such a guest needs a VMX or SVM host'
+}

@@ -202,6 +202,7 @@ struct debug {
 	bool started;                   /* the guest has run (a step or more) */
 	struct debug_target target;     /* where the run in progress stops */
 	uint64_t run_from;              /* the count when the operation began */
+	uint64_t run_pc;                /* ... and the selected vCPU's pc then */
 	unsigned long arch_changes;     /* arch_state_changes() at the last stop */
 	bool wrote;                     /* guest memory written by the user since */
 

@@ -282,6 +282,7 @@ static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
 static void debug_op_begin(struct debug *d)
 {
 	d->run_from = d->icount;
+	d->run_pc = arch_pc(d->vcpu);
 	if (d->hops)
 		d->hops->op_begin(d);
 }
@@ -653,6 +654,7 @@ int debug_step(struct debug *d, struct debug_stop *out)
 	/* Other breakpoints stay armed: the step may run into one (an exception
 	 * handler entered on the way, say). */
 	r = debug_may_run(d, &stop);
+	d->run_pc = arch_pc(d->vcpu);
 	if (r == 0)
 		r = debug_step_raw(d, &stop);
 	if (r < 0)

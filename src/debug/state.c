@@ -220,9 +220,37 @@ static void debug_stop_out(const struct debug *d, const struct vcpu_stop *in, st
 	memcpy(out->detail, in->detail, sizeof(out->detail));
 }
 
+/* A step that did not get past a real-mode int n, or a run stopped (by the
+ * user, a deadline) at one: say what PVM does with them (KVM spins in the
+ * kernel on it, no exit, whatever the IVT holds; measured). */
+static void debug_stuck_hint(struct debug *d, const struct vcpu_stop *in)
+{
+	unsigned vector, len;
+	uint64_t pc;
+
+	if ((in->reason != STOP_REQUESTED && in->reason != STOP_STEPPED) || d->notice[0] ||
+	    arch_code_bits(d->vcpu) != 16 || !arch_soft_int_at(d->vcpu, &vector, &len) ||
+	    vector == ARCH_BREAKPOINT_VECTOR)
+		return;
+	pc = arch_pc(d->vcpu);
+	if (in->reason == STOP_STEPPED && pc == d->run_pc)
+		snprintf(d->notice, sizeof(d->notice),
+			 "the step did not get past int $%#x at %#llx (real mode): this host's KVM "
+			 "does not carry out a real-mode int n (PVM's emulator spins on it whatever the "
+			 "IVT holds); such a guest needs a VMX or SVM host", vector,
+			 (unsigned long long)pc);
+	else if (in->reason == STOP_REQUESTED)
+		snprintf(d->notice, sizeof(d->notice),
+			 "the CPU is at int $%#x at %#llx (real mode): if stepi does not get past it, "
+			 "this host's KVM does not carry out a real-mode int n (PVM's emulator spins on "
+			 "it whatever the IVT holds) and such a guest needs a VMX or SVM host", vector,
+			 (unsigned long long)pc);
+}
+
 void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
 {
 	debug_stop_out(d, in, out);
+	debug_stuck_hint(d, in);
 	if (d->report_hook)
 		d->report_hook(d);
 }
