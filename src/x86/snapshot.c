@@ -107,11 +107,8 @@ struct arch_snapshot *arch_snapshot_take(struct vcpu *vcpu)
 		r = X86_GET(vcpu, KVM_GET_SREGS, &s->sregs);
 	s->xsave_size = x86_xsave_size(a);
 	if (!r && s->xsave_size) {
-		s->xsave = calloc(1, s->xsave_size);
-		r = !s->xsave ? err_set(ENOMEM, "out of memory")
-		    : s->xsave_size > sizeof(struct kvm_xsave)
-			? X86_GET(vcpu, KVM_GET_XSAVE2, s->xsave)
-			: X86_GET(vcpu, KVM_GET_XSAVE, s->xsave);
+		s->xsave = x86_xsave_read(vcpu, s->xsave_size);
+		r = s->xsave ? 0 : -EIO;
 		/*
 		 * Where XSTATE_BV (byte 512) says the x87 or SSE state is unused,
 		 * KVM_GET_XSAVE gives their initial values (MXCSR 0x1f80) and

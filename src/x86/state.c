@@ -98,6 +98,22 @@ size_t x86_xsave_size(const struct arch_vcpu *a)
 	return ioctl(a->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ? sizeof(struct kvm_xsave) : 0;
 }
 
+struct kvm_xsave *x86_xsave_read(struct vcpu *vcpu, size_t n)
+{
+	struct kvm_xsave *x = calloc(1, n);
+
+	if (!x) {
+		err_set(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (ioctl(vcpu->fd, n > sizeof(*x) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x) < 0) {
+		err_set(errno, "KVM_GET_XSAVE: %s", strerror(errno));
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
 /*
  * KVM_GET_FPU leaves MXCSR out (kvm_arch_vcpu_ioctl_get_fpu copies every
  * field but that one): it read 0 while the guest's stmxcsr stored 0x1f80.
@@ -108,19 +124,14 @@ static int x86_mxcsr_read(struct vcpu *vcpu, uint32_t *mxcsr)
 {
 	size_t n = x86_xsave_size(vcpu->arch);
 	struct kvm_xsave *x;
-	int r = 0;
 
 	if (!n)
 		return 0;
-	x = calloc(1, n);
-	if (!x)
-		return err_set(ENOMEM, "out of memory");
-	if (ioctl(vcpu->fd, n > sizeof(*x) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x) < 0)
-		r = err_set(errno, "KVM_GET_XSAVE: %s", strerror(errno));
-	else
-		memcpy(mxcsr, (uint8_t *)x->region + 24, 4);
+	if (!(x = x86_xsave_read(vcpu, n)))
+		return -EIO;
+	memcpy(mxcsr, (uint8_t *)x->region + 24, 4);
 	free(x);
-	return r;
+	return 0;
 }
 
 /*
@@ -141,13 +152,9 @@ static int x86_fpu_put(struct vcpu *vcpu, const struct kvm_fpu *f)
 			return err_set(errno, "KVM_SET_FPU: %s", strerror(errno));
 		return 0;
 	}
-	if (!(x = calloc(1, n)))
-		return err_set(ENOMEM, "out of memory");
+	if (!(x = x86_xsave_read(vcpu, n)))
+		return -EIO;
 	l = (uint8_t *)x->region;
-	if (ioctl(vcpu->fd, n > sizeof(*x) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, x) < 0) {
-		r = err_set(errno, "KVM_GET_XSAVE: %s", strerror(errno));
-		goto out;
-	}
 	memcpy(l + 0, &f->fcw, 2);
 	memcpy(l + 2, &f->fsw, 2);
 	l[4] = f->ftwx;
@@ -162,7 +169,6 @@ static int x86_fpu_put(struct vcpu *vcpu, const struct kvm_fpu *f)
 	x->region[512 / 4] |= X86_XSTATE_X87_SSE;
 	if (ioctl(vcpu->fd, KVM_SET_XSAVE, x) < 0)
 		r = err_set(errno, "KVM_SET_XSAVE: %s", strerror(errno));
-out:
 	free(x);
 	return r;
 }

@@ -150,6 +150,8 @@ struct kvm_sregs *x86_sregs(struct vcpu *vcpu);
 struct kvm_fpu *x86_fpu(struct vcpu *vcpu);
 /* Bytes of KVM_GET_XSAVE(2) state, 0 without XSAVE. */
 size_t x86_xsave_size(const struct arch_vcpu *a);
+/* KVM_GET_XSAVE(2) of n (x86_xsave_size) bytes, malloc'd; NULL: err_msg(). */
+struct kvm_xsave *x86_xsave_read(struct vcpu *vcpu, size_t n);
 /* Marks the cached registers as changed: written back before the next entry. */
 void x86_regs_changed(struct vcpu *vcpu);
 void x86_sregs_changed(struct vcpu *vcpu);
