@@ -303,10 +303,12 @@ teardown() {
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output "kvmdbg: gdb server on 127.0.0.1:1234; the guest waits for the debugger"
 	stop_stub
-	"$KVMDBG" --gdb 0.0.0.0:0 -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
+	# A file of its own: the first run's text in the same file could satisfy
+	# wait_file before the background shell truncates it for this run.
+	"$KVMDBG" --gdb 0.0.0.0:0 -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err2" &
 	STUB_PID=$!
-	wait_file "$BATS_TEST_TMPDIR/err"
-	run cat "$BATS_TEST_TMPDIR/err"
+	wait_file "$BATS_TEST_TMPDIR/err2"
+	run cat "$BATS_TEST_TMPDIR/err2"
 	assert_line --index 0 --partial "warning: the gdb server on 0.0.0.0:"
 	assert_line --index 0 --partial "is reachable from other machines"
 }
