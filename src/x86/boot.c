@@ -319,8 +319,12 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	if (boot->mode != BOOT_REAL16 && boot->tables && vcpu->arch->irqchip &&
 	    (r = x86_mptable_write(mem, vcpu->vm->ncpus)) < 0)
 		return r;
+	/* Real mode keeps the reset IDTR (base 0, limit 0xffff, SDM Table 9-1):
+	 * the IVT at 0 is what int n reads. Elsewhere no IDT until the guest
+	 * loads one, so a stray exception shuts down rather than jumping to
+	 * whatever lies at 0. */
 	sregs->idt.base = 0;
-	sregs->idt.limit = 0;
+	sregs->idt.limit = boot->mode == BOOT_REAL16 ? 0xffff : 0;
 	x86_regs_changed(vcpu);
 	x86_sregs_changed(vcpu);
 	return arch_regs_flush(vcpu);
