@@ -104,7 +104,7 @@ static void *machine_input_watch(void *arg)
 			return NULL;
 	}
 	/* Nothing more will come: a guest waiting for it waits for good. */
-	__atomic_and_fetch(&m->vm.irq_live, ~(1U << LAYOUT_SERIAL_IRQ), __ATOMIC_RELAXED);
+	atomic_fetch_and_explicit(&m->vm.irq_live, ~(1U << LAYOUT_SERIAL_IRQ), memory_order_relaxed);
 	return NULL;
 }
 
@@ -115,7 +115,7 @@ static int machine_input_start(struct machine *m)
 	m->input_quit = eventfd(0, EFD_CLOEXEC);
 	if (m->input_quit < 0)
 		return err_set(errno, "eventfd: %s", strerror(errno));
-	__atomic_or_fetch(&m->vm.irq_live, 1U << LAYOUT_SERIAL_IRQ, __ATOMIC_RELAXED);
+	atomic_fetch_or_explicit(&m->vm.irq_live, 1U << LAYOUT_SERIAL_IRQ, memory_order_relaxed);
 	r = pthread_create(&m->input_watch, NULL, machine_input_watch, m);
 	if (r) {
 		close(m->input_quit);

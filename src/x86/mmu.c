@@ -245,15 +245,18 @@ static void mmu_tables(const struct mem *mem, uint64_t table, int level, unsigne
 		       struct mmu_pages *p)
 {
 	unsigned n = entry_size == 8 ? 512 : 1024;
+	/* The whole table at once: this runs at every resume while a
+	 * watchpoint is set, over every entry of every table. */
+	const uint8_t *t = mem_ptr(mem, table, 4096);
 
 	mmu_add(p, table);
-	if (level <= 1)
+	if (level <= 1 || !t)
 		return;
 	for (unsigned i = 0; i < n && p->n < p->max; i++) {
-		uint64_t e;
+		uint64_t e = 0;
 
-		if (mmu_entry(mem, table + i * entry_size, entry_size, &e) < 0 || !(e & PTE_P) ||
-		    (e & PTE_PS))
+		memcpy(&e, t + i * entry_size, entry_size);
+		if (!(e & PTE_P) || (e & PTE_PS))
 			continue;
 		mmu_tables(mem, e & (entry_size == 8 ? PTE_ADDR_MASK : 0xfffff000ULL), level - 1,
 			   entry_size, p);

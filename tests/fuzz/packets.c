@@ -1,15 +1,16 @@
 /*
  * Fuzzes the gdb stub's packet dispatcher (stub/packets.c) on a real engine:
- * each input is what one client sends over a real TCP connection to the
- * stub's listening socket, served by the stub's own accept, read and reply
+ * each input is what one client sends over a real connection (a unix socket)
+ * to the stub's listening socket, served by the stub's own accept, read and reply
  * paths; then the client goes away and the stub's hang-up runs (releasing its
  * breakpoints and watchpoints). The guest is stopped again after each input.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -46,14 +47,12 @@ static void drain(int fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t sent = 0;
 	int fd;
 
-	if (getsockname(engine.stub.conn.listen_fd, (struct sockaddr *)&sa, &sl) < 0)
-		abort();
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path, engine.stub.conn.unix_path, sizeof(sa.sun_path) - 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		abort();
 	while (!stub_connected(&engine.stub))
