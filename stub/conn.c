@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,18 +43,66 @@ static bool conn_unix_stale(const struct sockaddr_un *sa)
 	return r < 0 && errno == ECONNREFUSED;
 }
 
+/*
+ * Locks the directory that holds the unix socket path: from the stale check
+ * to listen(), and around the removal at close, so that two kvmdbg starting
+ * at once cannot both find a socket stale and the second remove the first's
+ * new one. Waits up to CONN_DIR_LOCK_MS. *lock is the locked directory's fd,
+ * or -1 when the directory cannot be opened (bind then says why).
+ */
+static int conn_dir_lock(const char *path, int *lock)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	*lock = fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
+		if (errno != EWOULDBLOCK || waited >= CONN_DIR_LOCK_MS) {
+			int r = err_set(errno == EWOULDBLOCK ? EBUSY : errno,
+					"cannot lock %s for the socket in it: %s", dir,
+					errno == EWOULDBLOCK ? "another process has held the lock "
+							       "for 5 s" : strerror(errno));
+			close(fd);
+			*lock = -1;
+			return r;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+static void conn_dir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* and with it the lock */
+}
+
 static int conn_listen_unix(struct conn *c, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
 	mode_t old;
-	int fd, r;
+	int fd, lock, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(c->unix_path))
 		return err_set(ENAMETOOLONG, "unix socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
+	r = conn_dir_lock(path, &lock);
+	if (r < 0)
+		return r;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_set(errno, "socket: %s", strerror(errno));
+	if (fd < 0) {
+		r = err_set(errno, "socket: %s", strerror(errno));
+		conn_dir_unlock(lock);
+		return r;
+	}
 	old = umask(0177); /* the socket is created 0600 */
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	/* Only a socket that nobody listens on is replaced; any other file is not,
@@ -62,19 +111,34 @@ static int conn_listen_unix(struct conn *c, const char *path)
 		r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (r < 0 && errno == EADDRINUSE) {
-		close(fd);
-		return err_set(EEXIST, "%s exists and is not a stale socket (a file, or a server "
-			       "still listening)", path);
-	}
-	if (r < 0 || listen(fd, CONN_BACKLOG) < 0) {
+		r = err_set(EEXIST, "%s exists and is not a stale socket (a file, or a server "
+			    "still listening)", path);
+	} else if (r < 0 || listen(fd, CONN_BACKLOG) < 0 || lstat(path, &st) < 0) {
 		r = err_set(errno, "cannot listen on unix:%s: %s", path, strerror(errno));
-		close(fd);
-		return r;
+	} else {
+		c->listen_fd = fd;
+		c->unix_dev = st.st_dev;
+		c->unix_ino = st.st_ino;
+		snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
+		snprintf(c->where, sizeof(c->where), "unix:%s", path);
 	}
-	c->listen_fd = fd;
-	snprintf(c->unix_path, sizeof(c->unix_path), "%s", path);
-	snprintf(c->where, sizeof(c->where), "unix:%s", path);
-	return 0;
+	conn_dir_unlock(lock);
+	if (r < 0)
+		close(fd);
+	return r < 0 ? r : 0;
+}
+
+/* Removes the socket file if it is still ours (not a later server's). */
+static void conn_unlink_unix(struct conn *c)
+{
+	struct stat st;
+	int lock;
+
+	conn_dir_lock(c->unix_path, &lock);
+	if (lstat(c->unix_path, &st) == 0 && st.st_dev == c->unix_dev && st.st_ino == c->unix_ino)
+		unlink(c->unix_path);
+	conn_dir_unlock(lock);
+	c->unix_path[0] = '\0';
 }
 
 static bool conn_is_loopback(const struct sockaddr *sa)
@@ -384,6 +448,5 @@ void conn_close(struct conn *c)
 		close(c->listen_fd);
 	c->listen_fd = -1;
 	if (c->unix_path[0])
-		unlink(c->unix_path);
-	c->unix_path[0] = '\0';
+		conn_unlink_unix(c);
 }

@@ -13,6 +13,9 @@ struct pollfd;
 #define CONN_REFUSE_MS 2000      /* how long one may take to go */
 #define CONN_IDLE_MS 10000       /* a client that has not spoken RSP by then is closed */
 #define CONN_BACKLOG 16          /* connections the kernel holds until accepted */
+/* How long to wait for the lock on a unix socket's directory (another
+ * kvmdbg checking or replacing a stale socket there holds it briefly). */
+#define CONN_DIR_LOCK_MS 5000
 /* While a debugger is connected, others are turned away at most one per
  * CONN_REFUSE_GAP_MS; the rest wait in the kernel's backlog. Clients that
  * reconnect as fast as they are refused then cost the debugger's steps a
@@ -32,6 +35,8 @@ struct conn {
 	int client_fd;       /* the connected debugger, or -1 */
 	char where[300];     /* "127.0.0.1:1234" or "unix:/path", for messages */
 	char unix_path[256]; /* unix socket to remove at close, "" for TCP */
+	dev_t unix_dev;      /* and its file, so that close removes only ours */
+	ino_t unix_ino;
 	char *out;           /* output queued for the client */
 	size_t out_len, out_cap;
 	struct conn_refused refused[CONN_MAX_REFUSED];

@@ -296,6 +296,40 @@ teardown() {
 	assert_output "kvmdbg: gdb server on unix:$sock; the guest waits for the debugger"
 }
 
+@test "unix socket: the stale check holds the directory's lock; a server removes only its own socket" {
+	d=$BATS_TEST_TMPDIR/dir
+	mkdir "$d"
+	sock=$d/gdb.sock
+	# While another process holds the lock, kvmdbg waits for it, then listens.
+	flock "$d" sleep 1 3>&- &
+	sleep 0.2
+	start=$(date +%s%N)
+	"$KVMDBG" --gdb "unix:$sock" -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/a" &
+	STUB_PID=$!
+	wait_file "$BATS_TEST_TMPDIR/a"
+	waited=$((($(date +%s%N) - start) / 1000000))
+	[ "$waited" -ge 500 ] || fail "listening after $waited ms, with the lock held for 800 ms"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/a")" "kvmdbg: gdb server on unix:$sock; the guest waits for the debugger"
+	[ -S "$sock" ]
+	# Its file removed by hand and a second server on the same path: the
+	# first one's exit leaves the second's socket in place.
+	rm "$sock"
+	"$KVMDBG" --gdb "unix:$sock" -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/b" &
+	second=$!
+	wait_file "$BATS_TEST_TMPDIR/b"
+	stop_stub
+	[ -S "$sock" ] || fail "the first server removed the second's socket"
+	STUB_PID=$second
+	stop_stub
+	[ ! -e "$sock" ] || fail "the second server left its socket"
+	# A lock held for longer than 5 s: a clear refusal.
+	flock "$d" sleep 8 3>&- &
+	sleep 0.2
+	run kvmdbg --gdb "unix:$sock" -S "$(guest regs.elf)"
+	assert_failure 2
+	assert_output "kvmdbg: cannot lock $d for the socket in it: another process has held the lock for 5 s"
+}
+
 @test "-s listens on 127.0.0.1:1234 and a non-loopback address warns" {
 	"$KVMDBG" -s -S "$(guest regs.elf)" 2>"$BATS_TEST_TMPDIR/err" &
 	STUB_PID=$!
