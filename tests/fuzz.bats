@@ -39,3 +39,7 @@ replay() {
 @test "fuzz corpus: address expressions" {
 	replay expr
 }
+
+@test "fuzz corpus: exits through the bus to every device (PIO, string PIO, MMIO, the coalesced ring)" {
+	replay devices
+}
