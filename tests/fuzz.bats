@@ -43,3 +43,11 @@ replay() {
 @test "fuzz corpus: exits through the bus to every device (PIO, string PIO, MMIO, the coalesced ring)" {
 	replay devices
 }
+
+@test "fuzz corpus: bzImages through the loader, the command line, the initrd and the zero page" {
+	replay bzimage
+}
+
+@test "fuzz corpus: System.map and kallsyms files, looked up and moved" {
+	replay sysmap
+}

@@ -20,13 +20,10 @@
 #include "../../src/devices/devices.h"
 #include "../../src/exits.h"
 #include "../../src/iolog.h"
-#include "../../src/vcpu.h"
-#include "../../src/vm.h"
-#include "../../src/x86/x86.h"
 #include "fuzz.h"
+#include "nokvm.h"
 
 #define FUZZ_RAM (4ULL << 20)
-#define FUZZ_RUN_PAGES 3 /* kvm_run, its I/O data, the coalesced ring */
 #define FUZZ_MAX_EXITS 256
 
 static struct vm vm;
@@ -79,20 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	sink = fopen("/dev/null", "w");
-	if (!sink || mem_init(&vm.mem, FUZZ_RAM) < 0)
+	if (!sink)
 		abort();
-	vm.sys_fd = vm.fd = -1;
-	vm.run_size = FUZZ_RUN_PAGES * MEM_PAGE;
-	vm.coalesced_page = 2;
-	pthread_mutex_init(&vm.io_lock, NULL);
-	vcpu.vm = &vm;
-	vcpu.fd = -1;
-	vcpu.run = aligned_alloc(MEM_PAGE, vm.run_size);
-	if (!vcpu.run || x86_vcpu_state_init(&vcpu) < 0)
-		abort();
-	/* Registers as KVM left them at the exit (all zero here): no ioctl. */
-	vcpu.arch->sync_regs = false;
-	vcpu.arch->regs_valid = vcpu.arch->sregs_valid = true;
+	nokvm_init(&vm, &vcpu, FUZZ_RAM);
 	/* A kernel, its command line and an initrd for fw_cfg to serve. */
 	static const char cmdline[] = "console=ttyS0 fuzz";
 	static const uint8_t initrd[6000] = { 0x07, 0x07, 0x01 };
