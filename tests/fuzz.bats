@@ -51,3 +51,14 @@ replay() {
 @test "fuzz corpus: System.map and kallsyms files, looked up and moved" {
 	replay sysmap
 }
+
+@test "every libFuzzer harness built with clang (make check builds them) runs its seeds clean" {
+	for h in rsp loader packets console expr devices bzimage sysmap; do
+		bin=$ROOT/tests/fuzz/build/fuzz-$h
+		[ -x "$bin" ] || fail "$bin is not built (make fuzz-build; make check builds it)"
+		run timeout 300 "$bin" -runs=0 -detect_leaks=0 "$ROOT/tests/fuzz/corpus/$h"
+		[ "$status" -eq 0 ] || fail "fuzz-$h on its seeds: status $status: $output"
+		assert_line --regexp '^#[0-9]+[[:space:]]+DONE '
+		refute_output --partial 'ERROR: '
+	done
+}
