@@ -115,7 +115,9 @@ int checkpoint_take(struct checkpoints *c, uint64_t budget)
 			vm_dirty_track(c->vm, false);
 		return r;
 	}
+	pthread_mutex_lock(&c->vm->io_lock);
 	iobus_state(&c->vm->bus, k.devices, false);
+	pthread_mutex_unlock(&c->vm->io_lock);
 	mem_dirty_clear(mem);
 	c->v[slot] = k;
 	c->bytes += checkpoint_bytes(c, slot);
@@ -197,7 +199,9 @@ int checkpoint_restore(struct checkpoints *c, unsigned i)
 	}
 	mem_dirty_clear(mem);
 	c->base = (int)i;
+	pthread_mutex_lock(&c->vm->io_lock);
 	iobus_state(&c->vm->bus, c->v[i].devices, true);
+	pthread_mutex_unlock(&c->vm->io_lock);
 	r = arch_snapshot_restore(c->vcpu, c->v[i].cpu);
 	if (r < 0)
 		return err_set(-r, "the vCPU could not be put back (%s): memory and devices are "

@@ -97,8 +97,12 @@ static void *machine_input_watch(void *arg)
 			return NULL;
 		if (machine_input_ended(m, pfd[0].fd, pfd[0].revents))
 			break;
-		if (pfd[0].revents & POLLIN)
+		/* The UART is the machine's: vCPUs enter it under io_lock too. */
+		if (pfd[0].revents & POLLIN) {
+			pthread_mutex_lock(&m->vm.io_lock);
 			serial_input_waits(&m->devs.serial);
+			pthread_mutex_unlock(&m->vm.io_lock);
+		}
 		/* The guest takes it in its own time: look again in a while. */
 		if (poll(&pfd[1], 1, MACHINE_INPUT_RECHECK_MS) > 0)
 			return NULL;
@@ -173,7 +177,9 @@ static int machine_power_on_keep(struct machine *m)
 			return -EIO;
 	if (!(m->power_devices = malloc(n ? n : 1)))
 		return err_set(ENOMEM, "out of memory");
+	pthread_mutex_lock(&m->vm.io_lock);
 	iobus_state(&m->vm.bus, m->power_devices, false);
+	pthread_mutex_unlock(&m->vm.io_lock);
 	return 0;
 }
 
@@ -196,7 +202,9 @@ static int machine_reset(void *opaque)
 	if (r < 0)
 		return err_set(r, "%s (RAM is empty now: start kvmdbg again)", err_msg());
 	image_free(&img);
+	pthread_mutex_lock(&m->vm.io_lock);
 	iobus_state(&m->vm.bus, m->power_devices, true);
+	pthread_mutex_unlock(&m->vm.io_lock);
 	for (unsigned i = 0; i < m->ncpus; i++) {
 		r = arch_snapshot_restore(&m->vcpus[i], m->power_on[i]);
 		if (r < 0)

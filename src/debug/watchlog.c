@@ -195,7 +195,10 @@ int debug_io_access(struct debug *d, enum io_space space, uint64_t addr, unsigne
 						    sizeof(names)))
 		return err_set(ENODEV, "KVM handles %s without kvmdbg, which cannot reach it "
 			       "(--irqchip off leaves the address to kvmdbg)", names);
+	/* (Devices are the machine's: the serial input thread touches the UART.) */
+	pthread_mutex_lock(&d->vm->io_lock);
 	res = iobus_route(&d->vm->bus, &acc);
+	pthread_mutex_unlock(&d->vm->io_lock);
 	/* A device's state is the machine's: what history keeps went differently. */
 	d->wrote |= acc.dev != NULL;
 	if (!write)

@@ -140,8 +140,9 @@ const char *rtc_reg_name(const void *opaque, uint64_t offset, const struct io_ac
 const char *fwcfg_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);
-/* From another thread: input waits, which the guest asked to be interrupted
- * for: raises the line (the guest's next access sets it right). Whether so. */
+/* From another thread, holding what serialises the vCPUs' accesses (the
+ * VM's io_lock): input waits, which the guest asked to be interrupted for:
+ * raises the line (the guest's next access sets it right). Whether so. */
 bool serial_input_waits(struct serial *s);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
