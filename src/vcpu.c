@@ -238,11 +238,18 @@ int vcpu_start_thread(struct vcpu *vcpu)
 	return 0;
 }
 
+/* kvm_run's immediate_exit: the control thread sets it to kick, the vCPU
+ * thread clears and sets it around KVM_RUN (atomic: both write it). */
+static void vcpu_immediate_exit(struct vcpu *vcpu, bool on)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, on, __ATOMIC_RELAXED);
+}
+
 void vcpu_resume(struct vcpu *vcpu, enum vcpu_run_mode mode)
 {
 	vcpu->mode = mode;
 	atomic_store(&vcpu->stop_req, false);
-	vcpu->run->immediate_exit = 0;
+	vcpu_immediate_exit(vcpu, false);
 	vcpu->stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	atomic_store(&vcpu->state, VCPU_RUNNING);
 	/* The control thread handles the stop this run ends with, and may ask
@@ -263,7 +270,7 @@ void vcpu_request_stop(struct vcpu *vcpu)
 	 */
 	atomic_store(&vcpu->stop_req, true);
 	if (vcpu->run)
-		((volatile struct kvm_run *)vcpu->run)->immediate_exit = 1;
+		vcpu_immediate_exit(vcpu, true);
 	if (vcpu->thread_started)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
@@ -321,7 +328,7 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	 * serve them all. The stop already decided stands.
 	 */
 	for (unsigned n = 0;; n++) {
-		vcpu->run->immediate_exit = 1;
+		vcpu_immediate_exit(vcpu, true);
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
 		vcpu->stats.runs++;
 		arch_regs_exited(vcpu);
@@ -336,7 +343,7 @@ static int vcpu_complete_io(struct vcpu *vcpu)
 	/* A counted run goes on stepping; a stop request that raced with this is
 	 * seen by stop_req before the next entry. */
 	if (!atomic_load(&vcpu->stop_req))
-		vcpu->run->immediate_exit = 0;
+		vcpu_immediate_exit(vcpu, false);
 	if (r == 0 && vcpu->run->exit_reason == KVM_EXIT_DEBUG)
 		return 0;
 	if (r == 0)
