@@ -200,6 +200,9 @@ static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uin
 	return debug_read_upto(s->dbg, addr, buf, len, rd == cmd_read_phys);
 }
 
+static bool cmd_cancelled(struct session *s);
+static void cmd_cancel_note(FILE *out, const char *what, unsigned long done, unsigned long of);
+
 static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,
 			   FILE *out, uint64_t *end)
 {
@@ -209,9 +212,14 @@ static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsi
 	for (unsigned long i = 0; i < count && !ferror(out); i++) {
 		uint8_t bytes[CMD_MAX_INSN];
 		char text[256];
-		size_t n = cmd_read_some(s, rd, addr, bytes, sizeof(bytes));
+		size_t n;
 		int len;
 
+		if (i && cmd_cancelled(s)) {
+			cmd_cancel_note(out, "instructions shown:", i, count);
+			break;
+		}
+		n = cmd_read_some(s, rd, addr, bytes, sizeof(bytes));
 		if (!n)
 			return cmd_fail(out, "cannot access memory at address %#llx",
 					(unsigned long long)addr);
@@ -388,6 +396,37 @@ static double cmd_now(void)
 }
 
 #define CMD_PROGRESS_AFTER 2.0 /* seconds of silence before a status line */
+#define CMD_CANCEL_LOOK 0.01   /* seconds between looks for Ctrl-C in a long command */
+
+/*
+ * Whether a long command (stepi N, rstepi N, x/N and the like) should stop
+ * now: Ctrl-C on the console (a signal), or gdb's Ctrl-C (0x03) while a
+ * monitor command runs. Looks every CMD_CANCEL_LOOK seconds; cheap between.
+ */
+static bool cmd_cancelled(struct session *s)
+{
+	struct pollfd pfd = { .fd = s->sigfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	double now;
+
+	if (s->cancelled || s->interrupted)
+		return true;
+	now = cmd_now();
+	if (now - s->cancel_look < CMD_CANCEL_LOOK)
+		return false;
+	s->cancel_look = now;
+	if (s->sigfd >= 0 && poll(&pfd, 1, 0) > 0 && read(s->sigfd, &si, sizeof(si)) > 0)
+		s->interrupted = s->cancelled = true;
+	if (!s->cancelled && s->cancel && s->cancel(s->cancel_opaque))
+		s->cancelled = true;
+	return s->cancelled;
+}
+
+/* What a long command says when it stopped early. */
+static void cmd_cancel_note(FILE *out, const char *what, unsigned long done, unsigned long of)
+{
+	fprintf(out, "Interrupted: %s %lu of %lu.\n", what, done, of);
+}
 #define CMD_HINT_AFTER 5.0     /* ... and before the earlyprintk hint */
 
 void commands_progress(struct session *s, bool done)
@@ -847,6 +886,10 @@ static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 		uint8_t c;
 		size_t n = 0;
 
+		if (i && cmd_cancelled(s)) {
+			cmd_cancel_note(out, "strings shown:", i, count);
+			break;
+		}
 		cmd_print_addr(s, addr, out);
 		fputs(":\t\"", out);
 		while (n < 4096 && !ferror(out) && rd(s, addr + n, &c, 1) == 0 && c) {
@@ -899,6 +942,12 @@ static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, 
 	for (unsigned long i = 0; i < f.count && !ferror(out); i++) {
 		uint64_t v = 0;
 
+		if (i && cmd_cancelled(s)) {
+			if (i % per_line)
+				fputc('\n', out);
+			cmd_cancel_note(out, "units shown:", i, f.count);
+			break;
+		}
 		if (rd(s, addr, &v, f.size) < 0) {
 			if (i % per_line)
 				fputc('\n', out);
@@ -1119,6 +1168,10 @@ static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
 		return -1;
 	for (unsigned long i = 0; i < n; i++) {
+		if (i && cmd_cancelled(s)) {
+			cmd_cancel_note(out, "stepped", i, n);
+			break;
+		}
 		if (debug_step(s->dbg, &stop) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		if (stop.reason != DEBUG_STOP_STEPPED)
@@ -1262,6 +1315,10 @@ static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
 	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
 		return -1;
 	for (unsigned long i = 0; i < n; i++) {
+		if (i && cmd_cancelled(s)) {
+			cmd_cancel_note(out, "stepped back", i, n);
+			break;
+		}
 		int r = debug_reverse_step(s->dbg, &stop);
 
 		if (r < 0)
@@ -2114,6 +2171,7 @@ int commands_execute(struct session *s, const char *line, FILE *out)
 		return cmd_fail(out, "unknown command '%s'; 'help' lists them", argv[0]);
 	if (c->needs_stopped && debug_running(s->dbg))
 		return cmd_fail(out, "the guest is running; 'stop' or Ctrl-C first");
+	s->cancelled = false;
 	int r = c->handler(s, argc, argv, out) < 0 ? -1 : 0;
 
 	cmd_notice(s, out);

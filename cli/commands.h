@@ -23,6 +23,12 @@ struct session {
 	bool async;          /* `cont` returns at once; the caller collects the stop */
 	bool quit;           /* `quit` was given */
 	bool interrupted;    /* a signal asked to stop (batch: the run ends) */
+	/* Whether the client asked to stop the command in progress (gdb's Ctrl-C
+	 * while a monitor command runs); NULL: no client. Consumes the request. */
+	bool (*cancel)(void *opaque);
+	void *cancel_opaque;
+	bool cancelled;      /* the command in progress was asked to stop */
+	double cancel_look;  /* CLOCK_MONOTONIC seconds of the last look for that */
 	uint64_t x_next;     /* where a bare `x` goes on (after the last x/xp) */
 	char x_last[16];     /* the last x or xp command word with its format, "" if none */
 	bool noted_by_page[2]; /* said once per bp_kind that breakpoints work by page here */

@@ -420,6 +420,8 @@ int run_session(struct session *s, const struct options *opt)
 		}
 		st = &stub;
 		stub.monitor_stop = commands_monitor_stop;
+		s->cancel = stub_cancel_requested;
+		s->cancel_opaque = &stub;
 		fprintf(stderr, "kvmdbg: gdb server on %s%s\n", stub.conn.where,
 			opt->wait ? "; the guest waits for the debugger" : "");
 		if (!opt->wait && !tty_console && !opt->stop_at_set && debug_continue(s->dbg, &stop) > 0)
@@ -431,8 +433,10 @@ int run_session(struct session *s, const struct options *opt)
 		debug_history_info(s->dbg, &h);
 		failures += run_loop(s, st, tty_console, opt->no_shutdown || h.on);
 	}
-	if (st)
+	if (st) {
 		stub_close(st);
+		s->cancel = NULL;
+	}
 	if (s->timed_out)
 		return timed_out(s);
 	if (s->ended)

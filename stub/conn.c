@@ -305,6 +305,23 @@ ssize_t conn_read(struct conn *c, void *buf, size_t len)
 	return n > 0 ? n : -1;
 }
 
+bool conn_take_byte(struct conn *c, uint8_t byte)
+{
+	uint8_t peek[64];
+	ssize_t n;
+
+	if (c->client_fd < 0)
+		return false;
+	n = recv(c->client_fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	for (ssize_t i = 0; i < n; i++) {
+		if (peek[i] == byte)
+			return recv(c->client_fd, peek, (size_t)i + 1, MSG_DONTWAIT) == i + 1;
+		if (peek[i] != '+' && peek[i] != '-')
+			break;
+	}
+	return false;
+}
+
 /* Sends what the socket takes now; returns how much, or -1 if the client is gone. */
 static ssize_t conn_send_now(int fd, const char *p, size_t len)
 {

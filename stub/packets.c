@@ -766,6 +766,14 @@ static void h_monitor(struct stub *st, const char *pkt, size_t len)
 		stub_reply(st, "OK");
 }
 
+bool stub_cancel_requested(void *opaque)
+{
+	struct stub *st = opaque;
+
+	/* (Between packets: a 0x03 inside one is data.) */
+	return rsp_idle(&st->rsp) && conn_take_byte(&st->conn, RSP_CTRL_C);
+}
+
 /* The guest stopped while a monitor command waited for it: say how, then OK. */
 static void stub_monitor_done(struct stub *st, const struct debug_stop *stop)
 {

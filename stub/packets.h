@@ -63,6 +63,9 @@ void stub_stopped(struct stub *st, const struct debug_stop *stop);
 /* kvmdbg ends before the guest does (--timeout): a client waiting for a stop
  * hears that the guest ended with SIGALRM; the connection is closed. */
 void stub_end(struct stub *st);
+/* For a long monitor command, between its steps (opaque: the stub): whether
+ * the client sent Ctrl-C meanwhile (taken; the command stops early). */
+bool stub_cancel_requested(void *opaque);
 /* Whether a debugger is connected. */
 bool stub_connected(const struct stub *st);
 

@@ -11,7 +11,6 @@ enum { RSP_IDLE, RSP_DATA, RSP_CSUM1, RSP_CSUM2 };
 #define RSP_ESCAPE_XOR 0x20
 #define RSP_RUNLENGTH_BIAS 29 /* a run-length count is sent as n + 29 */
 #define RSP_RUNLENGTH_MAX (126 - RSP_RUNLENGTH_BIAS) /* repeats one count can carry */
-#define RSP_CTRL_C 0x03
 
 int rsp_init(struct rsp *r)
 {
@@ -73,6 +72,11 @@ static bool rsp_decode(struct rsp *r)
 	r->buf[n] = '\0';
 	r->len = n;
 	return true;
+}
+
+bool rsp_idle(const struct rsp *r)
+{
+	return r->state == RSP_IDLE;
 }
 
 enum rsp_event rsp_feed(struct rsp *r, uint8_t c)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define RSP_PACKET_SIZE (128 * 1024) /* the PacketSize we advertise */
+#define RSP_CTRL_C 0x03               /* the interrupt request, outside packets */
 
 enum rsp_event {
 	RSP_NONE,      /* nothing complete yet */
@@ -33,6 +34,8 @@ struct rsp {
 
 int rsp_init(struct rsp *r);
 void rsp_free(struct rsp *r);
+/* Whether the parser is between packets (a 0x03 now would be Ctrl-C). */
+bool rsp_idle(const struct rsp *r);
 /* Feeds one received byte. */
 enum rsp_event rsp_feed(struct rsp *r, uint8_t c);
 /* Frames payload as $payload#cs, escaping '#', '$', '}' and '*' and

@@ -271,3 +271,34 @@ garbage_client() {
 	# The command stopped at the limit instead of reading all 256 MiB.
 	[ $((SECONDS - start)) -lt 60 ] || fail "took $((SECONDS - start)) s"
 }
+
+@test "a long monitor command stops at gdb's Ctrl-C (0x03): stepi 65536 and rstepi 65536 answer at once, saying how far they got" {
+	start_stub "$(guest memloop.elf)" --history --icount step
+	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
+	for cmd in 'stepi 65536' 'rstepi 65536'; do
+		send_packet "qRcmd,$(printf '%s' "$cmd" | od -An -tx1 | tr -d ' \n')"
+		IFS= read -r -t 5 -N 1 c <&7 && [ "$c" = + ] || fail "$cmd: no ack"
+		sleep 1.5
+		# Timed to the first byte of the answer (no subshell in between).
+		t0=$(date +%s%N)
+		printf '\003' >&7
+		IFS= read -r -t 5 -N 1 c <&7 && [ "$c" = '$' ] || fail "$cmd: no answer"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		IFS= read -r -t 5 -d '#' payload <&7 && IFS= read -r -t 5 -N 2 c <&7
+		text=$(xxd -r -p <<<"${payload#O}")
+		while reply=$(read_packet) && [ "$reply" != OK ]; do
+			[ "${reply:0:1}" = O ] || fail "not console output: $reply"
+			text+=$(xxd -r -p <<<"${reply#O}")
+		done
+		assert_equal "$reply" OK
+		what=stepped
+		[ "${cmd%% *}" = stepi ] || what='stepped back'
+		re="Interrupted: $what ([0-9]+) of 65536\\."
+		[[ "$text" =~ $re ]] ||
+			fail "$cmd: no note of the interruption: $text"
+		[ "${BASH_REMATCH[1]}" -gt 0 ] || fail "$cmd: nothing done: $text"
+		[ "$ms" -lt 1000 ] || fail "$cmd: answered $ms ms after Ctrl-C"
+		# No stray stop reply: the next packet gets its own answer.
+		[[ "$(rsp '?')" == [ST]* ]]
+	done
+}

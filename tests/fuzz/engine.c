@@ -87,6 +87,8 @@ void engine_init(void)
 	}
 	atexit(engine_cleanup);
 	e->stub.monitor_stop = commands_monitor_stop;
+	e->session.cancel = stub_cancel_requested;
+	e->session.cancel_opaque = &e->stub;
 }
 
 void engine_settle(void)
