@@ -313,6 +313,8 @@ bool conn_take_byte(struct conn *c, uint8_t byte)
 	if (c->client_fd < 0)
 		return false;
 	n = recv(c->client_fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return true; /* gone: nobody waits for the rest (the loop sees the hang-up) */
 	for (ssize_t i = 0; i < n; i++) {
 		if (peek[i] == byte)
 			return recv(c->client_fd, peek, (size_t)i + 1, MSG_DONTWAIT) == i + 1;

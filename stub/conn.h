@@ -57,7 +57,8 @@ int conn_accept(struct conn *c, const char *busy_msg, size_t busy_len);
 /* Reads what the client sent: > 0 bytes, 0 nothing now, -1 it went away. */
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
 /* Whether the client's unread input holds byte (after acks, '+' and '-',
- * alone): then it is taken, with those acks. Anything else stays unread. */
+ * alone): then it is taken, with those acks. Anything else stays unread.
+ * True too when the client has gone (the loop then sees the hang-up). */
 bool conn_take_byte(struct conn *c, uint8_t byte);
 /* Sends, or queues what the socket does not take now; -ENOBUFS when the
  * client has let CONN_MAX_OUT bytes pile up (drop it), -EIO when it is gone. */

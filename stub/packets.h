@@ -64,7 +64,8 @@ void stub_stopped(struct stub *st, const struct debug_stop *stop);
  * hears that the guest ended with SIGALRM; the connection is closed. */
 void stub_end(struct stub *st);
 /* For a long monitor command, between its steps (opaque: the stub): whether
- * the client sent Ctrl-C meanwhile (taken; the command stops early). */
+ * the client sent Ctrl-C meanwhile (taken), or went away: the command stops
+ * early. */
 bool stub_cancel_requested(void *opaque);
 /* Whether a debugger is connected. */
 bool stub_connected(const struct stub *st);

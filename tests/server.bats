@@ -302,3 +302,22 @@ garbage_client() {
 		[[ "$(rsp '?')" == [ST]* ]]
 	done
 }
+
+@test "gdb giving up on a long monitor command (Ctrl-C twice) stops it: the next gdb gets in at once" {
+	# gdb sends nothing on the first Ctrl-C while a monitor command runs; on
+	# the second it offers to stop debugging (yes, in batch) and disconnects.
+	start_stub "$(guest memloop.elf)" --history --icount step
+	run timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$STUB_PORT" \
+		-ex 'shell (sleep 1.5; kill -INT $PPID; sleep 0.3; kill -INT $PPID) &' \
+		-ex 'monitor stepi 65536' "$(guest memloop.elf)"
+	assert_line --partial 'Disconnected from target.'
+	# The command stops with the connection: the server sees the hang-up
+	# at once (65536 counted steps take some 16 s on PVM).
+	for _ in $(seq 40); do
+		grep -q 'the debugger left' "$STUB_ERR" && break
+		sleep 0.05
+	done
+	grep -q 'the debugger left' "$STUB_ERR" || fail "still busy 2 s after gdb left: $(cat "$STUB_ERR")"
+	run gdb_batch -ex 'info registers rip' "$(guest memloop.elf)"
+	assert_line --regexp '^rip +0x'
+}
