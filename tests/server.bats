@@ -272,7 +272,7 @@ garbage_client() {
 	[ $((SECONDS - start)) -lt 60 ] || fail "took $((SECONDS - start)) s"
 }
 
-@test "a long monitor command stops at gdb's Ctrl-C (0x03): stepi 65536 and rstepi 65536 answer at once, saying how far they got" {
+@test "a long monitor command stops at a client's Ctrl-C (0x03): stepi 65536 and rstepi 65536 answer at once, saying how far they got" {
 	start_stub "$(guest memloop.elf)" --history --icount step
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
 	for cmd in 'stepi 65536' 'rstepi 65536'; do
