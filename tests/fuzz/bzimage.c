@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../src/loader.h"
@@ -46,15 +45,6 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)v);
 	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static int memfd_with(const void *data, size_t size)
-{
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
-	return fd;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -102,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (len > size - at)
 		len = size - at;
 	if (flags & 4) {
-		initrd_fd = memfd_with(data + at, len);
+		initrd_fd = nokvm_file(data + at, len);
 		snprintf(initrd_path, sizeof(initrd_path), "/proc/self/fd/%d", initrd_fd);
 		at += len;
 	}
@@ -115,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(file + HDR_AT, hdr, sizeof(hdr));
 	memcpy(file + setup, data + at, body);
-	fd = memfd_with(file, setup + body);
+	fd = nokvm_file(file, setup + body);
 	free(file);
 	if (loader_load_elf_fd(&vm, &img, "fuzz-bzImage", fd) == 0) {
 		if (loader_boot_extras(&vm, &img, (flags & 8) ? append : NULL, mods,

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../src/devices/devices.h"
@@ -85,9 +84,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	memcpy(mem_ptr(&vm.mem, 0x20000, sizeof(cmdline)), cmdline, sizeof(cmdline));
 	memset(mem_ptr(&vm.mem, 0x100000, 0x3000), 0x90, 0x3000);
-	initrd_fd = memfd_create("initrd", MFD_CLOEXEC);
-	if (initrd_fd < 0 || write(initrd_fd, initrd, sizeof(initrd)) != (ssize_t)sizeof(initrd))
-		abort();
+	initrd_fd = nokvm_file(initrd, sizeof(initrd));
 	return 0;
 }
 

@@ -8,12 +8,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../src/loader.h"
 #include "../../src/vm.h"
 #include "fuzz.h"
+#include "nokvm.h"
 
 #define FUZZ_RAM (4ULL << 20) /* our guests load at 1 MiB; more RAM only slows big bss */
 
@@ -29,15 +29,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int fuzz_file(const uint8_t *data, size_t size)
-{
-	int fd = memfd_create("guest", MFD_CLOEXEC);
-
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
-		abort();
-	return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct image img;
@@ -45,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	/* As an ELF: the loader owns the descriptor from here. */
-	fd = fuzz_file(data, size);
+	fd = nokvm_file(data, size);
 	if (loader_load_elf_fd(&vm, &img, "fuzz.elf", fd) == 0)
 		image_free(&img);
 	if (fcntl(fd, F_GETFD) != -1) {
@@ -53,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	/* As a raw image at an address the first bytes choose. */
-	fd = fuzz_file(data, size);
+	fd = nokvm_file(data, size);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (loader_load_raw(&vm, &img, path, size >= 2 ? (uint64_t)(data[0] | data[1] << 8) << 4 : 0x7c00) == 0)
 		image_free(&img);

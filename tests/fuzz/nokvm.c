@@ -1,6 +1,8 @@
 #include "nokvm.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../src/x86/x86.h"
 
@@ -18,4 +20,13 @@ void nokvm_init(struct vm *vm, struct vcpu *vcpu, uint64_t ram)
 		abort();
 	vcpu->arch->sync_regs = false;
 	vcpu->arch->regs_valid = vcpu->arch->sregs_valid = true;
+}
+
+int nokvm_file(const void *data, size_t size)
+{
+	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	return fd;
 }

@@ -8,6 +8,7 @@
 #ifndef KVMDBG_FUZZ_NOKVM_H
 #define KVMDBG_FUZZ_NOKVM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../../src/vcpu.h"
@@ -18,5 +19,7 @@
 
 /* Sets both up, with ram bytes of RAM; aborts when it cannot. */
 void nokvm_init(struct vm *vm, struct vcpu *vcpu, uint64_t ram);
+/* A file in memory holding data, read from its start (memfd); aborts on failure. */
+int nokvm_file(const void *data, size_t size);
 
 #endif
