@@ -245,7 +245,7 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 
 	/* Code on a page the debugger took away to stop there (a breakpoint where
 	 * int3 or DR0-DR3 cannot be). */
-	if (emulation && vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, arch_pc(vcpu)))
+	if (emulation && vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, vcpu, arch_pc(vcpu)))
 		return exits_stop(stop, STOP_FETCH, KVM_EXIT_INTERNAL_ERROR,
 				  "code fetched from a trapped page at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));

@@ -488,7 +488,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		}
 		if (own_trap && !queued_stop) {
 			/* Stepping through lent code onto a breakpoint the debugger traps by page. */
-			if (vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, arch_pc(vcpu))) {
+			if (vcpu->fetch_stop && vcpu->fetch_stop(vcpu->own_opaque, vcpu, arch_pc(vcpu))) {
 				stop->reason = STOP_FETCH;
 				stop->exit_reason = KVM_EXIT_DEBUG;
 				break;

@@ -156,7 +156,7 @@ struct vcpu {
 	bool (*own_breakpoint)(void *opaque, uint64_t pc);
 	/* The debugger's: whether it stops when code at pc is fetched from a page
 	 * it took out of the map (watch.h); else the page is lent and the code runs. */
-	bool (*fetch_stop)(void *opaque, uint64_t pc);
+	bool (*fetch_stop)(void *opaque, struct vcpu *vcpu, uint64_t pc);
 	void *own_opaque;
 	/* VCPU_COUNT: called on the vCPU thread after every step (or other stop);
 	 * returns true to stop there, with *stop saying why. */

@@ -107,12 +107,14 @@ bool debug_own_breakpoint(void *opaque, uint64_t pc)
 
 /* Code at pc came from a page kvmdbg took out of the map: whether that is one
  * of its stops (the step off the one at the starting pc excepted). */
-bool debug_fetch_stop(void *opaque, uint64_t pc)
+bool debug_fetch_stop(void *opaque, struct vcpu *vcpu, uint64_t pc)
 {
 	struct debug *d = opaque;
 	const struct breakpoint *bp;
 
-	if (d->vcpu->mode == VCPU_COUNT) {
+	/* (The asking vCPU's mode: d->vcpu is the control thread's, which may
+	 * select another while this one runs.) */
+	if (vcpu->mode == VCPU_COUNT) {
 		int e = debug_entry_find(d, pc, false);
 
 		return (e >= 0 && e != d->entry_lifted && d->entry[e].by_page) ||

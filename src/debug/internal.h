@@ -302,7 +302,7 @@ bool debug_entry_armed(const struct entry_bp *e, uint64_t pc, bool int3_only);
 int debug_entry_find(const struct debug *d, uint64_t pc, bool int3_only);
 /* The vCPU's hooks for breakpoints (own_opaque: the debugger). */
 bool debug_own_breakpoint(void *opaque, uint64_t pc);
-bool debug_fetch_stop(void *opaque, uint64_t pc);
+bool debug_fetch_stop(void *opaque, struct vcpu *vcpu, uint64_t pc);
 
 /* ---- watchlog.c ---- */
 /* The icount of the instruction making an I/O access, for the log. */
