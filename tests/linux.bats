@@ -2,6 +2,9 @@
 # Debian's Linux kernel on kvmdbg's machine: the boot protocol, the
 # interrupt controllers and timer, the UART both ways, the exit port from
 # userspace, the i8042 reset.
+# Each test boots a kernel: in the nested-SVM test VM that is minutes, so
+# tests/run gives the suite a group of its own share:
+# tests/run weight: 8
 
 load helper
 
