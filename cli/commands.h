@@ -29,6 +29,7 @@ struct session {
 	void *cancel_opaque;
 	bool cancelled;      /* the command in progress was asked to stop */
 	double cancel_look;  /* CLOCK_MONOTONIC seconds of the last look for that */
+	unsigned cancel_calls; /* looks asked for (the clock is read every 16th) */
 	uint64_t x_next;     /* where a bare `x` goes on (after the last x/xp) */
 	char x_last[16];     /* the last x or xp command word with its format, "" if none */
 	bool noted_by_page[2]; /* said once per bp_kind that breakpoints work by page here */
