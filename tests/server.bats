@@ -312,15 +312,17 @@ garbage_client() {
 		-ex 'monitor stepi 65536' "$(guest memloop.elf)"
 	assert_line --partial 'Disconnected from target.'
 	# The command stops with the connection: the next client is answered at
-	# once (65536 counted steps take some 16 s on PVM).
+	# once, and the guest stands where the command stopped, well short of
+	# 65536 steps (they take some 16 s on PVM, minutes in the test VM).
 	t0=$(date +%s%N)
 	exec 7<>/dev/tcp/127.0.0.1/$STUB_PORT
 	reply=$(rsp '?')
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[[ "$reply" == [ST]* ]] || fail "no stop reply: $reply"
 	echo "# answered after $ms ms" >&3
-	[ "$ms" -lt 1000 ] || fail "the next client was answered after $ms ms"
+	[ "$ms" -lt 5000 ] || fail "the next client was answered after $ms ms"
 	exec 7>&-
-	run gdb_batch -ex 'info registers rip' "$(guest memloop.elf)"
-	assert_line --regexp '^rip +0x'
+	run gdb_batch -ex 'monitor icount' "$(guest memloop.elf)"
+	n=$(sed -n 's/^icount \([0-9]*\)$/\1/p' <<<"$output")
+	[ -n "$n" ] && [ "$n" -lt 65536 ] || fail "the command ran on: $output"
 }
