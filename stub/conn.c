@@ -65,10 +65,15 @@ static int conn_dir_lock(const char *path, int *lock)
 		return 0;
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
 		if (errno != EWOULDBLOCK || waited >= CONN_DIR_LOCK_MS) {
-			int r = err_set(errno == EWOULDBLOCK ? EBUSY : errno,
-					"cannot lock %s for the socket in it: %s", dir,
-					errno == EWOULDBLOCK ? "another process has held the lock "
-							       "for 5 s" : strerror(errno));
+			int e = errno, r;
+
+			if (e == EWOULDBLOCK)
+				r = err_set(EBUSY, "cannot lock %s for the socket in it: another "
+					    "process has held the lock for %d s", dir,
+					    CONN_DIR_LOCK_MS / 1000);
+			else
+				r = err_set(e, "cannot lock %s for the socket in it: %s", dir,
+					    strerror(e));
 			close(fd);
 			*lock = -1;
 			return r;
