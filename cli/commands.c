@@ -200,8 +200,8 @@ static size_t cmd_read_some(struct session *s, cmd_reader rd, uint64_t addr, uin
 	return debug_read_upto(s->dbg, addr, buf, len, rd == cmd_read_phys);
 }
 
-static bool cmd_cancelled(struct session *s);
-static void cmd_cancel_note(FILE *out, const char *what, unsigned long done, unsigned long of);
+static bool cmd_stop_early(struct session *s, FILE *out, bool midline, const char *what,
+			   unsigned long done, unsigned long of);
 
 static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsigned long count,
 			   FILE *out, uint64_t *end)
@@ -215,10 +215,8 @@ static int cmd_disas_lines(struct session *s, cmd_reader rd, uint64_t addr, unsi
 		size_t n;
 		int len;
 
-		if (i && cmd_cancelled(s)) {
-			cmd_cancel_note(out, "instructions shown:", i, count);
+		if (cmd_stop_early(s, out, false, "instructions shown:", i, count))
 			break;
-		}
 		n = cmd_read_some(s, rd, addr, bytes, sizeof(bytes));
 		if (!n)
 			return cmd_fail(out, "cannot access memory at address %#llx",
@@ -426,10 +424,16 @@ static bool cmd_cancelled(struct session *s)
 	return s->cancelled;
 }
 
-/* What a long command says when it stopped early. */
-static void cmd_cancel_note(FILE *out, const char *what, unsigned long done, unsigned long of)
+/* In a long command's loop, before its item done (of of): whether to stop
+ * there (cmd_cancelled; never before the first), saying so on a line of its
+ * own (midline: the output is in the middle of one). */
+static bool cmd_stop_early(struct session *s, FILE *out, bool midline, const char *what,
+			   unsigned long done, unsigned long of)
 {
-	fprintf(out, "Interrupted: %s %lu of %lu.\n", what, done, of);
+	if (!done || !cmd_cancelled(s))
+		return false;
+	fprintf(out, "%sInterrupted: %s %lu of %lu.\n", midline ? "\n" : "", what, done, of);
+	return true;
 }
 #define CMD_HINT_AFTER 5.0     /* ... and before the earlyprintk hint */
 
@@ -890,10 +894,8 @@ static int cmd_examine_strings(struct session *s, cmd_reader rd, uint64_t addr,
 		uint8_t c;
 		size_t n = 0;
 
-		if (i && cmd_cancelled(s)) {
-			cmd_cancel_note(out, "strings shown:", i, count);
+		if (cmd_stop_early(s, out, false, "strings shown:", i, count))
 			break;
-		}
 		cmd_print_addr(s, addr, out);
 		fputs(":\t\"", out);
 		while (n < 4096 && !ferror(out) && rd(s, addr + n, &c, 1) == 0 && c) {
@@ -946,12 +948,8 @@ static int cmd_examine(struct session *s, cmd_reader rd, int argc, char **argv, 
 	for (unsigned long i = 0; i < f.count && !ferror(out); i++) {
 		uint64_t v = 0;
 
-		if (i && cmd_cancelled(s)) {
-			if (i % per_line)
-				fputc('\n', out);
-			cmd_cancel_note(out, "units shown:", i, f.count);
+		if (cmd_stop_early(s, out, i % per_line, "units shown:", i, f.count))
 			break;
-		}
 		if (rd(s, addr, &v, f.size) < 0) {
 			if (i % per_line)
 				fputc('\n', out);
@@ -1172,10 +1170,8 @@ static int cmd_stepi(struct session *s, int argc, char **argv, FILE *out)
 	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
 		return -1;
 	for (unsigned long i = 0; i < n; i++) {
-		if (i && cmd_cancelled(s)) {
-			cmd_cancel_note(out, "stepped", i, n);
+		if (cmd_stop_early(s, out, false, "stepped", i, n))
 			break;
-		}
 		if (debug_step(s->dbg, &stop) < 0)
 			return cmd_fail(out, "%s", err_msg());
 		if (stop.reason != DEBUG_STOP_STEPPED)
@@ -1319,10 +1315,8 @@ static int cmd_rstepi(struct session *s, int argc, char **argv, FILE *out)
 	if (argc == 2 && cmd_parse_count(argv[1], &n, out) < 0)
 		return -1;
 	for (unsigned long i = 0; i < n; i++) {
-		if (i && cmd_cancelled(s)) {
-			cmd_cancel_note(out, "stepped back", i, n);
+		if (cmd_stop_early(s, out, false, "stepped back", i, n))
 			break;
-		}
 		int r = debug_reverse_step(s->dbg, &stop);
 
 		if (r < 0)
