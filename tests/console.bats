@@ -389,7 +389,7 @@ CMDS
 }
 
 @test "--console reads commands from a pipe without prompts" {
-	run bash -c "printf 'stepi 3\nprint \$rcx\nquit\nregs\n' | timeout 60 '$KVMDBG' --console '$(guest regs.elf)'"
+	run bash -c "printf 'stepi 3\nprint \$rcx\nquit\nregs\n' | timeout $HANG '$KVMDBG' --console '$(guest regs.elf)'"
 	assert_success
 	assert_output "=> 0x100011 <after_xor>:	call   0x10001c <leaf>
 0x5 (5)"

@@ -32,10 +32,10 @@ keys() {
 	tmux -S "$SOCK" send-keys "$@"
 }
 
-# Waits (up to SECONDS, default 30: the test VM's software emulation is slow)
-# until a screen line matches the extended regexp.
+# Waits (up to SECONDS, default 30: the test VM's software emulation is slow;
+# scaled as HANG is) until a screen line matches the extended regexp.
 wait_screen() {
-	local end=$((SECONDS + ${2:-30}))
+	local end=$((SECONDS + ${2:-30} * TIME_SCALE))
 
 	while [ $SECONDS -lt $end ]; do
 		screen | grep -Eq -- "$1" && return 0

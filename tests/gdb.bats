@@ -271,7 +271,7 @@ teardown() {
 	STUB_PID=$!
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
 	assert_equal "$(stat -c %a "$sock")" 600
-	run timeout 60 gdb -batch -nx -ex "target remote $sock" -ex 'info registers rip' \
+	run timeout $HANG gdb -batch -nx -ex "target remote $sock" -ex 'info registers rip' \
 		-ex disconnect "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^rip +0x100000 '
@@ -376,7 +376,7 @@ after"
 
 @test "lldb attaches with gdb-remote, stops at a C function and reads variables" {
 	start_stub "$(guest gdbtest.elf)"
-	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'register read rip' \
+	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'register read rip' \
 		-o 'breakpoint set -n bump' -o continue -o bt -o 'frame variable' -o kill \
 		"$(guest gdbtest.elf)"
 	assert_success
@@ -453,7 +453,7 @@ after"
 
 @test "lldb reads memory" {
 	start_stub "$(guest regs.elf)"
-	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
+	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
 		-o 'memory read --size 1 --count 8 --format x 0x100000' -o kill "$(guest regs.elf)"
 	assert_success
 	assert_line --regexp '^0x00100000: 0x48 0xb8 0x88 0x77 0x66 0x55 0x44 0x33$'

@@ -7,9 +7,18 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 KVMDBG=$ROOT/kvmdbg
 GUESTS=$ROOT/guests
 
+# Limits that catch hangs, not speed, are multiplied by
+# KVMDBG_TEST_TIME_SCALE (a whole number; tests/vm/run sets 3: the test VM
+# emulates its CPU in software, tens of times slower, and shares the
+# machine). HANG is the usual one, in seconds; READ_WAIT a reply's.
+TIME_SCALE=${KVMDBG_TEST_TIME_SCALE:-1}
+[[ $TIME_SCALE =~ ^[1-9][0-9]?$ ]] || TIME_SCALE=1
+HANG=$((60 * TIME_SCALE))
+READ_WAIT=$((5 * TIME_SCALE))
+
 # kvmdbg with a safety net: no test may hang the suite.
 kvmdbg() {
-	timeout --kill-after=5 60 "$KVMDBG" "$@"
+	timeout --kill-after=5 $HANG "$KVMDBG" "$@"
 }
 
 # The file name of a guest under guests/ (fails the test if it was not built).
@@ -96,9 +105,9 @@ run_script() {
 	run kvmdbg "$@" --script "$BATS_TEST_TMPDIR/commands" "$guest"
 }
 
-# Waits (up to 30 s) until a file has a whole line in it.
+# Waits (up to 30 s, scaled) until a file has a whole line in it.
 wait_file() {
-	local end=$((SECONDS + 30))
+	local end=$((SECONDS + 30 * TIME_SCALE))
 
 	until grep -q . "$1" 2>/dev/null && [ "$(tail -c1 "$1" | od -An -c | tr -d ' ')" = '\n' ]; do
 		[ $SECONDS -lt $end ] || fail "nothing was written to $1"
@@ -115,7 +124,7 @@ stop_stub() {
 
 # Real gdb in batch mode against the stub; extra arguments are gdb's.
 gdb_batch() {
-	timeout 60 gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+	timeout $HANG gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
 		-ex "target remote 127.0.0.1:$STUB_PORT" "$@"
 }
 
@@ -133,11 +142,11 @@ send_packet() {
 # Reads one reply packet from fd 7 (after its '+' ack) and prints its payload.
 read_packet() {
 	local LC_ALL=C c payload=""
-	IFS= read -r -t 5 -N 1 c <&7 || return 1
-	[ "$c" = "+" ] && { IFS= read -r -t 5 -N 1 c <&7 || return 1; }
+	IFS= read -r -t $READ_WAIT -N 1 c <&7 || return 1
+	[ "$c" = "+" ] && { IFS= read -r -t $READ_WAIT -N 1 c <&7 || return 1; }
 	[ "$c" = '$' ] || return 1
-	IFS= read -r -t 5 -d '#' payload <&7 || return 1
-	IFS= read -r -t 5 -N 2 c <&7 || return 1
+	IFS= read -r -t $READ_WAIT -d '#' payload <&7 || return 1
+	IFS= read -r -t $READ_WAIT -N 2 c <&7 || return 1
 	# Undo run-length encoding: X*n is X and (n - 29) more of it.
 	local out="" i=0 n pad
 	while ((i < ${#payload})); do

@@ -17,9 +17,9 @@ ticks() {
 	wc -l <"$BATS_TEST_TMPDIR/stub.out"
 }
 
-# Waits (up to 30 s) until the ticker prints more than $1 lines.
+# Waits (up to 30 s, scaled) until the ticker prints more than $1 lines.
 ticks_above() {
-	local end=$((SECONDS + 30))
+	local end=$((SECONDS + 30 * TIME_SCALE))
 
 	until [ "$(ticks)" -gt "$1" ]; do
 		[ $SECONDS -lt $end ] || fail "the guest is not running: still $(ticks) lines"
@@ -335,7 +335,7 @@ garbage_client() {
 	# gdb sends nothing on the first Ctrl-C while a monitor command runs; on
 	# the second it offers to stop debugging (yes, in batch) and disconnects.
 	start_stub "$(guest memloop.elf)" --history --icount step
-	run timeout 60 gdb -batch -nx -ex "target remote 127.0.0.1:$STUB_PORT" \
+	run timeout $HANG gdb -batch -nx -ex "target remote 127.0.0.1:$STUB_PORT" \
 		-ex 'shell (sleep 1.5; kill -INT $PPID; sleep 0.3; kill -INT $PPID) &' \
 		-ex 'monitor stepi 65536' "$(guest memloop.elf)"
 	assert_line --partial 'Disconnected from target.'

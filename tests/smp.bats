@@ -213,7 +213,7 @@ ap_counts() {
 
 @test "lldb: vCPUs are threads; thread select reads that vCPU" {
 	start_stub --smp 4 "$(guest smp.elf)"
-	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'thread list' \
+	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'thread list' \
 		-o 'thread select 3' -o 'register read pc cs' -o 'thread select 1' \
 		-o 'register read pc' -o kill "$(guest smp.elf)"
 	assert_success

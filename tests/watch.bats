@@ -461,7 +461,7 @@ mmiolog_expected() {
 
 @test "lldb: watchpoint set variable stops at each write with old and new values" {
 	start_stub "$(guest watchtest.elf)"
-	run timeout 60 lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
+	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
 		-o 'watchpoint set variable counter' -o continue -o continue -o 'p counter' -o kill \
 		"$(guest watchtest.elf)"
 	assert_success
