@@ -34,6 +34,10 @@ unit() {
 	unit range
 }
 
+@test "the 8259A pair and the 8254 on a set clock: ICWs, priorities, EOIs, cascade, ELCR, poll; modes 0, 2, 3, gate, latch, read-back, BCD" {
+	unit timer
+}
+
 # The layers and objects as make knows them (make layers), one per line.
 layer_args() {
 	mapfile -t args < <(make -s --no-print-directory -C "$ROOT" layers)

@@ -89,6 +89,96 @@ struct rtc {
 	uint8_t cmos[128];
 };
 
+/* The machine's clock: virtual time now, in nanoseconds since power-on. */
+struct devices_clock {
+	uint64_t (*now)(void *opaque);
+	void *opaque;
+};
+
+/* One 8254 counter (pit.c). Times are PIT input ticks since power-on. */
+#define PIT_UNPROGRAMMED 0xff /* mode: no control word written yet */
+struct pit_channel {
+	uint32_t count;       /* the count loaded, 1-65536 (BCD: 1-10000) */
+	uint64_t start;       /* when counting last started */
+	uint64_t held;        /* ticks counted before that (a gate that paused it) */
+	uint8_t mode;         /* 0-5, or PIT_UNPROGRAMMED */
+	uint8_t access;       /* 1 low byte, 2 high byte, 3 low then high */
+	bool bcd;             /* counting in BCD */
+	bool gate;            /* the gate input (counters 0 and 1: always high) */
+	bool loaded;          /* a count was written since the control word */
+	bool running;         /* counting now */
+	bool started;         /* counting began since the count was written */
+	bool null_count;      /* the status's null count: no count loaded yet */
+	bool write_high;      /* the next count byte written is the high one */
+	bool read_high;       /* the next count byte read is the high one */
+	uint8_t low;          /* a low byte written, waiting for its high byte */
+	uint8_t latched;      /* bytes of latch still to read (0: not latched) */
+	uint16_t latch;       /* the count latched */
+	bool status_latched;  /* a read-back status waits to be read first */
+	uint8_t status;       /* that status */
+};
+
+/* The PIT and port 0x61; what a checkpoint keeps comes before clock. */
+struct pit {
+	struct pit_channel ch[3];
+	bool speaker;         /* port 0x61's speaker data bit */
+	bool out0;            /* the level IRQ 0 was last set to */
+	const struct devices_clock *clock; /* virtual time (NULL: always 0) */
+	const struct devices_irq *irq;     /* IRQ 0's owner (NULL: none) */
+};
+
+/* Power-on: unprogrammed, counter 2's gate low. */
+void pit_init(struct pit *p, const struct devices_clock *clock, const struct devices_irq *irq);
+/* Sets IRQ 0 to counter 0's output now (after the clock moved). */
+void pit_update(struct pit *p);
+/* When counter 0's output changes next (virtual ns), UINT64_MAX: never. */
+uint64_t pit_next(const struct pit *p);
+/* Ports 0x40-0x43; port 0x61. Both update IRQ 0. */
+enum io_result pit_access(void *opaque, struct io_access *acc);
+enum io_result pit_portb_access(void *opaque, struct io_access *acc);
+const char *pit_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+
+/*
+ * One 8259A (pic.c): requests, in service, masked (a bit per input, input 0
+ * is bit 0), and how it was initialised.
+ */
+struct pic {
+	uint8_t irr, isr, imr; /* requested, in service, masked */
+	uint8_t level;         /* each input's level now */
+	uint8_t elcr;          /* level-triggered inputs (the ELCR) */
+	uint8_t base;          /* ICW2: the vector of input 0 */
+	uint8_t lowest;        /* the input with the lowest priority (7 unless rotated) */
+	uint8_t init;          /* the ICW the data port expects next (2-4), 0: none */
+	bool ready;            /* initialised: it may request (not at power-on) */
+	bool need_icw4, single, ltim; /* ICW1: an ICW4 follows, no slave, all level */
+	bool aeoi, rotate_aeoi, sfnm; /* ICW4's automatic EOI, its rotation; SFNM */
+	bool special_mask;     /* OCW3: masked inputs in service block nothing */
+	bool read_isr;         /* OCW3: the command port reads the ISR, else the IRR */
+	bool poll;             /* OCW3: the next command-port read is a poll */
+};
+
+/* The PC's pair: chip[0] the master (ports 0x20-0x21, IRQ 0-7), chip[1] the
+ * slave (0xa0-0xa1, IRQ 8-15) on the master's input 2. */
+struct pic_pair {
+	struct pic chip[2];
+};
+
+/* Power-on: both uninitialised (no request reaches the CPU until the guest
+ * has written the ICWs), nothing requested, all inputs low. */
+void pic_init(struct pic_pair *p);
+/* ISA line irq (0-15; 2 is 9, as a PC wires it) goes to level. */
+void pic_set_irq(struct pic_pair *p, unsigned irq, bool level);
+/* The vector the pair would give if the CPU acknowledged now, -1 if INTR is
+ * not asserted. Changes nothing. */
+int pic_intr(const struct pic_pair *p);
+/* The CPU's acknowledge: puts the request in service; its vector (a
+ * spurious IRQ 7 or 15's if the request went away). */
+uint8_t pic_ack(struct pic_pair *p);
+/* Ports 0x20-0x21 and 0xa0-0xa1, opaque the pair; the ELCR at 0x4d0-0x4d1. */
+enum io_result pic_access(void *opaque, struct io_access *acc);
+enum io_result pic_elcr_access(void *opaque, struct io_access *acc);
+const char *pic_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+
 struct devices {
 	struct devices_output output;
 	struct devices_input input;
