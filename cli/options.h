@@ -54,6 +54,7 @@ struct options {
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
 	int irqchip;           /* --irqchip: 1 on, 0 off, -1 not given (on unless --history) */
+	bool clock_icount;     /* --clock icount: kvmdbg's PIC and PIT on instruction-count time */
 	const char *symbols;   /* --symbols FILE */
 	bool exit_qemu;        /* --exit-code qemu: status (V << 1) | 1 */
 	const char *append;    /* --append CMDLINE */

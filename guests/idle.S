@@ -4,6 +4,8 @@
  * interrupt the guest any more, and kvmdbg reports it halted for good (with
  * --irqchip off, at the first hlt: no device raises interrupts there).
  */
+#include "lib/pic.h"
+
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
@@ -13,25 +15,7 @@ _start:
 	mov $0x20, %ecx
 	call set_gate
 	lidt idtr(%rip)
-	/* The PICs: vectors 0x20 and 0x28, every line but IRQ 0 masked. */
-	mov $0x11, %al
-	out %al, $0x20
-	out %al, $0xa0
-	mov $0x20, %al
-	out %al, $0x21
-	mov $0x28, %al
-	out %al, $0xa1
-	mov $4, %al
-	out %al, $0x21
-	mov $2, %al
-	out %al, $0xa1
-	mov $1, %al
-	out %al, $0x21
-	out %al, $0xa1
-	mov $0xfe, %al
-	out %al, $0x21
-	mov $0xff, %al
-	out %al, $0xa1
+	pic_init_irq0
 	/* PIT channel 0, mode 0: one interrupt after 11932 counts (10 ms). */
 	mov $0x30, %al
 	out %al, $0x43
@@ -48,12 +32,7 @@ idle:	hlt
 	.balign 4096
 	.globl tick_isr
 tick_isr:
-	incl ticks(%rip)
-	push %rax
-	mov $0x20, %al
-	out %al, $0x20
-	pop %rax
-	iretq
+	pic_count_isr ticks
 	.balign 4096
 
 	.data

@@ -18,6 +18,8 @@
 #define APIC_TMICT 0x380
 #define APIC_TDCR 0x3e0
 
+#include "lib/pic.h"
+
 	.section .text.entry, "ax"
 	.code64
 	.globl _start
@@ -30,25 +32,7 @@ _start:
 	mov $0x40, %ecx			/* 16 */
 	call set_gate			/* 17; 18 .. 27 */
 	lidt idtr(%rip)			/* 28 */
-	/* The PICs: ICW1-4, vectors 0x20 and 0x28, then every line but IRQ 0 masked. */
-	mov $0x11, %al			/* 29 */
-	out %al, $0x20			/* 30 */
-	out %al, $0xa0			/* 31 */
-	mov $0x20, %al			/* 32 */
-	out %al, $0x21			/* 33 */
-	mov $0x28, %al			/* 34 */
-	out %al, $0xa1			/* 35 */
-	mov $4, %al			/* 36 */
-	out %al, $0x21			/* 37 */
-	mov $2, %al			/* 38 */
-	out %al, $0xa1			/* 39 */
-	mov $1, %al			/* 40 */
-	out %al, $0x21			/* 41 */
-	out %al, $0xa1			/* 42 */
-	mov $0xfe, %al			/* 43 */
-	out %al, $0x21			/* 44 */
-	mov $0xff, %al			/* 45 */
-	out %al, $0xa1			/* 46 */
+	pic_init_irq0			/* 29 .. 46 */
 	/* PIT channel 0: mode 2 (rate generator), 11932 counts: 100 Hz. */
 	mov $0x34, %al			/* 47 */
 	out %al, $0x43			/* 48 */
@@ -106,12 +90,7 @@ done:	out %al, $0xf4			/* 69: the exit */
 	.balign 4096
 	.globl pit_isr
 pit_isr:
-	incl pit_ticks(%rip)
-	push %rax
-	mov $0x20, %al			/* EOI to the master PIC */
-	out %al, $0x20
-	pop %rax
-	iretq
+	pic_count_isr pit_ticks
 
 	.globl apic_isr
 apic_isr:

@@ -298,6 +298,20 @@ struct arch_wake {
 int arch_wake_sources(struct vcpu *vcpu, struct arch_wake *w);
 /* Makes the vCPU wait for an interrupt as hlt does (after arch_skip_halt()). */
 int arch_halt(struct vcpu *vcpu);
+/* Ends an interrupt shadow (x86: that of an sti just before a hlt kvmdbg
+ * retired itself), as the halting instruction would have. */
+int arch_shadow_end(struct vcpu *vcpu);
+
+/*
+ * kvmdbg's own interrupt controller (no in-kernel one: a machine on
+ * instruction-count time), delivering at instruction boundaries it chooses.
+ */
+/* Whether an external interrupt would be taken before the next instruction
+ * (x86: IF set, no sti/mov ss shadow, no event being delivered). */
+bool arch_irq_ready(struct vcpu *vcpu);
+/* Delivers external interrupt vector before the next instruction (x86:
+ * KVM_INTERRUPT); -errno with a message. */
+int arch_irq_inject(struct vcpu *vcpu, unsigned vector);
 /* The console's view: interrupt flag, local APIC (IRR, ISR, timer, LINTs),
  * the PICs, the IOAPIC's unmasked pins and the PIT channels. */
 int arch_print_irq(struct vcpu *vcpu, FILE *out);

@@ -305,6 +305,28 @@ int debug_restart(struct debug *d, int id);
 int debug_reset(struct debug *d);
 /* How the machine does its part (machine.c): fn(opaque), -errno with a message. */
 void debug_set_reset(struct debug *d, int (*fn)(void *opaque), void *opaque);
+
+/*
+ * A machine on instruction-count time (--clock icount): its devices' time
+ * is the count, so counted runs act on them at exact counts, the same in a
+ * run and in every replay. All on the vCPU thread, between two steps.
+ */
+struct debug_clock {
+	/* The count at which a device's output changes next (UINT64_MAX: none). */
+	uint64_t (*next)(void *opaque);
+	/* The devices catch up with the count now (raising their lines); called
+	 * at every instruction boundary of a counted run. */
+	void (*update)(void *opaque);
+	/* Time jumps to next() (a halt with interrupts enabled waits for it). */
+	void (*skip)(void *opaque);
+	/* The interrupt controller: the vector it asks for (-1: none), and
+	 * its acknowledge, which gives the vector to deliver. */
+	int (*pending)(void *opaque);
+	unsigned (*ack)(void *opaque);
+	void *opaque;
+};
+/* Gives the counted runs that machine's clock (before the guest runs). */
+void debug_set_clock(struct debug *d, const struct debug_clock *clock);
 struct debug_checkpoint_info {
 	uint64_t icount;  /* instructions retired then */
 	uint64_t pc;      /* where the guest was */

@@ -61,6 +61,57 @@ static void machine_irq_set(void *opaque, unsigned irq, bool level)
 	vm_irq_line(opaque, irq, level);
 }
 
+/*
+ * The clock of a machine on instruction-count time (--clock icount): one
+ * nanosecond per instruction retired, plus the time halts skipped. Its
+ * devices are the PIT and the PIC (devices_timers_create()); counted runs
+ * drive them through struct debug_clock, on the vCPU thread.
+ */
+static uint64_t machine_clock_now(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return (m->dbg ? debug_icount(m->dbg) : 0) + m->devs.pit.skipped;
+}
+
+static uint64_t machine_clock_next(void *opaque)
+{
+	struct machine *m = opaque;
+	uint64_t ns = pit_next(&m->devs.pit);
+
+	return ns == UINT64_MAX ? ns : ns - m->devs.pit.skipped;
+}
+
+static void machine_clock_update(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pit_update(&m->devs.pit);
+}
+
+static void machine_clock_skip(void *opaque)
+{
+	struct machine *m = opaque;
+	uint64_t ns = pit_next(&m->devs.pit), now = machine_clock_now(m);
+
+	if (ns != UINT64_MAX && ns > now)
+		m->devs.pit.skipped += ns - now;
+}
+
+static int machine_clock_pending(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return pic_intr(&m->devs.pic);
+}
+
+static unsigned machine_clock_ack(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return pic_ack(&m->devs.pic);
+}
+
 /* Whether the input has ended: the UART read its end already, a pipe's
  * writer closed it, or a file was read to its end (poll says a file is
  * always readable). */
@@ -222,6 +273,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->cfg = *cfg;
 	unsigned cpus = cfg->cpus ? cfg->cpus : 1;
 
+	if (cfg->clock_icount && cfg->irqchip)
+		return err_set(EINVAL, "a machine on instruction-count time has kvmdbg's own "
+			       "interrupt controllers, not KVM's: not with --irqchip on");
 	if (cpus > 1 && !cfg->irqchip)
 		return err_set(EINVAL, "%u CPUs need the interrupt controllers (their local APICs "
 			       "start the other CPUs): not with --irqchip off", cpus);
@@ -230,6 +284,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		return r;
 	m->built = BUILT_VM;
 	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus);
+	if (r == 0 && cfg->clock_icount) {
+		m->devs.clock = (struct devices_clock){ .now = machine_clock_now, .opaque = m };
+		r = devices_timers_create(&m->devs, &m->vm.bus);
+	}
 	if (r < 0) {
 		r = err_set(r, "cannot register the built-in devices: %s", strerror(-r));
 		goto err;
@@ -269,6 +327,14 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (m->vm.irqchip) {
 		m->devs.irq = (struct devices_irq){ .set = machine_irq_set, .opaque = &m->vm };
 		m->devs.serial.irq = &m->devs.irq;
+	}
+	if (cfg->clock_icount) {
+		m->clock = (struct debug_clock){ .next = machine_clock_next,
+						 .update = machine_clock_update,
+						 .skip = machine_clock_skip,
+						 .pending = machine_clock_pending,
+						 .ack = machine_clock_ack, .opaque = m };
+		debug_set_clock(m->dbg, &m->clock);
 	}
 	r = machine_power_on_keep(m);
 	if (r < 0)

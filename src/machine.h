@@ -24,6 +24,8 @@ struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
 	unsigned cpus;            /* vCPUs (0: 1); more than one needs irqchip */
 	bool irqchip;             /* KVM's interrupt controllers and PIT */
+	bool clock_icount;        /* kvmdbg's own PIC and PIT on instruction-count time
+				     (not with irqchip; needs counting by steps) */
 	FILE *serial;             /* where guest text goes, or NULL */
 	bool serial_stdin;        /* the UART receives what serial_fd gives */
 	int serial_fd;            /* ... (0: stdin) */
@@ -52,6 +54,7 @@ struct machine {
 	int input_quit;           /* eventfd that ends it; -1: no such thread */
 	int input_fd;             /* the UART's input (-1: none) */
 	struct machine_config cfg; /* what it was made from */
+	struct debug_clock clock; /* its clock, with clock_icount */
 	/* As it was before its first instruction, for reset: each vCPU, the devices. */
 	struct arch_snapshot *power_on[VM_MAX_CPUS];
 	uint8_t *power_devices;

@@ -139,13 +139,56 @@ static bool debug_count_fail(struct vcpu_stop *stop)
 	return true;
 }
 
+/* The devices of a machine on instruction-count time catch up with the
+ * count: at every boundary (a step retires at most two instructions, and no
+ * timer output holds a level for less than a PIT tick, 838 of them). */
+static void debug_clock_tick(struct debug *d)
+{
+	if (d->clock)
+		d->clock->update(d->clock->opaque);
+}
+
+/* At an instruction boundary: the interrupt its controller asks for, if the
+ * CPU takes one here, goes in before the instruction at pc. 1 delivered, 0
+ * not, -errno. (The step then stops at the handler's entry, and counts none.) */
+static int debug_clock_inject(struct debug *d)
+{
+	const struct debug_clock *c = d->clock;
+
+	if (!c || c->pending(c->opaque) < 0 || !arch_irq_ready(d->vcpu))
+		return 0;
+	return arch_irq_inject(d->vcpu, c->ack(c->opaque)) < 0 ? -EIO : 1;
+}
+
+/* Most timer changes a halt waits through for an interrupt (a periodic one
+ * that stays masked, say): then it is halted for good. */
+#define DEBUG_HALT_MAX_CHANGES 4096
+
+/* A machine on instruction-count time, halted with interrupts enabled: time
+ * jumps to the timers' next change until the interrupt controller asks for
+ * an interrupt, which goes in now. Whether it did (else halted for good). */
+static bool debug_clock_wake(struct debug *d, struct arch_step_info *info)
+{
+	const struct debug_clock *c = d->clock;
+
+	for (unsigned i = 0; c->pending(c->opaque) < 0; i++) {
+		if (i == DEBUG_HALT_MAX_CHANGES || c->next(c->opaque) == UINT64_MAX)
+			return false;
+		c->skip(c->opaque);
+		c->update(c->opaque);
+	}
+	debug_count_look(d, info);
+	return debug_clock_inject(d) > 0;
+}
+
 /*
  * A HLT about to run: single steps would step over it as if it did nothing
  * (PVM and KVM both), so kvmdbg retires it itself. Without interrupt
  * controllers the guest then stops as halted, as an uncounted run would.
  * With KVM's, the vCPU is left waiting for an interrupt as hlt would leave
  * it: the next step begins when one comes, in its handler (or the halt
- * watch finds that none can come, and it stops as halted there).
+ * watch finds that none can come, and it stops as halted there). With
+ * kvmdbg's own on instruction-count time, time moves to the interrupt.
  */
 static bool debug_count_halt(struct debug *d, struct arch_step_info *info,
 			     struct vcpu_stop *stop)
@@ -163,10 +206,17 @@ static bool debug_count_halt(struct debug *d, struct arch_step_info *info,
 			return false;
 		}
 	}
+	if (d->clock && irqs) {
+		if (arch_shadow_end(d->vcpu) < 0)
+			return debug_count_fail(stop);
+		if (debug_clock_wake(d, info))
+			return false;
+	}
 	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
 	snprintf(stop->detail, sizeof(stop->detail), "%s",
-		 irqs ? "interrupts enabled, but no device raises interrupts"
-		      : "interrupts disabled");
+		 !irqs	    ? "interrupts disabled"
+		 : d->clock ? "interrupts enabled, but no timer will raise one the guest takes"
+			    : "interrupts enabled, but no device raises interrupts");
 	return true;
 }
 
@@ -248,6 +298,7 @@ bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 	/* Atomic: a progress line reads it from the control thread meanwhile. */
 	__atomic_add_fetch(&d->icount, retired, __ATOMIC_RELAXED);
 	d->sub = retired ? 0 : d->sub + 1;
+	debug_clock_tick(d);
 	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	if (atomic_load(&d->vcpu->stop_req)) {
 		stop->reason = STOP_REQUESTED;
@@ -264,7 +315,11 @@ bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 	if (debug_entries_refresh(d) < 0)
 		return debug_count_fail(stop);
 	debug_count_look(d, &info);
-	if (debug_count_halt(d, &info, stop))
+	int in = debug_clock_inject(d);
+
+	if (in < 0)
+		return debug_count_fail(stop);
+	if (!in && debug_count_halt(d, &info, stop))
 		return true;
 	return debug_count_prepare(d, &info) < 0 && debug_count_fail(stop);
 }
@@ -276,7 +331,9 @@ bool debug_count_halt_here(struct debug *d, struct vcpu_stop *stop)
 	if (!d->icount_on)
 		return false;
 	arch_step_info(d->vcpu, &info);
-	if (!debug_count_halt(d, &info, stop))
+	/* An interrupt due here comes before the hlt. */
+	debug_clock_tick(d);
+	if (debug_clock_inject(d) != 0 || !debug_count_halt(d, &info, stop))
 		return false;
 	debug_note_stop(d, stop);
 	return true;
@@ -287,7 +344,10 @@ int debug_count_prepare_run(struct debug *d)
 	struct arch_step_info info;
 	int r = debug_entries_refresh(d);
 
+	debug_clock_tick(d);
 	debug_count_look(d, &info);
+	if (r == 0 && debug_clock_inject(d) < 0)
+		r = -EIO;
 	if (r == 0)
 		r = debug_count_prepare(d, &info);
 	if (r == 0)

@@ -220,6 +220,7 @@ struct debug {
 
 	/* Time travel (reverse.c), plugged in through hooks. */
 	const struct debug_history_ops *hops; /* NULL: none */
+	const struct debug_clock *clock; /* devices on instruction-count time (NULL: none) */
 	struct debug_history *history;  /* its state */
 	uint64_t history_limit;         /* the most its budget may be (debug_set_history_limit) */
 

@@ -58,6 +58,11 @@ void debug_set_reset(struct debug *d, int (*fn)(void *opaque), void *opaque)
 	d->reset_opaque = opaque;
 }
 
+void debug_set_clock(struct debug *d, const struct debug_clock *clock)
+{
+	d->clock = clock;
+}
+
 void debug_set_early_map(struct debug *d, const struct debug_early_map *map)
 {
 	d->early_map = *map;

@@ -5,17 +5,32 @@
 
 #include "layout.h"
 
+/* One device's range, as devices_register() registers it. */
+struct devices_range {
+	enum io_space space;
+	uint64_t base, len;
+	const char *name;
+	io_handler handler;
+	io_reg_namer reg_name;
+	void *opaque;
+};
+
+static int devices_register(struct iobus *bus, const struct devices_range *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = iobus_register(bus, t[i].space, t[i].base, t[i].len, t[i].name,
+				       t[i].handler, t[i].reg_name, t[i].opaque);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
 		   unsigned ncpus)
 {
-	const struct {
-		enum io_space space;
-		uint64_t base, len;
-		const char *name;
-		io_handler handler;
-		io_reg_namer reg_name;
-		void *opaque;
-	} table[] = {
+	const struct devices_range table[] = {
 		{ IO_PIO, LAYOUT_SERIAL_PORT, LAYOUT_SERIAL_PORTS, "serial", serial_access,
 		  serial_reg_name, &devs->serial },
 		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, NULL,
@@ -39,13 +54,9 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	devs->serial.output = &devs->output;
 	fwcfg_init(&devs->fwcfg, mem, ncpus);
 	rtc_init(&devs->rtc, mem);
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		r = iobus_register(bus, table[i].space, table[i].base, table[i].len,
-				   table[i].name, table[i].handler, table[i].reg_name,
-				   table[i].opaque);
-		if (r < 0)
-			return r;
-	}
+	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
+	if (r < 0)
+		return r;
 	iobus_keep_state(bus, &devs->serial, sizeof(devs->serial));
 	iobus_keep_state(bus, &devs->testdev, sizeof(devs->testdev));
 	iobus_keep_state(bus, &devs->fwcfg, offsetof(struct fwcfg, items));
@@ -54,4 +65,33 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;
+}
+
+/* An ISA line raised or lowered: into kvmdbg's own PIC. */
+static void devices_pic_irq(void *opaque, unsigned irq, bool level)
+{
+	pic_set_irq(opaque, irq, level);
+}
+
+int devices_timers_create(struct devices *devs, struct iobus *bus)
+{
+	const struct devices_range table[] = {
+		{ IO_PIO, LAYOUT_PIC1_PORT, 2, "pic", pic_access, pic_reg_name, &devs->pic },
+		{ IO_PIO, LAYOUT_PIC2_PORT, 2, "pic", pic_access, pic_reg_name, &devs->pic },
+		{ IO_PIO, LAYOUT_ELCR_PORT, 2, "elcr", pic_elcr_access, NULL, &devs->pic },
+		{ IO_PIO, LAYOUT_PIT_PORT, 4, "pit", pit_access, pit_reg_name, &devs->pit },
+		{ IO_PIO, LAYOUT_PORTB, 1, "portb", pit_portb_access, NULL, &devs->pit },
+	};
+	int r;
+
+	pic_init(&devs->pic);
+	devs->irq = (struct devices_irq){ .set = devices_pic_irq, .opaque = &devs->pic };
+	devs->serial.irq = &devs->irq;
+	pit_init(&devs->pit, &devs->clock, &devs->irq);
+	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
+	if (r < 0)
+		return r;
+	iobus_keep_state(bus, &devs->pic, sizeof(devs->pic));
+	iobus_keep_state(bus, &devs->pit, offsetof(struct pit, clock));
+	return 0;
 }

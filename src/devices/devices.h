@@ -123,6 +123,8 @@ struct pit {
 	struct pit_channel ch[3];
 	bool speaker;         /* port 0x61's speaker data bit */
 	bool out0;            /* the level IRQ 0 was last set to */
+	uint64_t skipped;     /* ns the machine's clock jumped (halts waiting for it):
+				 kept here, with the state checkpoints keep */
 	const struct devices_clock *clock; /* virtual time (NULL: always 0) */
 	const struct devices_irq *irq;     /* IRQ 0's owner (NULL: none) */
 };
@@ -188,6 +190,9 @@ struct devices {
 	struct fwcfg fwcfg;
 	struct i8042 i8042;
 	struct rtc rtc;
+	struct devices_clock clock; /* virtual time, for: */
+	struct pic_pair pic;  /* kvmdbg's own controllers and timer (devices_timers_create) */
+	struct pit pit;
 };
 
 struct mem;
@@ -196,6 +201,10 @@ struct mem;
  * out receives guest text (may be NULL). */
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
 		   unsigned ncpus);
+/* Adds kvmdbg's own PIC pair, ELCR, PIT and port 0x61 on devs->clock (set
+ * by the caller), with the serial port's and the PIT's interrupts going to
+ * that PIC; -errno. */
+int devices_timers_create(struct devices *devs, struct iobus *bus);
 /* Fills fw_cfg's items for that machine. */
 void fwcfg_init(struct fwcfg *f, const struct mem *mem, unsigned ncpus);
 /* What was loaded, for a boot loader in the guest (fw_cfg's kernel, command

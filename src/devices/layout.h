@@ -57,6 +57,15 @@
 /* RTC and CMOS: index 0x70, data 0x71. */
 #define LAYOUT_RTC_PORT 0x70
 
+/* On instruction-count time (--clock icount) only, kvmdbg's own PC timer
+ * and interrupt controllers (else KVM's, or none): the 8259A pair, its
+ * ELCR, the 8254 PIT and system control port B. */
+#define LAYOUT_PIC1_PORT 0x20
+#define LAYOUT_PIC2_PORT 0xa0
+#define LAYOUT_ELCR_PORT 0x4d0
+#define LAYOUT_PIT_PORT 0x40
+#define LAYOUT_PORTB 0x61
+
 /* A PC's low memory as the memory map tells it (all of it is RAM here):
  * the EBDA's last KiB below 640 KiB, the VGA window, the BIOS area (the MP
  * table), and 1 MiB, where "upper memory" starts. */

@@ -6,7 +6,8 @@
  * nanoseconds of virtual time), never the host's: its input is 1193182 Hz of
  * that time. Counter 0's output is IRQ 0, set by pit_update(); pit_next() says
  * when it changes next. As KVM's PIT, the counters are unprogrammed at power
- * on: no IRQ 0 until the guest sets a mode and a count.
+ * on, their outputs high: no IRQ 0 until the guest sets a mode and a count
+ * and the count runs out.
  */
 #include "devices.h"
 
@@ -73,7 +74,7 @@ static bool pit_out_at(const struct pit_channel *c, uint64_t d)
 	case 5:
 		return !c->started || d != n;
 	default:
-		return false; /* unprogrammed */
+		return true; /* unprogrammed: high, as after any control word but mode 0's */
 	}
 }
 
@@ -299,6 +300,7 @@ void pit_init(struct pit *p, const struct devices_clock *clock, const struct dev
 	memset(p, 0, sizeof(*p));
 	for (unsigned i = 0; i < 3; i++)
 		p->ch[i] = (struct pit_channel){ .mode = PIT_UNPROGRAMMED, .gate = i != 2 };
+	p->out0 = true;
 	p->clock = clock;
 	p->irq = irq;
 }

@@ -261,21 +261,47 @@ int arch_wake_sources(struct vcpu *vcpu, struct arch_wake *w)
 /* The hlt that kvmdbg retired by hand ended the interrupt shadow of an sti
  * or mov ss before it, as the real one would: else KVM would hold a pending
  * interrupt back and the vCPU would wait for ever. */
-int arch_halt(struct vcpu *vcpu)
+int arch_shadow_end(struct vcpu *vcpu)
 {
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
 	struct kvm_vcpu_events ev;
 
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return err_set(errno, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
-	if (ev.interrupt.shadow) {
-		ev.interrupt.shadow = 0;
-		ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
-		if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-			return err_set(errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
-	}
-	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
-		return err_set(errno, "KVM_SET_MP_STATE: %s", strerror(errno));
+	if (!ev.interrupt.shadow)
+		return 0;
+	ev.interrupt.shadow = 0;
+	ev.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return err_set(errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
+	return 0;
+}
+
+int arch_halt(struct vcpu *vcpu)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
+	int r = arch_shadow_end(vcpu);
+
+	if (r == 0 && ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+		r = err_set(errno, "KVM_SET_MP_STATE: %s", strerror(errno));
+	return r;
+}
+
+bool arch_irq_ready(struct vcpu *vcpu)
+{
+	struct kvm_vcpu_events ev;
+
+	if (!arch_irqs_enabled(vcpu) || ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	return !ev.interrupt.shadow && !ev.interrupt.injected && !ev.exception.injected &&
+	       !ev.exception.pending && !ev.nmi.injected;
+}
+
+int arch_irq_inject(struct vcpu *vcpu, unsigned vector)
+{
+	struct kvm_interrupt irq = { .irq = vector };
+
+	if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0)
+		return err_set(errno, "KVM_INTERRUPT (vector %#x): %s", vector, strerror(errno));
 	return 0;
 }
 
