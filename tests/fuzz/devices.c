@@ -5,7 +5,9 @@
  * from the input's bytes, and handled by the exit handlers (src/exits.c)
  * through the bus to every built-in device (UART with input and its
  * interrupt line, fw_cfg with a kernel, command line and an initrd read from
- * a file, i8042, RTC/CMOS, testdev, debug console, exit port), with the
+ * a file, i8042, RTC/CMOS, testdev, debug console, exit port; for half the
+ * inputs also the PIC pair, ELCR, PIT and port 0x61 of --clock icount, with
+ * time passing and the CPU acknowledging as the input says), with the
  * access log recording each access. The exits' own fields (sizes, counts,
  * offsets) come from the input too, as checks on KVM's word. After the
  * input, the devices' kept state goes through a checkpoint's save and
@@ -70,6 +72,15 @@ static void irq_set(void *opaque, unsigned irq, bool level)
 static const struct devices_input input = { .poll = input_poll };
 static const struct devices_irq irq = { .set = irq_set };
 
+/* Virtual time for the timers, moved on by the input. */
+static uint64_t now_ns;
+
+static uint64_t clock_now(void *opaque)
+{
+	(void)opaque;
+	return now_ns;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -88,7 +99,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void machine_new(void)
+static void machine_new(bool timers)
 {
 	static const uint8_t setup[600] = { [0x1fe] = 0x55, [0x1ff] = 0xaa };
 	struct fwcfg_boot boot = {
@@ -103,6 +114,12 @@ static void machine_new(void)
 		abort();
 	devs.serial.input = &input;
 	devs.serial.irq = &irq;
+	now_ns = 0;
+	if (timers) {
+		devs.clock = (struct devices_clock){ .now = clock_now };
+		if (devices_timers_create(&devs, &vm.bus) < 0)
+			abort();
+	}
 	iolog_init(&iolog);
 	iolog.out = sink;
 	vcpu.on_access = iolog_record;
@@ -123,7 +140,8 @@ static uint64_t pick_port(void)
 	static const uint16_t ports[] = {
 		LAYOUT_SERIAL_PORT, LAYOUT_DEBUGCON_PORT, LAYOUT_DEBUGCON_PORT_FW,
 		LAYOUT_EXIT_PORT, LAYOUT_FWCFG_PORT, LAYOUT_I8042_PORT,
-		LAYOUT_I8042_COMMAND, LAYOUT_RTC_PORT,
+		LAYOUT_I8042_COMMAND, LAYOUT_RTC_PORT, LAYOUT_PIC1_PORT, LAYOUT_PIC2_PORT,
+		LAYOUT_ELCR_PORT, LAYOUT_PIT_PORT, LAYOUT_PORTB,
 	};
 	uint8_t b = next();
 
@@ -192,6 +210,25 @@ static void fuzz_coalesced(void)
 	}
 }
 
+/* Time passes as the input says, the timer catches up, and the CPU may
+ * acknowledge what the PIC asks for, as a counted run does between steps.
+ * What must hold: the timer's next change lies ahead, and an acknowledge
+ * gives the vector the PIC asked for. */
+static void fuzz_time(void)
+{
+	int want;
+	uint64_t next_ns;
+
+	now_ns += next_n(next() % 4);
+	pit_update(&devs.pit);
+	next_ns = pit_next(&devs.pit);
+	if (next_ns != UINT64_MAX && next_ns <= now_ns)
+		abort();
+	want = pic_intr(&devs.pic);
+	if (want >= 0 && next() & 1 && pic_ack(&devs.pic) != (unsigned)want)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vcpu_stop stop;
@@ -202,13 +239,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_size = size;
 	in_at = 0;
 	memset(vcpu.run, 0, vm.run_size);
-	machine_new();
-	if (next() & 1)
+	uint8_t how = next();
+	bool timers = how & 2;
+
+	machine_new(timers);
+	if (how & 1)
 		iolog_watch_add(&iolog, IO_PIO, 0, 0x10000, WATCH_ACCESS, "all ports");
 	for (unsigned n = 0; n < FUZZ_MAX_EXITS && in_at < in_size; n++) {
 		uint8_t kind = next();
 
 		memset(&stop, 0, sizeof(stop));
+		if (timers && kind >= 0xc0) {
+			fuzz_time();
+			continue;
+		}
 		switch (kind % 4) {
 		case 0: fuzz_pio(false); break;
 		case 1: fuzz_pio(true); break;
