@@ -5,6 +5,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 # The exit's count and registers of guests/vtimer.elf under --clock icount,
 # as "icount rbx r12 ticks" (extra arguments are kvmdbg's).
 vtimer_end() {
@@ -85,4 +89,44 @@ print $rsp'
 	# at its count of 2, far below what KVM's PIT does: it is not run here).
 	run kvmdbg --clock host --timeout 5 --serial none "$(guest idle.elf)"
 	assert_success
+}
+
+@test "gdb on --clock icount --history: reverse-continue from the end to a watchpoint on the task pointer stops at the last switch, with the tick count then" {
+	start_stub --history --clock icount --serial none "$(guest sched.elf)"
+	run gdb_batch -ex continue -ex 'watch *(long *)&current' -ex reverse-continue \
+		-ex 'print *(int *)&ticks' -ex 'print *(int *)&switches' -ex reverse-continue \
+		-ex 'print *(int *)&ticks' -ex 'info line *$pc' "$(guest sched.elf)"
+	assert_success
+	# guests/sched.S: the tenth tick ends the run; the ninth made the last
+	# switch (switches counts it after the store), the eighth the one before.
+	assert_equal "$(grep -c '^switch_to () at guests/sched.S' <<<"$output")" 2
+	assert_line '$1 = 9'
+	assert_line '$2 = 8'
+	assert_line '$3 = 8'
+}
+
+# Ten consecutive counts across the first tick's delivery, each gone to with
+# goto, dumped (registers, the scheduler's variables, the top of both
+# stacks); the same ten again after going to the end and back.
+@test "--clock icount --history: goto to ten counts in a row across a tick gives the same states twice" {
+	run_script "$(guest sched.elf)" --history --clock icount --serial none <<<$'break tick\ncont\nicount'
+	assert_success
+	at=$(sed -n 's/^icount \([0-9]*\)$/\1/p' <<<"$output")
+	[ -n "$at" ] && [ "$at" -gt 2000 ] || fail "no tick: $output"
+	dump=
+	for ((n = at - 5; n < at + 5; n++)); do
+		dump+="goto $n"$'\nregs\nx/6gx &current\nx/4gx $rsp\n'
+	done
+	{ echo cont; printf '%s' "$dump"; echo 'goto 20000'; printf '%s' "$dump"; } >"$BATS_TEST_TMPDIR/cmds"
+	run kvmdbg --history --clock icount --serial none -x "$BATS_TEST_TMPDIR/cmds" "$(guest sched.elf)"
+	assert_success
+	states=$(sed -n '/^icount [0-9]*, /,$p' <<<"$output" | grep -v '^icount 20000')
+	n=$(($(wc -l <<<"$states") / 2))
+	[ "$n" -gt 200 ] || fail "too little: $states"
+	assert_equal "$(tail -n "$n" <<<"$states")" "$(head -n "$n" <<<"$states")"
+	# The delivery is inside the ten: a count is the point before it (the
+	# handler's entry is a point of the same count, after a step that
+	# retired nothing), the next one is past the handler's first instruction.
+	assert_line --regexp "^icount $at, 0x[0-9a-f]+ <task_a(\+0x[0-9a-f]+)?> \(replayed\)$"
+	assert_line --regexp "^icount $((at + 1)), 0x[0-9a-f]+ <tick\+0x1> \(replayed\)$"
 }
