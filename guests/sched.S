@@ -5,12 +5,11 @@
  * 2514 instructions) interrupts through the PIC at vector 0x20, and the
  * handler saves the running task's registers on its stack, keeps its stack
  * pointer in its task record, and switches `current` to the other one. After
- * TICKS ticks the handler ends the run with the number of switches made
- * (the exit status).
+ * tick_limit ticks (10; a debugger may set it before the run) the handler
+ * ends the run with the number of switches made (the exit status, & 0xff).
  */
 #include "lib/pic.h"
 
-#define TICKS 10
 #define COUNT 3
 #define TASK_RSP 0	/* struct task: the saved stack pointer */
 
@@ -82,7 +81,8 @@ tick:
 	incl ticks(%rip)
 	mov $0x20, %al			/* EOI to the master PIC */
 	out %al, $0x20
-	cmpl $TICKS, ticks(%rip)
+	mov tick_limit(%rip), %ecx
+	cmp %ecx, ticks(%rip)
 	jae finish
 	mov current(%rip), %rax
 	mov %rsp, TASK_RSP(%rax)
@@ -119,7 +119,9 @@ finish:
 	.balign 16
 idtr:	.word 256 * 16 - 1
 	.quad idt
-	.globl current, ticks, switches, counter_a, counter_b, task_a_rec, task_b_rec
+	.globl current, ticks, tick_limit, switches, counter_a, counter_b, task_a_rec, task_b_rec
+tick_limit:
+	.long 10
 current:
 	.quad 0
 ticks:	.long 0

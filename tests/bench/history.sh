@@ -10,14 +10,18 @@
 #     checkpoints the first laid), in ms each; going 10^5 instructions back;
 #     reverse-continue to an icount stop 10^5 and 10^6 instructions before;
 #   memory: what the checkpoints took when taken, per million instructions,
-#     and what is kept at the end (within --history-mem, 256 MiB by default).
+#     and what is kept at the end (within --history-mem, 256 MiB by default);
+#   on instruction-count time (--clock icount), guests/sched.elf at 1,000
+#     timer ticks (2.5 million instructions, a task switch each tick): a whole
+#     run with history off and on, warm reverse-stepi, and reverse-continue
+#     from the end back across the 1,000 ticks to an icount stop.
 # Usage: tests/bench/history.sh [REPEAT]   (default 3)
 set -eu
 cd "$(dirname "$0")/../.."
 
 repeat=${1:-3}
 n=50
-make -s kvmdbg guests/memloop.elf guests/sweep.elf
+make -s kvmdbg guests/memloop.elf guests/sweep.elf guests/sched.elf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -51,8 +55,8 @@ timed() {
 
 	shift
 	port=$(free_port)
-	./kvmdbg --icount step --serial none --history --gdb 127.0.0.1:$port --wait "guests/$guest" \
-		>/dev/null 2>&1 &
+	./kvmdbg --icount step --serial none --history ${timed_opts[@]+"${timed_opts[@]}"} \
+		--gdb 127.0.0.1:$port --wait "guests/$guest" >/dev/null 2>&1 &
 	listening "$port" $!
 	local args=(-ex 'python import time')
 	for step in "$@"; do
@@ -102,3 +106,18 @@ for g in memloop sweep; do
 	row "$g: kept at the end: checkpoints, MiB" \
 		"$marks, $(awk -v k="$kept" 'BEGIN { printf "%.1f", k / 1024 }')"
 done
+
+# On instruction-count time: the scheduler guest at 1,000 ticks.
+printf 'set *&tick_limit = 1000\ncont\n' >"$tmp/ticks"
+off=$(best sched.elf "$tmp/ticks" --clock icount)
+on=$(best sched.elf "$tmp/ticks" --clock icount --history)
+row "sched, 1,000 ticks, --clock icount: whole run, history off / on (s)" "$off / $on"
+row "sched: cost of the history" "$(change "$on" "$off")"
+timed_opts=(--clock icount)
+out=$(timed sched.elf 'set var *(int *)&tick_limit = 1000' continue 'monitor icount' \
+	"T:warm0:reverse-stepi" "T:warm:reverse-stepi $n" 'monitor icount break 2000' \
+	'T:rc:reverse-continue' 'monitor icount')
+row "sched: reverse-stepi, warm ($n in a row; ms each)" \
+	"$(ms "$(awk '$1 == "warm" { print $2 }' <<<"$out")" "$n")"
+row "sched: reverse-continue from the end across 1,000 ticks to icount 2000 (s)" \
+	"$(awk '$1 == "rc" { printf "%.2f", $2 }' <<<"$out")"
