@@ -323,6 +323,8 @@ struct debug_clock {
 	 * its acknowledge, which gives the vector to deliver. */
 	int (*pending)(void *opaque);
 	unsigned (*ack)(void *opaque);
+	/* Their state, for info irq. */
+	void (*print)(void *opaque, FILE *out);
 	void *opaque;
 };
 /* Gives the counted runs that machine's clock (before the guest runs). */

@@ -112,6 +112,14 @@ static unsigned machine_clock_ack(void *opaque)
 	return pic_ack(&m->devs.pic);
 }
 
+static void machine_clock_print(void *opaque, FILE *out)
+{
+	struct machine *m = opaque;
+
+	pic_print(&m->devs.pic, out);
+	pit_print(&m->devs.pit, out);
+}
+
 /* Whether the input has ended: the UART read its end already, a pipe's
  * writer closed it, or a file was read to its end (poll says a file is
  * always readable). */
@@ -333,7 +341,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 						 .update = machine_clock_update,
 						 .skip = machine_clock_skip,
 						 .pending = machine_clock_pending,
-						 .ack = machine_clock_ack, .opaque = m };
+						 .ack = machine_clock_ack,
+						 .print = machine_clock_print, .opaque = m };
 		debug_set_clock(m->dbg, &m->clock);
 	}
 	r = machine_power_on_keep(m);

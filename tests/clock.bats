@@ -73,6 +73,19 @@ print $rsp'
 	# One tick taken (6 instructions of handler) after a 10 ms one-shot:
 	# 10,000,000 ns of the clock are not 10 million steps.
 	assert_line 'kvmdbg: icount 49'
+	# info irq: kvmdbg's own controllers, the one-shot run out, the time
+	# the halts skipped (the clock is 49 instructions and those).
+	run kvmdbg --clock icount --serial none -e cont -e 'info irq' "$(guest idle.elf)"
+	assert_success
+	assert_line 'interrupts  enabled (IF=1)'
+	assert_line 'PIC master  vectors 0x20-0x27, IMR 0xfe, IRR 0x00, ISR 0x00, ELCR 0x00'
+	assert_line 'PIT 0       mode 0, count 11932 (10000151 ns), output high'
+	assert_line 'PIT 2       not programmed'
+	assert_line --regexp '^clock       ([0-9]+) ns \(1 per instruction, and ([0-9]+) skipped by halts\)$'
+	clock=$(sed -n 's/^clock       \([0-9]*\) ns (1 per instruction, and \([0-9]*\) skipped.*/\1 \2/p' <<<"$output")
+	read -r now skipped <<<"$clock"
+	assert_equal "$((now - skipped))" 49
+	[ "$now" -ge 10000151 ] || fail "the clock is at $now ns, before the one-shot"
 }
 
 @test "--clock takes icount or host; icount refuses --irqchip on and --icount perf, with the reason" {

@@ -352,6 +352,12 @@ uint64_t debug_ram_hash(const struct debug *d, uint64_t *size)
 
 int debug_print_irq(struct debug *d, FILE *out)
 {
+	if (d->clock) {
+		fprintf(out, "interrupts  %s\n",
+			arch_irqs_enabled(d->vcpu) ? "enabled (IF=1)" : "disabled (IF=0)");
+		d->clock->print(d->clock->opaque, out);
+		return 0;
+	}
 	return arch_print_irq(d->vcpu, out);
 }
 

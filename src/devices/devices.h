@@ -137,6 +137,8 @@ void pit_update(struct pit *p);
 uint64_t pit_next(const struct pit *p);
 /* Ports 0x40-0x43; port 0x61. Both update IRQ 0. */
 enum io_result pit_access(void *opaque, struct io_access *acc);
+/* The console's view: each counter and the clock (a line each). */
+void pit_print(const struct pit *p, FILE *out);
 enum io_result pit_portb_access(void *opaque, struct io_access *acc);
 const char *pit_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 
@@ -178,6 +180,8 @@ int pic_intr(const struct pic_pair *p);
 uint8_t pic_ack(struct pic_pair *p);
 /* Ports 0x20-0x21 and 0xa0-0xa1, opaque the pair; the ELCR at 0x4d0-0x4d1. */
 enum io_result pic_access(void *opaque, struct io_access *acc);
+/* The console's view: a line per chip. */
+void pic_print(const struct pic_pair *p, FILE *out);
 enum io_result pic_elcr_access(void *opaque, struct io_access *acc);
 const char *pic_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 

@@ -306,3 +306,20 @@ const char *pic_reg_name(const void *opaque, uint64_t offset, const struct io_ac
 		return "POLL";
 	return p->chip[(acc->addr & 0x80) != 0].read_isr ? "ISR" : "IRR";
 }
+
+void pic_print(const struct pic_pair *p, FILE *out)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		const struct pic *c = &p->chip[i];
+
+		if (!c->ready) {
+			fprintf(out, "%-11s not initialised%s\n", i ? "PIC slave" : "PIC master",
+				c->init ? " (in the middle of its ICWs)" : "");
+			continue;
+		}
+		fprintf(out, "%-11s vectors 0x%02x-0x%02x, IMR 0x%02x, IRR 0x%02x, ISR 0x%02x, "
+			"ELCR 0x%02x%s%s\n", i ? "PIC slave" : "PIC master", c->base, c->base + 7,
+			c->imr, c->irr, c->isr, c->elcr, c->aeoi ? ", auto EOI" : "",
+			c->special_mask ? ", special mask" : "");
+	}
+}

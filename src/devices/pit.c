@@ -361,6 +361,35 @@ enum io_result pit_portb_access(void *opaque, struct io_access *acc)
 	return IO_DONE;
 }
 
+void pit_print(const struct pit *p, FILE *out)
+{
+	uint64_t now = pit_now(p), t = pit_ticks(now), next;
+
+	for (unsigned i = 0; i < 3; i++) {
+		const struct pit_channel *c = &p->ch[i];
+
+		fprintf(out, "PIT %u       ", i);
+		if (c->mode > 5) {
+			fprintf(out, "not programmed\n");
+			continue;
+		}
+		fprintf(out, "mode %u", c->mode);
+		if (c->loaded)
+			fprintf(out, ", count %u (%llu ns)", c->count,
+				(unsigned long long)pit_ns(c->count));
+		else
+			fprintf(out, ", no count written");
+		fprintf(out, ", output %s%s", pit_out(c, t) ? "high" : "low",
+			c->gate ? "" : ", gate low");
+		next = pit_change(c, t);
+		if (next != UINT64_MAX)
+			fprintf(out, ", changes at %llu ns", (unsigned long long)pit_ns(next));
+		fprintf(out, "\n");
+	}
+	fprintf(out, "clock       %llu ns (1 per instruction, and %llu skipped by halts)\n",
+		(unsigned long long)now, (unsigned long long)p->skipped);
+}
+
 const char *pit_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc)
 {
 	static const char *const names[] = { "COUNTER0", "COUNTER1", "COUNTER2", "CONTROL" };
