@@ -73,12 +73,13 @@ static void usage(FILE *out)
 		"                         --eval, --script, --gdb)\n"
 		"      --history          keep an execution history: go back with gdb's\n"
 		"                         reverse-* commands or the console's rstepi,\n"
-		"                         rcont and goto (turns on --icount auto)\n"
+		"                         rcont and goto (turns on --clock icount, or with\n"
+		"                         --clock host or --icount perf, --icount auto)\n"
 		"      --history-mem SIZE memory for the history's checkpoints (default\n"
 		"                         256M; older ones are thinned out to fit)\n"
 		"      --irqchip on|off   KVM's interrupt controllers (PIC, IOAPIC, local\n"
-		"                         APIC) and PIT: on, unless --history (interrupts\n"
-		"                         in host time cannot be replayed)\n"
+		"                         APIC) and PIT: on, unless --history or --clock\n"
+		"                         icount (interrupts in host time cannot be replayed)\n"
 		"      --clock icount|host  the machine's time: host (KVM's PIC, PIT and\n"
 		"                         APICs, as the host's clock runs) or icount (kvmdbg's\n"
 		"                         own PIC and PIT, 1 ns per instruction: interrupts\n"
@@ -356,6 +357,12 @@ static int check_options(struct options *opt)
 		return usage_error("give either a GUEST ELF or --raw FILE@ADDR, not both");
 	if (opt->wait && !opt->gdb)
 		return usage_error("--wait waits for a debugger: give --gdb (or -s) too");
+	/* History runs on instruction-count time unless told otherwise: its
+	 * guests keep their timer. (--icount perf keeps the machine without
+	 * controllers, where the perf backend counts.) */
+	if (opt->clock_icount < 0)
+		opt->clock_icount = opt->history && opt->irqchip <= 0 &&
+				    !(opt->icount && !strcmp(opt->icount, "perf"));
 	if (opt->clock_icount) {
 		if (opt->icount && !strcmp(opt->icount, "perf"))
 			return usage_error("--clock icount counts by single steps for now: not with "
@@ -458,7 +465,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	int c, r;
 
 	*opt = (struct options){ .mem = VM_DEFAULT_RAM, .serial = "stdio", .irqchip = -1,
-				 .smp = 1 };
+				 .clock_icount = -1, .smp = 1 };
 	opterr = 0;
 	qemu_spellings(argc, argv);
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)

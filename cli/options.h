@@ -54,7 +54,8 @@ struct options {
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
 	int irqchip;           /* --irqchip: 1 on, 0 off, -1 not given (on unless --history) */
-	bool clock_icount;     /* --clock icount: kvmdbg's PIC and PIT on instruction-count time */
+	int clock_icount;      /* --clock: 1 icount (kvmdbg's PIC and PIT on instruction-count
+				  time), 0 host, -1 not given (icount with --history) */
 	const char *symbols;   /* --symbols FILE */
 	bool exit_qemu;        /* --exit-code qemu: status (V << 1) | 1 */
 	const char *append;    /* --append CMDLINE */

@@ -147,8 +147,13 @@ read_packet() {
 	[ "$c" = '$' ] || return 1
 	IFS= read -r -t $READ_WAIT -d '#' payload <&7 || return 1
 	IFS= read -r -t $READ_WAIT -N 2 c <&7 || return 1
-	# Undo run-length encoding: X*n is X and (n - 29) more of it.
-	local out="" i=0 n pad
+	rsp_unrle "$payload"
+}
+
+# A packet's payload with run-length encoding undone: X*n is X and (n - 29)
+# more of it.
+rsp_unrle() {
+	local LC_ALL=C payload=$1 out="" i=0 n pad
 	while ((i < ${#payload})); do
 		if [ "${payload:i:1}" = '*' ]; then
 			printf -v n '%d' "'${payload:i+1:1}"

@@ -91,13 +91,18 @@ reg_of() {
 	assert_line --regexp '^PIC master  vectors 0x20-0x27, IMR 0xfe, '
 }
 
-@test "history refuses KVM's interrupt controllers in one line; --history runs without them" {
+@test "history refuses KVM's interrupt controllers in one line; --history runs on instruction-count time, or without controllers with --clock host" {
 	run kvmdbg --history --irqchip on "$(guest halt.elf)"
 	assert_failure
 	assert_output --partial '--history cannot go with --irqchip on: the in-kernel interrupt controllers and timer interrupt the guest in host time'
 	run kvmdbg --icount step "$(guest halt.elf)" -e 'history on'
 	assert_output --partial "history needs a machine without KVM's interrupt controllers"
-	run kvmdbg --history "$(guest idle.elf)" -e cont -e 'info irq'
+	# The one-shot tick comes (icount 49 with its handler), then nothing can.
+	run kvmdbg --history "$(guest idle.elf)" -e cont -e icount -e 'info irq'
+	assert_line --partial '[guest halted (interrupts enabled, but no timer will raise one the guest takes)'
+	assert_line 'icount 49'
+	assert_line 'PIT 0       mode 0, count 11932 (10000151 ns), output high'
+	run kvmdbg --history --clock host "$(guest idle.elf)" -e cont -e 'info irq'
 	assert_line --partial '[guest halted (interrupts enabled, but no device raises interrupts)'
 	assert_line 'no interrupt controllers: the machine runs with --irqchip off'
 	run kvmdbg --irqchip sometimes "$(guest halt.elf)"
