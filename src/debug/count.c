@@ -181,6 +181,17 @@ static bool debug_clock_wake(struct debug *d, struct arch_step_info *info)
 	return debug_clock_inject(d) > 0;
 }
 
+/* Stops as halted, saying why nothing will wake the CPU; true. */
+static bool debug_halted(struct debug *d, bool irqs, struct vcpu_stop *stop)
+{
+	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
+	snprintf(stop->detail, sizeof(stop->detail), "%s",
+		 !irqs	    ? "interrupts disabled"
+		 : d->clock ? "interrupts enabled, but no timer will raise one the guest takes"
+			    : "interrupts enabled, but no device raises interrupts");
+	return true;
+}
+
 /*
  * A HLT about to run: single steps would step over it as if it did nothing
  * (PVM and KVM both), so kvmdbg retires it itself. Without interrupt
@@ -212,12 +223,28 @@ static bool debug_count_halt(struct debug *d, struct arch_step_info *info,
 		if (debug_clock_wake(d, info))
 			return false;
 	}
-	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
-	snprintf(stop->detail, sizeof(stop->detail), "%s",
-		 !irqs	    ? "interrupts disabled"
-		 : d->clock ? "interrupts enabled, but no timer will raise one the guest takes"
-			    : "interrupts enabled, but no device raises interrupts");
-	return true;
+	return debug_halted(d, irqs, stop);
+}
+
+/*
+ * A counted step that ran on into a hlt and exited with it (a host that
+ * delivers the step's trap late, after sti on nested SVM, when kvmdbg could
+ * not stop it at the hlt: the same page): both retired. On instruction-count
+ * time the hlt waits for the timer as debug_count_halt() would have it wait;
+ * whether the run goes on.
+ */
+static bool debug_count_ran_into_halt(struct debug *d, struct vcpu_stop *stop)
+{
+	struct arch_step_info info;
+	bool irqs = arch_irqs_enabled(d->vcpu);
+
+	__atomic_add_fetch(&d->icount, 2, __ATOMIC_RELAXED);
+	d->sub = 0;
+	debug_clock_tick(d);
+	if (!d->clock || !irqs || arch_shadow_end(d->vcpu) < 0 || !debug_clock_wake(d, &info))
+		return !debug_halted(d, irqs, stop);
+	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
+	return !(debug_count_prepare(d, &info) < 0 && debug_count_fail(stop));
 }
 
 /*
@@ -282,6 +309,9 @@ bool debug_count_hook(void *opaque, struct vcpu_stop *stop)
 		 * access a watchpoint caught, unless a REP string instruction is
 		 * still iterating. */
 		d->watch_mid_rep = d->prev_rep && pc == d->prev_pc;
+		if (stop->reason == STOP_HALTED && stop->exit_reason == KVM_EXIT_HLT &&
+		    d->prev_delayed && pc == d->prev_next + 1)
+			return !debug_count_ran_into_halt(d, stop);
 		if (stop->reason == STOP_EXITED ||
 		    (stop->reason == STOP_WATCHPOINT && !d->watch_mid_rep)) {
 			__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
