@@ -148,10 +148,10 @@ int arch_reg_set(struct vcpu *vcpu, unsigned idx, uint64_t value);
 /* Guest-virtual (linear) to guest-physical through the guest's page tables;
  * -EFAULT when the address is not mapped. */
 int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa);
-/* Guest-physical pages the CPU itself reads behind the instructions' backs
- * (x86: page tables; with descriptors, the GDT, IDT and TSS too), up to max;
- * how many. */
-unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors);
+/* Guest-physical pages the CPU itself reads behind the instructions' backs,
+ * up to max; how many. x86: the GDT's, IDT's and TSS's pages first (*ndesc
+ * of them, if ndesc), then the page tables'. One walk of the tables. */
+unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, unsigned *ndesc);
 /* A guest-virtual range the page tables map: at its page size, with the
  * permissions every level gives it. */
 struct arch_mapping {

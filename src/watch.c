@@ -124,30 +124,31 @@ static void watch_keep_system_pages(struct watch *w, struct vcpu *vcpu,
 				    struct mem_page_prot *pages, unsigned n)
 {
 	uint64_t *sys;
-	unsigned ns, nt;
+	unsigned nd, ns;
 	bool any = false;
 
 	for (unsigned i = 0; i < n && !any; i++)
 		any = !pages[i].readonly;
-	if (!any || !(sys = malloc(2 * WATCH_MAX_SYSTEM_PAGES * sizeof(*sys))))
+	if (!any || !(sys = malloc(WATCH_MAX_SYSTEM_PAGES * sizeof(*sys))))
 		return;
-	nt = arch_system_pages(vcpu, sys, WATCH_MAX_SYSTEM_PAGES, false);
-	ns = arch_system_pages(vcpu, sys + WATCH_MAX_SYSTEM_PAGES, WATCH_MAX_SYSTEM_PAGES, true);
-	qsort(sys, nt, sizeof(*sys), watch_u64_cmp);
-	qsort(sys + WATCH_MAX_SYSTEM_PAGES, ns, sizeof(*sys), watch_u64_cmp);
-	for (unsigned i = 0; i < n; i++) {
-		struct mem_watch *m = watch_reader_on(w, pages[i].gpa);
+	/* Descriptor-table pages first (nd of them), then the page tables. Each
+	 * looked up in the sorted pages: a watch over 16 MiB has 4096 of them. */
+	ns = arch_system_pages(vcpu, sys, WATCH_MAX_SYSTEM_PAGES, &nd);
+	for (unsigned i = 0; i < ns; i++) {
+		struct mem_page_prot key = { .gpa = sys[i] }, *p;
+		struct mem_watch *m;
 
-		if (pages[i].readonly ||
-		    !(bsearch(&pages[i].gpa, sys, nt, sizeof(*sys), watch_u64_cmp) ||
-		      (m && bsearch(&pages[i].gpa, sys + WATCH_MAX_SYSTEM_PAGES, ns, sizeof(*sys),
-				    watch_u64_cmp))))
+		p = bsearch(&key, pages, n, sizeof(*pages), watch_page_cmp);
+		if (!p || p->readonly)
 			continue;
-		pages[i].readonly = true;
+		m = watch_reader_on(w, p->gpa);
+		if (i < nd && !m)
+			continue;
+		p->readonly = true;
 		if (m && !m->warned) {
 			fprintf(stderr, "kvmdbg: watchpoint %d: guest-physical page %#llx holds page "
 				"tables or descriptor tables the CPU reads by itself; only writes to "
-				"it are watched\n", m->id, (unsigned long long)pages[i].gpa);
+				"it are watched\n", m->id, (unsigned long long)p->gpa);
 			m->warned = true;
 		}
 	}
@@ -189,7 +190,7 @@ static bool watch_delivery_page(struct vcpu *vcpu, uint64_t gpa)
 {
 	uint64_t sys[WATCH_MAX_DELIVERY_PAGES], sp, mask, pa;
 	int sp_reg = arch_reg_find("sp", &mask);
-	unsigned n = arch_system_pages(vcpu, sys, WATCH_MAX_DELIVERY_PAGES, true);
+	unsigned n = arch_system_pages(vcpu, sys, WATCH_MAX_DELIVERY_PAGES, NULL);
 
 	for (unsigned i = 0; i < n; i++)
 		if (sys[i] == gpa)

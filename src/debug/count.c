@@ -85,7 +85,7 @@ static int debug_entries_refresh(struct debug *d)
 	n = arch_idt_targets(d->vcpu, idt, size, targets, DEBUG_MAX_ENTRIES);
 	d->nentries = 0;
 	uint64_t *sys = malloc(DEBUG_MAX_SYSTEM_PAGES * sizeof(*sys));
-	unsigned nsys = sys ? arch_system_pages(d->vcpu, sys, DEBUG_MAX_SYSTEM_PAGES, true) : 0;
+	unsigned nsys = sys ? arch_system_pages(d->vcpu, sys, DEBUG_MAX_SYSTEM_PAGES, NULL) : 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		bool dup = false;

@@ -263,12 +263,14 @@ static void mmu_tables(const struct mem *mem, uint64_t table, int level, unsigne
 	}
 }
 
-unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, bool descriptors)
+unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, unsigned *ndesc)
 {
 	struct kvm_sregs *s = x86_sregs(vcpu);
 	struct mmu_pages p = { .pages = pages, .max = max };
 	uint64_t pa, e;
 
+	if (ndesc)
+		*ndesc = 0;
 	if (!s)
 		return 0;
 	/* Descriptor tables and the TSS: the CPU reads them by linear address.
@@ -280,7 +282,7 @@ unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, boo
 		{ s->tr.base, prot ? s->tr.limit : 0 },
 	};
 
-	for (unsigned t = 0; t < 3 && descriptors; t++)
+	for (unsigned t = 0; t < 3; t++)
 		for (uint64_t off = 0; tables[t].limit && off <= tables[t].limit + 0xfffULL;
 		     off += 0x1000) {
 			uint64_t la = tables[t].base + (off > tables[t].limit ? tables[t].limit : off);
@@ -288,6 +290,8 @@ unsigned arch_system_pages(struct vcpu *vcpu, uint64_t *pages, unsigned max, boo
 			if (arch_virt_to_phys(vcpu, la, &pa) == 0)
 				mmu_add(&p, pa);
 		}
+	if (ndesc)
+		*ndesc = p.n;
 	if (!(s->cr0 & CR0_PG))
 		return p.n;
 	if (s->efer & EFER_LMA) {
