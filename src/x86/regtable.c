@@ -341,8 +341,12 @@ int arch_reg_read(struct vcpu *vcpu, unsigned idx, uint8_t *buf)
 	if (x86_is_fpu(idx))
 		return x86_fpu_access(vcpu, idx, buf, false);
 	if (idx == R_K_GS_BASE) {
-		if (arch_msr_read(vcpu, MSR_KERNEL_GS_BASE, &v) < 0)
+		/* An ioctl each: gdb's g reads it at every stop. */
+		if (!vcpu->arch->kernel_gs_valid &&
+		    arch_msr_read(vcpu, MSR_KERNEL_GS_BASE, &vcpu->arch->kernel_gs_base) < 0)
 			return -EIO;
+		vcpu->arch->kernel_gs_valid = true;
+		v = vcpu->arch->kernel_gs_base;
 	} else if ((seg = x86_seg(s, idx)) != NULL) {
 		v = seg->selector;
 	} else {

@@ -207,7 +207,7 @@ void x86_fpu_changed(struct vcpu *vcpu)
 
 void x86_sregs_stale(struct vcpu *vcpu)
 {
-	vcpu->arch->sregs_valid = false;
+	vcpu->arch->sregs_valid = vcpu->arch->kernel_gs_valid = false;
 	vcpu->arch->synced = false;
 }
 
@@ -226,7 +226,7 @@ void arch_regs_invalidate(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
 
-	a->regs_valid = a->sregs_valid = a->fpu_valid = false;
+	a->regs_valid = a->sregs_valid = a->fpu_valid = a->kernel_gs_valid = false;
 }
 
 void arch_regs_exited(struct vcpu *vcpu)

@@ -131,6 +131,8 @@ struct arch_vcpu {
 	struct kvm_fpu fpu;
 	bool regs_valid, sregs_valid, fpu_valid; /* cache holds KVM's current values */
 	bool regs_dirty, sregs_dirty, fpu_dirty; /* must be written back before KVM_RUN */
+	uint64_t kernel_gs_base; /* MSR_KERNEL_GS_BASE (gdb's k_gs_base), read once per stop */
+	bool kernel_gs_valid;
 	unsigned long changes;   /* register and MSR writes so far (arch_state_changes) */
 	uint64_t step_flags;     /* rflags and cs before the counted step in progress */
 	uint16_t step_cs;        /* (arch_step_info(); arch_frame_untrace()) */
