@@ -1354,11 +1354,52 @@ static int cmd_goto(struct session *s, int argc, char **argv, FILE *out)
 	return cmd_ran(s, debug_goto(s->dbg, at, &stop), &stop, out);
 }
 
+/* history interrupts [FROM [TO]]: those history holds, taken at counts FROM
+ * to TO; a line each. */
+static int cmd_history_irqs(struct session *s, int argc, char **argv, FILE *out)
+{
+	struct debug_irq_taken v[256];
+	struct debug_history_info h;
+	uint64_t from = 0, to = UINT64_MAX;
+	size_t at = 0, n, shown = 0;
+	unsigned long h_irqs;
+
+	if (argc > 4 || (argc >= 3 && cmd_parse_icount(argv[2], &from) < 0) ||
+	    (argc == 4 && cmd_parse_icount(argv[3], &to) < 0))
+		return cmd_fail(out, "usage: history interrupts [FROM [TO]] (counts)");
+	debug_history_info(s->dbg, &h);
+	h_irqs = (unsigned long)h.irqs;
+	while ((n = debug_history_irqs(s->dbg, at, v, 256)) > 0) {
+		for (size_t i = 0; i < n && v[i].icount <= to; i++) {
+			if (v[i].icount < from)
+				continue;
+			if (cmd_stop_early(s, out, false, "interrupt", shown, h_irqs))
+				return 0;
+			fprintf(out, "icount %llu: vector %#x before ", (unsigned long long)v[i].icount,
+				v[i].vector);
+			cmd_print_addr(s, v[i].pc, out);
+			fputc('\n', out);
+			shown++;
+		}
+		if (v[n - 1].icount > to)
+			break;
+		at += n;
+	}
+	fprintf(out, "%zu interrupt%s taken", shown, shown == 1 ? "" : "s");
+	if (argc >= 3)
+		fprintf(out, " from icount %llu to %llu", (unsigned long long)from,
+			(unsigned long long)to);
+	fputs(".\n", out);
+	return 0;
+}
+
 static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
 {
 	struct debug_history_info h;
 	uint64_t budget = 0;
 
+	if (argc >= 2 && !strcmp(argv[1], "interrupts"))
+		return cmd_history_irqs(s, argc, argv, out);
 	if (argc >= 2 && !strcmp(argv[1], "on") && argc <= 3) {
 		if (argc == 3 && (commands_parse_size(argv[2], &budget) < 0 || !budget))
 			return cmd_fail(out, "invalid size '%s' (e.g. 64M)", argv[2]);
@@ -1368,7 +1409,7 @@ static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
 		if (debug_history(s->dbg, false, 0) < 0)
 			return cmd_fail(out, "%s", err_msg());
 	} else if (argc > 2 || (argc == 2 && strcmp(argv[1], "info"))) {
-		return cmd_fail(out, "usage: history [on [SIZE] | off | info]");
+		return cmd_fail(out, "usage: history [on [SIZE] | off | info | interrupts [FROM [TO]]]");
 	}
 	debug_history_info(s->dbg, &h);
 	if (!h.on) {
@@ -1383,6 +1424,14 @@ static int cmd_history(struct session *s, int argc, char **argv, FILE *out)
 	fprintf(out, "A checkpoint every %llu instructions now; %llu taken (%llu KiB), %llu thinned "
 		"out.\n", (unsigned long long)h.interval, (unsigned long long)h.taken,
 		(unsigned long long)(h.copied >> 10), (unsigned long long)h.thinned);
+	if (h.irqs) {
+		struct debug_irq_taken last;
+
+		debug_history_irqs(s->dbg, h.irqs - 1, &last, 1);
+		fprintf(out, "%llu interrupts taken, the last at icount %llu (history interrupts "
+			"lists them).\n", (unsigned long long)h.irqs,
+			(unsigned long long)last.icount);
+	}
 	return 0;
 }
 
@@ -1638,7 +1687,7 @@ static int cmd_icount(struct session *s, int argc, char **argv, FILE *out)
 	return cmd_fail(out, "usage: icount | icount break N|+N | icount delete [NUMBER]");
 }
 
-static const char *const history_subcommands[] = { "on", "off", "info", NULL };
+static const char *const history_subcommands[] = { "on", "off", "info", "interrupts", NULL };
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints", "ram", "symbol",
@@ -2051,7 +2100,7 @@ static const struct command commands[] = {
 	  "stop", COMPLETE_NONE, NULL, true },
 	{ "goto", cmd_goto, "icount N", "go to exactly N instructions, forwards or backwards",
 	  COMPLETE_NONE, NULL, true },
-	{ "history", cmd_history, "[on [SIZE] | off | info]",
+	{ "history", cmd_history, "[on [SIZE] | off | info | interrupts [FROM [TO]]]",
 	  "execution history for going back: turn on (SIZE: memory, default 256M), off; show",
 	  COMPLETE_SUB, history_subcommands, true },
 	{ "break", cmd_break, "ADDRESS", "software breakpoint (int3)", COMPLETE_ADDR, NULL, true },

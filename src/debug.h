@@ -361,8 +361,20 @@ struct debug_history_info {
 	uint64_t interval;         /* instructions between automatic checkpoints now */
 	uint64_t taken, thinned;
 	uint64_t copied;           /* bytes all the checkpoints took when taken */
+	uint64_t irqs;             /* interrupts it holds (debug_history_irqs) */
 };
 void debug_history_info(const struct debug *d, struct debug_history_info *info);
+/* An interrupt the guest took on instruction-count time (--clock icount):
+ * delivered at icount, before the instruction at pc. */
+struct debug_irq_taken {
+	uint64_t icount, pc;
+	unsigned vector;
+};
+/* The interrupts history holds, in order, from the first-th: up to n into v;
+ * how many. (Taken again by replays, not twice; forgotten with the history
+ * after a point that is discarded.) */
+size_t debug_history_irqs(const struct debug *d, size_t first, struct debug_irq_taken *v,
+			  size_t n);
 /* Whether the guest replays now (it is below the furthest count reached). */
 bool debug_replaying(const struct debug *d);
 /*

@@ -38,6 +38,7 @@ void history_clear(struct history *h, struct checkpoints *c)
 	free(h->v);
 	free(h->vals);
 	free(h->inputs);
+	free(h->irqs);
 	history_init(h);
 	h->budget = budget;
 }
@@ -98,13 +99,15 @@ void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount)
 	while (h->n && h->v[h->n - 1].icount >= icount)
 		history_remove(h, c, h->n - 1);
 	history_values_truncate(h, icount);
+	h->nirqs = history_irqs_from(h, icount);
 	h->end_valid = false;
 }
 
-/* Bytes the values and the input keep. */
+/* Bytes the values, the input and the interrupts keep. */
 static uint64_t history_records(const struct history *h)
 {
-	return h->nvals * sizeof(h->vals[0]) + h->ninputs * sizeof(h->inputs[0]);
+	return h->nvals * sizeof(h->vals[0]) + h->ninputs * sizeof(h->inputs[0]) +
+	       h->nirqs * sizeof(h->irqs[0]);
 }
 
 /* Whether one more record of size bytes fits: values and input take half the
@@ -284,4 +287,18 @@ void history_values_truncate(struct history *h, uint64_t icount)
 {
 	h->nvals = history_value_index(h, icount);
 	h->records_full = false;
+}
+
+void history_irq_add(struct history *h, uint64_t icount, uint64_t pc, uint8_t vector)
+{
+	if ((h->nirqs && h->irqs[h->nirqs - 1].icount >= icount) ||
+	    !history_record_room(h, sizeof(h->irqs[0])) ||
+	    !history_grow(h, (void **)&h->irqs, h->nirqs, &h->capirqs, sizeof(h->irqs[0]), 256))
+		return;
+	h->irqs[h->nirqs++] = (struct hist_irq){ .icount = icount, .pc = pc, .vector = vector };
+}
+
+size_t history_irqs_from(const struct history *h, uint64_t icount)
+{
+	return history_lower(h->irqs, h->nirqs, sizeof(h->irqs[0]), icount);
 }

@@ -38,6 +38,13 @@ struct hist_value {
 	uint8_t result[ARCH_RESULT_SIZE];
 };
 
+/* An interrupt delivered at a count: where, and which vector. */
+struct hist_irq {
+	uint64_t icount; /* instructions retired when it went in */
+	uint64_t pc;     /* the instruction it came before (the return address) */
+	uint8_t vector;
+};
+
 struct history {
 	bool on;
 	uint64_t budget;        /* bytes its checkpoints may keep */
@@ -58,6 +65,9 @@ struct history {
 		uint8_t byte;
 	} *inputs;
 	size_t ninputs, capinputs;
+	/* The interrupts the guest took (a machine on instruction-count time). */
+	struct hist_irq *irqs;  /* by position */
+	size_t nirqs, capirqs;
 	bool records_full;      /* no more room for values or input: they take half the
 				   budget at most (replays may then diverge) */
 	uint8_t end_regs[ARCH_RESULT_SIZE]; /* the registers at the furthest point */
@@ -77,7 +87,7 @@ int history_exact(const struct history *h, uint64_t icount);
 /* The first mark after icount, or -1. */
 int history_after(const struct history *h, uint64_t icount);
 /* Forgets the marks at icount and after (their checkpoints dropped), and
- * the values recorded there. */
+ * the values and interrupts recorded there. */
 void history_truncate(struct history *h, struct checkpoints *c, uint64_t icount);
 /* Records what the instruction at icount yielded (after the last recorded). */
 void history_value_add(struct history *h, uint64_t icount, const void *result, size_t len);
@@ -91,7 +101,12 @@ void history_input_add(struct history *h, uint64_t seq, uint8_t byte);
 int history_input_at(const struct history *h, uint64_t seq);
 /* Forgets the bytes of looks seq and after. */
 void history_inputs_truncate(struct history *h, uint64_t seq);
-/* Bytes the marks' checkpoints, the values and the input keep. */
+/* An interrupt taken at icount (recorded after the last one only: a replay
+ * takes the same ones again); the index of the first one recorded at icount
+ * or later. */
+void history_irq_add(struct history *h, uint64_t icount, uint64_t pc, uint8_t vector);
+size_t history_irqs_from(const struct history *h, uint64_t icount);
+/* Bytes the marks' checkpoints, the values, the input and the interrupts keep. */
 uint64_t history_bytes(const struct history *h, const struct checkpoints *c);
 /* Drops marks, oldest-densest first, until the rest fit the budget (the
  * first and the newest always stay). */

@@ -143,3 +143,31 @@ print $rsp'
 	assert_line --regexp "^icount $at, 0x[0-9a-f]+ <task_a(\+0x[0-9a-f]+)?> \(replayed\)$"
 	assert_line --regexp "^icount $((at + 1)), 0x[0-9a-f]+ <tick\+0x1> \(replayed\)$"
 }
+
+@test "--clock icount --history: history interrupts lists each tick at its count, the same after a replay, and over gdb" {
+	run kvmdbg --history --clock icount --serial none "$(guest sched.elf)" -e cont \
+		-e 'history interrupts' -e history -e 'goto 3000' -e cont -e 'history interrupts' \
+		-e 'history interrupts 5000 9000'
+	assert_success
+	lines=$(grep '^icount [0-9]*: vector' <<<"$output")
+	# sched.S ends at its tenth tick: ten, each taken in a task's loop.
+	assert_equal "$(wc -l <<<"$lines")" 22
+	first=$(head -n 10 <<<"$lines")
+	assert_equal "$(sed -n 11,20p <<<"$lines")" "$first"
+	assert_equal "$(tail -n 2 <<<"$lines")" "$(sed -n 2,3p <<<"$first")"
+	assert_equal "$(grep -c -E '^icount [0-9]+: vector 0x20 before 0x[0-9a-f]+ <task_[ab](\+0x[0-9a-f]+)?>$' <<<"$first")" 10
+	assert_line '10 interrupts taken.'
+	assert_line --regexp '^10 interrupts taken, the last at icount [0-9]+ \(history interrupts lists them\)\.$'
+	assert_line '2 interrupts taken from icount 5000 to 9000.'
+	# A tick every 2514 or 2515 instructions: sched.S's PIT count of 3 is
+	# 3 * 838.1 ns, at 1 ns per instruction.
+	counts=($(sed 's/^icount \([0-9]*\):.*/\1/' <<<"$first"))
+	for ((i = 1; i < 10; i++)); do
+		gap=$((counts[i] - counts[i - 1]))
+		[ "$gap" -eq 2514 ] || [ "$gap" -eq 2515 ] || fail "ticks at ${counts[*]}"
+	done
+	start_stub --history --clock icount --serial none "$(guest sched.elf)"
+	run gdb_batch -ex continue -ex 'monitor history interrupts' "$(guest sched.elf)"
+	assert_success
+	assert_equal "$(grep '^icount [0-9]*: vector' <<<"$output")" "$first"
+}

@@ -286,7 +286,7 @@ cont"
 	assert_failure 2
 	run kvmdbg --icount step -e 'history on 1z' -e 'history maybe' "$(guest exit8.elf)"
 	assert_line "invalid size '1z' (e.g. 64M)"
-	assert_line 'usage: history [on [SIZE] | off | info]'
+	assert_line 'usage: history [on [SIZE] | off | info | interrupts [FROM [TO]]]'
 	# A budget smaller than RAM's first copy.
 	run kvmdbg --history-mem 4k --serial none "$(guest memloop.elf)"
 	assert_failure 2

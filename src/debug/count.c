@@ -154,10 +154,18 @@ static void debug_clock_tick(struct debug *d)
 static int debug_clock_inject(struct debug *d)
 {
 	const struct debug_clock *c = d->clock;
+	uint64_t pc;
+	unsigned vector;
 
 	if (!c || c->pending(c->opaque) < 0 || !arch_irq_ready(d->vcpu))
 		return 0;
-	return arch_irq_inject(d->vcpu, c->ack(c->opaque)) < 0 ? -EIO : 1;
+	pc = arch_pc(d->vcpu);
+	vector = c->ack(c->opaque);
+	if (arch_irq_inject(d->vcpu, vector) < 0)
+		return -EIO;
+	if (d->hops)
+		d->hops->irq_taken(d, d->icount, pc, (uint8_t)vector);
+	return 1;
 }
 
 /* Most timer changes a halt waits through for an interrupt (a periodic one

@@ -140,6 +140,9 @@ struct debug_history_ops {
 	 * nothing, and what was recorded from seq on is forgotten). */
 	int (*input_replay)(struct debug *d, uint64_t seq, uint8_t *byte);
 	void (*input_record)(struct debug *d, uint64_t seq, int byte);
+	/* The clock's interrupt controller had vector delivered before the
+	 * instruction at pc, at count at (vCPU thread). */
+	void (*irq_taken)(struct debug *d, uint64_t at, uint64_t pc, uint8_t vector);
 	/* The user put a checkpoint back: history starts again there. */
 	void (*restarted)(struct debug *d);
 	/* The debugger goes away. */

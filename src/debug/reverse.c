@@ -547,6 +547,14 @@ static void reverse_input_record(struct debug *d, uint64_t seq, int byte)
 		history_input_add(h, seq, (uint8_t)byte);
 }
 
+static void reverse_irq_taken(struct debug *d, uint64_t at, uint64_t pc, uint8_t vector)
+{
+	struct history *h = &d->history->hist;
+
+	if (h->on)
+		history_irq_add(h, at, pc, vector);
+}
+
 static void reverse_restarted(struct debug *d)
 {
 	struct history *h = &d->history->hist;
@@ -587,6 +595,7 @@ static const struct debug_history_ops reverse_ops = {
 	.nondet = reverse_nondet,
 	.input_replay = reverse_input_replay,
 	.input_record = reverse_input_record,
+	.irq_taken = reverse_irq_taken,
 	.restarted = reverse_restarted,
 	.free = reverse_free,
 };
@@ -667,9 +676,23 @@ void debug_history_info(const struct debug *d, struct debug_history_info *info)
 	if (!h->on)
 		return;
 	info->first = h->n ? h->v[0].icount : h->furthest;
+	info->irqs = h->nirqs;
 	info->bytes = history_bytes(h, &d->ckpt);
 	for (unsigned i = 0; i < h->n; i++)
 		info->pages += d->ckpt.v[h->v[i].slot].npages;
+}
+
+size_t debug_history_irqs(const struct debug *d, size_t first, struct debug_irq_taken *v,
+			  size_t n)
+{
+	const struct history *h = d->history ? &d->history->hist : NULL;
+	size_t k = 0;
+
+	for (; h && first < h->nirqs && k < n; first++, k++)
+		v[k] = (struct debug_irq_taken){ .icount = h->irqs[first].icount,
+						 .pc = h->irqs[first].pc,
+						 .vector = h->irqs[first].vector };
+	return k;
 }
 
 bool debug_replaying(const struct debug *d)
