@@ -171,3 +171,26 @@ print $rsp'
 	assert_success
 	assert_equal "$(grep '^icount [0-9]*: vector' <<<"$output")" "$first"
 }
+
+@test "--clock icount: a run with history, gone back and forth through the ticks, logs what a plain run logs, record for record" {
+	run kvmdbg --clock icount --serial none --mmio-log "$BATS_TEST_TMPDIR/plain.log" "$(guest sched.elf)"
+	assert_equal "$status" 9
+	# The PICs' set-up, the PIT's, an EOI per tick and the exit.
+	run awk 'NR > 1 { print $NF }' "$BATS_TEST_TMPDIR/plain.log"
+	assert_equal "$(head -n 10 <<<"$output" | tr '\n' ' ')" \
+		'pic.ICW1 pic.ICW1 pic.ICW2 pic.ICW2 pic.ICW3 pic.ICW3 pic.ICW4 pic.ICW4 pic.IMR pic.IMR '
+	assert_equal "$(grep -c '^pic.OCW2$' <<<"$output")" 10
+	run_script "$(guest sched.elf)" --history --serial none \
+		--mmio-log "$BATS_TEST_TMPDIR/history.log" <<<'goto icount 12000
+goto icount 10
+goto icount 20000
+goto icount 2600
+cont
+goto icount 5000
+cont'
+	assert_line --regexp '^\[guest exited with status 9: the end of its history'
+	# The same records, the time each was made aside.
+	run diff <(awk '{ $2 = ""; print }' "$BATS_TEST_TMPDIR/plain.log") \
+		<(awk '{ $2 = ""; print }' "$BATS_TEST_TMPDIR/history.log")
+	assert_success
+}

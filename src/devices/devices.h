@@ -153,6 +153,8 @@ struct pic {
 	uint8_t base;          /* ICW2: the vector of input 0 */
 	uint8_t lowest;        /* the input with the lowest priority (7 unless rotated) */
 	uint8_t init;          /* the ICW the data port expects next (2-4), 0: none */
+	uint8_t wrote;         /* ... and what its last write was (its name in the access
+				  log, made after the write): an ICW (2-4), 0: OCW1 */
 	bool ready;            /* initialised: it may request (not at power-on) */
 	bool need_icw4, single, ltim; /* ICW1: an ICW4 follows, no slave, all level */
 	bool aeoi, rotate_aeoi, sfnm; /* ICW4's automatic EOI, its rotation; SFNM */

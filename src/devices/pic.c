@@ -226,6 +226,7 @@ static void pic_command(struct pic *c, uint8_t v)
 
 static void pic_data(struct pic *c, uint8_t v)
 {
+	c->wrote = c->init;
 	switch (c->init) {
 	case 0:
 		c->imr = v;
@@ -297,7 +298,7 @@ const char *pic_reg_name(const void *opaque, uint64_t offset, const struct io_ac
 	static const char *const icw[] = { "IMR", "IMR", "ICW2", "ICW3", "ICW4" };
 
 	if (offset == 1)
-		return acc && acc->is_write ? icw[p->chip[(acc->addr & 0x80) != 0].init % 5] : "IMR";
+		return acc && acc->is_write ? icw[p->chip[(acc->addr & 0x80) != 0].wrote % 5] : "IMR";
 	if (!acc)
 		return "IRR/ISR/ICW1/OCW2/OCW3";
 	if (acc->is_write)
