@@ -325,6 +325,12 @@ struct debug_clock {
 	unsigned (*ack)(void *opaque);
 	/* Their state, for info irq. */
 	void (*print)(void *opaque, FILE *out);
+	/* Whether the UART would interrupt for input still to come (a halt
+	 * with no timer left then waits for the input, in host time), and
+	 * its look at it: time jumps to the UART's next look, which it makes;
+	 * whether a byte came. */
+	bool (*input_waits)(void *opaque);
+	bool (*input_look)(void *opaque);
 	void *opaque;
 };
 /* Gives the counted runs that machine's clock (before the guest runs). */

@@ -87,6 +87,7 @@ static void machine_clock_update(void *opaque)
 	struct machine *m = opaque;
 
 	pit_update(&m->devs.pit);
+	serial_tick(&m->devs.serial);
 }
 
 static void machine_clock_skip(void *opaque)
@@ -110,6 +111,23 @@ static unsigned machine_clock_ack(void *opaque)
 	struct machine *m = opaque;
 
 	return pic_ack(&m->devs.pic);
+}
+
+static bool machine_clock_input_waits(void *opaque)
+{
+	struct machine *m = opaque;
+
+	return m->input_fd >= 0 && serial_takes_input(&m->devs.serial);
+}
+
+static bool machine_clock_input_look(void *opaque)
+{
+	struct machine *m = opaque;
+	uint64_t at = serial_next_look(&m->devs.serial), now = machine_clock_now(m);
+
+	m->devs.pit.skipped += at - now;
+	pit_update(&m->devs.pit);
+	return serial_look(&m->devs.serial);
 }
 
 static void machine_clock_print(void *opaque, FILE *out)
@@ -342,7 +360,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 						 .skip = machine_clock_skip,
 						 .pending = machine_clock_pending,
 						 .ack = machine_clock_ack,
-						 .print = machine_clock_print, .opaque = m };
+						 .print = machine_clock_print,
+						 .input_waits = machine_clock_input_waits,
+						 .input_look = machine_clock_input_look, .opaque = m };
 		debug_set_clock(m->dbg, &m->clock);
 	}
 	r = machine_power_on_keep(m);

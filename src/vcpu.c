@@ -275,6 +275,36 @@ void vcpu_request_stop(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
+int vcpu_wait_fd(struct vcpu *vcpu, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	sigset_t kick, old;
+	int r;
+
+	/* The kick is held off from the look at stop_req until ppoll, which lets
+	 * it in: one sent in between interrupts the wait. */
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	for (;;) {
+		if (atomic_load(&vcpu->stop_req)) {
+			r = 0;
+			break;
+		}
+		r = ppoll(&pfd, 1, NULL, &old);
+		if (r > 0) {
+			r = 1;
+			break;
+		}
+		if (r < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 void vcpu_wait(struct vcpu *vcpu)
 {
 	handoff_wait_for(&vcpu->done, vcpu->runs);

@@ -188,6 +188,10 @@ void vcpu_wait(struct vcpu *vcpu);
  * stop to a front end): the vCPU thread stops looking out for its next run. */
 void vcpu_release(struct vcpu *vcpu);
 
+/* On the vCPU thread, during a run: waits until fd is readable (1) or a
+ * stop is asked for (0, at once if it was already); -errno. */
+int vcpu_wait_fd(struct vcpu *vcpu, int fd);
+
 /* Runs the guest on the calling thread until it stops (used by the vCPU thread). */
 void vcpu_run(struct vcpu *vcpu, struct vcpu_stop *stop);
 

@@ -194,3 +194,31 @@ cont'
 		<(awk '{ $2 = ""; print }' "$BATS_TEST_TMPDIR/history.log")
 	assert_success
 }
+
+@test "--clock icount: input that comes late wakes a guest halted for it (the UART's interrupt), a replay takes it at the same count without waiting, and a stop while it waits costs no CPU" {
+	# guests/uartirq.c waits in hlt for IRQ 4, with no timer.
+	run bash -c "'$KVMDBG' --clock icount '$(guest uartirq.elf)' < <(sleep 0.5; echo 'late line')"
+	assert_success
+	assert_line 'irq echo: late line'
+	run bash -c "'$KVMDBG' --history '$(guest uartirq.elf)' -e cont -e 'history interrupts' \
+		-e 'goto 100' -e cont -e 'history interrupts' < <(sleep 0.5; echo 'late line')"
+	assert_success
+	assert_equal "$(grep -c '^irq echo: late line$' <<<"$output")" 1
+	ends=$(grep '^\[guest exited with status 0: the end of its history, icount [0-9]*;' <<<"$output")
+	assert_equal "$(wc -l <<<"$ends")" 2
+	assert_equal "$(sort -u <<<"$ends" | wc -l)" 1
+	irqs=$(grep '^icount [0-9]*: vector 0x24 before' <<<"$output")
+	# The THR-empty interrupt, then the received line's.
+	assert_equal "$(wc -l <<<"$irqs")" 4
+	assert_equal "$(tail -n 2 <<<"$irqs")" "$(head -n 2 <<<"$irqs")"
+	# Nothing comes: --timeout stops it at the hlt, not halted for good.
+	run bash -c "TIMEFORMAT='cpu %U %S'; time '$KVMDBG' --clock icount --timeout 2 '$(guest uartirq.elf)' < <(sleep 30)"
+	assert_equal "$status" 124
+	assert_line --regexp '^=> 0x[0-9a-f]+ <main\+0x[0-9a-f]+>:	hlt *$'
+	read -r user sys < <(sed -n 's/^cpu //p' <<<"$output")
+	echo "# waiting 2 s: $user s user, $sys s system" >&3
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.2) }' || fail "it used the CPU: $user $sys"
+	# Its input at its end: halted for good, saying why.
+	run kvmdbg --clock icount "$(guest uartirq.elf)" </dev/null
+	assert_line --regexp "^\[guest halted \(interrupts enabled, but no timer will raise one the guest takes, and the UART's input has ended\) at "
+}

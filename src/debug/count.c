@@ -180,8 +180,15 @@ static bool debug_clock_wake(struct debug *d, struct arch_step_info *info)
 	const struct debug_clock *c = d->clock;
 
 	for (unsigned i = 0; c->pending(c->opaque) < 0; i++) {
-		if (i == DEBUG_HALT_MAX_CHANGES || c->next(c->opaque) == UINT64_MAX)
+		if (i == DEBUG_HALT_MAX_CHANGES)
 			return false;
+		/* No timer left: the UART's input, if it interrupts for it (the
+		 * wait for it came before: debug_clock_await). Nothing: it ended. */
+		if (c->next(c->opaque) == UINT64_MAX) {
+			if (!c->input_waits(c->opaque) || !c->input_look(c->opaque))
+				return false;
+			continue;
+		}
 		c->skip(c->opaque);
 		c->update(c->opaque);
 	}
@@ -189,14 +196,34 @@ static bool debug_clock_wake(struct debug *d, struct arch_step_info *info)
 	return debug_clock_inject(d) > 0;
 }
 
+/*
+ * A halt with interrupts enabled on instruction-count time, before it
+ * retires: if nothing but input can wake the CPU (no interrupt asked for,
+ * no timer left, the UART interrupting for input that has not come), the
+ * run waits for the input in host time, as a machine waits for a key;
+ * a replay has it recorded and does not wait. Whether to go on (false: a
+ * stop was asked for meanwhile, and the hlt stays to run again).
+ */
+static bool debug_clock_await(struct debug *d)
+{
+	const struct debug_clock *c = d->clock;
+
+	if (c->pending(c->opaque) >= 0 || c->next(c->opaque) != UINT64_MAX ||
+	    !c->input_waits(c->opaque) || (d->hops && d->hops->replaying(d)) || d->input_fd < 0)
+		return true;
+	return vcpu_wait_fd(d->vcpu, d->input_fd) != 0;
+}
+
 /* Stops as halted, saying why nothing will wake the CPU; true. */
 static bool debug_halted(struct debug *d, bool irqs, struct vcpu_stop *stop)
 {
 	*stop = (struct vcpu_stop){ .reason = STOP_HALTED, .exit_reason = KVM_EXIT_HLT };
-	snprintf(stop->detail, sizeof(stop->detail), "%s",
+	snprintf(stop->detail, sizeof(stop->detail), "%s%s",
 		 !irqs	    ? "interrupts disabled"
 		 : d->clock ? "interrupts enabled, but no timer will raise one the guest takes"
-			    : "interrupts enabled, but no device raises interrupts");
+			    : "interrupts enabled, but no device raises interrupts",
+		 irqs && d->clock && d->clock->input_waits(d->clock->opaque)
+			 ? ", and the UART's input has ended" : "");
 	return true;
 }
 
@@ -214,7 +241,8 @@ static bool debug_count_halt(struct debug *d, struct arch_step_info *info,
 {
 	bool irqs = arch_irqs_enabled(d->vcpu);
 
-	if (!info->halt || arch_skip_halt(d->vcpu) < 0)
+	if (!info->halt || (d->clock && irqs && !debug_clock_await(d)) ||
+	    arch_skip_halt(d->vcpu) < 0)
 		return false;
 	__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
 	if (d->vm->irqchip) {

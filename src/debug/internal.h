@@ -129,8 +129,10 @@ struct debug_history_ops {
 	/* Whether history replays towards a point of its own (icount stops reached
 	 * on the way are not used up). */
 	bool (*seeking)(const struct debug *d);
-	/* Whether history is on, and whether count at (before now) is in it. */
+	/* Whether history is on, and whether count at (before now) is in it;
+	 * whether the guest replays now (below the furthest count reached). */
 	bool (*on)(const struct debug *d);
+	bool (*replaying)(const struct debug *d);
 	bool (*holds)(const struct debug *d, uint64_t at);
 	/* An instruction whose result differs run to run retired at count at
 	 * (vCPU thread): recorded live, given again when replayed. */

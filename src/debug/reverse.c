@@ -591,6 +591,7 @@ static const struct debug_history_ops reverse_ops = {
 	.cancel = reverse_cancel,
 	.seeking = reverse_seeking,
 	.on = reverse_on,
+	.replaying = debug_replaying,
 	.holds = reverse_holds,
 	.nondet = reverse_nondet,
 	.input_replay = reverse_input_replay,

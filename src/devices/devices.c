@@ -87,6 +87,7 @@ int devices_timers_create(struct devices *devs, struct iobus *bus)
 	pic_init(&devs->pic);
 	devs->irq = (struct devices_irq){ .set = devices_pic_irq, .opaque = &devs->pic };
 	devs->serial.irq = &devs->irq;
+	devs->serial.clock = &devs->clock;
 	pit_init(&devs->pit, &devs->clock, &devs->irq);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
 	if (r < 0)

@@ -41,6 +41,11 @@ struct serial {
 	uint8_t ier, lcr, mcr, scr;    /* interrupt enable, line/modem control, scratch */
 	uint8_t dll, dlm;              /* divisor latch */
 	uint8_t fcr;                   /* last FIFO control written */
+	/* On instruction-count time: the clock (NULL: none), and when the
+	 * UART next looks at its input for a byte (a character's time after
+	 * the last look: 10 bits at the divisor's rate). */
+	const struct devices_clock *clock;
+	uint64_t next_look;
 };
 
 /* The test MMIO device's registers (layout.h: TESTDEV_*). */
@@ -249,6 +254,16 @@ enum io_result serial_access(void *opaque, struct io_access *acc);
  * VM's io_lock): input waits, which the guest asked to be interrupted for:
  * raises the line (the guest's next access sets it right). Whether so. */
 bool serial_input_waits(struct serial *s);
+/*
+ * On instruction-count time (s->clock): the UART takes input with an
+ * interrupt (its received-data interrupt on, nothing received yet), and
+ * when it looks next (the clock's time, at least now). serial_tick() looks
+ * if that time has come; serial_look() now. Whether a byte came.
+ */
+bool serial_takes_input(const struct serial *s);
+uint64_t serial_next_look(const struct serial *s);
+bool serial_tick(struct serial *s);
+bool serial_look(struct serial *s);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
 enum io_result testdev_access(void *opaque, struct io_access *acc);

@@ -88,6 +88,43 @@ bool serial_input_waits(struct serial *s)
 	return true;
 }
 
+bool serial_takes_input(const struct serial *s)
+{
+	return s->clock && s->input && s->irq && (s->ier & UART_IER_RDI) &&
+	       (s->mcr & UART_MCR_OUT2) && !(s->mcr & UART_MCR_LOOP) && !s->rx_full;
+}
+
+/* A character's time on the line: 10 bits at 115200 / divisor baud (a
+ * divisor of 0 is 65536), in nanoseconds. */
+static uint64_t serial_char_ns(const struct serial *s)
+{
+	uint64_t divisor = (uint64_t)s->dlm << 8 | s->dll;
+
+	return (divisor ? divisor : 65536) * 1000000000ULL / 11520;
+}
+
+uint64_t serial_next_look(const struct serial *s)
+{
+	uint64_t now = s->clock->now(s->clock->opaque);
+
+	return s->next_look > now ? s->next_look : now;
+}
+
+bool serial_look(struct serial *s)
+{
+	serial_receive(s);
+	s->next_look = s->clock->now(s->clock->opaque) + serial_char_ns(s);
+	serial_update_line(s);
+	return s->rx_full;
+}
+
+bool serial_tick(struct serial *s)
+{
+	if (!serial_takes_input(s) || s->clock->now(s->clock->opaque) < s->next_look)
+		return false;
+	return serial_look(s);
+}
+
 static uint8_t serial_read(struct serial *s, uint64_t reg)
 {
 	uint8_t iir;
