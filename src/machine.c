@@ -74,12 +74,22 @@ static uint64_t machine_clock_now(void *opaque)
 	return (m->dbg ? debug_icount(m->dbg) : 0) + m->devs.pit.skipped;
 }
 
+/* The clock's time of the timers' next change: the PIT's or the RTC's. */
+static uint64_t machine_clock_deadline(const struct machine *m)
+{
+	uint64_t pit = pit_next(&m->devs.pit), rtc = rtc_next(&m->devs.rtc);
+
+	return pit < rtc ? pit : rtc;
+}
+
 static uint64_t machine_clock_next(void *opaque)
 {
 	struct machine *m = opaque;
-	uint64_t ns = pit_next(&m->devs.pit);
+	uint64_t ns = machine_clock_deadline(m);
 
-	return ns == UINT64_MAX ? ns : ns - m->devs.pit.skipped;
+	if (ns == UINT64_MAX)
+		return ns;
+	return ns > m->devs.pit.skipped ? ns - m->devs.pit.skipped : 0;
 }
 
 static void machine_clock_update(void *opaque)
@@ -87,13 +97,14 @@ static void machine_clock_update(void *opaque)
 	struct machine *m = opaque;
 
 	pit_update(&m->devs.pit);
+	rtc_update(&m->devs.rtc);
 	serial_tick(&m->devs.serial);
 }
 
 static void machine_clock_skip(void *opaque)
 {
 	struct machine *m = opaque;
-	uint64_t ns = pit_next(&m->devs.pit), now = machine_clock_now(m);
+	uint64_t ns = machine_clock_deadline(m), now = machine_clock_now(m);
 
 	if (ns != UINT64_MAX && ns > now)
 		m->devs.pit.skipped += ns - now;
@@ -135,6 +146,7 @@ static void machine_clock_print(void *opaque, FILE *out)
 	struct machine *m = opaque;
 
 	pic_print(&m->devs.pic, out);
+	rtc_print(&m->devs.rtc, out);
 	pit_print(&m->devs.pit, out);
 }
 

@@ -222,3 +222,35 @@ cont'
 	run kvmdbg --clock icount "$(guest uartirq.elf)" </dev/null
 	assert_line --regexp "^\[guest halted \(interrupts enabled, but no timer will raise one the guest takes, and the UART's input has ended\) at "
 }
+
+@test "--clock icount: the RTC's periodic and update-ended interrupts come at the clock's times, the same in every run and replay" {
+	# guests/rtcirq.S: 16 periodic ticks at 8192 Hz, then 2 update-ended
+	# interrupts (a second apart), all waited for in hlt; exits 16 + 32 * 2.
+	run kvmdbg --clock icount "$(guest rtcirq.elf)" -e cont -e icount -e 'x/2bx &start_sec' -e 'info irq'
+	assert_success
+	assert_line '[guest exited with status 80]'
+	first=$(grep -E '^icount [0-9]+$' <<<"$output")
+	# Two seconds of the clock went by, in BCD.
+	read -r start end < <(sed -n 's/^0x[0-9a-f]* <start_sec>:\t0x\([0-9]*\)\t0x\([0-9]*\)$/\1 \2/p' <<<"$output")
+	assert_equal $(((10#$end - 10#$start + 60) % 60)) 2
+	# At the second update, the clock is at two seconds: 2,000,000,000 ns.
+	assert_line --regexp '^clock       20000000[0-9]{2} ns \(1 per instruction, and 1999999[0-9]{3} skipped by halts\)$'
+	assert_line --regexp '^RTC         [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC \(BCD, 24 hours\), update-ended interrupt, register C 0x00, interrupts at 3000000000 ns$'
+	run kvmdbg --clock icount "$(guest rtcirq.elf)" -e cont -e icount
+	assert_equal "$(grep -E '^icount [0-9]+$' <<<"$output")" "$first"
+	# With history: 18 interrupts at vector 0x28; going into the handler of
+	# the first update-ended one twice gives one state.
+	run kvmdbg --history "$(guest rtcirq.elf)" -e cont -e 'history interrupts'
+	assert_success
+	irqs=$(grep -E '^icount [0-9]+: vector 0x28 before 0x[0-9a-f]+ <wait_(ticks|updates)\+0x1>$' <<<"$output")
+	assert_equal "$(wc -l <<<"$irqs")" 18
+	at=$(sed -n '17s/^icount \([0-9]*\):.*/\1/p' <<<"$irqs")
+	run kvmdbg --history "$(guest rtcirq.elf)" -e cont -e "goto $((at + 3))" -e regs -e 'x/2wx &ticks' \
+		-e 'goto 20' -e "goto $((at + 3))" -e regs -e 'x/2wx &ticks'
+	assert_success
+	states=$(sed -n "/^icount $((at + 3)), /,/<ticks>/p" <<<"$output")
+	n=$(($(wc -l <<<"$states") / 2))
+	[ "$n" -gt 10 ] || fail "$output"
+	assert_equal "$(tail -n "$n" <<<"$states")" "$(head -n "$n" <<<"$states")"
+	assert_line --regexp "^icount $((at + 3)), 0x[0-9a-f]+ <rtc_isr\+0x[0-9a-f]+> \(replayed\)$"
+}

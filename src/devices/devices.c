@@ -61,7 +61,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	iobus_keep_state(bus, &devs->testdev, sizeof(devs->testdev));
 	iobus_keep_state(bus, &devs->fwcfg, offsetof(struct fwcfg, items));
 	iobus_keep_state(bus, &devs->i8042, sizeof(devs->i8042));
-	iobus_keep_state(bus, &devs->rtc, sizeof(devs->rtc));
+	iobus_keep_state(bus, &devs->rtc, offsetof(struct rtc, clock));
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;
@@ -88,6 +88,7 @@ int devices_timers_create(struct devices *devs, struct iobus *bus)
 	devs->irq = (struct devices_irq){ .set = devices_pic_irq, .opaque = &devs->pic };
 	devs->serial.irq = &devs->irq;
 	devs->serial.clock = &devs->clock;
+	rtc_clock_init(&devs->rtc, &devs->clock, &devs->irq);
 	pit_init(&devs->pit, &devs->clock, &devs->irq);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
 	if (r < 0)

@@ -92,6 +92,17 @@ struct i8042 {
 struct rtc {
 	uint8_t index;
 	uint8_t cmos[128];
+	/* On instruction-count time (clock set): the time is base + the
+	 * clock's seconds, drawn into the time registers at every look
+	 * (unless the guest holds them with SET); the periodic and the
+	 * update-ended (and alarm) events come at the clock's times. */
+	int64_t base;          /* the time (seconds since 1970) at clock 0 */
+	uint64_t next_pf;      /* the clock's next periodic tick (ns) */
+	uint64_t next_second;  /* ... and its next second */
+	bool line;             /* the level IRQ 8 was last set to */
+	/* Not kept with checkpoints (from here on). */
+	const struct devices_clock *clock; /* NULL: the time stands still */
+	const struct devices_irq *irq;     /* IRQ 8's owner */
 };
 
 /* The machine's clock: virtual time now, in nanoseconds since power-on. */
@@ -247,6 +258,15 @@ const char *i8042_status_name(const void *opaque, uint64_t offset, const struct 
 void rtc_init(struct rtc *r, const struct mem *mem);
 enum io_result rtc_access(void *opaque, struct io_access *acc);
 const char *rtc_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+/* On instruction-count time: the clock (devs->clock) and IRQ 8's owner;
+ * the clock's time of the next event that interrupts (UINT64_MAX: none);
+ * the events up to now (flags set, IRQ 8 raised). */
+void rtc_clock_init(struct rtc *r, const struct devices_clock *clock,
+		    const struct devices_irq *irq);
+uint64_t rtc_next(const struct rtc *r);
+void rtc_update(struct rtc *r);
+/* Its time, format, interrupts and flags, a line (info irq). */
+void rtc_print(struct rtc *r, FILE *out);
 const char *fwcfg_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
 
 enum io_result serial_access(void *opaque, struct io_access *acc);

@@ -56,6 +56,7 @@
 
 /* RTC and CMOS: index 0x70, data 0x71. */
 #define LAYOUT_RTC_PORT 0x70
+#define LAYOUT_RTC_IRQ 8
 
 /* On instruction-count time (--clock icount) only, kvmdbg's own PC timer
  * and interrupt controllers (else KVM's, or none): the 8259A pair, its

@@ -1,15 +1,18 @@
 /*
- * Unit test of kvmdbg's own 8259A pair and 8254 PIT (src/devices/pic.c,
- * pit.c), driven through their ports as a guest drives them, on a clock the
- * test sets. No KVM.
+ * Unit test of kvmdbg's own 8259A pair, 8254 PIT and, on instruction-count
+ * time, MC146818 RTC (src/devices/pic.c, pit.c, rtc.c), driven through their
+ * ports as a guest drives them, on a clock the test sets. No KVM.
  */
 #include "../../src/devices/devices.h"
+#include "../../src/mem.h"
 #include "unit.h"
 
 static struct pic_pair pic;
 static struct pit pit;
+static struct rtc rtc;
 static uint64_t now_ns;
-static unsigned irq0_edges;
+static unsigned irq0_edges, irq8_edges;
+static bool irq8;
 
 static uint64_t clock_now(void *opaque)
 {
@@ -22,6 +25,10 @@ static void irq_set(void *opaque, unsigned irq, bool level)
 	(void)opaque;
 	if (irq == 0 && level)
 		irq0_edges++;
+	if (irq == 8) {
+		irq8_edges += level && !irq8;
+		irq8 = level;
+	}
 	pic_set_irq(&pic, irq, level);
 }
 
@@ -38,6 +45,8 @@ static uint8_t port_io(uint16_t port, bool is_write, uint8_t v)
 		pic_access(&pic, &acc);
 	} else if (port == 0x4d0 || port == 0x4d1) {
 		pic_elcr_access(&pic, &acc);
+	} else if (port == 0x70 || port == 0x71) {
+		rtc_access(&rtc, &acc);
 	} else if (port == 0x61) {
 		acc.offset = 0;
 		pit_portb_access(&pit, &acc);
@@ -355,9 +364,125 @@ static void test_pit(void)
 	}
 }
 
+/* CMOS register reg. */
+static uint8_t cmos(uint8_t reg)
+{
+	out(0x70, reg);
+	return in(0x71);
+}
+
+static void cmos_set(uint8_t reg, uint8_t v)
+{
+	out(0x70, reg);
+	out(0x71, v);
+}
+
+/* At clock time ns: the RTC catches up (as at every instruction boundary). */
+static void rtc_at(uint64_t ns)
+{
+	now_ns = ns;
+	rtc_update(&rtc);
+}
+
+static void test_rtc(void)
+{
+	struct mem mem = { .size = 8 << 20, .low_size = 8 << 20 };
+	static const uint8_t y2k[] = { 0x59, 0x59, 0x23, 0x31, 0x12, 0x99, 0x19 };
+	static const uint8_t regs[] = { 0x00, 0x02, 0x04, 0x07, 0x08, 0x09, 0x32 };
+
+	now_ns = 0;
+	rtc_init(&rtc, &mem);
+	rtc_clock_init(&rtc, &clock, &irq);
+	CHECK(cmos(0x0a) == 0x26 && cmos(0x0b) == 0x02 && cmos(0x0d) == 0x80);
+	CHECK(rtc_next(&rtc) == UINT64_MAX); /* no interrupt enabled */
+	/* Set with SET held: 1999-12-31 23:59:59 (BCD, 24 hours), let go at 0.5 s. */
+	cmos_set(0x0b, 0x82);
+	for (unsigned i = 0; i < sizeof(regs); i++)
+		cmos_set(regs[i], y2k[i]);
+	rtc_at(1200000000);
+	CHECK(cmos(0x00) == 0x59); /* held: it does not count */
+	rtc_at(1500000000);
+	cmos_set(0x0b, 0x02);
+	rtc_at(1999999999);
+	CHECK(cmos(0x00) == 0x59 && cmos(0x04) == 0x23 && cmos(0x09) == 0x99);
+	/* The clock's next second: the new century. */
+	rtc_at(2000000000);
+	static const uint8_t y2k_after[] = { 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x20 };
+
+	for (unsigned i = 0; i < sizeof(regs); i++)
+		CHECK(cmos(regs[i]) == y2k_after[i]);
+	CHECK(cmos(0x06) == 0x07); /* a Saturday */
+	CHECK((cmos(0x0c) & 0x10) == 0x10); /* update ended; read clears it */
+	CHECK(cmos(0x0c) == 0);
+	CHECK(irq8_edges == 0); /* none enabled */
+	/* Binary, 12 hours: midnight is 12 AM, 13:00 is 1 PM. */
+	cmos_set(0x0b, 0x04);
+	CHECK(cmos(0x04) == 12 && cmos(0x00) == 0 && cmos(0x32) == 20);
+	cmos_set(0x04, 0x81); /* 1 PM: the time moves to 13:00:00 */
+	rtc_at(2000000000 + 61ULL * 1000000000);
+	CHECK(cmos(0x04) == 0x81 && cmos(0x02) == 1 && cmos(0x00) == 1);
+	cmos_set(0x0b, 0x06);
+	CHECK(cmos(0x04) == 13);
+	/* Periodic at 8192 Hz (rate 3): 4 ticks of 32.768 kHz, 122070.3125 ns. */
+	irq8_edges = 0;
+	rtc_at(0x10000000000ULL);
+	cmos(0x0c);
+	cmos_set(0x0a, 0x23);
+	cmos_set(0x0b, 0x46); /* PIE */
+	uint64_t t0 = rtc_next(&rtc);
+
+	CHECK(t0 > now_ns && t0 - now_ns <= 122071);
+	rtc_at(t0 - 1);
+	CHECK(!irq8 && cmos(0x0c) == 0);
+	rtc_at(t0);
+	CHECK(irq8 && irq8_edges == 1);
+	CHECK(cmos(0x0c) == 0xc0); /* IRQF, PF; read clears, IRQ 8 falls */
+	CHECK(!irq8);
+	/* Ten periods later, the ticks are 122070 or 122071 ns apart. */
+	for (unsigned i = 0; i < 10; i++) {
+		uint64_t t = rtc_next(&rtc);
+
+		CHECK(t - now_ns == 122070 || t - now_ns == 122071);
+		rtc_at(t);
+		CHECK(cmos(0x0c) == 0xc0);
+	}
+	CHECK(irq8_edges == 11);
+	/* Rate 0: no periodic interrupt at all. */
+	cmos_set(0x0a, 0x20);
+	CHECK(rtc_next(&rtc) == UINT64_MAX);
+	/* Update-ended, once a second; the alarm at second 5 (any minute, hour). */
+	cmos_set(0x0b, 0x16); /* UIE, binary, 24 hours */
+	cmos_set(0x01, 5);
+	cmos_set(0x03, 0xc0);
+	cmos_set(0x05, 0xff);
+	unsigned alarms = 0, updates = 0;
+
+	for (unsigned s = 0; s < 120; s++) {
+		uint64_t t = rtc_next(&rtc);
+
+		CHECK(t % 1000000000 == 0);
+		rtc_at(t);
+		uint8_t c = cmos(0x0c);
+
+		updates += (c & 0x90) == 0x90;
+		alarms += (c & 0x20) != 0;
+		if (c & 0x20)
+			CHECK(cmos(0x00) == 5);
+		if (s == 60)
+			cmos_set(0x0b, 0x36); /* AIE too */
+	}
+	CHECK(updates == 120);
+	CHECK(alarms == 2); /* its flag comes whether enabled or not */
+	/* SET ends the update-ended interrupt and holds the time. */
+	cmos_set(0x0b, 0xb6);
+	CHECK(cmos(0x0b) == 0xa6);
+	CHECK(rtc_next(&rtc) == UINT64_MAX);
+}
+
 int main(void)
 {
 	test_pic();
 	test_pit();
+	test_rtc();
 	return unit_done();
 }
