@@ -6,8 +6,9 @@
  * through the bus to every built-in device (UART with input and its
  * interrupt line, fw_cfg with a kernel, command line and an initrd read from
  * a file, i8042, RTC/CMOS, testdev, debug console, exit port; for half the
- * inputs also the PIC pair, ELCR, PIT and port 0x61 of --clock icount, with
- * time passing and the CPU acknowledging as the input says), with the
+ * inputs also the PIC pair, ELCR, PIT and port 0x61 of --clock icount, and
+ * the RTC's and the UART's interrupts on that clock, with time passing and
+ * the CPU acknowledging as the input says), with the
  * access log recording each access. The exits' own fields (sizes, counts,
  * offsets) come from the input too, as checks on KVM's word. After the
  * input, the devices' kept state goes through a checkpoint's save and
@@ -210,10 +211,10 @@ static void fuzz_coalesced(void)
 	}
 }
 
-/* Time passes as the input says, the timer catches up, and the CPU may
- * acknowledge what the PIC asks for, as a counted run does between steps.
- * What must hold: the timer's next change lies ahead, and an acknowledge
- * gives the vector the PIC asked for. */
+/* Time passes as the input says, the timers (PIT, RTC) and the UART catch
+ * up, and the CPU may acknowledge what the PIC asks for, as a counted run
+ * does between steps. What must hold: the timers' next changes lie ahead,
+ * and an acknowledge gives the vector the PIC asked for. */
 static void fuzz_time(void)
 {
 	int want;
@@ -221,7 +222,12 @@ static void fuzz_time(void)
 
 	now_ns += next_n(next() % 4);
 	pit_update(&devs.pit);
+	rtc_update(&devs.rtc);
+	serial_tick(&devs.serial);
 	next_ns = pit_next(&devs.pit);
+	if (next_ns != UINT64_MAX && next_ns <= now_ns)
+		abort();
+	next_ns = rtc_next(&devs.rtc);
 	if (next_ns != UINT64_MAX && next_ns <= now_ns)
 		abort();
 	want = pic_intr(&devs.pic);
