@@ -13,6 +13,8 @@
 #define TICKS 16
 #define UPDATES 2
 
+#include "lib/pic.h"
+
 	.macro cmos_write reg, value
 	mov $\reg, %al
 	out %al, $0x70
@@ -29,26 +31,9 @@ _start:
 	mov $0x28, %ecx
 	call set_gate
 	lidt idtr(%rip)
-	/* The PICs as a BIOS sets them up: vectors 0x20 and 0x28, the slave on
-	 * the master's input 2; only IRQ 8 (and the cascade) unmasked. */
-	mov $0x11, %al
-	out %al, $0x20
-	out %al, $0xa0
-	mov $0x20, %al
-	out %al, $0x21
-	mov $0x28, %al
-	out %al, $0xa1
-	mov $4, %al
-	out %al, $0x21
-	mov $2, %al
-	out %al, $0xa1
-	mov $1, %al
-	out %al, $0x21
-	out %al, $0xa1
-	mov $0xfb, %al
-	out %al, $0x21
-	mov $0xfe, %al
-	out %al, $0xa1
+	/* The PICs as a BIOS sets them up; only IRQ 8 and the cascade (the
+	 * master's input 2) unmasked. */
+	pic_init 0xfb, 0xfe
 	/* Register A: rate 3; B: the periodic interrupt, 24 hours, BCD. */
 	cmos_write 0x0a, 0x23
 	cmos_write 0x0b, 0x42
