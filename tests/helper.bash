@@ -106,6 +106,13 @@ run_script() {
 }
 
 # Waits (up to 30 s, scaled) until a file has a whole line in it.
+# Two access logs (--mmio-log, text) hold the same records, the time each
+# was made aside.
+assert_same_log() {
+	run diff <(awk '{ $2 = ""; print }' "$1") <(awk '{ $2 = ""; print }' "$2")
+	assert_success
+}
+
 wait_file() {
 	local end=$((SECONDS + 30 * TIME_SCALE))
 
