@@ -128,7 +128,7 @@ print $rsp'
 	[ -n "$at" ] && [ "$at" -gt 2000 ] || fail "no tick: $output"
 	dump=
 	for ((n = at - 5; n < at + 5; n++)); do
-		dump+="goto $n"$'\nregs\nx/6gx &current\nx/4gx $rsp\n'
+		dump+="goto $n"$'\nregs\nx/6gx &current\nx/4gx $rsp\ninfo ram\n'
 	done
 	{ echo cont; printf '%s' "$dump"; echo 'goto 20000'; printf '%s' "$dump"; } >"$BATS_TEST_TMPDIR/cmds"
 	run kvmdbg --history --clock icount --serial none -x "$BATS_TEST_TMPDIR/cmds" "$(guest sched.elf)"
