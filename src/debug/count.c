@@ -69,6 +69,7 @@ static int debug_entries_refresh(struct debug *d)
 	uint8_t idt[DEBUG_MAX_IDT];
 	uint64_t base, targets[DEBUG_MAX_ENTRIES];
 	unsigned size, n;
+	bool had = d->nentries > 0;
 
 	if (arch_idt(d->vcpu, &base, &size) < 0)
 		return 0;
@@ -98,6 +99,12 @@ static int debug_entries_refresh(struct debug *d)
 		debug_entry_plant(d, &d->entry[d->nentries++]);
 	}
 	free(sys);
+	/* The guest loaded its first IDT (or its last handler went) during a
+	 * counted run: its int3s must stop the guest, not reach it (a host
+	 * where int3 exits: VMX; the guest's #BP gate would take them). */
+	if (had != (d->nentries > 0) &&
+	    arch_set_guest_debug(d->vcpu, ARCH_STEP_IRQS, d->nentries > 0, NULL, 0) < 0)
+		return -EIO;
 	return debug_exec_apply(d, true);
 }
 
