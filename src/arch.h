@@ -200,6 +200,10 @@ int arch_guest_debug_step(struct vcpu *vcpu, bool on);
 /* Registers were written, or KVM's emulator finished an access (an I/O exit,
  * a coalesced write): rflags may have been written through KVM. */
 void arch_rflags_touched(struct vcpu *vcpu);
+/* Whether the instruction at pc loads the flags from memory (x86: iret,
+ * popf): a step over it leaves the guest's TF, not the debugger's, and a
+ * host that sets TF only when told (VMX) steps no more after it. */
+bool arch_step_loads_flags(struct vcpu *vcpu);
 /* After KVM's emulator failed at an instruction kvmdbg will retry (its page
  * lent back, say): drops what the failure queued for the guest (VMX/SVM
  * before Linux 5.16 queue a #UD). */

@@ -467,10 +467,15 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, false) != 0;
 		else if (lent && !halt && !vcpu->lent_step)
 			vcpu->lent_step = arch_guest_debug_step(vcpu, true) == 0;
-		if (arch_stepping(vcpu) && vcpu_host_drops_steps() && arch_step_rearm(vcpu) < 0) {
+		bool drops = arch_stepping(vcpu) && vcpu_host_drops_steps();
+
+		if (drops && arch_step_rearm(vcpu) < 0) {
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
+		/* A step over iret or popf: the flags it loads have no step TF. */
+		bool loads_flags = drops && arch_step_loads_flags(vcpu);
+
 		if (lent)
 			vcpu->lent_pc = arch_pc(vcpu);
 		arch_regs_invalidate(vcpu);
@@ -483,7 +488,7 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		/* Anything but a step trap may have cleared the step's TF (an event
 		 * delivered, an instruction emulated): see arch_step_rearm(). */
-		if (!(r == 0 && vcpu_step_trap(vcpu)))
+		if (!(r == 0 && vcpu_step_trap(vcpu)) || loads_flags)
 			arch_rflags_touched(vcpu);
 		bool read_hit = false, own_trap = lent && vcpu_lent_step_done(vcpu, r, &read_hit);
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;

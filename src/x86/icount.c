@@ -190,6 +190,18 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info)
 	}
 }
 
+bool arch_step_loads_flags(struct vcpu *vcpu)
+{
+	uint8_t insn[X86_MAX_PREFIXES + 1];
+	struct x86_prefixes pre;
+	size_t i;
+
+	if (!x86_read_insn(vcpu, arch_pc(vcpu), insn, sizeof(insn)))
+		return false;
+	i = x86_prefixes(insn, X86_MAX_PREFIXES, arch_code_bits(vcpu), &pre);
+	return i < sizeof(insn) && (insn[i] == 0xcf || insn[i] == 0x9d);
+}
+
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
 {
 	struct kvm_sregs *s = x86_sregs(vcpu);
