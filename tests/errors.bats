@@ -109,8 +109,12 @@ arm_elf() {
 					dd of="$BATS_TEST_TMPDIR/junk.elf" bs=1 seek="$off" conv=notrunc status=none
 			done <"$BATS_TEST_TMPDIR/mutation"
 		fi
-		run kvmdbg --timeout 5 --serial none "$BATS_TEST_TMPDIR/junk.elf"
-		[ "$status" -lt 128 ] || fail "kvmdbg died of signal $((status - 128)) (seed $seed, file $i)"
+		# A guest may exit with any status up to 255 (one did with 199):
+		# perl (Debian's essential perl-base) tells a signal from that.
+		run timeout --kill-after=5 "$HANG" perl -e 'system(@ARGV) == -1 and exit 127;
+			print "kvmdbg died of signal ", $? & 127, "\n" if $? & 127; exit $? >> 8' \
+			"$KVMDBG" --timeout 5 --serial none "$BATS_TEST_TMPDIR/junk.elf"
+		refute_output --partial 'died of signal' || fail "seed $seed, file $i"
 		((i % 2 == 0)) || [ "$status" -eq 2 ] || fail "junk after the header ran (seed $seed, file $i)"
 		refute_output --partial 'Sanitizer'
 		refute_output --partial 'runtime error'
