@@ -266,6 +266,8 @@ void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
 void arch_frame_untrace(struct vcpu *vcpu);
 /* Moves pc past the halting instruction at pc (arch_step_info() said halt). */
 int arch_skip_halt(struct vcpu *vcpu);
+/* pc back on the hlt that just ran (it runs again). */
+int arch_halt_again(struct vcpu *vcpu);
 /* Where the interrupt table is (x86: IDTR, or the real-mode IVT) and its size. */
 int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
 /* The handler addresses (linear) of the present entries of a copy of the table. */

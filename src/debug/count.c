@@ -281,6 +281,16 @@ static bool debug_count_ran_into_halt(struct debug *d, struct vcpu_stop *stop)
 	struct arch_step_info info;
 	bool irqs = arch_irqs_enabled(d->vcpu);
 
+	/* Waiting for input as debug_count_halt() would; a stop asked for
+	 * meanwhile leaves the guest at its hlt, the sti alone retired. */
+	if (d->clock && irqs && !debug_clock_await(d)) {
+		__atomic_add_fetch(&d->icount, 1, __ATOMIC_RELAXED);
+		d->sub = 0;
+		if (arch_halt_again(d->vcpu) < 0)
+			return !debug_count_fail(stop);
+		*stop = (struct vcpu_stop){ .reason = STOP_REQUESTED };
+		return false;
+	}
 	__atomic_add_fetch(&d->icount, 2, __ATOMIC_RELAXED);
 	d->sub = 0;
 	debug_clock_tick(d);

@@ -32,15 +32,26 @@ static bool x86_iret_target(struct vcpu *vcpu, unsigned width, uint64_t *target)
 	return true;
 }
 
-int arch_skip_halt(struct vcpu *vcpu)
+/* rip moves over the hlt (1) or back onto it (-1). */
+static int x86_halt_move(struct vcpu *vcpu, int by)
 {
 	struct kvm_regs *r = x86_regs(vcpu);
 
 	if (!r)
 		return -EIO;
-	r->rip += 1; /* hlt */
+	r->rip += (uint64_t)(int64_t)by; /* hlt: one byte */
 	x86_regs_changed(vcpu);
 	return 0;
+}
+
+int arch_skip_halt(struct vcpu *vcpu)
+{
+	return x86_halt_move(vcpu, 1);
+}
+
+int arch_halt_again(struct vcpu *vcpu)
+{
+	return x86_halt_move(vcpu, -1);
 }
 
 /* What arch_frame_untrace() compares a frame with: the flags and cs before the step. */
