@@ -131,14 +131,15 @@ static bool machine_clock_input_waits(void *opaque)
 	return m->input_fd >= 0 && serial_takes_input(&m->devs.serial);
 }
 
+/* Time jumps to the UART's next look; every device catches up (the UART
+ * looks then), as at any instruction boundary. */
 static bool machine_clock_input_look(void *opaque)
 {
 	struct machine *m = opaque;
-	uint64_t at = serial_next_look(&m->devs.serial), now = machine_clock_now(m);
 
-	m->devs.pit.skipped += at - now;
-	pit_update(&m->devs.pit);
-	return serial_look(&m->devs.serial);
+	m->devs.pit.skipped += serial_next_look(&m->devs.serial) - machine_clock_now(m);
+	machine_clock_update(m);
+	return m->devs.serial.rx_full;
 }
 
 static void machine_clock_print(void *opaque, FILE *out)

@@ -278,12 +278,11 @@ bool serial_input_waits(struct serial *s);
  * On instruction-count time (s->clock): the UART takes input with an
  * interrupt (its received-data interrupt on, nothing received yet), and
  * when it looks next (the clock's time, at least now). serial_tick() looks
- * if that time has come; serial_look() now. Whether a byte came.
+ * if that time has come; whether a byte came.
  */
 bool serial_takes_input(const struct serial *s);
 uint64_t serial_next_look(const struct serial *s);
 bool serial_tick(struct serial *s);
-bool serial_look(struct serial *s);
 enum io_result debugcon_access(void *opaque, struct io_access *acc);
 enum io_result exitdev_access(void *opaque, struct io_access *acc);
 enum io_result testdev_access(void *opaque, struct io_access *acc);

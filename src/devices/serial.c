@@ -110,19 +110,16 @@ uint64_t serial_next_look(const struct serial *s)
 	return s->next_look > now ? s->next_look : now;
 }
 
-bool serial_look(struct serial *s)
-{
-	serial_receive(s);
-	s->next_look = s->clock->now(s->clock->opaque) + serial_char_ns(s);
-	serial_update_line(s);
-	return s->rx_full;
-}
-
 bool serial_tick(struct serial *s)
 {
-	if (!serial_takes_input(s) || s->clock->now(s->clock->opaque) < s->next_look)
+	uint64_t now;
+
+	if (!serial_takes_input(s) || (now = s->clock->now(s->clock->opaque)) < s->next_look)
 		return false;
-	return serial_look(s);
+	serial_receive(s);
+	s->next_look = now + serial_char_ns(s);
+	serial_update_line(s);
+	return s->rx_full;
 }
 
 static uint8_t serial_read(struct serial *s, uint64_t reg)
