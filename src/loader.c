@@ -415,8 +415,7 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 			image_free(img);
 		return r;
 	}
-	symbols_bfd_init();
-	abfd = bfd_fdopenr(name, NULL, fd);
+	abfd = symbols_bfd_open(name, fd);
 	if (!abfd) {
 		close(fd);
 		return err_set(EIO, "%s: %s", name, bfd_errmsg(bfd_get_error()));
@@ -442,11 +441,10 @@ int loader_load_elf_fd(struct vm *vm, struct image *img, const char *name, int f
 	if (r == 0)
 		symbols_elf_extras(&img->symbols, fd);
 out:
-	bfd_close(abfd);
-	/* libbfd does not close the descriptor of a file it found no format in
-	 * (an empty one, for one): the loader owns it, so it goes here. (Loading
-	 * happens before any other thread could have reused the number.) */
-	if (fcntl(fd, F_GETFD) != -1)
+	/* bfd_close closes the descriptor unless it fails, and then the
+	 * loader still owns it. (Loading happens before any other thread could
+	 * have reused the number.) */
+	if (!bfd_close(abfd) && fcntl(fd, F_GETFD) != -1)
 		close(fd);
 	if (r < 0)
 		image_free(img);

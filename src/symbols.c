@@ -24,7 +24,7 @@ static void symbols_silent(const char *fmt, va_list ap)
 	(void)ap;
 }
 
-void symbols_bfd_init(void)
+static void symbols_bfd_init(void)
 {
 	static bool done;
 
@@ -33,6 +33,17 @@ void symbols_bfd_init(void)
 		bfd_set_error_handler(symbols_silent);
 		done = true;
 	}
+}
+
+/* A bfd reading FD, which it owns from here (bfd_close closes it). Read-only
+ * whatever FD's mode: bfd_fdopenr opens a read-write descriptor (a memfd,
+ * a file opened O_RDWR) for update, and then bfd_close tries to write the
+ * contents back, fails on a file it found no format in, and keeps the bfd
+ * (and the descriptor) in its cache for good. */
+bfd *symbols_bfd_open(const char *name, int fd)
+{
+	symbols_bfd_init();
+	return bfd_fopen(name, NULL, "rb", fd);
 }
 
 /* A copy of a symbol's name fit for a terminal: bytes other than printable
@@ -532,10 +543,9 @@ int symbols_load_file(struct symtab *tab, const char *path)
 		close(fd);
 		return err_set(EINVAL, "%s is not a regular file", path);
 	}
-	symbols_bfd_init();
 	int copy = dup(fd);
 
-	abfd = copy < 0 ? NULL : bfd_fdopenr(path, NULL, copy);
+	abfd = copy < 0 ? NULL : symbols_bfd_open(path, copy);
 	if (!abfd && copy >= 0)
 		close(copy);
 	if (abfd && bfd_check_format(abfd, bfd_object)) {
@@ -553,13 +563,9 @@ int symbols_load_file(struct symtab *tab, const char *path)
 		symbols_free(&more);
 		return r;
 	}
-	if (abfd) {
-		bfd_close(abfd);
-		/* libbfd leaves open a file it found no format in (the loader's
-		 * note): nothing else runs yet that could have taken the number. */
-		if (fcntl(copy, F_GETFD) != -1)
-			close(copy);
-	}
+	/* As in the loader: a failed bfd_close leaves the copy to us. */
+	if (abfd && !bfd_close(abfd) && fcntl(copy, F_GETFD) != -1)
+		close(copy);
 	r = symbols_load_map(tab, path, fd);
 	if (r == 0)
 		symbols_version_by_name(tab, path);

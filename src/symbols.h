@@ -31,8 +31,9 @@ struct symtab {
  * release, or of a bzImage's version string; its length in *len. */
 const char *symbols_release(const char *version, size_t *len);
 
-/* Sets libbfd up (once; its own warnings go nowhere). */
-void symbols_bfd_init(void);
+/* Sets libbfd up (once; its own warnings go nowhere) and gives a read-only bfd on FD, which it owns from then on (bfd_close closes it);
+ * NULL if libbfd cannot open it. */
+struct bfd *symbols_bfd_open(const char *name, int fd);
 int symbols_load(struct symtab *tab, struct bfd *abfd);
 /* Adds to tab the symbols of the file at path: an ELF's symbol table, or a
  * System.map ("ADDRESS TYPE NAME" lines, as nm prints them); -errno with a
