@@ -375,6 +375,7 @@ after"
 }
 
 @test "lldb attaches with gdb-remote, stops at a C function and reads variables" {
+	require_lldb
 	start_stub "$(guest gdbtest.elf)"
 	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'register read rip' \
 		-o 'breakpoint set -n bump' -o continue -o bt -o 'frame variable' -o kill \
@@ -452,6 +453,7 @@ after"
 }
 
 @test "lldb reads memory" {
+	require_lldb
 	start_stub "$(guest regs.elf)"
 	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
 		-o 'memory read --size 1 --count 8 --format x 0x100000' -o kill "$(guest regs.elf)"

@@ -60,6 +60,14 @@ require_host() {
 	skip "this host: $key: $(host_detail "$key")"
 }
 
+# Skips an lldb test where the test host has no lldb by design: the VMX
+# host (tests/vm/vmx) boots from an initramfs, and lldb's LLVM libraries
+# (some 250 MB) are not packed there. Everywhere else lldb is a test
+# dependency, and its absence fails the test.
+require_lldb() {
+	[ -z "${KVMDBG_TEST_NO_LLDB:-}" ] || skip "$KVMDBG_TEST_NO_LLDB"
+}
+
 # The value of one --stats counter in $output.
 stat_value() {
 	awk -v name="$1" '$1 == name { print $2 }' <<<"$output"

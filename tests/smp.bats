@@ -212,6 +212,7 @@ ap_counts() {
 }
 
 @test "lldb: vCPUs are threads; thread select reads that vCPU" {
+	require_lldb
 	start_stub --smp 4 "$(guest smp.elf)"
 	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" -o 'thread list' \
 		-o 'thread select 3' -o 'register read pc cs' -o 'thread select 1' \

@@ -460,6 +460,7 @@ mmiolog_expected() {
 }
 
 @test "lldb: watchpoint set variable stops at each write with old and new values" {
+	require_lldb
 	start_stub "$(guest watchtest.elf)"
 	run timeout $HANG lldb --batch -o "gdb-remote 127.0.0.1:$STUB_PORT" \
 		-o 'watchpoint set variable counter' -o continue -o continue -o 'p counter' -o kill \
