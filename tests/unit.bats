@@ -5,7 +5,7 @@
 load helper
 
 unit() {
-	run "$ROOT/tests/unit/$1_test"
+	run "$ROOT/tests/unit/$1_test" "${@:2}"
 	assert_success
 	assert_output --regexp '^all [0-9]+ checks passed$'
 }
@@ -36,6 +36,10 @@ unit() {
 
 @test "the 8259A pair and the 8254 on a set clock: ICWs, priorities, EOIs, cascade, ELCR, poll; modes 0, 2, 3, gate, latch, read-back, BCD" {
 	unit timer
+}
+
+@test "the loader reads a guest through a read-write descriptor read-only: no descriptor, no memory left behind, load after load" {
+	unit loader "$(guest ticker.elf)"
 }
 
 # The layers and objects as make knows them (make layers), one per line.
