@@ -115,6 +115,17 @@ teardown() {
 	assert_line 'cpuid apic 0 x2apic 0 tsc-deadline 0'
 }
 
+@test "CPUID as QEMU's -cpu host gives it: the hypervisor bit, KVM's signature and timing leaf (the TSC's kHz, KVM_GET_TSC_KHZ), the host's brand string; --history hides KVM's leaves" {
+	brand=$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1)
+	run kvmdbg -m 64M "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 1 signature KVMKVMKVM max 0x40000010 tsc khz [1-9][0-9]{5,} apic bus khz 1000000$'
+	assert_line "cpuid brand $brand"
+	run kvmdbg -m 64M --history "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 1 signature  max 0x[0-9a-f]+$'
+	refute_line --partial KVMKVMKVM
+	assert_line "cpuid brand $brand"
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5

@@ -1,6 +1,7 @@
 /* x86 side of the VM and vCPU: set-up ioctls, CPUID, register reports. */
 #include "../arch.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
@@ -71,8 +72,59 @@ int arch_emulation_failure_retry(struct vcpu *vcpu)
 	return 0;
 }
 
-/* The guest sees what KVM supports (without its own leaves if bare);
- * without it, long mode is refused on VMX. */
+#define X86_CPUID_ADDED 8 /* room for the entries x86_cpuid_as_qemu may add */
+
+/* The entry for FUNCTION (index 0), added at the end if KVM gave none
+ * (x86_set_cpuid leaves room for X86_CPUID_ADDED more than nent). */
+static struct kvm_cpuid_entry2 *x86_cpuid_entry(struct kvm_cpuid2 *cpuid, uint32_t function)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == function && cpuid->entries[i].index == 0)
+			return &cpuid->entries[i];
+	}
+	cpuid->entries[cpuid->nent] = (struct kvm_cpuid_entry2){ .function = function };
+	return &cpuid->entries[cpuid->nent++];
+}
+
+/*
+ * What QEMU's -cpu host adds to what KVM supports, so that a guest takes
+ * the paths it takes there: the hypervisor bit, the host's brand string
+ * (KVM gives none: Linux named the CPU after its family), and the TSC and
+ * APIC bus frequencies in the hypervisor timing leaf (no calibration).
+ * At most six entries are added.
+ */
+static void x86_cpuid_as_qemu(struct vcpu *vcpu, struct kvm_cpuid2 *cpuid, bool bare)
+{
+	struct kvm_cpuid_entry2 *e = x86_cpuid_entry(cpuid, 1);
+	uint32_t ext_max = x86_cpuid_entry(cpuid, 0x80000000U)->eax;
+	int khz;
+
+	e->ecx |= CPUID_1_ECX_HYPERVISOR;
+	if (ext_max >= CPUID_BRAND_FIRST + 2) {
+		for (uint32_t f = CPUID_BRAND_FIRST; f < CPUID_BRAND_FIRST + 3; f++) {
+			uint32_t r[4];
+
+			e = x86_cpuid_entry(cpuid, f);
+			if (e->eax | e->ebx | e->ecx | e->edx)
+				continue;
+			__cpuid(f, r[0], r[1], r[2], r[3]);
+			*e = (struct kvm_cpuid_entry2){ .function = f, .eax = r[0], .ebx = r[1],
+							.ecx = r[2], .edx = r[3] };
+		}
+	}
+	khz = bare ? -1 : ioctl(vcpu->fd, KVM_GET_TSC_KHZ);
+	if (khz > 0) {
+		e = x86_cpuid_entry(cpuid, CPUID_HV_BASE);
+		if (e->eax < CPUID_HV_TIMING)
+			e->eax = CPUID_HV_TIMING;
+		e = x86_cpuid_entry(cpuid, CPUID_HV_TIMING);
+		e->eax = (uint32_t)khz;
+		e->ebx = CPUID_HV_APIC_BUS_KHZ;
+	}
+}
+
+/* The guest sees what KVM supports (without its own leaves if bare), as
+ * QEMU's -cpu host shows it; without KVM's, long mode is refused on VMX. */
 static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
@@ -80,7 +132,7 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 
 	for (;;) {
 		free(cpuid);
-		cpuid = calloc(1, sizeof(*cpuid) + (size_t)nent * sizeof(cpuid->entries[0]));
+		cpuid = calloc(1, sizeof(*cpuid) + ((size_t)nent + X86_CPUID_ADDED) * sizeof(cpuid->entries[0]));
 		if (!cpuid)
 			return err_set(ENOMEM, "out of memory for CPUID entries");
 		cpuid->nent = (uint32_t)nent;
@@ -112,6 +164,7 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 			       KVM_CAP_TSC_DEADLINE_TIMER) > 0)
 			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	}
+	x86_cpuid_as_qemu(vcpu, cpuid, bare);
 	for (uint32_t i = 0; bare && i < cpuid->nent;) {
 		if ((cpuid->entries[i].function & 0xffffff00) == 0x40000000)
 			cpuid->entries[i] = cpuid->entries[--cpuid->nent];

@@ -93,6 +93,13 @@
 #define CPUID_1_EDX_APIC (1U << 9)          /* a local APIC */
 #define CPUID_1_ECX_X2APIC (1U << 21)       /* ... with x2APIC mode */
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24) /* ... and the TSC-deadline timer */
+#define CPUID_1_ECX_HYPERVISOR (1U << 31)   /* running under a hypervisor */
+
+/* Hypervisor leaves (KVM's, as QEMU gives them with -cpu host). */
+#define CPUID_HV_BASE 0x40000000U     /* max leaf, "KVMKVMKVM\0\0\0" */
+#define CPUID_HV_TIMING 0x40000010U   /* TSC and APIC bus frequencies, kHz */
+#define CPUID_HV_APIC_BUS_KHZ 1000000 /* KVM's local APIC timer runs at 1 GHz */
+#define CPUID_BRAND_FIRST 0x80000002U /* three leaves of the brand string */
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
