@@ -322,6 +322,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		return r;
 	m->built = BUILT_VM;
+	m->vm.cpu = cfg->cpu;
 	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus);
 	if (r == 0 && cfg->clock_icount) {
 		m->devs.clock = (struct devices_clock){ .now = machine_clock_now, .opaque = m };

@@ -126,6 +126,30 @@ teardown() {
 	assert_line "cpuid brand $brand"
 }
 
+@test "--cpu host with features off and on, as QEMU spells them (-cpu too): -x2apic and -tsc-deadline clear their bits, kvm=off hides KVM's leaves; unknown names and what the host lacks are refused" {
+	run kvmdbg -m 64M -cpu host,-x2apic,tsc-deadline=off "$(guest platform.elf)"
+	assert_line 'cpuid apic 1 x2apic 0 tsc-deadline 0'
+	assert_line --partial 'signature KVMKVMKVM'
+	run kvmdbg -m 64M --cpu host,kvm=off,-hypervisor "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 0 signature  max 0x[0-9a-f]+$'
+	run kvmdbg -m 64M --cpu host,+bogus "$(guest platform.elf)"
+	assert_failure
+	assert_line --regexp "^kvmdbg: --cpu: no feature 'bogus' \(kvmdbg knows vmx, .*x2apic, tsc-deadline, .*, and kvm=off\)$"
+	run kvmdbg --cpu qemu64 "$(guest platform.elf)"
+	assert_failure
+	assert_line --partial "--cpu: the model is host"
+	# A CPU has VMX or SVM, not both: one of them is refused.
+	refused=0
+	for f in vmx svm; do
+		run kvmdbg -m 64M --cpu host,+$f "$(guest platform.elf)"
+		if [ "$status" -ne 5 ]; then
+			assert_line --regexp "^kvmdbg: --cpu: \+$f: not offered here: .*\(CPUID 0x[0-9a-f]+\.0 ecx bit [0-9]+\)$"
+			refused=$((refused + 1))
+		fi
+	done
+	[ "$refused" -ge 1 ]
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5
