@@ -132,6 +132,13 @@ teardown() {
 	assert_line --partial 'signature KVMKVMKVM'
 	run kvmdbg -m 64M --cpu host,kvm=off,-hypervisor "$(guest platform.elf)"
 	assert_line --regexp '^cpuid hypervisor 0 signature  max 0x[0-9a-f]+$'
+	# The console shows what the guest reads, with the features it knows by name.
+	run kvmdbg -m 64M -cpu host,-x2apic -e 'info cpuid 1' -e 'info cpuid 0x40000000' "$(guest platform.elf)"
+	assert_line --regexp '^0x00000001\.0  eax 0x[0-9a-f]{8} ebx 0x[0-9a-f]{8} ecx 0x[0-9a-f]{8} edx 0x[0-9a-f]{8}  .*hypervisor$'
+	refute_line --partial x2apic
+	ecx=$(sed -n 's/^0x00000001\.0 .* ecx 0x\([0-9a-f]*\) .*/\1/p' <<<"$output")
+	[ $((0x$ecx >> 21 & 1)) -eq 0 ] && [ $((0x$ecx >> 31 & 1)) -eq 1 ]
+	assert_line --regexp '^0x40000000\.0  eax 0x40000010 ebx 0x4b4d564b ecx 0x564b4d56 edx 0x0000004d$'
 	run kvmdbg -m 64M --cpu host,+bogus "$(guest platform.elf)"
 	assert_failure
 	assert_line --regexp "^kvmdbg: --cpu: no feature 'bogus' \(kvmdbg knows vmx, .*x2apic, tsc-deadline, .*, and kvm=off\)$"

@@ -413,6 +413,45 @@ int arch_hide_paravirt(struct vcpu *vcpu)
 	return x86_set_cpuid(vcpu, true);
 }
 
+/* By leaf, then index. */
+static int x86_cpuid_order(const void *a, const void *b)
+{
+	const struct kvm_cpuid_entry2 *x = a, *y = b;
+
+	if (x->function != y->function)
+		return x->function < y->function ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int arch_cpuid_nth(struct vcpu *vcpu, unsigned n, uint32_t regs[6], char *features, size_t len)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} c = { .h.nent = 256 };
+	struct kvm_cpuid_entry2 *e;
+	size_t at = 0;
+
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, &c) < 0)
+		return err_set(errno, "KVM_GET_CPUID2: %s", strerror(errno));
+	if (n >= c.h.nent)
+		return 0;
+	qsort(c.h.entries, c.h.nent, sizeof(c.h.entries[0]), x86_cpuid_order);
+	e = &c.h.entries[n];
+	regs[0] = e->function, regs[1] = e->index;
+	regs[2] = e->eax, regs[3] = e->ebx, regs[4] = e->ecx, regs[5] = e->edx;
+	if (len)
+		features[0] = '\0';
+	for (size_t i = 0; i < sizeof(x86_features) / sizeof(x86_features[0]); i++) {
+		const struct x86_feature *f = &x86_features[i];
+
+		if (f->leaf == e->function && f->index == e->index &&
+		    (*x86_cpuid_reg(e, f->reg) >> f->bit & 1) && at < len)
+			at += (size_t)snprintf(features + at, len - at, "%s%s", at ? " " : "", f->name);
+	}
+	return 1;
+}
+
 bool arch_irqs_enabled(struct vcpu *vcpu)
 {
 	struct kvm_regs *regs = x86_regs(vcpu);
