@@ -331,7 +331,7 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 	}
 	switch (stop->reason) {
 	case DEBUG_STOP_EXITED:
-		if (stop->reset)
+		if (stop->reset || stop->poweroff)
 			fprintf(out, "[%s%s]\n", stop->detail, stop->history > 0 ? ": the end of its "
 				"history; rstepi, rcont and goto go back" : "");
 		else if (stop->history > 0)

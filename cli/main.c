@@ -88,6 +88,10 @@ static void usage(FILE *out)
 		"                         bit, KVM's leaves, the host's brand string), each\n"
 		"                         feature F (QEMU's name) on or off; kvm=off hides\n"
 		"                         KVM's leaves (also QEMU's -cpu)\n"
+		"      --acpi on|off      ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, MADT,\n"
+		"                         DSDT with _S5: power-off) with the interrupt\n"
+		"                         controllers: on (off: the MP table alone; also\n"
+		"                         QEMU's -no-acpi)\n"
 		"      --append CMDLINE   the kernel's command line (Linux bzImage; multiboot:\n"
 		"                         after its name, as QEMU passes it)\n"
 		"      --initrd FILE[,FILE...]  Linux's initrd, or multiboot modules (each\n"
@@ -154,7 +158,8 @@ static int parse_raw(char *arg, struct options *opt)
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
-       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK, OPT_CPU };
+       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK, OPT_CPU, OPT_ACPI,
+       OPT_NO_ACPI };
 
 /* --smp N, or QEMU's cpus=N. */
 static int parse_smp(const char *arg, struct options *opt)
@@ -245,6 +250,14 @@ static int parse_option(int c, char **argv, struct options *opt)
 		return 0;
 	case OPT_CPU:
 		opt->cpu = optarg;
+		break;
+	case OPT_ACPI:
+		if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+			return usage_error("--acpi wants on or off, not '%s'", optarg);
+		opt->no_acpi = !strcmp(optarg, "off");
+		break;
+	case OPT_NO_ACPI:
+		opt->no_acpi = true;
 		break;
 	case OPT_CLOCK:
 		if (strcmp(optarg, "icount") && strcmp(optarg, "host"))
@@ -419,6 +432,8 @@ static const struct option longopts[] = {
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "acpi", required_argument, NULL, OPT_ACPI },
+	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
 	{ "smp", required_argument, NULL, OPT_SMP },
 	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
@@ -447,9 +462,9 @@ static const struct option longopts[] = {
 static void qemu_spellings(int argc, char **argv)
 {
 	static const char *const names[] = { "-kernel", "-initrd", "-append", "-smp",
-					     "-no-shutdown", "-cpu" };
+					     "-no-shutdown", "-cpu", "-no-acpi" };
 	static const char *const long_names[] = { "--kernel", "--initrd", "--append", "--smp",
-						  "--no-shutdown", "--cpu" };
+						  "--no-shutdown", "--cpu", "--no-acpi" };
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *a = argv[i];
@@ -591,7 +606,7 @@ int main(int argc, char **argv)
 		.serial_fd = term.running ? term.guest_fd : STDIN_FILENO,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip, .cpus = opt.smp,
-		.cpu = opt.cpu,
+		.cpu = opt.cpu, .no_acpi = opt.no_acpi,
 		.clock_icount = opt.clock_icount,
 	};
 

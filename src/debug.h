@@ -51,6 +51,7 @@ struct debug_stop {
 	enum debug_stop_reason reason;
 	int status;          /* EXITED: exit status (value & 0xff) */
 	bool reset;          /* EXITED: the guest reset the machine instead */
+	bool poweroff;       /* EXITED: the guest powered it off (ACPI S5; status 0) */
 	char detail[256];    /* one line for the user ("" if the reason says it all) */
 	int breakpoint;      /* BREAKPOINT, WATCHPOINT: its number */
 	bool replayed;       /* history: below the furthest point reached */

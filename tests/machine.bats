@@ -157,6 +157,47 @@ teardown() {
 	[ "$refused" -ge 1 ]
 }
 
+@test "ACPI tables: RSDP (revision 2) in the BIOS area, RSDT, XSDT, FADT, FACS, MADT, DSDT with right checksums; the PM timer runs; S5 through PM1a control powers off with status 0; --acpi off and -no-acpi leave the MP table alone" {
+	run kvmdbg -m 64M "$(guest acpi.elf)"
+	assert_success
+	assert_line --regexp '^acpi: RSDP at 0xf[0-9a-f]{4} revision 2 oem KVMDBG$'
+	for t in RSDT XSDT FACP APIC DSDT; do
+		assert_line --regexp "^acpi: $t at 0x[0-9a-f]+ length [0-9]+ revision [0-9] checksum ok\$"
+	done
+	assert_line --regexp '^acpi: FACP at 0x[0-9a-f]+ length 244 revision 3 checksum ok$'
+	assert_line 'acpi: sci 9 pm1a_evt 0x600 pm1a_cnt 0x604 pm_tmr 0x608 flags 0x535 reset 0xcf9 value 0x6'
+	assert_line 'acpi: lapic at 0xfee00000 cpu 0 ioapic 1 at 0xfec00000 irq 9->gsi 9 nmi lint1'
+	assert_line 'acpi: pm timer runs'
+	assert_line 'kvmdbg: guest powered off (ACPI S5)'
+	refute_line 'acpi: still here'
+	run kvmdbg -m 64M --smp 3 "$(guest acpi.elf)"
+	assert_line 'acpi: lapic at 0xfee00000 cpu 0 cpu 1 cpu 2 ioapic 3 at 0xfec00000 irq 9->gsi 9 nmi lint1'
+	# On instruction-count time the PM timer runs on that clock; no APICs,
+	# no MADT. With no timer at all it stands still.
+	run kvmdbg -m 64M --clock icount "$(guest acpi.elf)"
+	assert_success
+	assert_line 'acpi: no MADT (no APICs)'
+	assert_line 'acpi: pm timer runs'
+	assert_line '[guest powered off (ACPI S5)]'
+	run kvmdbg -m 64M --irqchip off "$(guest acpi.elf)"
+	assert_line 'acpi: pm timer stands still'
+	assert_line 'kvmdbg: guest powered off (ACPI S5)'
+	for off in "--acpi off" -no-acpi; do
+		run kvmdbg -m 64M $off "$(guest acpi.elf)"
+		assert_failure 1
+		assert_line 'acpi: bad RSDP: none in 0xe0000-0xfffff'
+		run kvmdbg -m 64M $off "$(guest platform.elf)"
+		assert_line 'mp table 1.4 checksum ok cpu apic 0 ioapic 1 at 0xfec00000 isa lines on their pins 15'
+	done
+	run kvmdbg --acpi maybe "$(guest acpi.elf)"
+	assert_failure 2
+	assert_output --partial "--acpi wants on or off, not 'maybe'"
+	# gdb sees the guest's end as an exit with status 0.
+	start_stub -m 64M "$(guest acpi.elf)"
+	run gdb_batch -ex continue "$(guest acpi.elf)"
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5

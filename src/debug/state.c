@@ -231,6 +231,7 @@ static void debug_stop_out(const struct debug *d, const struct vcpu_stop *in, st
 		vcpu_release(d->cpus[i]);
 	*out = (struct debug_stop){ .cpu = (unsigned)d->vcpu->id, .reason = known ? reasons[in->reason] : DEBUG_STOP_ERROR,
 				    .status = in->status, .reset = in->reset,
+				    .poweroff = in->poweroff,
 				    .breakpoint = in->breakpoint, .replayed = in->replayed,
 				    .history = in->history, .icount = debug_icount(d) };
 	memcpy(out->detail, in->detail, sizeof(out->detail));

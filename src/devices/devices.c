@@ -47,6 +47,9 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 		{ IO_PIO, LAYOUT_I8042_COMMAND, 1, "i8042", i8042_status_access, i8042_status_name,
 		  &devs->i8042 },
 		{ IO_PIO, LAYOUT_RTC_PORT, 2, "rtc", rtc_access, rtc_reg_name, &devs->rtc },
+		{ IO_PIO, LAYOUT_ACPI_PM_PORT, LAYOUT_ACPI_PM_PORTS, "acpi-pm", acpi_pm_access,
+		  acpi_pm_reg_name, &devs->acpi },
+		{ IO_PIO, LAYOUT_ACPI_RESET_PORT, 1, "acpi-reset", acpi_reset_access, NULL, NULL },
 	};
 	int r;
 
@@ -54,6 +57,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	devs->serial.output = &devs->output;
 	fwcfg_init(&devs->fwcfg, mem, ncpus);
 	rtc_init(&devs->rtc, mem);
+	acpi_pm_init(&devs->acpi, NULL);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
 	if (r < 0)
 		return r;
@@ -62,6 +66,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	iobus_keep_state(bus, &devs->fwcfg, offsetof(struct fwcfg, items));
 	iobus_keep_state(bus, &devs->i8042, sizeof(devs->i8042));
 	iobus_keep_state(bus, &devs->rtc, offsetof(struct rtc, clock));
+	iobus_keep_state(bus, &devs->acpi, offsetof(struct acpi_pm, clock));
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;
@@ -89,6 +94,7 @@ int devices_timers_create(struct devices *devs, struct iobus *bus)
 	devs->serial.irq = &devs->irq;
 	devs->serial.clock = &devs->clock;
 	rtc_clock_init(&devs->rtc, &devs->clock, &devs->irq);
+	devs->acpi.clock = &devs->clock;
 	pit_init(&devs->pit, &devs->clock, &devs->irq);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
 	if (r < 0)

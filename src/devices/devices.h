@@ -105,6 +105,21 @@ struct rtc {
 	const struct devices_irq *irq;     /* IRQ 8's owner */
 };
 
+/* ACPI power management registers (acpi.c; layout.h: ACPI_*). The PM timer
+ * runs on the machine's clock where it has one, else on the host's. */
+struct acpi_pm {
+	uint16_t sts, en, cnt; /* PM1a status, enable, control */
+	/* Not kept with checkpoints (from here on). */
+	const struct devices_clock *clock; /* NULL: the host's monotonic clock */
+	uint64_t host_start;   /* ... from this (ns) */
+	bool still;            /* no clock and no host time: the timer reads 0 */
+};
+
+void acpi_pm_init(struct acpi_pm *pm, const struct devices_clock *clock);
+enum io_result acpi_pm_access(void *opaque, struct io_access *acc);
+const char *acpi_pm_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+enum io_result acpi_reset_access(void *opaque, struct io_access *acc);
+
 /* The machine's clock: virtual time now, in nanoseconds since power-on. */
 struct devices_clock {
 	uint64_t (*now)(void *opaque);
@@ -212,6 +227,7 @@ struct devices {
 	struct fwcfg fwcfg;
 	struct i8042 i8042;
 	struct rtc rtc;
+	struct acpi_pm acpi;
 	struct devices_clock clock; /* virtual time, for: */
 	struct pic_pair pic;  /* kvmdbg's own controllers and timer (devices_timers_create) */
 	struct pit pit;

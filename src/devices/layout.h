@@ -67,6 +67,29 @@
 #define LAYOUT_PIT_PORT 0x40
 #define LAYOUT_PORTB 0x61
 
+/*
+ * ACPI power management (the registers the FADT points at, where QEMU's
+ * PIIX4 has them): PM1a event block (status, then enable: 16 bits each),
+ * PM1a control block (SCI_EN always set: no SMI to switch modes; SLP_TYP
+ * and SLP_EN: sleep type 0 (_S5) powers off), the PM timer (32 bits at
+ * 3.579545 MHz), and the reset register (the PIIX's reset control port:
+ * a write with bit 2 resets).
+ */
+#define LAYOUT_ACPI_PM_PORT 0x600
+#define ACPI_PM1_STS 0x0
+#define ACPI_PM1_EN 0x2
+#define ACPI_PM1_CNT 0x4
+#define ACPI_PM_TMR 0x8
+#define LAYOUT_ACPI_PM_PORTS 0xc
+#define ACPI_PM1_CNT_SCI_EN 0x0001
+#define ACPI_PM1_CNT_SLP_EN 0x2000
+#define ACPI_SLP_TYP_SHIFT 10
+#define ACPI_SLP_TYP_S5 0
+#define ACPI_PM_TIMER_HZ 3579545ULL
+#define ACPI_SCI_IRQ 9
+#define LAYOUT_ACPI_RESET_PORT 0xcf9
+#define ACPI_RESET_VALUE 0x06
+
 /* A PC's low memory as the memory map tells it (all of it is RAM here):
  * the EBDA's last KiB below 640 KiB, the VGA window, the BIOS area (the MP
  * table), and 1 MiB, where "upper memory" starts. */

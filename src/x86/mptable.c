@@ -107,7 +107,7 @@ static uint8_t mp_checksum(const void *p, size_t len)
 void arch_tables_range(uint64_t *start, uint64_t *end)
 {
 	*start = MPTABLE_START;
-	*end = MPTABLE_START + MP_TABLE_MAX;
+	*end = x86_acpi_end(); /* the ACPI tables follow (acpi.c) */
 }
 
 int x86_mptable_write(struct mem *mem, unsigned ncpus)

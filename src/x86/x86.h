@@ -182,6 +182,9 @@ int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
 
 /* Writes the MP table (mptable.c) at its place in the BIOS area. */
 int x86_mptable_write(struct mem *mem, unsigned ncpus);
+/* Writes the ACPI tables (acpi.c) after it; where they end. */
+int x86_acpi_write(struct mem *mem, unsigned ncpus, bool apics);
+uint64_t x86_acpi_end(void);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);
