@@ -324,7 +324,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->built = BUILT_VM;
 	m->vm.cpu = cfg->cpu;
 	m->vm.no_acpi = cfg->no_acpi;
-	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus);
+	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus, cfg->pc_testdev);
 	/* The ACPI PM timer: on the host's time with KVM's timers, on the
 	 * machine's clock on instruction-count time, else standing still. */
 	m->devs.acpi.still = !cfg->irqchip && !cfg->clock_icount;

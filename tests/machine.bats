@@ -198,6 +198,27 @@ teardown() {
 	assert_line '[Inferior 1 (Remote target) exited normally]'
 }
 
+@test "pc-testdev (--device, QEMU's -device too): the data register by ports 0xe0 and 0xe8, its MMIO memory at every width, an interrupt line's level; its parts named in the access log; the debug console keeps 0x402" {
+	run kvmdbg -m 64M --device pc-testdev "$(guest pctestdev.elf)"
+	assert_success
+	assert_line 'kvmdbg: pc-testdev has ports 0xe8-0xeb: the debug console is on port 0x402 only'
+	assert_line 'port 0xe0 after a byte at 0xeb ok 0xab345678'
+	assert_line 'mem qword ok 0x123456789abcdef'
+	assert_line 'mem last byte ok 0x5a'
+	assert_line 'irq 11 raised ok 0x1'
+	refute_line --partial ' BAD '
+	run kvmdbg -m 64M -device pc-testdev --watch-mmio pc-testdev "$(guest pctestdev.elf)"
+	assert_success
+	assert_line --regexp '^ +[0-9]+ +[0-9.]+ +0 +0x[0-9a-f]+ <main\+0x[0-9a-f]+> +mmio w +0xff000000 +8 +0x0123456789abcdef +pc-testdev\.mem$'
+	# Without it the memory is not there (all-ones) and the ports neither.
+	run kvmdbg -m 64M "$(guest pctestdev.elf)"
+	assert_failure 1
+	assert_line 'mem qword BAD 0xffffffffffffffff'
+	run kvmdbg --device virtio "$(guest pctestdev.elf)"
+	assert_failure 2
+	assert_output --partial "--device: kvmdbg has pc-testdev (QEMU's, for kvm-unit-tests), not 'virtio'"
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5

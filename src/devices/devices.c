@@ -28,13 +28,11 @@ static int devices_register(struct iobus *bus, const struct devices_range *t, si
 }
 
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
-		   unsigned ncpus)
+		   unsigned ncpus, bool pc_testdev)
 {
 	const struct devices_range table[] = {
 		{ IO_PIO, LAYOUT_SERIAL_PORT, LAYOUT_SERIAL_PORTS, "serial", serial_access,
 		  serial_reg_name, &devs->serial },
-		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, NULL,
-		  &devs->output },
 		{ IO_PIO, LAYOUT_DEBUGCON_PORT_FW, 1, "debugcon", debugcon_access, NULL,
 		  &devs->output },
 		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL, NULL },
@@ -59,6 +57,11 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	rtc_init(&devs->rtc, mem);
 	acpi_pm_init(&devs->acpi, NULL);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
+	if (r == 0 && !pc_testdev)
+		r = iobus_register(bus, IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access,
+				   NULL, &devs->output);
+	if (r == 0 && pc_testdev)
+		r = pc_testdev_create(devs, bus);
 	if (r < 0)
 		return r;
 	iobus_keep_state(bus, &devs->serial, sizeof(devs->serial));

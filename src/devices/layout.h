@@ -90,6 +90,24 @@
 #define LAYOUT_ACPI_RESET_PORT 0xcf9
 #define ACPI_RESET_VALUE 0x06
 
+/*
+ * pc-testdev (--device pc-testdev), QEMU's device for kvm-unit-tests: a
+ * 32-bit data register at ports 0xe0-0xe3 (any width), the same register
+ * byte by byte at 0xe8-0xeb (so the debug console's 0xe9 is not there while
+ * it is on), a flush-page port at 0xe4 (a 4-byte write of a guest-physical
+ * page address), the ISA/IOAPIC interrupt lines' levels at 0x2000-0x2017
+ * (a write of nonzero raises line N, zero lowers it), and 64 KiB of plain
+ * memory at 0xff000000 that is MMIO: every access goes through KVM's
+ * instruction emulator.
+ */
+#define LAYOUT_TESTDEV_PORT 0xe0
+#define LAYOUT_TESTDEV_FLUSH_PORT 0xe4
+#define LAYOUT_TESTDEV_BYTE_PORT 0xe8
+#define LAYOUT_TESTDEV_IRQ_PORT 0x2000
+#define PC_TESTDEV_IRQS 24
+#define LAYOUT_PC_TESTDEV_MEM 0xff000000ULL
+#define PC_TESTDEV_MEM_SIZE 0x10000
+
 /* A PC's low memory as the memory map tells it (all of it is RAM here):
  * the EBDA's last KiB below 640 KiB, the VGA window, the BIOS area (the MP
  * table), and 1 MiB, where "upper memory" starts. */
