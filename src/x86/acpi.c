@@ -136,16 +136,6 @@ _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
 _Static_assert(sizeof(struct acpi_fadt) == 244, "FADT revision 3");
 _Static_assert(sizeof(struct acpi_facs) == 64, "FACS");
 
-static uint8_t acpi_sum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 static void acpi_header(struct acpi_header *h, const char *sig, size_t len, uint8_t revision)
 {
 	memcpy(h->signature, sig, 4);
@@ -157,7 +147,7 @@ static void acpi_header(struct acpi_header *h, const char *sig, size_t len, uint
 	memcpy(h->creator, "KVMD", 4);
 	h->creator_revision = 1;
 	h->checksum = 0;
-	h->checksum = acpi_sum(h, len);
+	h->checksum = x86_checksum(h, len);
 }
 
 static struct acpi_gas acpi_io(uint64_t port, unsigned bytes)
@@ -271,8 +261,8 @@ int x86_acpi_write(struct mem *mem, unsigned ncpus, bool apics)
 	p->rsdt = (uint32_t)ACPI_RSDT;
 	p->length = sizeof(*p);
 	p->xsdt = ACPI_XSDT;
-	p->checksum = acpi_sum(p, 20);
-	p->ext_checksum = acpi_sum(p, sizeof(*p));
+	p->checksum = x86_checksum(p, 20);
+	p->ext_checksum = x86_checksum(p, sizeof(*p));
 	if (mem_write(mem, ACPI_START, buf, sizeof(buf)) < 0)
 		return err_set(ENOSPC, "no RAM at %#llx for the ACPI tables",
 			       (unsigned long long)ACPI_START);

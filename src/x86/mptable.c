@@ -94,7 +94,7 @@ static void mp_add(struct mp_builder *b, const void *entry, size_t size)
 	b->entries++;
 }
 
-static uint8_t mp_checksum(const void *p, size_t len)
+uint8_t x86_checksum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
 	uint8_t sum = 0;
@@ -144,9 +144,9 @@ int x86_mptable_write(struct mem *mem, unsigned ncpus)
 	h.entries = b.entries;
 	memcpy(b.buf + sizeof(fp), &h, sizeof(h));
 	b.buf[sizeof(fp) + offsetof(struct mp_header, checksum)] =
-		mp_checksum(b.buf + sizeof(fp), h.length);
+		x86_checksum(b.buf + sizeof(fp), h.length);
 	fp.config = (uint32_t)(MPTABLE_START + sizeof(fp));
-	fp.checksum = mp_checksum(&fp, sizeof(fp));
+	fp.checksum = x86_checksum(&fp, sizeof(fp));
 	memcpy(b.buf, &fp, sizeof(fp));
 	if (mem_write(mem, MPTABLE_START, b.buf, b.len) < 0)
 		return err_set(ENOSPC, "no RAM at %#llx for the MP table",

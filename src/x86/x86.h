@@ -182,6 +182,8 @@ int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
 
 /* Writes the MP table (mptable.c) at its place in the BIOS area. */
 int x86_mptable_write(struct mem *mem, unsigned ncpus);
+/* What makes len bytes at p sum to 0 (the MP and ACPI tables' checksums). */
+uint8_t x86_checksum(const void *p, size_t len);
 /* Writes the ACPI tables (acpi.c) after it; where they end. */
 int x86_acpi_write(struct mem *mem, unsigned ncpus, bool apics);
 uint64_t x86_acpi_end(void);
