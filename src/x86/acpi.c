@@ -136,6 +136,16 @@ _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
 _Static_assert(sizeof(struct acpi_fadt) == 244, "FADT revision 3");
 _Static_assert(sizeof(struct acpi_facs) == 64, "FACS");
 
+uint8_t x86_checksum(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *b++;
+	return (uint8_t)-sum;
+}
+
 static void acpi_header(struct acpi_header *h, const char *sig, size_t len, uint8_t revision)
 {
 	memcpy(h->signature, sig, 4);

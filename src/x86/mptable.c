@@ -94,16 +94,6 @@ static void mp_add(struct mp_builder *b, const void *entry, size_t size)
 	b->entries++;
 }
 
-uint8_t x86_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 void arch_tables_range(uint64_t *start, uint64_t *end)
 {
 	*start = MPTABLE_START;
