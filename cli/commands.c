@@ -331,7 +331,7 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 	}
 	switch (stop->reason) {
 	case DEBUG_STOP_EXITED:
-		if (stop->reset)
+		if (stop->reset || stop->poweroff)
 			fprintf(out, "[%s%s]\n", stop->detail, stop->history > 0 ? ": the end of its "
 				"history; rstepi, rcont and goto go back" : "");
 		else if (stop->history > 0)
@@ -1691,7 +1691,8 @@ static const char *const history_subcommands[] = { "on", "off", "info", "interru
 
 static const char *const info_subcommands[] = { "break", "watchpoints", "registers", "icount",
 						 "checkpoints", "ram", "symbol",
-						 "irq", "cpus", "host", "version", "mem", "tlb", NULL };
+						 "irq", "cpus", "host", "version", "mem", "tlb", "cpuid",
+						 NULL };
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
@@ -1943,13 +1944,43 @@ static int cmd_gva2gpa(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* CPUID as the guest sees it, every leaf or one (each of its indexes). */
+static int cmd_info_cpuid(struct session *s, const char *which, FILE *out)
+{
+	struct debug_cpuid c;
+	uint64_t leaf = 0;
+	bool any = false;
+
+	if (which && (cmd_eval(s, which, &leaf, out) < 0))
+		return -1;
+	if (leaf > UINT32_MAX)
+		return cmd_fail(out, "no CPUID leaf %#llx (leaves are 32-bit)", (unsigned long long)leaf);
+	for (unsigned n = 0; debug_cpuid_nth(s->dbg, n, &c); n++) {
+		if (which && c.leaf != leaf)
+			continue;
+		any = true;
+		fprintf(out, "0x%08x.%-2u eax 0x%08x ebx 0x%08x ecx 0x%08x edx 0x%08x", c.leaf,
+			c.index, c.eax, c.ebx, c.ecx, c.edx);
+		fprintf(out, "%s%s\n", c.features[0] ? "  " : "", c.features);
+	}
+	if (!any && !which)
+		return cmd_fail(out, "cannot read the CPUID entries: %s", err_msg());
+	if (!any)
+		fprintf(out, "no CPUID leaf 0x%llx: the guest reads the highest basic leaf's "
+			"values there (Intel) or zeros (AMD)\n", (unsigned long long)leaf);
+	return 0;
+}
+
 static int cmd_info(struct session *s, int argc, char **argv, FILE *out)
 {
 	if (argc < 2 || (argc > 2 && strncmp(argv[1], "reg", 3) && strcmp(argv[1], "r") &&
-			  strcmp(argv[1], "symbol")))
+			  strcmp(argv[1], "symbol") && (strcmp(argv[1], "cpuid") || argc > 3)))
 		return cmd_fail(out, "usage: info break | info watchpoints | info registers [NAME...] "
 				"| info icount | info checkpoints | info ram | info symbol ADDRESS | info irq "
-				"| info cpus | info host | info version | info mem | info tlb");
+				"| info cpus | info host | info version | info mem | info tlb "
+				"| info cpuid [LEAF]");
+	if (!strcmp(argv[1], "cpuid"))
+		return cmd_info_cpuid(s, argc > 2 ? argv[2] : NULL, out);
 	if (!strcmp(argv[1], "break") || !strcmp(argv[1], "breakpoints") || !strcmp(argv[1], "b") ||
 	    !strcmp(argv[1], "watchpoints") || !strcmp(argv[1], "watch"))
 		return cmd_info_break(s, out);
@@ -2126,11 +2157,11 @@ static const struct command commands[] = {
 	{ "system_reset", cmd_system_reset, "", "reset the machine: power-on again, the guest "
 	  "loaded again from its files (breakpoints stay)", COMPLETE_NONE, NULL, true },
 	{ "info", cmd_info, "break | watchpoints | registers [NAME...] | icount | checkpoints | ram "
-	  "| symbol ADDRESS | irq | cpus | host | version | mem | tlb",
+	  "| symbol ADDRESS | irq | cpus | host | version | mem | tlb | cpuid [LEAF]",
 	  "breakpoints and watchpoints, registers, instruction count and stops, checkpoints, a "
 	  "hash of RAM, the symbol at an address, the interrupt controllers and timers, each "
 	  "CPU's state and pc, what this host's KVM does, kvmdbg's version, the page tables' "
-	  "mapped ranges (mem) or pages (tlb)", COMPLETE_SUB,
+	  "mapped ranges (mem) or pages (tlb), CPUID as the guest sees it", COMPLETE_SUB,
 	  info_subcommands, false },
 	{ "cpu", cmd_cpu, "[N]", "select CPU N (from 0) for regs, x, disas and stepi; or say "
 	  "which is selected", COMPLETE_NONE, NULL, true },

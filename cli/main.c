@@ -84,6 +84,18 @@ static void usage(FILE *out)
 		"                         APICs, as the host's clock runs) or icount (kvmdbg's\n"
 		"                         own PIC and PIT, 1 ns per instruction: interrupts\n"
 		"                         come at exact counts; turns on --icount step)\n"
+		"      --cpu host[,+F|-F...]  CPUID as QEMU's -cpu host (with the hypervisor\n"
+		"                         bit, KVM's leaves, the host's brand string), each\n"
+		"                         feature F (QEMU's name) on or off; kvm=off hides\n"
+		"                         KVM's leaves (also QEMU's -cpu)\n"
+		"      --acpi on|off      ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, MADT,\n"
+		"                         DSDT with _S5: power-off) with the interrupt\n"
+		"                         controllers: on (off: the MP table alone; also\n"
+		"                         QEMU's -no-acpi)\n"
+		"      --device pc-testdev  QEMU's test device for kvm-unit-tests (ports\n"
+		"                         0xe0-0xe4, 0xe8-0xeb, 0x2000-0x2017, 64 KiB MMIO at\n"
+		"                         0xff000000); the debug console keeps 0x402 only\n"
+		"                         (also QEMU's -device)\n"
 		"      --append CMDLINE   the kernel's command line (Linux bzImage; multiboot:\n"
 		"                         after its name, as QEMU passes it)\n"
 		"      --initrd FILE[,FILE...]  Linux's initrd, or multiboot modules (each\n"
@@ -150,7 +162,8 @@ static int parse_raw(char *arg, struct options *opt)
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
        OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
-       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK };
+       OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK, OPT_CPU, OPT_ACPI,
+       OPT_NO_ACPI, OPT_DEVICE };
 
 /* --smp N, or QEMU's cpus=N. */
 static int parse_smp(const char *arg, struct options *opt)
@@ -239,6 +252,23 @@ static int parse_option(int c, char **argv, struct options *opt)
 			return usage_error("--irqchip wants on or off, not '%s'", optarg);
 		opt->irqchip = !strcmp(optarg, "on");
 		return 0;
+	case OPT_CPU:
+		opt->cpu = optarg;
+		break;
+	case OPT_ACPI:
+		if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+			return usage_error("--acpi wants on or off, not '%s'", optarg);
+		opt->no_acpi = !strcmp(optarg, "off");
+		break;
+	case OPT_NO_ACPI:
+		opt->no_acpi = true;
+		break;
+	case OPT_DEVICE:
+		if (strcmp(optarg, "pc-testdev"))
+			return usage_error("--device: kvmdbg has pc-testdev (QEMU's, for "
+					   "kvm-unit-tests), not '%s'", optarg);
+		opt->pc_testdev = true;
+		break;
 	case OPT_CLOCK:
 		if (strcmp(optarg, "icount") && strcmp(optarg, "host"))
 			return usage_error("--clock wants icount or host, not '%s'", optarg);
@@ -347,6 +377,9 @@ static int parse_option(int c, char **argv, struct options *opt)
 /* What the options mean together. */
 static int check_options(struct options *opt)
 {
+	if (opt->pc_testdev && !opt->host)
+		fprintf(stderr, "kvmdbg: pc-testdev has ports 0xe8-0xeb: the debug console is on "
+			"port 0x402 only\n");
 	if (opt->json && !opt->host)
 		return usage_error("--json formats the --host report: give --host too");
 	if (opt->host && (opt->guest || opt->raw || opt->console || opt->nbatch || opt->gdb ||
@@ -411,6 +444,10 @@ static const struct option longopts[] = {
 	{ "history-mem", required_argument, NULL, OPT_HISTORY_MEM },
 	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "acpi", required_argument, NULL, OPT_ACPI },
+	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "smp", required_argument, NULL, OPT_SMP },
 	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
@@ -439,9 +476,10 @@ static const struct option longopts[] = {
 static void qemu_spellings(int argc, char **argv)
 {
 	static const char *const names[] = { "-kernel", "-initrd", "-append", "-smp",
-					     "-no-shutdown" };
+					     "-no-shutdown", "-cpu", "-no-acpi", "-device" };
 	static const char *const long_names[] = { "--kernel", "--initrd", "--append", "--smp",
-						  "--no-shutdown" };
+						  "--no-shutdown", "--cpu", "--no-acpi",
+						  "--device" };
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *a = argv[i];
@@ -583,6 +621,7 @@ int main(int argc, char **argv)
 		.serial_fd = term.running ? term.guest_fd : STDIN_FILENO,
 		.boot_extras = opt.append || opt.nmods, .append = opt.append,
 		.mods = opt.mods, .nmods = opt.nmods, .irqchip = opt.irqchip, .cpus = opt.smp,
+		.cpu = opt.cpu, .no_acpi = opt.no_acpi, .pc_testdev = opt.pc_testdev,
 		.clock_icount = opt.clock_icount,
 	};
 

@@ -54,6 +54,9 @@ struct options {
 	uint64_t margin;       /* --icount-margin, 0: the CPU vendor's default */
 	bool history;          /* --history: keep checkpoints to go back in time */
 	int irqchip;           /* --irqchip: 1 on, 0 off, -1 not given (on unless --history) */
+	bool no_acpi;          /* --acpi off (QEMU's -no-acpi) */
+	bool pc_testdev;       /* --device pc-testdev */
+	const char *cpu;       /* --cpu: "host[,+FEATURE|-FEATURE|kvm=off...]" (NULL: host) */
 	int clock_icount;      /* --clock: 1 icount (kvmdbg's PIC and PIT on instruction-count
 				  time), 0 host, -1 not given (icount with --history) */
 	const char *symbols;   /* --symbols FILE */

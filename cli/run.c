@@ -71,6 +71,10 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 			report_pc(d, img);
 			return STATUS_RESET;
 		}
+		if (stop->poweroff) {
+			fprintf(stderr, "kvmdbg: %s\n", stop->detail);
+			return STATUS_OK;
+		}
 		return guest_status(stop->status, qemu);
 	case DEBUG_STOP_HALTED:
 		fprintf(stderr, "kvmdbg: guest halted (%s)", stop->detail);
@@ -319,7 +323,8 @@ static int end_status(struct session *s, const struct options *opt)
 
 	debug_last_stop(s->dbg, &last);
 	if (debug_exited(s->dbg, &status))
-		return last.reset ? STATUS_RESET : guest_status(status, opt->exit_qemu);
+		return last.reset ? STATUS_RESET : last.poweroff ? STATUS_OK :
+		       guest_status(status, opt->exit_qemu);
 	if (last.reason == DEBUG_STOP_SHUTDOWN)
 		return STATUS_SHUTDOWN;
 	if (last.reason == DEBUG_STOP_ERROR)

@@ -102,11 +102,82 @@ static void cpuid_apic(void)
 	serial_puts("\n");
 }
 
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	r[0] = leaf;
+	r[2] = 0;
+	__asm__ volatile("cpuid" : "+a"(r[0]), "=b"(r[1]), "+c"(r[2]), "=d"(r[3]));
+}
+
+static void put_regs_text(const uint32_t *r, int n)
+{
+	for (int i = 0; i < 4 * n; i++) {
+		char ch = (char)(r[i / 4] >> (8 * (i % 4)));
+
+		if (ch)
+			serial_putc(ch >= ' ' && ch < 127 ? ch : '?');
+	}
+}
+
+/* The brand string as Linux shows it (model name): without the spaces
+ * around it (Intel's are right-justified). */
+static void put_brand(const uint32_t *r)
+{
+	char text[49];
+	int n = 0, first = 0;
+
+	for (int i = 0; i < 48; i++)
+		text[i] = (char)(r[i / 4] >> (8 * (i % 4)));
+	text[48] = '\0';
+	while (text[first] == ' ')
+		first++;
+	for (int i = first; text[i]; i++) {
+		if (text[i] != ' ')
+			n = i + 1;
+	}
+	for (int i = first; i < n; i++)
+		serial_putc(text[i] >= ' ' && text[i] < 127 ? text[i] : '?');
+}
+
+/* What CPUID says of the machine, where a kernel looks to know it is a
+ * guest: the hypervisor bit, the hypervisor's leaves (signature, maximum,
+ * timing: TSC and APIC bus kHz) and the CPU's brand string. */
+static void cpuid_machine(void)
+{
+	uint32_t r[4], sig[3], brand[12];
+
+	cpuid(1, r);
+	serial_puts("cpuid hypervisor ");
+	serial_put_dec(r[2] >> 31 & 1);
+	cpuid(0x40000000, r);
+	sig[0] = r[1], sig[1] = r[2], sig[2] = r[3];
+	serial_puts(" signature ");
+	put_regs_text(sig, 3);
+	serial_puts(" max ");
+	serial_put_hex(r[0]);
+	if (r[0] >= 0x40000010) {
+		cpuid(0x40000010, r);
+		serial_puts(" tsc khz ");
+		serial_put_dec(r[0]);
+		serial_puts(" apic bus khz ");
+		serial_put_dec(r[1]);
+	}
+	cpuid(0x80000000, r);
+	if (r[0] >= 0x80000004) {
+		for (int i = 0; i < 3; i++)
+			cpuid(0x80000002 + i, brand + 4 * i);
+		serial_puts("\ncpuid brand ");
+		put_brand(brand);
+	}
+	serial_puts("\n");
+}
+
 int main(void)
 {
 	serial_init();
 	mp_table();
 	cpuid_apic();
+	cpuid_machine();
 	serial_puts("rtc ");
 	put_bcd(cmos(0x32));
 	put_bcd(cmos(0x09));

@@ -258,6 +258,10 @@ bool arch_result_same(struct vcpu *vcpu, const void *result, char *what, size_t 
 /* Takes the hypervisor's paravirtual interfaces (x86: the KVM CPUID leaves,
  * kvmclock among them) away from a guest that has not run yet. */
 int arch_hide_paravirt(struct vcpu *vcpu);
+/* CPUID as the guest sees it: entry N (regs: leaf, index, eax, ebx, ecx, edx)
+ * and the names of the features kvmdbg knows (--cpu) that it turns on; 1,
+ * 0 past the last, -errno (err_msg) if KVM cannot say. */
+int arch_cpuid_nth(struct vcpu *vcpu, unsigned n, uint32_t regs[6], char *features, size_t len);
 void arch_step_info(struct vcpu *vcpu, struct arch_step_info *info);
 /* After a counted step that entered an exception or interrupt handler: the
  * debugger's TF, where the host pushed it with the interrupted flags (PVM,

@@ -51,6 +51,7 @@ struct debug_stop {
 	enum debug_stop_reason reason;
 	int status;          /* EXITED: exit status (value & 0xff) */
 	bool reset;          /* EXITED: the guest reset the machine instead */
+	bool poweroff;       /* EXITED: the guest powered it off (ACPI S5; status 0) */
 	char detail[256];    /* one line for the user ("" if the reason says it all) */
 	int breakpoint;      /* BREAKPOINT, WATCHPOINT: its number */
 	bool replayed;       /* history: below the furthest point reached */
@@ -116,6 +117,14 @@ bool debug_input_ended(const struct debug *d);
  * stopped: the selected one, which steps and counted runs use. A stop selects
  * the vCPU that stopped. */
 struct vcpu *debug_vcpu(const struct debug *d);
+/* CPUID as the selected vCPU's guest sees it, entry by entry (false past the
+ * last, or if KVM cannot say: err_msg). */
+struct debug_cpuid {
+	uint32_t leaf, index;
+	uint32_t eax, ebx, ecx, edx;
+	char features[256]; /* the features --cpu knows that this entry turns on */
+};
+bool debug_cpuid_nth(struct debug *d, unsigned n, struct debug_cpuid *c);
 /*
  * Several vCPUs (--smp), all-stop: a continue runs them all (counted runs
  * only the selected one) and any stop stops every one before it is

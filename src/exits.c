@@ -48,10 +48,19 @@ static enum exit_action exits_access(struct vcpu *vcpu, struct io_access *acc,
 		return exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s", "");
 	}
 	if (res == IO_RESET) {
+		bool acpi = acc->dev && !strcmp(acc->dev->name, "acpi-reset");
+
 		/* No reboot: the run ends there, as after an exit. */
-		exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s",
-			   "the guest reset the machine (i8042 reset line)");
+		exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "the guest reset the machine (%s)",
+			   acpi ? "ACPI reset register, port 0xcf9" : "i8042 reset line");
 		stop->reset = true;
+		return EXIT_STOP;
+	}
+	if (res == IO_POWEROFF) {
+		stop->status = 0;
+		exits_stop(stop, STOP_EXITED, vcpu->run->exit_reason, "%s",
+			   "guest powered off (ACPI S5)");
+		stop->poweroff = true;
 		return EXIT_STOP;
 	}
 	return EXIT_CONTINUE;

@@ -40,6 +40,7 @@ enum io_result {
 	IO_DONE, /* carry on running the guest */
 	IO_EXIT, /* end the run: the guest asked to exit with status value & 0xff */
 	IO_RESET, /* end the run: the guest reset the machine */
+	IO_POWEROFF, /* end the run: the guest powered the machine off (status 0) */
 };
 
 typedef enum io_result (*io_handler)(void *opaque, struct io_access *acc);

@@ -322,7 +322,12 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	if (r < 0)
 		return r;
 	m->built = BUILT_VM;
-	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus);
+	m->vm.cpu = cfg->cpu;
+	m->vm.no_acpi = cfg->no_acpi;
+	r = devices_create(&m->devs, &m->vm.bus, cfg->serial, &m->vm.mem, cpus, cfg->pc_testdev);
+	/* The ACPI PM timer: on the host's time with KVM's timers, on the
+	 * machine's clock on instruction-count time, else standing still. */
+	m->devs.acpi.still = !cfg->irqchip && !cfg->clock_icount;
 	if (r == 0 && cfg->clock_icount) {
 		m->devs.clock = (struct devices_clock){ .now = machine_clock_now, .opaque = m };
 		r = devices_timers_create(&m->devs, &m->vm.bus);

@@ -24,6 +24,9 @@ struct machine_config {
 	uint64_t ram;             /* bytes of guest RAM */
 	unsigned cpus;            /* vCPUs (0: 1); more than one needs irqchip */
 	bool irqchip;             /* KVM's interrupt controllers and PIT */
+	bool no_acpi;             /* no ACPI tables (--acpi off) */
+	bool pc_testdev;          /* QEMU's pc-testdev (--device pc-testdev) */
+	const char *cpu;          /* CPUID: "host[,+FEATURE|-FEATURE|kvm=off...]" (NULL: host) */
 	bool clock_icount;        /* kvmdbg's own PIC and PIT on instruction-count time
 				     (not with irqchip; needs counting by steps) */
 	FILE *serial;             /* where guest text goes, or NULL */

@@ -73,6 +73,7 @@ struct vcpu_stop {
 	enum stop_reason reason; /* why the vCPU stopped */
 	int status;              /* STOP_EXITED: exit status (value & 0xff) */
 	bool reset;              /* STOP_EXITED: the guest reset the machine instead */
+	bool poweroff;           /* STOP_EXITED: the guest powered it off (ACPI S5; status 0) */
 	uint32_t exit_reason;    /* the KVM_EXIT_* that caused the stop, if any */
 	char detail[256];        /* one line for the user ("" if the reason says it all) */
 	int breakpoint;          /* STOP_BREAKPOINT, STOP_WATCHPOINT: its number */

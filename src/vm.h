@@ -28,6 +28,8 @@ struct vm {
 			       MMIO ring (KVM_CAP_COALESCED_MMIO), 0: none */
 	bool readonly_mem;  /* KVM_CAP_READONLY_MEM */
 	bool irqchip;       /* KVM's interrupt controllers and PIT (arch_irqchip_create) */
+	bool no_acpi;       /* --acpi off: no ACPI tables (the MP table alone) */
+	const char *cpu;    /* --cpu: "host[,+FEATURE|-FEATURE|kvm=off...]" (NULL: host) */
 	_Atomic uint32_t irq_live; /* ISA lines a device may still raise (bit n: line n) */
 	struct mem_slot *slots; /* RAM memslots, by address */
 	unsigned nslots;

@@ -374,7 +374,7 @@ static void stub_report(struct stub *st, const struct debug_stop *stop)
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
 		break;
 	case DEBUG_STOP_EXITED:
-		if (stop->reset)
+		if (stop->reset || stop->poweroff)
 			n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", stop->detail);
 		else if (stop->history > 0)
 			n = snprintf(msg, sizeof(msg), "kvmdbg: the guest exited with status %d: the end "

@@ -410,7 +410,7 @@ CMDS
 	done
 	assert_line "x/FMT ADDRESS — memory at a guest-virtual address (FMT: count, x d u c s i, b h w g)"
 	# A synopsis longer than its column is whole, its help on the next line.
-	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | cpus | host | version | mem | tlb'
+	assert_line '  info break | watchpoints | registers [NAME...] | icount | checkpoints | ram | symbol ADDRESS | irq | cpus | host | version | mem | tlb | cpuid [LEAF]'
 	assert_line --regexp '^ {37}breakpoints and watchpoints, registers'
 }
 

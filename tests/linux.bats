@@ -61,7 +61,7 @@ boot_and_answer() {
 	mapfile -t lines <<<"$output"
 }
 
-@test "Debian's kernel boots to a busybox initramfs: its marker, 1 processor, a line typed at the serial console echoed, exit 42 through /dev/port" {
+@test "Debian's kernel boots to a busybox initramfs: its marker, 1 processor, a line typed at the serial console echoed, exit 42 through /dev/port; KVM detected, kvm-clock, the host's model name" {
 	boot_and_answer "" 'hello from the test'
 	echo "$output" | tail -n 20
 	assert_line --partial 'kvmdbg-initramfs: up'
@@ -69,6 +69,30 @@ boot_and_answer() {
 	assert_line --partial 'kvmdbg-initramfs: echo hello from the test'
 	refute_line --partial 'kvmdbg-initramfs: still here'
 	assert_equal "$status" 42
+	# It knows it is a guest of KVM (CPUID), keeps time by kvm-clock without
+	# calibrating the TSC, and names the CPU as the host does.
+	assert_line --partial 'Hypervisor detected: KVM'
+	assert_line --partial 'kvmdbg-initramfs: clocksource kvm-clock'
+	refute_line --partial 'Marking TSC unstable'
+	refute_line --partial 'Fast TSC calibration failed'
+	assert_line --partial "kvmdbg-initramfs: model $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | sed -n 1p)"
+	# ACPI: the MADT describes the CPUs; no complaint about the tables.
+	assert_line --partial 'Using ACPI (MADT) for SMP configuration information'
+	refute_line --partial 'ACPI BIOS Error'
+}
+
+@test "Debian's kernel powers off through ACPI (S5): kvmdbg says so and ends with status 0" {
+	boot_and_answer "" poweroff
+	assert_line --partial 'kvmdbg-initramfs: echo poweroff'
+	assert_line --partial 'reboot: Power down'
+	assert_line 'kvmdbg: guest powered off (ACPI S5)'
+	assert_equal "$status" 0
+}
+
+@test "Debian's kernel reboots through ACPI's reset register: status 5, and kvmdbg names it" {
+	boot_and_answer "reboot=a" reboot
+	assert_output --partial 'the guest reset the machine (ACPI reset register, port 0xcf9)'
+	assert_equal "$status" 5
 }
 
 # (One suite run before this bound hung for over 15 minutes in this boot,

@@ -115,6 +115,110 @@ teardown() {
 	assert_line 'cpuid apic 0 x2apic 0 tsc-deadline 0'
 }
 
+@test "CPUID as QEMU's -cpu host gives it: the hypervisor bit, KVM's signature and timing leaf (the TSC's kHz, KVM_GET_TSC_KHZ), the host's brand string; --history hides KVM's leaves" {
+	brand=$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1)
+	run kvmdbg -m 64M "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 1 signature KVMKVMKVM max 0x40000010 tsc khz [1-9][0-9]{5,} apic bus khz 1000000$'
+	assert_line "cpuid brand $brand"
+	run kvmdbg -m 64M --history "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 1 signature  max 0x[0-9a-f]+$'
+	refute_line --partial KVMKVMKVM
+	assert_line "cpuid brand $brand"
+}
+
+@test "--cpu host with features off and on, as QEMU spells them (-cpu too): -x2apic and -tsc-deadline clear their bits, kvm=off hides KVM's leaves; unknown names and what the host lacks are refused" {
+	run kvmdbg -m 64M -cpu host,-x2apic,tsc-deadline=off "$(guest platform.elf)"
+	assert_line 'cpuid apic 1 x2apic 0 tsc-deadline 0'
+	assert_line --partial 'signature KVMKVMKVM'
+	run kvmdbg -m 64M --cpu host,kvm=off,-hypervisor "$(guest platform.elf)"
+	assert_line --regexp '^cpuid hypervisor 0 signature  max 0x[0-9a-f]+$'
+	# The console shows what the guest reads, with the features it knows by name.
+	run kvmdbg -m 64M -cpu host,-x2apic -e 'info cpuid 1' -e 'info cpuid 0x40000000' "$(guest platform.elf)"
+	assert_line --regexp '^0x00000001\.0  eax 0x[0-9a-f]{8} ebx 0x[0-9a-f]{8} ecx 0x[0-9a-f]{8} edx 0x[0-9a-f]{8}  .*hypervisor$'
+	refute_line --partial x2apic
+	ecx=$(sed -n 's/^0x00000001\.0 .* ecx 0x\([0-9a-f]*\) .*/\1/p' <<<"$output")
+	[ $((0x$ecx >> 21 & 1)) -eq 0 ] && [ $((0x$ecx >> 31 & 1)) -eq 1 ]
+	assert_line --regexp '^0x40000000\.0  eax 0x40000010 ebx 0x4b4d564b ecx 0x564b4d56 edx 0x0000004d$'
+	run kvmdbg -m 64M --cpu host,+bogus "$(guest platform.elf)"
+	assert_failure
+	assert_line --regexp "^kvmdbg: --cpu: no feature 'bogus' \(kvmdbg knows vmx, .*x2apic, tsc-deadline, .*, and kvm=off\)$"
+	run kvmdbg --cpu qemu64 "$(guest platform.elf)"
+	assert_failure
+	assert_line --partial "--cpu: the model is host"
+	# A CPU has VMX or SVM, not both: one of them is refused.
+	refused=0
+	for f in vmx svm; do
+		run kvmdbg -m 64M --cpu host,+$f "$(guest platform.elf)"
+		if [ "$status" -ne 5 ]; then
+			assert_line --regexp "^kvmdbg: --cpu: \+$f: not offered here: .*\(CPUID 0x[0-9a-f]+\.0 ecx bit [0-9]+\)$"
+			refused=$((refused + 1))
+		fi
+	done
+	[ "$refused" -ge 1 ]
+}
+
+@test "ACPI tables: RSDP (revision 2) in the BIOS area, RSDT, XSDT, FADT, FACS, MADT, DSDT with right checksums; the PM timer runs; S5 through PM1a control powers off with status 0; --acpi off and -no-acpi leave the MP table alone" {
+	run kvmdbg -m 64M "$(guest acpi.elf)"
+	assert_success
+	assert_line --regexp '^acpi: RSDP at 0xf[0-9a-f]{4} revision 2 oem KVMDBG$'
+	for t in RSDT XSDT FACP APIC DSDT; do
+		assert_line --regexp "^acpi: $t at 0x[0-9a-f]+ length [0-9]+ revision [0-9] checksum ok\$"
+	done
+	assert_line --regexp '^acpi: FACP at 0x[0-9a-f]+ length 244 revision 3 checksum ok$'
+	assert_line 'acpi: sci 9 pm1a_evt 0x600 pm1a_cnt 0x604 pm_tmr 0x608 flags 0x535 reset 0xcf9 value 0x6'
+	assert_line 'acpi: lapic at 0xfee00000 cpu 0 ioapic 1 at 0xfec00000 irq 9->gsi 9 nmi lint1'
+	assert_line 'acpi: pm timer runs'
+	assert_line 'kvmdbg: guest powered off (ACPI S5)'
+	refute_line 'acpi: still here'
+	run kvmdbg -m 64M --smp 3 "$(guest acpi.elf)"
+	assert_line 'acpi: lapic at 0xfee00000 cpu 0 cpu 1 cpu 2 ioapic 3 at 0xfec00000 irq 9->gsi 9 nmi lint1'
+	# On instruction-count time the PM timer runs on that clock; no APICs,
+	# no MADT. With no timer at all it stands still.
+	run kvmdbg -m 64M --clock icount "$(guest acpi.elf)"
+	assert_success
+	assert_line 'acpi: no MADT (no APICs)'
+	assert_line 'acpi: pm timer runs'
+	assert_line '[guest powered off (ACPI S5)]'
+	run kvmdbg -m 64M --irqchip off "$(guest acpi.elf)"
+	assert_line 'acpi: pm timer stands still'
+	assert_line 'kvmdbg: guest powered off (ACPI S5)'
+	for off in "--acpi off" -no-acpi; do
+		run kvmdbg -m 64M $off "$(guest acpi.elf)"
+		assert_failure 1
+		assert_line 'acpi: bad RSDP: none in 0xe0000-0xfffff'
+		run kvmdbg -m 64M $off "$(guest platform.elf)"
+		assert_line 'mp table 1.4 checksum ok cpu apic 0 ioapic 1 at 0xfec00000 isa lines on their pins 15'
+	done
+	run kvmdbg --acpi maybe "$(guest acpi.elf)"
+	assert_failure 2
+	assert_output --partial "--acpi wants on or off, not 'maybe'"
+	# gdb sees the guest's end as an exit with status 0.
+	start_stub -m 64M "$(guest acpi.elf)"
+	run gdb_batch -ex continue "$(guest acpi.elf)"
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
+
+@test "pc-testdev (--device, QEMU's -device too): the data register by ports 0xe0 and 0xe8, its MMIO memory at every width, an interrupt line's level; its parts named in the access log; the debug console keeps 0x402" {
+	run kvmdbg -m 64M --device pc-testdev "$(guest pctestdev.elf)"
+	assert_success
+	assert_line 'kvmdbg: pc-testdev has ports 0xe8-0xeb: the debug console is on port 0x402 only'
+	assert_line 'port 0xe0 after a byte at 0xeb ok 0xab345678'
+	assert_line 'mem qword ok 0x123456789abcdef'
+	assert_line 'mem last byte ok 0x5a'
+	assert_line 'irq 11 raised ok 0x1'
+	refute_line --partial ' BAD '
+	run kvmdbg -m 64M -device pc-testdev --watch-mmio pc-testdev "$(guest pctestdev.elf)"
+	assert_success
+	assert_line --regexp '^ +[0-9]+ +[0-9.]+ +0 +0x[0-9a-f]+ <main\+0x[0-9a-f]+> +mmio w +0xff000000 +8 +0x0123456789abcdef +pc-testdev\.mem$'
+	# Without it the memory is not there (all-ones) and the ports neither.
+	run kvmdbg -m 64M "$(guest pctestdev.elf)"
+	assert_failure 1
+	assert_line 'mem qword BAD 0xffffffffffffffff'
+	run kvmdbg --device virtio "$(guest pctestdev.elf)"
+	assert_failure 2
+	assert_output --partial "--device: kvmdbg has pc-testdev (QEMU's, for kvm-unit-tests), not 'virtio'"
+}
+
 @test "a reset through the i8042 ends the run with status 5 and says so; gdb sees the end too" {
 	run kvmdbg -m 64M "$(guest platform.elf)"
 	assert_failure 5

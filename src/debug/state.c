@@ -78,6 +78,17 @@ struct vcpu *debug_vcpu(const struct debug *d)
 	return d->vcpu;
 }
 
+bool debug_cpuid_nth(struct debug *d, unsigned n, struct debug_cpuid *c)
+{
+	uint32_t r[6];
+
+	if (arch_cpuid_nth(d->vcpu, n, r, c->features, sizeof(c->features)) <= 0)
+		return false;
+	c->leaf = r[0], c->index = r[1];
+	c->eax = r[2], c->ebx = r[3], c->ecx = r[4], c->edx = r[5];
+	return true;
+}
+
 bool debug_others_run(const struct debug *d, bool step)
 {
 	return d->ncpus > 1 && (!step || d->stepper) && !d->icount_on && !d->solo;
@@ -220,6 +231,7 @@ static void debug_stop_out(const struct debug *d, const struct vcpu_stop *in, st
 		vcpu_release(d->cpus[i]);
 	*out = (struct debug_stop){ .cpu = (unsigned)d->vcpu->id, .reason = known ? reasons[in->reason] : DEBUG_STOP_ERROR,
 				    .status = in->status, .reset = in->reset,
+				    .poweroff = in->poweroff,
 				    .breakpoint = in->breakpoint, .replayed = in->replayed,
 				    .history = in->history, .icount = debug_icount(d) };
 	memcpy(out->detail, in->detail, sizeof(out->detail));

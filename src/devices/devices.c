@@ -28,13 +28,11 @@ static int devices_register(struct iobus *bus, const struct devices_range *t, si
 }
 
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
-		   unsigned ncpus)
+		   unsigned ncpus, bool pc_testdev)
 {
 	const struct devices_range table[] = {
 		{ IO_PIO, LAYOUT_SERIAL_PORT, LAYOUT_SERIAL_PORTS, "serial", serial_access,
 		  serial_reg_name, &devs->serial },
-		{ IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access, NULL,
-		  &devs->output },
 		{ IO_PIO, LAYOUT_DEBUGCON_PORT_FW, 1, "debugcon", debugcon_access, NULL,
 		  &devs->output },
 		{ IO_PIO, LAYOUT_EXIT_PORT, 1, "exit", exitdev_access, NULL, NULL },
@@ -47,6 +45,9 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 		{ IO_PIO, LAYOUT_I8042_COMMAND, 1, "i8042", i8042_status_access, i8042_status_name,
 		  &devs->i8042 },
 		{ IO_PIO, LAYOUT_RTC_PORT, 2, "rtc", rtc_access, rtc_reg_name, &devs->rtc },
+		{ IO_PIO, LAYOUT_ACPI_PM_PORT, LAYOUT_ACPI_PM_PORTS, "acpi-pm", acpi_pm_access,
+		  acpi_pm_reg_name, &devs->acpi },
+		{ IO_PIO, LAYOUT_ACPI_RESET_PORT, 1, "acpi-reset", acpi_reset_access, NULL, NULL },
 	};
 	int r;
 
@@ -54,7 +55,13 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	devs->serial.output = &devs->output;
 	fwcfg_init(&devs->fwcfg, mem, ncpus);
 	rtc_init(&devs->rtc, mem);
+	acpi_pm_init(&devs->acpi, NULL);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
+	if (r == 0 && !pc_testdev)
+		r = iobus_register(bus, IO_PIO, LAYOUT_DEBUGCON_PORT, 1, "debugcon", debugcon_access,
+				   NULL, &devs->output);
+	if (r == 0 && pc_testdev)
+		r = pc_testdev_create(devs, bus);
 	if (r < 0)
 		return r;
 	iobus_keep_state(bus, &devs->serial, sizeof(devs->serial));
@@ -62,6 +69,7 @@ int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const str
 	iobus_keep_state(bus, &devs->fwcfg, offsetof(struct fwcfg, items));
 	iobus_keep_state(bus, &devs->i8042, sizeof(devs->i8042));
 	iobus_keep_state(bus, &devs->rtc, offsetof(struct rtc, clock));
+	iobus_keep_state(bus, &devs->acpi, offsetof(struct acpi_pm, clock));
 	/* Without coalescing (an old host) the window still works, one exit per write. */
 	r = iobus_coalesce(bus, IO_MMIO, LAYOUT_TESTDEV_BASE + TESTDEV_DATA, TESTDEV_DATA_SIZE);
 	return r == -ENOTSUP ? 0 : r;
@@ -89,6 +97,7 @@ int devices_timers_create(struct devices *devs, struct iobus *bus)
 	devs->serial.irq = &devs->irq;
 	devs->serial.clock = &devs->clock;
 	rtc_clock_init(&devs->rtc, &devs->clock, &devs->irq);
+	devs->acpi.clock = &devs->clock;
 	pit_init(&devs->pit, &devs->clock, &devs->irq);
 	r = devices_register(bus, table, sizeof(table) / sizeof(table[0]));
 	if (r < 0)

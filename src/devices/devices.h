@@ -105,6 +105,34 @@ struct rtc {
 	const struct devices_irq *irq;     /* IRQ 8's owner */
 };
 
+/* pc-testdev (pctestdev.c; layout.h: LAYOUT_TESTDEV_PORT ...). */
+struct pc_testdev {
+	uint32_t data;                      /* ports 0xe0-0xe3, 0xe8-0xeb */
+	uint32_t lines;                     /* the levels it set (bit n: line n) */
+	uint8_t mem[PC_TESTDEV_MEM_SIZE];   /* the MMIO memory */
+	/* Not kept with checkpoints (from here on). */
+	const struct devices_irq *irq;      /* the machine's lines (NULL: none) */
+};
+
+/* ACPI power management registers (acpi.c; layout.h: ACPI_*). The PM timer
+ * runs on the machine's clock where it has one, else on the host's. */
+struct acpi_pm {
+	uint16_t sts, en, cnt; /* PM1a status, enable, control */
+	/* Not kept with checkpoints (from here on). */
+	const struct devices_clock *clock; /* NULL: the host's monotonic clock */
+	uint64_t host_start;   /* ... from this (ns) */
+	bool still;            /* no clock and no host time: the timer reads 0 */
+};
+
+struct devices;
+/* pc-testdev's ranges on bus, its state in devs->pc_testdev; -errno. */
+int pc_testdev_create(struct devices *devs, struct iobus *bus);
+
+void acpi_pm_init(struct acpi_pm *pm, const struct devices_clock *clock);
+enum io_result acpi_pm_access(void *opaque, struct io_access *acc);
+const char *acpi_pm_reg_name(const void *opaque, uint64_t offset, const struct io_access *acc);
+enum io_result acpi_reset_access(void *opaque, struct io_access *acc);
+
 /* The machine's clock: virtual time now, in nanoseconds since power-on. */
 struct devices_clock {
 	uint64_t (*now)(void *opaque);
@@ -212,6 +240,8 @@ struct devices {
 	struct fwcfg fwcfg;
 	struct i8042 i8042;
 	struct rtc rtc;
+	struct acpi_pm acpi;
+	struct pc_testdev *pc_testdev; /* --device pc-testdev (malloc'd), or NULL */
 	struct devices_clock clock; /* virtual time, for: */
 	struct pic_pair pic;  /* kvmdbg's own controllers and timer (devices_timers_create) */
 	struct pit pit;
@@ -220,9 +250,11 @@ struct devices {
 struct mem;
 
 /* Registers every built-in device on bus, for a machine with mem's RAM;
- * out receives guest text (may be NULL). */
+ * out receives guest text (may be NULL). With pc_testdev, QEMU's pc-testdev
+ * too, and the debug console on port 0x402 only (0xe9 is the device's). */
 int devices_create(struct devices *devs, struct iobus *bus, FILE *out, const struct mem *mem,
-		   unsigned ncpus);
+		   unsigned ncpus, bool pc_testdev);
+
 /* Adds kvmdbg's own PIC pair, ELCR, PIT and port 0x61 on devs->clock (set
  * by the caller), with the serial port's and the PIT's interrupts going to
  * that PIC; -errno. */

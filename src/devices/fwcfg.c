@@ -181,6 +181,8 @@ void devices_free(struct devices *devs)
 {
 	struct fwcfg *f = &devs->fwcfg;
 
+	free(devs->pc_testdev);
+	devs->pc_testdev = NULL;
 	for (unsigned i = 0; i < f->nitems; i++) {
 		free(f->items[i].own);
 		f->items[i].own = NULL;

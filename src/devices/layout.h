@@ -67,6 +67,47 @@
 #define LAYOUT_PIT_PORT 0x40
 #define LAYOUT_PORTB 0x61
 
+/*
+ * ACPI power management (the registers the FADT points at, where QEMU's
+ * PIIX4 has them): PM1a event block (status, then enable: 16 bits each),
+ * PM1a control block (SCI_EN always set: no SMI to switch modes; SLP_TYP
+ * and SLP_EN: sleep type 0 (_S5) powers off), the PM timer (32 bits at
+ * 3.579545 MHz), and the reset register (the PIIX's reset control port:
+ * a write with bit 2 resets).
+ */
+#define LAYOUT_ACPI_PM_PORT 0x600
+#define ACPI_PM1_STS 0x0
+#define ACPI_PM1_EN 0x2
+#define ACPI_PM1_CNT 0x4
+#define ACPI_PM_TMR 0x8
+#define LAYOUT_ACPI_PM_PORTS 0xc
+#define ACPI_PM1_CNT_SCI_EN 0x0001
+#define ACPI_PM1_CNT_SLP_EN 0x2000
+#define ACPI_SLP_TYP_SHIFT 10
+#define ACPI_SLP_TYP_S5 0
+#define ACPI_PM_TIMER_HZ 3579545ULL
+#define ACPI_SCI_IRQ 9
+#define LAYOUT_ACPI_RESET_PORT 0xcf9
+#define ACPI_RESET_VALUE 0x06
+
+/*
+ * pc-testdev (--device pc-testdev), QEMU's device for kvm-unit-tests: a
+ * 32-bit data register at ports 0xe0-0xe3 (any width), the same register
+ * byte by byte at 0xe8-0xeb (so the debug console's 0xe9 is not there while
+ * it is on), a flush-page port at 0xe4 (a 4-byte write of a guest-physical
+ * page address), the ISA/IOAPIC interrupt lines' levels at 0x2000-0x2017
+ * (a write of nonzero raises line N, zero lowers it), and 64 KiB of plain
+ * memory at 0xff000000 that is MMIO: every access goes through KVM's
+ * instruction emulator.
+ */
+#define LAYOUT_TESTDEV_PORT 0xe0
+#define LAYOUT_TESTDEV_FLUSH_PORT 0xe4
+#define LAYOUT_TESTDEV_BYTE_PORT 0xe8
+#define LAYOUT_TESTDEV_IRQ_PORT 0x2000
+#define PC_TESTDEV_IRQS 24
+#define LAYOUT_PC_TESTDEV_MEM 0xff000000ULL
+#define PC_TESTDEV_MEM_SIZE 0x10000
+
 /* A PC's low memory as the memory map tells it (all of it is RAM here):
  * the EBDA's last KiB below 640 KiB, the VGA window, the BIOS area (the MP
  * table), and 1 MiB, where "upper memory" starts. */

@@ -319,6 +319,9 @@ int arch_boot(struct vcpu *vcpu, const struct boot_info *boot)
 	if (boot->mode != BOOT_REAL16 && boot->tables && vcpu->arch->irqchip &&
 	    (r = x86_mptable_write(mem, vcpu->vm->ncpus)) < 0)
 		return r;
+	if (boot->mode != BOOT_REAL16 && boot->tables && !vcpu->vm->no_acpi &&
+	    (r = x86_acpi_write(mem, vcpu->vm->ncpus, vcpu->arch->irqchip)) < 0)
+		return r;
 	/* Real mode keeps the reset IDTR (base 0, limit 0xffff, SDM Table 9-1):
 	 * the IVT at 0 is what int n reads. Elsewhere no IDT until the guest
 	 * loads one, so a stray exception shuts down rather than jumping to

@@ -1,6 +1,7 @@
 /* x86 side of the VM and vCPU: set-up ioctls, CPUID, register reports. */
 #include "../arch.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
@@ -71,8 +72,206 @@ int arch_emulation_failure_retry(struct vcpu *vcpu)
 	return 0;
 }
 
-/* The guest sees what KVM supports (without its own leaves if bare);
- * without it, long mode is refused on VMX. */
+#define X86_CPUID_ADDED 8 /* room for the entries x86_cpuid_as_qemu may add */
+
+/* The entry for FUNCTION (index 0), added at the end if KVM gave none
+ * (x86_set_cpuid leaves room for X86_CPUID_ADDED more than nent). */
+static struct kvm_cpuid_entry2 *x86_cpuid_entry(struct kvm_cpuid2 *cpuid, uint32_t function)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == function && cpuid->entries[i].index == 0)
+			return &cpuid->entries[i];
+	}
+	cpuid->entries[cpuid->nent] = (struct kvm_cpuid_entry2){ .function = function };
+	return &cpuid->entries[cpuid->nent++];
+}
+
+/*
+ * What QEMU's -cpu host adds to what KVM supports, so that a guest takes
+ * the paths it takes there: the hypervisor bit, the host's brand string
+ * (KVM gives none: Linux named the CPU after its family), and the TSC and
+ * APIC bus frequencies in the hypervisor timing leaf (no calibration).
+ * At most six entries are added.
+ */
+static void x86_cpuid_as_qemu(struct vcpu *vcpu, struct kvm_cpuid2 *cpuid, bool bare)
+{
+	struct kvm_cpuid_entry2 *e = x86_cpuid_entry(cpuid, 1);
+	uint32_t ext_max = x86_cpuid_entry(cpuid, 0x80000000U)->eax;
+	int khz;
+
+	e->ecx |= CPUID_1_ECX_HYPERVISOR;
+	if (ext_max >= CPUID_BRAND_FIRST + 2) {
+		for (uint32_t f = CPUID_BRAND_FIRST; f < CPUID_BRAND_FIRST + 3; f++) {
+			uint32_t r[4];
+
+			e = x86_cpuid_entry(cpuid, f);
+			if (e->eax | e->ebx | e->ecx | e->edx)
+				continue;
+			__cpuid(f, r[0], r[1], r[2], r[3]);
+			*e = (struct kvm_cpuid_entry2){ .function = f, .eax = r[0], .ebx = r[1],
+							.ecx = r[2], .edx = r[3] };
+		}
+	}
+	khz = bare ? -1 : ioctl(vcpu->fd, KVM_GET_TSC_KHZ);
+	if (khz > 0) {
+		e = x86_cpuid_entry(cpuid, CPUID_HV_BASE);
+		if (e->eax < CPUID_HV_TIMING)
+			e->eax = CPUID_HV_TIMING;
+		e = x86_cpuid_entry(cpuid, CPUID_HV_TIMING);
+		e->eax = (uint32_t)khz;
+		e->ebx = CPUID_HV_APIC_BUS_KHZ;
+	}
+}
+
+/* CPUID features --cpu host,+NAME/-NAME turns on or off, named as QEMU
+ * names them. */
+struct x86_feature {
+	const char *name;
+	uint32_t leaf, index;
+	uint8_t reg; /* 0-3: eax, ebx, ecx, edx */
+	uint8_t bit;
+};
+
+enum { X86_EAX, X86_EBX, X86_ECX, X86_EDX };
+
+static const struct x86_feature x86_features[] = {
+	{ "vmx", 1, 0, X86_ECX, 5 },
+	{ "pcid", 1, 0, X86_ECX, 17 },
+	{ "sse4.2", 1, 0, X86_ECX, 20 },
+	{ "x2apic", 1, 0, X86_ECX, 21 },
+	{ "tsc-deadline", 1, 0, X86_ECX, 24 },
+	{ "aes", 1, 0, X86_ECX, 25 },
+	{ "xsave", 1, 0, X86_ECX, 26 },
+	{ "avx", 1, 0, X86_ECX, 28 },
+	{ "rdrand", 1, 0, X86_ECX, 30 },
+	{ "hypervisor", 1, 0, X86_ECX, 31 },
+	{ "fsgsbase", 7, 0, X86_EBX, 0 },
+	{ "avx2", 7, 0, X86_EBX, 5 },
+	{ "smep", 7, 0, X86_EBX, 7 },
+	{ "erms", 7, 0, X86_EBX, 9 },
+	{ "invpcid", 7, 0, X86_EBX, 10 },
+	{ "avx512f", 7, 0, X86_EBX, 16 },
+	{ "rdseed", 7, 0, X86_EBX, 18 },
+	{ "smap", 7, 0, X86_EBX, 20 },
+	{ "umip", 7, 0, X86_ECX, 2 },
+	{ "pku", 7, 0, X86_ECX, 3 },
+	{ "la57", 7, 0, X86_ECX, 16 },
+	{ "svm", 0x80000001U, 0, X86_ECX, 2 },
+	{ "nx", 0x80000001U, 0, X86_EDX, 20 },
+	{ "pdpe1gb", 0x80000001U, 0, X86_EDX, 26 },
+	{ "rdtscp", 0x80000001U, 0, X86_EDX, 27 },
+	{ "invtsc", 0x80000007U, 0, X86_EDX, 8 },
+};
+
+static uint32_t *x86_cpuid_reg(struct kvm_cpuid_entry2 *e, unsigned reg)
+{
+	uint32_t *regs[] = { &e->eax, &e->ebx, &e->ecx, &e->edx };
+
+	return regs[reg];
+}
+
+/* The entry for LEAF.INDEX, or NULL. */
+static struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid2 *cpuid, uint32_t leaf,
+					       uint32_t index)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == leaf && cpuid->entries[i].index == index)
+			return &cpuid->entries[i];
+	}
+	return NULL;
+}
+
+static const char *x86_feature_names(void)
+{
+	static char names[512];
+	size_t n = 0;
+
+	if (!names[0]) {
+		for (size_t i = 0; i < sizeof(x86_features) / sizeof(x86_features[0]); i++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+					      x86_features[i].name);
+	}
+	return names;
+}
+
+/*
+ * --cpu SPEC on CPUID as x86_cpuid_as_qemu left it: "host", then
+ * ",+NAME", ",-NAME" (or "NAME=on|off") for the features above, and
+ * "kvm=off" (no KVM leaves: *kvm_off). A feature the host's KVM does not
+ * offer cannot be turned on (SUPPORTED: CPUID as KVM gave it).
+ */
+static int x86_cpuid_apply_spec(struct kvm_cpuid2 *cpuid, const struct kvm_cpuid2 *supported,
+				const char *spec, bool *kvm_off)
+{
+	char item[64];
+	const char *p = spec, *end;
+
+	*kvm_off = false;
+	if (!spec)
+		return 0;
+	end = strchr(p, ',');
+	if ((end ? (size_t)(end - p) : strlen(p)) != 4 || strncmp(p, "host", 4))
+		return err_set(EINVAL, "--cpu: the model is host (the host's CPU as KVM offers it, "
+			       "as QEMU's -cpu host), not '%.*s'",
+			       (int)(end ? end - p : (ptrdiff_t)strlen(p)), p);
+	while (end) {
+		const struct x86_feature *f = NULL;
+		size_t len;
+		bool on;
+		char *eq;
+
+		p = end + 1;
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len >= sizeof(item))
+			return err_set(EINVAL, "--cpu: an empty or overlong feature in '%s'", spec);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		eq = strchr(item, '=');
+		if (item[0] == '+' || item[0] == '-') {
+			on = item[0] == '+';
+			memmove(item, item + 1, len);
+		} else if (eq && (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "off"))) {
+			on = !strcmp(eq + 1, "on");
+			*eq = '\0';
+		} else {
+			return err_set(EINVAL, "--cpu: '%s' is not +FEATURE, -FEATURE or "
+				       "FEATURE=on|off", item);
+		}
+		if (!strcmp(item, "kvm")) {
+			*kvm_off = !on;
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(x86_features) / sizeof(x86_features[0]); i++) {
+			if (!strcmp(x86_features[i].name, item))
+				f = &x86_features[i];
+		}
+		if (!f)
+			return err_set(EINVAL, "--cpu: no feature '%s' (kvmdbg knows %s, and kvm=off)",
+				       item, x86_feature_names());
+		struct kvm_cpuid_entry2 *e = x86_cpuid_find(cpuid, f->leaf, f->index);
+		const struct kvm_cpuid_entry2 *h =
+			x86_cpuid_find((struct kvm_cpuid2 *)supported, f->leaf, f->index);
+		uint32_t mask = 1U << f->bit;
+
+		if (on && f->bit != 31 && (!h || !(*x86_cpuid_reg((struct kvm_cpuid_entry2 *)h, f->reg) & mask)))
+			return err_set(ENOTSUP, "--cpu: +%s: not offered here: this host's KVM "
+				       "(or --irqchip off, for the APIC's) has no %s "
+				       "(CPUID 0x%x.%u %s bit %u)", f->name, f->name, f->leaf,
+				       f->index, (const char *[]){ "eax", "ebx", "ecx", "edx" }[f->reg],
+				       f->bit);
+		if (!e)
+			continue; /* off, and the leaf is not there at all */
+		if (on)
+			*x86_cpuid_reg(e, f->reg) |= mask;
+		else
+			*x86_cpuid_reg(e, f->reg) &= ~mask;
+	}
+	return 0;
+}
+
+/* The guest sees what KVM supports (without its own leaves if bare), as
+ * QEMU's -cpu host shows it; without KVM's, long mode is refused on VMX. */
 static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
@@ -80,7 +279,7 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 
 	for (;;) {
 		free(cpuid);
-		cpuid = calloc(1, sizeof(*cpuid) + (size_t)nent * sizeof(cpuid->entries[0]));
+		cpuid = calloc(1, sizeof(*cpuid) + ((size_t)nent + X86_CPUID_ADDED) * sizeof(cpuid->entries[0]));
 		if (!cpuid)
 			return err_set(ENOMEM, "out of memory for CPUID entries");
 		cpuid->nent = (uint32_t)nent;
@@ -112,7 +311,21 @@ static int x86_set_cpuid(struct vcpu *vcpu, bool bare)
 			       KVM_CAP_TSC_DEADLINE_TIMER) > 0)
 			e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	}
-	for (uint32_t i = 0; bare && i < cpuid->nent;) {
+	x86_cpuid_as_qemu(vcpu, cpuid, bare);
+	size_t size = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
+	struct kvm_cpuid2 *offered = malloc(size);
+	bool kvm_off;
+
+	if (!offered) {
+		r = err_set(ENOMEM, "out of memory for CPUID entries");
+		goto out;
+	}
+	memcpy(offered, cpuid, size);
+	r = x86_cpuid_apply_spec(cpuid, offered, vcpu->vm->cpu, &kvm_off);
+	free(offered);
+	if (r < 0)
+		goto out;
+	for (uint32_t i = 0; (bare || kvm_off) && i < cpuid->nent;) {
 		if ((cpuid->entries[i].function & 0xffffff00) == 0x40000000)
 			cpuid->entries[i] = cpuid->entries[--cpuid->nent];
 		else
@@ -198,6 +411,45 @@ int arch_vcpu_init(struct vcpu *vcpu)
 int arch_hide_paravirt(struct vcpu *vcpu)
 {
 	return x86_set_cpuid(vcpu, true);
+}
+
+/* By leaf, then index. */
+static int x86_cpuid_order(const void *a, const void *b)
+{
+	const struct kvm_cpuid_entry2 *x = a, *y = b;
+
+	if (x->function != y->function)
+		return x->function < y->function ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int arch_cpuid_nth(struct vcpu *vcpu, unsigned n, uint32_t regs[6], char *features, size_t len)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} c = { .h.nent = 256 };
+	struct kvm_cpuid_entry2 *e;
+	size_t at = 0;
+
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, &c) < 0)
+		return err_set(errno, "KVM_GET_CPUID2: %s", strerror(errno));
+	if (n >= c.h.nent)
+		return 0;
+	qsort(c.h.entries, c.h.nent, sizeof(c.h.entries[0]), x86_cpuid_order);
+	e = &c.h.entries[n];
+	regs[0] = e->function, regs[1] = e->index;
+	regs[2] = e->eax, regs[3] = e->ebx, regs[4] = e->ecx, regs[5] = e->edx;
+	if (len)
+		features[0] = '\0';
+	for (size_t i = 0; i < sizeof(x86_features) / sizeof(x86_features[0]); i++) {
+		const struct x86_feature *f = &x86_features[i];
+
+		if (f->leaf == e->function && f->index == e->index &&
+		    (*x86_cpuid_reg(e, f->reg) >> f->bit & 1) && at < len)
+			at += (size_t)snprintf(features + at, len - at, "%s%s", at ? " " : "", f->name);
+	}
+	return 1;
 }
 
 bool arch_irqs_enabled(struct vcpu *vcpu)

@@ -94,20 +94,10 @@ static void mp_add(struct mp_builder *b, const void *entry, size_t size)
 	b->entries++;
 }
 
-static uint8_t mp_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 void arch_tables_range(uint64_t *start, uint64_t *end)
 {
 	*start = MPTABLE_START;
-	*end = MPTABLE_START + MP_TABLE_MAX;
+	*end = x86_acpi_end(); /* the ACPI tables follow (acpi.c) */
 }
 
 int x86_mptable_write(struct mem *mem, unsigned ncpus)
@@ -144,9 +134,9 @@ int x86_mptable_write(struct mem *mem, unsigned ncpus)
 	h.entries = b.entries;
 	memcpy(b.buf + sizeof(fp), &h, sizeof(h));
 	b.buf[sizeof(fp) + offsetof(struct mp_header, checksum)] =
-		mp_checksum(b.buf + sizeof(fp), h.length);
+		x86_checksum(b.buf + sizeof(fp), h.length);
 	fp.config = (uint32_t)(MPTABLE_START + sizeof(fp));
-	fp.checksum = mp_checksum(&fp, sizeof(fp));
+	fp.checksum = x86_checksum(&fp, sizeof(fp));
 	memcpy(b.buf, &fp, sizeof(fp));
 	if (mem_write(mem, MPTABLE_START, b.buf, b.len) < 0)
 		return err_set(ENOSPC, "no RAM at %#llx for the MP table",

@@ -93,6 +93,13 @@
 #define CPUID_1_EDX_APIC (1U << 9)          /* a local APIC */
 #define CPUID_1_ECX_X2APIC (1U << 21)       /* ... with x2APIC mode */
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24) /* ... and the TSC-deadline timer */
+#define CPUID_1_ECX_HYPERVISOR (1U << 31)   /* running under a hypervisor */
+
+/* Hypervisor leaves (KVM's, as QEMU gives them with -cpu host). */
+#define CPUID_HV_BASE 0x40000000U     /* max leaf, "KVMKVMKVM\0\0\0" */
+#define CPUID_HV_TIMING 0x40000010U   /* TSC and APIC bus frequencies, kHz */
+#define CPUID_HV_APIC_BUS_KHZ 1000000 /* KVM's local APIC timer runs at 1 GHz */
+#define CPUID_BRAND_FIRST 0x80000002U /* three leaves of the brand string */
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* EAX at a multiboot entry */
 
@@ -175,6 +182,11 @@ int x86_irq_restore(struct vcpu *vcpu, const struct x86_irq_state *s);
 
 /* Writes the MP table (mptable.c) at its place in the BIOS area. */
 int x86_mptable_write(struct mem *mem, unsigned ncpus);
+/* What makes len bytes at p sum to 0 (the MP and ACPI tables' checksums). */
+uint8_t x86_checksum(const void *p, size_t len);
+/* Writes the ACPI tables (acpi.c) after it; where they end. */
+int x86_acpi_write(struct mem *mem, unsigned ncpus, bool apics);
+uint64_t x86_acpi_end(void);
 
 /* Enables KVM_CAP_EXIT_ON_EMULATION_FAILURE on a VM where offered (cpu.c). */
 bool x86_exit_on_emulation_failure(int vm_fd);

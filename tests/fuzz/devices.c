@@ -100,7 +100,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void machine_new(bool timers)
+static void machine_new(bool timers, bool pc_testdev)
 {
 	static const uint8_t setup[600] = { [0x1fe] = 0x55, [0x1ff] = 0xaa };
 	struct fwcfg_boot boot = {
@@ -110,7 +110,7 @@ static void machine_new(bool timers)
 	};
 
 	iobus_init(&vm.bus, &vm.stats);
-	if (devices_create(&devs, &vm.bus, sink, &vm.mem, 1) < 0 ||
+	if (devices_create(&devs, &vm.bus, sink, &vm.mem, 1, pc_testdev) < 0 ||
 	    fwcfg_add_boot(&devs.fwcfg, &vm.mem, &boot) < 0)
 		abort();
 	devs.serial.input = &input;
@@ -248,7 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t how = next();
 	bool timers = how & 2;
 
-	machine_new(timers);
+	machine_new(timers, how & 4);
 	if (how & 1)
 		iolog_watch_add(&iolog, IO_PIO, 0, 0x10000, WATCH_ACCESS, "all ports");
 	for (unsigned n = 0; n < FUZZ_MAX_EXITS && in_at < in_size; n++) {
