@@ -21,7 +21,8 @@
 #include "unit.h"
 
 #ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/allocator_interface.h>
+/* ASan's allocator (its header comes with clang, not with gcc). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 static size_t heap_in_use(void)
