@@ -72,16 +72,27 @@ int arch_emulation_failure_retry(struct vcpu *vcpu)
 	return 0;
 }
 
+/* The entry for LEAF.INDEX, or NULL. */
+static struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid2 *cpuid, uint32_t leaf,
+					       uint32_t index)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == leaf && cpuid->entries[i].index == index)
+			return &cpuid->entries[i];
+	}
+	return NULL;
+}
+
 #define X86_CPUID_ADDED 8 /* room for the entries x86_cpuid_as_qemu may add */
 
 /* The entry for FUNCTION (index 0), added at the end if KVM gave none
  * (x86_set_cpuid leaves room for X86_CPUID_ADDED more than nent). */
 static struct kvm_cpuid_entry2 *x86_cpuid_entry(struct kvm_cpuid2 *cpuid, uint32_t function)
 {
-	for (uint32_t i = 0; i < cpuid->nent; i++) {
-		if (cpuid->entries[i].function == function && cpuid->entries[i].index == 0)
-			return &cpuid->entries[i];
-	}
+	struct kvm_cpuid_entry2 *e = x86_cpuid_find(cpuid, function, 0);
+
+	if (e)
+		return e;
 	cpuid->entries[cpuid->nent] = (struct kvm_cpuid_entry2){ .function = function };
 	return &cpuid->entries[cpuid->nent++];
 }
@@ -168,17 +179,6 @@ static uint32_t *x86_cpuid_reg(struct kvm_cpuid_entry2 *e, unsigned reg)
 	uint32_t *regs[] = { &e->eax, &e->ebx, &e->ecx, &e->edx };
 
 	return regs[reg];
-}
-
-/* The entry for LEAF.INDEX, or NULL. */
-static struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid2 *cpuid, uint32_t leaf,
-					       uint32_t index)
-{
-	for (uint32_t i = 0; i < cpuid->nent; i++) {
-		if (cpuid->entries[i].function == leaf && cpuid->entries[i].index == index)
-			return &cpuid->entries[i];
-	}
-	return NULL;
 }
 
 static const char *x86_feature_names(void)
