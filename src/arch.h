@@ -227,10 +227,16 @@ bool arch_complete_insn(struct vcpu *vcpu);
 /* Whether a software-interrupt instruction (x86: int3, int n) is at pc; if
  * so, its vector and length. */
 bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len);
-/* Delivers a software interrupt to the guest as the CPU would. len > 0: move
- * rip past the instruction first (after an emulation failure at it, as on
- * PVM); 0: KVM takes the length from the #BP exit that reported it (VMX/SVM). */
+/* Delivers a software interrupt at pc (x86: int3, int n) to the guest as the
+ * CPU would, by hand where it can (x86/deliver.c): 1 if so, the vCPU at the
+ * handler; 0 if injected for KVM to deliver at the next entry (its frame
+ * written then). len: the instruction's length (0: found from its bytes, or
+ * KVM's from the #BP exit that reported it). -errno with err_msg(). */
 int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
+/* An event KVM failed to deliver and holds in flight (VMX: its frame on a
+ * page out of the map), delivered by hand: 1 if so, 0 if it is left to KVM
+ * (none, an NMI, or a case not done by hand), -errno with err_msg(). */
+int arch_deliver_pending(struct vcpu *vcpu);
 
 /*
  * Instruction counting by single steps (debug.c's icount).

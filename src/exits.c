@@ -183,16 +183,24 @@ static enum exit_action exits_hlt(struct vcpu *vcpu, struct vcpu_stop *stop)
 						  : "interrupts disabled");
 }
 
-/* Delivers a software interrupt to the guest. Its frame may go onto a page a
+/* Delivers a software interrupt to the guest. Delivered by hand, the vCPU is
+ * at the handler's first instruction: a single step ends there, as the int
+ * instruction was the step. Injected, its frame may go onto a page a
  * watchpoint protects, where delivery fails: the step that delivers it runs
  * with every page given back. */
-static int exits_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
+static enum exit_action exits_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len,
+					       struct vcpu_stop *stop, bool *done)
 {
 	int r = arch_deliver_soft_int(vcpu, vector, len);
 
+	*done = r >= 0;
+	if (r < 0)
+		return EXIT_CONTINUE;
 	if (r == 0 && vcpu->pages)
 		vcpu->pages->lift(vcpu->pages_opaque, vcpu);
-	return r;
+	if (r > 0 && vcpu->mode == VCPU_STEP)
+		return exits_stop(stop, STOP_STEPPED, vcpu->run->exit_reason, "%s", "");
+	return EXIT_CONTINUE;
 }
 
 /* Lends the pages of the code at pc back (all: gives every page back) for
@@ -272,8 +280,13 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	/* (Its delivery gives every page back for a step: alone.) */
 	if (soft_int && !own_int3 && vcpu->shared && vcpu->pages && exits_pages_lend(vcpu, true))
 		return exits_retry(vcpu, stop);
-	if (soft_int && !own_int3 && exits_deliver_soft_int(vcpu, vector, insn_len) == 0)
-		return EXIT_CONTINUE;
+	if (soft_int && !own_int3) {
+		bool done;
+		enum exit_action a = exits_deliver_soft_int(vcpu, vector, insn_len, stop, &done);
+
+		if (done)
+			return a;
+	}
 	/* An instruction the emulator lacks, done here (not yet while stepping:
 	 * a counted step over it was seen to miss a breakpoint just after). */
 	if (emulation && !soft_int && vcpu->mode == VCPU_CONTINUE && arch_complete_insn(vcpu))
@@ -286,6 +299,21 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	if (emulation && !soft_int && exits_pages_lend(vcpu, true))
 		return exits_retry(vcpu, stop);
 
+	/* VMX: an event whose frame goes onto a page taken out of the map fails
+	 * to be delivered, and KVM holds it in flight: delivered by hand, or run
+	 * once more with every page given back. */
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV && vcpu->pages) {
+		int k = arch_deliver_pending(vcpu);
+
+		if (k < 0)
+			return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
+		if (k > 0)
+			return vcpu->mode == VCPU_STEP ? exits_stop(stop, STOP_STEPPED,
+								    KVM_EXIT_INTERNAL_ERROR, "%s", "")
+						       : EXIT_CONTINUE;
+		if (exits_pages_lend(vcpu, true))
+			return exits_lent(vcpu, stop);
+	}
 	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
 		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
 	for (uint32_t i = 0; i < n && len < sizeof(data); i++)
@@ -335,9 +363,14 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 		/* VMX/SVM with KVM_GUESTDBG_USE_SW_BP: every int3 exits here, the
 		 * guest's own included; those go back to the guest. */
 		if (run->debug.arch.exception == ARCH_BREAKPOINT_VECTOR && !(vcpu->own_breakpoint &&
-		    vcpu->own_breakpoint(vcpu->own_opaque, run->debug.arch.pc)) &&
-		    exits_deliver_soft_int(vcpu, ARCH_BREAKPOINT_VECTOR, 0) == 0)
-			return EXIT_CONTINUE;
+		    vcpu->own_breakpoint(vcpu->own_opaque, run->debug.arch.pc))) {
+			bool done;
+			enum exit_action a = exits_deliver_soft_int(vcpu, ARCH_BREAKPOINT_VECTOR, 0,
+								    stop, &done);
+
+			if (done)
+				return a;
+		}
 		return exits_stop(stop, STOP_DEBUG, reason, "debug exception %u at pc %#llx",
 				  run->debug.arch.exception,
 				  (unsigned long long)run->debug.arch.pc);

@@ -450,9 +450,34 @@ static bool vcpu_lent_step_done(struct vcpu *vcpu, int r, bool *read_hit)
 	return own && !*read_hit;
 }
 
+/*
+ * A single step of a software interrupt (x86: int3, int n): delivered by
+ * hand, the step ends at the handler's first instruction on every host. Run,
+ * VMX and SVM would deliver it with the step's TF cleared, run the handler
+ * unseen to its next exit, and leave TF in the frame for its iret.
+ */
+static bool vcpu_step_soft_int(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	unsigned vector, len;
+	int r;
+
+	if (!arch_soft_int_at(vcpu, &vector, &len))
+		return false;
+	r = arch_deliver_soft_int(vcpu, vector, len);
+	if (r == 0)
+		return false;
+	if (r < 0)
+		vcpu_stop_error(stop, err_msg());
+	else
+		stop->reason = STOP_STEPPED;
+	return true;
+}
+
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
 static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
+	bool first = true;
+
 	*stop = (struct vcpu_stop){ .reason = STOP_NONE };
 	for (;;) {
 		if (atomic_load(&vcpu->stop_req)) {
@@ -463,6 +488,9 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu_stop_error(stop, err_msg());
 			break;
 		}
+		if (first && vcpu->mode == VCPU_STEP && vcpu_step_soft_int(vcpu, stop))
+			break;
+		first = false;
 		/* Code on a lent page runs by single steps (vcpu_page_ops). */
 		bool halt = false;
 		bool lent = vcpu->pages && !vcpu->shared &&

@@ -21,7 +21,7 @@ reg_of() {
 	# a counted step takes about 17 ms (nested SVM, measured): every step
 	# then finds a new tick (the PIT's slowest is 18 Hz) and the loop never
 	# runs on.
-	require_host int3 yes emulation-failure
+	require_host int3 yes emulation-failure debug-exit
 	for backend in step auto; do
 		run kvmdbg --icount "$backend" "$(guest timer.elf)" -e cont -e 'info icount' -e regs \
 			-e 'x/2wx pit_ticks'
@@ -56,7 +56,7 @@ reg_of() {
 	# counted steps are then slow enough (nested SVM: 40114 of them to
 	# pit_hlt in 100 s, 6665 ticks taken on the way) that reaching pit_hlt
 	# depends on the host's speed, as in the test above.
-	require_host int3 yes emulation-failure
+	require_host int3 yes emulation-failure debug-exit
 	run kvmdbg --icount step "$(guest timer.elf)" -e 'break pit_hlt' -e cont -e 'info icount' \
 		-e 'x/wx pit_ticks' -e stepi -e 'info icount' -e 'x/wx pit_ticks'
 	assert_line --regexp '^=> 0x[0-9a-f]+ <pit_hlt>:[[:space:]]+hlt'
@@ -138,7 +138,7 @@ reg_of() {
 
 @test "counted steps let interrupts in: the same steps counted take ticks" {
 	# (Where int3 does not stop the guest a counted step takes ~17 ms: see above.)
-	require_host int3 yes emulation-failure
+	require_host int3 yes emulation-failure debug-exit
 	run kvmdbg --icount step "$(guest timer.elf)" -e 'break pit_spin' -e cont -e 'delete 1' \
 		-e 'stepi 3000' -e 'x/2wx pit_ticks'
 	assert_line --regexp '<pit_ticks>:[[:space:]]+0x[0-9a-f]{8}[[:space:]]'

@@ -258,9 +258,10 @@ static void debug_stuck_hint(struct debug *d, const struct vcpu_stop *in)
 			 (unsigned long long)pc);
 	else if (in->reason == STOP_REQUESTED)
 		snprintf(d->notice, sizeof(d->notice),
-			 "the CPU is at int $%#x at %#llx (real mode): if stepi does not get past it, "
-			 "this host's KVM does not carry out a real-mode int n (PVM's emulator spins on "
-			 "it whatever the IVT holds) and such a guest needs a VMX or SVM host", vector,
+			 "the CPU is at int $%#x at %#llx (real mode): this host's KVM does not carry "
+			 "out a real-mode int n (PVM's emulator spins on it whatever the IVT holds): "
+			 "stepi carries it out (kvmdbg delivers it), but such a guest needs a VMX or "
+			 "SVM host to run", vector,
 			 (unsigned long long)pc);
 }
 

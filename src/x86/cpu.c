@@ -669,35 +669,3 @@ bool arch_complete_insn(struct vcpu *vcpu)
 	}
 	return false;
 }
-
-int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
-{
-	struct kvm_regs *regs = x86_regs(vcpu);
-	struct kvm_vcpu_events ev;
-
-	if (!regs)
-		return -EIO;
-	if (len) {
-		regs->rip += len;
-		x86_regs_changed(vcpu);
-		if (arch_regs_flush(vcpu) < 0)
-			return -EIO;
-	}
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return err_set(errno, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
-	ev.flags = 0;
-	if (vector == ARCH_BREAKPOINT_VECTOR) {
-		ev.exception.injected = 1;
-		ev.exception.nr = (uint8_t)vector;
-		ev.exception.has_error_code = 0;
-		ev.exception.pending = 0;
-	} else {
-		/* int n: an interrupt already accepted, so IF does not hold it back. */
-		ev.interrupt.injected = 1;
-		ev.interrupt.nr = (uint8_t)vector;
-		ev.interrupt.soft = 0;
-	}
-	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return err_set(errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
-	return 0;
-}

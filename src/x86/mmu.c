@@ -1,7 +1,8 @@
 /*
  * Guest page-table walk: real mode and flat protected mode (no paging),
  * 32-bit paging (4 KiB and 4 MiB pages), PAE, and 4- and 5-level long mode.
- * Only the present bits matter: the debugger may look at any mapped page.
+ * Only the present bits matter to reads: the debugger may look at any mapped
+ * page. Writes the CPU would make itself (an event's frame) honour R/W.
  */
 #include "../arch.h"
 
@@ -25,8 +26,10 @@ static int mmu_entry(const struct mem *mem, uint64_t gpa, unsigned size, uint64_
 	return mem_read(mem, gpa, entry, size);
 }
 
-/* PAE and long-mode walks: levels of 512 8-byte entries from the top. */
-static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int levels, uint64_t *pa)
+/* PAE and long-mode walks: levels of 512 8-byte entries from the top; *rw
+ * is cleared where an entry on the way forbids writes. */
+static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int levels, uint64_t *pa,
+		      bool *rw)
 {
 	for (int level = levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
@@ -36,6 +39,7 @@ static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int le
 			return mmu_fault(va, "page table outside RAM");
 		if (!(e & PTE_P))
 			return mmu_fault(va, "not mapped");
+		*rw &= (e & PTE_RW) != 0;
 		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
 			uint64_t page = 1ULL << shift;
 
@@ -47,29 +51,33 @@ static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int le
 	return mmu_fault(va, "bad page-table walk");
 }
 
-int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa)
+/* x86_walk(), and whether the page's entries all allow writes (*rw). */
+static int mmu_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa,
+		    bool *rw)
 {
 	uint64_t e;
 
+	*rw = true;
 	if (!(s->cr0 & CR0_PG)) {
 		*pa = va & 0xffffffffULL;
 		return 0;
 	}
 	if (s->efer & EFER_LMA)
-		return mmu_walk64(mem, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa);
+		return mmu_walk64(mem, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa, rw);
 	va &= 0xffffffffULL;
 	if (s->cr4 & CR4_PAE) {
-		/* Four PDPTEs at cr3 (32-byte aligned), then a two-level walk. */
+		/* Four PDPTEs at cr3 (32-byte aligned; no R/W bit), then a two-level walk. */
 		if (mmu_entry(mem, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, &e) < 0)
 			return mmu_fault(va, "page table outside RAM");
 		if (!(e & PTE_P))
 			return mmu_fault(va, "not mapped");
-		return mmu_walk64(mem, e & PTE_ADDR_MASK, va, 2, pa);
+		return mmu_walk64(mem, e & PTE_ADDR_MASK, va, 2, pa, rw);
 	}
 	if (mmu_entry(mem, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, &e) < 0)
 		return mmu_fault(va, "page table outside RAM");
 	if (!(e & PTE_P))
 		return mmu_fault(va, "not mapped");
+	*rw = (e & PTE_RW) != 0;
 	if ((e & PTE_PS) && (s->cr4 & CR4_PSE)) {
 		/* 4 MiB page: bits 13-20 of the entry are physical bits 32-39. */
 		*pa = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32 | (va & 0x3fffff);
@@ -79,8 +87,16 @@ int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint
 		return mmu_fault(va, "page table outside RAM");
 	if (!(e & PTE_P))
 		return mmu_fault(va, "not mapped");
+	*rw &= (e & PTE_RW) != 0;
 	*pa = (e & 0xfffff000ULL) | (va & 0xfff);
 	return 0;
+}
+
+int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa)
+{
+	bool rw;
+
+	return mmu_walk(mem, s, va, pa, &rw);
 }
 
 /* ---- every mapping -------------------------------------------------------- */
@@ -216,6 +232,36 @@ bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
 		len -= chunk;
 	}
 	return true;
+}
+
+/* Writes guest-virtual bytes as a supervisor write of the CPU's own (an
+ * event's frame): all or nothing; false if any byte is not mapped RAM or
+ * (CR0.WP) is on a read-only page. The pages are marked dirty. */
+bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+	uint64_t pa[2];
+	size_t first = 0x1000 - (va & 0xfff);
+	bool rw;
+
+	if (!s || len > 0x1000)
+		return false;
+	if (first > len)
+		first = len;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t at = i ? va + first : va;
+
+		if (i && first == len)
+			break;
+		if (mmu_walk(vcpu->arch->mem, s, at, &pa[i], &rw) < 0 ||
+		    (!rw && (s->cr0 & CR0_WP)) ||
+		    !mem_ptr(vcpu->arch->mem, pa[i], i ? len - first : first))
+			return false;
+	}
+	if (mem_write(vcpu->arch->mem, pa[0], buf, first) < 0)
+		return false;
+	return first == len || mem_write(vcpu->arch->mem, pa[1], (const uint8_t *)buf + first,
+					 len - first) == 0;
 }
 
 /* The bytes at pc, as many as are mapped up to len (the rest zero). */

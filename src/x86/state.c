@@ -238,8 +238,11 @@ int arch_regs_flush(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
 
-	if (a->regs_dirty || a->sregs_dirty)
+	/* Written through KVM: kvm_run's copy of the last exit's is stale now. */
+	if (a->regs_dirty || a->sregs_dirty) {
 		arch_rflags_touched(vcpu);
+		a->synced = false;
+	}
 	/* sregs first: KVM checks the general registers against the mode. */
 	if (a->sregs_dirty) {
 		if (ioctl(vcpu->fd, KVM_SET_SREGS, &a->sregs) < 0)

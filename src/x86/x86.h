@@ -211,8 +211,10 @@ bool x86_trace_back(unsigned bits, uint64_t after, const uint8_t *code, uint64_t
 bool x86_decode_to(unsigned bits, uint64_t start, const uint8_t *code, uint64_t len,
 		   uint64_t *found);
 /* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
- * byte is not mapped RAM. */
+ * byte is not mapped RAM. Writing: as the CPU's own supervisor write (an
+ * event's frame), all or nothing, refused on a page CR0.WP keeps read-only. */
 bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);
+bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len);
 /* The instruction bytes at pc, as many as are mapped up to len (the rest zero). */
 bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len);
 
