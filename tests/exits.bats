@@ -126,6 +126,50 @@ after"
 	assert_line '[guest exited with status 0]'
 }
 
+@test "int n through 32-bit interrupt and trap gates, and a 64-bit gate with an IST stack to another code segment: run and stepped, the CPU's frames" {
+	# Run (the CPU delivers them on VMX and SVM, kvmdbg on PVM) and stepped
+	# (kvmdbg everywhere): the same frames, flags and stacks.
+	g=$(guest gates32.elf)
+	run kvmdbg "$g" -e cont -e 'x/2wx &flags_int'
+	assert_success
+	assert_line 'T'
+	assert_line 'I'
+	# The interrupt gate cleared IF (bit 9), the trap gate kept it.
+	read -r fi ft < <(awk '$2 == "<flags_int>:" { print $3, $4 }' <<<"$output")
+	[ $((fi & 0x200)) -eq 0 ] && [ $((ft & 0x200)) -ne 0 ]
+	run kvmdbg "$g" -e 'break swtrap32' -e 'break swint32' -e cont -e stepi -e 'x/3xw $esp' \
+		-e 'info registers eflags' -e cont -e stepi -e 'x/3xw $esp' -e 'info registers eflags' \
+		-e cont
+	assert_success
+	assert_line --regexp '^=> 0x[0-9a-f]+ <trap_handler>:'
+	assert_line --regexp '^=> 0x[0-9a-f]+ <int_handler>:'
+	# EIP past the int, CS 0x08, EFLAGS with IF; in the handlers IF as above.
+	assert_line --regexp "^0x[0-9a-f]+ <stack\+0x3f4>:	$(printf '0x%08x' $(($(sym_addr gates32.elf swtrap32) + 2)))	0x00000008	0x00000[0-9a-f]{3}$"
+	assert_line --regexp "^0x[0-9a-f]+ <stack\+0x3f4>:	$(printf '0x%08x' $(($(sym_addr gates32.elf swint32) + 2)))	0x00000008	0x00000[0-9a-f]{3}$"
+	flags=$(awk '$1 == "eflags" { print $2 }' <<<"$output" | tr '\n' ' ')
+	read -r in_trap in_int <<<"$flags"
+	[ $((in_trap & 0x200)) -ne 0 ] && [ $((in_int & 0x200)) -eq 0 ]
+	assert_line '[guest exited with status 0]'
+
+	g=$(guest gates.elf)
+	top=$(sym_addr gates.elf ist_top)
+	run kvmdbg "$g" -e cont -e 'x/2xg &ist_seen'
+	assert_success
+	assert_line 'S'
+	# The IST stack (16-byte aligned, five words pushed) and CS 0x28.
+	assert_line --regexp "	$(printf '0x%016x' $((top - 40)))	0x0000000000000028$"
+	run kvmdbg "$g" -e 'break swint_ist' -e cont -e stepi -e 'info registers rsp cs' -e 'x/5xg $rsp' \
+		-e cont
+	assert_success
+	assert_line --regexp '^=> 0x[0-9a-f]+ <ist_handler>:'
+	assert_line --regexp "^rsp +$(printf '0x%x' $((top - 40))) "
+	assert_line --regexp '^cs +0x28 '
+	assert_line --regexp "<ist_stack\+0xd8>:	$(printf '0x%016x' $(($(sym_addr gates.elf swint_ist) + 2)))	0x0000000000000018$"
+	assert_line --regexp '<ist_stack\+0xe8>:	0x0000000000000[0-9a-f]{3}	0x0000000000014000$'
+	assert_line --regexp '<ist_stack\+0xf8>:	0x0000000000000010$'
+	assert_line '[guest exited with status 0]'
+}
+
 @test "ud2 reaches the guest's #UD handler and int \$0x40 its handler" {
 	run kvmdbg "$(guest softint.elf)"
 	assert_success

@@ -29,6 +29,11 @@ guest() {
 	echo "$path"
 }
 
+# The address of a symbol of a guest, as 0x... without leading zeros.
+sym_addr() {
+	printf '0x%x\n' "0x$(nm "$(guest "$1")" | awk -v s="$2" '$3 == s { print $1 }')"
+}
+
 # What this host's KVM does: the value of one key of kvmdbg --host --json
 # ("yes", "guest", ...), measured once per test run.
 host_fact() {

@@ -8,11 +8,6 @@ teardown() {
 	stop_stub
 }
 
-# The address of a symbol of a guest, as 0x... without leading zeros.
-sym_addr() {
-	printf '0x%x\n' "0x$(nm "$(guest "$1")" | awk -v s="$2" '$3 == s { print $1 }')"
-}
-
 # What guests/mmiolog.S does, one access per line: icount symbol kind dir
 # address size value device (the icount is the instruction's number - 1).
 mmiolog_expected() {

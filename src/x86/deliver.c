@@ -176,6 +176,11 @@ static int deliver_protected(struct vcpu *vcpu, struct kvm_regs *r, struct kvm_s
 	 * and so is a gate to a code segment long mode cannot run. */
 	if (cpl != 0 || !deliver_code_segment(vcpu, s, sel, cpl, &cs) || (lm && (!cs.l || cs.db)))
 		return DELIVER_LEFT;
+	/* A handler at a non-canonical address: the CPU's #GP is KVM's to raise. */
+	unsigned va_bits = s->cr4 & CR4_LA57 ? 57 : 48;
+
+	if (lm && (uint64_t)((int64_t)(off << (64 - va_bits)) >> (64 - va_bits)) != off)
+		return DELIVER_LEFT;
 	if (lm) {
 		/* 64-bit frame: SS, RSP, RFLAGS, CS, RIP (and an error code) on a
 		 * stack aligned to 16 bytes, an IST stack if the gate names one. */
