@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "../src/err.h"
 
 #define TERM_ESCAPE 0x01 /* Ctrl-A */
+#define TERM_QUEUE 65536 /* a pipe's room: keys waiting for the guest */
 
 /* The terminal as it was, for the exit and crash paths (one terminal). */
 static struct termios term_saved;
@@ -44,14 +46,31 @@ static void term_say(const char *s)
 	(void)r;
 }
 
+/* Bytes waiting in the queue (the pipe), or -1 if unknown. */
+static int term_queued(const struct term_serial *t)
+{
+	int n;
+
+	return ioctl(t->pipe_w, FIONREAD, &n) == 0 ? n : -1;
+}
+
 /*
  * Queues keys for the guest. The queue is the pipe (64 KiB), written without
  * blocking: keys a guest does not read beyond it are dropped, said once per
  * run of drops, and this thread goes on reading the terminal (Ctrl-A x and
- * c, a pause, an exit are never held up by a full pipe).
+ * c, a pause, an exit are never held up by a full pipe). A guest that takes
+ * a few bytes now and then (its UART's FIFO) does not end the run of drops:
+ * that ends when the queue is down to half.
  */
 static void term_send(struct term_serial *t, const uint8_t *b, size_t n)
 {
+	if (t->dropping) {
+		int q = term_queued(t);
+
+		if (q >= 0 && q >= TERM_QUEUE / 2)
+			return;
+		t->dropping = false;
+	}
 	while (n) {
 		ssize_t w = write(t->pipe_w, b, n);
 
@@ -66,7 +85,6 @@ static void term_send(struct term_serial *t, const uint8_t *b, size_t n)
 		}
 		if (w <= 0)
 			return;
-		t->dropping = false;
 		b += w;
 		n -= (size_t)w;
 	}
