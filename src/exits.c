@@ -249,6 +249,21 @@ static enum exit_action exits_retry(struct vcpu *vcpu, struct vcpu_stop *stop)
 	return exits_lent(vcpu, stop);
 }
 
+/* The event KVM holds in flight after failing to deliver it, delivered by
+ * hand (*done), as a step's end when stepping. */
+static enum exit_action exits_deliver_pending(struct vcpu *vcpu, struct vcpu_stop *stop,
+					      bool *done)
+{
+	int k = arch_deliver_pending(vcpu);
+
+	*done = k != 0;
+	if (k < 0)
+		return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
+	if (k > 0 && vcpu->mode == VCPU_STEP)
+		return exits_stop(stop, STOP_STEPPED, vcpu->run->exit_reason, "%s", "");
+	return EXIT_CONTINUE;
+}
+
 static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
 	struct kvm_run *run = vcpu->run;
@@ -257,6 +272,7 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	uint32_t n = run->internal.ndata;
 
 	unsigned vector, insn_len;
+	bool done;
 	bool emulation = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION;
 	bool soft_int = emulation && arch_soft_int_at(vcpu, &vector, &insn_len);
 
@@ -281,7 +297,6 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	if (soft_int && !own_int3 && vcpu->shared && vcpu->pages && exits_pages_lend(vcpu, true))
 		return exits_retry(vcpu, stop);
 	if (soft_int && !own_int3) {
-		bool done;
 		enum exit_action a = exits_deliver_soft_int(vcpu, vector, insn_len, stop, &done);
 
 		if (done)
@@ -303,14 +318,10 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	 * to be delivered, and KVM holds it in flight: delivered by hand, or run
 	 * once more with every page given back. */
 	if (run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV && vcpu->pages) {
-		int k = arch_deliver_pending(vcpu);
+		enum exit_action a = exits_deliver_pending(vcpu, stop, &done);
 
-		if (k < 0)
-			return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
-		if (k > 0)
-			return vcpu->mode == VCPU_STEP ? exits_stop(stop, STOP_STEPPED,
-								    KVM_EXIT_INTERNAL_ERROR, "%s", "")
-						       : EXIT_CONTINUE;
+		if (done)
+			return a;
 		if (exits_pages_lend(vcpu, true))
 			return exits_lent(vcpu, stop);
 	}

@@ -359,7 +359,11 @@ int arch_deliver_pending(struct vcpu *vcpu)
 	struct kvm_vcpu_events ev;
 	struct kvm_regs *r = x86_regs(vcpu);
 	struct deliver_event e = { .error = -1 };
-	uint32_t info = run->internal.ndata ? (uint32_t)run->internal.data[0] : 0;
+	uint32_t info = run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+				run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV &&
+				run->internal.ndata
+			? (uint32_t)run->internal.data[0]
+			: 0;
 	unsigned v, len = 0, type = EVENT_TYPE(info);
 	int k;
 
