@@ -213,6 +213,13 @@ bool arch_stepping(struct vcpu *vcpu);
 /* Just before KVM_RUN: keeps a single step in force after that (VMX/SVM drop
  * it when rflags are written at another pc than where it was set). */
 int arch_step_rearm(struct vcpu *vcpu);
+/* Just before a stepping KVM_RUN, where the host drops steps: marks kvm_run
+ * so that a step trap KVM makes up after running the instruction in its own
+ * emulator (an in-kernel device's MMIO, such as the local APIC's EOI) can be
+ * told from the CPU's; after the trap, whether it was such a one: the
+ * emulator's write-back of rflags dropped the step for the next run. */
+void arch_step_mark(struct vcpu *vcpu);
+bool arch_step_emulated(struct vcpu *vcpu);
 /* What a STOP_DEBUG means: 1 single-step, 3 software breakpoint, 2 hardware
  * breakpoint (*hw_slot set), 0 anything else. */
 int arch_debug_kind(struct vcpu *vcpu, unsigned *hw_slot);

@@ -511,6 +511,8 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 
 		if (lent)
 			vcpu->lent_pc = arch_pc(vcpu);
+		if (drops)
+			arch_step_mark(vcpu);
 		arch_regs_invalidate(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
@@ -520,8 +522,10 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		arch_regs_exited(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING_SERVICE);
 		/* Anything but a step trap may have cleared the step's TF (an event
-		 * delivered, an instruction emulated): see arch_step_rearm(). */
-		if (!(r == 0 && vcpu_step_trap(vcpu)) || loads_flags)
+		 * delivered, an instruction emulated), and so may a step trap KVM's
+		 * emulator made up: see arch_step_rearm(), arch_step_mark(). */
+		if (!(r == 0 && vcpu_step_trap(vcpu)) || loads_flags ||
+		    (drops && r == 0 && arch_step_emulated(vcpu)))
 			arch_rflags_touched(vcpu);
 		bool read_hit = false, own_trap = lent && vcpu_lent_step_done(vcpu, r, &read_hit);
 		bool queued_stop = exits_flush_coalesced(vcpu, stop) == EXIT_STOP;

@@ -596,6 +596,24 @@ bool arch_stepping(struct vcpu *vcpu)
 	return d->known && (d->now.control & KVM_GUESTDBG_SINGLESTEP);
 }
 
+/*
+ * A step trap from the CPU (VMX's and SVM's #DB intercepts) carries the
+ * guest's DR7, whose bit 10 always reads 1; the one KVM's emulator makes up
+ * after an instruction it ran itself (kvm_vcpu_do_singlestep) sets DR6 and
+ * pc but leaves DR7 as kvm_run held it: 0 from here.
+ */
+void arch_step_mark(struct vcpu *vcpu)
+{
+	vcpu->run->debug.arch.dr7 = 0;
+}
+
+bool arch_step_emulated(struct vcpu *vcpu)
+{
+	const struct kvm_run *run = vcpu->run;
+
+	return run->exit_reason == KVM_EXIT_DEBUG && !(run->debug.arch.dr7 & X86_DR7_RESET);
+}
+
 int arch_step_rearm(struct vcpu *vcpu)
 {
 	struct x86_debug *d = &vcpu->arch->debug;
