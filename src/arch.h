@@ -240,9 +240,11 @@ bool arch_soft_int_at(struct vcpu *vcpu, unsigned *vector, unsigned *len);
  * written then). len: the instruction's length (0: found from its bytes, or
  * KVM's from the #BP exit that reported it). -errno with err_msg(). */
 int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
-/* An event KVM failed to deliver and holds in flight (VMX: its frame on a
- * page out of the map), delivered by hand: 1 if so, 0 if it is left to KVM
- * (none, an NMI, or a case not done by hand), -errno with err_msg(). */
+/* The event whose delivery the last exit says failed (its frame on a page
+ * out of the map: VMX's "event delivery failed", KVM holding it in flight;
+ * SVM's emulator failing at the nested page fault it took), delivered by
+ * hand: 1 if so, 0 if left to KVM (none, an NMI, or a case not done by
+ * hand), -errno with err_msg(). */
 int arch_deliver_pending(struct vcpu *vcpu);
 
 /*

@@ -306,6 +306,14 @@ static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop
 	 * a counted step over it was seen to miss a breakpoint just after). */
 	if (emulation && !soft_int && vcpu->mode == VCPU_CONTINUE && arch_complete_insn(vcpu))
 		return EXIT_CONTINUE;
+	/* SVM: an event whose frame goes onto a page taken out of the map ends
+	 * in KVM's emulator, which fails: delivered by hand. */
+	if (emulation && !soft_int && vcpu->pages) {
+		enum exit_action a = exits_deliver_pending(vcpu, stop, &done);
+
+		if (done)
+			return a;
+	}
 	/* Code on a page a read watchpoint or a breakpoint took away: lend it back. */
 	if (emulation && exits_pages_lend(vcpu, false))
 		return exits_retry(vcpu, stop);

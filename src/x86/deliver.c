@@ -344,34 +344,63 @@ int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len)
 	return deliver_inject(vcpu, vector, len);
 }
 
-/* The event information of a KVM_INTERNAL_ERROR_DELIVERY_EV exit (VMX's
+/* The event information of an exit whose event delivery failed (VMX's
  * IDT-vectoring information, SVM's EXITINTINFO: both valid at bit 31, the
- * type at bits 8-10, the vector at 0-7). */
+ * type at bits 8-10, the vector at 0-7, an error code at bit 11). */
 #define EVENT_VALID (1U << 31)
 #define EVENT_TYPE(i) (((i) >> 8) & 7)
+#define EVENT_HAS_ERROR (1U << 11)
+#define EVENT_INTR 0      /* an external interrupt */
+#define EVENT_NMI 2
+#define EVENT_EXCEPTION 3 /* a hardware exception */
 #define EVENT_SOFT_INT 4  /* int n */
 #define EVENT_PRIV_SOFT 5 /* int1 (VMX) */
 #define EVENT_SOFT_EXC 6  /* int3, into (VMX) */
+#define SVM_EXIT_NPF 0x400
+
+/*
+ * The event whose delivery an exit reports failed, 0 if none: VMX's "event
+ * delivery failed" (data[0]); SVM's emulator failing at a nested page fault
+ * that an event's delivery took (Linux 6.1: data[0] flags, bit 0 for two
+ * words of instruction bytes, then the exit's reason, info1, info2,
+ * EXITINTINFO and its error code).
+ */
+static uint32_t deliver_exit_event(const struct kvm_run *run, uint32_t *error)
+{
+	const __u64 *d = run->internal.data;
+	uint32_t n = run->internal.ndata, at;
+
+	*error = 0;
+	if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR)
+		return 0;
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV)
+		return n ? (uint32_t)d[0] : 0;
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION || !n)
+		return 0;
+	at = d[0] & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES ? 3 : 1;
+	if (n > sizeof(run->internal.data) / sizeof(d[0]) || n < at + 5 || d[at] != SVM_EXIT_NPF)
+		return 0;
+	*error = (uint32_t)d[at + 4];
+	return (uint32_t)d[at + 3];
+}
 
 int arch_deliver_pending(struct vcpu *vcpu)
 {
-	const struct kvm_run *run = vcpu->run;
 	struct kvm_vcpu_events ev;
 	struct kvm_regs *r = x86_regs(vcpu);
 	struct deliver_event e = { .error = -1 };
-	uint32_t info = run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
-				run->internal.suberror == KVM_INTERNAL_ERROR_DELIVERY_EV &&
-				run->internal.ndata
-			? (uint32_t)run->internal.data[0]
-			: 0;
+	uint32_t error, info = deliver_exit_event(vcpu->run, &error);
 	unsigned v, len = 0, type = EVENT_TYPE(info);
 	int k;
 
 	if (!r)
 		return -EIO;
+	/* (An emulation failure with no event's delivery in it: nothing here.) */
+	if (!(info & EVENT_VALID) && vcpu->run->internal.suberror != KVM_INTERNAL_ERROR_DELIVERY_EV)
+		return 0;
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return err_set(errno, "KVM_GET_VCPU_EVENTS: %s", strerror(errno));
-	if (ev.nmi.injected)
+	if (ev.nmi.injected || ((info & EVENT_VALID) && type == EVENT_NMI))
 		return 0;
 	if ((info & EVENT_VALID) && (type == EVENT_SOFT_INT || type == EVENT_PRIV_SOFT ||
 				     type == EVENT_SOFT_EXC)) {
@@ -393,6 +422,11 @@ int arch_deliver_pending(struct vcpu *vcpu)
 			e.error = ev.exception.error_code;
 	} else if (ev.interrupt.injected) {
 		e.vector = ev.interrupt.nr;
+	} else if ((info & EVENT_VALID) && (type == EVENT_EXCEPTION || type == EVENT_INTR)) {
+		/* SVM: KVM's emulator dropped it before it failed. */
+		e.vector = info & 0xff;
+		if (type == EVENT_EXCEPTION && (info & EVENT_HAS_ERROR))
+			e.error = error;
 	} else {
 		return 0;
 	}
