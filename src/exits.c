@@ -183,6 +183,16 @@ static enum exit_action exits_hlt(struct vcpu *vcpu, struct vcpu_stop *stop)
 						  : "interrupts disabled");
 }
 
+/* After an event delivered by hand, the vCPU at the handler's first
+ * instruction: a single step ends there (the instruction that raised it, or
+ * the delivery, was the step). */
+static enum exit_action exits_delivered(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	if (vcpu->mode == VCPU_STEP)
+		return exits_stop(stop, STOP_STEPPED, vcpu->run->exit_reason, "%s", "");
+	return EXIT_CONTINUE;
+}
+
 /* Delivers a software interrupt to the guest. Delivered by hand, the vCPU is
  * at the handler's first instruction: a single step ends there, as the int
  * instruction was the step. Injected, its frame may go onto a page a
@@ -194,13 +204,9 @@ static enum exit_action exits_deliver_soft_int(struct vcpu *vcpu, unsigned vecto
 	int r = arch_deliver_soft_int(vcpu, vector, len);
 
 	*done = r >= 0;
-	if (r < 0)
-		return EXIT_CONTINUE;
 	if (r == 0 && vcpu->pages)
 		vcpu->pages->lift(vcpu->pages_opaque, vcpu);
-	if (r > 0 && vcpu->mode == VCPU_STEP)
-		return exits_stop(stop, STOP_STEPPED, vcpu->run->exit_reason, "%s", "");
-	return EXIT_CONTINUE;
+	return r > 0 ? exits_delivered(vcpu, stop) : EXIT_CONTINUE;
 }
 
 /* Lends the pages of the code at pc back (all: gives every page back) for
@@ -259,9 +265,7 @@ static enum exit_action exits_deliver_pending(struct vcpu *vcpu, struct vcpu_sto
 	*done = k != 0;
 	if (k < 0)
 		return exits_stop(stop, STOP_ERROR, KVM_EXIT_INTERNAL_ERROR, "%s", err_msg());
-	if (k > 0 && vcpu->mode == VCPU_STEP)
-		return exits_stop(stop, STOP_STEPPED, vcpu->run->exit_reason, "%s", "");
-	return EXIT_CONTINUE;
+	return k > 0 ? exits_delivered(vcpu, stop) : EXIT_CONTINUE;
 }
 
 static enum exit_action exits_internal_error(struct vcpu *vcpu, struct vcpu_stop *stop)
