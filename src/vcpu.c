@@ -143,6 +143,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, int id)
 	atomic_init(&vcpu->quit, false);
 	handoff_init(&vcpu->go, 0);
 	handoff_init(&vcpu->done, 0);
+	handoff_init(&vcpu->entered, 0);
 
 	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0) {
@@ -208,6 +209,7 @@ static void *vcpu_thread(void *arg)
 		if (atomic_load(&vcpu->quit))
 			break;
 		vcpu_run(vcpu, &vcpu->stop);
+		handoff_set(&vcpu->entered, run);
 		/* The eventfd first: a waiter that sees the run done may read it at once. */
 		while (write(vcpu->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 			;
@@ -313,6 +315,11 @@ int vcpu_wait_fd(struct vcpu *vcpu, int fd)
 void vcpu_wait(struct vcpu *vcpu)
 {
 	handoff_wait_for(&vcpu->done, vcpu->runs);
+}
+
+void vcpu_wait_entered(struct vcpu *vcpu)
+{
+	handoff_wait_for(&vcpu->entered, vcpu->runs);
 }
 
 void vcpu_release(struct vcpu *vcpu)
@@ -515,6 +522,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			arch_step_mark(vcpu);
 		arch_regs_invalidate(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
+		/* (During a run, go's word is its number.) */
+		uint32_t run = atomic_load(&vcpu->go.word);
+
+		if (atomic_load(&vcpu->entered.word) != run)
+			handoff_set(&vcpu->entered, run);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		int e = errno;
 

@@ -147,6 +147,8 @@ struct vcpu {
 				     the control thread may soon ask for the next */
 	struct handoff done;      /* runs finished (vCPU thread -> control thread); busy:
 				     one is asked for and not finished */
+	struct handoff entered;   /* runs that have entered KVM_RUN, or ended before they
+				     did (vCPU thread -> control thread) */
 	uint32_t runs;            /* runs asked for (control thread's count) */
 	atomic_bool quit;         /* thread should exit */
 	enum vcpu_run_mode mode;  /* how the next resume runs */
@@ -185,6 +187,9 @@ void vcpu_request_stop(struct vcpu *vcpu);
 const struct vcpu_stop *vcpu_collect_stop(struct vcpu *vcpu);
 /* Blocks until the vCPU has stopped (stop_fd readable); collect it next. */
 void vcpu_wait(struct vcpu *vcpu);
+/* Blocks until the run in progress has entered the guest (or ended first):
+ * a stop asked for after that lets the guest run at least briefly. */
+void vcpu_wait_entered(struct vcpu *vcpu);
 /* The control thread leaves the stopped vCPU for a while (it reported the
  * stop to a front end): the vCPU thread stops looking out for its next run. */
 void vcpu_release(struct vcpu *vcpu);

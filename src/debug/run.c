@@ -196,9 +196,16 @@ static void debug_stop_others(struct debug *d)
 			first = d->cpus[i];
 	if (!first)
 		first = d->vcpu;
-	for (unsigned i = 0; i < d->ncpus; i++)
-		if (d->cpus[i] != first)
-			vcpu_request_stop(d->cpus[i]);
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		if (d->cpus[i] == first)
+			continue;
+		/* A step lets the others run: one still on its way into the guest
+		 * (a step is over in microseconds, a thread's wake-up can take
+		 * longer) gets there before it is stopped. */
+		if (d->stepper)
+			vcpu_wait_entered(d->cpus[i]);
+		vcpu_request_stop(d->cpus[i]);
+	}
 	for (unsigned i = 0; i < d->ncpus; i++) {
 		struct vcpu_stop stop;
 
