@@ -346,10 +346,15 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 		cmd_print_addr(s, pc, out);
 		fputs("]\n", out);
 		return;
-	case DEBUG_STOP_SHUTDOWN:
+	case DEBUG_STOP_SHUTDOWN: {
+		char why[DEBUG_EXPLAIN_MAX];
+
 		fprintf(out, "[guest shut down: %s]\n", stop->detail);
+		if (debug_explain_shutdown(s->dbg, why, sizeof(why)))
+			fprintf(out, "why: %s\n", why);
 		arch_dump_regs(debug_vcpu(s->dbg), out);
 		return;
+	}
 	case DEBUG_STOP_ERROR:
 		fprintf(out, "[guest stopped: %s]\n", stop->detail);
 		arch_dump_regs(debug_vcpu(s->dbg), out);

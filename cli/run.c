@@ -84,9 +84,14 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 		fprintf(stderr, "kvmdbg: %s", interrupted ? "interrupted" : "timeout");
 		report_pc(d, img);
 		return interrupted ? STATUS_INTERRUPTED : timed_out ? STATUS_TIMEOUT : STATUS_OK;
-	case DEBUG_STOP_SHUTDOWN:
+	case DEBUG_STOP_SHUTDOWN: {
+		char why[DEBUG_EXPLAIN_MAX];
+
 		fprintf(stderr, "kvmdbg: guest shut down: %s\n", stop->detail);
+		if (debug_explain_shutdown(d, why, sizeof(why)))
+			fprintf(stderr, "kvmdbg: why: %s\n", why);
 		arch_dump_regs(vcpu, stderr);
+	}
 		return STATUS_SHUTDOWN;
 	case DEBUG_STOP_ERROR:
 	case DEBUG_STOP_STEPPED:

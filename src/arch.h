@@ -246,6 +246,9 @@ int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
  * hand: 1 if so, 0 if left to KVM (none, an NMI, or a case not done by
  * hand), -errno with err_msg(). */
 int arch_deliver_pending(struct vcpu *vcpu);
+/* Why the vCPU shut down (a triple fault), in words, from its registers and
+ * RAM as the shutdown left them: its length (0: nothing to say). */
+size_t arch_explain_shutdown(struct vcpu *vcpu, const struct symtab *syms, char *out, size_t len);
 
 /*
  * Instruction counting by single steps (debug.c's icount).

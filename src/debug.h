@@ -418,6 +418,12 @@ int debug_kaslr(struct debug *d, char *buf, size_t len);
  * or NULL; cleared by the call. */
 const char *debug_notice(struct debug *d);
 
+/* Why the guest shut down (a triple fault), in words, from the registers and
+ * RAM the shutdown left: its length; 0 when there is nothing to go on (this
+ * host resets the vCPU at a shutdown). Call it at a shutdown's stop. */
+#define DEBUG_EXPLAIN_MAX 1024
+size_t debug_explain_shutdown(struct debug *d, char *buf, size_t len);
+
 /* A hash of all guest RAM (64-bit FNV-1a over its words), and its size:
  * two states with the same hash have the same RAM, for all practical ends. */
 uint64_t debug_ram_hash(const struct debug *d, uint64_t *size);

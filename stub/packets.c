@@ -359,13 +359,15 @@ static void stub_notice(struct stub *st)
 
 static void stub_report(struct stub *st, const struct debug_stop *stop)
 {
-	char msg[400];
+	char msg[400 + DEBUG_EXPLAIN_MAX], why[DEBUG_EXPLAIN_MAX];
 	int n = 0;
 
 	stub_notice(st);
 	switch (stop->reason) {
 	case DEBUG_STOP_SHUTDOWN:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest shut down: %s\n", stop->detail);
+		if (debug_explain_shutdown(st->dbg, why, sizeof(why)) && n > 0 && (size_t)n < sizeof(msg))
+			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "kvmdbg: why: %s\n", why);
 		break;
 	case DEBUG_STOP_ERROR:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest stopped: %s\n", stop->detail);

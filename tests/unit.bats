@@ -30,6 +30,10 @@ unit() {
 	unit exitpc
 }
 
+@test "a shutdown explained: the first fault, each failed delivery (IDT limit, gate type and presence, GDT, stack, IST), #DF and shutdown" {
+	unit explain
+}
+
 @test "I/O range parsing: addresses, ranges, device names, directions, and what is refused" {
 	unit range
 }

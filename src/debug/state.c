@@ -15,6 +15,7 @@
 #include "../devices/output.h"
 #include "../err.h"
 #include "../history.h"
+#include "../host.h"
 #include "../span.h"
 #include "../vm.h"
 
@@ -185,6 +186,15 @@ const char *debug_notice(struct debug *d)
 	memcpy(d->notice_out, d->notice, sizeof(d->notice_out));
 	d->notice[0] = 0;
 	return d->notice_out;
+}
+
+size_t debug_explain_shutdown(struct debug *d, char *buf, size_t len)
+{
+	if (len)
+		buf[0] = '\0';
+	if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)
+		return 0;
+	return arch_explain_shutdown(d->vcpu, d->syms, buf, len);
 }
 
 void debug_note_stop(struct debug *d, const struct vcpu_stop *stop)

@@ -26,24 +26,43 @@ static int mmu_entry(const struct mem *mem, uint64_t gpa, unsigned size, uint64_
 	return mem_read(mem, gpa, entry, size);
 }
 
-/* PAE and long-mode walks: levels of 512 8-byte entries from the top; *rw
- * is cleared where an entry on the way forbids writes. */
-static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int levels, uint64_t *pa,
-		      bool *rw)
+/* An entry on the way: outside RAM or not present fails the walk (where, in
+ * wi->why); else its rights narrow the walk's. */
+static int mmu_step(const struct mem *mem, struct x86_walk_info *wi, uint64_t va, uint64_t gpa,
+		    unsigned size, const char *level, uint64_t index, bool nx, uint64_t *e)
 {
+	if (mmu_entry(mem, gpa, size, e) < 0) {
+		snprintf(wi->why, sizeof(wi->why), "%s at %#llx outside RAM", level,
+			 (unsigned long long)gpa);
+		return mmu_fault(va, "page table outside RAM");
+	}
+	if (!(*e & PTE_P)) {
+		snprintf(wi->why, sizeof(wi->why), "%s entry %llu not present", level,
+			 (unsigned long long)index);
+		return mmu_fault(va, "not mapped");
+	}
+	wi->w &= (*e & PTE_RW) != 0;
+	wi->u &= (*e & PTE_US) != 0;
+	wi->x &= !(nx && (*e >> 63));
+	return 0;
+}
+
+/* PAE and long-mode walks: levels of 512 8-byte entries from the top. */
+static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int levels, bool nx,
+		      struct x86_walk_info *wi)
+{
+	static const char *const names[] = { "", "PT", "PD", "PDPT", "PML4", "PML5" };
+
 	for (int level = levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		uint64_t e;
+		uint64_t e, i = (va >> shift) & 511;
 
-		if (mmu_entry(mem, table + ((va >> shift) & 511) * 8, 8, &e) < 0)
-			return mmu_fault(va, "page table outside RAM");
-		if (!(e & PTE_P))
-			return mmu_fault(va, "not mapped");
-		*rw &= (e & PTE_RW) != 0;
+		if (mmu_step(mem, wi, va, table + i * 8, 8, names[level], i, nx, &e) < 0)
+			return -EFAULT;
 		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
 			uint64_t page = 1ULL << shift;
 
-			*pa = (e & PTE_ADDR_MASK & ~(page - 1)) | (va & (page - 1));
+			wi->pa = (e & PTE_ADDR_MASK & ~(page - 1)) | (va & (page - 1));
 			return 0;
 		}
 		table = e & PTE_ADDR_MASK;
@@ -51,52 +70,52 @@ static int mmu_walk64(const struct mem *mem, uint64_t table, uint64_t va, int le
 	return mmu_fault(va, "bad page-table walk");
 }
 
-/* x86_walk(), and whether the page's entries all allow writes (*rw). */
-static int mmu_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa,
-		    bool *rw)
+int x86_walk_info(const struct mem *mem, const struct kvm_sregs *s, uint64_t va,
+		  struct x86_walk_info *wi)
 {
+	bool nx = s->efer & EFER_NXE;
 	uint64_t e;
 
-	*rw = true;
+	*wi = (struct x86_walk_info){ .w = true, .u = true, .x = true };
 	if (!(s->cr0 & CR0_PG)) {
-		*pa = va & 0xffffffffULL;
+		wi->pa = va & 0xffffffffULL;
 		return 0;
 	}
 	if (s->efer & EFER_LMA)
-		return mmu_walk64(mem, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, pa, rw);
+		return mmu_walk64(mem, s->cr3 & PTE_ADDR_MASK, va, s->cr4 & CR4_LA57 ? 5 : 4, nx, wi);
 	va &= 0xffffffffULL;
 	if (s->cr4 & CR4_PAE) {
 		/* Four PDPTEs at cr3 (32-byte aligned; no R/W bit), then a two-level walk. */
-		if (mmu_entry(mem, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, &e) < 0)
-			return mmu_fault(va, "page table outside RAM");
-		if (!(e & PTE_P))
-			return mmu_fault(va, "not mapped");
-		return mmu_walk64(mem, e & PTE_ADDR_MASK, va, 2, pa, rw);
+		bool w = wi->w, u = wi->u;
+
+		if (mmu_step(mem, wi, va, (s->cr3 & 0xffffffe0ULL) + (va >> 30) * 8, 8, "PDPT",
+			     va >> 30, false, &e) < 0)
+			return -EFAULT;
+		wi->w = w, wi->u = u;
+		return mmu_walk64(mem, e & PTE_ADDR_MASK, va, 2, nx, wi);
 	}
-	if (mmu_entry(mem, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, &e) < 0)
-		return mmu_fault(va, "page table outside RAM");
-	if (!(e & PTE_P))
-		return mmu_fault(va, "not mapped");
-	*rw = (e & PTE_RW) != 0;
+	if (mmu_step(mem, wi, va, (s->cr3 & 0xfffff000ULL) + (va >> 22) * 4, 4, "PD", va >> 22,
+		     false, &e) < 0)
+		return -EFAULT;
 	if ((e & PTE_PS) && (s->cr4 & CR4_PSE)) {
 		/* 4 MiB page: bits 13-20 of the entry are physical bits 32-39. */
-		*pa = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32 | (va & 0x3fffff);
+		wi->pa = (e & 0xffc00000ULL) | ((e >> 13) & 0xffULL) << 32 | (va & 0x3fffff);
 		return 0;
 	}
-	if (mmu_entry(mem, (e & 0xfffff000ULL) + ((va >> 12) & 1023) * 4, 4, &e) < 0)
-		return mmu_fault(va, "page table outside RAM");
-	if (!(e & PTE_P))
-		return mmu_fault(va, "not mapped");
-	*rw &= (e & PTE_RW) != 0;
-	*pa = (e & 0xfffff000ULL) | (va & 0xfff);
+	if (mmu_step(mem, wi, va, (e & 0xfffff000ULL) + ((va >> 12) & 1023) * 4, 4, "PT",
+		     (va >> 12) & 1023, false, &e) < 0)
+		return -EFAULT;
+	wi->pa = (e & 0xfffff000ULL) | (va & 0xfff);
 	return 0;
 }
 
 int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa)
 {
-	bool rw;
+	struct x86_walk_info wi;
+	int r = x86_walk_info(mem, s, va, &wi);
 
-	return mmu_walk(mem, s, va, pa, &rw);
+	*pa = wi.pa;
+	return r;
 }
 
 /* ---- every mapping -------------------------------------------------------- */
@@ -242,7 +261,7 @@ bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len)
 	struct kvm_sregs *s = x86_sregs(vcpu);
 	uint64_t pa[2];
 	size_t first = 0x1000 - (va & 0xfff);
-	bool rw;
+	struct x86_walk_info wi;
 
 	if (!s || len > 0x1000)
 		return false;
@@ -253,10 +272,10 @@ bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len)
 
 		if (i && first == len)
 			break;
-		if (mmu_walk(vcpu->arch->mem, s, at, &pa[i], &rw) < 0 ||
-		    (!rw && (s->cr0 & CR0_WP)) ||
-		    !mem_ptr(vcpu->arch->mem, pa[i], i ? len - first : first))
+		if (x86_walk_info(vcpu->arch->mem, s, at, &wi) < 0 || (!wi.w && (s->cr0 & CR0_WP)) ||
+		    !mem_ptr(vcpu->arch->mem, wi.pa, i ? len - first : first))
 			return false;
+		pa[i] = wi.pa;
 	}
 	if (mem_write(vcpu->arch->mem, pa[0], buf, first) < 0)
 		return false;

@@ -192,8 +192,9 @@ static bool operand_store_only(const char *m)
 	       !strncmp(m, "fst", 3) || !strncmp(m, "sgdt", 4) || !strncmp(m, "sidt", 4);
 }
 
-bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
-		      uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size)
+bool x86_operand_access(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
+			uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size,
+			bool *store)
 {
 	static const char *const prefixes[] = { "rep", "repz", "repnz", "repe", "repne", "lock",
 						"data16", "data32", "addr16", "addr32", "notrack",
@@ -250,8 +251,12 @@ bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsig
 		}
 	}
 	/* A memory destination alone (also as the only operand: set, pop, sgdt). */
-	if (mem < 0 || (mem == (int)nops - 1 && operand_store_only(m)))
+	bool only = mem >= 0 && mem == (int)nops - 1 && operand_store_only(m);
+
+	if (mem < 0 || (only && !store))
 		return false;
+	if (store)
+		*store = only;
 	if (!operand_address(c, ops[mem], bits, pc + (uint64_t)len, la))
 		return false;
 	/* movzbl, movswq, ...: the source size is the first suffix letter. */
@@ -271,6 +276,12 @@ bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsig
 	}
 	*size = width ? width : bits / 8;
 	return true;
+}
+
+bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
+		      uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size)
+{
+	return x86_operand_access(r, s, bits, pc, insn, n, la, size, NULL);
 }
 
 bool arch_insn_reads(struct vcpu *vcpu, uint64_t pc, uint64_t *la, unsigned *size)

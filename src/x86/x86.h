@@ -111,6 +111,7 @@
 #include "../vcpu.h"
 
 struct mem;
+struct symtab;
 
 /*
  * Guest debug of one vCPU (cpu.c): what the debugger asked for, and what KVM
@@ -195,11 +196,23 @@ bool x86_exit_on_emulation_failure(int vm_fd);
  * system registers s select in mem (mmu.c); -EFAULT with a message when the
  * address is not mapped. */
 int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint64_t *pa);
+/* x86_walk, and in words where it failed, or the rights the entries give. */
+struct x86_walk_info {
+	uint64_t pa;
+	bool w, u, x;  /* writable, user, executable (NX only with EFER.NXE) */
+	char why[80];  /* "PML4 entry 254 not present", "PT at 0x… outside RAM" */
+};
+int x86_walk_info(const struct mem *mem, const struct kvm_sregs *s, uint64_t va,
+		  struct x86_walk_info *wi);
 /* The memory the instruction at pc (its bytes insn[0..n), bits-bit code,
  * starting with registers r and s) reads through an explicit operand: its
  * linear address and size; false if it reads none (operand.c). */
 bool x86_operand_read(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
 		      uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size);
+/* The same for any explicit memory operand: also one only written (*store). */
+bool x86_operand_access(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned bits,
+			uint64_t pc, const uint8_t *insn, size_t n, uint64_t *la, unsigned *size,
+			bool *store);
 /* The start of the instruction of bits-bit code that ends at after, from the
  * X86_TRACE_BACK bytes before after and 16 from after on (code), decoding
  * forward from each and letting the landings vote (exitpc.c); false if no
@@ -210,6 +223,10 @@ bool x86_trace_back(unsigned bits, uint64_t after, const uint8_t *code, uint64_t
  * at start + len (code: len bytes at start and 16 more); *found its address. */
 bool x86_decode_to(unsigned bits, uint64_t start, const uint8_t *code, uint64_t len,
 		   uint64_t *found);
+/* A shutdown explained in words from the registers and RAM (explain.c):
+ * the first fault, each delivery that failed and why; its length. */
+size_t x86_explain(const struct mem *mem, const struct kvm_regs *r, const struct kvm_sregs *s,
+		   const struct symtab *syms, char *out, size_t len);
 /* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
  * byte is not mapped RAM. Writing: as the CPU's own supervisor write (an
  * event's frame), all or nothing, refused on a page CR0.WP keeps read-only. */

@@ -1,0 +1,3 @@
+/* tests/faults.bats: guests/lib/faults.S, case 3. */
+#define FAULTS_CASE 3
+#include "lib/faults.S"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# Faults explained: a triple fault told in words (src/x86/explain.c) — the
+# first fault, then each delivery that failed and why — on the command line,
+# in the console and to gdb. Each guest of guests/lib/faults.S fails to
+# deliver a #PF in its own way. A host that resets the vCPU at a shutdown
+# (SVM) leaves nothing to explain from: kvmdbg says the registers are lost.
+
+load helper
+
+# Runs GUEST; on a host that keeps the registers at a shutdown, the line
+# after the shutdown's is "kvmdbg: why: WHY"; the status stays 3.
+explained() {
+	run kvmdbg "$(guest "$1")"
+	assert_equal "$status" 3
+	if [ "$(host_fact shutdown_regs)" = reset ]; then
+		assert_line --index 0 --partial "this host resets the vCPU at a shutdown, so the faulting registers are lost"
+		refute_output --partial "why:"
+		return
+	fi
+	assert_line --index 0 --regexp '^kvmdbg: guest shut down: shutdown \(triple fault\) at pc 0x'
+	assert_line --index 1 "kvmdbg: why: $2"
+}
+
+PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF:"
+
+@test "a triple fault explained: #PF, the IDT's limit holds no vector (#GP), then #DF" {
+	explained fault_idtlimit.elf "$PF IDT limit 0x0 cannot hold vector 14 → #GP(0x73) → #DF: IDT limit 0x0 cannot hold vector 8 → shutdown"
+}
+
+@test "a triple fault explained: gates not present (#NP)" {
+	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_notpresent.elf bad_load)}
+	explained fault_notpresent.elf "$PF gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
+}
+
+@test "a triple fault explained: the handler's selector beyond the GDT's limit" {
+	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_badcs.elf bad_load)}
+	explained fault_badcs.elf "$PF gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8's selector 0xfff8 is beyond the GDT's limit 0x1f → shutdown"
+}
+
+@test "a triple fault explained: good gates, the stack not mapped (#PF pushing the frame, #DF)" {
+	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_nostack.elf bad_load)}
+	explained fault_nostack.elf "$PF pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → #PF → #DF: pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → shutdown"
+}
+
+@test "a triple fault explained: #DF itself fails (a call gate at vector 8)" {
+	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_dffail.elf bad_load)}
+	explained fault_dffail.elf "$PF gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
+}
+
+@test "a triple fault explained: ud2 with no IDT (#UD, then #GP delivered in turn)" {
+	explained triple.elf "#UD at 0x100000 <_start>: ud2; delivering #UD: IDT limit 0x0 cannot hold vector 6 → #GP(0x33); delivering #GP(0x33): IDT limit 0x0 cannot hold vector 13 → #GP(0x6b) → #DF: IDT limit 0x0 cannot hold vector 8 → shutdown"
+}
+
+@test "gdb hears the explanation before the shutdown's stop; the console prints it" {
+	require_host shutdown_regs kept
+	start_stub "$(guest fault_idtlimit.elf)"
+	run gdb_batch -ex continue "$(guest fault_idtlimit.elf)"
+	assert_success
+	assert_line --partial "kvmdbg: why: $PF IDT limit 0x0 cannot hold vector 14"
+	assert_line --regexp '^Program received signal SIGSEGV'
+	run kvmdbg --console "$(guest fault_idtlimit.elf)" <<<$'cont\nquit'
+	assert_line --partial "why: $PF IDT limit 0x0 cannot hold vector 14"
+}
