@@ -61,3 +61,16 @@ PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f000000
 	run kvmdbg --console "$(guest fault_idtlimit.elf)" <<<$'cont\nquit'
 	assert_line --partial "why: $PF IDT limit 0x0 cannot hold vector 14"
 }
+
+@test "--history: the shutdown's registers on every host (SVM: from a replay), explained; reverse-stepi and stepi back into it" {
+	local at
+	at=$(sym_addr fault_dffail.elf bad_load)
+	run kvmdbg --history --console "$(guest fault_dffail.elf)" <<<$'cont\nreverse-stepi\nstepi\nstepi\nquit'
+	assert_line --regexp "^\[guest shut down: shutdown \(triple fault\) at pc $at( \(this host resets the vCPU at a shutdown: the registers are the ones a replay gives at icount 31\))?\]$"
+	assert_line "why: #PF at $at <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF: gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
+	assert_line "(replayed) icount 30"
+	assert_line --regexp "^=> $at <bad_load>:"
+	refute_output --partial diverged
+	# The second shutdown is told as the first.
+	[ "$(grep -c '^why: #PF at ' <<<"$output")" = 2 ] || fail "not two explanations: $output"
+}

@@ -185,6 +185,8 @@ struct debug {
 	uint64_t bp_pc[VM_MAX_CPUS];
 	struct vcpu_stop pending_stop[VM_MAX_CPUS]; /* ... this one */
 	struct symtab *syms;            /* guest symbols (KASLR moves a kernel's) */
+	bool shutdown_known;            /* the last stop, a shutdown on a host that resets
+					   the vCPU there, has its registers from a replay */
 	struct debug_kernel kernel;     /* the Linux kernel behind them (kernel.c) */
 	void (*report_hook)(struct debug *d); /* at each stop reported (kernel.c's) */
 	int (*reset)(void *opaque);     /* the machine's part of debug_reset() */

@@ -15,6 +15,7 @@
 #include "../devices/output.h"
 #include "../err.h"
 #include "../history.h"
+#include "../host.h"
 #include "../vm.h"
 
 /* A point in the guest's execution: instructions retired, and (at_pc) the
@@ -51,6 +52,7 @@ struct debug_history {
 	struct hist_pos found_pos;
 	struct vcpu_stop found_stop;
 	struct watch_hit found_hit;
+	bool shutdown_replay;           /* SEEK: to the state a shutdown reset */
 };
 
 static const struct debug_history_ops reverse_ops;
@@ -176,19 +178,35 @@ static uint64_t reverse_arm(struct debug *d)
 	return at;
 }
 
+/* Whether the stop is a shutdown whose state this host reset (SVM) and
+ * no replay has given back. */
+static bool reverse_shutdown_lost(const struct debug *d, const struct vcpu_stop *stop)
+{
+	return stop->reason == STOP_SHUTDOWN && !d->history->shutdown_replay &&
+	       host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET;
+}
+
 /* The stop an operation ends with. */
 static bool reverse_final(struct debug *d, struct vcpu_stop *stop)
 {
 	struct history *h = &d->history->hist;
 
+	if (d->history->shutdown_replay && stop->reason == STOP_SHUTDOWN) {
+		snprintf(stop->detail, sizeof(stop->detail), "shutdown (triple fault) at pc %#llx "
+			 "(this host resets the vCPU at a shutdown: the registers are the ones a "
+			 "replay gives at icount %llu)", (unsigned long long)arch_pc(d->vcpu),
+			 (unsigned long long)d->icount);
+		d->shutdown_known = true;
+	}
+	d->history->shutdown_replay = false;
 	d->history->op = REV_NONE;
 	d->history->ladder_top = 0;
 	if (h->on) {
 		stop->replayed = d->icount < h->furthest;
 		if (stop->reason == STOP_EXITED)
 			stop->history = 1;
-		/* What a replay must find here. */
-		if (d->icount == h->furthest && !d->sub)
+		/* What a replay must find here (not a state a shutdown reset). */
+		if (d->icount == h->furthest && !d->sub && !reverse_shutdown_lost(d, stop))
 			h->end_valid = arch_result_get(d->vcpu, h->end_regs) > 0;
 	}
 	d->last = *stop;
@@ -241,6 +259,30 @@ static bool reverse_internal(struct debug *d, struct vcpu_stop *stop)
 
 static bool reverse_seek_stopped(struct debug *d, struct vcpu_stop *stop);
 static bool reverse_scan_stopped(struct debug *d, struct vcpu_stop *stop);
+static int reverse_seek_to(struct debug *d, const struct hist_pos *pos,
+			   const struct vcpu_stop *result, const struct watch_hit *hit);
+static bool reverse_seek_final(struct debug *d, struct vcpu_stop *stop);
+
+/*
+ * A shutdown on a host that resets the vCPU there (SVM): the state it
+ * faulted in is the one at the shutdown's count, which the history replays
+ * from its last checkpoint (true: the stop is final; false: run on to it).
+ */
+static bool reverse_shutdown_replay(struct debug *d, struct vcpu_stop *stop)
+{
+	struct debug_history *t = d->history;
+	struct history *h = &t->hist;
+	struct hist_pos pos = { .icount = d->icount };
+	int m = history_find(h, d->icount, 0), r;
+
+	if (m < 0 || debug_ckpt_restore(d, h->v[m].slot) < 0)
+		return reverse_final(d, stop);
+	r = reverse_seek_to(d, &pos, stop, NULL);
+	if (r < 0)
+		return reverse_final(d, stop);
+	t->shutdown_replay = true;
+	return r == 1 ? reverse_seek_final(d, stop) : false;
+}
 
 /* Whether (and how) the operation in progress goes on after a stop. */
 static bool reverse_stopped(struct debug *d, struct vcpu_stop *stop)
@@ -254,6 +296,8 @@ static bool reverse_stopped(struct debug *d, struct vcpu_stop *stop)
 		return true;
 	if (internal && reverse_internal(d, stop))
 		return true;
+	if (h->on && reverse_shutdown_lost(d, stop))
+		return reverse_shutdown_replay(d, stop);
 	/* A replay that reached the furthest point must find what was there. */
 	if (t->replaying && h->on && h->end_valid && d->icount == h->furthest && !d->sub &&
 	    stop->reason != STOP_ERROR) {

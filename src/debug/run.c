@@ -131,6 +131,7 @@ static int debug_launch(struct debug *d, enum vcpu_run_mode mode)
 		return r;
 	d->running = true;
 	d->started = true;
+	d->shutdown_known = false;
 	/* A plain continue runs every vCPU; steps and counted runs the selected one. */
 	d->others = debug_others_run(d, mode != VCPU_CONTINUE);
 	/* Shared vCPUs lend no pages: one that needs them stops (STOP_LEND). */
