@@ -246,6 +246,14 @@ int arch_deliver_soft_int(struct vcpu *vcpu, unsigned vector, unsigned len);
  * hand: 1 if so, 0 if left to KVM (none, an NMI, or a case not done by
  * hand), -errno with err_msg(). */
 int arch_deliver_pending(struct vcpu *vcpu);
+/* On a host that resets the vCPU at a shutdown (SVM): before a single
+ * step, keeps the registers; at a shutdown exit right after it, gives them
+ * back to the vCPU (true; the general and system registers only: MSRs, FPU
+ * and the local APIC stay reset). arch_shutdown_restored(): whether the
+ * last exit's shutdown had them given back. */
+void arch_step_keep(struct vcpu *vcpu);
+bool arch_shutdown_restore(struct vcpu *vcpu);
+bool arch_shutdown_restored(struct vcpu *vcpu);
 /* Why the vCPU shut down (a triple fault), in words, from its registers and
  * RAM as the shutdown left them: its length (0: nothing to say). */
 size_t arch_explain_shutdown(struct vcpu *vcpu, const struct symtab *syms, char *out, size_t len);

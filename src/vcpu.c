@@ -520,6 +520,10 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 			vcpu->lent_pc = arch_pc(vcpu);
 		if (drops)
 			arch_step_mark(vcpu);
+		/* A shutdown in the step leaves its registers here too. */
+		if (arch_stepping(vcpu) &&
+		    host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)
+			arch_step_keep(vcpu);
 		arch_regs_invalidate(vcpu);
 		atomic_store(&vcpu->state, VCPU_RUNNING);
 		/* (During a run, go's word is its number.) */

@@ -7,6 +7,10 @@
 
 load helper
 
+teardown() {
+	stop_stub
+}
+
 # Runs GUEST; on a host that keeps the registers at a shutdown, the line
 # after the shutdown's is "kvmdbg: why: WHY"; the status stays 3.
 explained() {
@@ -62,15 +66,33 @@ PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f000000
 	assert_line --partial "why: $PF IDT limit 0x0 cannot hold vector 14"
 }
 
-@test "--history: the shutdown's registers on every host (SVM: from a replay), explained; reverse-stepi and stepi back into it" {
+@test "--history: the shutdown's registers on every host (SVM: kept before the step), explained; reverse-stepi and stepi back into it" {
 	local at
 	at=$(sym_addr fault_dffail.elf bad_load)
 	run kvmdbg --history --console "$(guest fault_dffail.elf)" <<<$'cont\nreverse-stepi\nstepi\nstepi\nquit'
-	assert_line --regexp "^\[guest shut down: shutdown \(triple fault\) at pc $at( \(this host resets the vCPU at a shutdown: the registers are the ones a replay gives at icount 31\))?\]$"
+	assert_line --regexp "^\[guest shut down: shutdown \(triple fault\) at pc $at( \(this host resets the vCPU at a shutdown: the registers are the ones before the step that shut down\))?\]$"
 	assert_line "why: #PF at $at <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF: gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
 	assert_line "(replayed) icount 30"
 	assert_line --regexp "^=> $at <bad_load>:"
 	refute_output --partial diverged
 	# The second shutdown is told as the first.
 	[ "$(grep -c '^why: #PF at ' <<<"$output")" = 2 ] || fail "not two explanations: $output"
+}
+
+@test "--icount and a gdb stepi: the shutdown's registers on every host (SVM: kept before the step), explained" {
+	local at why
+	at=$(sym_addr fault_notpresent.elf bad_load)
+	why="#PF at $at <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF: gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
+	run kvmdbg --icount step "$(guest fault_notpresent.elf)"
+	assert_equal "$status" 3
+	# (A counted run reports its end as the console does.)
+	assert_line --regexp "^\[guest shut down: shutdown \(triple fault\) at pc $at( \(this host resets the vCPU at a shutdown: the registers are the ones before the step that shut down\))?\]$"
+	assert_line "why: $why"
+	assert_line --regexp "^rip +0*${at#0x} "
+	start_stub "$(guest fault_notpresent.elf)"
+	run gdb_batch -ex "break *$at" -ex continue -ex stepi -ex 'p/x $pc' "$(guest fault_notpresent.elf)"
+	assert_success
+	assert_line "kvmdbg: why: $why"
+	assert_line --regexp '^Program received signal SIGSEGV'
+	assert_line "\$1 = $at"
 }

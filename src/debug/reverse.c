@@ -183,7 +183,8 @@ static uint64_t reverse_arm(struct debug *d)
 static bool reverse_shutdown_lost(const struct debug *d, const struct vcpu_stop *stop)
 {
 	return stop->reason == STOP_SHUTDOWN && !d->history->shutdown_replay &&
-	       host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET;
+	       host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET &&
+	       !arch_shutdown_restored(d->vcpu);
 }
 
 /* The stop an operation ends with. */

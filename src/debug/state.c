@@ -192,7 +192,8 @@ size_t debug_explain_shutdown(struct debug *d, char *buf, size_t len)
 {
 	if (len)
 		buf[0] = '\0';
-	if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET && !d->shutdown_known)
+	if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET && !d->shutdown_known &&
+	    !arch_shutdown_restored(d->vcpu))
 		return 0;
 	return arch_explain_shutdown(d->vcpu, d->syms, buf, len);
 }

@@ -232,6 +232,45 @@ void arch_regs_invalidate(struct vcpu *vcpu)
 void arch_regs_exited(struct vcpu *vcpu)
 {
 	vcpu->arch->synced = vcpu->arch->sync_regs;
+	vcpu->arch->kept_restored = false;
+}
+
+void arch_step_keep(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+	const struct kvm_regs *r = x86_regs(vcpu);
+	const struct kvm_sregs *s = x86_sregs(vcpu);
+
+	a->kept_valid = r && s;
+	if (!a->kept_valid)
+		return;
+	a->kept_regs = *r;
+	a->kept_sregs = *s;
+	a->kept_run = vcpu->stats.runs;
+}
+
+bool arch_shutdown_restore(struct vcpu *vcpu)
+{
+	struct arch_vcpu *a = vcpu->arch;
+
+	/* Kept right before the run that shut down (a single step), or not at all. */
+	if (!a->kept_valid || vcpu->stats.runs != a->kept_run + 1)
+		return false;
+	a->kept_valid = false;
+	a->regs = a->kept_regs;
+	a->sregs = a->kept_sregs;
+	/* No event in flight: the step's was what shut down. */
+	memset(a->sregs.interrupt_bitmap, 0, sizeof(a->sregs.interrupt_bitmap));
+	a->regs_valid = a->sregs_valid = true;
+	x86_regs_changed(vcpu);
+	x86_sregs_changed(vcpu);
+	a->kept_restored = arch_regs_flush(vcpu) == 0;
+	return a->kept_restored;
+}
+
+bool arch_shutdown_restored(struct vcpu *vcpu)
+{
+	return vcpu->arch->kept_restored;
 }
 
 int arch_regs_flush(struct vcpu *vcpu)

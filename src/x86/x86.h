@@ -149,6 +149,13 @@ struct arch_vcpu {
 	bool synced;             /* ... and it has done so since our last write */
 	bool irqchip;            /* its VM has KVM's interrupt controllers (irq.c) */
 	struct x86_debug debug;
+	/* Before a single step on a host that resets the vCPU at a shutdown: the
+	 * registers, given back if the step shuts down (arch_step_keep()). */
+	struct kvm_regs kept_regs;
+	struct kvm_sregs kept_sregs;
+	unsigned long kept_run;  /* vcpu->stats.runs when kept */
+	bool kept_valid;
+	bool kept_restored;      /* the last exit's shutdown has them back */
 };
 
 /* Creates vcpu->arch (state.c; arch_vcpu_init() goes on with CPUID). */
