@@ -25,30 +25,29 @@ explained() {
 	assert_line --index 1 "kvmdbg: why: $2"
 }
 
-PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF:"
+# The first fault of GUEST's load, and the start of its delivery.
+pf() {
+	echo "#PF at $(sym_addr "$1" bad_load) <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF:"
+}
 
 @test "a triple fault explained: #PF, the IDT's limit holds no vector (#GP), then #DF" {
-	explained fault_idtlimit.elf "$PF IDT limit 0x0 cannot hold vector 14 → #GP(0x73) → #DF: IDT limit 0x0 cannot hold vector 8 → shutdown"
+	explained fault_idtlimit.elf "$(pf fault_idtlimit.elf) IDT limit 0x0 cannot hold vector 14 → #GP(0x73) → #DF: IDT limit 0x0 cannot hold vector 8 → shutdown"
 }
 
 @test "a triple fault explained: gates not present (#NP)" {
-	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_notpresent.elf bad_load)}
-	explained fault_notpresent.elf "$PF gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
+	explained fault_notpresent.elf "$(pf fault_notpresent.elf) gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
 }
 
 @test "a triple fault explained: the handler's selector beyond the GDT's limit" {
-	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_badcs.elf bad_load)}
-	explained fault_badcs.elf "$PF gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8's selector 0xfff8 is beyond the GDT's limit 0x1f → shutdown"
+	explained fault_badcs.elf "$(pf fault_badcs.elf) gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8's selector 0xfff8 is beyond the GDT's limit 0x1f → shutdown"
 }
 
 @test "a triple fault explained: good gates, the stack not mapped (#PF pushing the frame, #DF)" {
-	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_nostack.elf bad_load)}
-	explained fault_nostack.elf "$PF pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → #PF → #DF: pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → shutdown"
+	explained fault_nostack.elf "$(pf fault_nostack.elf) pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → #PF → #DF: pushing the frame at 0x7f00000fffd0: PML4 entry 254 not present → shutdown"
 }
 
 @test "a triple fault explained: #DF itself fails (a call gate at vector 8)" {
-	PF=${PF/$(sym_addr fault_idtlimit.elf bad_load)/$(sym_addr fault_dffail.elf bad_load)}
-	explained fault_dffail.elf "$PF gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
+	explained fault_dffail.elf "$(pf fault_dffail.elf) gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
 }
 
 @test "a triple fault explained: ud2 with no IDT (#UD, then #GP delivered in turn)" {
@@ -60,10 +59,10 @@ PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f000000
 	start_stub "$(guest fault_idtlimit.elf)"
 	run gdb_batch -ex continue "$(guest fault_idtlimit.elf)"
 	assert_success
-	assert_line --partial "kvmdbg: why: $PF IDT limit 0x0 cannot hold vector 14"
+	assert_line --partial "kvmdbg: why: $(pf fault_idtlimit.elf) IDT limit 0x0 cannot hold vector 14"
 	assert_line --regexp '^Program received signal SIGSEGV'
 	run kvmdbg --console "$(guest fault_idtlimit.elf)" <<<$'cont\nquit'
-	assert_line --partial "why: $PF IDT limit 0x0 cannot hold vector 14"
+	assert_line --partial "why: $(pf fault_idtlimit.elf) IDT limit 0x0 cannot hold vector 14"
 }
 
 @test "--history: the shutdown's registers on every host (SVM: kept before the step), explained; reverse-stepi and stepi back into it" {
@@ -71,7 +70,7 @@ PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f000000
 	at=$(sym_addr fault_dffail.elf bad_load)
 	run kvmdbg --history --console "$(guest fault_dffail.elf)" <<<$'cont\nreverse-stepi\nstepi\nstepi\nquit'
 	assert_line --regexp "^\[guest shut down: shutdown \(triple fault\) at pc $at( \(this host resets the vCPU at a shutdown: the registers are the ones before the step that shut down\))?\]$"
-	assert_line "why: #PF at $at <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF: gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
+	assert_line "why: $(pf fault_dffail.elf) gate 14's selector 0xfff8 is beyond the GDT's limit 0x1f → #GP(0xfff9) → #DF: gate 8 has type 0xc, not a 64-bit interrupt or trap gate → shutdown"
 	assert_line "(replayed) icount 30"
 	assert_line --regexp "^=> $at <bad_load>:"
 	refute_output --partial diverged
@@ -82,7 +81,7 @@ PF="#PF at $(sym_addr fault_idtlimit.elf bad_load) <bad_load> reading 0x7f000000
 @test "--icount and a gdb stepi: the shutdown's registers on every host (SVM: kept before the step), explained" {
 	local at why
 	at=$(sym_addr fault_notpresent.elf bad_load)
-	why="#PF at $at <bad_load> reading 0x7f0000000040: PML4 entry 254 not present; delivering #PF: gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
+	why="$(pf fault_notpresent.elf) gate 14 is not present → #NP(0x73) → #DF: gate 8 is not present → shutdown"
 	run kvmdbg --icount step "$(guest fault_notpresent.elf)"
 	assert_equal "$status" 3
 	# (A counted run reports its end as the console does.)

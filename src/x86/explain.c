@@ -298,11 +298,16 @@ static bool deliverable(struct explain *x, const struct xev *e, struct xev *next
 	unsigned v = e->vector;
 
 	if (!(s->cr0 & CR0_PE)) {
+		uint16_t ivt[2];
+
 		if (v * 4 + 3 > s->idt.limit) {
 			say(x, "the IVT's limit 0x%x cannot hold vector %u", s->idt.limit, v);
 			*next = (struct xev){ .vector = X_GP, .error = -1 };
 			return false;
 		}
+		if (!read_sys(x, s->idt.base + v * 4, ivt, sizeof(ivt), "the IVT", next))
+			return false;
+		say(x, "IVT entry %u leads to %04x:%04x", v, ivt[1], ivt[0]);
 		return true;
 	}
 	unsigned size = x->lm ? 16 : 8;

@@ -169,11 +169,49 @@ static void first_faults(void)
 	       "cannot hold vector 8 → shutdown");
 }
 
+/* Real mode: the IVT; protected mode: 8-byte gates, a 32-bit stack. */
+static void other_modes(void)
+{
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	uint32_t ivt6 = 0xf000e2c3;
+
+	machine(ud2, sizeof(ud2));
+	sregs = (struct kvm_sregs){ 0 };
+	sregs.cs.base = 0xffff0, sregs.idt.limit = 0x3ff;
+	regs = (struct kvm_regs){ .rip = CODE - 0xffff0, .rsp = 0x7000, .rflags = 2 };
+	put(6 * 4, &ivt6, 4);
+	expect("#UD at 0x100000: ud2; delivering #UD: IVT entry 6 leads to f000:e2c3 (kvmdbg does "
+	       "not see why that fails)");
+	sregs.idt.limit = 0x17;
+	expect("#UD at 0x100000: ud2; delivering #UD: the IVT's limit 0x17 cannot hold vector 6 → "
+	       "#GP; delivering #GP: the IVT's limit 0x17 cannot hold vector 13 → #GP → #DF: the "
+	       "IVT's limit 0x17 cannot hold vector 8 → shutdown");
+	/* Flat 32-bit protected mode without paging. */
+	uint64_t code32 = 0x00cf9b000000ffffULL, gate14 = 0x00108e0000080100ULL;
+
+	sregs.cr0 = CR0_PE;
+	sregs.cs = (struct kvm_segment){ .selector = 8, .db = 1, .s = 1, .present = 1, .type = 0xb };
+	sregs.ss = (struct kvm_segment){ .selector = 0x10, .db = 1, .s = 1, .present = 1, .type = 3 };
+	sregs.gdt.base = GDT, sregs.gdt.limit = 0x17;
+	sregs.idt.base = IDT, sregs.idt.limit = 0x7ff;
+	put64(GDT + 8, code32);
+	put64(IDT + 6 * 8, gate14);
+	regs.rip = CODE;
+	regs.rsp = 0x80000;
+	expect("#UD at 0x100000: ud2; delivering #UD: gate 6 leads to 0x100100 (kvmdbg does not see "
+	       "why that fails)");
+	put64(IDT + 6 * 8, gate14 & ~(1ULL << 47));
+	expect("#UD at 0x100000: ud2; delivering #UD: gate 6 is not present → #NP(0x33); delivering "
+	       "#NP(0x33): gate 11 has type 0x0, not an interrupt or trap gate → #GP(0x5b) → #DF: "
+	       "gate 8 has type 0x0, not an interrupt or trap gate → shutdown");
+}
+
 int main(void)
 {
 	if (mem_init(&mem, 16 << 20) < 0)
 		return 2;
 	deliveries();
 	first_faults();
+	other_modes();
 	return unit_done();
 }
