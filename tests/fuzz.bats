@@ -52,8 +52,12 @@ replay() {
 	replay sysmap
 }
 
+@test "fuzz corpus: a shutdown explained from registers and RAM a guest chose" {
+	replay explain
+}
+
 @test "every libFuzzer harness built with clang (make check builds them) runs its seeds clean" {
-	for h in rsp loader packets console expr devices bzimage sysmap; do
+	for h in rsp loader packets console expr devices bzimage sysmap explain; do
 		bin=$ROOT/tests/fuzz/build/fuzz-$h
 		[ -x "$bin" ] || fail "$bin is not built (make fuzz-build; make check builds it)"
 		run timeout 300 "$bin" -runs=0 -detect_leaks=0 "$ROOT/tests/fuzz/corpus/$h"
