@@ -95,3 +95,21 @@ pf() {
 	assert_line --regexp '^Program received signal SIGSEGV'
 	assert_line "\$1 = $at"
 }
+
+@test "gdb under --history: the shutdown stops at the faulting instruction; reverse-stepi leaves it, stepi runs into it again" {
+	local at prev
+	at=$(sym_addr fault_idtlimit.elf bad_load)
+	prev=$(printf '0x%x' $((at - 10)))  # movabs $0x7f0000000040, %rcx: ten bytes
+	start_stub --history "$(guest fault_idtlimit.elf)"
+	run gdb_batch -ex continue -ex 'p/x $pc' -ex reverse-stepi -ex 'p/x $pc' -ex 'p/x $rcx' \
+		-ex stepi -ex 'p/x $pc' -ex stepi -ex 'p/x $pc' "$(guest fault_idtlimit.elf)"
+	assert_success
+	assert_line --partial "kvmdbg: why: $(pf fault_idtlimit.elf) IDT limit 0x0 cannot hold vector 14"
+	assert_equal "$(grep -c '^Program received signal SIGSEGV' <<<"$output")" 2
+	assert_line "\$1 = $at"
+	assert_line "\$2 = $prev"
+	assert_line "\$3 = 0x0"
+	assert_line "\$4 = $at"
+	assert_line "\$5 = $at"
+	refute_output --partial diverged
+}
