@@ -114,7 +114,8 @@ int x86_walk(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, uint
 	struct x86_walk_info wi;
 	int r = x86_walk_info(mem, s, va, &wi);
 
-	*pa = wi.pa;
+	if (r == 0)
+		*pa = wi.pa;
 	return r;
 }
 
@@ -240,7 +241,7 @@ bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
 
 	while (len) {
 		size_t chunk = 0x1000 - (va & 0xfff);
-		uint64_t pa;
+		uint64_t pa = 0;
 
 		if (chunk > len)
 			chunk = len;

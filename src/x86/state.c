@@ -238,10 +238,13 @@ void arch_regs_exited(struct vcpu *vcpu)
 void arch_step_keep(struct vcpu *vcpu)
 {
 	struct arch_vcpu *a = vcpu->arch;
-	const struct kvm_regs *r = x86_regs(vcpu);
-	const struct kvm_sregs *s = x86_sregs(vcpu);
+	const struct kvm_regs *r;
+	const struct kvm_sregs *s;
 
-	a->kept_valid = r && s;
+	/* From the cache or kvm_run's copy only: an ioctl here could come
+	 * between an I/O exit and the entry that completes it. */
+	a->kept_valid = (a->regs_valid || a->synced) && (a->sregs_valid || a->synced) &&
+			(r = x86_regs(vcpu)) && (s = x86_sregs(vcpu));
 	if (!a->kept_valid)
 		return;
 	a->kept_regs = *r;
