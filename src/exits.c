@@ -369,16 +369,16 @@ enum exit_action exits_handle(struct vcpu *vcpu, struct vcpu_stop *stop)
 			return exits_lent(vcpu, stop);
 		/* SVM re-initialises the vCPU at a shutdown (nested SVM, 6.1): a
 		 * step's registers were kept before it. */
-		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET &&
-		    arch_shutdown_restore(vcpu))
-			return exits_stop(stop, STOP_SHUTDOWN, reason, "shutdown (triple fault) at "
-					  "pc %#llx (this host resets the vCPU at a shutdown: the "
-					  "registers are the ones before the step that shut down)",
-					  (unsigned long long)arch_pc(vcpu));
-		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET)
+		if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET) {
+			if (arch_shutdown_restore(vcpu))
+				return exits_stop(stop, STOP_SHUTDOWN, reason, "shutdown (triple "
+						  "fault) at pc %#llx (this host resets the vCPU at a "
+						  "shutdown: the registers are the ones before the step "
+						  "that shut down)", (unsigned long long)arch_pc(vcpu));
 			return exits_stop(stop, STOP_SHUTDOWN, reason, "%s", "shutdown (triple "
 					  "fault); this host resets the vCPU at a shutdown, so the "
 					  "faulting registers are lost (below: the reset state)");
+		}
 		return exits_stop(stop, STOP_SHUTDOWN, reason,
 				  "shutdown (triple fault) at pc %#llx",
 				  (unsigned long long)arch_pc(vcpu));

@@ -266,6 +266,9 @@ struct debug {
  * a plain continue does; steps, counted runs and debug_continue_cpu() run
  * the selected one. */
 bool debug_others_run(const struct debug *d, bool step);
+/* Whether the last stop's registers are a shutdown's reset state (a host
+ * that resets the vCPU there; neither kept before a step nor replayed). */
+bool debug_shutdown_regs_lost(struct debug *d);
 /* Remembers a stop, and the guest's exit status if it exited. */
 void debug_note_stop(struct debug *d, const struct vcpu_stop *stop);
 /* The user's state changes from here on are theirs (history looks). */

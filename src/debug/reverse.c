@@ -15,7 +15,6 @@
 #include "../devices/output.h"
 #include "../err.h"
 #include "../history.h"
-#include "../host.h"
 #include "../vm.h"
 
 /* A point in the guest's execution: instructions retired, and (at_pc) the
@@ -180,11 +179,10 @@ static uint64_t reverse_arm(struct debug *d)
 
 /* Whether the stop is a shutdown whose state this host reset (SVM) and
  * no replay has given back. */
-static bool reverse_shutdown_lost(const struct debug *d, const struct vcpu_stop *stop)
+static bool reverse_shutdown_lost(struct debug *d, const struct vcpu_stop *stop)
 {
 	return stop->reason == STOP_SHUTDOWN && !d->history->shutdown_replay &&
-	       host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET &&
-	       !arch_shutdown_restored(d->vcpu);
+	       debug_shutdown_regs_lost(d);
 }
 
 /* The stop an operation ends with. */

@@ -188,12 +188,17 @@ const char *debug_notice(struct debug *d)
 	return d->notice_out;
 }
 
+bool debug_shutdown_regs_lost(struct debug *d)
+{
+	return host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET && !d->shutdown_known &&
+	       !arch_shutdown_restored(d->vcpu);
+}
+
 size_t debug_explain_shutdown(struct debug *d, char *buf, size_t len)
 {
 	if (len)
 		buf[0] = '\0';
-	if (host_probe(HOST_SHUTDOWN_REGS)->value == HOST_REGS_RESET && !d->shutdown_known &&
-	    !arch_shutdown_restored(d->vcpu))
+	if (debug_shutdown_regs_lost(d))
 		return 0;
 	return arch_explain_shutdown(d->vcpu, d->syms, buf, len);
 }

@@ -148,18 +148,15 @@ static bool read_sys(struct explain *x, uint64_t va, void *buf, size_t n, const 
 		     struct xev *e)
 {
 	struct x86_walk_info wi;
-	uint8_t *p = buf;
 
 	if (range_faults(x, va, n, false, false, e, &wi)) {
 		say(x, "reading %s at %#llx: %s", what, (unsigned long long)e->cr2, wi.why);
 		return false;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (x86_walk_info(x->mem, x->s, va + i, &wi) < 0 || mem_read(x->mem, wi.pa, p + i, 1) < 0) {
-			say(x, "%s at %#llx is not in RAM", what, (unsigned long long)(va + i));
-			*e = (struct xev){ .vector = X_GP, .error = 0 };
-			return false;
-		}
+	if (!x86_read_linear(x->mem, x->s, va, buf, n)) {
+		say(x, "%s at %#llx is not in RAM", what, (unsigned long long)va);
+		*e = (struct xev){ .vector = X_GP, .error = 0 };
+		return false;
 	}
 	return true;
 }
@@ -385,10 +382,7 @@ static bool first_fault(struct explain *x, uint64_t pc, unsigned bits, struct xe
 		say(x, ": %s", wi.why);
 		return true;
 	}
-	for (size_t i = 0; i < sizeof(insn); i++)
-		if (x86_walk_info(x->mem, x->s, pc + i, &wi) < 0 ||
-		    mem_read(x->mem, wi.pa, &insn[i], 1) < 0)
-			break;
+	x86_read_code(x->mem, x->s, pc, insn, sizeof(insn));
 	struct x86_prefixes p;
 	size_t at = x86_prefixes(insn, sizeof(insn), bits, &p);
 

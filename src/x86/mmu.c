@@ -233,9 +233,8 @@ int arch_virt_to_phys(struct vcpu *vcpu, uint64_t va, uint64_t *pa)
 	return s ? x86_walk(vcpu->arch->mem, s, va, pa) : -EIO;
 }
 
-/* Reads guest-virtual bytes, one translation per page; false if any byte is
- * not mapped RAM. */
-bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
+bool x86_read_linear(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, void *buf,
+		     size_t len)
 {
 	uint8_t *p = buf;
 
@@ -245,13 +244,20 @@ bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
 
 		if (chunk > len)
 			chunk = len;
-		if (arch_virt_to_phys(vcpu, va, &pa) < 0 || mem_read(vcpu->arch->mem, pa, p, chunk) < 0)
+		if (x86_walk(mem, s, va, &pa) < 0 || mem_read(mem, pa, p, chunk) < 0)
 			return false;
 		va += chunk;
 		p += chunk;
 		len -= chunk;
 	}
 	return true;
+}
+
+bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+
+	return s && x86_read_linear(vcpu->arch->mem, s, va, buf, len);
 }
 
 /* Writes guest-virtual bytes as a supervisor write of the CPU's own (an
@@ -284,14 +290,25 @@ bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len)
 					 len - first) == 0;
 }
 
-/* The bytes at pc, as many as are mapped up to len (the rest zero). */
-bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len)
+bool x86_read_code(const struct mem *mem, const struct kvm_sregs *s, uint64_t pc, uint8_t *buf,
+		   size_t len)
 {
 	size_t to_page_end = 0x1000 - (pc & 0xfff);
 
 	memset(buf, 0, len);
-	return x86_read_virt(vcpu, pc, buf, len) ||
-	       (to_page_end < len && x86_read_virt(vcpu, pc, buf, to_page_end));
+	return x86_read_linear(mem, s, pc, buf, len) ||
+	       (to_page_end < len && x86_read_linear(mem, s, pc, buf, to_page_end));
+}
+
+bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+
+	if (!s) {
+		memset(buf, 0, len);
+		return false;
+	}
+	return x86_read_code(vcpu->arch->mem, s, pc, buf, len);
 }
 
 /* Collects the pages of the tables in a walk: this table and those below. */

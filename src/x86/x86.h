@@ -234,8 +234,14 @@ bool x86_decode_to(unsigned bits, uint64_t start, const uint8_t *code, uint64_t 
  * the first fault, each delivery that failed and why; its length. */
 size_t x86_explain(const struct mem *mem, const struct kvm_regs *r, const struct kvm_sregs *s,
 		   const struct symtab *syms, char *out, size_t len);
-/* Guest-virtual bytes, one page-table walk per page (mmu.c); false if any
- * byte is not mapped RAM. Writing: as the CPU's own supervisor write (an
+/* Linear bytes through the page tables s selects in mem, one walk per page
+ * (mmu.c); false if any byte is not mapped RAM. x86_read_code(): the bytes
+ * at pc, as many as are mapped up to len (the rest zero). */
+bool x86_read_linear(const struct mem *mem, const struct kvm_sregs *s, uint64_t va, void *buf,
+		     size_t len);
+bool x86_read_code(const struct mem *mem, const struct kvm_sregs *s, uint64_t pc, uint8_t *buf,
+		   size_t len);
+/* The same through the vCPU's own page tables. Writing: as the CPU's own supervisor write (an
  * event's frame), all or nothing, refused on a page CR0.WP keeps read-only. */
 bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);
 bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len);
