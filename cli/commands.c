@@ -381,6 +381,9 @@ void commands_report_stop(struct session *s, const struct debug_stop *stop, FILE
 		if (stop->replayed)
 			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)debug_icount(s->dbg));
 		break;
+	case DEBUG_STOP_EXCEPTION:
+		fprintf(out, "Caught %s%s\n", stop->detail, cmd_replayed(stop));
+		break;
 	case DEBUG_STOP_STEPPED:
 		if (stop->replayed)
 			fprintf(out, "(replayed) icount %llu\n", (unsigned long long)debug_icount(s->dbg));
@@ -1451,6 +1454,24 @@ static int cmd_stop(struct session *s, int argc, char **argv, FILE *out)
 	return 0;
 }
 
+/* catch [LIST], uncatch [LIST]: the exceptions that stop the guest before delivery. */
+static int cmd_catch(struct session *s, int argc, char **argv, FILE *out)
+{
+	bool on = !strcmp(argv[0], "catch");
+	char list[400] = "", now[1100];
+	size_t n = 0;
+
+	for (int i = 1; i < argc && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s ", argv[i]);
+	if (n >= sizeof(list))
+		return cmd_fail(out, "%s: too long a list", argv[0]);
+	if ((argc > 1 || !on) && debug_catch(s->dbg, list, on) < 0)
+		return cmd_fail(out, "%s", err_msg());
+	debug_catch_list(s->dbg, now, sizeof(now));
+	fprintf(out, "Catching: %s\n", now);
+	return 0;
+}
+
 static int cmd_break_kind(struct session *s, enum bp_kind kind, int argc, char **argv, FILE *out)
 {
 	uint64_t addr;
@@ -2130,6 +2151,10 @@ static const struct command commands[] = {
 	  "gives a short or wrong one)", COMPLETE_NONE, NULL, true },
 	{ "stop", cmd_stop, "", "stop the running guest (Ctrl-C does the same)", COMPLETE_NONE,
 	  NULL, false },
+	{ "catch", cmd_catch, "[LIST]", "stop at these exceptions before delivery (pf gp ud..., "
+	  "numbers, all, irq); alone: what is caught. cont delivers", COMPLETE_NONE, NULL, true },
+	{ "uncatch", cmd_catch, "[LIST]", "stop catching these exceptions (alone: all)",
+	  COMPLETE_NONE, NULL, true },
 	{ "rstepi", cmd_rstepi, "[COUNT]", "go back COUNT instructions (default 1; needs history)",
 	  COMPLETE_NONE, NULL, true },
 	{ "rcont", cmd_rcont, "", "run backwards to the last breakpoint, watchpoint or icount "

@@ -52,6 +52,9 @@ static void usage(FILE *out)
 		"                         ADDR+LEN or a device name); repeatable. Without\n"
 		"                         --mmio-log they are printed on stdout\n"
 		"      --watch-pio PORT[-PORT][,r|w|rw]  watch port accesses, likewise\n"
+		"      --catch LIST       stop at these exceptions before the guest's handler\n"
+		"                         runs (pf,gp,ud..., numbers, all, irq; README: When\n"
+		"                         the guest faults); repeatable\n"
 		"  -c, --console          stop at the first instruction and open the console\n"
 		"                         (commands from stdin when it is not a terminal)\n"
 		"  -e, --eval COMMAND     run a console command with the guest stopped at the\n"
@@ -160,7 +163,7 @@ static int parse_raw(char *arg, struct options *opt)
 
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-       OPT_MARGIN, OPT_MMIO_LOG, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
+       OPT_MARGIN, OPT_MMIO_LOG, OPT_CATCH, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
        OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK, OPT_CPU, OPT_ACPI,
        OPT_NO_ACPI, OPT_DEVICE };
@@ -324,6 +327,11 @@ static int parse_option(int c, char **argv, struct options *opt)
 			return usage_error("invalid --stop-at-icount '%s': expected a count", optarg);
 		opt->stop_at_set = true;
 		return 0;
+	case OPT_CATCH:
+		if (opt->ncatch == MAX_WATCHES)
+			return usage_error("at most %d --catch options", MAX_WATCHES);
+		opt->catch[opt->ncatch++] = optarg;
+		return 0;
 	case OPT_MMIO_LOG:
 		if (!*optarg)
 			return usage_error("--mmio-log wants a file name");
@@ -457,6 +465,7 @@ static const struct option longopts[] = {
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "wait", no_argument, NULL, 'S' },
 	{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
+	{ "catch", required_argument, NULL, OPT_CATCH },
 	{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
 	{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
 	{ "host", no_argument, NULL, OPT_HOST },
@@ -557,6 +566,10 @@ static int setup_watching(struct debug *d, const struct options *opt)
 	}
 	if (opt->mmio_log && debug_io_log(d, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());
+	for (unsigned i = 0; i < opt->ncatch; i++)
+		if (!*opt->catch[i] || debug_catch(d, opt->catch[i], true) < 0)
+			return usage_error("--catch: %s", *opt->catch[i] ? err_msg() : "wants a list "
+					   "of exceptions (pf,gp,ud, all, irq)");
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct session;
 #define STATUS_SHUTDOWN 3 /* the guest shut down (triple fault) */
 #define STATUS_KVM_ERROR 4 /* KVM stopped the guest with an error */
 #define STATUS_RESET 5     /* the guest reset the machine (i8042) */
+#define STATUS_CAUGHT 6    /* a caught exception stopped the guest (--catch) */
 #define STATUS_TIMEOUT 124
 #define STATUS_INTERRUPTED 130
 
@@ -68,6 +69,8 @@ struct options {
 	uint64_t stop_at;      /* its count */
 	bool wait;             /* --wait: the guest waits for a debugger to continue it */
 	const char *mmio_log;  /* --mmio-log FILE, or NULL */
+	const char *catch[MAX_WATCHES]; /* --catch LIST, each */
+	unsigned ncatch;
 	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
 	unsigned nwatches;
 	bool host;             /* --host: report what this host's KVM does */

@@ -93,6 +93,10 @@ static int report_stop(struct debug *d, const struct image *img, const struct de
 		arch_dump_regs(vcpu, stderr);
 	}
 		return STATUS_SHUTDOWN;
+	case DEBUG_STOP_EXCEPTION:
+		fprintf(stderr, "kvmdbg: caught %s\n", stop->detail);
+		arch_dump_regs(vcpu, stderr);
+		return STATUS_CAUGHT;
 	case DEBUG_STOP_ERROR:
 	case DEBUG_STOP_STEPPED:
 	case DEBUG_STOP_BREAKPOINT:

@@ -303,6 +303,45 @@ int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size);
 /* The handler addresses (linear) of the present entries of a copy of the table. */
 unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 			  uint64_t *targets, unsigned max);
+/* The handler address (linear) of vector's present entry in a copy of the
+ * table; false if the table has none there. */
+bool arch_gate_target(struct vcpu *vcpu, const uint8_t *idt, unsigned size, unsigned vector,
+		      uint64_t *target);
+
+/*
+ * Exceptions caught at their handler's entry (src/debug/catch.c): the
+ * vectors by name, the signal a process would get, and the frame the CPU
+ * pushed taken back, so that the registers are as before delivery.
+ */
+#define ARCH_MAX_VECTORS 256
+#define ARCH_FIRST_IRQ 32 /* vectors from here on are interrupts */
+/* A vector from its name ("pf", "#PF", "14", "0xe"); -1 if none. */
+int arch_vector_parse(const char *name);
+/* "#PF", or NULL for a vector without a name (an interrupt). */
+const char *arch_vector_name(unsigned vector);
+/* The signal Linux gives a process for it. */
+enum arch_signal { ARCH_SIG_TRAP, ARCH_SIG_SEGV, ARCH_SIG_ILL, ARCH_SIG_FPE, ARCH_SIG_BUS,
+		   ARCH_SIG_IRQ };
+enum arch_signal arch_vector_signal(unsigned vector);
+struct arch_caught {
+	unsigned vector;
+	bool has_error;     /* the CPU pushed an error code */
+	bool soft;          /* int n raised it (no error code, pc after the int) */
+	uint64_t error, cr2;
+	uint64_t pc;        /* where it happened: the faulting instruction (after a trap) */
+	uint64_t handler;   /* its handler's entry */
+	uint64_t entry[12]; /* the arch's: the state at the handler's entry */
+};
+/* At the entry of vector's handler: takes the frame the CPU pushed back off
+ * the stack, so that the registers are as before delivery (memory is left
+ * as it is); *c describes it and keeps the entry state. -errno with
+ * err_msg() if the stack holds no such frame. */
+int arch_catch_undo(struct vcpu *vcpu, unsigned vector, struct arch_caught *c);
+/* The exception delivered again: the state at its handler's entry back. */
+int arch_catch_redo(struct vcpu *vcpu, const struct arch_caught *c);
+/* "#PF error 0x4 (not present, read, supervisor) cr2 0x…": its length. */
+size_t arch_catch_describe(const struct arch_caught *c, char *out, size_t len);
+
 /* Just after entering a handler: whether the frame's return address is
  * prev_pc, i.e. the instruction there faulted and did not retire. */
 bool arch_fault_frame(struct vcpu *vcpu, uint64_t prev_pc);

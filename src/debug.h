@@ -44,6 +44,7 @@ enum debug_stop_reason {
 	DEBUG_STOP_BREAKPOINT, /* at a breakpoint */
 	DEBUG_STOP_ICOUNT,     /* at an instruction count asked for */
 	DEBUG_STOP_WATCHPOINT, /* a memory watchpoint caught an access (debug_watch_hit()) */
+	DEBUG_STOP_EXCEPTION,  /* a caught exception, before delivery (debug_catch()) */
 };
 
 /* A stop report. */
@@ -59,6 +60,8 @@ struct debug_stop {
 				(the guest's exit) */
 	uint64_t icount;     /* instructions retired at the stop (when counting) */
 	unsigned cpu;        /* the vCPU that stopped (index from 0) */
+	unsigned vector;     /* EXCEPTION: its vector; detail describes it in one line */
+	int signal;          /* EXCEPTION: the signal a process would get (enum arch_signal) */
 };
 
 enum bp_kind {
@@ -70,6 +73,7 @@ enum bp_kind {
 #define BP_OWNER_CONSOLE 1u
 #define BP_OWNER_GDB 2u
 #define BP_OWNER_TEMP 4u /* the console's nexti and finish: released at the next stop */
+#define BP_OWNER_CATCH 8u /* debug_catch()'s, at handlers: not the user's, not listed */
 
 /* A breakpoint, as listed. */
 struct debug_break_info {
@@ -211,7 +215,8 @@ int debug_break_remove(struct debug *d, int id);
 void debug_break_release(struct debug *d, int id, unsigned owner);
 /* The number of the breakpoint of a kind at addr, or 0. */
 int debug_break_find_id(struct debug *d, enum bp_kind kind, uint64_t addr);
-/* Breakpoint id, or the n-th in the table (for listing); false if there is none. */
+/* Breakpoint id, or the n-th in the table (for listing; BP_OWNER_CATCH's
+ * alone are not listed); false if there is none. */
 bool debug_break_info(const struct debug *d, int id, struct debug_break_info *info);
 bool debug_break_nth(const struct debug *d, unsigned i, struct debug_break_info *info);
 /* Whether a breakpoint of kind stops the guest by taking its code page out of
@@ -417,6 +422,29 @@ int debug_kaslr(struct debug *d, char *buf, size_t len);
 /* A message for the user the debugger left since (history discarded, say),
  * or NULL; cleared by the call. */
 const char *debug_notice(struct debug *d);
+
+/*
+ * Catching exceptions (README "When the guest faults"): a caught vector's
+ * handler gets a breakpoint of kvmdbg's own (BP_OWNER_CATCH); the guest
+ * stops there and the frame the CPU pushed is taken back, so the stop
+ * (DEBUG_STOP_EXCEPTION) is at the instruction that faulted, registers as
+ * before delivery. The next run delivers it (the state at the handler's
+ * entry back) unless debug_catch_resume() says not to: then the faulting
+ * instruction runs again. The handlers are found in the IDT at each run and
+ * whenever the guest exits to kvmdbg while running (port I/O, MMIO).
+ */
+/* Catches (on) or stops catching the vectors of list: names (de db nmi bp of
+ * br ud nm df ts np ss gp pf mf ac mc xm ve cp, with or without '#'),
+ * numbers, "all" (the exceptions, 0-31), "irq" (32-255), separated by
+ * commas or spaces; an empty list uncatches all. -EINVAL with a message. */
+int debug_catch(struct debug *d, const char *list, bool on);
+/* What is caught, as a list debug_catch() takes ("none" for nothing). */
+void debug_catch_list(const struct debug *d, char *buf, size_t len);
+/* Whether the next run delivers the exception the guest stopped at (it
+ * does unless told; a stop not at a caught exception ignores this). */
+void debug_catch_resume(struct debug *d, bool deliver);
+/* Whether the guest is stopped at a caught exception not yet delivered. */
+bool debug_catch_held(const struct debug *d);
 
 /* Why the guest shut down (a triple fault), in words, from the registers and
  * RAM the shutdown left: its length; 0 when there is nothing to go on (this

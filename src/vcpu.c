@@ -585,6 +585,11 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		}
 		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;
+		if (vcpu->exit_hook && vcpu->mode == VCPU_CONTINUE &&
+		    vcpu->exit_hook(vcpu->own_opaque, vcpu)) {
+			stop->reason = STOP_REQUESTED;
+			break;
+		}
 		/*
 		 * Stepping: an instruction that exited for PIO/MMIO is the step.
 		 * Re-entering normally would, on PVM, also run the next instruction

@@ -164,6 +164,9 @@ struct vcpu {
 	/* VCPU_COUNT: called on the vCPU thread after every step (or other stop);
 	 * returns true to stop there, with *stop saying why. */
 	bool (*count_hook)(void *opaque, struct vcpu_stop *stop);
+	/* The debugger's: after each exit handled in a plain run (VCPU_CONTINUE),
+	 * on the vCPU thread; true stops the run there (STOP_REQUESTED). */
+	bool (*exit_hook)(void *opaque, struct vcpu *vcpu);
 	struct vcpu_stop stop;    /* why it stopped, valid while Idle */
 	struct stats stats;       /* its KVM_RUN calls and exits (accesses: the VM's) */
 	/* Observers (hooks set by the layers above; NULL: none). */

@@ -15,8 +15,11 @@
 #define GDB_SIGINT 2
 #define GDB_SIGILL 4
 #define GDB_SIGTRAP 5
+#define GDB_SIGFPE 8
+#define GDB_SIGBUS 10 /* gdb's own numbers (gdb/signals.def), not the host's */
 #define GDB_SIGSEGV 11
 #define GDB_SIGALRM 14
+#define GDB_SIGUSR1 30
 
 #define STUB_MAX_MEM ((RSP_PACKET_SIZE - 8) / 2) /* bytes one m reply can carry */
 #define STUB_O_CHUNK 1024                          /* text bytes per O packet */
@@ -309,6 +312,17 @@ static void stub_format_stop(struct stub *st, const struct debug_stop *stop)
 	case DEBUG_STOP_REQUESTED: sig = GDB_SIGINT; break;
 	case DEBUG_STOP_SHUTDOWN: sig = GDB_SIGSEGV; break;
 	case DEBUG_STOP_ERROR: sig = GDB_SIGILL; break;
+	case DEBUG_STOP_EXCEPTION: {
+		/* As Linux signals a process; an interrupt (catch irq) is SIGUSR1,
+		 * which gdb passes on by default, so continue delivers it. */
+		static const int sigs[] = { [ARCH_SIG_TRAP] = GDB_SIGTRAP, [ARCH_SIG_SEGV] = GDB_SIGSEGV,
+					    [ARCH_SIG_ILL] = GDB_SIGILL,   [ARCH_SIG_FPE] = GDB_SIGFPE,
+					    [ARCH_SIG_BUS] = GDB_SIGBUS,   [ARCH_SIG_IRQ] = GDB_SIGUSR1 };
+
+		if (stop->signal >= 0 && (size_t)stop->signal < sizeof(sigs) / sizeof(sigs[0]))
+			sig = sigs[stop->signal];
+		break;
+	}
 	default: break;
 	}
 	n = (size_t)snprintf(out, len, "T%02xthread:%02x;", sig, stop->cpu + 1);
@@ -371,6 +385,9 @@ static void stub_report(struct stub *st, const struct debug_stop *stop)
 		break;
 	case DEBUG_STOP_ERROR:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest stopped: %s\n", stop->detail);
+		break;
+	case DEBUG_STOP_EXCEPTION:
+		n = snprintf(msg, sizeof(msg), "kvmdbg: %s\n", stop->detail);
 		break;
 	case DEBUG_STOP_HALTED:
 		n = snprintf(msg, sizeof(msg), "kvmdbg: guest halted (%s)\n", stop->detail);
@@ -459,8 +476,10 @@ static void stub_exit_stop(struct stub *st, struct debug_stop *stop)
 /* How a resume runs the guest. */
 enum stub_run { RUN_ALL, RUN_STEP, RUN_STEP_SHARED /* steps one, the others run */ };
 
-/* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. */
-static void stub_resume(struct stub *st, enum stub_run how, const char *addr)
+/* Resumes as c/s/C/S/vCont ask; addr (if given) becomes the new pc. A
+ * caught exception is delivered if a signal comes with the resume (gdb's
+ * continue passes SIGSEGV on), not if none does (signal 0). */
+static void stub_resume(struct stub *st, enum stub_run how, const char *addr, bool sig)
 {
 	struct debug_stop stop;
 	uint64_t pc, mask;
@@ -471,6 +490,7 @@ static void stub_resume(struct stub *st, enum stub_run how, const char *addr)
 		stub_exit_stop(st, &stop);
 		return stub_report(st, &stop);
 	}
+	debug_catch_resume(st->dbg, sig);
 	if (addr && *addr) {
 		if (!stub_parse_hex(&addr, &pc) || *addr)
 			return stub_reply(st, "E22");
@@ -490,10 +510,11 @@ static void stub_resume(struct stub *st, enum stub_run how, const char *addr)
 static void h_continue(struct stub *st, const char *pkt, size_t len)
 {
 	(void)len;
-	stub_resume(st, pkt[0] == 's' ? RUN_STEP : RUN_ALL, pkt + 1);
+	stub_resume(st, pkt[0] == 's' ? RUN_STEP : RUN_ALL, pkt + 1, false);
 }
 
-/* C sig[;addr] and S sig[;addr]: signals mean nothing to a bare-metal guest. */
+/* C sig[;addr] and S sig[;addr]: a signal delivers a caught exception (and
+ * means nothing else to a bare-metal guest). */
 static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
 {
 	const char *semi = strchr(pkt, ';');
@@ -503,7 +524,7 @@ static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
 	(void)len;
 	if (!stub_parse_hex(&p, &sig) || (*p && *p != ';'))
 		return stub_reply(st, "E22");
-	stub_resume(st, pkt[0] == 'S' ? RUN_STEP : RUN_ALL, semi ? semi + 1 : NULL);
+	stub_resume(st, pkt[0] == 'S' ? RUN_STEP : RUN_ALL, semi ? semi + 1 : NULL, sig != 0);
 }
 
 /*
@@ -516,8 +537,8 @@ static void h_continue_sig(struct stub *st, const char *pkt, size_t len)
 static void h_vcont(struct stub *st, const char *pkt, size_t len)
 {
 	const char *a = pkt + strlen("vCont;");
-	bool step = false, all = false;
-	unsigned cpu, named = 0, ncont = 0;
+	bool step = false, all = false, deliver = false, decided = false;
+	unsigned cpu, named = 0, ncont = 0, sel = debug_cpu(st->dbg);
 	uint64_t sig;
 
 	(void)len;
@@ -527,6 +548,7 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 
 		if (act != 'c' && act != 's' && act != 'C' && act != 'S')
 			return stub_unsupported(st);
+		sig = 0;
 		if ((act == 'C' || act == 'S') && !stub_parse_hex(&a, &sig))
 			return stub_reply(st, "E22");
 		if (*a == ':') {
@@ -543,6 +565,12 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 			a++;
 		else if (*a)
 			return stub_reply(st, "E22");
+		/* The leftmost action for the vCPU that stopped says whether its
+		 * caught exception is delivered (a signal with it). */
+		if (!decided && (!*tid || !strcmp(tid, "-1") || cpu == sel)) {
+			decided = true;
+			deliver = sig != 0;
+		}
 		if (step) {
 			/* The step wins; the others wait for it, or run with it. */
 			all |= (act == 'c' || act == 'C') && (!*tid || !strcmp(tid, "-1"));
@@ -559,13 +587,14 @@ static void h_vcont(struct stub *st, const char *pkt, size_t len)
 		}
 	}
 	if (step)
-		return stub_resume(st, all ? RUN_STEP_SHARED : RUN_STEP, NULL);
+		return stub_resume(st, all ? RUN_STEP_SHARED : RUN_STEP, NULL, deliver);
 	if (all || ncont != 1)
-		return stub_resume(st, RUN_ALL, NULL);
+		return stub_resume(st, RUN_ALL, NULL, deliver);
 	if (debug_exited(st->dbg, NULL) || debug_select_cpu(st->dbg, named) < 0)
-		return stub_resume(st, RUN_ALL, NULL);
+		return stub_resume(st, RUN_ALL, NULL, deliver);
 	struct debug_stop stop;
 
+	debug_catch_resume(st->dbg, deliver);
 	stub_ran(st, debug_continue_cpu(st->dbg, &stop), &stop);
 }
 

@@ -64,8 +64,9 @@ bool debug_break_info(const struct debug *d, int id, struct debug_break_info *in
 
 bool debug_break_nth(const struct debug *d, unsigned n, struct debug_break_info *info)
 {
+	/* (Caught exceptions' own are not the user's to list.) */
 	for (int i = 0; i < DEBUG_MAX_BREAKPOINTS; i++) {
-		if (d->bp[i].id && n-- == 0) {
+		if (d->bp[i].id && d->bp[i].owners != BP_OWNER_CATCH && n-- == 0) {
 			debug_break_view(&d->bp[i], info);
 			return true;
 		}
@@ -280,6 +281,19 @@ int debug_break_remove(struct debug *d, int id)
 		return 0;
 	}
 	return err_set(ENOENT, "no breakpoint or watchpoint number %d", id);
+}
+
+/* (A gate aimed at the page-table root once put 0xcc in PML4[0].) */
+bool debug_entry_on_table(struct debug *d, uint64_t addr, const uint64_t *sys, unsigned n)
+{
+	uint64_t pa;
+
+	if (arch_virt_to_phys(d->vcpu, addr, &pa) < 0)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (sys[i] == (pa & ~(MEM_PAGE - 1)))
+			return true;
+	return false;
 }
 
 bool debug_int3_plant(struct debug *d, uint64_t addr, struct int3_site *site)

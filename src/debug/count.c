@@ -47,21 +47,6 @@ static void debug_entry_plant(struct debug *d, struct entry_bp *e)
 		e->int3.planted = false;
 }
 
-/* Whether the handler at addr lies on a page the CPU reads as a table (page
- * tables, GDT, IDT, TSS: sys[0..n)): not code, and an int3 there would
- * corrupt it (a gate aimed at the page-table root put 0xcc in PML4[0]). */
-static bool debug_entry_on_table(struct debug *d, uint64_t addr, const uint64_t *sys, unsigned n)
-{
-	uint64_t pa;
-
-	if (arch_virt_to_phys(d->vcpu, addr, &pa) < 0)
-		return false;
-	for (unsigned i = 0; i < n; i++)
-		if (sys[i] == (pa & ~(MEM_PAGE - 1)))
-			return true;
-	return false;
-}
-
 /* Plants int3 at every interrupt handler, again whenever the table changed;
  * not on the CPU's own tables. */
 static int debug_entries_refresh(struct debug *d)
@@ -80,6 +65,7 @@ static int debug_entries_refresh(struct debug *d)
 	if (base == d->idt_base && size == d->idt_size && !memcmp(idt, d->idt, size))
 		return 0;
 	debug_entries_unplant(d);
+	debug_catch_plan(d);
 	memcpy(d->idt, idt, size);
 	d->idt_size = size;
 	d->idt_base = base;
@@ -425,7 +411,10 @@ bool debug_count_halt_here(struct debug *d, struct vcpu_stop *stop)
 int debug_count_prepare_run(struct debug *d)
 {
 	struct arch_step_info info;
-	int r = debug_entries_refresh(d);
+	int r;
+
+	debug_catch_plan(d);
+	r = debug_entries_refresh(d);
 
 	debug_clock_tick(d);
 	debug_count_look(d, &info);

@@ -25,6 +25,7 @@
 
 #include "../debug.h"
 
+#include "../arch.h"
 #include "../checkpoint.h"
 #include "../icount.h"
 #include "../iolog.h"
@@ -189,6 +190,8 @@ struct debug {
 					   the vCPU there, has its registers from a replay */
 	struct debug_kernel kernel;     /* the Linux kernel behind them (kernel.c) */
 	void (*report_hook)(struct debug *d); /* at each stop reported (kernel.c's) */
+	/* ... and before it, what the stop means to caught exceptions (catch.c's) */
+	void (*catch_hook)(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
 	int (*reset)(void *opaque);     /* the machine's part of debug_reset() */
 	void *reset_opaque;
 	struct watch watch;             /* memory watchpoints and pages taken away */
@@ -259,6 +262,15 @@ struct debug {
 	uint8_t idt[DEBUG_MAX_IDT];     /* the table the entries came from */
 	unsigned idt_size;
 	uint64_t idt_base;
+
+	/* Caught exceptions (catch.c). */
+	uint64_t catch_set[ARCH_MAX_VECTORS / 64]; /* the vectors caught */
+	uint64_t catch_at[ARCH_MAX_VECTORS]; /* each one's handler when planned (0: none) */
+	bool catch_replan;              /* the run stopped because the table changed */
+	bool user_stop;                 /* debug_interrupt() was called in this run */
+	bool caught_held;               /* stopped at caught, not delivered yet */
+	bool caught_deliver;            /* the next run delivers it */
+	struct arch_caught caught;
 };
 
 /* ---- state.c ---- */
@@ -286,6 +298,18 @@ int debug_started(struct debug *d, int r, const struct vcpu_stop *stop,
 /* A stop that says err_msg(). */
 void debug_stop_error(struct vcpu_stop *stop);
 
+/* ---- catch.c ---- */
+/* Breakpoints (BP_OWNER_CATCH) at the handlers of the caught vectors in the
+ * IDT now; before each run. */
+void debug_catch_plan(struct debug *d);
+/* On the vCPU thread after an exit it handled in a plain run: whether the
+ * caught vectors' handlers changed (then the run stops to plan anew). */
+bool debug_catch_exit(void *opaque, struct vcpu *vcpu);
+/* At a stop reported: a caught exception's stop made of a breakpoint's at its handler. */
+void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
+/* Before a run: delivers the caught exception held, or drops it. */
+int debug_catch_apply(struct debug *d);
+
 /* ---- breakpoints.c ---- */
 /* The breakpoint numbered id, or NULL. */
 struct breakpoint *debug_break_get(struct debug *d, int id);
@@ -294,6 +318,9 @@ struct breakpoint *debug_break_find(struct debug *d, enum bp_kind kind, uint64_t
 struct breakpoint *debug_at_breakpoint(struct debug *d);
 /* Stops at the breakpoint at pc, if any: fills *stop and counts the hit. */
 bool debug_stop_at_breakpoint(struct debug *d, struct vcpu_stop *stop);
+/* Whether addr lies on one of the CPU's table pages sys[0..n) (page
+ * tables, GDT, IDT, TSS): not code; an int3 there would corrupt it. */
+bool debug_entry_on_table(struct debug *d, uint64_t addr, const uint64_t *sys, unsigned n);
 /* Plants breakpoints (all but skip) and sets guest debug for a run or a step. */
 int debug_arm(struct debug *d, const struct breakpoint *skip, bool step);
 void debug_unplant(struct debug *d);

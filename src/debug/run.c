@@ -54,6 +54,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 	iolog_init(&d->log);
 	d->log.syms = syms;
 	d->report_hook = debug_kernel_check;
+	d->catch_hook = debug_catch_report;
 	d->log.icount = debug_watch_icount;
 	d->log.icount_opaque = d;
 	for (unsigned i = 0; i < ncpus; i++) {
@@ -62,6 +63,7 @@ struct debug *debug_create(struct vm *vm, struct vcpu *vcpus, unsigned ncpus,
 		vcpu->own_breakpoint = debug_own_breakpoint;
 		vcpu->fetch_stop = debug_fetch_stop;
 		vcpu->count_hook = debug_count_hook;
+		vcpu->exit_hook = debug_catch_exit;
 		vcpu->own_opaque = d;
 		vcpu->pages = &watch_page_ops;
 		vcpu->pages_opaque = &d->watch;
@@ -86,6 +88,7 @@ void debug_destroy(struct debug *d)
 		vcpu->own_breakpoint = NULL;
 		vcpu->fetch_stop = NULL;
 		vcpu->count_hook = NULL;
+		vcpu->exit_hook = NULL;
 		vcpu->pages = NULL;
 		vcpu->on_access = NULL;
 	}
@@ -283,7 +286,9 @@ static int debug_may_run(struct debug *d, struct vcpu_stop *stop)
 	if (d->exited)
 		return err_set(ECHILD, "the guest has exited (status %d); there is nothing left "
 			       "to run (system_reset powers it on again)", d->exit_status);
-	return 0;
+	d->user_stop = false;
+	d->catch_replan = false;
+	return debug_catch_apply(d);
 }
 
 /* An operation the user asked for starts. */
@@ -298,8 +303,12 @@ static void debug_op_begin(struct debug *d)
 /* One step without counting (breakpoints but skip's armed). */
 static int debug_step_raw(struct debug *d, struct vcpu_stop *stop)
 {
-	struct breakpoint *here = debug_at_breakpoint(d);
-	int r = debug_arm(d, here, true);
+	struct breakpoint *here;
+	int r;
+
+	debug_catch_plan(d);
+	here = debug_at_breakpoint(d);
+	r = debug_arm(d, here, true);
 
 	if (r == 0) {
 		d->armed_skip = here;
@@ -509,6 +518,7 @@ static int debug_go(struct debug *d, struct vcpu_stop *stop)
 	debug_target_merge(d);
 	if (debug_count_by_steps(d))
 		return debug_launch(d, VCPU_COUNT);
+	debug_catch_plan(d);
 	if (debug_at_breakpoint(d)) {
 		r = debug_step_off(d, stop);
 		if (r != 0)
@@ -541,6 +551,26 @@ int debug_start(struct debug *d, struct vcpu_stop *stop)
 		if (!d->hops || d->hops->stopped(d, stop))
 			return 1;
 	}
+}
+
+/* A plain run stopped because the caught vectors' handlers changed (the
+ * guest loaded its IDT, say): it goes on with them planned anew. true:
+ * running again; false: *stop is the stop (an error if it could not go on). */
+static bool debug_catch_replan(struct debug *d, struct vcpu_stop *stop)
+{
+	int r;
+
+	if (stop->reason != STOP_REQUESTED || !d->catch_replan || d->user_stop)
+		return false;
+	d->catch_replan = false;
+	r = debug_go(d, stop);
+	if (r == 0)
+		return true;
+	if (r < 0) {
+		debug_stop_error(stop);
+		debug_note_stop(d, stop);
+	}
+	return false;
 }
 
 /* After a stop was collected: true if it is the one to report, false if the
@@ -590,6 +620,8 @@ static bool debug_collect_stop(struct debug *d, struct vcpu_stop *stop)
 		debug_resolve(d, stop, false);
 		debug_unplant(d);
 		if (stop->reason == STOP_LEND && !debug_lend_alone(d, stop))
+			return false;
+		if (debug_catch_replan(d, stop))
 			return false;
 	}
 	return debug_settle(d, stop);
@@ -730,6 +762,7 @@ void debug_interrupt(struct debug *d)
 {
 	if (!d->running)
 		return;
+	d->user_stop = true;
 	vcpu_request_stop(d->vcpu);
 	for (unsigned i = 0; d->others && i < d->ncpus; i++)
 		vcpu_request_stop(d->cpus[i]);

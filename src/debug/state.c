@@ -284,6 +284,8 @@ static void debug_stuck_hint(struct debug *d, const struct vcpu_stop *in)
 void debug_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out)
 {
 	debug_stop_out(d, in, out);
+	if (d->catch_hook)
+		d->catch_hook(d, in, out);
 	debug_stuck_hint(d, in);
 	if (d->report_hook)
 		d->report_hook(d);

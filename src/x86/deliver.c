@@ -99,40 +99,48 @@ static int deliver_real(struct vcpu *vcpu, struct kvm_regs *r, struct kvm_sregs 
 	return DELIVER_DONE;
 }
 
+bool x86_gdt_segment(struct vcpu *vcpu, const struct kvm_sregs *s, uint16_t sel,
+		     struct kvm_segment *seg)
+{
+	uint8_t d[8];
+
+	if ((sel & 4) || (sel | 7) > s->gdt.limit || !(sel & ~7) ||
+	    !x86_read_virt(vcpu, s->gdt.base + (sel & ~7), d, sizeof(d)))
+		return false;
+	uint32_t limit = d[0] | d[1] << 8 | (d[6] & 0xfu) << 16;
+
+	*seg = (struct kvm_segment){
+		.base = d[2] | d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24,
+		.limit = d[6] & 0x80 ? limit << 12 | 0xfff : limit,
+		.selector = sel,
+		.type = d[5] & 0xf,
+		.present = d[5] >> 7,
+		.dpl = (d[5] >> 5) & 3,
+		.db = (d[6] >> 6) & 1,
+		.s = (d[5] >> 4) & 1,
+		.l = (d[6] >> 5) & 1,
+		.g = (d[6] >> 7) & 1,
+		.avl = (d[6] >> 4) & 1,
+	};
+	return true;
+}
+
 /* The code segment a gate names: the current one (the common case), or a
  * code descriptor of the GDT of the same privilege; false if neither. */
 static bool deliver_code_segment(struct vcpu *vcpu, const struct kvm_sregs *s, uint16_t sel,
 				 unsigned cpl, struct kvm_segment *cs)
 {
-	uint8_t d[8];
-
 	if ((sel & ~3) == (s->cs.selector & ~3) && s->cs.dpl == cpl) {
 		*cs = s->cs;
 		cs->selector = (uint16_t)((sel & ~3) | cpl);
 		return true;
 	}
-	if ((sel & 4) || (sel | 7) > s->gdt.limit || !(sel & ~7) ||
-	    !x86_read_virt(vcpu, s->gdt.base + (sel & ~7), d, sizeof(d)))
-		return false;
 	/* Present, S=1, code (type bit 3), not conforming (bit 2), DPL = CPL. */
-	if (!(d[5] & 0x80) || !(d[5] & 0x10) || (d[5] & 0x0c) != 0x08 ||
-	    ((d[5] >> 5) & 3) != cpl)
+	if (!x86_gdt_segment(vcpu, s, sel, cs) || !cs->present || !cs->s ||
+	    (cs->type & 0xc) != 0x8 || cs->dpl != cpl)
 		return false;
-	uint32_t limit = d[0] | d[1] << 8 | (d[6] & 0xfu) << 16;
-
-	*cs = (struct kvm_segment){
-		.base = d[2] | d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24,
-		.limit = d[6] & 0x80 ? limit << 12 | 0xfff : limit,
-		.selector = (uint16_t)((sel & ~3) | cpl),
-		.type = (d[5] & 0xf) | 1,
-		.present = 1,
-		.dpl = (uint8_t)cpl,
-		.db = (d[6] >> 6) & 1,
-		.s = 1,
-		.l = (d[6] >> 5) & 1,
-		.g = (d[6] >> 7) & 1,
-		.avl = (d[6] >> 4) & 1,
-	};
+	cs->selector = (uint16_t)((sel & ~3) | cpl);
+	cs->type |= 1;
 	return true;
 }
 

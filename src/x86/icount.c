@@ -224,39 +224,47 @@ int arch_idt(struct vcpu *vcpu, uint64_t *base, unsigned *size)
 	return 0;
 }
 
+bool arch_gate_target(struct vcpu *vcpu, const uint8_t *idt, unsigned size, unsigned vector,
+		      uint64_t *target)
+{
+	struct kvm_sregs *s = x86_sregs(vcpu);
+	unsigned gate;
+	const uint8_t *g;
+
+	if (!s)
+		return false;
+	if (!(s->cr0 & CR0_PE)) {
+		/* Real mode: the IVT holds segment:offset pairs. */
+		uint16_t off, seg;
+
+		if ((uint64_t)vector * 4 + 4 > size)
+			return false;
+		memcpy(&off, idt + vector * 4, 2);
+		memcpy(&seg, idt + vector * 4 + 2, 2);
+		*target = ((uint64_t)seg << 4) + off;
+		return true;
+	}
+	gate = s->efer & EFER_LMA ? 16 : 8;
+	if ((uint64_t)vector * gate + gate > size)
+		return false;
+	g = idt + vector * gate;
+	if (!(g[5] & 0x80)) /* not present */
+		return false;
+	*target = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16;
+	if (gate == 16)
+		*target |= (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
+	/* Flat code segments are all kvmdbg's guests use: base 0. */
+	return true;
+}
+
 unsigned arch_idt_targets(struct vcpu *vcpu, const uint8_t *idt, unsigned size,
 			  uint64_t *targets, unsigned max)
 {
-	struct kvm_sregs *s = x86_sregs(vcpu);
 	unsigned n = 0;
 
-	if (!s)
-		return 0;
-	if (!(s->cr0 & CR0_PE)) {
-		/* Real mode: the IVT holds segment:offset pairs. */
-		for (unsigned i = 0; i + 4 <= size && n < max; i += 4) {
-			uint16_t off, seg;
-
-			memcpy(&off, idt + i, 2);
-			memcpy(&seg, idt + i + 2, 2);
-			targets[n++] = ((uint64_t)seg << 4) + off;
-		}
-		return n;
-	}
-	unsigned gate = s->efer & EFER_LMA ? 16 : 8;
-
-	for (unsigned i = 0; i + gate <= size && n < max; i += gate) {
-		const uint8_t *g = idt + i;
-		uint64_t off;
-
-		if (!(g[5] & 0x80)) /* not present */
-			continue;
-		off = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16;
-		if (gate == 16)
-			off |= (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
-		/* Flat code segments are all kvmdbg's guests use: base 0. */
-		targets[n++] = off;
-	}
+	for (unsigned v = 0; v < size / 4 && n < max; v++)
+		if (arch_gate_target(vcpu, idt, size, v, &targets[n]))
+			n++;
 	return n;
 }
 

@@ -245,6 +245,11 @@ bool x86_read_code(const struct mem *mem, const struct kvm_sregs *s, uint64_t pc
  * event's frame), all or nothing, refused on a page CR0.WP keeps read-only. */
 bool x86_read_virt(struct vcpu *vcpu, uint64_t va, void *buf, size_t len);
 bool x86_write_virt(struct vcpu *vcpu, uint64_t va, const void *buf, size_t len);
+/* The descriptor selector sel names in the GDT, as a segment register would
+ * hold it (deliver.c); false beyond the GDT's limit, for the null or an LDT
+ * selector, or if the GDT cannot be read. Present or not: the caller checks. */
+bool x86_gdt_segment(struct vcpu *vcpu, const struct kvm_sregs *s, uint16_t sel,
+		     struct kvm_segment *seg);
 /* The instruction bytes at pc, as many as are mapped up to len (the rest zero). */
 bool x86_read_insn(struct vcpu *vcpu, uint64_t pc, uint8_t *buf, size_t len);
 
