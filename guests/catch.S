@@ -53,6 +53,10 @@ bad:
 	mov $99, %al
 	out %al, $0xf4
 
+	/* The handlers on a page of their own, as a kernel's entry code is
+	 * (where breakpoints go by page, nested SVM, a handler on the faulting
+	 * code's page is entered unseen: README, KVM hosts). */
+	.balign 4096
 	.globl pf_handler
 pf_handler:
 	cmpq $0, (%rsp)
@@ -103,8 +107,10 @@ ok_data: .quad 0x1234
 	.globl ran
 ran:	.long 0
 
+	/* (On a page of its own, as kernels have it: kvmdbg plants no int3 on
+	 * a page the CPU reads as a table.) */
 	.bss
-	.balign 16
+	.balign 4096
 idt:	.skip 16 * 256
 
 	.section .note.GNU-stack, "", @progbits

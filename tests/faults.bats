@@ -113,3 +113,99 @@ pf() {
 	assert_line "\$5 = $at"
 	refute_output --partial diverged
 }
+
+# ---- catching exceptions (guests/catch.S: #PF, #UD and #GP handlers that
+# check their frames; its status says which handler did not run) ----------
+
+@test "catch.elf runs its three handlers (status 0); --catch pf stops at the faulting load, status 6, the fault in words" {
+	run kvmdbg --serial none "$(guest catch.elf)"
+	assert_success
+	run kvmdbg --serial none --catch pf "$(guest catch.elf)"
+	assert_equal "$status" 6
+	assert_line --index 0 "kvmdbg: caught exception #PF error 0x0 (not present, read, supervisor) cr2 0x7f0000000040 at $(sym_addr catch.elf pf_load) <pf_load>"
+	assert_line --index 1 --regexp '^rax +0+ +rbx'
+}
+
+@test "--catch: a name kvmdbg does not know is refused with the ones it knows" {
+	run kvmdbg --catch pf,bogus "$(guest catch.elf)"
+	assert_equal "$status" 2
+	assert_output --partial "--catch: unknown exception 'bogus' (de db nmi bp of br ud nm df ts np ss gp pf"
+}
+
+@test "gdb: monitor catch pf, continue: SIGSEGV at the load with \$cr2; continue delivers it (the handler checks its frame and CR2)" {
+	start_stub "$(guest catch.elf)"
+	run gdb_batch -ex 'monitor catch pf' -ex continue -ex 'p/x $pc' -ex 'p/x $cr2' -ex 'p/x $rsp' \
+		-ex continue "$(guest catch.elf)"
+	assert_success
+	assert_line "Catching: pf"
+	assert_line "kvmdbg: exception #PF error 0x0 (not present, read, supervisor) cr2 0x7f0000000040 at $(sym_addr catch.elf pf_load) <pf_load>"
+	assert_line --regexp '^Program received signal SIGSEGV'
+	assert_line "\$1 = $(sym_addr catch.elf pf_load)"
+	assert_line '$2 = 0x7f0000000040'
+	# rsp as before delivery: the stack the guest started on, nothing pushed.
+	assert_line '$3 = 0x14000'
+	assert_line '[Inferior 1 (Remote target) exited normally]'
+}
+
+@test "gdb: signal 0 after pointing rcx at mapped memory lets the load succeed (no #PF handler); ud gives SIGILL and gp SIGSEGV, delivered by continue" {
+	start_stub "$(guest catch.elf)"
+	run gdb_batch -ex 'monitor catch pf ud gp' -ex continue -ex 'set $rcx = &ok_data' \
+		-ex 'signal 0' -ex 'p/x $pc' -ex continue -ex 'p/x $pc' -ex continue "$(guest catch.elf)"
+	assert_success
+	assert_line --regexp '^Program received signal SIGILL'
+	assert_line "kvmdbg: exception #UD at $(sym_addr catch.elf ud_insn) <ud_insn>"
+	assert_line "\$1 = $(sym_addr catch.elf ud_insn)"
+	assert_line "kvmdbg: exception #GP error 0x0 at $(sym_addr catch.elf gp_load) <gp_load>"
+	assert_line "\$2 = $(sym_addr catch.elf gp_load)"
+	# Status 1: every handler ran but the #PF's.
+	assert_line '[Inferior 1 (Remote target) exited with code 01]'
+}
+
+@test "console: catch pf, then cont stops at the faulting instruction in one line; catch lists, uncatch clears, cont delivers" {
+	run_script "$(guest catch.elf)" --serial none <<'EOF2'
+catch pf,ud
+catch
+cont
+p $cr2
+uncatch ud
+catch
+cont
+uncatch
+catch
+catch nosuch
+EOF2
+	assert_failure 1
+	assert_line "Catching: ud pf"
+	assert_line "Caught exception #PF error 0x0 (not present, read, supervisor) cr2 0x7f0000000040 at $(sym_addr catch.elf pf_load) <pf_load>"
+	assert_line --regexp "^=> $(sym_addr catch.elf pf_load) <pf_load>:"
+	assert_line "0x7f0000000040 (139637976727616)"
+	assert_line "Catching: pf"
+	assert_line "[guest exited with status 0]"
+	assert_line "Catching: none"
+	assert_line --partial "unknown exception 'nosuch'"
+}
+
+@test "counting: with catch all, each stop's icount is where --stop-at-icount lands on the instruction, and the run ends at the same count" {
+	run_script "$(guest catch.elf)" --serial none --icount step <<'EOF2'
+catch all
+cont
+info icount
+cont
+info icount
+cont
+info icount
+cont
+info icount
+EOF2
+	local counts
+	counts=$(sed -n 's/^icount \([0-9]*\) (step backend)$/\1/p' <<<"$output")
+	[ "$(wc -l <<<"$counts")" = 4 ] || fail "not four counts: $output"
+	local i=0 sym
+	for sym in pf_load ud_insn gp_load; do
+		i=$((i + 1))
+		run kvmdbg --serial none --stop-at-icount "$(sed -n ${i}p <<<"$counts")" "$(guest catch.elf)"
+		assert_line --regexp "^rip .* $(sym_addr catch.elf $sym) <$sym>\$"
+	done
+	run_script "$(guest catch.elf)" --serial none --icount step <<<$'cont\ninfo icount'
+	assert_line "icount $(sed -n 4p <<<"$counts") (step backend)"
+}

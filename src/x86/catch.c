@@ -235,7 +235,7 @@ size_t arch_catch_describe(const struct arch_caught *c, char *out, size_t len)
 	else
 		PUT("interrupt vector %#x", c->vector);
 	if (c->has_error) {
-		PUT(" error %#llx", (unsigned long long)c->error);
+		PUT(" error 0x%llx", (unsigned long long)c->error);
 		if (c->vector == 14)
 			PUT(" (%s, %s, %s%s%s)", c->error & 1 ? "protection" : "not present",
 			    c->error & 0x10 ? "fetch" : c->error & 2 ? "write" : "read",
