@@ -55,6 +55,9 @@ static void usage(FILE *out)
 		"      --catch LIST       stop at these exceptions before the guest's handler\n"
 		"                         runs (pf,gp,ud..., numbers, all, irq; README: When\n"
 		"                         the guest faults); repeatable\n"
+		"      --trace-exceptions[=[irq,]FILE]  a line for each exception delivered\n"
+		"                         (with irq: and interrupt), the guest running on, to\n"
+		"                         FILE (JSON Lines if it ends in .jsonl) or stderr\n"
 		"  -c, --console          stop at the first instruction and open the console\n"
 		"                         (commands from stdin when it is not a terminal)\n"
 		"  -e, --eval COMMAND     run a console command with the guest stopped at the\n"
@@ -163,7 +166,7 @@ static int parse_raw(char *arg, struct options *opt)
 
 /* The long options' codes past the short ones. */
 enum { OPT_RAW = 256, OPT_SERIAL, OPT_TIMEOUT, OPT_STATS, OPT_ICOUNT, OPT_STOP_AT,
-       OPT_MARGIN, OPT_MMIO_LOG, OPT_CATCH, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
+       OPT_MARGIN, OPT_MMIO_LOG, OPT_CATCH, OPT_TRACE_EXC, OPT_WATCH_MMIO, OPT_WATCH_PIO, OPT_HOST, OPT_JSON,
        OPT_MONITOR_FILES, OPT_HISTORY, OPT_HISTORY_MEM, OPT_SYMBOLS, OPT_EXIT_CODE,
        OPT_APPEND, OPT_INITRD, OPT_IRQCHIP, OPT_SMP, OPT_KERNEL, OPT_NO_SHUTDOWN, OPT_CLOCK, OPT_CPU, OPT_ACPI,
        OPT_NO_ACPI, OPT_DEVICE };
@@ -332,6 +335,17 @@ static int parse_option(int c, char **argv, struct options *opt)
 			return usage_error("at most %d --catch options", MAX_WATCHES);
 		opt->catch[opt->ncatch++] = optarg;
 		return 0;
+	case OPT_TRACE_EXC:
+		opt->trace_exceptions = true;
+		opt->trace_file = NULL;
+		opt->trace_irqs = false;
+		if (optarg && !strncmp(optarg, "irq", 3) && (!optarg[3] || optarg[3] == ',')) {
+			opt->trace_irqs = true;
+			optarg += optarg[3] ? 4 : 3;
+		}
+		if (optarg && *optarg)
+			opt->trace_file = optarg;
+		return 0;
 	case OPT_MMIO_LOG:
 		if (!*optarg)
 			return usage_error("--mmio-log wants a file name");
@@ -466,6 +480,7 @@ static const struct option longopts[] = {
 	{ "wait", no_argument, NULL, 'S' },
 	{ "mmio-log", required_argument, NULL, OPT_MMIO_LOG },
 	{ "catch", required_argument, NULL, OPT_CATCH },
+	{ "trace-exceptions", optional_argument, NULL, OPT_TRACE_EXC },
 	{ "watch-mmio", required_argument, NULL, OPT_WATCH_MMIO },
 	{ "watch-pio", required_argument, NULL, OPT_WATCH_PIO },
 	{ "host", no_argument, NULL, OPT_HOST },
@@ -566,6 +581,9 @@ static int setup_watching(struct debug *d, const struct options *opt)
 	}
 	if (opt->mmio_log && debug_io_log(d, opt->mmio_log, false) < 0)
 		return usage_error("--mmio-log: %s", err_msg());
+	if (opt->trace_exceptions &&
+	    debug_trace_exceptions(d, opt->trace_file, opt->trace_irqs) < 0)
+		return usage_error("--trace-exceptions: %s", err_msg());
 	for (unsigned i = 0; i < opt->ncatch; i++)
 		if (!*opt->catch[i] || debug_catch(d, opt->catch[i], true) < 0)
 			return usage_error("--catch: %s", *opt->catch[i] ? err_msg() : "wants a list "

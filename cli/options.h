@@ -71,6 +71,9 @@ struct options {
 	const char *mmio_log;  /* --mmio-log FILE, or NULL */
 	const char *catch[MAX_WATCHES]; /* --catch LIST, each */
 	unsigned ncatch;
+	bool trace_exceptions;  /* --trace-exceptions[=[irq,]FILE] */
+	bool trace_irqs;
+	const char *trace_file; /* NULL: stderr */
 	struct io_watch_opt watches[MAX_WATCHES]; /* --watch-mmio, --watch-pio */
 	unsigned nwatches;
 	bool host;             /* --host: report what this host's KVM does */

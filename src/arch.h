@@ -330,6 +330,7 @@ struct arch_caught {
 	uint64_t error, cr2;
 	uint64_t pc;        /* where it happened: the faulting instruction (after a trap) */
 	uint64_t handler;   /* its handler's entry */
+	uint64_t cs;        /* x86: the code segment's selector where it happened */
 	uint64_t entry[12]; /* the arch's: the state at the handler's entry */
 };
 /* At the entry of vector's handler: takes the frame the CPU pushed back off

@@ -438,6 +438,11 @@ const char *debug_notice(struct debug *d);
  * numbers, "all" (the exceptions, 0-31), "irq" (32-255), separated by
  * commas or spaces; an empty list uncatches all. -EINVAL with a message. */
 int debug_catch(struct debug *d, const char *list, bool on);
+/* Traces every exception delivered (irqs: and interrupt), the guest running
+ * on: a line (a JSON object if path ends in .jsonl) each, with the count
+ * when counting, the vector, error code, CR2 for #PF, cs:rip with its
+ * symbol and the handler; to path (NULL: stderr). -errno with a message. */
+int debug_trace_exceptions(struct debug *d, const char *path, bool irqs);
 /* What is caught, as a list debug_catch() takes ("none" for nothing). */
 void debug_catch_list(const struct debug *d, char *buf, size_t len);
 /* Whether the next run delivers the exception the guest stopped at (it

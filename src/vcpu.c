@@ -480,6 +480,15 @@ static bool vcpu_step_soft_int(struct vcpu *vcpu, struct vcpu_stop *stop)
 	return true;
 }
 
+/* The debugger's look after an exit of a plain run: true if it stops the run. */
+static bool vcpu_exit_hook(struct vcpu *vcpu, struct vcpu_stop *stop)
+{
+	if (!vcpu->exit_hook || vcpu->mode != VCPU_CONTINUE || !vcpu->exit_hook(vcpu->own_opaque, vcpu))
+		return false;
+	stop->reason = STOP_REQUESTED;
+	return true;
+}
+
 /* Runs until one stop (one step in VCPU_STEP and VCPU_COUNT modes). */
 static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 {
@@ -557,6 +566,9 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 				}
 				if (vcpu->watch_made && vcpu_halted_for_good(vcpu, stop))
 					break;
+				/* (Also after the halt watch's kick, every VCPU_WATCH_MS.) */
+				if (vcpu_exit_hook(vcpu, stop))
+					break;
 				continue;
 			}
 			char msg[128];
@@ -585,11 +597,8 @@ static void vcpu_run_once(struct vcpu *vcpu, struct vcpu_stop *stop)
 		}
 		if (exits_handle(vcpu, stop) == EXIT_STOP || queued_stop)
 			break;
-		if (vcpu->exit_hook && vcpu->mode == VCPU_CONTINUE &&
-		    vcpu->exit_hook(vcpu->own_opaque, vcpu)) {
-			stop->reason = STOP_REQUESTED;
+		if (vcpu_exit_hook(vcpu, stop))
 			break;
-		}
 		/*
 		 * Stepping: an instruction that exited for PIO/MMIO is the step.
 		 * Re-entering normally would, on PVM, also run the next instruction

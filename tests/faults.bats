@@ -209,3 +209,36 @@ EOF2
 	run_script "$(guest catch.elf)" --serial none --icount step <<<$'cont\ninfo icount'
 	assert_line "icount $(sed -n 4p <<<"$counts") (step backend)"
 }
+
+@test "--trace-exceptions: catch.elf's #PF, #UD and #GP in order, each with its frame and handler; the run's status unchanged; JSON Lines to a .jsonl file" {
+	local pf ud gp
+	pf=$(sym_addr catch.elf pf_load) ud=$(sym_addr catch.elf ud_insn) gp=$(sym_addr catch.elf gp_load)
+	run kvmdbg --serial none --trace-exceptions "$(guest catch.elf)"
+	assert_success
+	assert_line --index 0 "exception #PF error 0x0 (not present, read, supervisor) cr2 0x7f0000000040 at 0x18:$pf <pf_load>, handler $(sym_addr catch.elf pf_handler) <pf_handler>"
+	assert_line --index 1 "exception #UD at 0x18:$ud <ud_insn>, handler $(sym_addr catch.elf ud_handler) <ud_handler>"
+	assert_line --index 2 "exception #GP error 0x0 at 0x18:$gp <gp_load>, handler $(sym_addr catch.elf gp_handler) <gp_handler>"
+	[ ${#lines[@]} = 3 ] || fail "more than three lines: $output"
+	run kvmdbg --serial none --trace-exceptions="$BATS_TEST_TMPDIR/t.jsonl" "$(guest catch.elf)"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/t.jsonl"
+	assert_line --index 0 "{\"cpu\":0,\"vector\":14,\"name\":\"#PF\",\"error\":0,\"cr2\":\"0x7f0000000040\",\"cs\":\"0x18\",\"rip\":\"$pf\",\"symbol\":\"pf_load\",\"handler\":\"$(sym_addr catch.elf pf_handler)\",\"handler_symbol\":\"pf_handler\"}"
+	assert_line --index 1 --partial "\"vector\":6,\"name\":\"#UD\",\"cs\":\"0x18\",\"rip\":\"$ud\""
+	assert_line --index 2 --partial "\"vector\":13,\"name\":\"#GP\",\"error\":0,"
+}
+
+@test "--trace-exceptions with --icount: each record's count is the catch stop's; with --catch the caught one is traced once and stops" {
+	run kvmdbg --serial none --icount step --trace-exceptions "$(guest catch.elf)"
+	assert_success
+	assert_line --index 1 --regexp '^icount [0-9]+: exception #PF error 0x0 '
+	assert_line --index 2 --regexp '^icount [0-9]+: exception #UD at '
+	local n
+	n=$(sed -n 's/^icount \([0-9]*\): exception #UD.*/\1/p' <<<"$output")
+	run_script "$(guest catch.elf)" --serial none --icount step <<<$'catch ud\ncont\ninfo icount'
+	assert_line "icount $n (step backend)"
+	run kvmdbg --serial none --trace-exceptions --catch ud "$(guest catch.elf)"
+	assert_equal "$status" 6
+	assert_line --index 0 --partial "exception #PF error 0x0"
+	assert_line --index 1 --partial "exception #UD at 0x18:"
+	assert_line --index 2 --partial "kvmdbg: caught exception #UD at"
+}

@@ -11,20 +11,33 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../err.h"
+#include "../json.h"
 
 static bool debug_caught(const struct debug *d, unsigned v)
 {
 	return d->catch_set[v / 64] >> (v % 64) & 1;
 }
 
+static bool debug_traced(const struct debug *d, unsigned v)
+{
+	return d->trace && (d->trace_set[v / 64] >> (v % 64) & 1);
+}
+
+/* Caught or traced: its handler gets a breakpoint. */
+static bool debug_watched(const struct debug *d, unsigned v)
+{
+	return debug_caught(d, v) || debug_traced(d, v);
+}
+
 static bool debug_catching(const struct debug *d)
 {
 	for (unsigned i = 0; i < ARCH_MAX_VECTORS / 64; i++)
-		if (d->catch_set[i])
+		if (d->catch_set[i] || (d->trace && d->trace_set[i]))
 			return true;
 	return false;
 }
@@ -123,7 +136,7 @@ static void debug_catch_targets(struct debug *d, uint64_t *at)
 	if (debug_read_virt(d, base, idt, size) < 0)
 		return;
 	for (unsigned v = 0; v < ARCH_MAX_VECTORS; v++)
-		if (debug_caught(d, v) && !arch_gate_target(d->vcpu, idt, size, v, &at[v]))
+		if (debug_watched(d, v) && !arch_gate_target(d->vcpu, idt, size, v, &at[v]))
 			at[v] = 0;
 }
 
@@ -190,7 +203,7 @@ static int debug_catch_vector(struct debug *d, uint64_t pc, struct arch_caught *
 
 	*undone = false;
 	for (unsigned v = 0; v < ARCH_MAX_VECTORS; v++) {
-		if (!debug_caught(d, v) || d->catch_at[v] != pc)
+		if (!debug_watched(d, v) || d->catch_at[v] != pc)
 			continue;
 		if (first < 0)
 			first = (int)v;
@@ -214,6 +227,12 @@ void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debu
 	    !(bp->owners & BP_OWNER_CATCH))
 		return;
 	v = debug_catch_vector(d, bp->addr, &c, &undone);
+	if (v >= 0 && !debug_caught(d, (unsigned)v)) {
+		/* Traced only (a step ran into it): the handler's entry, as it was. */
+		if (undone)
+			arch_catch_redo(d->vcpu, &c);
+		return;
+	}
 	if (v < 0)
 		return;
 	out->reason = DEBUG_STOP_EXCEPTION;
@@ -257,4 +276,89 @@ int debug_catch_apply(struct debug *d)
 	if (!d->caught_deliver)
 		return 0;
 	return arch_catch_redo(d->vcpu, &d->caught);
+}
+
+int debug_trace_exceptions(struct debug *d, const char *path, bool irqs)
+{
+	FILE *f = stderr;
+	size_t n = path ? strlen(path) : 0;
+
+	if (path && !(f = fopen(path, "w")))
+		return err_set(errno, "cannot open %s: %s", path, strerror(errno));
+	debug_catch_free(d);
+	d->trace = f;
+	d->trace_close = path != NULL;
+	d->trace_json = n >= 6 && !strcmp(path + n - 6, ".jsonl");
+	memset(d->trace_set, 0, sizeof(d->trace_set));
+	d->trace_set[0] = 0xffffffff;
+	for (unsigned v = ARCH_FIRST_IRQ; irqs && v < ARCH_MAX_VECTORS; v++)
+		d->trace_set[v / 64] |= 1ULL << (v % 64);
+	return 0;
+}
+
+void debug_catch_free(struct debug *d)
+{
+	if (d->trace && d->trace_close)
+		fclose(d->trace);
+	d->trace = NULL;
+}
+
+/* One record of the trace. */
+static void debug_trace_write(struct debug *d, const struct arch_caught *c)
+{
+	char what[200], sym[160] = "", hsym[160] = "";
+	const char *name = arch_vector_name(c->vector);
+	FILE *f = d->trace;
+
+	if (d->syms) {
+		symbols_format(d->syms, c->pc, sym, sizeof(sym));
+		symbols_format(d->syms, c->handler, hsym, sizeof(hsym));
+	}
+	if (d->trace_json) {
+		fputc('{', f);
+		if (d->icount_on)
+			fprintf(f, "\"icount\":%llu,", (unsigned long long)d->icount);
+		fprintf(f, "\"cpu\":%d,\"vector\":%u,\"name\":", d->vcpu->id, c->vector);
+		json_string(f, c->soft ? "int" : name ? name : "irq");
+		if (c->has_error)
+			fprintf(f, ",\"error\":%llu", (unsigned long long)c->error);
+		if (c->vector == 14 && !c->soft)
+			fprintf(f, ",\"cr2\":\"%#llx\"", (unsigned long long)c->cr2);
+		fprintf(f, ",\"cs\":\"%#llx\",\"rip\":\"%#llx\",\"symbol\":",
+			(unsigned long long)c->cs, (unsigned long long)c->pc);
+		json_string(f, sym);
+		fprintf(f, ",\"handler\":\"%#llx\",\"handler_symbol\":", (unsigned long long)c->handler);
+		json_string(f, hsym);
+		fputs("}\n", f);
+		return;
+	}
+	arch_catch_describe(c, what, sizeof(what));
+	if (d->icount_on)
+		fprintf(f, "icount %llu: ", (unsigned long long)d->icount);
+	if (d->ncpus > 1)
+		fprintf(f, "CPU %d: ", d->vcpu->id);
+	fprintf(f, "%s at %#llx:%#llx%s%s%s, handler %#llx%s%s%s\n", what, (unsigned long long)c->cs,
+		(unsigned long long)c->pc, sym[0] ? " <" : "", sym, sym[0] ? ">" : "",
+		(unsigned long long)c->handler, hsym[0] ? " <" : "", hsym, hsym[0] ? ">" : "");
+}
+
+bool debug_catch_trace(struct debug *d, const struct vcpu_stop *stop)
+{
+	struct breakpoint *bp;
+	struct arch_caught c;
+	bool undone;
+	int v;
+
+	if (!d->trace || stop->reason != STOP_BREAKPOINT ||
+	    !(bp = debug_break_get(d, stop->breakpoint)) || !(bp->owners & BP_OWNER_CATCH))
+		return false;
+	v = debug_catch_vector(d, bp->addr, &c, &undone);
+	if (v < 0 || !undone)
+		return false;
+	/* (A replay of history sees again what was recorded the first time.) */
+	if (debug_traced(d, (unsigned)v) && !(d->hops && d->hops->replaying(d)))
+		debug_trace_write(d, &c);
+	arch_catch_redo(d->vcpu, &c);
+	/* A caught one is the user's stop; so is one at a breakpoint of theirs. */
+	return !debug_caught(d, (unsigned)v) && bp->owners == BP_OWNER_CATCH;
 }

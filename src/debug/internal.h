@@ -265,7 +265,10 @@ struct debug {
 
 	/* Caught exceptions (catch.c). */
 	uint64_t catch_set[ARCH_MAX_VECTORS / 64]; /* the vectors caught */
+	uint64_t trace_set[ARCH_MAX_VECTORS / 64]; /* the vectors traced */
 	uint64_t catch_at[ARCH_MAX_VECTORS]; /* each one's handler when planned (0: none) */
+	FILE *trace;                    /* where the trace goes (debug_trace_exceptions) */
+	bool trace_json, trace_close;   /* ... as JSON Lines; a file of its own */
 	bool catch_replan;              /* the run stopped because the table changed */
 	bool user_stop;                 /* debug_interrupt() was called in this run */
 	bool caught_held;               /* stopped at caught, not delivered yet */
@@ -309,6 +312,10 @@ bool debug_catch_exit(void *opaque, struct vcpu *vcpu);
 void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debug_stop *out);
 /* Before a run: delivers the caught exception held, or drops it. */
 int debug_catch_apply(struct debug *d);
+/* A stop at a traced vector's handler only: writes its record and puts the
+ * handler's entry back; true if the run is to go on from there. */
+bool debug_catch_trace(struct debug *d, const struct vcpu_stop *stop);
+void debug_catch_free(struct debug *d);
 
 /* ---- breakpoints.c ---- */
 /* The breakpoint numbered id, or NULL. */

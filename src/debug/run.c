@@ -94,6 +94,7 @@ void debug_destroy(struct debug *d)
 	}
 	if (d->stop_epoll >= 0)
 		close(d->stop_epoll);
+	debug_catch_free(d);
 	if (d->hops)
 		d->hops->free(d);
 	watch_free(&d->watch);
@@ -553,43 +554,34 @@ int debug_start(struct debug *d, struct vcpu_stop *stop)
 	}
 }
 
-/* A plain run stopped because the caught vectors' handlers changed (the
- * guest loaded its IDT, say): it goes on with them planned anew. true:
- * running again; false: *stop is the stop (an error if it could not go on). */
-static bool debug_catch_replan(struct debug *d, struct vcpu_stop *stop)
-{
-	int r;
-
-	if (stop->reason != STOP_REQUESTED || !d->catch_replan || d->user_stop)
-		return false;
-	d->catch_replan = false;
-	r = debug_go(d, stop);
-	if (r == 0)
-		return true;
-	if (r < 0) {
-		debug_stop_error(stop);
-		debug_note_stop(d, stop);
-	}
-	return false;
-}
-
 /* After a stop was collected: true if it is the one to report, false if the
  * operation in progress has the guest running again. */
 static bool debug_settle(struct debug *d, struct vcpu_stop *stop)
 {
+	bool go_on;
 	int r;
 
-	if (d->nested || !d->hops)
+	if (d->nested)
 		return true;
-	d->hops->run_end(d);
-	if (d->hops->stopped(d, stop))
+	/* Stopped because the caught vectors' handlers changed (the guest
+	 * loaded its IDT, say), or at a traced exception's handler: it goes on
+	 * (with the handlers planned anew). */
+	go_on = (stop->reason == STOP_REQUESTED && d->catch_replan && !d->user_stop) ||
+		debug_catch_trace(d, stop);
+	d->catch_replan = false;
+	if (!d->hops && !go_on)
+		return true;
+	if (d->hops)
+		d->hops->run_end(d);
+	if (!go_on && d->hops->stopped(d, stop))
 		return true;
 	r = debug_start(d, stop);
 	if (r == 0)
 		return false;
 	if (r < 0) {
 		debug_stop_error(stop);
-		d->hops->cancel(d);
+		if (d->hops)
+			d->hops->cancel(d);
 		d->last = *stop;
 	}
 	return true;
@@ -620,8 +612,6 @@ static bool debug_collect_stop(struct debug *d, struct vcpu_stop *stop)
 		debug_resolve(d, stop, false);
 		debug_unplant(d);
 		if (stop->reason == STOP_LEND && !debug_lend_alone(d, stop))
-			return false;
-		if (debug_catch_replan(d, stop))
 			return false;
 	}
 	return debug_settle(d, stop);

@@ -117,6 +117,7 @@ static int undo_real(struct vcpu *vcpu, struct kvm_regs *r, struct kvm_sregs *s,
 		return err_set(EFAULT, "no interrupt frame on the stack at %#llx",
 			       (unsigned long long)(s->ss.base + (r->rsp & 0xffff)));
 	c->pc = ((uint64_t)f[1] << 4) + f[0];
+	c->cs = f[1];
 	r->rip = f[0];
 	r->rflags = (r->rflags & ~0xffffULL) | f[2] | 2;
 	r->rsp = (r->rsp & ~0xffffULL) | ((r->rsp + 6) & 0xffff);
@@ -173,6 +174,7 @@ int arch_catch_undo(struct vcpu *vcpu, unsigned vector, struct arch_caught *c)
 	c->has_error = k;
 	c->error = k ? f[0] : 0;
 	c->pc = f[k];
+	c->cs = (uint16_t)f[k + 1];
 	/* Where the stack was: in long mode always in the frame; in protected
 	 * mode only after a change of privilege. */
 	struct kvm_segment cs, ss = s->ss;

@@ -1,0 +1,67 @@
+#!/bin/bash
+# What --trace-exceptions costs (README, When the guest faults): the run time
+# of guests/tick1k.elf (a 1 kHz timer, a #UD every 65536 turns of a fixed
+# loop) plain, with --trace-exceptions (its #UDs), with
+# --trace-exceptions=irq (and every tick), and with --catch pf (a catch site
+# planted that never fires: what catching costs a guest that does not fault);
+# each the best of RUNS, then the same with a busy loop on all but one core. QEMU's -d int works under TCG only, so
+# there is nothing of QEMU's to run beside it with KVM.
+# Usage: tests/bench/trace.sh [RUNS]   (default 3)
+set -eu
+cd "$(dirname "$0")/../.."
+
+RUNS=${1:-3}
+GUEST=guests/tick1k.elf
+
+. tests/bench/common.sh
+make -s kvmdbg "$GUEST"
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+
+run() { # kvmdbg options
+	./kvmdbg --serial none "$@" "$GUEST" 2>"$tmp/trace" || [ $? -lt 124 ]
+}
+
+measure() {
+	local plain catch exc irq
+	plain=$(best_of "$RUNS" run)
+	catch=$(best_of "$RUNS" run --catch pf)
+	exc=$(best_of "$RUNS" run --trace-exceptions)
+	local nexc
+	nexc=$(grep -c '^exception #UD' "$tmp/trace" || true)
+	irq=$(best_of "$RUNS" run --trace-exceptions=irq)
+	local nirq
+	nirq=$(grep -c '^interrupt vector 0x20' "$tmp/trace" || true)
+	echo "$plain $catch $exc $nexc $irq $nirq"
+}
+
+slower() { # time over the plain run's, as "1.03x"
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "n/a" }'
+}
+
+read -r -a idle < <(measure)
+loops=${LOAD:-$(($(nproc) - 1))}
+[ "$loops" -ge 1 ] || loops=1
+[ "${LOAD:-}" = 0 ] && loops=0
+busy=()
+loaded=()
+if [ "$loops" -gt 0 ]; then
+	for ((i = 0; i < loops; i++)); do
+		timeout 900 bash -c 'while :; do :; done' &
+		busy+=($!)
+	done
+	read -r -a loaded < <(measure)
+	kill "${busy[@]}" 2>/dev/null || true
+	wait "${busy[@]}" 2>/dev/null || true
+fi
+
+echo "$(nproc) cores; loaded: $loops busy loop(s); best of $RUNS runs, seconds (and against plain)"
+printf '%-44s | %16s | %16s\n' "guests/tick1k.elf" idle loaded
+row() { # name, index into the results
+	printf '%-44s | %7s %8s | %7s %8s\n' "$1" "${idle[$2]}" "$(slower "${idle[$2]}" "${idle[0]}")" \
+		"${loaded[$2]:--}" "$(slower "${loaded[$2]:-}" "${loaded[0]:-}")"
+}
+row "plain run" 0
+row "--catch pf (sites planted, never fires)" 1
+row "--trace-exceptions (${idle[3]} #UD records)" 2
+row "--trace-exceptions=irq (+${idle[5]} ticks)" 4
