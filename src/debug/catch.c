@@ -256,6 +256,7 @@ void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debu
 		symbols_format(d->syms, c.pc, sym, sizeof(sym));
 	snprintf(out->detail, sizeof(out->detail), "%s at %#llx%s%s%s", what,
 		 (unsigned long long)c.pc, sym[0] ? " <" : "", sym, sym[0] ? ">" : "");
+	snprintf(d->catch_last, sizeof(d->catch_last), "%s (caught)", out->detail);
 }
 
 void debug_catch_resume(struct debug *d, bool deliver)
@@ -314,6 +315,11 @@ static void debug_trace_write(struct debug *d, const struct arch_caught *c)
 		symbols_format(d->syms, c->pc, sym, sizeof(sym));
 		symbols_format(d->syms, c->handler, hsym, sizeof(hsym));
 	}
+	arch_catch_describe(c, what, sizeof(what));
+	snprintf(d->catch_last, sizeof(d->catch_last), "%s at %#llx:%#llx%s%s%s, handler %#llx%s%s%s",
+		 what, (unsigned long long)c->cs, (unsigned long long)c->pc, sym[0] ? " <" : "", sym,
+		 sym[0] ? ">" : "", (unsigned long long)c->handler, hsym[0] ? " <" : "", hsym,
+		 hsym[0] ? ">" : "");
 	if (d->trace_json) {
 		fputc('{', f);
 		if (d->icount_on)
@@ -332,14 +338,11 @@ static void debug_trace_write(struct debug *d, const struct arch_caught *c)
 		fputs("}\n", f);
 		return;
 	}
-	arch_catch_describe(c, what, sizeof(what));
 	if (d->icount_on)
 		fprintf(f, "icount %llu: ", (unsigned long long)d->icount);
 	if (d->ncpus > 1)
 		fprintf(f, "CPU %d: ", d->vcpu->id);
-	fprintf(f, "%s at %#llx:%#llx%s%s%s, handler %#llx%s%s%s\n", what, (unsigned long long)c->cs,
-		(unsigned long long)c->pc, sym[0] ? " <" : "", sym, sym[0] ? ">" : "",
-		(unsigned long long)c->handler, hsym[0] ? " <" : "", hsym, hsym[0] ? ">" : "");
+	fprintf(f, "%s\n", d->catch_last);
 }
 
 bool debug_catch_trace(struct debug *d, const struct vcpu_stop *stop)

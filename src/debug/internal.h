@@ -269,6 +269,7 @@ struct debug {
 	uint64_t catch_at[ARCH_MAX_VECTORS]; /* each one's handler when planned (0: none) */
 	FILE *trace;                    /* where the trace goes (debug_trace_exceptions) */
 	bool trace_json, trace_close;   /* ... as JSON Lines; a file of its own */
+	char catch_last[400];           /* the last exception caught or traced, in words */
 	bool catch_replan;              /* the run stopped because the table changed */
 	bool user_stop;                 /* debug_interrupt() was called in this run */
 	bool caught_held;               /* stopped at caught, not delivered yet */

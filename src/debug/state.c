@@ -198,8 +198,17 @@ size_t debug_explain_shutdown(struct debug *d, char *buf, size_t len)
 {
 	if (len)
 		buf[0] = '\0';
-	if (debug_shutdown_regs_lost(d))
-		return 0;
+	/* What is still known where the registers are not (catch.c's record). */
+	if (debug_shutdown_regs_lost(d)) {
+		int n = snprintf(buf, len, "the faulting registers are lost (this host resets the "
+				 "vCPU at a shutdown); %s%s", d->catch_last[0] ? "the last exception "
+				 "kvmdbg saw: " : "--catch all stops at each exception before its "
+				 "delivery, --trace-exceptions lists them, and --icount or --history "
+				 "keep the registers before the step that shuts down",
+				 d->catch_last);
+
+		return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+	}
 	return arch_explain_shutdown(d->vcpu, d->syms, buf, len);
 }
 
