@@ -8,7 +8,7 @@
 #include "lib/pic.h"
 
 #ifndef WORK
-#define WORK (1 << 22)
+#define WORK (1 << 20)
 #endif
 
 	.section .text.entry, "ax"
@@ -52,13 +52,15 @@ ud_insn:
 	mov ticks(%rip), %eax
 	out %al, $0xf4
 
-	/* The handlers on a page of their own (README: KVM hosts). */
+	/* Each handler on a page of its own: where breakpoints go by page
+	 * (nested SVM), a traced #UD's page is taken out of the map and run
+	 * by steps, which the timer's handler must not share (README: KVM hosts). */
 	.section .text.handlers, "ax"
 	.balign 4096
 	.globl tick_isr
 tick_isr:
 	pic_count_isr ticks
-
+	.balign 4096
 	.globl ud_isr
 ud_isr:
 	addq $2, (%rsp)

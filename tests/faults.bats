@@ -242,3 +242,29 @@ EOF2
 	assert_line --index 1 --partial "exception #UD at 0x18:"
 	assert_line --index 2 --partial "kvmdbg: caught exception #UD at"
 }
+
+@test "--trace-exceptions=irq: every tick of tick1k.elf's 1 kHz timer (its status: the ticks it took, mod 256) and its 16 #UDs, in order with them" {
+	# Where int3 does not stop the guest, each record is a stop by page
+	# (memslots changed twice): nested SVM under QEMU TCG takes about 5.6 ms
+	# a stop, so a 1 kHz timer's stops leave the guest no time to run.
+	require_host int3 debug-exit emulation-failure
+	run kvmdbg --serial none --trace-exceptions=irq "$(guest tick1k.elf)"
+	local ticks=$status n
+	n=$(grep -c '^interrupt vector 0x20 at 0x18:0x[0-9a-f]* <[a-z_0-9+x]*>, handler 0x[0-9a-f]* <tick_isr>$' <<<"$output" || true)
+	[ $((n % 256)) = "$ticks" ] || fail "$n tick records, but the guest took $ticks ticks (mod 256): $(head -5 <<<"$output")"
+	[ "$(grep -c "^exception #UD at 0x18:$(sym_addr tick1k.elf ud_insn) <ud_insn>, handler" <<<"$output")" = 16 ] ||
+		fail "not 16 #UD records: $(grep -v '^interrupt' <<<"$output" | head -5)"
+}
+
+@test "console: with catch ud, stepi at ud2 stops there as the exception (not in the handler); the next stepi delivers it and steps into the handler" {
+	run_script "$(guest catch.elf)" --serial none <<'EOF2'
+catch ud
+break ud_insn
+cont
+stepi
+stepi
+EOF2
+	assert_success
+	assert_line "Caught exception #UD at $(sym_addr catch.elf ud_insn) <ud_insn>"
+	assert_line --regexp "^=> $(sym_addr catch.elf ud_handler)|^=> 0x[0-9a-f]+ <ud_handler\+0x[0-9a-f]+>:"
+}

@@ -160,15 +160,16 @@ void debug_catch_plan(struct debug *d)
 
 		if (!d->catch_at[v])
 			continue;
-		if (!sys && (sys = malloc(DEBUG_MAX_SYSTEM_PAGES * sizeof(*sys))))
-			nsys = arch_system_pages(d->vcpu, sys, DEBUG_MAX_SYSTEM_PAGES, NULL);
-		if (debug_entry_on_table(d, d->catch_at[v], sys, nsys))
-			continue;
 		bp = debug_break_find(d, BP_SW, d->catch_at[v]);
 		if (bp && (bp->owners & BP_OWNER_CATCH)) {
 			want[bp - d->bp] = true;
 			continue;
 		}
+		/* (The CPU's tables are looked for once, and only for a new one.) */
+		if (!sys && (sys = malloc(DEBUG_MAX_SYSTEM_PAGES * sizeof(*sys))))
+			nsys = arch_system_pages(d->vcpu, sys, DEBUG_MAX_SYSTEM_PAGES, NULL);
+		if (debug_entry_on_table(d, d->catch_at[v], sys, nsys))
+			continue;
 		id = debug_break_insert(d, BP_SW, d->catch_at[v], BP_OWNER_CATCH);
 		bp = id > 0 ? debug_break_get(d, id) : NULL;
 		if (bp)
@@ -223,10 +224,23 @@ void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debu
 	bool undone;
 	int v;
 
-	if (in->reason != STOP_BREAKPOINT || !(bp = debug_break_get(d, in->breakpoint)) ||
-	    !(bp->owners & BP_OWNER_CATCH))
+	/* At a caught vector's handler: its breakpoint's stop, or a step's
+	 * whose instruction raised the exception (stepi at ud2). */
+	if (in->reason == STOP_BREAKPOINT)
+		bp = debug_break_get(d, in->breakpoint);
+	else if (in->reason == STOP_STEPPED)
+		bp = debug_break_find(d, BP_SW, arch_pc(d->vcpu));
+	else
+		return;
+	if (!bp || !(bp->owners & BP_OWNER_CATCH))
 		return;
 	v = debug_catch_vector(d, bp->addr, &c, &undone);
+	if (in->reason == STOP_STEPPED && (!undone || c.pc != d->run_pc)) {
+		/* A step that came to the handler some other way. */
+		if (undone)
+			arch_catch_redo(d->vcpu, &c);
+		return;
+	}
 	if (v >= 0 && !debug_caught(d, (unsigned)v)) {
 		/* Traced only (a step ran into it): the handler's entry, as it was. */
 		if (undone)
