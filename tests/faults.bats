@@ -257,6 +257,11 @@ EOF2
 }
 
 @test "console: with catch ud, stepi at ud2 stops there as the exception (not in the handler); the next stepi delivers it and steps into the handler" {
+	# By page (nested SVM), a step through ud2 on a page taken out of the
+	# map goes through KVM's emulator (SVM intercepts #UD), which fails
+	# there: every page is given back for the step, and the handler runs
+	# unseen (README, KVM hosts).
+	require_host int3 debug-exit emulation-failure
 	run_script "$(guest catch.elf)" --serial none <<'EOF2'
 catch ud
 break ud_insn
