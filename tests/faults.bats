@@ -273,3 +273,23 @@ EOF2
 	assert_line "Caught exception #UD at $(sym_addr catch.elf ud_insn) <ud_insn>"
 	assert_line --regexp "^=> $(sym_addr catch.elf ud_handler)|^=> 0x[0-9a-f]+ <ud_handler\+0x[0-9a-f]+>:"
 }
+
+@test "--history: a catch stop keeps history; rstepi goes to the instruction before the fault, stepi runs into the catch again, cont delivers it" {
+	run_script "$(guest catch.elf)" --serial none --history <<'EOF2'
+catch pf
+cont
+rstepi
+stepi
+stepi
+cont
+EOF2
+	assert_success
+	local pf
+	pf=$(sym_addr catch.elf pf_load)
+	[ "$(grep -c "^Caught exception #PF error 0x0 (not present, read, supervisor) cr2 0x7f0000000040 at $pf <pf_load>" <<<"$output")" = 2 ] ||
+		fail "not caught twice: $output"
+	assert_line "(replayed) icount 145"
+	assert_line --regexp '^=> 0x[0-9a-f]+ <_start\+0x[0-9a-f]+>:	movabs \$0x7f0000000040,%rcx$'
+	refute_output --partial discarded
+	assert_line --regexp '^\[guest exited with status 0: the end of its history'
+}

@@ -265,6 +265,12 @@ void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debu
 	d->caught = c;
 	d->caught_held = true;
 	d->caught_deliver = true;
+	/* Taking the frame back is kvmdbg's, not a change of the user's (history
+	 * keeps its future); and counted, the guest is where the count says it
+	 * is with no step into the handler made yet. */
+	d->caught_sub = d->sub;
+	d->sub = 0;
+	debug_state_known(d);
 	arch_catch_describe(&c, what, sizeof(what));
 	if (d->syms)
 		symbols_format(d->syms, c.pc, sym, sizeof(sym));
@@ -285,12 +291,27 @@ bool debug_catch_held(const struct debug *d)
 
 int debug_catch_apply(struct debug *d)
 {
+	bool changed;
+	int r;
+
 	if (!d->caught_held)
 		return 0;
 	d->caught_held = false;
+	/* Not delivered, the guest goes another way than history recorded: that
+	 * is a change of the user's (history discards what came after). */
 	if (!d->caught_deliver)
 		return 0;
-	return arch_catch_redo(d->vcpu, &d->caught);
+	changed = d->wrote || arch_state_changes(d->vcpu) != d->arch_changes;
+	r = arch_catch_redo(d->vcpu, &d->caught);
+	d->sub = d->caught_sub;
+	if (!changed)
+		debug_state_known(d);
+	return r;
+}
+
+void debug_catch_drop(struct debug *d)
+{
+	d->caught_held = false;
 }
 
 int debug_trace_exceptions(struct debug *d, const char *path, bool irqs)

@@ -275,6 +275,7 @@ struct debug {
 	bool caught_held;               /* stopped at caught, not delivered yet */
 	bool caught_deliver;            /* the next run delivers it */
 	struct arch_caught caught;
+	unsigned caught_sub;            /* d->sub at the handler's entry */
 };
 
 /* ---- state.c ---- */
@@ -317,6 +318,8 @@ int debug_catch_apply(struct debug *d);
  * handler's entry back; true if the run is to go on from there. */
 bool debug_catch_trace(struct debug *d, const struct vcpu_stop *stop);
 void debug_catch_free(struct debug *d);
+/* History moves the guest elsewhere: the caught exception held is gone. */
+void debug_catch_drop(struct debug *d);
 
 /* ---- breakpoints.c ---- */
 /* The breakpoint numbered id, or NULL. */

@@ -108,6 +108,8 @@ static void reverse_op_begin(struct debug *d, enum rev_op op)
 	struct history *h = &d->history->hist;
 
 	d->history->op = h->on || op == REV_SEEK ? op : REV_NONE;
+	if (op != REV_FORWARD)
+		debug_catch_drop(d);
 	d->run_from = d->icount;
 	if (!h->on || (!d->wrote && arch_state_changes(d->vcpu) == d->arch_changes))
 		return;
