@@ -50,3 +50,27 @@ best_of() {
 	done
 	echo "$b"
 }
+
+# Busy loops for a measurement on a loaded machine: LOAD of them, or one on
+# each core but one (at least one; LOAD=0: none).
+load_loops() {
+	local loops=${LOAD:-$(($(nproc) - 1))}
+
+	[ "$loops" -ge 1 ] || loops=1
+	[ "${LOAD:-}" = 0 ] && loops=0
+	echo "$loops"
+}
+
+# Runs the command that follows with $1 busy loops beside it.
+while_loaded() {
+	local busy=() i
+
+	for ((i = 0; i < $1; i++)); do
+		timeout 900 bash -c 'while :; do :; done' &
+		busy+=($!)
+	done
+	shift
+	"$@"
+	kill "${busy[@]}" 2>/dev/null || true
+	wait "${busy[@]}" 2>/dev/null || true
+}

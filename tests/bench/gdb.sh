@@ -144,20 +144,9 @@ measure_both() {
 
 read -r -a idle < <(measure_both | paste -sd' ')
 
-loops=${LOAD:-$(($(nproc) - 1))}
-[ "$loops" -ge 1 ] || loops=1
-[ "${LOAD:-}" = 0 ] && loops=0
-busy=()
+loops=$(load_loops)
 loaded=()
-if [ "$loops" -gt 0 ]; then
-	for ((i = 0; i < loops; i++)); do
-		timeout 900 bash -c 'while :; do :; done' &
-		busy+=($!)
-	done
-	read -r -a loaded < <(measure_both | paste -sd' ')
-	kill "${busy[@]}" 2>/dev/null || true
-	wait "${busy[@]}" 2>/dev/null || true
-fi
+[ "$loops" -gt 0 ] && read -r -a loaded < <(while_loaded "$loops" measure_both | paste -sd' ')
 
 names=("stepi per second ($STEPS)" "hbreak continue round trips/s ($BREAKS)"
 	"register reads per second ($READS)" "dump $DUMP_MIB MiB of RAM (mostly zero), MiB/s"

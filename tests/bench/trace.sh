@@ -45,20 +45,9 @@ slower() { # time over the plain run's, as "1.03x"
 }
 
 read -r -a idle < <(measure)
-loops=${LOAD:-$(($(nproc) - 1))}
-[ "$loops" -ge 1 ] || loops=1
-[ "${LOAD:-}" = 0 ] && loops=0
-busy=()
+loops=$(load_loops)
 loaded=()
-if [ "$loops" -gt 0 ]; then
-	for ((i = 0; i < loops; i++)); do
-		timeout 900 bash -c 'while :; do :; done' &
-		busy+=($!)
-	done
-	read -r -a loaded < <(measure)
-	kill "${busy[@]}" 2>/dev/null || true
-	wait "${busy[@]}" 2>/dev/null || true
-fi
+[ "$loops" -gt 0 ] && read -r -a loaded < <(while_loaded "$loops" measure)
 
 echo "$(nproc) cores; loaded: $loops busy loop(s); best of $RUNS runs, seconds (and against plain)"
 printf '%-44s | %16s | %16s\n' "guests/tick1k.elf" idle loaded
