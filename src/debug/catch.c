@@ -63,7 +63,7 @@ int debug_catch(struct debug *d, const char *list, bool on)
 		list += strcspn(list, ", \t");
 		any = true;
 		if (!strcmp(word, "all")) {
-			set[0] = ~0ULL >> 32;
+			set[0] |= ~0ULL >> 32;
 			continue;
 		}
 		if (!strcmp(word, "irq")) {
