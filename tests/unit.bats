@@ -34,6 +34,10 @@ unit() {
 	unit explain
 }
 
+@test "caught exceptions in words: vector names as --catch takes them, each one's signal, error codes decoded" {
+	unit catch
+}
+
 @test "I/O range parsing: addresses, ranges, device names, directions, and what is refused" {
 	unit range
 }
