@@ -299,8 +299,10 @@ int debug_catch_apply(struct debug *d)
 	d->caught_held = false;
 	/* Not delivered, the guest goes another way than history recorded: that
 	 * is a change of the user's (history discards what came after). */
-	if (!d->caught_deliver)
+	if (!d->caught_deliver) {
+		d->wrote = true;
 		return 0;
+	}
 	changed = d->wrote || arch_state_changes(d->vcpu) != d->arch_changes;
 	r = arch_catch_redo(d->vcpu, &d->caught);
 	d->sub = d->caught_sub;
