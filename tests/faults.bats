@@ -293,3 +293,14 @@ EOF2
 	refute_output --partial discarded
 	assert_line --regexp '^\[guest exited with status 0: the end of its history'
 }
+
+@test "gdb under --history: signal 0 with nothing changed runs the load again into the same catch; continue then delivers it" {
+	start_stub --history "$(guest catch.elf)"
+	run gdb_batch -ex 'monitor catch pf' -ex continue -ex 'signal 0' -ex 'p/x $pc' -ex continue \
+		"$(guest catch.elf)"
+	assert_success
+	[ "$(grep -c '^Program received signal SIGSEGV' <<<"$output")" = 2 ] || fail "not two SIGSEGVs: $output"
+	assert_line "\$1 = $(sym_addr catch.elf pf_load)"
+	refute_output --partial diverged
+	assert_line --regexp '^\[Inferior 1 \(Remote target\) exited normally\]$'
+}
