@@ -302,5 +302,5 @@ EOF2
 	[ "$(grep -c '^Program received signal SIGSEGV' <<<"$output")" = 2 ] || fail "not two SIGSEGVs: $output"
 	assert_line "\$1 = $(sym_addr catch.elf pf_load)"
 	refute_output --partial diverged
-	assert_line --regexp '^\[Inferior 1 \(Remote target\) exited normally\]$'
+	assert_line "kvmdbg: the guest exited with status 0: the end of its history (reverse-stepi and reverse-continue go back)"
 }
