@@ -86,7 +86,7 @@ plant() {
 	cd "$ROOT"
 	run tests/layercheck "${args[@]}"
 	assert_success
-	assert_output --regexp '^layercheck: [0-9]+ objects in 13 layers, [0-9]+ dependencies, no upward use and no cycle$'
+	assert_output --regexp '^layercheck: [0-9]+ objects in 14 layers, [0-9]+ dependencies, no upward use and no cycle$'
 }
 
 @test "layering: the gdb stub calling into the console's command table fails the check" {
