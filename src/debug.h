@@ -448,8 +448,6 @@ void debug_catch_list(const struct debug *d, char *buf, size_t len);
 /* Whether the next run delivers the exception the guest stopped at (it
  * does unless told; a stop not at a caught exception ignores this). */
 void debug_catch_resume(struct debug *d, bool deliver);
-/* Whether the guest is stopped at a caught exception not yet delivered. */
-bool debug_catch_held(const struct debug *d);
 
 /* Why the guest shut down (a triple fault), in words, from the registers and
  * RAM the shutdown left: its length; 0 when there is nothing to go on (this

@@ -120,8 +120,7 @@ void debug_catch_list(const struct debug *d, char *buf, size_t len)
 			*p = (char)(*p - 'A' + 'a');
 }
 
-/* Each caught vector's handler in the IDT now (0: none, or on a page the CPU
- * reads as a table: an int3 there would corrupt it). */
+/* Each caught or traced vector's handler in the IDT now (0: none). */
 static void debug_catch_targets(struct debug *d, uint64_t *at)
 {
 	uint8_t idt[DEBUG_MAX_IDT];
@@ -282,11 +281,6 @@ void debug_catch_report(struct debug *d, const struct vcpu_stop *in, struct debu
 void debug_catch_resume(struct debug *d, bool deliver)
 {
 	d->caught_deliver = deliver;
-}
-
-bool debug_catch_held(const struct debug *d)
-{
-	return d->caught_held;
 }
 
 int debug_catch_apply(struct debug *d)
